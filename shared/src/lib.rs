@@ -1,0 +1,22 @@
+//! The mz domain, shared by the daemon (`mzd`) and the console (`mzc`).
+//!
+//! Everything here is pure: no files, no sockets, no clocks. The daemon feeds it bytes and
+//! times; the console renders what it returns.
+//!
+//! - [`id_number`]: citizen ID numbers (GB 11643): check digit, birth date, sex, masking, keyed hash.
+//! - [`time`]: the time and date formats the feeds accept.
+//! - [`feed`]: the three feeds, their columns and header aliases.
+//! - [`records`]: the typed records a valid row becomes, and their enumerations.
+//! - [`validate`]: turning one raw row into a record or a clerk-readable reason.
+//! - [`registry`]: the hand-written registry of stations, sites, offices, streets and roles.
+//! - [`protocol`]: messages between the daemon and its clients over the Unix socket.
+//! - [`reason`]: bilingual messages shown to clerks.
+
+pub mod feed;
+pub mod id_number;
+pub mod protocol;
+pub mod reason;
+pub mod records;
+pub mod registry;
+pub mod time;
+pub mod validate;

@@ -1,0 +1,171 @@
+//! Messages between `mzd` and its clients (`mzd status|export|…`, `mzc`) over the Unix socket.
+//!
+//! Framing: one JSON object per line, UTF-8, both directions. A client first sends
+//! [`ClientMessage::Hello`] with [`PROTOCOL_VERSION`]; the daemon answers [`ServerMessage::Welcome`]
+//! (or an error if the versions differ), then each [`Request`] gets its answer in order.
+//! `Export` answers with any number of `Line`s then `End`; `Subscribe` turns the connection into a
+//! stream of pushed updates.
+
+use crate::feed::Feed;
+use crate::reason::Reason;
+use crate::registry::Role;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Bumped whenever a message changes incompatibly.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// What a client sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMessage {
+    Hello { protocol: u32, client: String },
+    Request(Request),
+}
+
+/// A request after the hello.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "request", rename_all = "snake_case")]
+pub enum Request {
+    Status,
+    Export {
+        what: ExportWhat,
+        format: ExportFormat,
+    },
+    /// Push a fresh status to this connection after every commit.
+    Subscribe,
+}
+
+/// What `mzd export` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportWhat {
+    Feed(Feed),
+    Cases,
+    Audit,
+}
+
+impl std::str::FromStr for ExportWhat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "cases" => Ok(ExportWhat::Cases),
+            "audit" => Ok(ExportWhat::Audit),
+            other => other.parse::<Feed>().map(ExportWhat::Feed).map_err(|_| {
+                format!(
+                    "unknown export `{s}`: expected admissions, burials, marriages, cases or audit"
+                )
+            }),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    #[default]
+    Csv,
+    Jsonl,
+}
+
+/// What the daemon sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    Welcome {
+        protocol: u32,
+        version: String,
+        user: String,
+        role: Role,
+    },
+    Status(Box<StatusReport>),
+    /// One line of an export (without the newline).
+    Line {
+        line: String,
+    },
+    /// End of a streamed answer.
+    End {
+        count: u64,
+    },
+    Error {
+        reason: Reason,
+    },
+}
+
+/// `mzd status --json` (SPEC §6). Keys are stable; more may be added.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct StatusReport {
+    pub version: String,
+    pub healthy: bool,
+    /// Why the daemon is unhealthy, empty when healthy.
+    #[serde(default)]
+    pub problems: Vec<String>,
+    pub files: FileCounts,
+    pub records: FeedCounts,
+    pub rejected_rows: FeedCounts,
+    pub duplicate_rows: FeedCounts,
+    pub stations: Vec<StationStatus>,
+    pub sites: Vec<SiteStatus>,
+    pub marriages_by_kind: BTreeMap<String, u64>,
+    pub cases: CaseCounts,
+    pub alerts: AlertCounts,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct FileCounts {
+    pub ingested: u64,
+    pub quarantined: u64,
+    pub duplicates: u64,
+    pub in_progress: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct FeedCounts {
+    pub admissions: u64,
+    pub burials: u64,
+    pub marriages: u64,
+}
+
+impl FeedCounts {
+    pub fn get_mut(&mut self, feed: Feed) -> &mut u64 {
+        match feed {
+            Feed::Admissions => &mut self.admissions,
+            Feed::Burials => &mut self.burials,
+            Feed::Marriages => &mut self.marriages,
+        }
+    }
+
+    pub fn get(&self, feed: Feed) -> u64 {
+        match feed {
+            Feed::Admissions => self.admissions,
+            Feed::Burials => self.burials,
+            Feed::Marriages => self.marriages,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct StationStatus {
+    pub id: String,
+    pub beds: u32,
+    pub occupied: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SiteStatus {
+    pub id: String,
+    pub capacity_total: u32,
+    pub occupied: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct CaseCounts {
+    pub open: u64,
+    pub overdue: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct AlertCounts {
+    pub active: u64,
+    pub by_kind: BTreeMap<String, u64>,
+}
