@@ -98,9 +98,7 @@ impl Feed {
 
     /// The feed named by an inbox sub-folder (case-insensitive).
     pub fn from_folder(name: &str) -> Option<Feed> {
-        Feed::ALL
-            .into_iter()
-            .find(|f| f.as_str().eq_ignore_ascii_case(name))
+        Feed::ALL.into_iter().find(|f| f.as_str().eq_ignore_ascii_case(name))
     }
 
     /// The columns of this feed, in canonical order (the order of exports).
@@ -116,9 +114,7 @@ impl Feed {
     /// English names match case-insensitively; blanks and a UTF-8 BOM around the name are ignored.
     pub fn column_index(self, header: &str) -> Option<usize> {
         let h = header.trim_start_matches('\u{feff}').trim();
-        self.columns()
-            .iter()
-            .position(|c| c.name.eq_ignore_ascii_case(h) || c.zh == h)
+        self.columns().iter().position(|c| c.name.eq_ignore_ascii_case(h) || c.zh == h)
     }
 }
 
@@ -131,8 +127,7 @@ impl fmt::Display for Feed {
 impl std::str::FromStr for Feed {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Feed::from_folder(s)
-            .ok_or_else(|| format!("unknown feed `{s}`: expected admissions, burials or marriages"))
+        Feed::from_folder(s).ok_or_else(|| format!("unknown feed `{s}`: expected admissions, burials or marriages"))
     }
 }
 
@@ -154,11 +149,7 @@ pub enum HeaderError {
     #[error("no known column in the header (expected e.g. {expected})")]
     NoKnownColumn { expected: String },
     #[error("column `{name}` appears twice in the header (positions {first} and {second})")]
-    DuplicateColumn {
-        name: &'static str,
-        first: usize,
-        second: usize,
-    },
+    DuplicateColumn { name: &'static str, first: usize, second: usize },
 }
 
 impl HeaderError {
@@ -188,11 +179,7 @@ impl HeaderMap {
             match feed.column_index(h) {
                 Some(i) => {
                     if let Some(first) = positions[i] {
-                        return Err(HeaderError::DuplicateColumn {
-                            name: cols[i].name,
-                            first,
-                            second: pos,
-                        });
+                        return Err(HeaderError::DuplicateColumn { name: cols[i].name, first, second: pos });
                     }
                     positions[i] = Some(pos);
                 }
@@ -213,18 +200,8 @@ impl HeaderMap {
                 .join(", ");
             return Err(HeaderError::NoKnownColumn { expected });
         }
-        let missing = cols
-            .iter()
-            .zip(&positions)
-            .filter(|(c, p)| c.required && p.is_none())
-            .map(|(c, _)| c)
-            .collect();
-        Ok(HeaderMap {
-            feed,
-            positions,
-            unknown,
-            missing,
-        })
+        let missing = cols.iter().zip(&positions).filter(|(c, p)| c.required && p.is_none()).map(|(c, _)| c).collect();
+        Ok(HeaderMap { feed, positions, unknown, missing })
     }
 
     /// Picks this feed's values out of a source row, in canonical column order. Empty and
@@ -232,11 +209,7 @@ impl HeaderMap {
     pub fn values<'r>(&self, row: &[&'r str]) -> Vec<Option<&'r str>> {
         self.positions
             .iter()
-            .map(|p| {
-                p.and_then(|i| row.get(i).copied())
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-            })
+            .map(|p| p.and_then(|i| row.get(i).copied()).map(str::trim).filter(|s| !s.is_empty()))
             .collect()
     }
 }
@@ -249,14 +222,7 @@ mod tests {
     fn chinese_and_english_headers_in_any_order() {
         let m = HeaderMap::resolve(
             Feed::Burials,
-            &[
-                "\u{feff}统计日期",
-                "SITE_ID",
-                "记录编号",
-                "总穴位",
-                "occupied",
-                "extra",
-            ],
+            &["\u{feff}统计日期", "SITE_ID", "记录编号", "总穴位", "occupied", "extra"],
         )
         .unwrap();
         assert_eq!(m.positions[0], Some(2));
@@ -266,29 +232,16 @@ mod tests {
         assert!(m.missing.is_empty());
         assert_eq!(
             m.values(&["2026-01-01", " C-SZ ", "r1", "", "3", "x"])[..5],
-            [
-                Some("r1"),
-                Some("C-SZ"),
-                Some("2026-01-01"),
-                None,
-                Some("3")
-            ]
+            [Some("r1"), Some("C-SZ"), Some("2026-01-01"), None, Some("3")]
         );
     }
 
     #[test]
     fn unknown_header_is_refused_and_duplicates_named() {
-        assert!(matches!(
-            HeaderMap::resolve(Feed::Marriages, &["a", "b"]),
-            Err(HeaderError::NoKnownColumn { .. })
-        ));
+        assert!(matches!(HeaderMap::resolve(Feed::Marriages, &["a", "b"]), Err(HeaderError::NoKnownColumn { .. })));
         assert!(matches!(
             HeaderMap::resolve(Feed::Marriages, &["kind", "登记类型"]),
-            Err(HeaderError::DuplicateColumn {
-                name: "kind",
-                first: 0,
-                second: 1
-            })
+            Err(HeaderError::DuplicateColumn { name: "kind", first: 0, second: 1 })
         ));
         let m = HeaderMap::resolve(Feed::Admissions, &["record_id"]).unwrap();
         assert_eq!(m.missing.len(), 4);

@@ -74,10 +74,7 @@ impl IdNumber {
     }
 
     pub fn protect(&self, hasher: &IdHasher) -> ProtectedId {
-        ProtectedId {
-            masked: self.masked(),
-            hash: hasher.hash(self),
-        }
+        ProtectedId { masked: self.masked(), hash: hasher.hash(self) }
     }
 }
 

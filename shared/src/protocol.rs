@@ -51,11 +51,10 @@ impl std::str::FromStr for ExportWhat {
         match s.to_ascii_lowercase().as_str() {
             "cases" => Ok(ExportWhat::Cases),
             "audit" => Ok(ExportWhat::Audit),
-            other => other.parse::<Feed>().map(ExportWhat::Feed).map_err(|_| {
-                format!(
-                    "unknown export `{s}`: expected admissions, burials, marriages, cases or audit"
-                )
-            }),
+            other => other
+                .parse::<Feed>()
+                .map(ExportWhat::Feed)
+                .map_err(|_| format!("unknown export `{s}`: expected admissions, burials, marriages, cases or audit")),
         }
     }
 }

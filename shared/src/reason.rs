@@ -12,10 +12,7 @@ pub struct Reason {
 
 impl Reason {
     pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Self {
-        Reason {
-            zh: zh.into(),
-            en: en.into(),
-        }
+        Reason { zh: zh.into(), en: en.into() }
     }
 
     /// The text in the requested language.

@@ -156,11 +156,7 @@ pub struct StationEvent {
 impl StationEvent {
     /// True when the person's identity is not known (no ID number and no real name).
     pub fn unidentified(&self) -> bool {
-        self.id_number.is_none()
-            && self
-                .name
-                .as_deref()
-                .is_none_or(|n| n.trim().is_empty() || n.trim() == "无名氏")
+        self.id_number.is_none() && self.name.as_deref().is_none_or(|n| n.trim().is_empty() || n.trim() == "无名氏")
     }
 }
 

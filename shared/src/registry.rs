@@ -8,9 +8,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Money in integer fen (分). The registry writes yuan with at most two decimals.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 pub struct Fen(pub i64);
 
 /// 救助管理站 (`station`) or 临时救助点 (`point`).
@@ -129,11 +127,7 @@ pub struct Registry {
 pub enum RegistryError {
     /// Not valid TOML, or a key of the wrong type: line and column are 1-based.
     #[error("registry is not valid TOML at line {line}, column {column}: {message}")]
-    Syntax {
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    Syntax { line: usize, column: usize, message: String },
     /// Valid TOML whose content is wrong: `at` names the entry and key, e.g. `[[station]] id = "S1": beds`.
     #[error("registry entry {at}: {message}")]
     Invalid { at: String, message: String },

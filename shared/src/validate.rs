@@ -32,11 +32,7 @@ impl std::fmt::Display for RowError {
 
 /// Validates one row. `values` holds the feed's columns in canonical order
 /// ([`Feed::columns`]), `None` for a missing or blank cell (see [`crate::feed::HeaderMap::values`]).
-pub fn validate_row(
-    feed: Feed,
-    values: &[Option<&str>],
-    ctx: &ValidationContext<'_>,
-) -> Result<Record, RowError> {
+pub fn validate_row(feed: Feed, values: &[Option<&str>], ctx: &ValidationContext<'_>) -> Result<Record, RowError> {
     let _ = (feed, values, ctx);
     todo!("helper: implement")
 }
