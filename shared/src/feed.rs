@@ -204,6 +204,19 @@ impl HeaderMap {
         Ok(HeaderMap { feed, positions, unknown, missing })
     }
 
+    /// The reason every row is rejected when required columns are missing from the header.
+    pub fn missing_reason(&self) -> Option<Reason> {
+        if self.missing.is_empty() {
+            return None;
+        }
+        let zh: Vec<String> = self.missing.iter().map(|c| format!("{}（{}）", c.zh, c.name)).collect();
+        let en: Vec<&str> = self.missing.iter().map(|c| c.name).collect();
+        Some(Reason::new(
+            format!("表头缺少必填列：{}；请补上该列后重新放入", zh.join("、")),
+            format!("the header lacks required column(s) {}; add them and drop the file again", en.join(", ")),
+        ))
+    }
+
     /// Picks this feed's values out of a source row, in canonical column order. Empty and
     /// all-blank cells become `None`.
     pub fn values<'r>(&self, row: &[&'r str]) -> Vec<Option<&'r str>> {

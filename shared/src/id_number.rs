@@ -35,7 +35,7 @@ pub enum IdNumberError {
     Length(usize),
     #[error("character {position} is `{found}`, expected a digit (or X as the last character)")]
     BadCharacter { position: usize, found: char },
-    #[error("birth date {0} does not exist")]
+    #[error("birth date {0} does not exist or is not between 1800 and 2100")]
     BadBirthDate(String),
     #[error("check digit is {found}, expected {expected}")]
     CheckDigit { found: char, expected: char },
@@ -43,34 +43,73 @@ pub enum IdNumberError {
 
 impl IdNumber {
     /// Parses and validates: 18 characters, 17 digits then a digit or `X` (`x` accepted),
-    /// an existing birth date, and the ISO 7064 MOD 11-2 check digit.
+    /// an existing birth date (years 1800–2100), and the ISO 7064 MOD 11-2 check digit. Blanks
+    /// around the number are ignored. Checked in that order; errors never contain the number.
     pub fn parse(text: &str) -> Result<IdNumber, IdNumberError> {
-        let _ = text;
-        todo!("helper: implement")
+        let text = text.trim();
+        let len = text.chars().count();
+        if len != 18 {
+            return Err(IdNumberError::Length(len));
+        }
+        let mut normalised = String::with_capacity(18);
+        for (i, c) in text.chars().enumerate() {
+            match c {
+                '0'..='9' => normalised.push(c),
+                'X' | 'x' if i == 17 => normalised.push('X'),
+                _ => return Err(IdNumberError::BadCharacter { position: i + 1, found: c }),
+            }
+        }
+        let bytes = normalised.as_bytes();
+        if birth_date_of(bytes).is_none() {
+            let d = &normalised[6..14];
+            return Err(IdNumberError::BadBirthDate(format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..])));
+        }
+        let expected = check_digit(bytes);
+        let found = bytes[17] as char;
+        if found != expected {
+            return Err(IdNumberError::CheckDigit { found, expected });
+        }
+        Ok(IdNumber(normalised))
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
+    /// The check character (`0`–`9` or `X`) that completes a 17-digit body, or `None` when
+    /// `body` is not exactly 17 ASCII digits. For generators of test and demo data.
+    pub fn check_digit_for(body: &str) -> Option<char> {
+        (body.len() == 17 && body.bytes().all(|b| b.is_ascii_digit())).then(|| check_digit(body.as_bytes()))
+    }
+
     /// The birth date encoded in characters 7–14.
     pub fn birth_date(&self) -> Date {
-        todo!("helper: implement")
+        birth_date_of(self.0.as_bytes()).expect("validated at parse")
     }
 
+    /// From the 17th digit: odd is male, even is female.
     pub fn sex(&self) -> Sex {
-        todo!("helper: implement")
+        if (self.0.as_bytes()[16] - b'0') % 2 == 1 {
+            Sex::Male
+        } else {
+            Sex::Female
+        }
     }
 
-    /// Full years of age on `on`.
+    /// Full years of age on `on` (negative when `on` is before the birth date). A person born on
+    /// 29 February turns a year older on 1 March in common years.
     pub fn age_on(&self, on: Date) -> i64 {
-        let _ = on;
-        todo!("helper: implement")
+        let birth = self.birth_date();
+        let mut age = i64::from(on.year()) - i64::from(birth.year());
+        if (on.month(), on.day()) < (birth.month(), birth.day()) {
+            age -= 1;
+        }
+        age
     }
 
     /// `110105********123X`.
     pub fn masked(&self) -> String {
-        todo!("helper: implement")
+        mask(&self.0)
     }
 
     pub fn protect(&self, hasher: &IdHasher) -> ProtectedId {
@@ -83,6 +122,71 @@ impl std::fmt::Debug for IdNumber {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "IdNumber({})", self.masked())
     }
+}
+
+/// ISO 7064 MOD 11-2 weights of the first 17 digits.
+const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+/// Check character for each remainder mod 11.
+const CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
+
+/// The check character of an ID number whose first 17 bytes are ASCII digits.
+fn check_digit(digits: &[u8]) -> char {
+    let sum: u32 = digits[..17].iter().zip(WEIGHTS).map(|(d, w)| u32::from(d - b'0') * w).sum();
+    CHECK[(sum % 11) as usize]
+}
+
+/// The birth date in bytes 6..14 (ASCII digits), if it exists and lies in 1800–2100.
+///
+/// The lower bound is 1800, not 1900: the standard's own worked example (440524188001010014,
+/// in shared/data/citizen_id_examples.csv) is born in 1880.
+fn birth_date_of(digits: &[u8]) -> Option<Date> {
+    let num = |r: std::ops::Range<usize>| digits[r].iter().fold(0i32, |acc, d| acc * 10 + i32::from(d - b'0'));
+    let (y, m, d) = (num(6..10), num(10..12), num(12..14));
+    if !(1800..=2100).contains(&y) {
+        return None;
+    }
+    Date::new(i16::try_from(y).ok()?, i8::try_from(m).ok()?, i8::try_from(d).ok()?).ok()
+}
+
+/// First 6 and last 4 characters, 8 `*` between them (for an 18-character string).
+fn mask(id: &str) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    let n = chars.len();
+    if n <= 10 {
+        return "*".repeat(n);
+    }
+    let mut out: String = chars[..6].iter().collect();
+    out.extend(std::iter::repeat_n('*', n - 10));
+    out.extend(&chars[n - 4..]);
+    out
+}
+
+/// Masks anything in `text` that looks like an ID number (a run of 15 or more digits / `X`
+/// holding at least 14 digits), keeping its first 6 and last 4 characters. For echoing
+/// user-supplied values in messages and logs when a column may hold a misplaced ID number.
+pub fn redact_id_numbers(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_ascii_digit() || chars[i] == 'X' || chars[i] == 'x' {
+            let start = i;
+            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == 'X' || chars[i] == 'x') {
+                i += 1;
+            }
+            let run: String = chars[start..i].iter().collect();
+            let digits = chars[start..i].iter().filter(|c| c.is_ascii_digit()).count();
+            if run.chars().count() >= 15 && digits >= 14 {
+                out.push_str(&mask(&run));
+            } else {
+                out.push_str(&run);
+            }
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
 }
 
 /// Computes [`IdHash`]es with the store's secret key (`<data>/id-hash.key`).
@@ -101,5 +205,155 @@ impl IdHasher {
         let mut out = [0u8; 16];
         out.copy_from_slice(&h.as_bytes()[..16]);
         IdHash(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    // Values from shared/data/citizen_id_examples.csv.
+    const BEIJING: &str = "11010519491231002X";
+    const SHANTOU: &str = "440524188001010014";
+    const WORKED: &str = "34052419800101001X";
+    const WRONG_CHECK: &str = "110105194912310021";
+
+    #[test]
+    fn valid_examples() {
+        for id in [BEIJING, SHANTOU, WORKED] {
+            let parsed = IdNumber::parse(id).unwrap();
+            assert_eq!(parsed.as_str(), id);
+        }
+        assert_eq!(IdNumber::parse(SHANTOU).unwrap().birth_date(), date(1880, 1, 1));
+        assert_eq!(IdNumber::parse(BEIJING).unwrap().birth_date(), date(1949, 12, 31));
+    }
+
+    #[test]
+    fn lowercase_x_is_normalised_and_blanks_trimmed() {
+        let id = IdNumber::parse(" 11010519491231002x ").unwrap();
+        assert_eq!(id.as_str(), BEIJING);
+        assert_eq!(IdNumber::parse("34052419800101001x").unwrap().as_str(), WORKED);
+    }
+
+    #[test]
+    fn wrong_check_digit() {
+        assert_eq!(IdNumber::parse(WRONG_CHECK), Err(IdNumberError::CheckDigit { found: '1', expected: 'X' }));
+        assert_eq!(IdNumber::parse("440524188001010015"), Err(IdNumberError::CheckDigit { found: '5', expected: '4' }));
+        assert_eq!(IdNumber::parse("340524198001010010"), Err(IdNumberError::CheckDigit { found: '0', expected: 'X' }));
+    }
+
+    #[test]
+    fn bad_birth_dates() {
+        // 30 February, month 13, 1799 and 2101 (check digits irrelevant: the date is checked first).
+        assert_eq!(IdNumber::parse("110105194902300021"), Err(IdNumberError::BadBirthDate("1949-02-30".into())));
+        assert!(matches!(IdNumber::parse("110105194913010021"), Err(IdNumberError::BadBirthDate(_))));
+        assert!(matches!(IdNumber::parse("110105179912310021"), Err(IdNumberError::BadBirthDate(_))));
+        assert!(matches!(IdNumber::parse("110105210101010021"), Err(IdNumberError::BadBirthDate(_))));
+        // 29 February only in leap years.
+        assert!(matches!(IdNumber::parse("110105190002290021"), Err(IdNumberError::BadBirthDate(_))));
+        assert!(matches!(IdNumber::parse("110105000000000021"), Err(IdNumberError::BadBirthDate(_))));
+        assert!(!matches!(IdNumber::parse("110105200002290021"), Err(IdNumberError::BadBirthDate(_))));
+    }
+
+    #[test]
+    fn wrong_lengths_and_letters() {
+        assert_eq!(IdNumber::parse(""), Err(IdNumberError::Length(0)));
+        assert_eq!(IdNumber::parse("1101051949123100"), Err(IdNumberError::Length(16)));
+        assert_eq!(IdNumber::parse("110105491231002"), Err(IdNumberError::Length(15)));
+        assert_eq!(IdNumber::parse("11010519491231002X1"), Err(IdNumberError::Length(19)));
+        assert_eq!(
+            IdNumber::parse("11010519491231002Ｘ"),
+            Err(IdNumberError::BadCharacter { position: 18, found: 'Ｘ' })
+        );
+        assert_eq!(
+            IdNumber::parse("1101051949123100X2"),
+            Err(IdNumberError::BadCharacter { position: 17, found: 'X' })
+        );
+        assert_eq!(IdNumber::parse("11O105194912310021"), Err(IdNumberError::BadCharacter { position: 3, found: 'O' }));
+        assert_eq!(
+            IdNumber::parse("11010519491231002Y"),
+            Err(IdNumberError::BadCharacter { position: 18, found: 'Y' })
+        );
+    }
+
+    #[test]
+    fn errors_never_contain_the_number() {
+        for bad in [WRONG_CHECK, "110105194902300021", "11010519491231002Y"] {
+            let msg = IdNumber::parse(bad).unwrap_err().to_string();
+            assert!(!msg.contains(bad), "{msg}");
+            assert!(!msg.contains("0105194"), "{msg}");
+        }
+    }
+
+    #[test]
+    fn sex_from_seventeenth_digit() {
+        assert_eq!(IdNumber::parse(BEIJING).unwrap().sex(), Sex::Female); // 17th digit 2
+        assert_eq!(IdNumber::parse(SHANTOU).unwrap().sex(), Sex::Male); // 17th digit 1
+        assert_eq!(IdNumber::parse(WORKED).unwrap().sex(), Sex::Male);
+    }
+
+    #[test]
+    fn age_in_full_years() {
+        let id = IdNumber::parse(BEIJING).unwrap(); // born 1949-12-31
+        assert_eq!(id.age_on(date(2026, 12, 30)), 76);
+        assert_eq!(id.age_on(date(2026, 12, 31)), 77);
+        assert_eq!(id.age_on(date(1949, 12, 31)), 0);
+        assert_eq!(id.age_on(date(1949, 12, 30)), -1);
+        let leap = IdNumber::parse(&with_check("11010520000229002")).unwrap();
+        assert_eq!(leap.age_on(date(2022, 2, 28)), 21);
+        assert_eq!(leap.age_on(date(2022, 3, 1)), 22);
+        assert_eq!(leap.age_on(date(2024, 2, 29)), 24);
+    }
+
+    #[test]
+    fn masked_and_debug() {
+        let id = IdNumber::parse(BEIJING).unwrap();
+        assert_eq!(id.masked(), "110105********002X");
+        assert_eq!(format!("{id:?}"), "IdNumber(110105********002X)");
+        let p = id.protect(&IdHasher::new([7; 32]));
+        assert_eq!(p.masked, "110105********002X");
+        assert!(!format!("{p:?}").contains(BEIJING));
+    }
+
+    #[test]
+    fn keyed_hash_depends_on_key_and_number() {
+        let a = IdNumber::parse(BEIJING).unwrap();
+        let b = IdNumber::parse(WORKED).unwrap();
+        let h1 = IdHasher::new([1; 32]);
+        let h2 = IdHasher::new([2; 32]);
+        assert_eq!(h1.hash(&a), h1.hash(&IdNumber::parse("11010519491231002x").unwrap()));
+        assert_ne!(h1.hash(&a), h1.hash(&b));
+        assert_ne!(h1.hash(&a), h2.hash(&a));
+    }
+
+    #[test]
+    fn redaction() {
+        assert_eq!(redact_id_numbers("id 11010519491231002X here"), "id 110105********002X here");
+        assert_eq!(redact_id_numbers("110105491231002"), "110105*****1002");
+        assert_eq!(redact_id_numbers("2026-03-01 08:30"), "2026-03-01 08:30");
+        assert_eq!(redact_id_numbers("12345678901234"), "12345678901234");
+        assert_eq!(redact_id_numbers("中文11010519491231002x"), "中文110105********002x");
+    }
+
+    /// Appends the right check digit to a 17-digit body.
+    fn with_check(body: &str) -> String {
+        format!("{body}{}", IdNumber::check_digit_for(body).unwrap())
+    }
+
+    #[test]
+    fn check_digit_for_bodies() {
+        assert_eq!(IdNumber::check_digit_for("11010519491231002"), Some('X'));
+        assert_eq!(IdNumber::check_digit_for("44052418800101001"), Some('4'));
+        assert_eq!(IdNumber::check_digit_for("4405241880010100"), None);
+        assert_eq!(IdNumber::check_digit_for("4405241880010100X"), None);
+    }
+
+    #[test]
+    fn generated_ids_round_trip() {
+        for body in ["11010519900307123", "44030420011231456", "65010219000101000"] {
+            let id = with_check(body);
+            assert_eq!(IdNumber::parse(&id).unwrap().as_str(), id);
+        }
     }
 }

@@ -1,0 +1,92 @@
+//! Alerts (告警): conditions the duty floor must see, raised by the daemon's rules.
+
+use crate::reason::Reason;
+use serde::{Deserialize, Serialize};
+
+/// What an alert is about. The snake_case names are the keys of `alerts.by_kind` in status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    /// 超员: a station holds more people than it has beds.
+    OverCapacity,
+    /// 长期滞留: a stay longer than the registry's `long_stay_days`.
+    LongStay,
+    /// 墓位将满: a burial site at 90 % or more of its capacity.
+    SiteNearlyFull,
+    /// 村级埋葬点扩容: a village burial point whose capacity grew (zero-growth rule).
+    VillageGrowth,
+    /// 重婚风险: a marriage where a party is already married in the store.
+    BigamyRisk,
+    /// 冷静期: a divorce registered less than 30 days after the couple's application.
+    CoolingOff,
+    /// 异常事件: an incident reported by a station.
+    Incident,
+}
+
+impl AlertKind {
+    pub const ALL: [AlertKind; 7] = [
+        AlertKind::OverCapacity,
+        AlertKind::LongStay,
+        AlertKind::SiteNearlyFull,
+        AlertKind::VillageGrowth,
+        AlertKind::BigamyRisk,
+        AlertKind::CoolingOff,
+        AlertKind::Incident,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::OverCapacity => "over_capacity",
+            AlertKind::LongStay => "long_stay",
+            AlertKind::SiteNearlyFull => "site_nearly_full",
+            AlertKind::VillageGrowth => "village_growth",
+            AlertKind::BigamyRisk => "bigamy_risk",
+            AlertKind::CoolingOff => "cooling_off",
+            AlertKind::Incident => "incident",
+        }
+    }
+
+    pub fn zh(self) -> &'static str {
+        match self {
+            AlertKind::OverCapacity => "超员",
+            AlertKind::LongStay => "长期滞留",
+            AlertKind::SiteNearlyFull => "墓位将满",
+            AlertKind::VillageGrowth => "村级埋葬点扩容",
+            AlertKind::BigamyRisk => "重婚风险",
+            AlertKind::CoolingOff => "离婚冷静期未满",
+            AlertKind::Incident => "异常事件",
+        }
+    }
+}
+
+/// Where an alert stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AlertState {
+    Active,
+    /// Seen and acknowledged by a user (Unix milliseconds).
+    Acknowledged {
+        by: String,
+        at_ms: i64,
+    },
+}
+
+/// One alert. Its `id` is derived from what it is about, so the same condition never raises two.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alert {
+    pub id: String,
+    pub kind: AlertKind,
+    /// The station, site or office concerned.
+    pub subject: String,
+    /// Unix milliseconds.
+    pub raised_at_ms: i64,
+    pub message: Reason,
+    /// The record that raised it, if one did.
+    pub record_id: Option<String>,
+    pub state: AlertState,
+}
+
+impl Alert {
+    pub fn is_active(&self) -> bool {
+        self.state == AlertState::Active
+    }
+}
