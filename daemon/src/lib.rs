@@ -1,1 +1,23 @@
-//! placeholder
+//! `mzd`, the mz daemon: watcher → ingest → store → rules → server, data flowing one way.
+//!
+//! - [`watcher`]: which inbox files exist and when each is complete.
+//! - [`source`]: reading one drop file (encoding, CSV/JSONL rows).
+//! - [`ingest`]: the engine that validates, applies and commits a file exactly once.
+//! - [`store`]: the sled database: pages of records, ledger, figures.
+//! - [`state`]: the maintained figures behind every dashboard.
+//! - [`rules`]: admission consistency, corrections and alerts.
+
+pub mod ingest;
+pub mod rules;
+pub mod source;
+pub mod state;
+pub mod store;
+pub mod watcher;
+pub mod check;
+pub mod client;
+pub mod config;
+pub mod export;
+pub mod metrics;
+pub mod report;
+pub mod server;
+pub mod service;

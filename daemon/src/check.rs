@@ -1,0 +1,137 @@
+//! `mzd check FILE`: validates a drop file with the same code as the ingest, storing nothing.
+//! Rules that depend on stored data start from an empty store (so a discharge of someone admitted
+//! earlier, in another file, is reported).
+
+use crate::ingest::{apply_row, RowOutcome};
+use crate::source::{self, OpenError, RowReader, SourceFormat};
+use crate::state::State;
+use crate::store::pages::RecordIndex;
+use mz_shared::feed::Feed;
+use mz_shared::id_number::IdHasher;
+use mz_shared::reason::Reason;
+use mz_shared::registry::Registry;
+use serde::Serialize;
+use std::path::Path;
+
+/// One problem found in a file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    /// 1-based physical line where the row starts; 0 for the file as a whole.
+    pub line: u64,
+    /// Canonical column name, when one column is at fault.
+    pub column: Option<&'static str>,
+    /// 1-based position of that column in the file's header.
+    pub column_number: Option<usize>,
+    pub reason_zh: String,
+    pub reason_en: String,
+}
+
+/// The result of checking one file.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    pub file: String,
+    pub feed: Feed,
+    pub encoding: Option<String>,
+    pub rows: u64,
+    pub valid: u64,
+    pub duplicates: u64,
+    pub unknown_columns: Vec<String>,
+    pub problems: Vec<Problem>,
+}
+
+impl CheckReport {
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error("cannot read {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error(
+        "cannot tell the feed of {0}: it is not in an admissions/, burials/ or marriages/ folder; pass --feed"
+    )]
+    UnknownFeed(String),
+}
+
+/// The feed of a file from its folder name, if it is in one of the feed folders.
+pub fn feed_of(path: &Path) -> Option<Feed> {
+    path.parent().and_then(|p| p.file_name()).and_then(|n| Feed::from_folder(&n.to_string_lossy()))
+}
+
+pub fn check(path: &Path, feed: Option<Feed>, registry: &Registry) -> Result<CheckReport, CheckError> {
+    let shown = path.display().to_string();
+    let feed = feed.or_else(|| feed_of(path)).ok_or_else(|| CheckError::UnknownFeed(shown.clone()))?;
+    let io = |source| CheckError::Io { path: shown.clone(), source };
+    let mut report = CheckReport {
+        file: shown.clone(),
+        feed,
+        encoding: None,
+        rows: 0,
+        valid: 0,
+        duplicates: 0,
+        unknown_columns: Vec::new(),
+        problems: Vec::new(),
+    };
+    let whole = |reason: Reason| Problem {
+        line: 0,
+        column: None,
+        column_number: None,
+        reason_zh: reason.zh,
+        reason_en: reason.en,
+    };
+    let Some(format) = SourceFormat::of(path) else {
+        report.problems.push(whole(Reason::new(
+            "不支持的文件类型，请使用 .csv、.jsonl 或 .ndjson",
+            "unsupported file type: use .csv, .jsonl or .ndjson",
+        )));
+        return Ok(report);
+    };
+    let inspection = source::inspect(path).map_err(io)?;
+    let encoding = match inspection.encoding {
+        Ok(e) => e,
+        Err(reason) => {
+            report.problems.push(whole(reason));
+            return Ok(report);
+        }
+    };
+    report.encoding = Some(format!("{encoding:?}"));
+    let mut reader = match RowReader::open(path, feed, format, encoding) {
+        Ok(r) => r,
+        Err(OpenError::Unreadable(reason)) => {
+            report.problems.push(whole(reason));
+            return Ok(report);
+        }
+        Err(OpenError::Io(e)) => return Err(io(e)),
+    };
+    let missing = reader.header().missing_reason();
+    let positions = reader.header().positions.clone();
+    let hasher = IdHasher::new([0; 32]);
+    let mut index = RecordIndex::default();
+    let mut state = State::empty();
+    while let Some(row) = reader.next_row().map_err(io)? {
+        report.rows += 1;
+        let outcome = if let Some(p) = row.problem {
+            RowOutcome::Rejected(None, p)
+        } else if let Some(m) = &missing {
+            RowOutcome::Rejected(None, m.clone())
+        } else {
+            apply_row(&mut index, &mut state, registry, &hasher, None, feed, &row.values)
+                .unwrap_or_else(|e| RowOutcome::Rejected(None, Reason::new(format!("内部错误：{e}"), format!("internal error: {e}"))))
+        };
+        match outcome {
+            RowOutcome::Stored | RowOutcome::Corrected => report.valid += 1,
+            RowOutcome::Duplicate => report.duplicates += 1,
+            RowOutcome::Rejected(column, reason) => report.problems.push(Problem {
+                line: row.line,
+                column,
+                column_number: column.and_then(|c| feed.column_index(c)).and_then(|i| positions[i]).map(|p| p + 1),
+                reason_zh: reason.zh,
+                reason_en: reason.en,
+            }),
+        }
+    }
+    report.unknown_columns = reader.header().unknown.clone();
+    Ok(report)
+}

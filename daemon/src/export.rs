@@ -1,0 +1,95 @@
+//! Rendering stored records with the canonical field names, for `mzd export` (CSV or JSONL).
+//! ID numbers appear only in their masked form; times in RFC 3339 in the registry's zone.
+
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+use mz_shared::feed::Feed;
+use mz_shared::records::Record;
+use serde_json::{Map, Value};
+
+fn time(t: Timestamp, tz: &TimeZone) -> Value {
+    Value::String(t.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string())
+}
+
+fn opt<T: Into<Value>>(v: Option<T>) -> Value {
+    v.map_or(Value::Null, Into::into)
+}
+
+/// The record's fields in canonical column order ([`Feed::columns`]).
+pub fn fields(record: &Record, tz: &TimeZone) -> Vec<(&'static str, Value)> {
+    let values: Vec<Value> = match record {
+        Record::Station(r) => vec![
+            r.record_id.clone().into(),
+            r.station_id.clone().into(),
+            r.event.as_str().into(),
+            time(r.occurred_at, tz),
+            r.person_ref.clone().into(),
+            opt(r.name.clone()),
+            opt(r.id_number.as_ref().map(|i| i.masked.clone())),
+            opt(r.gender.map(|g| g.as_str())),
+            opt(r.age),
+            opt(r.origin.clone()),
+            opt(r.referral.map(|x| x.as_str())),
+            if r.flags.is_empty() {
+                Value::Null
+            } else {
+                r.flags.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(";").into()
+            },
+            opt(r.bed.clone()),
+            opt(r.discharge_reason.map(|x| x.as_str())),
+            opt(r.incident_type.map(|x| x.as_str())),
+            opt(r.note.clone()),
+        ],
+        Record::Burial(r) => vec![
+            r.record_id.clone().into(),
+            r.site_id.clone().into(),
+            r.reported_on.to_string().into(),
+            r.capacity_total.into(),
+            r.occupied.into(),
+            opt(r.new_interments),
+            opt(r.eco_interments),
+            opt(r.free_basic_services),
+            opt(r.note.clone()),
+        ],
+        Record::Marriage(r) => vec![
+            r.record_id.clone().into(),
+            r.office_id.clone().into(),
+            time(r.registered_at, tz),
+            r.kind.as_str().into(),
+            opt(r.party_a_id.as_ref().map(|i| i.masked.clone())),
+            opt(r.party_b_id.as_ref().map(|i| i.masked.clone())),
+            opt(r.party_a_hukou.clone()),
+            opt(r.party_b_hukou.clone()),
+            opt(r.counselling),
+        ],
+    };
+    record.feed().columns().iter().map(|c| c.name).zip(values).collect()
+}
+
+/// One JSON object, canonical field names.
+pub fn jsonl_line(record: &Record, tz: &TimeZone) -> String {
+    let map: Map<String, Value> = fields(record, tz).into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    Value::Object(map).to_string()
+}
+
+/// The CSV header line of a feed.
+pub fn csv_header(feed: Feed) -> String {
+    csv_line(feed.columns().iter().map(|c| c.name.to_owned()))
+}
+
+/// One CSV line (no newline), canonical column order.
+pub fn csv_record(record: &Record, tz: &TimeZone) -> String {
+    csv_line(fields(record, tz).into_iter().map(|(_, v)| match v {
+        Value::Null => String::new(),
+        Value::String(s) => s,
+        other => other.to_string(),
+    }))
+}
+
+fn csv_line(cells: impl IntoIterator<Item = String>) -> String {
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+    w.write_record(cells.into_iter().collect::<Vec<_>>()).expect("writing to memory");
+    let mut bytes = w.into_inner().expect("writing to memory");
+    bytes.pop();
+    String::from_utf8(bytes).expect("csv of UTF-8 strings is UTF-8")
+}

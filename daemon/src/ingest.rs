@@ -1,0 +1,577 @@
+//! The ingest engine: takes one complete inbox file at a time, validates and applies its rows,
+//! and commits rows, rejects, figures, counters and the file's ledger entry together.
+//!
+//! Exactly-once: see [`crate::store::ledger`]. A file's rows are committed in chunks of a few
+//! megabytes; each chunk's batch records how many source rows are applied, so a restart after a
+//! crash resumes after them. The last batch marks the file done and queues a finalize job that
+//! writes the rejects file and moves the file out of the inbox; jobs are re-run at start-up until
+//! they are deleted.
+
+use crate::rules::{self, RuleContext};
+use crate::source::{self, OpenError, RowReader, SourceFormat};
+use crate::state::State;
+use crate::store::keys;
+use crate::store::ledger::{
+    FinalizeJob, HandledFile, HandledKind, LedgerEntry, Outcome, RejectedRow, RejectsFile, RowCounts,
+};
+use crate::store::pages::{Encoded, Novelty, RecordIndex};
+use crate::store::{encode, sync_dir, Store, StoreError};
+use crate::watcher::Candidate;
+use jiff::Timestamp;
+use mz_shared::feed::Feed;
+use mz_shared::id_number::IdHasher;
+use mz_shared::reason::Reason;
+use mz_shared::registry::Registry;
+use mz_shared::validate::{validate_row, ValidationContext};
+use std::collections::HashSet;
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Staged record bytes at which a large file's rows are committed as a chunk.
+const CHUNK_BYTES: usize = 4 * 1024 * 1024;
+/// Rejected rows at which they are committed as a chunk.
+const CHUNK_REJECTS: usize = 20_000;
+/// Handled-file history entries kept for the ingest view.
+const HANDLED_KEEP: u64 = 500;
+
+/// Why handling a file failed (the file stays in the inbox and is tried again later).
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("cannot move or write {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("{path} changed while it was read; it will be taken again once complete")]
+    Changed { path: PathBuf },
+    #[error("stopped by shutdown; the file will be resumed at the next start")]
+    Shutdown,
+}
+
+/// Folders under the data folder where handled files go.
+#[derive(Debug, Clone)]
+pub struct Folders {
+    pub archive: PathBuf,
+    pub quarantine: PathBuf,
+}
+
+impl Folders {
+    pub fn new(data: &Path) -> Folders {
+        Folders { archive: data.join("archive"), quarantine: data.join("quarantine") }
+    }
+}
+
+/// What one row became.
+pub enum RowOutcome {
+    Stored,
+    Corrected,
+    Duplicate,
+    /// Rejected; the column at fault when one is.
+    Rejected(Option<&'static str>, Reason),
+}
+
+/// Validates one row and applies it to the figures and the staged record pages. Used by the
+/// engine and by `mzd check` (which has no store: `reader` is `None`).
+pub fn apply_row(
+    index: &mut RecordIndex,
+    state: &mut State,
+    registry: &Registry,
+    hasher: &IdHasher,
+    reader: Option<&crate::store::StoreReader>,
+    feed: Feed,
+    values: &[Option<&str>],
+) -> Result<RowOutcome, StoreError> {
+    let vctx = ValidationContext { registry, hasher };
+    let record = match validate_row(feed, values, &vctx) {
+        Ok(r) => r,
+        Err(e) => return Ok(RowOutcome::Rejected(e.column, e.reason)),
+    };
+    let enc = Encoded::new(&record);
+    let previous = match index.novelty(feed, &enc) {
+        Novelty::Duplicate => return Ok(RowOutcome::Duplicate),
+        Novelty::New => None,
+        Novelty::Correction(loc) => Some(index.fetch(reader, feed, loc)?),
+    };
+    let ctx = RuleContext { registry, tz: registry.time_zone(), now: Timestamp::now() };
+    if let Err(reason) = rules::apply(state, &ctx, &record, previous.as_ref()) {
+        return Ok(RowOutcome::Rejected(None, reason));
+    }
+    index.stage(feed, enc);
+    Ok(if previous.is_some() { RowOutcome::Corrected } else { RowOutcome::Stored })
+}
+
+/// The single writer of the store.
+pub struct Engine {
+    pub store: Store,
+    pub index: RecordIndex,
+    pub state: State,
+    pub registry: Arc<Registry>,
+    hasher: IdHasher,
+    folders: Folders,
+    shutdown: Arc<AtomicBool>,
+    /// Inbox paths with a pending finalize job: never taken as new files.
+    pending_srcs: HashSet<PathBuf>,
+}
+
+impl Engine {
+    pub fn open(
+        store: Store,
+        registry: Arc<Registry>,
+        hasher: IdHasher,
+        folders: Folders,
+        shutdown: Arc<AtomicBool>,
+    ) -> Result<Engine, StoreError> {
+        let index = RecordIndex::load(&store)?;
+        let state = State::load(&store)?;
+        Ok(Engine { store, index, state, registry, hasher, folders, shutdown, pending_srcs: HashSet::new() })
+    }
+
+    /// Re-reads figures and the record index from the store, dropping anything not committed
+    /// (after a failed commit).
+    fn reload(&mut self) -> Result<(), StoreError> {
+        self.index = RecordIndex::load(&self.store)?;
+        self.state = State::load(&self.store)?;
+        Ok(())
+    }
+
+    /// Commits everything staged plus `extra` writes; on failure, drops the uncommitted state.
+    fn commit(&mut self, mut batch: sled::Batch) -> Result<(), StoreError> {
+        self.index.write_into(&mut batch);
+        self.state.write_into(&mut batch);
+        match self.store.commit(batch) {
+            Ok(()) => {
+                self.index.committed();
+                Ok(())
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "commit failed; reloading figures from the store");
+                let _ = self.reload();
+                Err(e)
+            }
+        }
+    }
+
+    /// Time-driven rules (long stays); commits if anything changed.
+    pub fn tick(&mut self) -> Result<(), StoreError> {
+        let ctx = RuleContext { registry: &self.registry, tz: self.registry.time_zone(), now: Timestamp::now() };
+        rules::tick(&mut self.state, &ctx);
+        if self.state.is_dirty() {
+            self.commit(sled::Batch::default())?;
+        }
+        Ok(())
+    }
+
+    pub fn set_registry(&mut self, registry: Arc<Registry>) {
+        self.registry = registry;
+    }
+
+    /// Runs every pending finalize job (at start-up, and after each commit that queued one).
+    pub fn run_pending_jobs(&mut self) -> Result<(), IngestError> {
+        let jobs: Vec<(sled::IVec, FinalizeJob)> =
+            self.store.scan::<FinalizeJob>(keys::JOB_PREFIX).collect::<Result<_, _>>()?;
+        self.pending_srcs = jobs.iter().map(|(_, j)| j.src.clone()).collect();
+        for (key, job) in jobs {
+            self.run_job(&key, &job)?;
+            self.pending_srcs.remove(&job.src);
+        }
+        Ok(())
+    }
+
+    /// True when `path` is waiting for its finalize job (not a new drop).
+    pub fn is_pending(&self, path: &Path) -> bool {
+        self.pending_srcs.contains(path)
+    }
+
+    /// Handles one candidate from the watcher.
+    pub fn handle(&mut self, candidate: Candidate) -> Result<(), IngestError> {
+        let started = Instant::now();
+        let result = match &candidate {
+            Candidate::Feed { path, feed } => {
+                if self.is_pending(path) {
+                    return self.run_pending_jobs();
+                }
+                self.ingest_file(path, *feed)
+            }
+            Candidate::Unsorted { path, reason } => self.quarantine(path, None, None, reason),
+            Candidate::Symlink { path, feed, reason } => self.quarantine(path, *feed, None, reason),
+        };
+        if let Err(e) = &result {
+            let path = match &candidate {
+                Candidate::Feed { path, .. } | Candidate::Unsorted { path, .. } | Candidate::Symlink { path, .. } => {
+                    path
+                }
+            };
+            tracing::warn!(file = %display_name(path), error = %e, elapsed_ms = started.elapsed().as_millis() as u64, "file not handled");
+        }
+        result
+    }
+
+    /// Stores one feed file.
+    fn ingest_file(&mut self, path: &Path, feed: Feed) -> Result<(), IngestError> {
+        let started = Instant::now();
+        let read_err = |source| IngestError::Read { path: path.to_owned(), source };
+        let meta = fs::symlink_metadata(path).map_err(read_err)?;
+        let inspection = source::inspect(path).map_err(read_err)?;
+        let hash = inspection.hash;
+        let ledger_key = keys::ledger(&hash);
+        let (skip_rows, mut reject_chunks, mut counts) = match self.store.get::<LedgerEntry>(&ledger_key)? {
+            Some(LedgerEntry::Done { outcome, .. }) => return self.duplicate_file(path, feed, &meta, outcome),
+            Some(LedgerEntry::InProgress { rows, reject_chunks, counts }) => {
+                tracing::info!(file = %display_name(path), rows, "resuming a file interrupted before");
+                (rows, reject_chunks, counts)
+            }
+            None => (0, 0, RowCounts::default()),
+        };
+        let encoding = match inspection.encoding {
+            Ok(e) => e,
+            Err(reason) => return self.quarantine(path, Some(feed), Some(hash), &reason),
+        };
+        let Some(format) = SourceFormat::of(path) else {
+            let reason = Reason::new("不支持的文件类型，请使用 .csv 或 .jsonl", "unsupported file type: use .csv or .jsonl");
+            return self.quarantine(path, Some(feed), Some(hash), &reason);
+        };
+        let mut reader = match RowReader::open(path, feed, format, encoding) {
+            Ok(r) => r,
+            Err(OpenError::Unreadable(reason)) => return self.quarantine(path, Some(feed), Some(hash), &reason),
+            Err(OpenError::Io(e)) => return Err(read_err(e)),
+        };
+        if !reader.header().unknown.is_empty() && skip_rows == 0 {
+            tracing::info!(file = %display_name(path), columns = %reader.header().unknown.join(", "), "unknown columns ignored");
+        }
+        let missing = reader.header().missing_reason();
+        let columns = reader.source_columns();
+        let mut rejects: Vec<RejectedRow> = Vec::new();
+        let mut rows_seen = 0u64;
+        loop {
+            let (line, outcome) = {
+                let Some(row) = reader.next_row().map_err(read_err)? else { break };
+                rows_seen += 1;
+                if rows_seen <= skip_rows {
+                    continue;
+                }
+                let outcome = if let Some(p) = row.problem {
+                    RowOutcome::Rejected(None, p)
+                } else if let Some(m) = &missing {
+                    RowOutcome::Rejected(None, m.clone())
+                } else {
+                    let reader = self.store.reader();
+                    apply_row(&mut self.index, &mut self.state, &self.registry, &self.hasher, Some(&reader), feed, &row.values)?
+                };
+                (row.line, outcome)
+            };
+            match outcome {
+                RowOutcome::Stored => counts.stored += 1,
+                RowOutcome::Corrected => counts.corrected += 1,
+                RowOutcome::Duplicate => {
+                    counts.duplicate += 1;
+                    self.state.counters_mut().duplicate(feed);
+                }
+                RowOutcome::Rejected(_, reason) => {
+                    counts.rejected += 1;
+                    self.state.counters_mut().reject(feed);
+                    rejects.push(RejectedRow { line, reason: reason.to_string(), cells: reader.source_cells() });
+                }
+            }
+            if self.index.staged_bytes() >= CHUNK_BYTES || rejects.len() >= CHUNK_REJECTS {
+                self.check_unchanged(path, &meta)?;
+                let mut batch = sled::Batch::default();
+                if !rejects.is_empty() {
+                    batch.insert(keys::rejects(&hash, reject_chunks), encode(&std::mem::take(&mut rejects)));
+                    reject_chunks += 1;
+                }
+                let entry = LedgerEntry::InProgress { rows: rows_seen, reject_chunks, counts };
+                batch.insert(ledger_key.clone(), encode(&entry));
+                self.commit(batch)?;
+                if self.shutdown.load(Ordering::Relaxed) {
+                    return Err(IngestError::Shutdown);
+                }
+            }
+        }
+        self.check_unchanged(path, &meta)?;
+        let mut batch = sled::Batch::default();
+        if !rejects.is_empty() {
+            batch.insert(keys::rejects(&hash, reject_chunks), encode(&rejects));
+            reject_chunks += 1;
+        }
+        batch.insert(ledger_key, encode(&LedgerEntry::Done { outcome: Outcome::Archived, counts }));
+        let name = display_name(path);
+        let dest = unique_path(&self.archive_dir(feed), &name);
+        let rejects_file = (counts.rejected > 0).then(|| RejectsFile {
+            path: unique_path(&self.folders.quarantine.join(feed.as_str()), &format!("{name}.rejects.csv")),
+            file_hash: hash,
+            columns,
+            chunks: reject_chunks,
+        });
+        let note = rejects_file.as_ref().map(|r| r.path.display().to_string());
+        let job = FinalizeJob { src: path.to_owned(), inode: meta.ino(), dest: dest.clone(), reason_file: None, rejects: rejects_file };
+        {
+            let c = self.state.counters_mut();
+            c.files.ingested += 1;
+        }
+        self.finish(
+            batch,
+            job,
+            HandledFile { name: name.clone(), feed: Some(feed), at_ms: now_ms(), kind: HandledKind::Ingested, counts, dest, note },
+        )?;
+        tracing::info!(
+            file = %name, feed = %feed, stored = counts.stored, corrected = counts.corrected,
+            duplicate = counts.duplicate, rejected = counts.rejected, rows = rows_seen,
+            elapsed_ms = started.elapsed().as_millis() as u64, "file ingested"
+        );
+        Ok(())
+    }
+
+    fn check_unchanged(&self, path: &Path, meta: &fs::Metadata) -> Result<(), IngestError> {
+        let now = fs::symlink_metadata(path).map_err(|source| IngestError::Read { path: path.to_owned(), source })?;
+        if now.len() != meta.len() || now.mtime() != meta.mtime() || now.mtime_nsec() != meta.mtime_nsec() {
+            return Err(IngestError::Changed { path: path.to_owned() });
+        }
+        Ok(())
+    }
+
+    fn archive_dir(&self, feed: Feed) -> PathBuf {
+        let today = Timestamp::now().to_zoned(self.registry.time_zone()).date();
+        self.folders.archive.join(feed.as_str()).join(today.to_string())
+    }
+
+    /// A file whose content was handled before: counted as a duplicate, moved out of the inbox.
+    fn duplicate_file(&mut self, path: &Path, feed: Feed, meta: &fs::Metadata, original: Outcome) -> Result<(), IngestError> {
+        let name = display_name(path);
+        let (dest, reason_file) = match original {
+            Outcome::Archived => (unique_path(&self.archive_dir(feed), &name), None),
+            Outcome::Quarantined => {
+                let dest = unique_path(&self.folders.quarantine.join(feed.as_str()), &name);
+                let reason = Reason::new(
+                    "与之前已隔离的文件内容完全相同，未再次处理",
+                    "same content as a file quarantined before; not handled again",
+                );
+                (dest.clone(), Some((reason_path(&dest), reason_text(&name, &reason))))
+            }
+        };
+        self.state.counters_mut().files.duplicates += 1;
+        let job = FinalizeJob { src: path.to_owned(), inode: meta.ino(), dest: dest.clone(), reason_file, rejects: None };
+        self.finish(
+            sled::Batch::default(),
+            job,
+            HandledFile {
+                name: name.clone(),
+                feed: Some(feed),
+                at_ms: now_ms(),
+                kind: HandledKind::Duplicate,
+                counts: RowCounts::default(),
+                dest,
+                note: None,
+            },
+        )?;
+        tracing::info!(file = %name, feed = %feed, "duplicate file: same content handled before");
+        Ok(())
+    }
+
+    /// Moves a file that cannot be read as a whole (or is not a feed file) to quarantine.
+    fn quarantine(&mut self, path: &Path, feed: Option<Feed>, hash: Option<[u8; 32]>, reason: &Reason) -> Result<(), IngestError> {
+        let meta = fs::symlink_metadata(path).map_err(|source| IngestError::Read { path: path.to_owned(), source })?;
+        let name = display_name(path);
+        let folder = feed.map_or("unsorted", Feed::as_str);
+        let dest = unique_path(&self.folders.quarantine.join(folder), &name);
+        let mut batch = sled::Batch::default();
+        if let Some(hash) = hash {
+            batch.insert(
+                keys::ledger(&hash),
+                encode(&LedgerEntry::Done { outcome: Outcome::Quarantined, counts: RowCounts::default() }),
+            );
+        }
+        self.state.counters_mut().files.quarantined += 1;
+        let job = FinalizeJob {
+            src: path.to_owned(),
+            inode: meta.ino(),
+            dest: dest.clone(),
+            reason_file: Some((reason_path(&dest), reason_text(&name, reason))),
+            rejects: None,
+        };
+        self.finish(
+            batch,
+            job,
+            HandledFile {
+                name: name.clone(),
+                feed,
+                at_ms: now_ms(),
+                kind: HandledKind::Quarantined,
+                counts: RowCounts::default(),
+                dest,
+                note: Some(reason.to_string()),
+            },
+        )?;
+        tracing::info!(file = %name, folder, reason = %reason.en, "file quarantined");
+        Ok(())
+    }
+
+    /// Commits a file's last batch with its finalize job and history entry, then runs the job.
+    fn finish(&mut self, mut batch: sled::Batch, job: FinalizeJob, handled: HandledFile) -> Result<(), IngestError> {
+        let (job_seq, handled_seq) = {
+            let c = self.state.counters_mut();
+            c.next_job += 1;
+            c.next_handled += 1;
+            (c.next_job - 1, c.next_handled - 1)
+        };
+        let job_key = keys::job(job_seq);
+        batch.insert(job_key.clone(), encode(&job));
+        batch.insert(keys::handled(handled_seq), encode(&handled));
+        if handled_seq >= HANDLED_KEEP {
+            batch.remove(keys::handled(handled_seq - HANDLED_KEEP));
+        }
+        self.commit(batch)?;
+        self.pending_srcs.insert(job.src.clone());
+        self.run_job(&job_key, &job)?;
+        self.pending_srcs.remove(&job.src);
+        Ok(())
+    }
+
+    /// Does a finalize job's file-system work (idempotent), then deletes the job.
+    fn run_job(&mut self, key: &[u8], job: &FinalizeJob) -> Result<(), IngestError> {
+        let werr = |path: &Path| {
+            let path = path.to_owned();
+            move |source| IngestError::Write { path, source }
+        };
+        if let Some(rj) = &job.rejects {
+            self.write_rejects(rj).map_err(werr(&rj.path))?;
+        }
+        if let Some((p, text)) = &job.reason_file {
+            write_atomic(p, text.as_bytes()).map_err(werr(p))?;
+        }
+        move_file(&job.src, job.inode, &job.dest).map_err(werr(&job.dest))?;
+        let mut batch = sled::Batch::default();
+        batch.remove(key);
+        if let Some(rj) = &job.rejects {
+            for chunk in 0..rj.chunks {
+                batch.remove(keys::rejects(&rj.file_hash, chunk));
+            }
+        }
+        self.store.commit(batch)?;
+        Ok(())
+    }
+
+    fn write_rejects(&self, rj: &RejectsFile) -> std::io::Result<()> {
+        let mut out = csv::Writer::from_writer(Vec::new());
+        let mut header = vec!["line".to_string(), "reason".to_string()];
+        header.extend(rj.columns.iter().cloned());
+        out.write_record(&header)?;
+        for chunk in 0..rj.chunks {
+            let rows: Vec<RejectedRow> = match self.store.get(&keys::rejects(&rj.file_hash, chunk)) {
+                Ok(Some(r)) => r,
+                Ok(None) => {
+                    // Already written and cleaned up by an earlier run of this job.
+                    if rj.path.exists() {
+                        return Ok(());
+                    }
+                    Vec::new()
+                }
+                Err(e) => return Err(std::io::Error::other(e.to_string())),
+            };
+            for r in rows {
+                let mut rec = vec![r.line.to_string(), r.reason];
+                rec.extend(r.cells);
+                out.write_record(&rec)?;
+            }
+        }
+        let bytes = out.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
+        write_atomic(&rj.path, &bytes)
+    }
+}
+
+fn now_ms() -> i64 {
+    Timestamp::now().as_millisecond()
+}
+
+/// The file name for logs, reason files and history (never a cell value).
+pub fn display_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
+}
+
+fn reason_path(dest: &Path) -> PathBuf {
+    let mut s = dest.as_os_str().to_owned();
+    s.push(".reason.txt");
+    PathBuf::from(s)
+}
+
+fn reason_text(name: &str, reason: &Reason) -> String {
+    format!(
+        "文件：{name}\n原因：{}\n\nFile: {name}\nReason: {}\n\n处理时间 / handled at: {}\n",
+        reason.zh,
+        reason.en,
+        Timestamp::now()
+    )
+}
+
+/// `dir/name`, or `dir/stem (2).ext`, … if that is taken.
+fn unique_path(dir: &Path, name: &str) -> PathBuf {
+    let first = dir.join(name);
+    if fs::symlink_metadata(&first).is_err() {
+        return first;
+    }
+    let (stem, ext) = match name.find('.') {
+        Some(i) if i > 0 => (&name[..i], &name[i..]),
+        _ => (name, ""),
+    };
+    (2..)
+        .map(|n| dir.join(format!("{stem} ({n}){ext}")))
+        .find(|p| fs::symlink_metadata(p).is_err())
+        .expect("an unused name exists")
+}
+
+/// Writes a file durably under its final name: temporary file, fsync, rename, fsync folder.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)?;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".writing");
+    let tmp = PathBuf::from(tmp);
+    {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    fs::rename(&tmp, path)?;
+    sync_dir(dir)
+}
+
+/// Moves `src` to `dest` if `src` is still the file with `inode`; idempotent. Falls back to
+/// copy-then-delete across file systems.
+fn move_file(src: &Path, inode: u64, dest: &Path) -> std::io::Result<()> {
+    let src_meta = match fs::symlink_metadata(src) {
+        Ok(m) if m.ino() == inode => m,
+        // Gone (moved by an earlier run of this job) or replaced by a new drop: nothing to do.
+        _ => return Ok(()),
+    };
+    let dir = dest.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)?;
+    match fs::rename(src, dest) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EXDEV) => {
+            if src_meta.file_type().is_symlink() {
+                let target = fs::read_link(src)?;
+                let _ = fs::remove_file(dest);
+                std::os::unix::fs::symlink(target, dest)?;
+            } else {
+                let mut tmp = dest.as_os_str().to_owned();
+                tmp.push(".copying");
+                fs::copy(src, &tmp)?;
+                fs::File::open(&tmp)?.sync_all()?;
+                fs::rename(&tmp, dest)?;
+            }
+            sync_dir(dir)?;
+            fs::remove_file(src)?;
+        }
+        Err(e) => return Err(e),
+    }
+    sync_dir(dir)?;
+    if let Some(p) = src.parent() {
+        sync_dir(p)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,452 @@
+//! The rules that need what is already stored: admission consistency per person and station,
+//! corrections, and the alerts (SPEC §3). Each rule either refuses a row with a reason — leaving
+//! the figures untouched — or applies it to the maintained figures in [`State`].
+
+use crate::state::{hash_key, key2, DivorceApplication, Resident, SiteHistory, SiteReport, Spouse, State};
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+use mz_shared::alert::{Alert, AlertKind, AlertState};
+use mz_shared::reason::Reason;
+use mz_shared::records::{BurialReport, EventKind, MarriageKind, MarriageRegistration, Record, StationEvent};
+use mz_shared::registry::{Registry, SiteKind};
+
+/// What the rules need besides the figures.
+pub struct RuleContext<'a> {
+    pub registry: &'a Registry,
+    pub tz: TimeZone,
+    /// The wall clock, for alerts' raise times and long stays.
+    pub now: Timestamp,
+}
+
+impl RuleContext<'_> {
+    fn local_date(&self, t: Timestamp) -> String {
+        t.to_zoned(self.tz.clone()).date().to_string()
+    }
+
+    fn local_time(&self, t: Timestamp) -> String {
+        t.to_zoned(self.tz.clone()).strftime("%Y-%m-%d %H:%M").to_string()
+    }
+}
+
+/// Applies one validated record. `previous` is the stored version when this is a correction.
+pub fn apply(state: &mut State, ctx: &RuleContext<'_>, record: &Record, previous: Option<&Record>) -> Result<(), Reason> {
+    match (record, previous) {
+        (Record::Station(ev), None) => station_event(state, ctx, ev),
+        (Record::Station(ev), Some(Record::Station(old))) => station_correction(state, ev, old),
+        (Record::Burial(r), prev) => burial_report(state, ctx, r, prev.is_some()),
+        (Record::Marriage(m), None) => marriage(state, ctx, m),
+        (Record::Marriage(m), Some(Record::Marriage(old))) => marriage_correction(state, ctx, m, old),
+        _ => Err(Reason::new("更正的记录属于另一类数据", "the correction belongs to another feed")),
+    }
+}
+
+fn raise(state: &mut State, ctx: &RuleContext<'_>, kind: AlertKind, id: String, subject: &str, message: Reason, record_id: Option<&str>) {
+    if state.alerts.get(&id).is_some_and(Alert::is_active) {
+        return;
+    }
+    state.alerts.insert(
+        id.clone(),
+        Alert {
+            id,
+            kind,
+            subject: subject.to_owned(),
+            raised_at_ms: ctx.now.as_millisecond(),
+            message,
+            record_id: record_id.map(str::to_owned),
+            state: AlertState::Active,
+        },
+    );
+}
+
+/// Clears a condition alert whose condition no longer holds (acknowledged or not).
+fn clear(state: &mut State, id: &str) {
+    state.alerts.remove(id);
+}
+
+fn station_event(state: &mut State, ctx: &RuleContext<'_>, ev: &StationEvent) -> Result<(), Reason> {
+    let key = key2(&ev.station_id, &ev.person_ref);
+    let day = key2(&ev.station_id, &ctx.local_date(ev.occurred_at));
+    match ev.event {
+        EventKind::Admit => {
+            if let Some(r) = state.residents.get(&key) {
+                let since = ctx.local_time(Timestamp::from_millisecond(r.admitted_at_ms).unwrap_or_default());
+                return Err(Reason::new(
+                    format!("受助人编号：{} 已在本站（{} 入站），不能重复入站；请先登记离站", ev.person_ref, since),
+                    format!(
+                        "person_ref: {} is already admitted at this station (since {}); log the discharge first",
+                        ev.person_ref, since
+                    ),
+                ));
+            }
+            state.residents.insert(
+                key,
+                Resident {
+                    station_id: ev.station_id.clone(),
+                    person_ref: ev.person_ref.clone(),
+                    record_id: ev.record_id.clone(),
+                    admitted_at_ms: ev.occurred_at.as_millisecond(),
+                    name: ev.name.clone(),
+                    gender: ev.gender,
+                    age: ev.age,
+                    flags: ev.flags.clone(),
+                    bed: ev.bed.clone(),
+                    unidentified: ev.unidentified(),
+                    incidents: 0,
+                },
+            );
+            let occupied = {
+                let occ = state.occupancy.entry(&ev.station_id);
+                occ.occupied += 1;
+                occ.occupied
+            };
+            state.station_days.entry(&day).admits += 1;
+            if let Some(st) = ctx.registry.station(&ev.station_id) {
+                if occupied > st.beds {
+                    raise(
+                        state,
+                        ctx,
+                        AlertKind::OverCapacity,
+                        format!("over_capacity:{}", st.id),
+                        &st.id,
+                        Reason::new(
+                            format!("{} 超员：在站 {} 人，床位 {} 张", st.name, occupied, st.beds),
+                            format!("{} is over capacity: {} people for {} beds", st.name, occupied, st.beds),
+                        ),
+                        Some(&ev.record_id),
+                    );
+                }
+            }
+            Ok(())
+        }
+        EventKind::Discharge | EventKind::Incident => {
+            let Some(resident) = state.residents.get(&key) else {
+                let what = if ev.event == EventKind::Discharge { ("离站", "discharge") } else { ("异常", "incident") };
+                return Err(Reason::new(
+                    format!("受助人编号：{} 当前不在本站，不能登记{}；请核对救助站编码和受助人编号", ev.person_ref, what.0),
+                    format!(
+                        "person_ref: {} is not currently admitted at station {}, so the {} cannot be logged; check station_id and person_ref",
+                        ev.person_ref, ev.station_id, what.1
+                    ),
+                ));
+            };
+            if ev.occurred_at.as_millisecond() < resident.admitted_at_ms {
+                let since = ctx.local_time(Timestamp::from_millisecond(resident.admitted_at_ms).unwrap_or_default());
+                return Err(Reason::new(
+                    format!("发生时间：早于该受助人的入站时间 {since}"),
+                    format!("occurred_at: before this person's admission at {since}"),
+                ));
+            }
+            if ev.event == EventKind::Discharge {
+                state.residents.remove(&key);
+                let occupied = {
+                    let occ = state.occupancy.entry(&ev.station_id);
+                    occ.occupied = occ.occupied.saturating_sub(1);
+                    occ.occupied
+                };
+                state.station_days.entry(&day).discharges += 1;
+                clear(state, &format!("long_stay:{}", key));
+                if ctx.registry.station(&ev.station_id).is_some_and(|st| occupied <= st.beds) {
+                    clear(state, &format!("over_capacity:{}", ev.station_id));
+                }
+            } else {
+                if let Some(r) = state.residents.get_mut(&key) {
+                    r.incidents += 1;
+                }
+                state.station_days.entry(&day).incidents += 1;
+                let station = ctx.registry.station(&ev.station_id).map_or(ev.station_id.as_str(), |s| s.name.as_str());
+                let kind = ev.incident_type.map_or(("异常", "incident"), |k| (k.zh(), k.as_str()));
+                raise(
+                    state,
+                    ctx,
+                    AlertKind::Incident,
+                    format!("incident:{}", ev.record_id),
+                    &ev.station_id,
+                    Reason::new(
+                        format!("{station} 报告异常（{}）：受助人 {}", kind.0, ev.person_ref),
+                        format!("{station} reports an incident ({}): person {}", kind.1, ev.person_ref),
+                    ),
+                    Some(&ev.record_id),
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+fn station_correction(state: &mut State, ev: &StationEvent, old: &StationEvent) -> Result<(), Reason> {
+    if ev.event != old.event || ev.station_id != old.station_id || ev.person_ref != old.person_ref {
+        return Err(Reason::new(
+            format!(
+                "记录编号：{} 已存在，更正不能改变事件类型、救助站编码或受助人编号；请用新的记录编号登记",
+                ev.record_id
+            ),
+            format!(
+                "record_id: {} is already stored; a correction may not change event, station_id or person_ref — log a new record instead",
+                ev.record_id
+            ),
+        ));
+    }
+    let key = key2(&ev.station_id, &ev.person_ref);
+    if ev.event == EventKind::Admit {
+        if let Some(r) = state.residents.get_mut(&key).filter(|r| r.record_id == ev.record_id) {
+            r.name = ev.name.clone();
+            r.gender = ev.gender;
+            r.age = ev.age;
+            r.flags = ev.flags.clone();
+            r.bed = ev.bed.clone();
+            r.unidentified = ev.unidentified();
+        }
+    }
+    Ok(())
+}
+
+fn burial_report(state: &mut State, ctx: &RuleContext<'_>, r: &BurialReport, correction: bool) -> Result<(), Reason> {
+    let report = SiteReport {
+        record_id: r.record_id.clone(),
+        reported_on: r.reported_on.to_string(),
+        capacity_total: r.capacity_total,
+        occupied: r.occupied,
+        new_interments: r.new_interments,
+        eco_interments: r.eco_interments,
+        free_basic_services: r.free_basic_services,
+    };
+    let site = ctx.registry.site(&r.site_id);
+    let hist = state.sites.entry(&r.site_id);
+    if correction {
+        hist.reports.retain(|x| x.record_id != r.record_id);
+    }
+    // Keep date order; a report of the same date as an existing one goes after it.
+    let pos = hist.reports.partition_point(|x| x.reported_on <= report.reported_on);
+    let previous_capacity = pos.checked_sub(1).map(|i| hist.reports[i].capacity_total);
+    hist.reports.insert(pos, report);
+    if hist.reports.len() > SiteHistory::KEEP {
+        hist.reports.remove(0);
+    }
+    let current = hist.current().cloned();
+    let name = site.map_or(r.site_id.as_str(), |s| s.name.as_str()).to_owned();
+    if site.is_some_and(|s| s.kind == SiteKind::Village) {
+        if let Some(prev) = previous_capacity.filter(|p| r.capacity_total > *p) {
+            raise(
+                state,
+                ctx,
+                AlertKind::VillageGrowth,
+                format!("village_growth:{}", r.record_id),
+                &r.site_id,
+                Reason::new(
+                    format!("{name} 为村级埋葬点，总穴位由 {prev} 增至 {}，违反零增长要求", r.capacity_total),
+                    format!(
+                        "{name} is a village burial point and its capacity grew from {prev} to {}, against the zero-growth rule",
+                        r.capacity_total
+                    ),
+                ),
+                Some(&r.record_id),
+            );
+        }
+    }
+    let id = format!("site_nearly_full:{}", r.site_id);
+    match current {
+        Some(c) if c.capacity_total > 0 && u64::from(c.occupied) * 10 >= u64::from(c.capacity_total) * 9 => raise(
+            state,
+            ctx,
+            AlertKind::SiteNearlyFull,
+            id,
+            &r.site_id,
+            Reason::new(
+                format!("{name} 已用 {}/{} 穴位（≥90%）", c.occupied, c.capacity_total),
+                format!("{name} has {}/{} places used (90 % or more)", c.occupied, c.capacity_total),
+            ),
+            Some(&c.record_id),
+        ),
+        _ => clear(state, &id),
+    }
+    Ok(())
+}
+
+fn office_division<'a>(ctx: &'a RuleContext<'_>, office_id: &str) -> Option<&'a str> {
+    ctx.registry.office(office_id).and_then(|o| o.division.as_deref()).or(ctx.registry.district_code.as_deref())
+}
+
+fn cross_district(ctx: &RuleContext<'_>, m: &MarriageRegistration) -> bool {
+    let Some(div) = office_division(ctx, &m.office_id) else { return false };
+    [&m.party_a_hukou, &m.party_b_hukou].into_iter().flatten().any(|h| h != div)
+}
+
+fn office_day_counts(state: &mut State, ctx: &RuleContext<'_>, m: &MarriageRegistration, sign: i64) {
+    let key = key2(&m.office_id, &ctx.local_date(m.registered_at));
+    let cross = cross_district(ctx, m);
+    let day = state.office_days.entry(&key);
+    let add = |v: &mut u32| *v = (i64::from(*v) + sign).max(0) as u32;
+    add(day.by_kind.entry(m.kind).or_default());
+    if cross {
+        add(&mut day.cross_district);
+    }
+    if let Some(c) = m.counselling {
+        add(&mut day.counselling_known);
+        if c {
+            add(&mut day.counselling_yes);
+        }
+    }
+}
+
+fn couple_key(m: &MarriageRegistration) -> Option<String> {
+    let (a, b) = (m.party_a_id.as_ref()?, m.party_b_id.as_ref()?);
+    let (x, y) = if a.hash <= b.hash { (&a.hash, &b.hash) } else { (&b.hash, &a.hash) };
+    Some(format!("{}{}", hash_key(x), hash_key(y)))
+}
+
+fn marriage(state: &mut State, ctx: &RuleContext<'_>, m: &MarriageRegistration) -> Result<(), Reason> {
+    office_day_counts(state, ctx, m, 1);
+    *state.counters_mut().marriages_by_kind.entry(m.kind).or_default() += 1;
+    let office = ctx.registry.office(&m.office_id).map_or(m.office_id.as_str(), |o| o.name.as_str()).to_owned();
+    let parties = [("甲", "party_a", &m.party_a_id), ("乙", "party_b", &m.party_b_id)];
+    match m.kind {
+        MarriageKind::Marriage => {
+            let married: Vec<_> = parties
+                .iter()
+                .filter_map(|(zh, en, p)| p.as_ref().filter(|p| state.spouses.contains(&hash_key(&p.hash))).map(|p| (*zh, *en, p)))
+                .collect();
+            if !married.is_empty() {
+                let zh: Vec<String> = married.iter().map(|(zh, _, p)| format!("当事人{zh}（{}）", p.masked)).collect();
+                let en: Vec<String> = married.iter().map(|(_, en, p)| format!("{en} ({})", p.masked)).collect();
+                raise(
+                    state,
+                    ctx,
+                    AlertKind::BigamyRisk,
+                    format!("bigamy_risk:{}", m.record_id),
+                    &m.office_id,
+                    Reason::new(
+                        format!("{office} 结婚登记 {}：{} 在库中已有婚姻记录", m.record_id, zh.join("、")),
+                        format!("{office} marriage {}: {} already married in the store", m.record_id, en.join(", ")),
+                    ),
+                    Some(&m.record_id),
+                );
+            }
+            if let (Some(a), Some(b)) = (&m.party_a_id, &m.party_b_id) {
+                state.spouses.insert(hash_key(&a.hash), Spouse { spouse: b.hash, record_id: m.record_id.clone() });
+                state.spouses.insert(hash_key(&b.hash), Spouse { spouse: a.hash, record_id: m.record_id.clone() });
+            }
+        }
+        MarriageKind::Divorce => {
+            if let (Some(a), Some(b)) = (&m.party_a_id, &m.party_b_id) {
+                for (x, y) in [(a, b), (b, a)] {
+                    let k = hash_key(&x.hash);
+                    if state.spouses.get(&k).is_some_and(|s| s.spouse == y.hash) {
+                        state.spouses.remove(&k);
+                    }
+                }
+            }
+            if let Some(ck) = couple_key(m) {
+                if let Some(app) = state.divorce_applications.remove(&ck) {
+                    if m.registered_at.as_millisecond() - app.applied_at_ms < 30 * 86_400_000 {
+                        let days = (m.registered_at.as_millisecond() - app.applied_at_ms) / 86_400_000;
+                        raise(
+                            state,
+                            ctx,
+                            AlertKind::CoolingOff,
+                            format!("cooling_off:{}", m.record_id),
+                            &m.office_id,
+                            Reason::new(
+                                format!(
+                                    "{office} 离婚登记 {}：距离婚申请（{}）仅 {days} 天，未满 30 天冷静期",
+                                    m.record_id, app.record_id
+                                ),
+                                format!(
+                                    "{office} divorce {}: only {days} days after the application ({}), inside the 30-day cooling-off period",
+                                    m.record_id, app.record_id
+                                ),
+                            ),
+                            Some(&m.record_id),
+                        );
+                    }
+                }
+            }
+        }
+        MarriageKind::DivorceApplication => {
+            if let Some(ck) = couple_key(m) {
+                state.divorce_applications.insert(
+                    ck,
+                    DivorceApplication {
+                        office_id: m.office_id.clone(),
+                        record_id: m.record_id.clone(),
+                        applied_at_ms: m.registered_at.as_millisecond(),
+                    },
+                );
+            }
+        }
+        MarriageKind::DivorceWithdrawal => {
+            if let Some(ck) = couple_key(m) {
+                state.divorce_applications.remove(&ck);
+            }
+        }
+        MarriageKind::Reissue => {}
+    }
+    Ok(())
+}
+
+fn marriage_correction(
+    state: &mut State,
+    ctx: &RuleContext<'_>,
+    m: &MarriageRegistration,
+    old: &MarriageRegistration,
+) -> Result<(), Reason> {
+    if m.kind != old.kind
+        || m.office_id != old.office_id
+        || m.registered_at != old.registered_at
+        || m.party_a_id != old.party_a_id
+        || m.party_b_id != old.party_b_id
+    {
+        return Err(Reason::new(
+            format!(
+                "记录编号：{} 已存在，更正只能修改户籍地和婚姻辅导；登记类型、机关、时间或当事人不同请用新的记录编号",
+                m.record_id
+            ),
+            format!(
+                "record_id: {} is already stored; a correction may only change hukou or counselling — use a new record_id for another kind, office, time or party",
+                m.record_id
+            ),
+        ));
+    }
+    office_day_counts(state, ctx, old, -1);
+    office_day_counts(state, ctx, m, 1);
+    Ok(())
+}
+
+/// Time-driven rules, run periodically and after each file: long stays, and over-capacity after
+/// a registry change of beds.
+pub fn tick(state: &mut State, ctx: &RuleContext<'_>) {
+    let limit_ms = i64::from(ctx.registry.long_stay_days) * 86_400_000;
+    let now = ctx.now.as_millisecond();
+    let due: Vec<Resident> = state
+        .residents
+        .values()
+        .filter(|r| now - r.admitted_at_ms > limit_ms)
+        .filter(|r| !state.alerts.contains(&format!("long_stay:{}", key2(&r.station_id, &r.person_ref))))
+        .cloned()
+        .collect();
+    for r in due {
+        let days = (now - r.admitted_at_ms) / 86_400_000;
+        let station = ctx.registry.station(&r.station_id).map_or(r.station_id.as_str(), |s| s.name.as_str()).to_owned();
+        raise(
+            state,
+            ctx,
+            AlertKind::LongStay,
+            format!("long_stay:{}", key2(&r.station_id, &r.person_ref)),
+            &r.station_id,
+            Reason::new(
+                format!("{station} 受助人 {} 已在站 {days} 天（超过 {} 天）", r.person_ref, ctx.registry.long_stay_days),
+                format!(
+                    "{station}: person {} has stayed {days} days (more than {})",
+                    r.person_ref, ctx.registry.long_stay_days
+                ),
+            ),
+            Some(&r.record_id),
+        );
+    }
+    for st in &ctx.registry.stations {
+        let occupied = state.occupancy.get(&st.id).map_or(0, |o| o.occupied);
+        let id = format!("over_capacity:{}", st.id);
+        if occupied <= st.beds && state.alerts.contains(&id) {
+            clear(state, &id);
+        }
+    }
+}

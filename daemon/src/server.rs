@@ -1,0 +1,242 @@
+//! The Unix-socket server: one task per connection, newline-delimited JSON
+//! ([`mz_shared::protocol`]). It reads the figures the engine publishes after each commit and the
+//! store's pages for exports; it never writes the store.
+//!
+//! Who is connected comes from the socket's peer credentials (`SO_PEERCRED`), mapped to a role
+//! through the registry; unknown users are viewers.
+
+use crate::export;
+use crate::store::pages::export_latest;
+use crate::store::StoreReader;
+use mz_shared::protocol::{
+    ClientMessage, ExportFormat, ExportWhat, Request, ServerMessage, StatusReport, PROTOCOL_VERSION,
+};
+use mz_shared::reason::Reason;
+use mz_shared::registry::Registry;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::watch;
+
+/// What the server reads.
+#[derive(Clone)]
+pub struct ServerContext {
+    pub status: watch::Receiver<Arc<StatusReport>>,
+    pub registry: watch::Receiver<Arc<Registry>>,
+    pub reader: StoreReader,
+    /// Live checks added to every status: files waiting in the inbox, health problems.
+    pub live: Arc<dyn Fn() -> LiveStatus + Send + Sync>,
+}
+
+/// Figures that are measured when asked rather than published by the engine.
+#[derive(Debug, Clone, Default)]
+pub struct LiveStatus {
+    pub in_progress: u64,
+    pub problems: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("another mzd is already listening on {0}; stop it first or use another --socket")]
+    InUse(PathBuf),
+    #[error("cannot listen on {path}: {source}")]
+    Bind { path: PathBuf, source: std::io::Error },
+    #[error("socket group `{0}` does not exist; fix socket_group in the config")]
+    NoGroup(String),
+}
+
+/// Binds the socket with mode 0660 (group `socket_group` if given), removing a stale socket file.
+pub async fn bind(path: &Path, socket_group: Option<&str>) -> Result<UnixListener, ServerError> {
+    if path.exists() {
+        if UnixStream::connect(path).await.is_ok() {
+            return Err(ServerError::InUse(path.to_owned()));
+        }
+        let _ = std::fs::remove_file(path);
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|source| ServerError::Bind { path: path.to_owned(), source })?;
+    }
+    let listener = UnixListener::bind(path).map_err(|source| ServerError::Bind { path: path.to_owned(), source })?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))
+        .map_err(|source| ServerError::Bind { path: path.to_owned(), source })?;
+    if let Some(group) = socket_group {
+        let gid = group_id(group).ok_or_else(|| ServerError::NoGroup(group.to_owned()))?;
+        std::os::unix::fs::chown(path, None, Some(gid))
+            .map_err(|source| ServerError::Bind { path: path.to_owned(), source })?;
+    }
+    Ok(listener)
+}
+
+/// Accepts connections until `shutdown` fires.
+pub async fn serve(listener: UnixListener, ctx: ServerContext, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let ctx = ctx.clone();
+                    let shutdown = shutdown.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = connection(stream, ctx, shutdown).await {
+                            tracing::debug!(error = %e, "connection ended");
+                        }
+                    });
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            },
+            _ = shutdown.changed() => break,
+        }
+    }
+}
+
+async fn send(w: &mut (impl AsyncWriteExt + Unpin), msg: &ServerMessage) -> std::io::Result<()> {
+    let mut line = serde_json::to_vec(msg).expect("protocol messages serialize");
+    line.push(b'\n');
+    w.write_all(&line).await
+}
+
+fn error(zh: impl Into<String>, en: impl Into<String>) -> ServerMessage {
+    ServerMessage::Error { reason: Reason::new(zh, en) }
+}
+
+/// The status report with live checks applied.
+pub fn current_status(ctx: &ServerContext) -> StatusReport {
+    let mut report = (**ctx.status.borrow()).clone();
+    let live = (ctx.live)();
+    report.files.in_progress = live.in_progress;
+    report.problems.extend(live.problems);
+    report.healthy = report.problems.is_empty();
+    report
+}
+
+async fn connection(stream: UnixStream, ctx: ServerContext, mut shutdown: watch::Receiver<bool>) -> std::io::Result<()> {
+    let user = stream.peer_cred().ok().and_then(|c| user_name(c.uid())).unwrap_or_else(|| "unknown".to_owned());
+    let role = ctx.registry.borrow().role_of(&user);
+    let (r, mut w) = stream.into_split();
+    let mut lines = BufReader::new(r).lines();
+    // Hello first.
+    let Some(first) = lines.next_line().await? else { return Ok(()) };
+    match serde_json::from_str::<ClientMessage>(&first) {
+        Ok(ClientMessage::Hello { protocol, .. }) if protocol == PROTOCOL_VERSION => {
+            let welcome = ServerMessage::Welcome {
+                protocol: PROTOCOL_VERSION,
+                version: env!("CARGO_PKG_VERSION").to_owned(),
+                user: user.clone(),
+                role,
+            };
+            send(&mut w, &welcome).await?;
+        }
+        Ok(ClientMessage::Hello { protocol, .. }) => {
+            let msg = error(
+                format!("协议版本不符：客户端 {protocol}，服务端 {PROTOCOL_VERSION}；请使用同一版本的 mzd/mzc"),
+                format!("protocol mismatch: client {protocol}, daemon {PROTOCOL_VERSION}; use mzd and mzc of the same version"),
+            );
+            return send(&mut w, &msg).await;
+        }
+        _ => {
+            return send(&mut w, &error("连接须先发送 hello", "the first message must be a hello")).await;
+        }
+    }
+    while let Some(line) = lines.next_line().await? {
+        let request = match serde_json::from_str::<ClientMessage>(&line) {
+            Ok(ClientMessage::Request(r)) => r,
+            Ok(ClientMessage::Hello { .. }) => {
+                send(&mut w, &error("重复的 hello", "hello sent twice")).await?;
+                continue;
+            }
+            Err(e) => {
+                send(&mut w, &error(format!("无法解析的请求：{e}"), format!("request not understood: {e}"))).await?;
+                continue;
+            }
+        };
+        match request {
+            Request::Status => send(&mut w, &ServerMessage::Status(Box::new(current_status(&ctx)))).await?,
+            Request::Export { what, format } => export(&mut w, &ctx, what, format).await?,
+            Request::Subscribe => {
+                let mut status = ctx.status.clone();
+                loop {
+                    send(&mut w, &ServerMessage::Status(Box::new(current_status(&ctx)))).await?;
+                    tokio::select! {
+                        changed = status.changed() => if changed.is_err() { return Ok(()) },
+                        _ = shutdown.changed() => return Ok(()),
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn export(
+    w: &mut (impl AsyncWriteExt + Unpin),
+    ctx: &ServerContext,
+    what: ExportWhat,
+    format: ExportFormat,
+) -> std::io::Result<()> {
+    let ExportWhat::Feed(feed) = what else {
+        return send(
+            w,
+            &error("此导出尚未提供（救急难案件与审计记录在后续版本中提供）", "this export is not available yet (cases and audit come with the case desk)"),
+        )
+        .await;
+    };
+    let tz = ctx.registry.borrow().time_zone();
+    let reader = ctx.reader.clone();
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<String>(1024);
+    if format == ExportFormat::Csv {
+        let _ = tx.send(export::csv_header(feed)).await;
+    }
+    let producer = tokio::task::spawn_blocking(move || {
+        export_latest(&reader, feed, |rec| {
+            let line = match format {
+                ExportFormat::Jsonl => export::jsonl_line(&rec, &tz),
+                ExportFormat::Csv => export::csv_record(&rec, &tz),
+            };
+            // A closed channel means the client went away: stop quietly.
+            tx.blocking_send(line).map_err(|_| crate::store::StoreError::Decode {
+                key: String::new(),
+                detail: "client disconnected".into(),
+            })
+        })
+    });
+    while let Some(line) = rx.recv().await {
+        send(w, &ServerMessage::Line { line }).await?;
+    }
+    match producer.await {
+        Ok(Ok(count)) => send(w, &ServerMessage::End { count }).await,
+        Ok(Err(e)) => send(w, &error(format!("导出失败：{e}"), format!("export failed: {e}"))).await,
+        Err(e) => send(w, &error(format!("导出失败：{e}"), format!("export failed: {e}"))).await,
+    }
+}
+
+/// The login name of a user id.
+pub fn user_name(uid: u32) -> Option<String> {
+    let mut buf = vec![0u8; 4096];
+    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut result: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: buffers are valid for the call; `result` points into `pwd`/`buf` on success.
+    let rc = unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr().cast(), buf.len(), &mut result) };
+    if rc != 0 || result.is_null() {
+        return Some(uid.to_string());
+    }
+    // SAFETY: on success pw_name is a NUL-terminated string inside `buf`.
+    let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
+    Some(name.to_string_lossy().into_owned())
+}
+
+fn group_id(name: &str) -> Option<u32> {
+    let cname = std::ffi::CString::new(name).ok()?;
+    let mut buf = vec![0u8; 4096];
+    let mut grp: libc::group = unsafe { std::mem::zeroed() };
+    let mut result: *mut libc::group = std::ptr::null_mut();
+    // SAFETY: buffers are valid for the call.
+    let rc = unsafe { libc::getgrnam_r(cname.as_ptr(), &mut grp, buf.as_mut_ptr().cast(), buf.len(), &mut result) };
+    if rc != 0 || result.is_null() {
+        return None;
+    }
+    Some(grp.gr_gid)
+}

@@ -1,0 +1,1072 @@
+//! Reading one drop file: inspection (hash, size, encoding), then its rows.
+//!
+//! Owned by the intake: `inspect` reads the bytes once to fingerprint the file and detect its
+//! encoding; `RowReader` then streams the header and rows, with the 1-based physical line where
+//! each row starts.
+//!
+//! Encoding detection ([`inspect`]), in this order: an empty file, then a file with a NUL byte
+//! (binary, or UTF-16 text), is refused; then valid UTF-8 (with or without BOM); then text that
+//! decodes strictly as GB18030 (a superset of GBK/GB2312); anything else is refused with the
+//! line and byte offset of the first bad byte (of the encoding that got further).
+//!
+//! Rows ([`RowReader`]):
+//! - CSV: comma-separated, `"` quoting (fields may hold commas, quotes and line breaks), CRLF or
+//!   LF. The first non-blank record is the header. Blank lines, and rows whose cells are all
+//!   blank (Excel's trailing `,,,,` rows), are skipped: they bring nothing. A row whose cell count
+//!   differs from the header's is returned with a [`Row::problem`] (its values still filled).
+//! - JSONL: UTF-8 only, one JSON object per physical line, blank lines skipped. Keys are column
+//!   names (English or Chinese); values may be strings, numbers or booleans (`null` = absent).
+//!   A line that is not a JSON object, holds an array/object value or names a column twice is
+//!   returned with a problem and all values `None`. The first non-blank line must be an object
+//!   with at least one known key, else the whole file is [`OpenError::Unreadable`].
+
+use encoding_rs::{DecoderResult, GB18030};
+use encoding_rs_io::{DecodeReaderBytes, DecodeReaderBytesBuilder};
+use mz_shared::feed::{Feed, HeaderMap};
+use mz_shared::reason::Reason;
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use std::fmt::{self, Write as _};
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
+
+/// The file formats the inbox accepts, by extension (case-insensitive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceFormat {
+    Csv,
+    Jsonl,
+}
+
+impl SourceFormat {
+    /// The accepted extensions, for messages: `.csv, .jsonl, .ndjson`.
+    pub const ACCEPTED: &'static str = ".csv, .jsonl, .ndjson";
+
+    /// `.csv` → Csv, `.jsonl`/`.ndjson` → Jsonl, anything else → None.
+    pub fn of(path: &Path) -> Option<SourceFormat> {
+        let ext = path.extension()?.to_str()?;
+        if ext.eq_ignore_ascii_case("csv") {
+            Some(SourceFormat::Csv)
+        } else if ext.eq_ignore_ascii_case("jsonl") || ext.eq_ignore_ascii_case("ndjson") {
+            Some(SourceFormat::Jsonl)
+        } else {
+            None
+        }
+    }
+}
+
+/// The text encoding of a file, detected from its bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextEncoding {
+    /// UTF-8, `bom` when it starts with EF BB BF.
+    Utf8 { bom: bool },
+    /// GB18030 (a superset of GBK and GB2312), as written by Excel and older systems.
+    Gb18030,
+}
+
+/// What one read of the whole file found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inspection {
+    /// BLAKE3 of the bytes: the file's identity in the ledger.
+    pub hash: [u8; 32],
+    pub size: u64,
+    /// `Err` with a clerk-readable reason when the file as a whole cannot be read
+    /// (empty, binary, undecodable).
+    pub encoding: Result<TextEncoding, Reason>,
+}
+
+/// Read size of [`inspect`].
+const INSPECT_BUF: usize = 256 * 1024;
+/// Output buffer of the (discarded) GB18030 decoding in [`inspect`].
+const GB_OUT_BUF: usize = 64 * 1024;
+
+/// Where in the file a bad byte is: 0-based byte offset and 1-based line.
+#[derive(Debug, Clone, Copy)]
+struct BadByte {
+    offset: u64,
+    line: u64,
+}
+
+/// Reads the file once: hash, size and encoding.
+///
+/// Streams the bytes (constant memory): BLAKE3, UTF-8 validation (sequences may straddle read
+/// buffers) and a strict GB18030 decoding run side by side; each check stops at its first failure.
+pub fn inspect(path: &Path) -> io::Result<Inspection> {
+    let mut file = File::open(path)?;
+    let mut hasher = blake3::Hasher::new();
+    // `buf[..carry]` holds the incomplete UTF-8 sequence at the end of the previous read (≤ 3 bytes).
+    let mut buf = vec![0u8; INSPECT_BUF + 4];
+    let mut carry = 0usize;
+    let mut size = 0u64;
+    let mut newlines = 0u64; // '\n' bytes before the current chunk, while a line may still be needed
+    let mut head = [0u8; 3];
+    let mut nul: Option<u64> = None;
+    let mut utf8_bad: Option<BadByte> = None;
+    let mut gb = Some(GB18030.new_decoder_without_bom_handling());
+    let mut gb_bad: Option<BadByte> = None;
+    let mut gb_out = vec![0u8; GB_OUT_BUF];
+
+    loop {
+        let n = match file.read(&mut buf[carry..carry + INSPECT_BUF]) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let start = size; // absolute offset of the chunk's first byte
+        let chunk_range = carry..carry + n;
+        hasher.update(&buf[chunk_range.clone()]);
+        if start < 3 {
+            for (i, b) in buf[chunk_range.clone()].iter().take(3 - start as usize).enumerate() {
+                head[start as usize + i] = *b;
+            }
+        }
+        size += n as u64;
+        let line_at = |off: u64, chunk: &[u8]| -> u64 {
+            let within = off.saturating_sub(start).min(chunk.len() as u64) as usize;
+            newlines + chunk[..within].iter().filter(|&&b| b == b'\n').count() as u64 + 1
+        };
+
+        if nul.is_none() {
+            if let Some(i) = buf[chunk_range.clone()].iter().position(|&b| b == 0) {
+                nul = Some(start + i as u64);
+            }
+        }
+        if nul.is_some() {
+            // Binary: the verdict is made; only the hash still needs the bytes.
+            carry = 0;
+            continue;
+        }
+
+        if let Some(dec) = gb.as_mut() {
+            let chunk = &buf[chunk_range.clone()];
+            let mut consumed = 0usize;
+            loop {
+                let (res, read, _) = dec.decode_to_utf8_without_replacement(&chunk[consumed..], &mut gb_out, false);
+                consumed += read;
+                match res {
+                    DecoderResult::InputEmpty => break,
+                    DecoderResult::OutputFull => continue,
+                    DecoderResult::Malformed(bad, extra) => {
+                        let off = (start + consumed as u64).saturating_sub(u64::from(bad) + u64::from(extra));
+                        gb_bad = Some(BadByte { offset: off, line: line_at(off, chunk) });
+                        gb = None;
+                        break;
+                    }
+                }
+            }
+        }
+        // Lines of this chunk, needed for reports on later chunks (counted before the UTF-8 check
+        // below moves an incomplete sequence to the front of `buf`).
+        let chunk_newlines = if utf8_bad.is_none() || gb_bad.is_none() {
+            buf[chunk_range.clone()].iter().filter(|&&b| b == b'\n').count() as u64
+        } else {
+            0
+        };
+
+        if utf8_bad.is_none() {
+            let data_len = carry + n;
+            match std::str::from_utf8(&buf[..data_len]) {
+                Ok(_) => carry = 0,
+                Err(e) => {
+                    let valid = e.valid_up_to();
+                    match e.error_len() {
+                        None => {
+                            // An incomplete sequence at the end: keep it for the next read.
+                            buf.copy_within(valid..data_len, 0);
+                            carry = data_len - valid;
+                        }
+                        Some(_) => {
+                            let off = (start - carry as u64) + valid as u64;
+                            utf8_bad = Some(BadByte { offset: off, line: line_at(off, &buf[chunk_range.clone()]) });
+                            carry = 0;
+                        }
+                    }
+                }
+            }
+        } else {
+            carry = 0;
+        }
+        newlines += chunk_newlines;
+    }
+
+    // End of file: an incomplete sequence left over is an error of either encoding.
+    if nul.is_none() {
+        if utf8_bad.is_none() && carry > 0 {
+            utf8_bad = Some(BadByte { offset: size - carry as u64, line: newlines + 1 });
+        }
+        if let Some(mut dec) = gb.take() {
+            let (res, _, _) = dec.decode_to_utf8_without_replacement(&[], &mut gb_out, true);
+            if let DecoderResult::Malformed(bad, _) = res {
+                gb_bad = Some(BadByte { offset: size.saturating_sub(u64::from(bad)), line: newlines + 1 });
+            }
+        }
+    }
+
+    let encoding = if size == 0 {
+        Err(Reason::new(
+            "空文件：文件没有任何内容，请确认导出已完成后重新放入",
+            "empty file: it has no content; check that the export finished and drop the file again",
+        ))
+    } else if let Some(off) = nul {
+        Err(Reason::new(
+            format!(
+                "文件含有 NUL 字节（第 {off} 字节处），是二进制文件（如 Excel 工作簿）或 UTF-16 编码的文本，无法读取；\
+                 请另存为 UTF-8 或 GBK 编码的 CSV 后重新放入"
+            ),
+            format!(
+                "the file contains a NUL byte (at byte offset {off}): it is binary (e.g. an Excel workbook) or \
+                 UTF-16 text and cannot be read; save it as a UTF-8 or GBK CSV and drop it again"
+            ),
+        ))
+    } else if utf8_bad.is_none() {
+        Ok(TextEncoding::Utf8 { bom: head == [0xEF, 0xBB, 0xBF] })
+    } else if gb_bad.is_none() {
+        Ok(TextEncoding::Gb18030)
+    } else {
+        // Report the bad byte of the encoding that got further: most likely the intended one.
+        let (u, g) = (utf8_bad.unwrap_or(BadByte { offset: 0, line: 1 }), gb_bad.unwrap_or(BadByte { offset: 0, line: 1 }));
+        let bad = if u.offset >= g.offset { u } else { g };
+        Err(Reason::new(
+            format!(
+                "文件编码无法识别：第 {} 行（第 {} 字节处）的字节既不是 UTF-8 也不是 GBK/GB18030 编码；\
+                 请用 Excel 另存为“CSV UTF-8”或 GBK 编码的 CSV 后重新放入",
+                bad.line, bad.offset
+            ),
+            format!(
+                "cannot decode the file: line {} (byte offset {}) holds bytes that are neither UTF-8 nor GBK/GB18030; \
+                 save it again as a UTF-8 or GBK CSV and drop it again",
+                bad.line, bad.offset
+            ),
+        ))
+    };
+    Ok(Inspection { hash: *hasher.finalize().as_bytes(), size, encoding })
+}
+
+/// Why a whole file cannot be read as rows.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("{0}")]
+    Unreadable(Reason),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// One row as read from the source.
+pub struct Row<'r> {
+    /// 1-based physical line where the row starts (the header is line 1 in CSV).
+    pub line: u64,
+    /// The feed's columns in canonical order; `None` when missing or blank.
+    pub values: Vec<Option<&'r str>>,
+    /// Set when the row cannot be used whatever its values (wrong number of cells, not a JSON
+    /// object, …): the row is rejected with this reason.
+    pub problem: Option<Reason>,
+}
+
+/// Streams the rows of a drop file.
+pub struct RowReader {
+    header: HeaderMap,
+    inner: Inner,
+}
+
+enum Inner {
+    Csv(CsvRows),
+    Jsonl(JsonlRows),
+}
+
+struct CsvRows {
+    reader: csv::Reader<Tail<DecodeReaderBytes<File, Vec<u8>>>>,
+    /// The header cells as in the source.
+    columns: Vec<String>,
+    /// The current row (reused for every row).
+    record: csv::StringRecord,
+}
+
+struct JsonlRows {
+    reader: BufReader<File>,
+    /// Physical lines consumed so far.
+    lines_read: u64,
+    /// The current line, without its line terminator (and without a leading BOM).
+    raw: String,
+    /// Line number of the current row.
+    line: u64,
+    /// One text buffer per feed column (reused), and whether the current row has it.
+    slots: Vec<String>,
+    present: Vec<bool>,
+    problem: Option<Reason>,
+    /// The first row, parsed by `open`, not yet returned.
+    pending: bool,
+}
+
+impl RowReader {
+    /// Opens the file with the detected encoding and reads its header (CSV) or prepares to read
+    /// objects (JSONL). Fails with [`OpenError::Unreadable`] when there is no known column.
+    pub fn open(path: &Path, feed: Feed, format: SourceFormat, encoding: TextEncoding) -> Result<RowReader, OpenError> {
+        match format {
+            SourceFormat::Csv => Self::open_csv(path, feed, encoding),
+            SourceFormat::Jsonl => Self::open_jsonl(path, feed, encoding),
+        }
+    }
+
+    fn open_csv(path: &Path, feed: Feed, encoding: TextEncoding) -> Result<RowReader, OpenError> {
+        let file = File::open(path)?;
+        let decoded = match encoding {
+            // No decoder: bytes pass through (validated by `inspect`), a UTF-8 BOM is stripped.
+            TextEncoding::Utf8 { .. } => {
+                DecodeReaderBytesBuilder::new().encoding(None).utf8_passthru(true).strip_bom(true).build(file)
+            }
+            TextEncoding::Gb18030 => DecodeReaderBytesBuilder::new().encoding(Some(GB18030)).build(file),
+        };
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .buffer_capacity(CSV_BUF)
+            .from_reader(Tail::new(decoded));
+        let mut record = csv::StringRecord::new();
+        if !reader.read_record(&mut record).map_err(csv_io_error)? {
+            return Err(OpenError::Unreadable(Reason::new(
+                "文件没有表头行（只有空行），请确认导出时包含列名",
+                "the file has no header line (only blank lines); export it with its column names",
+            )));
+        }
+        let columns: Vec<String> = record
+            .iter()
+            .enumerate()
+            .map(|(i, c)| if i == 0 { c.trim_start_matches('\u{feff}') } else { c }.to_string())
+            .collect();
+        let header = HeaderMap::resolve(feed, &columns).map_err(|e| OpenError::Unreadable(e.reason()))?;
+        Ok(RowReader { header, inner: Inner::Csv(CsvRows { reader, columns, record }) })
+    }
+
+    fn open_jsonl(path: &Path, feed: Feed, encoding: TextEncoding) -> Result<RowReader, OpenError> {
+        if encoding == TextEncoding::Gb18030 {
+            return Err(OpenError::Unreadable(Reason::new(
+                "JSONL 文件必须是 UTF-8 编码，本文件是 GBK/GB18030 编码；请另存为 UTF-8 后重新放入",
+                "JSONL must be UTF-8, and this file is GBK/GB18030; save it as UTF-8 and drop it again",
+            )));
+        }
+        let cols = feed.columns();
+        let header = HeaderMap {
+            feed,
+            positions: vec![None; cols.len()],
+            unknown: Vec::new(),
+            missing: cols.iter().filter(|c| c.required).collect(),
+        };
+        let mut rows = JsonlRows {
+            reader: BufReader::with_capacity(64 * 1024, File::open(path)?),
+            lines_read: 0,
+            raw: String::new(),
+            line: 0,
+            slots: vec![String::new(); cols.len()],
+            present: vec![false; cols.len()],
+            problem: None,
+            pending: true,
+        };
+        let mut header = header;
+        if !rows.next_line()? {
+            return Err(OpenError::Unreadable(Reason::new(
+                "JSONL 文件没有任何数据行（只有空行）",
+                "the JSONL file holds no line with data (only blank lines)",
+            )));
+        }
+        let line = rows.line;
+        match rows.parse(&mut header) {
+            Parsed::NotObject => Err(OpenError::Unreadable(Reason::new(
+                format!("第 {line} 行不是 JSON 对象；JSONL 文件每行应为一个 {{…}} 对象，请检查文件格式"),
+                format!("line {line} is not a JSON object; each line of a JSONL file must hold one {{…}} object"),
+            ))),
+            Parsed::Object if header.positions.iter().all(Option::is_none) => {
+                let expected = expected_columns(feed);
+                Err(OpenError::Unreadable(Reason::new(
+                    format!("第 {line} 行没有可识别的字段（应包含如 {expected}），请检查文件是否放错目录"),
+                    format!(
+                        "line {line} has no known field (expected e.g. {expected}); check the file was dropped in the \
+                         right folder"
+                    ),
+                )))
+            }
+            Parsed::Object => Ok(RowReader { header, inner: Inner::Jsonl(rows) }),
+        }
+    }
+
+    /// The header as resolved against the feed (for JSONL: resolved from the keys seen so far).
+    pub fn header(&self) -> &HeaderMap {
+        &self.header
+    }
+
+    /// The header cells exactly as in the source (CSV), for the rejects file; for JSONL `["raw"]`.
+    pub fn source_columns(&self) -> Vec<String> {
+        match &self.inner {
+            Inner::Csv(c) => c.columns.clone(),
+            Inner::Jsonl(_) => vec!["raw".to_string()],
+        }
+    }
+
+    /// The next row, `None` at the end.
+    pub fn next_row(&mut self) -> Result<Option<Row<'_>>, std::io::Error> {
+        match &mut self.inner {
+            Inner::Csv(c) => {
+                loop {
+                    if !c.reader.read_record(&mut c.record).map_err(csv_io_error)? {
+                        return Ok(None);
+                    }
+                    // Rows of blank cells only (e.g. Excel's trailing `,,,,`) bring nothing.
+                    if !c.record.iter().all(|cell| cell.trim().is_empty()) {
+                        break;
+                    }
+                }
+                let rec = &c.record;
+                let line = c.start_line();
+                // Same as `HeaderMap::values`, without collecting the cells first.
+                let values: Vec<Option<&str>> = self
+                    .header
+                    .positions
+                    .iter()
+                    .map(|p| p.and_then(|i| rec.get(i)).map(str::trim).filter(|s| !s.is_empty()))
+                    .collect();
+                let problem = (rec.len() != c.columns.len()).then(|| {
+                    Reason::new(
+                        format!("此行有 {} 个单元格，表头有 {} 列", rec.len(), c.columns.len()),
+                        format!("row has {} cells but the header has {} columns", rec.len(), c.columns.len()),
+                    )
+                });
+                Ok(Some(Row { line, values, problem }))
+            }
+            Inner::Jsonl(j) => {
+                if j.pending {
+                    j.pending = false;
+                } else {
+                    if !j.next_line()? {
+                        return Ok(None);
+                    }
+                    j.parse(&mut self.header);
+                }
+                let values = if j.problem.is_some() {
+                    vec![None; j.slots.len()]
+                } else {
+                    j.slots
+                        .iter()
+                        .zip(&j.present)
+                        .map(|(s, &p)| if p { Some(s.trim()).filter(|s| !s.is_empty()) } else { None })
+                        .collect()
+                };
+                Ok(Some(Row { line: j.line, values, problem: j.problem.clone() }))
+            }
+        }
+    }
+
+    /// The current row's cells exactly as in the source, for the rejects file (CSV: the cells;
+    /// JSONL: one cell, the raw line).
+    pub fn source_cells(&self) -> Vec<String> {
+        match &self.inner {
+            Inner::Csv(c) => c.record.iter().map(str::to_string).collect(),
+            Inner::Jsonl(j) => vec![j.raw.clone()],
+        }
+    }
+}
+
+/// Buffer of the csv reader; [`TAIL`] must exceed it.
+const CSV_BUF: usize = 32 * 1024;
+/// How many of the last bytes read [`Tail`] remembers.
+const TAIL: usize = 64 * 1024;
+
+/// A reader that remembers the last [`TAIL`] bytes it delivered, by absolute offset, so that
+/// the byte that ended a csv record can be looked at.
+struct Tail<R> {
+    inner: R,
+    ring: Box<[u8]>,
+    total: u64,
+}
+
+impl<R> Tail<R> {
+    fn new(inner: R) -> Tail<R> {
+        Tail { inner, ring: vec![0; TAIL].into_boxed_slice(), total: 0 }
+    }
+
+    /// The byte at absolute offset `off`, if still remembered.
+    fn byte_at(&self, off: u64) -> Option<u8> {
+        (off < self.total && self.total - off <= TAIL as u64).then(|| self.ring[(off % TAIL as u64) as usize])
+    }
+}
+
+impl<R: Read> Read for Tail<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let keep = &buf[n.saturating_sub(TAIL)..n];
+        let mut at = ((self.total + (n - keep.len()) as u64) % TAIL as u64) as usize;
+        let mut rest = keep;
+        while !rest.is_empty() {
+            let k = rest.len().min(TAIL - at);
+            self.ring[at..at + k].copy_from_slice(&rest[..k]);
+            rest = &rest[k..];
+            at = (at + k) % TAIL;
+        }
+        self.total += n as u64;
+        Ok(n)
+    }
+}
+
+impl CsvRows {
+    /// The physical line where the current record starts.
+    ///
+    /// csv reports the line reached after the record (blank lines before it and the `\n` of a
+    /// previous CRLF included): take away the line breaks inside the record's quoted fields and
+    /// the `\n` that ended it, if it did.
+    fn start_line(&self) -> u64 {
+        let pos = self.reader.position();
+        let embedded = self.record.as_byte_record().as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
+        let ended_by_lf = pos.byte() > 0 && self.reader.get_ref().byte_at(pos.byte() - 1) == Some(b'\n');
+        pos.line().saturating_sub(embedded + u64::from(ended_by_lf)).max(1)
+    }
+}
+
+/// `name/中文` of the feed's required columns, for "no known column" messages.
+fn expected_columns(feed: Feed) -> String {
+    feed.columns().iter().filter(|c| c.required).map(|c| format!("{}/{}", c.name, c.zh)).collect::<Vec<_>>().join(", ")
+}
+
+/// A csv error as an I/O error (csv errors carry the record's line, never cell contents).
+fn csv_io_error(e: csv::Error) -> io::Error {
+    if e.is_io_error() {
+        if let csv::ErrorKind::Io(io) = e.into_kind() {
+            return io;
+        }
+        unreachable!("is_io_error")
+    }
+    io::Error::new(io::ErrorKind::InvalidData, e.to_string())
+}
+
+/// The outcome of parsing one JSONL line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Parsed {
+    /// A JSON object (maybe with a row problem: nested value, duplicate column).
+    Object,
+    /// Not JSON, or JSON but not an object.
+    NotObject,
+}
+
+impl JsonlRows {
+    /// Reads the next non-blank line into `raw`; `false` at the end of the file.
+    fn next_line(&mut self) -> io::Result<bool> {
+        loop {
+            self.raw.clear();
+            let n = self.reader.read_line(&mut self.raw).map_err(|e| {
+                io::Error::new(e.kind(), format!("line {}: {e}", self.lines_read + 1))
+            })?;
+            if n == 0 {
+                return Ok(false);
+            }
+            self.lines_read += 1;
+            if self.raw.ends_with('\n') {
+                self.raw.pop();
+                if self.raw.ends_with('\r') {
+                    self.raw.pop();
+                }
+            }
+            if self.lines_read == 1 && self.raw.starts_with('\u{feff}') {
+                self.raw.drain(..'\u{feff}'.len_utf8());
+            }
+            if !self.raw.trim().is_empty() {
+                self.line = self.lines_read;
+                return Ok(true);
+            }
+        }
+    }
+
+    /// Parses `raw` into the slots, growing `header` with the keys seen; sets `problem`.
+    fn parse(&mut self, header: &mut HeaderMap) -> Parsed {
+        for s in &mut self.slots {
+            s.clear();
+        }
+        self.present.fill(false);
+        self.problem = None;
+        let feed = header.feed;
+        let mut nested: Option<&'static str> = None;
+        let mut duplicate: Option<&'static str> = None;
+        let mut de = serde_json::Deserializer::from_str(&self.raw);
+        let seed = ObjectSeed {
+            feed,
+            slots: &mut self.slots,
+            present: &mut self.present,
+            unknown: &mut header.unknown,
+            nested: &mut nested,
+            duplicate: &mut duplicate,
+        };
+        if seed.deserialize(&mut de).and_then(|()| de.end()).is_err() {
+            self.present.fill(false);
+            self.problem = Some(Reason::new(
+                "此行不是 JSON 对象（JSONL 文件每行应为一个 {…} 对象）",
+                "this line is not a JSON object (each line of a JSONL file must hold one {…} object)",
+            ));
+            return Parsed::NotObject;
+        }
+        let mut grew = false;
+        for (i, &p) in self.present.iter().enumerate() {
+            if p && header.positions[i].is_none() {
+                header.positions[i] = Some(i);
+                grew = true;
+            }
+        }
+        if grew {
+            header.missing =
+                feed.columns().iter().zip(&header.positions).filter(|(c, p)| c.required && p.is_none()).map(|(c, _)| c).collect();
+        }
+        if let Some(name) = duplicate {
+            self.problem = Some(Reason::new(
+                format!("字段 {name} 在此行出现两次（可能同时用了英文名和中文名），请只保留一个"),
+                format!("field {name} appears twice in this line (perhaps by its English and its Chinese name); keep one"),
+            ));
+        } else if let Some(name) = nested {
+            self.problem = Some(Reason::new(
+                format!("字段 {name} 的值是数组或对象，应为文本、数字或布尔值"),
+                format!("field {name} holds an array or an object; it must be text, a number or a boolean"),
+            ));
+        }
+        Parsed::Object
+    }
+}
+
+/// Deserializes one JSON object straight into the column slots (no intermediate `Value`).
+struct ObjectSeed<'a> {
+    feed: Feed,
+    slots: &'a mut [String],
+    present: &'a mut [bool],
+    unknown: &'a mut Vec<String>,
+    nested: &'a mut Option<&'static str>,
+    duplicate: &'a mut Option<&'static str>,
+}
+
+impl<'de> DeserializeSeed<'de> for ObjectSeed<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ObjectSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let columns = self.feed.columns();
+        while let Some(key) = map.next_key_seed(KeySeed { feed: self.feed, unknown: self.unknown })? {
+            let Some(i) = key else {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            };
+            if self.present[i] {
+                self.duplicate.get_or_insert(columns[i].name);
+                self.slots[i].clear();
+            }
+            match map.next_value_seed(ValueSeed(&mut self.slots[i]))? {
+                Value::Text => self.present[i] = true,
+                Value::Null => {}
+                Value::Nested => {
+                    self.nested.get_or_insert(columns[i].name);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A key: the index of the feed column it names, or `None` (unknown keys are collected once).
+struct KeySeed<'a> {
+    feed: Feed,
+    unknown: &'a mut Vec<String>,
+}
+
+impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = Option<usize>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Option<usize>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for KeySeed<'_> {
+    type Value = Option<usize>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a field name")
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Option<usize>, E> {
+        let found = self.feed.column_index(v);
+        if found.is_none() {
+            let t = v.trim_start_matches('\u{feff}').trim();
+            if !t.is_empty() && !self.unknown.iter().any(|u| u == t) {
+                self.unknown.push(t.to_string());
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// What a JSON value was.
+enum Value {
+    /// A string, number or boolean, written as text into the slot.
+    Text,
+    Null,
+    /// An array or an object (not allowed).
+    Nested,
+}
+
+/// Writes a scalar JSON value as text into the slot.
+struct ValueSeed<'a>(&'a mut String);
+
+impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
+    type Value = Value;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ValueSeed<'_> {
+    type Value = Value;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string, number or boolean")
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Value, E> {
+        self.0.push_str(v);
+        Ok(Value::Text)
+    }
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Value, E> {
+        self.0.push_str(if v { "true" } else { "false" });
+        Ok(Value::Text)
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Value, E> {
+        let _ = write!(self.0, "{v}");
+        Ok(Value::Text)
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Value, E> {
+        let _ = write!(self.0, "{v}");
+        Ok(Value::Text)
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Value, E> {
+        let _ = write!(self.0, "{v}");
+        Ok(Value::Text)
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Value::Nested)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Value::Nested)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn file(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> PathBuf {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+
+    /// All rows as (line, values, problem?) with owned values.
+    #[allow(clippy::type_complexity)]
+    fn rows(r: &mut RowReader) -> Vec<(u64, Vec<Option<String>>, Option<Reason>)> {
+        let mut out = Vec::new();
+        while let Some(row) = r.next_row().unwrap() {
+            out.push((row.line, row.values.iter().map(|v| v.map(str::to_string)).collect(), row.problem));
+        }
+        out
+    }
+
+    fn open(p: &Path, feed: Feed) -> Result<RowReader, OpenError> {
+        let enc = inspect(p).unwrap().encoding.unwrap();
+        RowReader::open(p, feed, SourceFormat::of(p).unwrap(), enc)
+    }
+
+    fn unreadable(r: Result<RowReader, OpenError>) -> Reason {
+        match r {
+            Err(OpenError::Unreadable(reason)) => reason,
+            Err(e) => panic!("io error {e}"),
+            Ok(_) => panic!("opened"),
+        }
+    }
+
+    #[test]
+    fn formats_by_extension() {
+        assert_eq!(SourceFormat::of(Path::new("a/b.CSV")), Some(SourceFormat::Csv));
+        assert_eq!(SourceFormat::of(Path::new("b.JsonL")), Some(SourceFormat::Jsonl));
+        assert_eq!(SourceFormat::of(Path::new("b.ndjson")), Some(SourceFormat::Jsonl));
+        assert_eq!(SourceFormat::of(Path::new("b.xlsx")), None);
+        assert_eq!(SourceFormat::of(Path::new("csv")), None);
+    }
+
+    #[test]
+    fn utf8_with_and_without_bom() {
+        let d = tempfile::tempdir().unwrap();
+        let body = "record_id,site_id,reported_on,总穴位,occupied\nr1,C-SZ,2026-01-02,100,3\n";
+        let plain = file(&d, "a.csv", body.as_bytes());
+        let with_bom = file(&d, "b.csv", &[b"\xEF\xBB\xBF", body.as_bytes()].concat());
+        let i = inspect(&plain).unwrap();
+        assert_eq!(i.encoding, Ok(TextEncoding::Utf8 { bom: false }));
+        assert_eq!(i.size, body.len() as u64);
+        assert_eq!(i.hash, *blake3::hash(body.as_bytes()).as_bytes());
+        assert_eq!(inspect(&with_bom).unwrap().encoding, Ok(TextEncoding::Utf8 { bom: true }));
+        for p in [&plain, &with_bom] {
+            let mut r = open(p, Feed::Burials).unwrap();
+            assert_eq!(r.source_columns(), ["record_id", "site_id", "reported_on", "总穴位", "occupied"]);
+            assert_eq!(r.header().positions[0], Some(0));
+            let row = r.next_row().unwrap().unwrap();
+            assert_eq!(row.line, 2);
+            assert_eq!(r.source_cells(), ["r1", "C-SZ", "2026-01-02", "100", "3"]);
+            let all = rows(&mut open(p, Feed::Burials).unwrap());
+            assert_eq!(all.len(), 1);
+            assert_eq!(all[0].0, 2);
+            assert_eq!(all[0].1[..5], [Some("r1"), Some("C-SZ"), Some("2026-01-02"), Some("100"), Some("3")].map(|v| v.map(String::from)));
+            assert!(all[0].2.is_none());
+        }
+    }
+
+    #[test]
+    fn utf8_sequences_split_across_read_buffers() {
+        let d = tempfile::tempdir().unwrap();
+        // Put a 3-byte character across every possible buffer boundary.
+        for shift in 0..3 {
+            let mut body = "record_id\n".to_string();
+            body.push_str(&"a".repeat(INSPECT_BUF - body.len() - shift));
+            body.push_str("中文\n");
+            let p = file(&d, "split.csv", body.as_bytes());
+            assert_eq!(inspect(&p).unwrap().encoding, Ok(TextEncoding::Utf8 { bom: false }), "shift {shift}");
+        }
+    }
+
+    #[test]
+    fn gbk_with_chinese_headers_and_crlf() {
+        let d = tempfile::tempdir().unwrap();
+        let text = "记录编号,墓园编码,统计日期,总穴位,已用穴位,备注\r\nr1,C-SZ,2026/01/02,100,3,宋庄镇公益性墓园\r\nr2,C-SZ,2026/01/03,100,4,\"逗号,和\r\n换行\"\r\nr3,C-SZ,2026/01/04,100,5,\r\n";
+        let (bytes, _, bad) = encoding_rs::GBK.encode(text);
+        assert!(!bad);
+        let p = file(&d, "g.csv", &bytes);
+        let i = inspect(&p).unwrap();
+        assert_eq!(i.encoding, Ok(TextEncoding::Gb18030));
+        let mut r = open(&p, Feed::Burials).unwrap();
+        assert_eq!(r.source_columns()[0], "记录编号");
+        let all = rows(&mut r);
+        assert_eq!(all.iter().map(|r| r.0).collect::<Vec<_>>(), [2, 3, 5]);
+        assert_eq!(all[0].1[8].as_deref(), Some("宋庄镇公益性墓园"));
+        assert_eq!(all[1].1[8].as_deref(), Some("逗号,和\r\n换行"));
+        assert_eq!(all[2].1[8], None);
+        assert!(all.iter().all(|r| r.2.is_none()));
+        // The same file in UTF-8 gives the same rows.
+        let u = file(&d, "u.csv", text.as_bytes());
+        assert_eq!(rows(&mut open(&u, Feed::Burials).unwrap()), all);
+    }
+
+    #[test]
+    fn refused_files() {
+        let d = tempfile::tempdir().unwrap();
+        let empty = inspect(&file(&d, "e.csv", b"")).unwrap();
+        assert_eq!(empty.size, 0);
+        assert!(empty.encoding.unwrap_err().en.contains("empty file"));
+
+        let nul = inspect(&file(&d, "n.csv", b"record_id\nr\x001\n")).unwrap().encoding.unwrap_err();
+        assert!(nul.en.contains("NUL") && nul.en.contains("offset 11"), "{nul}");
+        assert!(nul.zh.contains("GBK"), "{nul}");
+        let mut u16 = vec![0xFF, 0xFE];
+        for c in "record_id\n".encode_utf16() {
+            u16.extend_from_slice(&c.to_le_bytes());
+        }
+        assert!(inspect(&file(&d, "w.csv", &u16)).unwrap().encoding.unwrap_err().en.contains("UTF-16"));
+
+        // 0xFF is neither UTF-8 nor GB18030; on line 3.
+        let bad = inspect(&file(&d, "b.csv", b"record_id\nr1\nr2\xFF\n")).unwrap().encoding.unwrap_err();
+        assert!(bad.en.contains("line 3") && bad.en.contains("byte offset 15"), "{bad}");
+        // An incomplete UTF-8 sequence at the very end, valid GB lead byte but no trail.
+        let trunc = inspect(&file(&d, "t.csv", b"record_id\nr\xE4")).unwrap();
+        assert!(trunc.encoding.is_err(), "{:?}", trunc.encoding);
+    }
+
+    #[test]
+    fn header_only_no_header_and_unknown_header() {
+        let d = tempfile::tempdir().unwrap();
+        let mut r = open(&file(&d, "h.csv", b"record_id,station_id\r\n"), Feed::Admissions).unwrap();
+        assert!(r.next_row().unwrap().is_none());
+        assert_eq!(r.header().missing.len(), 3);
+
+        let none = unreadable(open(&file(&d, "blank.csv", b"\n\r\n\n"), Feed::Admissions));
+        assert!(none.en.contains("no header"), "{none}");
+        let unknown = unreadable(open(&file(&d, "u.csv", b"foo,bar\n1,2\n"), Feed::Marriages));
+        assert!(unknown.en.contains("no known column"), "{unknown}");
+        let dup = unreadable(open(&file(&d, "dup.csv", b"kind,\xE7\x99\xBB\xE8\xAE\xB0\xE7\xB1\xBB\xE5\x9E\x8B\n"), Feed::Marriages));
+        assert!(dup.en.contains("twice"), "{dup}");
+    }
+
+    #[test]
+    fn quoted_newlines_cell_count_and_blank_rows() {
+        let d = tempfile::tempdir().unwrap();
+        let body = "record_id,site_id,note\n\"r1\",C1,\"line one\nline two\"\n\nr2,C1\nr3,C1,x,extra\n,,\n  ,\nr4,\"a \"\"quoted\"\", b\",y\n";
+        let p = file(&d, "q.csv", body.as_bytes());
+        let mut r = open(&p, Feed::Burials).unwrap();
+        let mut seen = Vec::new();
+        while let Some(row) = r.next_row().unwrap() {
+            let (line, record_id, problem) = (row.line, row.values[0].map(String::from), row.problem.clone());
+            seen.push((line, record_id, problem, r.source_cells()));
+        }
+        assert_eq!(seen.iter().map(|s| s.0).collect::<Vec<_>>(), [2, 5, 6, 9]);
+        assert!(seen[0].2.is_none());
+        assert_eq!(seen[0].3, ["r1", "C1", "line one\nline two"]);
+        let p = seen[1].2.as_ref().unwrap();
+        assert_eq!(p.zh, "此行有 2 个单元格，表头有 3 列");
+        assert_eq!(p.en, "row has 2 cells but the header has 3 columns");
+        assert_eq!(seen[1].1.as_deref(), Some("r2"));
+        assert!(seen[2].2.as_ref().unwrap().en.contains("4 cells"));
+        assert_eq!(seen[3].3, ["r4", "a \"quoted\", b", "y"]);
+    }
+
+    #[test]
+    fn start_lines_over_many_buffers() {
+        // Mixed LF/CRLF endings, blank lines, quoted line breaks, far beyond the csv buffer.
+        let d = tempfile::tempdir().unwrap();
+        let mut body = String::from("record_id,note\r\n");
+        let mut line = 2u64;
+        let mut expected = Vec::new();
+        for i in 0..20_000u64 {
+            let eol = if i % 3 == 0 { "\r\n" } else { "\n" };
+            if i % 7 == 0 {
+                body.push_str(eol);
+                line += 1;
+            }
+            expected.push(line);
+            let breaks = i % 4;
+            let note = (0..=breaks).map(|k| format!("part {k}")).collect::<Vec<_>>().join(eol);
+            body.push_str(&format!("r{i},\"{note} {}\"{eol}", "x".repeat((i % 50) as usize)));
+            line += 1 + breaks;
+        }
+        body.push_str("last,no newline at the end");
+        expected.push(line);
+        let p = file(&d, "many.csv", body.as_bytes());
+        let got: Vec<u64> = rows(&mut open(&p, Feed::Burials).unwrap()).iter().map(|r| r.0).collect();
+        assert_eq!(got.len(), expected.len());
+        for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
+            assert_eq!(g, e, "row {i}");
+        }
+    }
+
+    #[test]
+    fn values_match_header_map() {
+        let d = tempfile::tempdir().unwrap();
+        let p = file(&d, "m.csv", "备注,record_id,x,site_id\n  note ,r1,, C1 \n".as_bytes());
+        let mut r = open(&p, Feed::Burials).unwrap();
+        let header = r.header().clone();
+        let row = r.next_row().unwrap().unwrap();
+        let values: Vec<Option<String>> = row.values.iter().map(|v| v.map(String::from)).collect();
+        let cells = ["  note ", "r1", "", " C1 "];
+        let expected: Vec<Option<String>> = header.values(&cells).iter().map(|v| v.map(String::from)).collect();
+        assert_eq!(values, expected);
+        assert_eq!(header.unknown, ["x"]);
+    }
+
+    #[test]
+    fn jsonl_rows() {
+        let d = tempfile::tempdir().unwrap();
+        let body = concat!(
+            "\u{feff}{\"record_id\":\"r1\",\"总穴位\":100,\"occupied\":3.5,\"site_id\":\"C\\u0031\",\"extra\":[1]}\r\n",
+            "\n",
+            "   \n",
+            "{\"record_id\":\"r2\",\"note\":true,\"site_id\":null,\"other\":{\"a\":1}}\n",
+            "not json\n",
+            "[1,2]\n",
+            "{\"record_id\":\"r3\",\"note\":[1]}\n",
+            "{\"record_id\":\"r4\",\"记录编号\":\"r4\"}\n",
+            "{\"record_id\":\"r5\"} trailing\n",
+            "{\"record_id\":-7,\"reported_on\":\"2026-01-02\"}",
+        );
+        let p = file(&d, "j.jsonl", body.as_bytes());
+        let mut r = open(&p, Feed::Burials).unwrap();
+        assert_eq!(r.source_columns(), ["raw"]);
+        let mut seen = Vec::new();
+        while let Some(row) = r.next_row().unwrap() {
+            let v: Vec<Option<String>> = row.values.iter().map(|v| v.map(String::from)).collect();
+            let (line, problem) = (row.line, row.problem.clone());
+            seen.push((line, v, problem, r.source_cells()));
+        }
+        assert_eq!(seen.iter().map(|s| s.0).collect::<Vec<_>>(), [1, 4, 5, 6, 7, 8, 9, 10]);
+        let v = &seen[0].1;
+        assert_eq!((v[0].as_deref(), v[1].as_deref(), v[3].as_deref(), v[4].as_deref()), (Some("r1"), Some("C1"), Some("100"), Some("3.5")));
+        assert!(seen[0].2.is_none(), "unknown keys may hold anything");
+        assert!(seen[0].3[0].starts_with("{\"record_id\"") && !seen[0].3[0].ends_with('\r'));
+        assert_eq!((seen[1].1[0].as_deref(), seen[1].1[1].as_deref(), seen[1].1[8].as_deref()), (Some("r2"), None, Some("true")));
+        assert!(seen[1].2.is_none());
+        for i in [2, 3, 6] {
+            assert!(seen[i].2.as_ref().unwrap().en.contains("not a JSON object"), "{i}");
+            assert!(seen[i].1.iter().all(Option::is_none));
+        }
+        assert_eq!(seen[2].3, ["not json"]);
+        assert!(seen[4].2.as_ref().unwrap().en.contains("note holds an array"));
+        assert!(seen[5].2.as_ref().unwrap().en.contains("record_id appears twice"));
+        assert_eq!(seen[7].1[0].as_deref(), Some("-7"));
+        let h = r.header();
+        assert_eq!(h.unknown, ["extra", "other"]);
+        assert_eq!(h.positions[2], Some(2), "reported_on seen on the last line");
+        assert!(h.missing.is_empty(), "{:?}", h.missing);
+    }
+
+    #[test]
+    fn jsonl_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let e = unreadable(open(&file(&d, "a.jsonl", b"\n\n{\"foo\":1}\n{\"record_id\":\"r\"}\n"), Feed::Admissions));
+        assert!(e.en.contains("line 3 has no known field"), "{e}");
+        let e = unreadable(open(&file(&d, "b.ndjson", b"record_id,x\n"), Feed::Admissions));
+        assert!(e.en.contains("line 1 is not a JSON object"), "{e}");
+        let e = unreadable(open(&file(&d, "c.jsonl", b"\n \n"), Feed::Admissions));
+        assert!(e.en.contains("no line"), "{e}");
+        let (gbk, _, _) = encoding_rs::GBK.encode("{\"记录编号\":\"甲\"}\n");
+        let p = file(&d, "g.jsonl", &gbk);
+        assert_eq!(inspect(&p).unwrap().encoding, Ok(TextEncoding::Gb18030));
+        let e = unreadable(open(&p, Feed::Admissions));
+        assert!(e.en.contains("JSONL must be UTF-8"), "{e}");
+    }
+
+    /// Reader throughput on 1,000,000 rows; run with
+    /// `cargo test --release -p mzd --lib source::tests::million -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn million_rows() {
+        use std::io::Write;
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("big.csv");
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&p).unwrap());
+        writeln!(w, "record_id,station_id,event,occurred_at,person_ref,name,id_number,gender,age,origin,referral,flags,bed,discharge_reason,incident_type,note").unwrap();
+        for i in 0..1_000_000u32 {
+            writeln!(w, "R{i:08},TZ-JZZ,admit,2026-01-02 10:{:02},P{i},张三,110105199001011234,male,36,河北省保定市,police,elderly,B{},,,\"备注, {i}\"", i % 60, i % 50).unwrap();
+        }
+        drop(w);
+        let t = std::time::Instant::now();
+        let i = inspect(&p).unwrap();
+        let t_inspect = t.elapsed();
+        let t = std::time::Instant::now();
+        let mut r = RowReader::open(&p, Feed::Admissions, SourceFormat::Csv, i.encoding.unwrap()).unwrap();
+        let mut n = 0u64;
+        while let Some(row) = r.next_row().unwrap() {
+            n += row.values.len() as u64;
+        }
+        let t_rows = t.elapsed();
+        eprintln!("{} MB: inspect {t_inspect:?}, rows {t_rows:?} ({n})", i.size / 1_000_000);
+
+        let pj = d.path().join("big.jsonl");
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&pj).unwrap());
+        for i in 0..1_000_000u32 {
+            writeln!(w, "{{\"record_id\":\"R{i:08}\",\"station_id\":\"TZ-JZZ\",\"event\":\"admit\",\"occurred_at\":\"2026-01-02 10:00\",\"person_ref\":\"P{i}\",\"name\":\"张三\",\"age\":36,\"note\":\"备注\"}}").unwrap();
+        }
+        drop(w);
+        let t = std::time::Instant::now();
+        let mut r = RowReader::open(&pj, Feed::Admissions, SourceFormat::Jsonl, TextEncoding::Utf8 { bom: false }).unwrap();
+        while r.next_row().unwrap().is_some() {}
+        eprintln!("jsonl rows {:?}", t.elapsed());
+    }
+}

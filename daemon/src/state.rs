@@ -1,0 +1,316 @@
+//! The maintained figures: everything a dashboard or a rule needs, kept up to date row by row
+//! so that nothing is ever answered by scanning records.
+//!
+//! Each figure lives in a [`Table`]: an in-memory map mirrored to the store one key per entity.
+//! Changing an entity marks it dirty; the engine writes the dirty entities in the same batch as
+//! the rows that changed them, so figures and records are always durable together.
+
+use crate::store::{encode, keys, Store, StoreError};
+use mz_shared::alert::Alert;
+use mz_shared::feed::Feed;
+use mz_shared::id_number::IdHash;
+use mz_shared::protocol::{FeedCounts, FileCounts};
+use mz_shared::records::{Flag, Gender, MarriageKind};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A persisted map of small values, one store key per entity, written when changed.
+pub struct Table<V> {
+    name: &'static str,
+    map: BTreeMap<String, V>,
+    dirty: BTreeSet<String>,
+}
+
+impl<V: Serialize + DeserializeOwned> Table<V> {
+    fn new(name: &'static str) -> Self {
+        Table { name, map: BTreeMap::new(), dirty: BTreeSet::new() }
+    }
+
+    fn load(store: &Store, name: &'static str) -> Result<Self, StoreError> {
+        let mut t = Table::new(name);
+        let prefix = keys::state_prefix(name);
+        for item in store.scan::<V>(&prefix) {
+            let (k, v) = item?;
+            t.map.insert(String::from_utf8_lossy(&k[prefix.len()..]).into_owned(), v);
+        }
+        Ok(t)
+    }
+
+    pub fn get(&self, key: &str) -> Option<&V> {
+        self.map.get(key)
+    }
+
+    pub fn contains(&self, key: &str) -> bool {
+        self.map.contains_key(key)
+    }
+
+    /// Mutable access; the entity is written at the next commit.
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut V> {
+        let v = self.map.get_mut(key)?;
+        self.dirty.insert(key.to_owned());
+        Some(v)
+    }
+
+    /// The entity, created with `V::default()` if absent; written at the next commit.
+    pub fn entry(&mut self, key: &str) -> &mut V
+    where
+        V: Default,
+    {
+        self.dirty.insert(key.to_owned());
+        self.map.entry(key.to_owned()).or_default()
+    }
+
+    pub fn insert(&mut self, key: String, value: V) {
+        self.dirty.insert(key.clone());
+        self.map.insert(key, value);
+    }
+
+    pub fn remove(&mut self, key: &str) -> Option<V> {
+        let v = self.map.remove(key)?;
+        self.dirty.insert(key.to_owned());
+        Some(v)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &V)> {
+        self.map.iter()
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.map.values()
+    }
+
+    /// Entities whose key starts with `prefix`, in key order.
+    pub fn range_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a String, &'a V)> + 'a {
+        self.map.range(prefix.to_owned()..).take_while(move |(k, _)| k.starts_with(prefix))
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    fn is_dirty(&self) -> bool {
+        !self.dirty.is_empty()
+    }
+
+    fn write_into(&mut self, batch: &mut sled::Batch) {
+        for key in std::mem::take(&mut self.dirty) {
+            let k = keys::state(self.name, &key);
+            match self.map.get(&key) {
+                Some(v) => batch.insert(k, encode(v)),
+                None => batch.remove(k),
+            }
+        }
+    }
+}
+
+/// Joins the parts of a compound entity key.
+pub fn key2(a: &str, b: &str) -> String {
+    format!("{a}\u{1f}{b}")
+}
+
+/// Store-wide totals since the store was created (SPEC §6), and sequence numbers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counters {
+    pub files: FileCounts,
+    pub rejected_rows: FeedCounts,
+    pub duplicate_rows: FeedCounts,
+    pub marriages_by_kind: BTreeMap<MarriageKind, u64>,
+    /// Next finalize job number.
+    pub next_job: u64,
+    /// Next handled-file history number.
+    pub next_handled: u64,
+    /// Next record id for rows logged from the console.
+    pub next_console_record: u64,
+}
+
+impl Counters {
+    pub fn reject(&mut self, feed: Feed) {
+        *self.rejected_rows.get_mut(feed) += 1;
+    }
+
+    pub fn duplicate(&mut self, feed: Feed) {
+        *self.duplicate_rows.get_mut(feed) += 1;
+    }
+}
+
+/// 在站人员: a person currently admitted at a station.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resident {
+    pub station_id: String,
+    pub person_ref: String,
+    pub record_id: String,
+    pub admitted_at_ms: i64,
+    pub name: Option<String>,
+    pub gender: Option<Gender>,
+    pub age: Option<u8>,
+    pub flags: Vec<Flag>,
+    pub bed: Option<String>,
+    pub unidentified: bool,
+    /// Incidents reported for this stay.
+    pub incidents: u32,
+}
+
+/// 床位占用: a station's occupancy.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StationOccupancy {
+    pub occupied: u32,
+}
+
+/// Events of one station on one local day.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StationDay {
+    pub admits: u32,
+    pub discharges: u32,
+    pub incidents: u32,
+}
+
+/// One burial-site report, as kept in a site's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteReport {
+    pub record_id: String,
+    /// `YYYY-MM-DD`.
+    pub reported_on: String,
+    pub capacity_total: u32,
+    pub occupied: u32,
+    pub new_interments: Option<u32>,
+    pub eco_interments: Option<u32>,
+    pub free_basic_services: Option<u32>,
+}
+
+/// A burial site's reports, oldest first; the last is its current state.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteHistory {
+    pub reports: Vec<SiteReport>,
+}
+
+impl SiteHistory {
+    /// Reports kept per site (enough for two years of monthly reports).
+    pub const KEEP: usize = 36;
+
+    pub fn current(&self) -> Option<&SiteReport> {
+        self.reports.last()
+    }
+}
+
+/// Registrations of one office on one local day.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfficeDay {
+    pub by_kind: BTreeMap<MarriageKind, u32>,
+    /// Registrations with a party whose hukou is outside the office's district.
+    pub cross_district: u32,
+    /// Registrations whose `counselling` is known, and of those, true.
+    pub counselling_known: u32,
+    pub counselling_yes: u32,
+}
+
+/// A person's current spouse, by keyed ID hash (for the bigamy check).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Spouse {
+    pub spouse: IdHash,
+    pub record_id: String,
+}
+
+/// A pending divorce application of a couple (for the cooling-off check and the marriages view).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DivorceApplication {
+    pub office_id: String,
+    pub record_id: String,
+    pub applied_at_ms: i64,
+}
+
+/// All maintained figures.
+pub struct State {
+    pub counters: Counters,
+    counters_dirty: bool,
+    pub occupancy: Table<StationOccupancy>,
+    /// key: station ␟ person_ref.
+    pub residents: Table<Resident>,
+    /// key: station ␟ YYYY-MM-DD.
+    pub station_days: Table<StationDay>,
+    pub sites: Table<SiteHistory>,
+    /// key: office ␟ YYYY-MM-DD.
+    pub office_days: Table<OfficeDay>,
+    /// key: hex of the person's ID hash.
+    pub spouses: Table<Spouse>,
+    /// key: the couple's two ID hashes in hex, smaller first.
+    pub divorce_applications: Table<DivorceApplication>,
+    /// key: alert id.
+    pub alerts: Table<Alert>,
+}
+
+impl State {
+    /// Empty figures (a new store, or `mzd check`).
+    pub fn empty() -> State {
+        State {
+            counters: Counters::default(),
+            counters_dirty: false,
+            occupancy: Table::new("occupancy"),
+            residents: Table::new("resident"),
+            station_days: Table::new("station_day"),
+            sites: Table::new("site"),
+            office_days: Table::new("office_day"),
+            spouses: Table::new("spouse"),
+            divorce_applications: Table::new("divorce_app"),
+            alerts: Table::new("alert"),
+        }
+    }
+
+    pub fn load(store: &Store) -> Result<State, StoreError> {
+        Ok(State {
+            counters: store.get(keys::COUNTERS)?.unwrap_or_default(),
+            counters_dirty: false,
+            occupancy: Table::load(store, "occupancy")?,
+            residents: Table::load(store, "resident")?,
+            station_days: Table::load(store, "station_day")?,
+            sites: Table::load(store, "site")?,
+            office_days: Table::load(store, "office_day")?,
+            spouses: Table::load(store, "spouse")?,
+            divorce_applications: Table::load(store, "divorce_app")?,
+            alerts: Table::load(store, "alert")?,
+        })
+    }
+
+    /// Mutable counters; written at the next commit.
+    pub fn counters_mut(&mut self) -> &mut Counters {
+        self.counters_dirty = true;
+        &mut self.counters
+    }
+
+    /// True when something changed since the last [`Self::write_into`].
+    pub fn is_dirty(&self) -> bool {
+        self.counters_dirty
+            || self.occupancy.is_dirty()
+            || self.residents.is_dirty()
+            || self.station_days.is_dirty()
+            || self.sites.is_dirty()
+            || self.office_days.is_dirty()
+            || self.spouses.is_dirty()
+            || self.divorce_applications.is_dirty()
+            || self.alerts.is_dirty()
+    }
+
+    /// Writes every changed figure into `batch`.
+    pub fn write_into(&mut self, batch: &mut sled::Batch) {
+        if std::mem::take(&mut self.counters_dirty) {
+            batch.insert(keys::COUNTERS, encode(&self.counters));
+        }
+        self.occupancy.write_into(batch);
+        self.residents.write_into(batch);
+        self.station_days.write_into(batch);
+        self.sites.write_into(batch);
+        self.office_days.write_into(batch);
+        self.spouses.write_into(batch);
+        self.divorce_applications.write_into(batch);
+        self.alerts.write_into(batch);
+    }
+}
+
+/// Lower-case hex of an ID hash, as used in entity keys.
+pub fn hash_key(h: &IdHash) -> String {
+    h.0.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,96 @@
+//! Key layout of the store. Every key starts with a one-byte prefix naming what it holds.
+
+use mz_shared::feed::Feed;
+
+/// Store-wide counters and sequence numbers ([`crate::state::Counters`]).
+pub const COUNTERS: &[u8] = b"m/counters";
+/// Layout version of the store.
+pub const LAYOUT: &[u8] = b"m/layout";
+/// The layout this build writes.
+pub const LAYOUT_VERSION: u32 = 1;
+
+pub fn feed_byte(feed: Feed) -> u8 {
+    match feed {
+        Feed::Admissions => b'a',
+        Feed::Burials => b'b',
+        Feed::Marriages => b'm',
+    }
+}
+
+/// `p<feed><page BE>`: a compressed page of records.
+pub fn page(feed: Feed, page: u32) -> Vec<u8> {
+    let mut k = vec![b'p', feed_byte(feed)];
+    k.extend_from_slice(&page.to_be_bytes());
+    k
+}
+
+/// `i<feed><page BE>`: the (record-id hash, content hash) list of a page.
+pub fn page_index(feed: Feed, page: u32) -> Vec<u8> {
+    let mut k = vec![b'i', feed_byte(feed)];
+    k.extend_from_slice(&page.to_be_bytes());
+    k
+}
+
+pub fn page_index_prefix(feed: Feed) -> Vec<u8> {
+    vec![b'i', feed_byte(feed)]
+}
+
+/// Page number from a page or page-index key.
+pub fn page_of(key: &[u8]) -> u32 {
+    u32::from_be_bytes(key[2..6].try_into().expect("page keys are 6 bytes"))
+}
+
+/// `l<file hash>`: the ledger entry of a file.
+pub fn ledger(hash: &[u8; 32]) -> Vec<u8> {
+    let mut k = vec![b'l'];
+    k.extend_from_slice(hash);
+    k
+}
+
+/// `r<file hash><chunk BE>`: rejected rows of a file, until its rejects file is written.
+pub fn rejects(hash: &[u8; 32], chunk: u32) -> Vec<u8> {
+    let mut k = rejects_prefix(hash);
+    k.extend_from_slice(&chunk.to_be_bytes());
+    k
+}
+
+pub fn rejects_prefix(hash: &[u8; 32]) -> Vec<u8> {
+    let mut k = vec![b'r'];
+    k.extend_from_slice(hash);
+    k
+}
+
+/// `f<seq BE>`: a finalize job (move a file out of the inbox, write its rejects or reason file).
+pub fn job(seq: u64) -> Vec<u8> {
+    let mut k = vec![b'f'];
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+pub const JOB_PREFIX: &[u8] = b"f";
+
+/// `h<seq BE>`: the history of handled files, newest last (for the ingest view).
+pub fn handled(seq: u64) -> Vec<u8> {
+    let mut k = vec![b'h'];
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+pub const HANDLED_PREFIX: &[u8] = b"h";
+
+/// `s<table>/<entity>`: a maintained figure ([`crate::state`]).
+pub fn state(table: &str, entity: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(2 + table.len() + entity.len());
+    k.push(b's');
+    k.extend_from_slice(table.as_bytes());
+    k.push(b'/');
+    k.extend_from_slice(entity.as_bytes());
+    k
+}
+
+pub fn state_prefix(table: &str) -> Vec<u8> {
+    let mut k = vec![b's'];
+    k.extend_from_slice(table.as_bytes());
+    k.push(b'/');
+    k
+}

@@ -1,0 +1,306 @@
+//! Records in pages: few, larger sled values instead of one key per row (see FACTS.md).
+//!
+//! A page holds the records of one commit and one feed, in order, serialized one after another
+//! (varint length + postcard) and compressed with zstd; it is written once and never changed.
+//! Beside each page, its index lists `(record-id hash, content hash)` per slot. At start-up the
+//! in-memory [`RecordIndex`] — record-id hash → where its latest version is — is rebuilt from those
+//! lists alone. A correction is a new version in a later page; older versions stay where they were
+//! (the history).
+
+use super::{encode, keys, Store, StoreError, StoreReader};
+use mz_shared::feed::Feed;
+use mz_shared::records::Record;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use xxhash_rust::xxh3::xxh3_64;
+
+/// Raw (uncompressed) size at which a page is sealed. Compressed pages stay far below a quarter
+/// of sled's segment size, so sled keeps them inline in its log.
+pub const PAGE_RAW_BYTES: usize = 32 * 1024;
+
+/// Where the latest version of a record is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Loc {
+    pub page: u32,
+    pub slot: u32,
+    pub content: u64,
+}
+
+/// One slot of a page index.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct IndexEntry {
+    pub id: u64,
+    pub content: u64,
+}
+
+/// What a record is, compared with what is stored under its `record_id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Novelty {
+    New,
+    /// Same id, same content: counted, not stored.
+    Duplicate,
+    /// Same id, other content: stored as the newer version.
+    Correction(Loc),
+}
+
+/// A record serialized for a page, with its hashes.
+pub struct Encoded {
+    pub id: u64,
+    pub content: u64,
+    bytes: Vec<u8>,
+}
+
+impl Encoded {
+    pub fn new(record: &Record) -> Encoded {
+        let bytes = encode(record);
+        Encoded { id: record_id_hash(record.record_id()), content: xxh3_64(&bytes), bytes }
+    }
+}
+
+pub fn record_id_hash(record_id: &str) -> u64 {
+    xxh3_64(record_id.as_bytes())
+}
+
+#[derive(Default)]
+struct OpenPage {
+    number: u32,
+    raw: Vec<u8>,
+    index: Vec<IndexEntry>,
+}
+
+#[derive(Default)]
+struct FeedPages {
+    latest: HashMap<u64, Loc>,
+    next_page: u32,
+    /// First page number not yet committed.
+    committed_below: u32,
+    open: Option<OpenPage>,
+    sealed: Vec<(u32, Vec<u8>, Vec<IndexEntry>)>,
+}
+
+/// The record-id index of the three feeds, and the pages being built for the next commit.
+#[derive(Default)]
+pub struct RecordIndex {
+    feeds: [FeedPages; 3],
+}
+
+fn slot(feed: Feed) -> usize {
+    match feed {
+        Feed::Admissions => 0,
+        Feed::Burials => 1,
+        Feed::Marriages => 2,
+    }
+}
+
+impl RecordIndex {
+    /// Rebuilds the index from the stored page indexes.
+    pub fn load(store: &Store) -> Result<RecordIndex, StoreError> {
+        let mut idx = RecordIndex::default();
+        for feed in Feed::ALL {
+            let fp = &mut idx.feeds[slot(feed)];
+            for item in store.scan::<Vec<IndexEntry>>(&keys::page_index_prefix(feed)) {
+                let (key, entries) = item?;
+                let page = keys::page_of(&key);
+                for (i, e) in entries.iter().enumerate() {
+                    fp.latest.insert(e.id, Loc { page, slot: i as u32, content: e.content });
+                }
+                fp.next_page = page + 1;
+            }
+            fp.committed_below = fp.next_page;
+        }
+        Ok(idx)
+    }
+
+    /// Distinct records stored (or staged) in a feed.
+    pub fn count(&self, feed: Feed) -> u64 {
+        self.feeds[slot(feed)].latest.len() as u64
+    }
+
+    pub fn novelty(&self, feed: Feed, enc: &Encoded) -> Novelty {
+        match self.feeds[slot(feed)].latest.get(&enc.id) {
+            None => Novelty::New,
+            Some(loc) if loc.content == enc.content => Novelty::Duplicate,
+            Some(loc) => Novelty::Correction(*loc),
+        }
+    }
+
+    /// Adds a record to the feed's open page; it becomes the latest version of its id.
+    pub fn stage(&mut self, feed: Feed, enc: Encoded) -> Loc {
+        let fp = &mut self.feeds[slot(feed)];
+        if fp.open.is_none() {
+            fp.open = Some(OpenPage { number: fp.next_page, ..OpenPage::default() });
+            fp.next_page += 1;
+        }
+        let page = fp.open.as_mut().expect("just opened");
+        write_varint(&mut page.raw, enc.bytes.len() as u64);
+        page.raw.extend_from_slice(&enc.bytes);
+        page.index.push(IndexEntry { id: enc.id, content: enc.content });
+        let loc = Loc { page: page.number, slot: page.index.len() as u32 - 1, content: enc.content };
+        fp.latest.insert(enc.id, loc);
+        if page.raw.len() >= PAGE_RAW_BYTES {
+            Self::seal(fp);
+        }
+        loc
+    }
+
+    fn seal(fp: &mut FeedPages) {
+        if let Some(p) = fp.open.take() {
+            let compressed = zstd::bulk::compress(&p.raw, 1).expect("compressing in memory cannot fail");
+            fp.sealed.push((p.number, compressed, p.index));
+        }
+    }
+
+    /// Raw bytes staged and not yet committed, over all feeds.
+    pub fn staged_bytes(&self) -> usize {
+        self.feeds
+            .iter()
+            .map(|f| f.open.as_ref().map_or(0, |p| p.raw.len()) + f.sealed.iter().map(|s| s.1.len() * 3).sum::<usize>())
+            .sum()
+    }
+
+    /// Moves every staged page into `batch`; after the batch is committed, call [`Self::committed`].
+    pub fn write_into(&mut self, batch: &mut sled::Batch) {
+        for feed in Feed::ALL {
+            let fp = &mut self.feeds[slot(feed)];
+            Self::seal(fp);
+            for (number, bytes, index) in fp.sealed.drain(..) {
+                batch.insert(keys::page(feed, number), bytes);
+                batch.insert(keys::page_index(feed, number), encode(&index));
+            }
+        }
+    }
+
+    /// Marks everything written by [`Self::write_into`] as committed.
+    pub fn committed(&mut self) {
+        for fp in &mut self.feeds {
+            fp.committed_below = fp.next_page;
+        }
+    }
+
+    /// Reads the record at `loc`, from the staged pages or from the store.
+    /// Without a reader (`mzd check`), only staged records can be read.
+    pub fn fetch(&self, reader: Option<&StoreReader>, feed: Feed, loc: Loc) -> Result<Record, StoreError> {
+        let fp = &self.feeds[slot(feed)];
+        if let Some(open) = fp.open.as_ref().filter(|p| p.number == loc.page) {
+            return nth_record(&open.raw, loc.slot, &keys::page(feed, loc.page));
+        }
+        if let Some((_, bytes, _)) = fp.sealed.iter().find(|s| s.0 == loc.page) {
+            return read_page_slot(bytes, loc.slot, &keys::page(feed, loc.page));
+        }
+        let key = keys::page(feed, loc.page);
+        let stored = match reader {
+            Some(r) => r.get_raw(&key)?,
+            None => None,
+        };
+        let bytes = stored.ok_or_else(|| StoreError::Decode {
+            key: String::from_utf8_lossy(&key).into_owned(),
+            detail: "page missing".into(),
+        })?;
+        read_page_slot(&bytes, loc.slot, &key)
+    }
+}
+
+fn read_page_slot(compressed: &[u8], slot: u32, key: &[u8]) -> Result<Record, StoreError> {
+    let raw = decompress(compressed, key)?;
+    nth_record(&raw, slot, key)
+}
+
+fn decompress(compressed: &[u8], key: &[u8]) -> Result<Vec<u8>, StoreError> {
+    zstd::stream::decode_all(compressed)
+        .map_err(|e| StoreError::Decode { key: String::from_utf8_lossy(key).into_owned(), detail: e.to_string() })
+}
+
+fn nth_record(raw: &[u8], slot: u32, key: &[u8]) -> Result<Record, StoreError> {
+    PageRecords::new(raw, key)
+        .nth(slot as usize)
+        .unwrap_or_else(|| Err(StoreError::Decode { key: String::from_utf8_lossy(key).into_owned(), detail: "slot missing".into() }))
+}
+
+/// Iterates the records of a decompressed page.
+pub struct PageRecords<'a> {
+    raw: &'a [u8],
+    key: &'a [u8],
+}
+
+impl<'a> PageRecords<'a> {
+    pub fn new(raw: &'a [u8], key: &'a [u8]) -> Self {
+        PageRecords { raw, key }
+    }
+}
+
+impl Iterator for PageRecords<'_> {
+    type Item = Result<Record, StoreError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.raw.is_empty() {
+            return None;
+        }
+        let bad = |d: &str| StoreError::Decode { key: String::from_utf8_lossy(self.key).into_owned(), detail: d.into() };
+        let Some((len, used)) = read_varint(self.raw) else {
+            self.raw = &[];
+            return Some(Err(bad("truncated length")));
+        };
+        let end = used + len as usize;
+        if end > self.raw.len() {
+            self.raw = &[];
+            return Some(Err(bad("truncated record")));
+        }
+        let item = super::decode(self.key, &self.raw[used..end]);
+        self.raw = &self.raw[end..];
+        Some(item)
+    }
+}
+
+fn write_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn read_varint(buf: &[u8]) -> Option<(u64, usize)> {
+    let mut v = 0u64;
+    for (i, b) in buf.iter().enumerate().take(10) {
+        v |= u64::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            return Some((v, i + 1));
+        }
+    }
+    None
+}
+
+/// Streams the latest version of every record of a feed, in storage order, as committed when
+/// the export started (later commits are not seen).
+pub fn export_latest(
+    reader: &StoreReader,
+    feed: Feed,
+    mut emit: impl FnMut(Record) -> Result<(), StoreError>,
+) -> Result<u64, StoreError> {
+    // Pass 1: where is the latest version of each id, among the pages committed so far?
+    let mut latest: HashMap<u64, (u32, u32)> = HashMap::new();
+    let mut last_page = None;
+    for item in reader.scan::<Vec<IndexEntry>>(&keys::page_index_prefix(feed)) {
+        let (key, entries) = item?;
+        let page = keys::page_of(&key);
+        for (i, e) in entries.iter().enumerate() {
+            latest.insert(e.id, (page, i as u32));
+        }
+        last_page = Some(page);
+    }
+    let Some(last_page) = last_page else { return Ok(0) };
+    // Pass 2: the pages, keeping only latest versions.
+    let mut count = 0;
+    for page in 0..=last_page {
+        let key = keys::page(feed, page);
+        let Some(bytes) = reader.get_raw(&key)? else { continue };
+        let raw = decompress(&bytes, &key)?;
+        for (slot, rec) in PageRecords::new(&raw, &key).enumerate() {
+            let rec = rec?;
+            if latest.get(&record_id_hash(rec.record_id())) == Some(&(page, slot as u32)) {
+                emit(rec)?;
+                count += 1;
+            }
+        }
+    }
+    Ok(count)
+}
