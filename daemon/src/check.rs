@@ -49,9 +49,7 @@ impl CheckReport {
 pub enum CheckError {
     #[error("cannot read {path}: {source}")]
     Io { path: String, source: std::io::Error },
-    #[error(
-        "cannot tell the feed of {0}: it is not in an admissions/, burials/ or marriages/ folder; pass --feed"
-    )]
+    #[error("cannot tell the feed of {0}: it is not in an admissions/, burials/ or marriages/ folder; pass --feed")]
     UnknownFeed(String),
 }
 
@@ -117,8 +115,9 @@ pub fn check(path: &Path, feed: Option<Feed>, registry: &Registry) -> Result<Che
         } else if let Some(m) = &missing {
             RowOutcome::Rejected(None, m.clone())
         } else {
-            apply_row(&mut index, &mut state, registry, &hasher, None, feed, &row.values)
-                .unwrap_or_else(|e| RowOutcome::Rejected(None, Reason::new(format!("内部错误：{e}"), format!("internal error: {e}"))))
+            apply_row(&mut index, &mut state, registry, &hasher, None, feed, &row.values).unwrap_or_else(|e| {
+                RowOutcome::Rejected(None, Reason::new(format!("内部错误：{e}"), format!("internal error: {e}")))
+            })
         };
         match outcome {
             RowOutcome::Stored | RowOutcome::Corrected => report.valid += 1,

@@ -66,11 +66,9 @@ impl Client {
 
     /// The next message from the daemon.
     pub async fn recv(&mut self) -> Result<ServerMessage, ClientError> {
-        let line = self
-            .lines
-            .next_line()
-            .await?
-            .ok_or_else(|| ClientError::Io(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "mzd closed the connection")))?;
+        let line = self.lines.next_line().await?.ok_or_else(|| {
+            ClientError::Io(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "mzd closed the connection"))
+        })?;
         serde_json::from_str(&line).map_err(|e| ClientError::Protocol(format!("{e}: {line}")))
     }
 

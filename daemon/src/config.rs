@@ -37,7 +37,8 @@ pub enum ConfigError {
 
 impl ConfigFile {
     pub fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
         let mut cfg: ConfigFile = toml::from_str(&text).map_err(|e| {
             let (line, column) = e
                 .span()

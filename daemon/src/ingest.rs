@@ -18,12 +18,13 @@ use crate::store::pages::{Encoded, Novelty, RecordIndex};
 use crate::store::{encode, sync_dir, Store, StoreError};
 use crate::watcher::Candidate;
 use jiff::Timestamp;
+use mz_shared::alert::AlertState;
 use mz_shared::feed::Feed;
 use mz_shared::id_number::IdHasher;
 use mz_shared::reason::Reason;
 use mz_shared::registry::Registry;
 use mz_shared::validate::{validate_row, ValidationContext};
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -116,7 +117,12 @@ pub struct Engine {
     shutdown: Arc<AtomicBool>,
     /// Inbox paths with a pending finalize job: never taken as new files.
     pending_srcs: HashSet<PathBuf>,
+    /// The latest handled files, newest first (for the ingest view).
+    pub recent_files: VecDeque<HandledFile>,
 }
+
+/// Handled files kept in memory for the dashboard.
+const RECENT_FILES: usize = 50;
 
 impl Engine {
     pub fn open(
@@ -128,7 +134,22 @@ impl Engine {
     ) -> Result<Engine, StoreError> {
         let index = RecordIndex::load(&store)?;
         let state = State::load(&store)?;
-        Ok(Engine { store, index, state, registry, hasher, folders, shutdown, pending_srcs: HashSet::new() })
+        let mut recent_files = VecDeque::new();
+        for item in store.scan::<HandledFile>(keys::HANDLED_PREFIX) {
+            recent_files.push_front(item?.1);
+            recent_files.truncate(RECENT_FILES);
+        }
+        Ok(Engine {
+            store,
+            index,
+            state,
+            registry,
+            hasher,
+            folders,
+            shutdown,
+            pending_srcs: HashSet::new(),
+            recent_files,
+        })
     }
 
     /// Re-reads figures and the record index from the store, dropping anything not committed
@@ -168,6 +189,24 @@ impl Engine {
 
     pub fn set_registry(&mut self, registry: Arc<Registry>) {
         self.registry = registry;
+    }
+
+    /// Acknowledges an active alert on behalf of `user`.
+    pub fn acknowledge_alert(&mut self, id: &str, user: &str) -> Result<(), Reason> {
+        let Some(alert) = self.state.alerts.get(id) else {
+            return Err(Reason::new(
+                format!("告警 {id} 不存在或已解除"),
+                format!("alert {id} does not exist or has cleared"),
+            ));
+        };
+        if let AlertState::Acknowledged { by, .. } = &alert.state {
+            return Err(Reason::new(format!("告警已由 {by} 确认"), format!("alert already acknowledged by {by}")));
+        }
+        if let Some(a) = self.state.alerts.get_mut(id) {
+            a.state = AlertState::Acknowledged { by: user.to_owned(), at_ms: now_ms() };
+        }
+        self.commit(sled::Batch::default())
+            .map_err(|e| Reason::new(format!("保存失败：{e}"), format!("could not store the acknowledgement: {e}")))
     }
 
     /// Runs every pending finalize job (at start-up, and after each commit that queued one).
@@ -232,7 +271,8 @@ impl Engine {
             Err(reason) => return self.quarantine(path, Some(feed), Some(hash), &reason),
         };
         let Some(format) = SourceFormat::of(path) else {
-            let reason = Reason::new("不支持的文件类型，请使用 .csv 或 .jsonl", "unsupported file type: use .csv or .jsonl");
+            let reason =
+                Reason::new("不支持的文件类型，请使用 .csv 或 .jsonl", "unsupported file type: use .csv or .jsonl");
             return self.quarantine(path, Some(feed), Some(hash), &reason);
         };
         let mut reader = match RowReader::open(path, feed, format, encoding) {
@@ -260,7 +300,15 @@ impl Engine {
                     RowOutcome::Rejected(None, m.clone())
                 } else {
                     let reader = self.store.reader();
-                    apply_row(&mut self.index, &mut self.state, &self.registry, &self.hasher, Some(&reader), feed, &row.values)?
+                    apply_row(
+                        &mut self.index,
+                        &mut self.state,
+                        &self.registry,
+                        &self.hasher,
+                        Some(&reader),
+                        feed,
+                        &row.values,
+                    )?
                 };
                 (row.line, outcome)
             };
@@ -273,7 +321,8 @@ impl Engine {
                 }
                 RowOutcome::Rejected(_, reason) => {
                     counts.rejected += 1;
-                    self.state.counters_mut().reject(feed);
+                    let today = Timestamp::now().to_zoned(self.registry.time_zone()).date().to_string();
+                    self.state.counters_mut().reject(feed, &today);
                     rejects.push(RejectedRow { line, reason: reason.to_string(), cells: reader.source_cells() });
                 }
             }
@@ -308,7 +357,13 @@ impl Engine {
             chunks: reject_chunks,
         });
         let note = rejects_file.as_ref().map(|r| r.path.display().to_string());
-        let job = FinalizeJob { src: path.to_owned(), inode: meta.ino(), dest: dest.clone(), reason_file: None, rejects: rejects_file };
+        let job = FinalizeJob {
+            src: path.to_owned(),
+            inode: meta.ino(),
+            dest: dest.clone(),
+            reason_file: None,
+            rejects: rejects_file,
+        };
         {
             let c = self.state.counters_mut();
             c.files.ingested += 1;
@@ -316,7 +371,15 @@ impl Engine {
         self.finish(
             batch,
             job,
-            HandledFile { name: name.clone(), feed: Some(feed), at_ms: now_ms(), kind: HandledKind::Ingested, counts, dest, note },
+            HandledFile {
+                name: name.clone(),
+                feed: Some(feed),
+                at_ms: now_ms(),
+                kind: HandledKind::Ingested,
+                counts,
+                dest,
+                note,
+            },
         )?;
         tracing::info!(
             file = %name, feed = %feed, stored = counts.stored, corrected = counts.corrected,
@@ -340,7 +403,13 @@ impl Engine {
     }
 
     /// A file whose content was handled before: counted as a duplicate, moved out of the inbox.
-    fn duplicate_file(&mut self, path: &Path, feed: Feed, meta: &fs::Metadata, original: Outcome) -> Result<(), IngestError> {
+    fn duplicate_file(
+        &mut self,
+        path: &Path,
+        feed: Feed,
+        meta: &fs::Metadata,
+        original: Outcome,
+    ) -> Result<(), IngestError> {
         let name = display_name(path);
         let (dest, reason_file) = match original {
             Outcome::Archived => (unique_path(&self.archive_dir(feed), &name), None),
@@ -354,7 +423,8 @@ impl Engine {
             }
         };
         self.state.counters_mut().files.duplicates += 1;
-        let job = FinalizeJob { src: path.to_owned(), inode: meta.ino(), dest: dest.clone(), reason_file, rejects: None };
+        let job =
+            FinalizeJob { src: path.to_owned(), inode: meta.ino(), dest: dest.clone(), reason_file, rejects: None };
         self.finish(
             sled::Batch::default(),
             job,
@@ -373,7 +443,13 @@ impl Engine {
     }
 
     /// Moves a file that cannot be read as a whole (or is not a feed file) to quarantine.
-    fn quarantine(&mut self, path: &Path, feed: Option<Feed>, hash: Option<[u8; 32]>, reason: &Reason) -> Result<(), IngestError> {
+    fn quarantine(
+        &mut self,
+        path: &Path,
+        feed: Option<Feed>,
+        hash: Option<[u8; 32]>,
+        reason: &Reason,
+    ) -> Result<(), IngestError> {
         let meta = fs::symlink_metadata(path).map_err(|source| IngestError::Read { path: path.to_owned(), source })?;
         let name = display_name(path);
         let folder = feed.map_or("unsorted", Feed::as_str);
@@ -425,6 +501,8 @@ impl Engine {
             batch.remove(keys::handled(handled_seq - HANDLED_KEEP));
         }
         self.commit(batch)?;
+        self.recent_files.push_front(handled);
+        self.recent_files.truncate(RECENT_FILES);
         self.pending_srcs.insert(job.src.clone());
         self.run_job(&job_key, &job)?;
         self.pending_srcs.remove(&job.src);

@@ -7,17 +7,17 @@
 //! - [`state`]: the maintained figures behind every dashboard.
 //! - [`rules`]: admission consistency, corrections and alerts.
 
-pub mod ingest;
-pub mod rules;
-pub mod source;
-pub mod state;
-pub mod store;
-pub mod watcher;
 pub mod check;
 pub mod client;
 pub mod config;
 pub mod export;
+pub mod ingest;
 pub mod metrics;
 pub mod report;
+pub mod rules;
 pub mod server;
 pub mod service;
+pub mod source;
+pub mod state;
+pub mod store;
+pub mod watcher;

@@ -13,7 +13,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "mzd", version, about = "mz daemon: watches the inbox, validates and stores feed files, serves the console")]
+#[command(
+    name = "mzd",
+    version,
+    about = "mz daemon: watches the inbox, validates and stores feed files, serves the console"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -150,7 +154,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 Ok(s) => s,
                 Err(e) => {
                     if json {
-                        println!("{}", serde_json::json!({"healthy": false, "reachable": false, "error": e.to_string()}));
+                        println!(
+                            "{}",
+                            serde_json::json!({"healthy": false, "reachable": false, "error": e.to_string()})
+                        );
                     }
                     eprintln!("mzd: {}", error_chain(&e));
                     return Ok(ExitCode::from(2));

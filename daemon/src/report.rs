@@ -1,13 +1,21 @@
-//! Building the published views of the figures: the status report of SPEC §6.
+//! Building the published views of the figures: the status report of SPEC §6 and the console's
+//! dashboard.
 //! Everything here reads maintained figures; nothing scans records.
 
-use crate::state::State;
+use crate::state::{key2, SiteReport, State};
+use crate::store::ledger::{HandledFile, HandledKind};
 use crate::store::pages::RecordIndex;
-use mz_shared::alert::AlertKind;
+use jiff::Timestamp;
+use mz_shared::alert::{Alert, AlertKind};
+use mz_shared::dashboard::{
+    CoolingOffEntry, Dashboard, DayFigures, IngestEntry, OfficeBoard, ResidentRow, SiteBoard, StationBoard,
+};
 use mz_shared::feed::Feed;
 use mz_shared::protocol::{AlertCounts, FeedCounts, SiteStatus, StationStatus, StatusReport};
 use mz_shared::records::MarriageKind;
 use mz_shared::registry::Registry;
+use mz_shared::registry::SiteKind;
+use std::collections::BTreeMap;
 
 /// The status report as of the last commit (health is filled in by the server).
 pub fn status(state: &State, index: &RecordIndex, registry: &Registry) -> StatusReport {
@@ -59,5 +67,221 @@ pub fn status(state: &State, index: &RecordIndex, registry: &Registry) -> Status
             .collect(),
         cases: Default::default(),
         alerts,
+    }
+}
+
+/// Local date `days` before `today`.
+fn day_before(today: jiff::civil::Date, days: i64) -> String {
+    today.checked_sub(jiff::Span::new().days(days)).unwrap_or(today).to_string()
+}
+
+/// The console's snapshot. `handled` is the recent file history, newest first.
+pub fn dashboard(
+    state: &State,
+    index: &RecordIndex,
+    registry: &Registry,
+    handled: &[HandledFile],
+    now: Timestamp,
+) -> Dashboard {
+    let tz = registry.time_zone();
+    let today = now.to_zoned(tz.clone()).date();
+    let today_s = today.to_string();
+    let now_ms = now.as_millisecond();
+    let long_ms = i64::from(registry.long_stay_days) * 86_400_000;
+
+    let stations = registry
+        .stations
+        .iter()
+        .map(|st| {
+            let prefix = key2(&st.id, "");
+            let mut residents: Vec<ResidentRow> = state
+                .residents
+                .range_prefix(&prefix)
+                .map(|(_, r)| ResidentRow {
+                    person_ref: r.person_ref.clone(),
+                    name: r.name.clone(),
+                    gender: r.gender,
+                    age: r.age,
+                    flags: r.flags.clone(),
+                    bed: r.bed.clone(),
+                    admitted_at_ms: r.admitted_at_ms,
+                    days: ((now_ms - r.admitted_at_ms).max(0) / 86_400_000) as u32,
+                    long_stay: now_ms - r.admitted_at_ms > long_ms,
+                    unidentified: r.unidentified,
+                    incidents: r.incidents,
+                })
+                .collect();
+            residents.sort_by_key(|r| r.admitted_at_ms);
+            let long_stays = residents.iter().filter(|r| r.long_stay).count() as u32;
+            let open_incidents = residents.iter().filter(|r| r.incidents > 0).count() as u32;
+            residents.truncate(500);
+            let day = state.station_days.get(&key2(&st.id, &today_s)).cloned().unwrap_or_default();
+            StationBoard {
+                id: st.id.clone(),
+                name: st.name.clone(),
+                kind: Some(st.kind),
+                street: st.street.clone(),
+                beds: st.beds,
+                occupied: state.occupancy.get(&st.id).map_or(0, |o| o.occupied),
+                today: DayFigures { admits: day.admits, discharges: day.discharges, incidents: day.incidents },
+                long_stays,
+                open_incidents,
+                residents,
+                recent: state.recent.get(&st.id).map(|r| r.events.iter().rev().cloned().collect()).unwrap_or_default(),
+            }
+        })
+        .collect();
+
+    let sites = registry
+        .sites
+        .iter()
+        .map(|s| {
+            let hist = state.sites.get(&s.id);
+            let reports = hist.map(|h| h.reports.as_slice()).unwrap_or_default();
+            let cur = reports.last();
+            let (new, eco) = reports.iter().fold((0u64, 0u64), |(n, e), r| {
+                (n + u64::from(r.new_interments.unwrap_or(0)), e + u64::from(r.eco_interments.unwrap_or(0)))
+            });
+            SiteBoard {
+                id: s.id.clone(),
+                name: s.name.clone(),
+                town: s.town.clone(),
+                kind: Some(s.kind),
+                capacity_total: cur.map_or(0, |r| r.capacity_total),
+                occupied: cur.map_or(0, |r| r.occupied),
+                reported_on: cur.map(|r| r.reported_on.clone()),
+                eco_share: (new > 0).then(|| eco as f64 / new as f64),
+                months_to_full: months_to_full(reports),
+                zero_growth_violation: s.kind == SiteKind::Village
+                    && reports.windows(2).any(|w| w[1].capacity_total > w[0].capacity_total),
+                history: reports.iter().map(|r| (r.reported_on.clone(), r.capacity_total, r.occupied)).collect(),
+            }
+        })
+        .collect();
+
+    let days30: Vec<String> = (0..30).rev().map(|d| day_before(today, d)).collect();
+    let mut registrations_daily: Vec<BTreeMap<MarriageKind, u32>> = vec![BTreeMap::new(); 30];
+    let offices = registry
+        .offices
+        .iter()
+        .map(|o| {
+            let mut board = OfficeBoard { id: o.id.clone(), name: o.name.clone(), ..Default::default() };
+            let (mut total, mut cross, mut known, mut yes) = (0u32, 0u32, 0u32, 0u32);
+            for (i, d) in days30.iter().enumerate() {
+                let Some(day) = state.office_days.get(&key2(&o.id, d)) else {
+                    board.daily_30.push(0);
+                    continue;
+                };
+                let n: u32 = day.by_kind.values().sum();
+                board.daily_30.push(n);
+                total += n;
+                cross += day.cross_district;
+                known += day.counselling_known;
+                yes += day.counselling_yes;
+                for (k, v) in &day.by_kind {
+                    *registrations_daily[i].entry(*k).or_default() += v;
+                    *board.last_30_days.entry(*k).or_default() += v;
+                    if i >= 23 {
+                        *board.last_7_days.entry(*k).or_default() += v;
+                    }
+                    if i == 29 {
+                        *board.today.entry(*k).or_default() += v;
+                    }
+                }
+            }
+            board.cross_district_share = (total > 0).then(|| f64::from(cross) / f64::from(total));
+            board.counselling_rate = (known > 0).then(|| f64::from(yes) / f64::from(known));
+            board
+        })
+        .collect();
+
+    let mut cooling_off: Vec<CoolingOffEntry> = state
+        .divorce_applications
+        .values()
+        .filter_map(|a| {
+            let elapsed = (now_ms - a.applied_at_ms).max(0) / 86_400_000;
+            (elapsed < 30).then(|| CoolingOffEntry {
+                office_id: a.office_id.clone(),
+                record_id: a.record_id.clone(),
+                applied_at_ms: a.applied_at_ms,
+                days_left: 30 - elapsed,
+            })
+        })
+        .collect();
+    cooling_off.sort_by_key(|c| c.days_left);
+
+    let mut alerts: Vec<Alert> = state.alerts.values().cloned().collect();
+    alerts.sort_by_key(|a| (!a.is_active(), std::cmp::Reverse(a.raised_at_ms)));
+    let active = alerts.iter().filter(|a| a.is_active()).count();
+    alerts.truncate(active + 100);
+
+    Dashboard {
+        generated_at_ms: now_ms,
+        timezone: registry.timezone.clone(),
+        today: today_s.clone(),
+        status: status(state, index, registry),
+        stations,
+        sites,
+        offices,
+        registrations_daily,
+        cooling_off,
+        alerts,
+        ingest: handled.iter().take(50).map(ingest_entry).collect(),
+        rejected_today: state.counters.rejected_by_day.get(&today_s).copied().unwrap_or(0),
+    }
+}
+
+/// Months until a site is full, from the growth of `occupied` over its recent reports.
+fn months_to_full(reports: &[SiteReport]) -> Option<f64> {
+    let cur = reports.last()?;
+    let first = reports.get(reports.len().saturating_sub(7))?;
+    let d0 = first.reported_on.parse::<jiff::civil::Date>().ok()?;
+    let d1 = cur.reported_on.parse::<jiff::civil::Date>().ok()?;
+    let days = (d1 - d0).get_days();
+    let grown = i64::from(cur.occupied) - i64::from(first.occupied);
+    if days <= 0 || grown <= 0 {
+        return None;
+    }
+    let per_month = grown as f64 / (f64::from(days) / 30.44);
+    Some(f64::from(cur.capacity_total.saturating_sub(cur.occupied)) / per_month)
+}
+
+fn ingest_entry(h: &HandledFile) -> IngestEntry {
+    IngestEntry {
+        name: h.name.clone(),
+        feed: h.feed.map(|f| f.as_str().to_owned()),
+        at_ms: h.at_ms,
+        outcome: match h.kind {
+            HandledKind::Ingested => "ingested",
+            HandledKind::Quarantined => "quarantined",
+            HandledKind::Duplicate => "duplicate",
+        }
+        .to_owned(),
+        stored: h.counts.stored,
+        corrected: h.counts.corrected,
+        duplicate: h.counts.duplicate,
+        rejected: h.counts.rejected,
+        dest: h.dest.display().to_string(),
+        note: h.note.clone(),
+    }
+}
+
+/// The dashboard as a viewer may see it: names reduced to their first character.
+pub fn masked_for_viewer(d: &Dashboard) -> Dashboard {
+    let mut d = d.clone();
+    for st in &mut d.stations {
+        for r in &mut st.residents {
+            r.name = r.name.as_deref().map(mask_name);
+        }
+    }
+    d
+}
+
+/// `张三丰` → `张**`.
+pub fn mask_name(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => std::iter::once(first).chain(chars.map(|_| '*')).collect(),
+        None => String::new(),
     }
 }

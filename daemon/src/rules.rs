@@ -6,6 +6,7 @@ use crate::state::{hash_key, key2, DivorceApplication, Resident, SiteHistory, Si
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use mz_shared::alert::{Alert, AlertKind, AlertState};
+use mz_shared::dashboard::EventRow;
 use mz_shared::reason::Reason;
 use mz_shared::records::{BurialReport, EventKind, MarriageKind, MarriageRegistration, Record, StationEvent};
 use mz_shared::registry::{Registry, SiteKind};
@@ -29,7 +30,12 @@ impl RuleContext<'_> {
 }
 
 /// Applies one validated record. `previous` is the stored version when this is a correction.
-pub fn apply(state: &mut State, ctx: &RuleContext<'_>, record: &Record, previous: Option<&Record>) -> Result<(), Reason> {
+pub fn apply(
+    state: &mut State,
+    ctx: &RuleContext<'_>,
+    record: &Record,
+    previous: Option<&Record>,
+) -> Result<(), Reason> {
     match (record, previous) {
         (Record::Station(ev), None) => station_event(state, ctx, ev),
         (Record::Station(ev), Some(Record::Station(old))) => station_correction(state, ev, old),
@@ -40,7 +46,15 @@ pub fn apply(state: &mut State, ctx: &RuleContext<'_>, record: &Record, previous
     }
 }
 
-fn raise(state: &mut State, ctx: &RuleContext<'_>, kind: AlertKind, id: String, subject: &str, message: Reason, record_id: Option<&str>) {
+fn raise(
+    state: &mut State,
+    ctx: &RuleContext<'_>,
+    kind: AlertKind,
+    id: String,
+    subject: &str,
+    message: Reason,
+    record_id: Option<&str>,
+) {
     if state.alerts.get(&id).is_some_and(Alert::is_active) {
         return;
     }
@@ -64,6 +78,18 @@ fn clear(state: &mut State, id: &str) {
 }
 
 fn station_event(state: &mut State, ctx: &RuleContext<'_>, ev: &StationEvent) -> Result<(), Reason> {
+    station_event_figures(state, ctx, ev)?;
+    state.recent.entry(&ev.station_id).push(EventRow {
+        at_ms: ev.occurred_at.as_millisecond(),
+        event: ev.event,
+        person_ref: ev.person_ref.clone(),
+        record_id: ev.record_id.clone(),
+        detail: ev.incident_type.map(|k| k.as_str().to_owned()).or(ev.discharge_reason.map(|r| r.as_str().to_owned())),
+    });
+    Ok(())
+}
+
+fn station_event_figures(state: &mut State, ctx: &RuleContext<'_>, ev: &StationEvent) -> Result<(), Reason> {
     let key = key2(&ev.station_id, &ev.person_ref);
     let day = key2(&ev.station_id, &ctx.local_date(ev.occurred_at));
     match ev.event {
@@ -120,7 +146,8 @@ fn station_event(state: &mut State, ctx: &RuleContext<'_>, ev: &StationEvent) ->
         }
         EventKind::Discharge | EventKind::Incident => {
             let Some(resident) = state.residents.get(&key) else {
-                let what = if ev.event == EventKind::Discharge { ("离站", "discharge") } else { ("异常", "incident") };
+                let what =
+                    if ev.event == EventKind::Discharge { ("离站", "discharge") } else { ("异常", "incident") };
                 return Err(Reason::new(
                     format!("受助人编号：{} 当前不在本站，不能登记{}；请核对救助站编码和受助人编号", ev.person_ref, what.0),
                     format!(
@@ -303,7 +330,9 @@ fn marriage(state: &mut State, ctx: &RuleContext<'_>, m: &MarriageRegistration) 
         MarriageKind::Marriage => {
             let married: Vec<_> = parties
                 .iter()
-                .filter_map(|(zh, en, p)| p.as_ref().filter(|p| state.spouses.contains(&hash_key(&p.hash))).map(|p| (*zh, *en, p)))
+                .filter_map(|(zh, en, p)| {
+                    p.as_ref().filter(|p| state.spouses.contains(&hash_key(&p.hash))).map(|p| (*zh, *en, p))
+                })
                 .collect();
             if !married.is_empty() {
                 let zh: Vec<String> = married.iter().map(|(zh, _, p)| format!("当事人{zh}（{}）", p.masked)).collect();
@@ -433,7 +462,10 @@ pub fn tick(state: &mut State, ctx: &RuleContext<'_>) {
             format!("long_stay:{}", key2(&r.station_id, &r.person_ref)),
             &r.station_id,
             Reason::new(
-                format!("{station} 受助人 {} 已在站 {days} 天（超过 {} 天）", r.person_ref, ctx.registry.long_stay_days),
+                format!(
+                    "{station} 受助人 {} 已在站 {days} 天（超过 {} 天）",
+                    r.person_ref, ctx.registry.long_stay_days
+                ),
                 format!(
                     "{station}: person {} has stayed {days} days (more than {})",
                     r.person_ref, ctx.registry.long_stay_days

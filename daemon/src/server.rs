@@ -6,13 +6,17 @@
 //! through the registry; unknown users are viewers.
 
 use crate::export;
+use crate::report;
+use crate::service::EngineMsg;
 use crate::store::pages::export_latest;
 use crate::store::StoreReader;
+use mz_shared::dashboard::Dashboard;
 use mz_shared::protocol::{
     ClientMessage, ExportFormat, ExportWhat, Request, ServerMessage, StatusReport, PROTOCOL_VERSION,
 };
 use mz_shared::reason::Reason;
 use mz_shared::registry::Registry;
+use mz_shared::registry::Role;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -22,7 +26,10 @@ use tokio::sync::watch;
 /// What the server reads.
 #[derive(Clone)]
 pub struct ServerContext {
-    pub status: watch::Receiver<Arc<StatusReport>>,
+    /// The figures as of the last commit.
+    pub dashboard: watch::Receiver<Arc<Dashboard>>,
+    /// Commands to the engine (the only writer).
+    pub engine: std::sync::mpsc::Sender<EngineMsg>,
     pub registry: watch::Receiver<Arc<Registry>>,
     pub reader: StoreReader,
     /// Live checks added to every status: files waiting in the inbox, health problems.
@@ -105,7 +112,7 @@ fn error(zh: impl Into<String>, en: impl Into<String>) -> ServerMessage {
 
 /// The status report with live checks applied.
 pub fn current_status(ctx: &ServerContext) -> StatusReport {
-    let mut report = (**ctx.status.borrow()).clone();
+    let mut report = ctx.dashboard.borrow().status.clone();
     let live = (ctx.live)();
     report.files.in_progress = live.in_progress;
     report.problems.extend(live.problems);
@@ -113,7 +120,11 @@ pub fn current_status(ctx: &ServerContext) -> StatusReport {
     report
 }
 
-async fn connection(stream: UnixStream, ctx: ServerContext, mut shutdown: watch::Receiver<bool>) -> std::io::Result<()> {
+async fn connection(
+    stream: UnixStream,
+    ctx: ServerContext,
+    mut shutdown: watch::Receiver<bool>,
+) -> std::io::Result<()> {
     let user = stream.peer_cred().ok().and_then(|c| user_name(c.uid())).unwrap_or_else(|| "unknown".to_owned());
     let role = ctx.registry.borrow().role_of(&user);
     let (r, mut w) = stream.into_split();
@@ -157,14 +168,47 @@ async fn connection(stream: UnixStream, ctx: ServerContext, mut shutdown: watch:
             Request::Status => send(&mut w, &ServerMessage::Status(Box::new(current_status(&ctx)))).await?,
             Request::Export { what, format } => export(&mut w, &ctx, what, format).await?,
             Request::Subscribe => {
-                let mut status = ctx.status.clone();
+                let mut dash = ctx.dashboard.clone();
                 loop {
                     send(&mut w, &ServerMessage::Status(Box::new(current_status(&ctx)))).await?;
                     tokio::select! {
-                        changed = status.changed() => if changed.is_err() { return Ok(()) },
+                        changed = dash.changed() => if changed.is_err() { return Ok(()) },
                         _ = shutdown.changed() => return Ok(()),
                     }
                 }
+            }
+            Request::SubscribeDashboard => {
+                let mut dash = ctx.dashboard.clone();
+                loop {
+                    let mut d = {
+                        let cur = dash.borrow_and_update();
+                        if role == Role::Viewer {
+                            report::masked_for_viewer(&cur)
+                        } else {
+                            (**cur).clone()
+                        }
+                    };
+                    d.status = current_status(&ctx);
+                    send(&mut w, &ServerMessage::Dashboard(Box::new(d))).await?;
+                    tokio::select! {
+                        changed = dash.changed() => if changed.is_err() { return Ok(()) },
+                        _ = shutdown.changed() => return Ok(()),
+                    }
+                }
+            }
+            Request::AckAlert { id } => {
+                if role == Role::Viewer {
+                    send(&mut w, &error("只读用户不能确认告警", "viewers cannot acknowledge alerts")).await?;
+                    continue;
+                }
+                let (reply, answer) = tokio::sync::oneshot::channel();
+                let _ = ctx.engine.send(EngineMsg::AckAlert { id, user: user.clone(), reply });
+                let msg = match answer.await {
+                    Ok(Ok(())) => ServerMessage::Done,
+                    Ok(Err(reason)) => ServerMessage::Error { reason },
+                    Err(_) => error("守护进程正在停止", "mzd is shutting down"),
+                };
+                send(&mut w, &msg).await?;
             }
         }
     }
@@ -180,7 +224,10 @@ async fn export(
     let ExportWhat::Feed(feed) = what else {
         return send(
             w,
-            &error("此导出尚未提供（救急难案件与审计记录在后续版本中提供）", "this export is not available yet (cases and audit come with the case desk)"),
+            &error(
+                "此导出尚未提供（救急难案件与审计记录在后续版本中提供）",
+                "this export is not available yet (cases and audit come with the case desk)",
+            ),
         )
         .await;
     };

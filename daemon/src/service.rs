@@ -9,8 +9,9 @@ use crate::report;
 use crate::server::{self, LiveStatus, ServerContext};
 use crate::store::{Store, StoreError};
 use crate::watcher::{Candidate, Watcher, WatcherConfig};
+use mz_shared::dashboard::Dashboard;
 use mz_shared::id_number::IdHasher;
-use mz_shared::protocol::StatusReport;
+use mz_shared::reason::Reason;
 use mz_shared::registry::{Registry, RegistryError};
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -18,7 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 
 /// Where everything is, after flags, config file and defaults are merged.
 #[derive(Debug, Clone)]
@@ -34,7 +35,9 @@ pub struct Settings {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
-    #[error("no registry at {0}. Write one (see README, \"Registry\"), or start from the demo: `mzd demo-registry > {0}`")]
+    #[error(
+        "no registry at {0}. Write one (see README, \"Registry\"), or start from the demo: `mzd demo-registry > {0}`"
+    )]
     NoRegistry(PathBuf),
     #[error("registry {path} refused: {source}")]
     Registry { path: PathBuf, source: RegistryError },
@@ -55,11 +58,20 @@ pub enum ServiceError {
 }
 
 /// Messages to the engine thread.
-enum EngineMsg {
+pub enum EngineMsg {
     Candidate(Candidate),
     Registry(Arc<Registry>),
+    /// Acknowledge an alert for `user`.
+    AckAlert {
+        id: String,
+        user: String,
+        reply: oneshot::Sender<Result<(), Reason>>,
+    },
     Shutdown,
 }
+
+/// How often the dashboard is republished without a commit, so that durations move.
+const REPUBLISH_EVERY: Duration = Duration::from_secs(60);
 
 /// Reads and validates the registry file.
 pub fn load_registry(path: &Path) -> Result<Registry, ServiceError> {
@@ -123,7 +135,14 @@ pub async fn run(settings: Settings, stop: impl Future<Output = ()>) -> Result<(
     engine.run_pending_jobs()?;
     let reader = engine.store.reader();
 
-    let (status_tx, status_rx) = watch::channel(Arc::new(report::status(&engine.state, &engine.index, &registry)));
+    let first = report::dashboard(
+        &engine.state,
+        &engine.index,
+        &registry,
+        engine.recent_files.make_contiguous(),
+        jiff::Timestamp::now(),
+    );
+    let (status_tx, status_rx) = watch::channel(Arc::new(first));
     let (registry_tx, registry_rx) = watch::channel(registry.clone());
     let (msg_tx, msg_rx) = mpsc::channel::<EngineMsg>();
     let store_problem: Arc<Mutex<Option<String>>> = Arc::default();
@@ -176,7 +195,8 @@ pub async fn run(settings: Settings, stop: impl Future<Output = ()>) -> Result<(
             LiveStatus { in_progress: watcher.in_progress(), problems }
         })
     };
-    let ctx = ServerContext { status: status_rx.clone(), registry: registry_rx, reader, live };
+    let ctx =
+        ServerContext { dashboard: status_rx.clone(), registry: registry_rx, reader, live, engine: msg_tx.clone() };
     let (stop_tx, stop_rx) = watch::channel(false);
     let listener = server::bind(&settings.socket, settings.socket_group.as_deref()).await?;
     let server_task = tokio::spawn(server::serve(listener, ctx.clone(), stop_rx.clone()));
@@ -228,20 +248,33 @@ pub async fn run(settings: Settings, stop: impl Future<Output = ()>) -> Result<(
 fn engine_loop(
     mut engine: Engine,
     rx: mpsc::Receiver<EngineMsg>,
-    status: watch::Sender<Arc<StatusReport>>,
+    dashboard: watch::Sender<Arc<Dashboard>>,
     watcher: Arc<Watcher>,
     store_problem: Arc<Mutex<Option<String>>>,
 ) {
-    let publish = |engine: &Engine| {
-        let report = report::status(&engine.state, &engine.index, &engine.registry);
-        status.send_if_modified(|cur| {
-            if **cur == report {
-                false
-            } else {
-                *cur = Arc::new(report);
-                true
+    let mut last_publish = std::time::Instant::now();
+    let mut publish = |engine: &mut Engine| {
+        let now = jiff::Timestamp::now();
+        let mut next = report::dashboard(
+            &engine.state,
+            &engine.index,
+            &engine.registry,
+            engine.recent_files.make_contiguous(),
+            now,
+        );
+        let due = last_publish.elapsed() >= REPUBLISH_EVERY;
+        dashboard.send_if_modified(|cur| {
+            next.generated_at_ms = cur.generated_at_ms;
+            if **cur == next && !due {
+                return false;
             }
+            next.generated_at_ms = now.as_millisecond();
+            *cur = Arc::new(next);
+            true
         });
+        if due {
+            last_publish = std::time::Instant::now();
+        }
     };
     let note = |r: Result<(), StoreError>| {
         let mut p = store_problem.lock().expect("not poisoned");
@@ -251,7 +284,7 @@ fn engine_loop(
         }
     };
     note(engine.tick());
-    publish(&engine);
+    publish(&mut engine);
     loop {
         match rx.recv_timeout(Duration::from_secs(1)) {
             Ok(EngineMsg::Candidate(c)) => {
@@ -266,19 +299,18 @@ fn engine_loop(
                     Err(_) => watcher.retry_later(&path),
                 }
                 note(engine.tick());
-                publish(&engine);
             }
             Ok(EngineMsg::Registry(r)) => {
                 engine.set_registry(r);
                 note(engine.tick());
-                publish(&engine);
+            }
+            Ok(EngineMsg::AckAlert { id, user, reply }) => {
+                let _ = reply.send(engine.acknowledge_alert(&id, &user));
             }
             Ok(EngineMsg::Shutdown) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                note(engine.tick());
-                publish(&engine);
-            }
+            Err(mpsc::RecvTimeoutError::Timeout) => note(engine.tick()),
         }
+        publish(&mut engine);
     }
     if let Err(e) = engine.store.sync() {
         tracing::error!(error = %e, "final flush failed");

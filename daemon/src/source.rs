@@ -224,7 +224,8 @@ pub fn inspect(path: &Path) -> io::Result<Inspection> {
         Ok(TextEncoding::Gb18030)
     } else {
         // Report the bad byte of the encoding that got further: most likely the intended one.
-        let (u, g) = (utf8_bad.unwrap_or(BadByte { offset: 0, line: 1 }), gb_bad.unwrap_or(BadByte { offset: 0, line: 1 }));
+        let (u, g) =
+            (utf8_bad.unwrap_or(BadByte { offset: 0, line: 1 }), gb_bad.unwrap_or(BadByte { offset: 0, line: 1 }));
         let bad = if u.offset >= g.offset { u } else { g };
         Err(Reason::new(
             format!(
@@ -549,9 +550,10 @@ impl JsonlRows {
     fn next_line(&mut self) -> io::Result<bool> {
         loop {
             self.raw.clear();
-            let n = self.reader.read_line(&mut self.raw).map_err(|e| {
-                io::Error::new(e.kind(), format!("line {}: {e}", self.lines_read + 1))
-            })?;
+            let n = self
+                .reader
+                .read_line(&mut self.raw)
+                .map_err(|e| io::Error::new(e.kind(), format!("line {}: {e}", self.lines_read + 1)))?;
             if n == 0 {
                 return Ok(false);
             }
@@ -607,13 +609,20 @@ impl JsonlRows {
             }
         }
         if grew {
-            header.missing =
-                feed.columns().iter().zip(&header.positions).filter(|(c, p)| c.required && p.is_none()).map(|(c, _)| c).collect();
+            header.missing = feed
+                .columns()
+                .iter()
+                .zip(&header.positions)
+                .filter(|(c, p)| c.required && p.is_none())
+                .map(|(c, _)| c)
+                .collect();
         }
         if let Some(name) = duplicate {
             self.problem = Some(Reason::new(
                 format!("字段 {name} 在此行出现两次（可能同时用了英文名和中文名），请只保留一个"),
-                format!("field {name} appears twice in this line (perhaps by its English and its Chinese name); keep one"),
+                format!(
+                    "field {name} appears twice in this line (perhaps by its English and its Chinese name); keep one"
+                ),
             ));
         } else if let Some(name) = nested {
             self.problem = Some(Reason::new(
@@ -827,7 +836,10 @@ mod tests {
             let all = rows(&mut open(p, Feed::Burials).unwrap());
             assert_eq!(all.len(), 1);
             assert_eq!(all[0].0, 2);
-            assert_eq!(all[0].1[..5], [Some("r1"), Some("C-SZ"), Some("2026-01-02"), Some("100"), Some("3")].map(|v| v.map(String::from)));
+            assert_eq!(
+                all[0].1[..5],
+                [Some("r1"), Some("C-SZ"), Some("2026-01-02"), Some("100"), Some("3")].map(|v| v.map(String::from))
+            );
             assert!(all[0].2.is_none());
         }
     }
@@ -902,7 +914,10 @@ mod tests {
         assert!(none.en.contains("no header"), "{none}");
         let unknown = unreadable(open(&file(&d, "u.csv", b"foo,bar\n1,2\n"), Feed::Marriages));
         assert!(unknown.en.contains("no known column"), "{unknown}");
-        let dup = unreadable(open(&file(&d, "dup.csv", b"kind,\xE7\x99\xBB\xE8\xAE\xB0\xE7\xB1\xBB\xE5\x9E\x8B\n"), Feed::Marriages));
+        let dup = unreadable(open(
+            &file(&d, "dup.csv", b"kind,\xE7\x99\xBB\xE8\xAE\xB0\xE7\xB1\xBB\xE5\x9E\x8B\n"),
+            Feed::Marriages,
+        ));
         assert!(dup.en.contains("twice"), "{dup}");
     }
 
@@ -997,10 +1012,16 @@ mod tests {
         }
         assert_eq!(seen.iter().map(|s| s.0).collect::<Vec<_>>(), [1, 4, 5, 6, 7, 8, 9, 10]);
         let v = &seen[0].1;
-        assert_eq!((v[0].as_deref(), v[1].as_deref(), v[3].as_deref(), v[4].as_deref()), (Some("r1"), Some("C1"), Some("100"), Some("3.5")));
+        assert_eq!(
+            (v[0].as_deref(), v[1].as_deref(), v[3].as_deref(), v[4].as_deref()),
+            (Some("r1"), Some("C1"), Some("100"), Some("3.5"))
+        );
         assert!(seen[0].2.is_none(), "unknown keys may hold anything");
         assert!(seen[0].3[0].starts_with("{\"record_id\"") && !seen[0].3[0].ends_with('\r'));
-        assert_eq!((seen[1].1[0].as_deref(), seen[1].1[1].as_deref(), seen[1].1[8].as_deref()), (Some("r2"), None, Some("true")));
+        assert_eq!(
+            (seen[1].1[0].as_deref(), seen[1].1[1].as_deref(), seen[1].1[8].as_deref()),
+            (Some("r2"), None, Some("true"))
+        );
         assert!(seen[1].2.is_none());
         for i in [2, 3, 6] {
             assert!(seen[i].2.as_ref().unwrap().en.contains("not a JSON object"), "{i}");
@@ -1065,7 +1086,8 @@ mod tests {
         }
         drop(w);
         let t = std::time::Instant::now();
-        let mut r = RowReader::open(&pj, Feed::Admissions, SourceFormat::Jsonl, TextEncoding::Utf8 { bom: false }).unwrap();
+        let mut r =
+            RowReader::open(&pj, Feed::Admissions, SourceFormat::Jsonl, TextEncoding::Utf8 { bom: false }).unwrap();
         while r.next_row().unwrap().is_some() {}
         eprintln!("jsonl rows {:?}", t.elapsed());
     }

@@ -7,6 +7,7 @@
 
 use crate::store::{encode, keys, Store, StoreError};
 use mz_shared::alert::Alert;
+use mz_shared::dashboard::EventRow;
 use mz_shared::feed::Feed;
 use mz_shared::id_number::IdHash;
 use mz_shared::protocol::{FeedCounts, FileCounts};
@@ -126,11 +127,21 @@ pub struct Counters {
     pub next_handled: u64,
     /// Next record id for rows logged from the console.
     pub next_console_record: u64,
+    /// Rows rejected per local day of handling (`YYYY-MM-DD`), the last 31 days.
+    pub rejected_by_day: BTreeMap<String, u64>,
 }
 
 impl Counters {
-    pub fn reject(&mut self, feed: Feed) {
+    pub fn reject(&mut self, feed: Feed, today: &str) {
         *self.rejected_rows.get_mut(feed) += 1;
+        if let Some(n) = self.rejected_by_day.get_mut(today) {
+            *n += 1;
+        } else {
+            self.rejected_by_day.insert(today.to_owned(), 1);
+            while self.rejected_by_day.len() > 31 {
+                self.rejected_by_day.pop_first();
+            }
+        }
     }
 
     pub fn duplicate(&mut self, feed: Feed) {
@@ -159,6 +170,23 @@ pub struct Resident {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StationOccupancy {
     pub occupied: u32,
+}
+
+/// A station's latest events, newest last.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecentEvents {
+    pub events: std::collections::VecDeque<EventRow>,
+}
+
+impl RecentEvents {
+    pub const KEEP: usize = 20;
+
+    pub fn push(&mut self, e: EventRow) {
+        self.events.push_back(e);
+        while self.events.len() > Self::KEEP {
+            self.events.pop_front();
+        }
+    }
 }
 
 /// Events of one station on one local day.
@@ -232,6 +260,8 @@ pub struct State {
     pub residents: Table<Resident>,
     /// key: station ␟ YYYY-MM-DD.
     pub station_days: Table<StationDay>,
+    /// key: station.
+    pub recent: Table<RecentEvents>,
     pub sites: Table<SiteHistory>,
     /// key: office ␟ YYYY-MM-DD.
     pub office_days: Table<OfficeDay>,
@@ -252,6 +282,7 @@ impl State {
             occupancy: Table::new("occupancy"),
             residents: Table::new("resident"),
             station_days: Table::new("station_day"),
+            recent: Table::new("recent"),
             sites: Table::new("site"),
             office_days: Table::new("office_day"),
             spouses: Table::new("spouse"),
@@ -267,6 +298,7 @@ impl State {
             occupancy: Table::load(store, "occupancy")?,
             residents: Table::load(store, "resident")?,
             station_days: Table::load(store, "station_day")?,
+            recent: Table::load(store, "recent")?,
             sites: Table::load(store, "site")?,
             office_days: Table::load(store, "office_day")?,
             spouses: Table::load(store, "spouse")?,
@@ -287,6 +319,7 @@ impl State {
             || self.occupancy.is_dirty()
             || self.residents.is_dirty()
             || self.station_days.is_dirty()
+            || self.recent.is_dirty()
             || self.sites.is_dirty()
             || self.office_days.is_dirty()
             || self.spouses.is_dirty()
@@ -302,6 +335,7 @@ impl State {
         self.occupancy.write_into(batch);
         self.residents.write_into(batch);
         self.station_days.write_into(batch);
+        self.recent.write_into(batch);
         self.sites.write_into(batch);
         self.office_days.write_into(batch);
         self.spouses.write_into(batch);

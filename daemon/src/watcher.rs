@@ -82,11 +82,7 @@ impl WatcherConfig {
 
     /// The defaults for this inbox.
     pub fn new(inbox: impl Into<PathBuf>) -> WatcherConfig {
-        WatcherConfig {
-            inbox: inbox.into(),
-            rescan_every: Self::DEFAULT_RESCAN_EVERY,
-            settle: Self::DEFAULT_SETTLE,
-        }
+        WatcherConfig { inbox: inbox.into(), rescan_every: Self::DEFAULT_RESCAN_EVERY, settle: Self::DEFAULT_SETTLE }
     }
 }
 
@@ -319,7 +315,8 @@ fn run(
     let mut events_lost = false;
     loop {
         let now = Instant::now();
-        let deadline = [Some(next_scan), tracker.next_check(), outbox_retry].into_iter().flatten().min().unwrap_or(next_scan);
+        let deadline =
+            [Some(next_scan), tracker.next_check(), outbox_retry].into_iter().flatten().min().unwrap_or(next_scan);
         let first = if deadline <= now {
             rx.try_recv().ok()
         } else {
@@ -635,6 +632,26 @@ mod tests {
         }
         assert_eq!(got.len(), 5);
         none(&rx, MS(300));
+        w.stop();
+    }
+
+    /// Drop-to-offer latency of small files; run with
+    /// `cargo test -p mzd --lib watcher::tests::latency -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn latency() {
+        let d = tempfile::tempdir().unwrap();
+        let (w, rx) = start(d.path(), Duration::from_secs(2), Duration::from_secs(2));
+        let mut took = Vec::new();
+        for i in 0..100 {
+            let t = Instant::now();
+            fs::write(d.path().join("admissions").join(format!("{i}.csv")), b"record_id\nr1\n").unwrap();
+            let c = next(&rx, Duration::from_secs(5));
+            took.push(t.elapsed());
+            fs::remove_file(c.path()).unwrap();
+        }
+        took.sort();
+        eprintln!("p50 {:?} p90 {:?} max {:?}", took[50], took[90], took[99]);
         w.stop();
     }
 

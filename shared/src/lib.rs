@@ -6,6 +6,7 @@
 //! - [`id_number`]: citizen ID numbers (GB 11643): check digit, birth date, sex, masking, keyed hash.
 //! - [`time`]: the time and date formats the feeds accept.
 //! - [`alert`]: alerts the rules raise for the duty floor.
+//! - [`dashboard`]: the snapshot of figures the console shows.
 //! - [`feed`]: the three feeds, their columns and header aliases.
 //! - [`records`]: the typed records a valid row becomes, and their enumerations.
 //! - [`validate`]: turning one raw row into a record or a clerk-readable reason.
@@ -14,6 +15,7 @@
 //! - [`reason`]: bilingual messages shown to clerks.
 
 pub mod alert;
+pub mod dashboard;
 pub mod feed;
 pub mod id_number;
 pub mod protocol;

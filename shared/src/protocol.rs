@@ -6,6 +6,7 @@
 //! `Export` answers with any number of `Line`s then `End`; `Subscribe` turns the connection into a
 //! stream of pushed updates.
 
+use crate::dashboard::Dashboard;
 use crate::feed::Feed;
 use crate::reason::Reason;
 use crate::registry::Role;
@@ -34,6 +35,12 @@ pub enum Request {
     },
     /// Push a fresh status to this connection after every commit.
     Subscribe,
+    /// Push a fresh [`Dashboard`] to this connection after every commit (and every minute).
+    SubscribeDashboard,
+    /// Acknowledge an alert (any role but viewer); every console sees it.
+    AckAlert {
+        id: String,
+    },
 }
 
 /// What `mzd export` prints.
@@ -86,6 +93,9 @@ pub enum ServerMessage {
     End {
         count: u64,
     },
+    Dashboard(Box<Dashboard>),
+    /// An action was applied.
+    Done,
     Error {
         reason: Reason,
     },

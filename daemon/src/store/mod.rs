@@ -35,7 +35,9 @@ pub enum StoreError {
     Sled(#[from] sled::Error),
     #[error("store I/O error on {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
-    #[error("stored value under key {key} cannot be read ({detail}); the store was written by an incompatible version")]
+    #[error(
+        "stored value under key {key} cannot be read ({detail}); the store was written by an incompatible version"
+    )]
     Decode { key: String, detail: String },
 }
 

@@ -211,9 +211,9 @@ fn decompress(compressed: &[u8], key: &[u8]) -> Result<Vec<u8>, StoreError> {
 }
 
 fn nth_record(raw: &[u8], slot: u32, key: &[u8]) -> Result<Record, StoreError> {
-    PageRecords::new(raw, key)
-        .nth(slot as usize)
-        .unwrap_or_else(|| Err(StoreError::Decode { key: String::from_utf8_lossy(key).into_owned(), detail: "slot missing".into() }))
+    PageRecords::new(raw, key).nth(slot as usize).unwrap_or_else(|| {
+        Err(StoreError::Decode { key: String::from_utf8_lossy(key).into_owned(), detail: "slot missing".into() })
+    })
 }
 
 /// Iterates the records of a decompressed page.
@@ -234,7 +234,8 @@ impl Iterator for PageRecords<'_> {
         if self.raw.is_empty() {
             return None;
         }
-        let bad = |d: &str| StoreError::Decode { key: String::from_utf8_lossy(self.key).into_owned(), detail: d.into() };
+        let bad =
+            |d: &str| StoreError::Decode { key: String::from_utf8_lossy(self.key).into_owned(), detail: d.into() };
         let Some((len, used)) = read_varint(self.raw) else {
             self.raw = &[];
             return Some(Err(bad("truncated length")));

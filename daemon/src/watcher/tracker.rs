@@ -49,7 +49,9 @@ pub enum Hint {
     /// Closed after writing: complete as it is now.
     Closed,
     /// Renamed into place: complete as it is now, unless the writer's dirty state came along.
-    Renamed { dirty: Option<bool> },
+    Renamed {
+        dirty: Option<bool>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -226,8 +228,12 @@ impl Tracker {
 
     /// Drops a path and everything under it.
     pub fn forget(&mut self, path: &Path) {
-        let gone: Vec<PathBuf> =
-            self.entries.range(path.to_path_buf()..).take_while(|(p, _)| p.starts_with(path)).map(|(p, _)| p.clone()).collect();
+        let gone: Vec<PathBuf> = self
+            .entries
+            .range(path.to_path_buf()..)
+            .take_while(|(p, _)| p.starts_with(path))
+            .map(|(p, _)| p.clone())
+            .collect();
         for p in gone {
             self.entries.remove(&p);
             self.touched.remove(&p);
@@ -446,7 +452,8 @@ impl Tracker {
             }
         }
         if !need_proc.is_empty() {
-            let wanted: HashSet<FileId> = need_proc.iter().filter_map(|p| self.entries.get(p)).map(|e| e.ident.id).collect();
+            let wanted: HashSet<FileId> =
+                need_proc.iter().filter_map(|p| self.entries.get(p)).map(|e| e.ident.id).collect();
             let writing = writers::open_for_writing(&wanted);
             for path in need_proc {
                 let Some(e) = self.entries.get_mut(&path) else { continue };
@@ -478,7 +485,9 @@ impl Tracker {
             let candidate = match &e.class {
                 Class::Feed(feed) => Candidate::Feed { path: path.clone(), feed: *feed },
                 Class::Unsorted(reason) => Candidate::Unsorted { path: path.clone(), reason: reason.clone() },
-                Class::Symlink(feed) => Candidate::Symlink { path: path.clone(), feed: *feed, reason: symlink_reason() },
+                Class::Symlink(feed) => {
+                    Candidate::Symlink { path: path.clone(), feed: *feed, reason: symlink_reason() }
+                }
                 Class::Hidden | Class::InProgress => {
                     self.outbox.pop_front();
                     continue;

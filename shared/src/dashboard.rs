@@ -1,0 +1,154 @@
+//! What the console shows: a snapshot of the maintained figures, pushed by the daemon after each
+//! commit (and every minute, so that durations move). Built from figures, never from records.
+
+use crate::alert::Alert;
+use crate::protocol::StatusReport;
+use crate::records::{EventKind, Flag, Gender, MarriageKind};
+use crate::registry::{SiteKind, StationKind};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Everything the duty-floor views need.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Dashboard {
+    /// Unix milliseconds when the daemon built this snapshot.
+    pub generated_at_ms: i64,
+    /// IANA zone the registry uses; the console renders times in it.
+    pub timezone: String,
+    /// Today's date in that zone, `YYYY-MM-DD`.
+    pub today: String,
+    pub status: StatusReport,
+    pub stations: Vec<StationBoard>,
+    pub sites: Vec<SiteBoard>,
+    pub offices: Vec<OfficeBoard>,
+    /// Registrations of all offices per day, oldest first, the last entry today (30 entries).
+    pub registrations_daily: Vec<BTreeMap<MarriageKind, u32>>,
+    /// Divorce applications inside their 30-day cooling-off window.
+    pub cooling_off: Vec<CoolingOffEntry>,
+    /// Active alerts first (newest first), then recently acknowledged ones.
+    pub alerts: Vec<Alert>,
+    /// Recently handled files, newest first.
+    pub ingest: Vec<IngestEntry>,
+    /// Rows rejected today (local date), all feeds.
+    pub rejected_today: u64,
+}
+
+/// 床位板: one rescue station or temporary point.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct StationBoard {
+    pub id: String,
+    pub name: String,
+    pub kind: Option<StationKind>,
+    pub street: String,
+    pub beds: u32,
+    pub occupied: u32,
+    pub today: DayFigures,
+    /// Long stays among the residents.
+    pub long_stays: u32,
+    /// Residents with at least one incident in this stay.
+    pub open_incidents: u32,
+    /// Current residents, longest stay first (at most 500).
+    pub residents: Vec<ResidentRow>,
+    /// Latest events, newest first (at most 20).
+    pub recent: Vec<EventRow>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DayFigures {
+    pub admits: u32,
+    pub discharges: u32,
+    pub incidents: u32,
+}
+
+/// 在站人员 as shown to duty officers (names masked for viewers by the daemon).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ResidentRow {
+    pub person_ref: String,
+    pub name: Option<String>,
+    pub gender: Option<Gender>,
+    pub age: Option<u8>,
+    pub flags: Vec<Flag>,
+    pub bed: Option<String>,
+    pub admitted_at_ms: i64,
+    /// Whole days in the station so far.
+    pub days: u32,
+    pub long_stay: bool,
+    pub unidentified: bool,
+    pub incidents: u32,
+}
+
+/// One station event, for the recent-events list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventRow {
+    pub at_ms: i64,
+    pub event: EventKind,
+    pub person_ref: String,
+    pub record_id: String,
+    /// Incident type or discharge reason, canonical English word.
+    pub detail: Option<String>,
+}
+
+/// One burial site.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SiteBoard {
+    pub id: String,
+    pub name: String,
+    pub town: String,
+    pub kind: Option<SiteKind>,
+    pub capacity_total: u32,
+    pub occupied: u32,
+    /// Date of the current report, `YYYY-MM-DD`.
+    pub reported_on: Option<String>,
+    /// Eco burials / new interments over the kept history.
+    pub eco_share: Option<f64>,
+    /// Months until full at the recent rate of new interments; `None` when not filling.
+    pub months_to_full: Option<f64>,
+    /// A village burial point whose capacity grew.
+    pub zero_growth_violation: bool,
+    /// (date, capacity, occupied), oldest first.
+    pub history: Vec<(String, u32, u32)>,
+}
+
+/// One marriage registration office.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct OfficeBoard {
+    pub id: String,
+    pub name: String,
+    pub today: BTreeMap<MarriageKind, u32>,
+    pub last_7_days: BTreeMap<MarriageKind, u32>,
+    pub last_30_days: BTreeMap<MarriageKind, u32>,
+    /// Registrations per day over 30 days, oldest first.
+    pub daily_30: Vec<u32>,
+    /// Share of the last 30 days' registrations with a party from outside the district.
+    pub cross_district_share: Option<f64>,
+    /// Share of the last 30 days' registrations (with the field filled) that had counselling.
+    pub counselling_rate: Option<f64>,
+}
+
+/// A divorce application in its cooling-off window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoolingOffEntry {
+    pub office_id: String,
+    pub record_id: String,
+    pub applied_at_ms: i64,
+    /// Days left until the 30 days are over (0 on the last day).
+    pub days_left: i64,
+}
+
+/// A handled file, for the ingest view.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IngestEntry {
+    pub name: String,
+    pub feed: Option<String>,
+    pub at_ms: i64,
+    /// `ingested`, `quarantined` or `duplicate`.
+    pub outcome: String,
+    pub stored: u64,
+    pub corrected: u64,
+    pub duplicate: u64,
+    pub rejected: u64,
+    /// Where the file went.
+    pub dest: String,
+    /// Quarantine reason, or the rejects file's path.
+    pub note: Option<String>,
+}
