@@ -108,6 +108,7 @@ pub fn check(path: &Path, feed: Option<Feed>, registry: &Registry) -> Result<Che
     let hasher = IdHasher::new([0; 32]);
     let mut index = RecordIndex::default();
     let mut state = State::empty();
+    let ctx = crate::rules::RuleContext::new(registry, jiff::Timestamp::now());
     while let Some(row) = reader.next_row().map_err(io)? {
         report.rows += 1;
         let outcome = if let Some(p) = row.problem {
@@ -115,7 +116,7 @@ pub fn check(path: &Path, feed: Option<Feed>, registry: &Registry) -> Result<Che
         } else if let Some(m) = &missing {
             RowOutcome::Rejected(None, m.clone())
         } else {
-            apply_row(&mut index, &mut state, registry, &hasher, None, feed, &row.values).unwrap_or_else(|e| {
+            apply_row(&mut index, &mut state, &ctx, &hasher, None, feed, &row.values).unwrap_or_else(|e| {
                 RowOutcome::Rejected(None, Reason::new(format!("内部错误：{e}"), format!("internal error: {e}")))
             })
         };

@@ -14,7 +14,7 @@ use crate::store::keys;
 use crate::store::ledger::{
     FinalizeJob, HandledFile, HandledKind, LedgerEntry, Outcome, RejectedRow, RejectsFile, RowCounts,
 };
-use crate::store::pages::{Encoded, Novelty, RecordIndex};
+use crate::store::pages::{Novelty, RecordIndex};
 use crate::store::{encode, sync_dir, Store, StoreError};
 use crate::watcher::Candidate;
 use jiff::Timestamp;
@@ -22,6 +22,7 @@ use mz_shared::alert::AlertState;
 use mz_shared::feed::Feed;
 use mz_shared::id_number::IdHasher;
 use mz_shared::reason::Reason;
+use mz_shared::records::Record;
 use mz_shared::registry::Registry;
 use mz_shared::validate::{validate_row, ValidationContext};
 use std::collections::{HashSet, VecDeque};
@@ -29,7 +30,7 @@ use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 use std::time::Instant;
 
 /// Staged record bytes at which a large file's rows are committed as a chunk.
@@ -76,30 +77,104 @@ pub enum RowOutcome {
     Rejected(Option<&'static str>, Reason),
 }
 
-/// Validates one row and applies it to the figures and the staged record pages. Used by the
-/// engine and by `mzd check` (which has no store: `reader` is `None`).
+/// A row read and validated on the reader thread: the record, or why it is rejected (with the
+/// source cells for the rejects file).
+struct PreparedRow {
+    line: u64,
+    result: Result<Record, (Option<&'static str>, Reason)>,
+    cells: Vec<String>,
+}
+
+/// Rows sent to the engine thread at a time.
+const PREPARED_BATCH: usize = 512;
+
+/// The reader thread: reads rows (skipping the first `skip` already applied before a restart),
+/// validates them and sends them on in batches. Stops when the receiver is gone.
+fn prepare_rows(
+    mut reader: RowReader,
+    skip: u64,
+    missing: Option<Reason>,
+    feed: Feed,
+    registry: &Registry,
+    hasher: &IdHasher,
+    tx: mpsc::SyncSender<std::io::Result<Vec<PreparedRow>>>,
+) {
+    let vctx = ValidationContext { registry, hasher };
+    let mut seen = 0u64;
+    let mut batch = Vec::with_capacity(PREPARED_BATCH);
+    loop {
+        let (line, result) = match reader.next_row() {
+            Ok(Some(row)) => {
+                seen += 1;
+                if seen <= skip {
+                    continue;
+                }
+                let result = if let Some(p) = row.problem {
+                    Err((None, p))
+                } else if let Some(m) = &missing {
+                    Err((None, m.clone()))
+                } else {
+                    validate_row(feed, &row.values, &vctx).map_err(|e| (e.column, e.reason))
+                };
+                (row.line, result)
+            }
+            Ok(None) => break,
+            Err(e) => {
+                let _ = tx.send(Err(e));
+                return;
+            }
+        };
+        // Kept for every row: the rules on the engine thread may still reject it.
+        let cells = reader.source_cells();
+        batch.push(PreparedRow { line, result, cells });
+        if batch.len() == PREPARED_BATCH && tx.send(Ok(std::mem::take(&mut batch))).is_err() {
+            return;
+        }
+    }
+    if !batch.is_empty() {
+        let _ = tx.send(Ok(batch));
+    }
+}
+
+/// Validates one row and applies it to the figures and the staged record pages (`mzd check`,
+/// which has no store: `reader` is `None`).
 pub fn apply_row(
     index: &mut RecordIndex,
     state: &mut State,
-    registry: &Registry,
+    ctx: &RuleContext<'_>,
     hasher: &IdHasher,
     reader: Option<&crate::store::StoreReader>,
     feed: Feed,
     values: &[Option<&str>],
 ) -> Result<RowOutcome, StoreError> {
-    let vctx = ValidationContext { registry, hasher };
-    let record = match validate_row(feed, values, &vctx) {
-        Ok(r) => r,
-        Err(e) => return Ok(RowOutcome::Rejected(e.column, e.reason)),
-    };
-    let enc = Encoded::new(&record);
+    let vctx = ValidationContext { registry: ctx.registry, hasher };
+    match validate_row(feed, values, &vctx) {
+        Ok(record) => apply_record(index, state, ctx, reader, record),
+        Err(e) => Ok(RowOutcome::Rejected(e.column, e.reason)),
+    }
+}
+
+/// Applies a validated record to the figures and the staged record pages.
+pub fn apply_record(
+    index: &mut RecordIndex,
+    state: &mut State,
+    ctx: &RuleContext<'_>,
+    reader: Option<&crate::store::StoreReader>,
+    record: Record,
+) -> Result<RowOutcome, StoreError> {
+    let feed = record.feed();
+    let enc = index.encode(&record);
     let previous = match index.novelty(feed, &enc) {
         Novelty::Duplicate => return Ok(RowOutcome::Duplicate),
         Novelty::New => None,
-        Novelty::Correction(loc) => Some(index.fetch(reader, feed, loc)?),
+        Novelty::Correction(loc) => {
+            let prev = index.fetch(reader, feed, loc)?;
+            // `fetch` may not touch the scratch buffer, but be safe: encode again.
+            index.encode(&record);
+            Some(prev)
+        }
     };
-    let ctx = RuleContext { registry, tz: registry.time_zone(), now: Timestamp::now() };
-    if let Err(reason) = rules::apply(state, &ctx, &record, previous.as_ref()) {
+    if let Err(reason) = rules::apply(state, ctx, &record, previous.as_ref()) {
         return Ok(RowOutcome::Rejected(None, reason));
     }
     index.stage(feed, enc);
@@ -179,7 +254,7 @@ impl Engine {
 
     /// Time-driven rules (long stays); commits if anything changed.
     pub fn tick(&mut self) -> Result<(), StoreError> {
-        let ctx = RuleContext { registry: &self.registry, tz: self.registry.time_zone(), now: Timestamp::now() };
+        let ctx = RuleContext::new(&self.registry, Timestamp::now());
         rules::tick(&mut self.state, &ctx);
         if self.state.is_dirty() {
             self.commit(sled::Batch::default())?;
@@ -275,7 +350,7 @@ impl Engine {
                 Reason::new("不支持的文件类型，请使用 .csv 或 .jsonl", "unsupported file type: use .csv or .jsonl");
             return self.quarantine(path, Some(feed), Some(hash), &reason);
         };
-        let mut reader = match RowReader::open(path, feed, format, encoding) {
+        let reader = match RowReader::open(path, feed, format, encoding) {
             Ok(r) => r,
             Err(OpenError::Unreadable(reason)) => return self.quarantine(path, Some(feed), Some(hash), &reason),
             Err(OpenError::Io(e)) => return Err(read_err(e)),
@@ -285,62 +360,61 @@ impl Engine {
         }
         let missing = reader.header().missing_reason();
         let columns = reader.source_columns();
+        let registry = self.registry.clone();
+        let rule_ctx = RuleContext::new(&registry, Timestamp::now());
+        let today = rule_ctx.tz.to_datetime(Timestamp::now()).date().to_string();
+        let store_reader = self.store.reader();
+        let hasher = self.hasher.clone();
         let mut rejects: Vec<RejectedRow> = Vec::new();
-        let mut rows_seen = 0u64;
-        loop {
-            let (line, outcome) = {
-                let Some(row) = reader.next_row().map_err(read_err)? else { break };
-                rows_seen += 1;
-                if rows_seen <= skip_rows {
-                    continue;
-                }
-                let outcome = if let Some(p) = row.problem {
-                    RowOutcome::Rejected(None, p)
-                } else if let Some(m) = &missing {
-                    RowOutcome::Rejected(None, m.clone())
-                } else {
-                    let reader = self.store.reader();
-                    apply_row(
-                        &mut self.index,
-                        &mut self.state,
-                        &self.registry,
-                        &self.hasher,
-                        Some(&reader),
-                        feed,
-                        &row.values,
-                    )?
-                };
-                (row.line, outcome)
-            };
-            match outcome {
-                RowOutcome::Stored => counts.stored += 1,
-                RowOutcome::Corrected => counts.corrected += 1,
-                RowOutcome::Duplicate => {
-                    counts.duplicate += 1;
-                    self.state.counters_mut().duplicate(feed);
-                }
-                RowOutcome::Rejected(_, reason) => {
-                    counts.rejected += 1;
-                    let today = Timestamp::now().to_zoned(self.registry.time_zone()).date().to_string();
-                    self.state.counters_mut().reject(feed, &today);
-                    rejects.push(RejectedRow { line, reason: reason.to_string(), cells: reader.source_cells() });
-                }
-            }
-            if self.index.staged_bytes() >= CHUNK_BYTES || rejects.len() >= CHUNK_REJECTS {
-                self.check_unchanged(path, &meta)?;
-                let mut batch = sled::Batch::default();
-                if !rejects.is_empty() {
-                    batch.insert(keys::rejects(&hash, reject_chunks), encode(&std::mem::take(&mut rejects)));
-                    reject_chunks += 1;
-                }
-                let entry = LedgerEntry::InProgress { rows: rows_seen, reject_chunks, counts };
-                batch.insert(ledger_key.clone(), encode(&entry));
-                self.commit(batch)?;
-                if self.shutdown.load(Ordering::Relaxed) {
-                    return Err(IngestError::Shutdown);
+        let mut rows_seen = skip_rows;
+        // Reading and validation run on a second thread; applying and committing stay here.
+        std::thread::scope(|scope| -> Result<(), IngestError> {
+            let (tx, rx) = mpsc::sync_channel::<std::io::Result<Vec<PreparedRow>>>(8);
+            let (vregistry, vhasher) = (&*registry, &hasher);
+            std::thread::Builder::new()
+                .name("mzd-reader".into())
+                .spawn_scoped(scope, move || prepare_rows(reader, skip_rows, missing, feed, vregistry, vhasher, tx))
+                .map_err(read_err)?;
+            for prepared in rx {
+                for p in prepared.map_err(read_err)? {
+                    rows_seen += 1;
+                    let outcome = match p.result {
+                        Err((column, reason)) => RowOutcome::Rejected(column, reason),
+                        Ok(record) => {
+                            apply_record(&mut self.index, &mut self.state, &rule_ctx, Some(&store_reader), record)?
+                        }
+                    };
+                    match outcome {
+                        RowOutcome::Stored => counts.stored += 1,
+                        RowOutcome::Corrected => counts.corrected += 1,
+                        RowOutcome::Duplicate => {
+                            counts.duplicate += 1;
+                            self.state.counters_mut().duplicate(feed);
+                        }
+                        RowOutcome::Rejected(_, reason) => {
+                            counts.rejected += 1;
+                            self.state.counters_mut().reject(feed, &today);
+                            rejects.push(RejectedRow { line: p.line, reason: reason.to_string(), cells: p.cells });
+                        }
+                    }
+                    if self.index.staged_bytes() >= CHUNK_BYTES || rejects.len() >= CHUNK_REJECTS {
+                        self.check_unchanged(path, &meta)?;
+                        let mut batch = sled::Batch::default();
+                        if !rejects.is_empty() {
+                            batch.insert(keys::rejects(&hash, reject_chunks), encode(&std::mem::take(&mut rejects)));
+                            reject_chunks += 1;
+                        }
+                        let entry = LedgerEntry::InProgress { rows: rows_seen, reject_chunks, counts };
+                        batch.insert(ledger_key.clone(), encode(&entry));
+                        self.commit(batch)?;
+                        if self.shutdown.load(Ordering::Relaxed) {
+                            return Err(IngestError::Shutdown);
+                        }
+                    }
                 }
             }
-        }
+            Ok(())
+        })?;
         self.check_unchanged(path, &meta)?;
         let mut batch = sled::Batch::default();
         if !rejects.is_empty() {
@@ -534,7 +608,8 @@ impl Engine {
     }
 
     fn write_rejects(&self, rj: &RejectsFile) -> std::io::Result<()> {
-        let mut out = csv::Writer::from_writer(Vec::new());
+        // Rows may have fewer or more cells than the header: write them as they were.
+        let mut out = csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
         let mut header = vec!["line".to_string(), "reason".to_string()];
         header.extend(rj.columns.iter().cloned());
         out.write_record(&header)?;

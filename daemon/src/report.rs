@@ -96,7 +96,7 @@ pub fn dashboard(
             let prefix = key2(&st.id, "");
             let mut residents: Vec<ResidentRow> = state
                 .residents
-                .range_prefix(&prefix)
+                .with_prefix(&prefix)
                 .map(|(_, r)| ResidentRow {
                     person_ref: r.person_ref.clone(),
                     name: r.name.clone(),

@@ -10,6 +10,7 @@ use mz_shared::dashboard::EventRow;
 use mz_shared::reason::Reason;
 use mz_shared::records::{BurialReport, EventKind, MarriageKind, MarriageRegistration, Record, StationEvent};
 use mz_shared::registry::{Registry, SiteKind};
+use std::cell::RefCell;
 
 /// What the rules need besides the figures.
 pub struct RuleContext<'a> {
@@ -17,11 +18,31 @@ pub struct RuleContext<'a> {
     pub tz: TimeZone,
     /// The wall clock, for alerts' raise times and long stays.
     pub now: Timestamp,
+    /// The last local day looked up: [start, end) in Unix ms and its `YYYY-MM-DD`.
+    day: RefCell<Option<(i64, i64, String)>>,
 }
 
-impl RuleContext<'_> {
+impl<'a> RuleContext<'a> {
+    pub fn new(registry: &'a Registry, now: Timestamp) -> Self {
+        RuleContext { registry, tz: registry.time_zone(), now, day: RefCell::new(None) }
+    }
+
+    /// The local date of `t`, `YYYY-MM-DD` (rows of one file mostly share a few days).
     fn local_date(&self, t: Timestamp) -> String {
-        t.to_zoned(self.tz.clone()).date().to_string()
+        let ms = t.as_millisecond();
+        if let Some((start, end, date)) = self.day.borrow().as_ref() {
+            if (*start..*end).contains(&ms) {
+                return date.clone();
+            }
+        }
+        let zoned = t.to_zoned(self.tz.clone());
+        let date = zoned.date().to_string();
+        let start = zoned.start_of_day().map(|z| z.timestamp().as_millisecond());
+        let end = zoned.tomorrow().and_then(|z| z.start_of_day()).map(|z| z.timestamp().as_millisecond());
+        if let (Ok(start), Ok(end)) = (start, end) {
+            *self.day.borrow_mut() = Some((start, end, date.clone()));
+        }
+        date
     }
 
     fn local_time(&self, t: Timestamp) -> String {

@@ -14,18 +14,21 @@ use mz_shared::protocol::{FeedCounts, FileCounts};
 use mz_shared::records::{Flag, Gender, MarriageKind};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// A persisted map of small values, one store key per entity, written when changed.
 pub struct Table<V> {
     name: &'static str,
-    map: BTreeMap<String, V>,
-    dirty: BTreeSet<String>,
+    map: HashMap<String, V>,
+    dirty: HashSet<String>,
+    /// Keys present in the store, so that an entity created and removed between two commits
+    /// (a short stay inside one file) costs no store write at all.
+    persisted: HashSet<String>,
 }
 
 impl<V: Serialize + DeserializeOwned> Table<V> {
     fn new(name: &'static str) -> Self {
-        Table { name, map: BTreeMap::new(), dirty: BTreeSet::new() }
+        Table { name, map: HashMap::new(), dirty: HashSet::new(), persisted: HashSet::new() }
     }
 
     fn load(store: &Store, name: &'static str) -> Result<Self, StoreError> {
@@ -33,7 +36,9 @@ impl<V: Serialize + DeserializeOwned> Table<V> {
         let prefix = keys::state_prefix(name);
         for item in store.scan::<V>(&prefix) {
             let (k, v) = item?;
-            t.map.insert(String::from_utf8_lossy(&k[prefix.len()..]).into_owned(), v);
+            let key = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
+            t.persisted.insert(key.clone());
+            t.map.insert(key, v);
         }
         Ok(t)
     }
@@ -46,11 +51,19 @@ impl<V: Serialize + DeserializeOwned> Table<V> {
         self.map.contains_key(key)
     }
 
+    fn mark(&mut self, key: &str) {
+        if !self.dirty.contains(key) {
+            self.dirty.insert(key.to_owned());
+        }
+    }
+
     /// Mutable access; the entity is written at the next commit.
     pub fn get_mut(&mut self, key: &str) -> Option<&mut V> {
-        let v = self.map.get_mut(key)?;
-        self.dirty.insert(key.to_owned());
-        Some(v)
+        if !self.map.contains_key(key) {
+            return None;
+        }
+        self.mark(key);
+        self.map.get_mut(key)
     }
 
     /// The entity, created with `V::default()` if absent; written at the next commit.
@@ -58,18 +71,21 @@ impl<V: Serialize + DeserializeOwned> Table<V> {
     where
         V: Default,
     {
-        self.dirty.insert(key.to_owned());
-        self.map.entry(key.to_owned()).or_default()
+        self.mark(key);
+        if !self.map.contains_key(key) {
+            self.map.insert(key.to_owned(), V::default());
+        }
+        self.map.get_mut(key).expect("just inserted")
     }
 
     pub fn insert(&mut self, key: String, value: V) {
-        self.dirty.insert(key.clone());
+        self.mark(&key);
         self.map.insert(key, value);
     }
 
     pub fn remove(&mut self, key: &str) -> Option<V> {
         let v = self.map.remove(key)?;
-        self.dirty.insert(key.to_owned());
+        self.mark(key);
         Some(v)
     }
 
@@ -81,9 +97,9 @@ impl<V: Serialize + DeserializeOwned> Table<V> {
         self.map.values()
     }
 
-    /// Entities whose key starts with `prefix`, in key order.
-    pub fn range_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a String, &'a V)> + 'a {
-        self.map.range(prefix.to_owned()..).take_while(move |(k, _)| k.starts_with(prefix))
+    /// Entities whose key starts with `prefix` (any order).
+    pub fn with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a String, &'a V)> + 'a {
+        self.map.iter().filter(move |(k, _)| k.starts_with(prefix))
     }
 
     pub fn len(&self) -> usize {
@@ -99,11 +115,17 @@ impl<V: Serialize + DeserializeOwned> Table<V> {
     }
 
     fn write_into(&mut self, batch: &mut sled::Batch) {
-        for key in std::mem::take(&mut self.dirty) {
-            let k = keys::state(self.name, &key);
+        for key in self.dirty.drain() {
             match self.map.get(&key) {
-                Some(v) => batch.insert(k, encode(v)),
-                None => batch.remove(k),
+                Some(v) => {
+                    batch.insert(keys::state(self.name, &key), encode(v));
+                    self.persisted.insert(key);
+                }
+                None => {
+                    if self.persisted.remove(&key) {
+                        batch.remove(keys::state(self.name, &key));
+                    }
+                }
             }
         }
     }

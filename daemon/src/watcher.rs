@@ -1,7 +1,8 @@
 //! Watching the inbox: which files are there, and when each one is complete and may be taken.
 //!
-//! Owned by the intake. [`Watcher::start`] creates `<inbox>/{admissions,burials,marriages}` when
-//! no folder of that name exists (in any letter case), starts a recursive notify watch on the inbox
+//! Owned by the intake. [`Watcher::start`] creates the inbox and `<inbox>/{admissions,burials,
+//! marriages}` when no folder of that name exists (in any letter case; a feed folder deleted later
+//! is recreated by the next scan, the inbox itself is not), starts a recursive notify watch on the inbox
 //! and one thread that owns all the state; candidates go to a [`std::sync::mpsc::SyncSender`]
 //! read by the consumer (a blocking thread), one [`Candidate`] per file.
 //!
@@ -160,20 +161,7 @@ impl Watcher {
         };
         let inbox = std::path::absolute(&cfg.inbox).map_err(inbox_err(&cfg.inbox))?;
         std::fs::create_dir_all(&inbox).map_err(inbox_err(&inbox))?;
-        let existing: Vec<String> = std::fs::read_dir(&inbox)
-            .map_err(inbox_err(&inbox))?
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect();
-        for feed in Feed::ALL {
-            if !existing.iter().any(|n| n.eq_ignore_ascii_case(feed.as_str())) {
-                let dir = inbox.join(feed.as_str());
-                match std::fs::create_dir(&dir) {
-                    Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(inbox_err(&dir)(e)),
-                    _ => {}
-                }
-            }
-        }
+        ensure_feed_folders(&inbox).map_err(|(path, source)| WatchError::Inbox { path, source })?;
 
         let (msg_tx, msg_rx) = mpsc::channel();
         let mut events = Events::new(inbox.clone(), msg_tx.clone(), use_events);
@@ -224,6 +212,27 @@ impl Watcher {
             }
         }
     }
+}
+
+/// Creates the feed folders that do not exist in any letter case (the inbox itself must exist).
+fn ensure_feed_folders(inbox: &Path) -> Result<(), (PathBuf, std::io::Error)> {
+    let existing: Vec<String> = std::fs::read_dir(inbox)
+        .map_err(|e| (inbox.to_path_buf(), e))?
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    for feed in Feed::ALL {
+        if !existing.iter().any(|n| n.eq_ignore_ascii_case(feed.as_str())) {
+            let dir = inbox.join(feed.as_str());
+            match std::fs::create_dir(&dir) {
+                Ok(()) => tracing::debug!(folder = feed.as_str(), "created the feed folder"),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err((dir, e)),
+            }
+        }
+    }
+    Ok(())
 }
 
 impl Drop for Watcher {
@@ -313,6 +322,7 @@ fn run(
     let mut next_scan = Instant::now();
     let mut outbox_retry: Option<Instant> = None;
     let mut events_lost = false;
+    let mut event_errors = 0u64;
     loop {
         let now = Instant::now();
         let deadline =
@@ -335,7 +345,14 @@ fn run(
                 Msg::Retry(p) => tracker.retry_later(&p, now),
                 Msg::Event(Ok(ev)) => events_lost |= tracker.on_event(ev, now),
                 Msg::Event(Err(e)) => {
-                    tracing::warn!(error = %e, "file-system event error; scanning the inbox");
+                    // Typically the watch limit reached for a new folder: say it once, then quietly
+                    // rely on the scans.
+                    if event_errors == 0 {
+                        tracing::warn!(error = %e, "file-system event error; scanning the inbox (further errors at debug level)");
+                    } else {
+                        tracing::debug!(error = %e, "file-system event error");
+                    }
+                    event_errors += 1;
                     events_lost = true;
                 }
             }
@@ -349,12 +366,21 @@ fn run(
         if events_lost || now >= next_scan {
             events.ensure(now);
             tracker.full_scan(now, events_lost);
+            if tracker.inbox_readable() {
+                // A feed folder deleted while running comes back (the inbox itself is not
+                // recreated: it may be a mount point that is gone).
+                if let Err((dir, e)) = ensure_feed_folders(tracker.inbox()) {
+                    tracing::debug!(folder = %dir.display(), error = %e, "cannot create the feed folder");
+                }
+            }
             events_lost = false;
             next_scan = now + rescan_every;
             shared.inbox_unreadable.store(!tracker.inbox_readable(), Ordering::Relaxed);
         }
         tracker.run_due(now);
         tracker.evaluate(now);
+        // Published before the hand-over, so a consumer never sees its file uncounted.
+        shared.in_progress.store(tracker.in_progress(), Ordering::Relaxed);
         if !tracker.has_outbox() {
             outbox_retry = None;
         } else if outbox_retry.is_none_or(|t| t <= now) {
@@ -367,7 +393,6 @@ fn run(
                 }
             };
         }
-        shared.in_progress.store(tracker.in_progress(), Ordering::Relaxed);
     }
 }
 
@@ -536,6 +561,15 @@ mod tests {
         assert_eq!(got, want);
         none(&rx, MS(400));
         assert_eq!(fs::read(&target).unwrap(), b"record_id\n", "the link's target is untouched");
+        w.stop();
+    }
+
+    #[test]
+    fn a_deleted_feed_folder_comes_back() {
+        let d = tempfile::tempdir().unwrap();
+        let (w, _rx) = start(d.path(), MS(100), MS(100));
+        fs::remove_dir(d.path().join("marriages")).unwrap();
+        wait_until("marriages recreated", Duration::from_secs(2), || d.path().join("marriages").is_dir());
         w.stop();
     }
 

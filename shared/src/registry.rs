@@ -215,6 +215,13 @@ pub struct Registry {
     pub limits: Limits,
     /// OS user name -> role.
     pub roles: BTreeMap<String, Role>,
+    /// The zone named by `timezone`, looked up once at parse.
+    #[serde(skip, default = "utc")]
+    zone: jiff::tz::TimeZone,
+}
+
+fn utc() -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::UTC
 }
 
 /// Why a registry was refused.
@@ -245,7 +252,7 @@ impl Registry {
     }
 
     pub fn time_zone(&self) -> jiff::tz::TimeZone {
-        jiff::tz::TimeZone::get(&self.timezone).expect("validated at parse")
+        self.zone.clone()
     }
 
     pub fn station(&self, id: &str) -> Option<&Station> {
@@ -618,7 +625,9 @@ impl RawRegistry {
             roles.insert(user, role);
         }
 
+        let zone = jiff::tz::TimeZone::get(&timezone).unwrap_or(jiff::tz::TimeZone::UTC);
         Ok(Registry {
+            zone,
             timezone,
             long_stay_days,
             district_code: self.district_code,

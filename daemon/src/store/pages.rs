@@ -43,18 +43,12 @@ pub enum Novelty {
     Correction(Loc),
 }
 
-/// A record serialized for a page, with its hashes.
+/// The hashes of the record last serialized by [`RecordIndex::encode`] (its bytes stay in the
+/// index's scratch buffer until [`RecordIndex::stage`] or the next `encode`).
+#[derive(Debug, Clone, Copy)]
 pub struct Encoded {
     pub id: u64,
     pub content: u64,
-    bytes: Vec<u8>,
-}
-
-impl Encoded {
-    pub fn new(record: &Record) -> Encoded {
-        let bytes = encode(record);
-        Encoded { id: record_id_hash(record.record_id()), content: xxh3_64(&bytes), bytes }
-    }
 }
 
 pub fn record_id_hash(record_id: &str) -> u64 {
@@ -82,6 +76,7 @@ struct FeedPages {
 #[derive(Default)]
 pub struct RecordIndex {
     feeds: [FeedPages; 3],
+    scratch: Vec<u8>,
 }
 
 fn slot(feed: Feed) -> usize {
@@ -124,16 +119,26 @@ impl RecordIndex {
         }
     }
 
-    /// Adds a record to the feed's open page; it becomes the latest version of its id.
+    /// Serializes a record into the scratch buffer and hashes it.
+    pub fn encode(&mut self, record: &Record) -> Encoded {
+        let mut buf = std::mem::take(&mut self.scratch);
+        buf.clear();
+        self.scratch = postcard::to_extend(record, buf).expect("serializing to memory cannot fail");
+        Encoded { id: record_id_hash(record.record_id()), content: xxh3_64(&self.scratch) }
+    }
+
+    /// Adds the record last [`Self::encode`]d to the feed's open page; it becomes the latest
+    /// version of its id.
     pub fn stage(&mut self, feed: Feed, enc: Encoded) -> Loc {
+        let bytes = &self.scratch;
         let fp = &mut self.feeds[slot(feed)];
         if fp.open.is_none() {
             fp.open = Some(OpenPage { number: fp.next_page, ..OpenPage::default() });
             fp.next_page += 1;
         }
         let page = fp.open.as_mut().expect("just opened");
-        write_varint(&mut page.raw, enc.bytes.len() as u64);
-        page.raw.extend_from_slice(&enc.bytes);
+        write_varint(&mut page.raw, bytes.len() as u64);
+        page.raw.extend_from_slice(bytes);
         page.index.push(IndexEntry { id: enc.id, content: enc.content });
         let loc = Loc { page: page.number, slot: page.index.len() as u32 - 1, content: enc.content };
         fp.latest.insert(enc.id, loc);

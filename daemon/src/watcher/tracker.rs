@@ -121,6 +121,10 @@ impl Tracker {
         }
     }
 
+    pub fn inbox(&self) -> &Path {
+        &self.inbox
+    }
+
     /// Files in the inbox as last seen: being written, waiting, queued or with the consumer.
     pub fn in_progress(&self) -> u64 {
         self.entries.len() as u64
