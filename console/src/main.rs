@@ -1,1 +1,273 @@
-fn main() {}
+//! `mzc`, the duty-floor console of mz: arguments, logging to a file, terminal setup and
+//! restore (also after a panic or SIGTERM), and the event loop that joins key presses, the
+//! daemon's pushed dashboards and a one-second clock with `tokio::select!`.
+//!
+//! Modules: [`app`] state and keys (pure), [`client`] the daemon connection, [`views`] one
+//! module per view, [`widgets`] drawing pieces, [`i18n`] labels, [`demo`] the `--demo` mode.
+
+mod app;
+mod client;
+mod demo;
+mod i18n;
+mod views;
+mod widgets;
+
+use anyhow::Context as _;
+use app::{Action, App};
+use clap::Parser;
+use crossterm::event::Event;
+use crossterm::{cursor, execute, terminal};
+use ratatui::backend::CrosstermBackend;
+use ratatui::Terminal;
+use std::io::{BufRead as _, Stdout};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LangArg {
+    Zh,
+    En,
+}
+
+/// mz duty-floor console: live figures of the rescue stations, burial sites, marriage
+/// registration and alerts, pushed by `mzd`.
+#[derive(Debug, Parser)]
+#[command(name = "mzc", version)]
+struct Args {
+    /// The daemon's socket [default: $MZ_SOCKET, else ./mz-data/mzd.sock].
+    #[arg(long, value_name = "PATH")]
+    socket: Option<PathBuf>,
+    /// Language of the interface.
+    #[arg(long, value_enum, default_value = "zh")]
+    lang: LangArg,
+    /// Run an embedded daemon on a temporary folder with generated data.
+    #[arg(long)]
+    demo: bool,
+    /// Log file [default: $XDG_STATE_HOME/mz/mzc.log, else ~/.local/state/mz/mzc.log].
+    #[arg(long, value_name = "FILE")]
+    log: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let log = init_logging(args.log.as_deref());
+    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("mzc: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = rt.block_on(run(args));
+    rt.shutdown_timeout(Duration::from_secs(2));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "mzc failed");
+            eprintln!("mzc: {e:#}");
+            if let Some(l) = log {
+                eprintln!("(log: {})", l.display());
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Where logs go when `--log` is not given.
+fn default_log_path() -> PathBuf {
+    let state = std::env::var_os("XDG_STATE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").filter(|v| !v.is_empty()).map(|h| PathBuf::from(h).join(".local/state")));
+    match state {
+        Some(s) => s.join("mz").join("mzc.log"),
+        None => std::env::temp_dir().join("mzc.log"),
+    }
+}
+
+/// Logs to a file, never to the screen. Returns the file used, if any could be opened.
+fn init_logging(path: Option<&Path>) -> Option<PathBuf> {
+    let open = |p: &Path| {
+        if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::OpenOptions::new().create(true).append(true).open(p)
+    };
+    let wanted = path.map(Path::to_path_buf).unwrap_or_else(default_log_path);
+    let (file, used) = match open(&wanted) {
+        Ok(f) => (f, wanted),
+        Err(_) => {
+            let fallback = std::env::temp_dir().join("mzc.log");
+            match open(&fallback) {
+                Ok(f) => (f, fallback),
+                Err(_) => return None,
+            }
+        }
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_writer(std::sync::Mutex::new(file)).with_ansi(false).with_env_filter(filter).init();
+    Some(used)
+}
+
+fn restore_terminal() {
+    let _ = terminal::disable_raw_mode();
+    let _ = execute!(std::io::stdout(), terminal::LeaveAlternateScreen, cursor::Show);
+}
+
+/// Restores the terminal when dropped (normal end, `?` errors).
+struct TerminalGuard;
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+fn setup_terminal() -> anyhow::Result<(Terminal<CrosstermBackend<Stdout>>, TerminalGuard)> {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        tracing::error!(panic = %info, "mzc panicked");
+        previous(info);
+    }));
+    terminal::enable_raw_mode().context("cannot put the terminal in raw mode (is this a terminal?)")?;
+    let guard = TerminalGuard;
+    execute!(std::io::stdout(), terminal::EnterAlternateScreen, cursor::Hide)?;
+    let term = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
+    Ok((term, guard))
+}
+
+fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// `NO_COLOR` set and non-empty disables colours.
+fn color_enabled() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+fn export_dir() -> PathBuf {
+    std::env::var_os("MZ_EXPORT_DIR").filter(|v| !v.is_empty()).map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// The first `n` lines of a file (invalid UTF-8 replaced).
+fn first_lines(path: &str, n: usize) -> Result<Vec<String>, String> {
+    let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    let mut r = std::io::BufReader::new(f);
+    let mut buf = Vec::new();
+    while out.len() < n {
+        buf.clear();
+        match r.read_until(b'\n', &mut buf) {
+            Ok(0) => break,
+            Ok(_) => {
+                let line = String::from_utf8_lossy(&buf);
+                out.push(line.trim_end_matches(['\r', '\n']).trim_start_matches('\u{feff}').to_string());
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    Ok(out)
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let lang = match args.lang {
+        LangArg::Zh => i18n::Lang::Zh,
+        LangArg::En => i18n::Lang::En,
+    };
+    let demo = if args.demo { Some(demo::Demo::start().context("cannot start the demo")?) } else { None };
+    let socket = match &demo {
+        Some(d) => d.socket.clone(),
+        None => args
+            .socket
+            .clone()
+            .or_else(|| std::env::var_os("MZ_SOCKET").filter(|v| !v.is_empty()).map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("./mz-data/mzd.sock")),
+    };
+    tracing::info!(socket = %socket.display(), demo = args.demo, "mzc starting");
+
+    let result = event_loop(lang, socket, demo.is_some()).await;
+    if let Some(d) = demo {
+        d.stop().await;
+    }
+    result
+}
+
+async fn event_loop(lang: i18n::Lang, socket: PathBuf, demo: bool) -> anyhow::Result<()> {
+    let (mut term, _guard) = setup_terminal()?;
+    let mut app = App::new(lang, color_enabled());
+    app.demo = demo;
+    app.on_tick(now_ms());
+
+    let (client_tx, mut client_rx) = tokio::sync::mpsc::unbounded_channel();
+    let connection = client::spawn(socket.clone(), client_tx.clone());
+
+    // Key presses and resizes, read on their own thread (crossterm's blocking reader).
+    let (input_tx, mut input_rx) = tokio::sync::mpsc::unbounded_channel::<std::io::Result<Event>>();
+    std::thread::Builder::new().name("mzc-input".into()).spawn(move || loop {
+        let ev = crossterm::event::read();
+        let failed = ev.is_err();
+        if input_tx.send(ev).is_err() || failed {
+            break;
+        }
+    })?;
+
+    let mut term_signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut hup_signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+
+    loop {
+        // One frame at a time: terminals that support synchronized output show it whole.
+        execute!(std::io::stdout(), terminal::BeginSynchronizedUpdate)?;
+        let drawn = term.draw(|f| views::draw(f, &app));
+        execute!(std::io::stdout(), terminal::EndSynchronizedUpdate)?;
+        drawn?;
+        let action = tokio::select! {
+            ev = input_rx.recv() => match ev {
+                Some(Ok(Event::Key(key))) => app.on_key(key),
+                Some(Ok(_)) => Action::None, // resize, focus, mouse: redraw only
+                Some(Err(e)) => return Err(anyhow::Error::new(e).context("cannot read the terminal")),
+                None => Action::Quit,
+            },
+            msg = client_rx.recv() => {
+                if let Some(m) = msg {
+                    app.on_client(m);
+                }
+                Action::None
+            }
+            _ = tick.tick() => {
+                app.on_tick(now_ms());
+                Action::None
+            }
+            _ = term_signal.recv() => Action::Quit,
+            _ = hup_signal.recv() => Action::Quit,
+        };
+        match action {
+            Action::None => {}
+            Action::Quit => break,
+            Action::Ack(id) => client::ack(socket.clone(), id, client_tx.clone()),
+            Action::Export => {
+                let (name, csv) = app.export_csv();
+                let path = export_dir().join(name);
+                let result = std::fs::write(&path, csv).map(|()| path.display().to_string()).map_err(|e| e.to_string());
+                tracing::info!(path = %path.display(), ?result, "export");
+                app.export_done(result);
+            }
+            Action::Preview(path) => {
+                let lines = first_lines(&path, 20);
+                app.set_preview(&path, lines);
+            }
+        }
+        if app.quit {
+            break;
+        }
+    }
+    connection.abort();
+    drop(term);
+    restore_terminal();
+    tracing::info!("mzc quit");
+    Ok(())
+}

@@ -503,3 +503,191 @@ pub fn tick(state: &mut State, ctx: &RuleContext<'_>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mz_shared::feed::Feed;
+    use mz_shared::id_number::{IdHasher, IdNumber};
+    use mz_shared::validate::{validate_row, ValidationContext};
+
+    /// Validates a row given as `column=value` pairs with the demo registry.
+    fn record(feed: Feed, fields: &[(&str, &str)]) -> Record {
+        let registry = Registry::demo();
+        let hasher = IdHasher::new([7; 32]);
+        let mut values = vec![None; feed.columns().len()];
+        for (k, v) in fields {
+            values[feed.column_index(k).expect("known column")] = Some(*v);
+        }
+        validate_row(feed, &values, &ValidationContext { registry: &registry, hasher: &hasher }).expect("valid row")
+    }
+
+    fn id(birth: &str, seq: &str) -> String {
+        let body = format!("110112{birth}{seq}");
+        format!("{body}{}", IdNumber::check_digit_for(&body).unwrap())
+    }
+
+    fn admit(rid: &str, station: &str, person: &str, at: &str) -> Record {
+        record(
+            Feed::Admissions,
+            &[
+                ("record_id", rid),
+                ("station_id", station),
+                ("event", "admit"),
+                ("occurred_at", at),
+                ("person_ref", person),
+                ("referral", "police"),
+            ],
+        )
+    }
+
+    fn event(rid: &str, person: &str, kind: &str, extra: (&str, &str)) -> Record {
+        record(
+            Feed::Admissions,
+            &[
+                ("record_id", rid),
+                ("station_id", "TZ-P04"),
+                ("event", kind),
+                ("occurred_at", "2026-11-20 12:00"),
+                ("person_ref", person),
+                extra,
+            ],
+        )
+    }
+
+    fn active(state: &State, kind: AlertKind) -> usize {
+        state.alerts.values().filter(|a| a.kind == kind && a.is_active()).count()
+    }
+
+    #[test]
+    fn admissions_track_occupancy_and_refuse_inconsistent_events() {
+        let registry = Registry::demo();
+        let ctx = RuleContext::new(&registry, "2026-11-21T00:00:00Z".parse().unwrap());
+        let mut st = State::empty();
+        apply(&mut st, &ctx, &admit("A1", "TZ-P04", "P1", "2026-11-20 08:00"), None).unwrap();
+        let again = apply(&mut st, &ctx, &admit("A2", "TZ-P04", "P1", "2026-11-20 09:00"), None).unwrap_err();
+        assert!(again.en.contains("already admitted"), "{}", again.en);
+        let nobody = apply(&mut st, &ctx, &event("A3", "P9", "discharge", ("discharge_reason", "home")), None);
+        assert!(nobody.unwrap_err().en.contains("not currently admitted"));
+        apply(&mut st, &ctx, &event("A4", "P1", "incident", ("incident_type", "injury")), None).unwrap();
+        assert_eq!(active(&st, AlertKind::Incident), 1);
+        assert_eq!(st.occupancy.get("TZ-P04").unwrap().occupied, 1);
+        apply(&mut st, &ctx, &event("A5", "P1", "discharge", ("discharge_reason", "family")), None).unwrap();
+        assert_eq!(st.occupancy.get("TZ-P04").unwrap().occupied, 0);
+        assert!(st.residents.is_empty());
+        // The incident alert stays until acknowledged; the day counts all three events.
+        assert_eq!(active(&st, AlertKind::Incident), 1);
+        let day = st.station_days.get(&key2("TZ-P04", "2026-11-20")).unwrap();
+        assert_eq!((day.admits, day.discharges, day.incidents), (1, 1, 1));
+    }
+
+    #[test]
+    fn over_capacity_is_raised_past_the_beds_and_cleared_below() {
+        let registry = Registry::demo();
+        let beds = registry.station("TZ-P04").unwrap().beds;
+        let ctx = RuleContext::new(&registry, "2026-11-21T00:00:00Z".parse().unwrap());
+        let mut st = State::empty();
+        for i in 0..=beds {
+            apply(&mut st, &ctx, &admit(&format!("A{i}"), "TZ-P04", &format!("P{i}"), "2026-11-20 08:00"), None)
+                .unwrap();
+        }
+        assert_eq!(active(&st, AlertKind::OverCapacity), 1);
+        apply(&mut st, &ctx, &event("D0", "P0", "discharge", ("discharge_reason", "home")), None).unwrap();
+        assert_eq!(active(&st, AlertKind::OverCapacity), 0);
+    }
+
+    #[test]
+    fn long_stays_are_raised_by_the_clock_once() {
+        let registry = Registry::demo();
+        let mut st = State::empty();
+        let early = RuleContext::new(&registry, "2026-11-05T00:00:00Z".parse().unwrap());
+        apply(&mut st, &early, &admit("A1", "TZ-JZZ", "P1", "2026-11-01 08:00"), None).unwrap();
+        tick(&mut st, &early);
+        assert_eq!(active(&st, AlertKind::LongStay), 0);
+        let late = RuleContext::new(&registry, "2026-11-13T00:00:00Z".parse().unwrap());
+        tick(&mut st, &late);
+        tick(&mut st, &late);
+        assert_eq!(active(&st, AlertKind::LongStay), 1);
+    }
+
+    fn burial(rid: &str, site: &str, on: &str, capacity: &str, occupied: &str) -> Record {
+        record(
+            Feed::Burials,
+            &[
+                ("record_id", rid),
+                ("site_id", site),
+                ("reported_on", on),
+                ("capacity_total", capacity),
+                ("occupied", occupied),
+            ],
+        )
+    }
+
+    #[test]
+    fn sites_keep_the_latest_report_and_raise_growth_and_fill_alerts() {
+        let registry = Registry::demo();
+        let ctx = RuleContext::new(&registry, "2026-11-21T00:00:00Z".parse().unwrap());
+        let mut st = State::empty();
+        apply(&mut st, &ctx, &burial("B2", "V-SZ-01", "2026-10-01", "100", "50"), None).unwrap();
+        // An older report arriving later goes to history; the current state stays October's.
+        apply(&mut st, &ctx, &burial("B1", "V-SZ-01", "2026-09-01", "100", "40"), None).unwrap();
+        assert_eq!(st.sites.get("V-SZ-01").unwrap().current().unwrap().record_id, "B2");
+        assert_eq!(active(&st, AlertKind::VillageGrowth), 0);
+        apply(&mut st, &ctx, &burial("B3", "V-SZ-01", "2026-11-01", "120", "55"), None).unwrap();
+        assert_eq!(active(&st, AlertKind::VillageGrowth), 1);
+        // A public cemetery may grow; at 90 % it is nearly full.
+        apply(&mut st, &ctx, &burial("C1", "C-SZ", "2026-11-01", "1000", "899"), None).unwrap();
+        assert_eq!(active(&st, AlertKind::SiteNearlyFull), 0);
+        apply(&mut st, &ctx, &burial("C2", "C-SZ", "2026-11-02", "1000", "900"), None).unwrap();
+        assert_eq!(active(&st, AlertKind::SiteNearlyFull), 1);
+        assert_eq!(active(&st, AlertKind::VillageGrowth), 1);
+    }
+
+    fn marriage(rid: &str, kind: &str, a: &str, b: &str, at: &str) -> Record {
+        record(
+            Feed::Marriages,
+            &[
+                ("record_id", rid),
+                ("office_id", "M-TZ"),
+                ("registered_at", at),
+                ("kind", kind),
+                ("party_a_id", a),
+                ("party_b_id", b),
+            ],
+        )
+    }
+
+    #[test]
+    fn bigamy_and_cooling_off_are_detected_by_keyed_hash() {
+        let registry = Registry::demo();
+        let ctx = RuleContext::new(&registry, "2026-11-21T00:00:00Z".parse().unwrap());
+        let mut st = State::empty();
+        let (man, woman, other) = (id("19900101", "011"), id("19920202", "022"), id("19930303", "042"));
+        apply(&mut st, &ctx, &marriage("M1", "marriage", &man, &woman, "2026-01-10 10:00"), None).unwrap();
+        apply(&mut st, &ctx, &marriage("M2", "marriage", &man, &other, "2026-02-10 10:00"), None).unwrap();
+        assert_eq!(active(&st, AlertKind::BigamyRisk), 1);
+        apply(&mut st, &ctx, &marriage("M3", "divorce_application", &man, &woman, "2026-03-01 10:00"), None).unwrap();
+        apply(&mut st, &ctx, &marriage("M4", "divorce", &woman, &man, "2026-03-11 10:00"), None).unwrap();
+        assert_eq!(active(&st, AlertKind::CoolingOff), 1);
+        // After 30 days, no alert.
+        apply(&mut st, &ctx, &marriage("M5", "divorce_application", &man, &other, "2026-04-01 10:00"), None).unwrap();
+        apply(&mut st, &ctx, &marriage("M6", "divorce", &man, &other, "2026-05-02 10:00"), None).unwrap();
+        assert_eq!(active(&st, AlertKind::CoolingOff), 1);
+        assert_eq!(st.counters.marriages_by_kind[&MarriageKind::Divorce], 2);
+    }
+
+    #[test]
+    fn corrections_may_not_change_identity_fields() {
+        let registry = Registry::demo();
+        let ctx = RuleContext::new(&registry, "2026-11-21T00:00:00Z".parse().unwrap());
+        let mut st = State::empty();
+        let old = admit("A1", "TZ-P04", "P1", "2026-11-20 08:00");
+        apply(&mut st, &ctx, &old, None).unwrap();
+        let moved = admit("A1", "TZ-P05", "P1", "2026-11-20 08:00");
+        assert!(apply(&mut st, &ctx, &moved, Some(&old)).is_err());
+        let Record::Station(mut fixed) = old.clone() else { unreachable!() };
+        fixed.bed = Some("12".into());
+        apply(&mut st, &ctx, &Record::Station(fixed), Some(&old)).unwrap();
+        assert_eq!(st.residents.get(&key2("TZ-P04", "P1")).unwrap().bed.as_deref(), Some("12"));
+    }
+}

@@ -310,3 +310,66 @@ pub fn export_latest(
     }
     Ok(count)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mz_shared::records::{BurialReport, Record};
+
+    fn report(id: &str, occupied: u32) -> Record {
+        Record::Burial(BurialReport {
+            record_id: id.into(),
+            site_id: "C-SZ".into(),
+            reported_on: jiff::civil::date(2026, 11, 1),
+            capacity_total: 1000,
+            occupied,
+            new_interments: None,
+            eco_interments: None,
+            free_basic_services: None,
+            note: Some("x".repeat(200)),
+        })
+    }
+
+    #[test]
+    fn pages_survive_reopen_and_export_keeps_only_latest_versions() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let mut idx = RecordIndex::load(&store).unwrap();
+        // Enough records for several pages.
+        for i in 0..500 {
+            let enc = idx.encode(&report(&format!("R{i}"), i));
+            assert_eq!(idx.novelty(Feed::Burials, &enc), Novelty::New);
+            idx.stage(Feed::Burials, enc);
+        }
+        let same = idx.encode(&report("R7", 7));
+        assert_eq!(idx.novelty(Feed::Burials, &same), Novelty::Duplicate);
+        let changed = idx.encode(&report("R7", 70));
+        let Novelty::Correction(old) = idx.novelty(Feed::Burials, &changed) else { panic!("a correction") };
+        // The old version is readable from the staged pages before any commit.
+        assert_eq!(idx.fetch(None, Feed::Burials, old).unwrap(), report("R7", 7));
+        idx.stage(Feed::Burials, changed);
+        let mut batch = sled::Batch::default();
+        idx.write_into(&mut batch);
+        store.commit(batch).unwrap();
+        idx.committed();
+        drop(idx);
+        drop(store);
+
+        let store = Store::open(dir.path()).unwrap();
+        let idx = RecordIndex::load(&store).unwrap();
+        assert_eq!(idx.count(Feed::Burials), 500);
+        let probe = RecordIndex::default().encode(&report("R7", 70));
+        assert_eq!(idx.novelty(Feed::Burials, &probe), Novelty::Duplicate);
+        let mut seen = Vec::new();
+        let n = export_latest(&store.reader(), Feed::Burials, |r| {
+            seen.push(r);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(n, 500);
+        assert!(seen.contains(&report("R7", 70)));
+        assert!(!seen.contains(&report("R7", 7)));
+        // Both versions stay stored: the old one is history.
+        assert_eq!(idx.fetch(Some(&store.reader()), Feed::Burials, old).unwrap(), report("R7", 7));
+    }
+}

@@ -1,0 +1,696 @@
+//! The console's state and key handling. Pure: no terminal, no socket, no files — input comes
+//! in as key events and [`ClientEvent`]s, and side effects go out as [`Action`]s that `main`
+//! carries out. Everything here is testable without a terminal.
+
+use crate::client::ClientEvent;
+use crate::i18n::{self, Lang};
+use crate::views;
+use crate::widgets::table::TableData;
+use crate::widgets::{Mark, Theme};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use mz_shared::dashboard::Dashboard;
+use mz_shared::registry::Role;
+
+/// The seven views, in navigation order (number keys 1–7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Overview,
+    Stations,
+    Burials,
+    Marriages,
+    Alerts,
+    Ingest,
+    /// 救急难 case desk: a reserved slot, coming later.
+    Cases,
+}
+
+impl View {
+    pub const ALL: [View; 7] =
+        [View::Overview, View::Stations, View::Burials, View::Marriages, View::Alerts, View::Ingest, View::Cases];
+
+    pub fn index(self) -> usize {
+        View::ALL.iter().position(|v| *v == self).expect("listed")
+    }
+
+    pub fn label(self) -> i18n::L {
+        match self {
+            View::Overview => i18n::VIEW_OVERVIEW,
+            View::Stations => i18n::VIEW_STATIONS,
+            View::Burials => i18n::VIEW_BURIALS,
+            View::Marriages => i18n::VIEW_MARRIAGES,
+            View::Alerts => i18n::VIEW_ALERTS,
+            View::Ingest => i18n::VIEW_INGEST,
+            View::Cases => i18n::VIEW_CASES,
+        }
+    }
+
+    /// Short English name, used in export file names.
+    pub fn slug(self) -> &'static str {
+        match self {
+            View::Overview => "overview",
+            View::Stations => "stations",
+            View::Burials => "burials",
+            View::Marriages => "marriages",
+            View::Alerts => "alerts",
+            View::Ingest => "ingest",
+            View::Cases => "cases",
+        }
+    }
+}
+
+/// A selectable, filterable list; each has its own selection and filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListId {
+    Overview,
+    Stations,
+    /// Residents of the station drilled into.
+    Residents,
+    Sites,
+    Offices,
+    Alerts,
+    Ingest,
+    Cases,
+}
+
+impl ListId {
+    const COUNT: usize = 8;
+
+    fn slot(self) -> usize {
+        self as usize
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListState {
+    /// Index into the filtered rows.
+    pub selected: usize,
+    /// Key of the selected row once the user moved to it: the selection then stays on the same
+    /// thing when data changes. Until then it stays on the first (newest) row.
+    pub key: Option<String>,
+    pub filter: String,
+}
+
+/// The connection to the daemon, as the user sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Conn {
+    /// Before the first connection.
+    Connecting,
+    Connected,
+    /// Lost (or never reached); reconnecting.
+    Disconnected {
+        error: String,
+        attempt: u32,
+    },
+}
+
+/// Who the daemon says we are (from its Welcome).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub user: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Popup {
+    Help,
+    /// The detail of the row with this key in this list.
+    Detail {
+        list: ListId,
+        key: String,
+    },
+}
+
+/// A rejects file's first lines, read by `main` on request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Preview {
+    pub path: String,
+    /// `None` while loading; the lines or why they could not be read.
+    pub lines: Option<Result<Vec<String>, String>>,
+}
+
+/// Side effects for `main` to carry out.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    None,
+    Quit,
+    /// Send `AckAlert` for this alert id.
+    Ack(String),
+    /// Write the current table to a CSV file.
+    Export,
+    /// Read the first lines of this rejects file.
+    Preview(String),
+}
+
+/// A status-bar message and how it stands out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub text: String,
+    pub mark: Mark,
+}
+
+pub struct App {
+    pub lang: Lang,
+    pub theme: Theme,
+    pub view: View,
+    /// The dashboard on screen.
+    pub dashboard: Option<Box<Dashboard>>,
+    /// The newest dashboard received while paused, and how many arrived.
+    pub held: Option<Box<Dashboard>>,
+    pub held_count: u32,
+    pub paused: bool,
+    pub conn: Conn,
+    pub session: Option<Session>,
+    /// Wall clock, Unix milliseconds (updated by ticks).
+    pub now_ms: i64,
+    lists: [ListState; ListId::COUNT],
+    /// Station id whose residents are shown (drilled in from the stations list).
+    pub residents_of: Option<String>,
+    pub editing_filter: bool,
+    pub popup: Option<Popup>,
+    pub message: Option<Message>,
+    pub preview: Option<Preview>,
+    pub quit: bool,
+    /// Running on the embedded demo daemon.
+    pub demo: bool,
+}
+
+impl App {
+    pub fn new(lang: Lang, color: bool) -> App {
+        App {
+            lang,
+            theme: Theme { color },
+            view: View::Overview,
+            dashboard: None,
+            held: None,
+            held_count: 0,
+            paused: false,
+            conn: Conn::Connecting,
+            session: None,
+            now_ms: 0,
+            lists: Default::default(),
+            residents_of: None,
+            editing_filter: false,
+            popup: None,
+            message: None,
+            preview: None,
+            quit: false,
+            demo: false,
+        }
+    }
+
+    /// The list the keys act on in the current view.
+    pub fn current_list(&self) -> ListId {
+        match self.view {
+            View::Overview => ListId::Overview,
+            View::Stations if self.residents_of.is_some() => ListId::Residents,
+            View::Stations => ListId::Stations,
+            View::Burials => ListId::Sites,
+            View::Marriages => ListId::Offices,
+            View::Alerts => ListId::Alerts,
+            View::Ingest => ListId::Ingest,
+            View::Cases => ListId::Cases,
+        }
+    }
+
+    pub fn list(&self, id: ListId) -> &ListState {
+        &self.lists[id.slot()]
+    }
+
+    fn list_mut(&mut self, id: ListId) -> &mut ListState {
+        &mut self.lists[id.slot()]
+    }
+
+    /// The table of a list, built from the dashboard on screen.
+    pub fn table(&self, id: ListId) -> TableData {
+        views::table(self, id)
+    }
+
+    /// Key of the selected row of a list (after its filter), if any.
+    pub fn selected_key(&self, id: ListId) -> Option<String> {
+        let t = self.table(id);
+        let st = self.list(id);
+        t.filtered(&st.filter).get(st.selected).map(|r| r.key.clone())
+    }
+
+    /// Puts every list's selection back on the row it was on (by key), or clamps it.
+    fn resync(&mut self) {
+        for id in [
+            ListId::Overview,
+            ListId::Stations,
+            ListId::Residents,
+            ListId::Sites,
+            ListId::Offices,
+            ListId::Alerts,
+            ListId::Ingest,
+            ListId::Cases,
+        ] {
+            let t = self.table(id);
+            let st = self.list(id).clone();
+            let rows = t.filtered(&st.filter);
+            let selected = st
+                .key
+                .as_ref()
+                .and_then(|k| rows.iter().position(|r| &r.key == k))
+                .unwrap_or_else(|| st.selected.min(rows.len().saturating_sub(1)));
+            let key = st.key.as_ref().and(rows.get(selected)).map(|r| r.key.clone());
+            let s = self.list_mut(id);
+            s.selected = selected;
+            s.key = key;
+        }
+    }
+
+    fn move_selection(&mut self, delta: i64) {
+        let id = self.current_list();
+        let t = self.table(id);
+        let n = t.filtered(&self.list(id).filter).len();
+        if n == 0 {
+            return;
+        }
+        let cur = self.list(id).selected as i64;
+        let next = (cur + delta).clamp(0, n as i64 - 1) as usize;
+        let key = t.filtered(&self.list(id).filter)[next].key.clone();
+        let s = self.list_mut(id);
+        s.selected = next;
+        s.key = Some(key);
+    }
+
+    fn set_view(&mut self, view: View) {
+        self.view = view;
+        self.popup = None;
+        self.editing_filter = false;
+    }
+
+    fn say(&mut self, text: impl Into<String>, mark: Mark) {
+        self.message = Some(Message { text: text.into(), mark });
+    }
+
+    /// Handles one key; returns what `main` must do.
+    pub fn on_key(&mut self, key: KeyEvent) -> Action {
+        if key.kind == KeyEventKind::Release {
+            return Action::None;
+        }
+        if key.modifiers.contains(KeyModifiers::CONTROL) && matches!(key.code, KeyCode::Char('c' | 'q')) {
+            self.quit = true;
+            return Action::Quit;
+        }
+        if self.editing_filter {
+            let id = self.current_list();
+            match key.code {
+                KeyCode::Enter => self.editing_filter = false,
+                KeyCode::Esc => {
+                    self.editing_filter = false;
+                    self.list_mut(id).filter.clear();
+                }
+                KeyCode::Backspace => {
+                    self.list_mut(id).filter.pop();
+                }
+                KeyCode::Char(c) => self.list_mut(id).filter.push(c),
+                _ => {}
+            }
+            self.resync();
+            return Action::None;
+        }
+        if self.popup.is_some() {
+            match key.code {
+                KeyCode::Char('q') => {
+                    self.quit = true;
+                    return Action::Quit;
+                }
+                KeyCode::Esc | KeyCode::Enter | KeyCode::Backspace | KeyCode::Char('?') => {
+                    self.popup = None;
+                    self.preview = None;
+                }
+                _ => {}
+            }
+            return Action::None;
+        }
+        match key.code {
+            KeyCode::Char('q') => {
+                self.quit = true;
+                return Action::Quit;
+            }
+            KeyCode::Char(c @ '1'..='7') => self.set_view(View::ALL[(c as u8 - b'1') as usize]),
+            KeyCode::Tab => self.set_view(View::ALL[(self.view.index() + 1) % View::ALL.len()]),
+            KeyCode::BackTab => self.set_view(View::ALL[(self.view.index() + View::ALL.len() - 1) % View::ALL.len()]),
+            KeyCode::Down | KeyCode::Char('j') => self.move_selection(1),
+            KeyCode::Up | KeyCode::Char('k') => self.move_selection(-1),
+            KeyCode::PageDown => self.move_selection(10),
+            KeyCode::PageUp => self.move_selection(-10),
+            KeyCode::Home | KeyCode::Char('g') => self.move_selection(i64::MIN / 2),
+            KeyCode::End | KeyCode::Char('G') => self.move_selection(i64::MAX / 2),
+            KeyCode::Char('/') if self.view != View::Overview && self.view != View::Cases => {
+                self.editing_filter = true;
+            }
+            KeyCode::Char('?') => self.popup = Some(Popup::Help),
+            KeyCode::Char('f') => self.toggle_pause(),
+            KeyCode::Char('e') => return Action::Export,
+            KeyCode::Char('a') if self.view == View::Alerts => return self.ack_selected(),
+            KeyCode::Enter => return self.enter(),
+            KeyCode::Esc => self.back(),
+            _ => {}
+        }
+        Action::None
+    }
+
+    fn toggle_pause(&mut self) {
+        self.paused = !self.paused;
+        if !self.paused {
+            if let Some(d) = self.held.take() {
+                self.dashboard = Some(d);
+            }
+            self.held_count = 0;
+            self.resync();
+        }
+    }
+
+    fn enter(&mut self) -> Action {
+        let id = self.current_list();
+        let Some(key) = self.selected_key(id) else { return Action::None };
+        match id {
+            ListId::Overview | ListId::Cases => Action::None,
+            ListId::Stations => {
+                self.residents_of = Some(key);
+                self.list_mut(ListId::Residents).selected = 0;
+                self.list_mut(ListId::Residents).key = None;
+                self.resync();
+                Action::None
+            }
+            ListId::Ingest => {
+                self.popup = Some(Popup::Detail { list: id, key: key.clone() });
+                let note = self
+                    .dashboard
+                    .as_ref()
+                    .and_then(|d| d.ingest.iter().find(|e| e.name == key || ingest_key(e) == key))
+                    .and_then(|e| e.note.clone())
+                    .filter(|n| n.ends_with(".rejects.csv"));
+                match note {
+                    Some(path) => {
+                        self.preview = Some(Preview { path: path.clone(), lines: None });
+                        Action::Preview(path)
+                    }
+                    None => {
+                        self.preview = None;
+                        Action::None
+                    }
+                }
+            }
+            _ => {
+                self.popup = Some(Popup::Detail { list: id, key });
+                Action::None
+            }
+        }
+    }
+
+    fn back(&mut self) {
+        let id = self.current_list();
+        if !self.list(id).filter.is_empty() {
+            self.list_mut(id).filter.clear();
+            self.resync();
+        } else if self.residents_of.is_some() && self.view == View::Stations {
+            self.residents_of = None;
+        } else {
+            self.message = None;
+        }
+    }
+
+    fn ack_selected(&mut self) -> Action {
+        let Some(id) = self.selected_key(ListId::Alerts) else {
+            self.say(i18n::NOTHING_SELECTED.t(self.lang), Mark::Warn);
+            return Action::None;
+        };
+        let active =
+            self.dashboard.as_ref().and_then(|d| d.alerts.iter().find(|a| a.id == id)).is_some_and(|a| a.is_active());
+        if !active {
+            self.say(i18n::ACK_ALREADY.t(self.lang), Mark::Normal);
+            return Action::None;
+        }
+        self.say(i18n::ACKING.t(self.lang), Mark::Normal);
+        Action::Ack(id)
+    }
+
+    /// Handles an event of the connection task.
+    pub fn on_client(&mut self, ev: ClientEvent) {
+        match ev {
+            ClientEvent::Connected { user, role } => {
+                self.conn = Conn::Connected;
+                self.session = Some(Session { user, role });
+            }
+            ClientEvent::Disconnected { error, attempt } => {
+                self.conn = Conn::Disconnected { error, attempt };
+            }
+            ClientEvent::Dashboard(d) => {
+                if self.paused {
+                    self.held = Some(d);
+                    self.held_count += 1;
+                } else {
+                    self.dashboard = Some(d);
+                    self.resync();
+                }
+            }
+            ClientEvent::AckResult { id: _, result } => match result {
+                Ok(()) => self.say(i18n::ACKED.t(self.lang), Mark::Normal),
+                Err(reason) => {
+                    let text = format!("{}: {}", i18n::ACK_FAILED.t(self.lang), reason.text(self.lang));
+                    self.say(text, Mark::Bad)
+                }
+            },
+        }
+    }
+
+    pub fn on_tick(&mut self, now_ms: i64) {
+        self.now_ms = now_ms;
+    }
+
+    /// Result of reading a rejects file for the preview.
+    pub fn set_preview(&mut self, path: &str, lines: Result<Vec<String>, String>) {
+        if let Some(p) = self.preview.as_mut().filter(|p| p.path == path) {
+            p.lines = Some(lines);
+        }
+    }
+
+    /// The CSV export of the table on screen: suggested file name and content.
+    pub fn export_csv(&self) -> (String, String) {
+        let id = self.current_list();
+        let t = self.table(id);
+        let stamp = jiff::Timestamp::from_millisecond(self.now_ms)
+            .map(|t| t.to_zoned(self.zone()).strftime("%Y%m%d-%H%M%S").to_string())
+            .unwrap_or_else(|_| "now".into());
+        let slug = if id == ListId::Residents { "residents" } else { self.view.slug() };
+        (format!("mzc-{slug}-{stamp}.csv"), t.to_csv(&self.list(id).filter))
+    }
+
+    pub fn export_done(&mut self, result: Result<String, String>) {
+        match result {
+            Ok(path) => self.say(format!("{} {path}", i18n::EXPORTED.t(self.lang)), Mark::Normal),
+            Err(e) => self.say(format!("{}: {e}", i18n::EXPORT_FAILED.t(self.lang)), Mark::Bad),
+        }
+    }
+
+    /// The registry's zone (from the dashboard), Asia/Shanghai before the first one.
+    pub fn zone(&self) -> jiff::tz::TimeZone {
+        crate::widgets::text::zone(self.dashboard.as_ref().map_or("Asia/Shanghai", |d| d.timezone.as_str()))
+    }
+}
+
+/// The key of an ingest row: file name and time, since a name can come back.
+pub fn ingest_key(e: &mz_shared::dashboard::IngestEntry) -> String {
+    format!("{}@{}", e.name, e.at_ms)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::client::ClientEvent;
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use mz_shared::reason::Reason;
+
+    pub fn key(c: KeyCode) -> KeyEvent {
+        KeyEvent::new(c, KeyModifiers::NONE)
+    }
+
+    pub fn ch(c: char) -> KeyEvent {
+        key(KeyCode::Char(c))
+    }
+
+    pub fn app_with(d: Dashboard) -> App {
+        let mut a = App::new(Lang::Zh, true);
+        a.on_client(ClientEvent::Connected { user: "duty1".into(), role: Role::Officer });
+        a.on_client(ClientEvent::Dashboard(Box::new(d)));
+        a.now_ms = 1_760_000_000_000;
+        a
+    }
+
+    #[test]
+    fn number_keys_and_tab_switch_views() {
+        let mut a = app_with(crate::views::tests::sample());
+        assert_eq!(a.view, View::Overview);
+        a.on_key(ch('3'));
+        assert_eq!(a.view, View::Burials);
+        a.on_key(key(KeyCode::Tab));
+        assert_eq!(a.view, View::Marriages);
+        a.on_key(key(KeyCode::BackTab));
+        a.on_key(key(KeyCode::BackTab));
+        assert_eq!(a.view, View::Stations);
+        a.on_key(ch('1'));
+        a.on_key(key(KeyCode::BackTab));
+        assert_eq!(a.view, View::Cases);
+        a.on_key(key(KeyCode::Tab));
+        assert_eq!(a.view, View::Overview);
+        a.on_key(ch('9'));
+        assert_eq!(a.view, View::Overview);
+    }
+
+    #[test]
+    fn moving_and_drilling_into_a_station() {
+        let mut a = app_with(crate::views::tests::sample());
+        a.on_key(ch('2'));
+        assert_eq!(a.selected_key(ListId::Stations).as_deref(), Some("TZ-JZZ"));
+        a.on_key(ch('j'));
+        assert_eq!(a.selected_key(ListId::Stations).as_deref(), Some("TZ-P01"));
+        a.on_key(key(KeyCode::Up));
+        a.on_key(key(KeyCode::Up));
+        assert_eq!(a.selected_key(ListId::Stations).as_deref(), Some("TZ-JZZ"));
+        a.on_key(key(KeyCode::Enter));
+        assert_eq!(a.residents_of.as_deref(), Some("TZ-JZZ"));
+        assert_eq!(a.current_list(), ListId::Residents);
+        a.on_key(key(KeyCode::Enter));
+        assert!(matches!(a.popup, Some(Popup::Detail { list: ListId::Residents, .. })));
+        a.on_key(key(KeyCode::Esc));
+        assert_eq!(a.popup, None);
+        a.on_key(key(KeyCode::Esc));
+        assert_eq!(a.residents_of, None);
+        assert_eq!(a.current_list(), ListId::Stations);
+    }
+
+    #[test]
+    fn filter_typing_enter_and_esc() {
+        let mut a = app_with(crate::views::tests::sample());
+        a.on_key(ch('2'));
+        a.on_key(ch('/'));
+        assert!(a.editing_filter);
+        for c in "宋庄".chars() {
+            a.on_key(ch(c));
+        }
+        // q while typing is text, not quit.
+        a.on_key(ch('q'));
+        assert!(!a.quit);
+        a.on_key(key(KeyCode::Backspace));
+        assert_eq!(a.list(ListId::Stations).filter, "宋庄");
+        a.on_key(key(KeyCode::Enter));
+        assert!(!a.editing_filter);
+        let t = a.table(ListId::Stations);
+        assert_eq!(t.filtered(&a.list(ListId::Stations).filter).len(), 1);
+        assert_eq!(a.selected_key(ListId::Stations).as_deref(), Some("TZ-P04"));
+        a.on_key(key(KeyCode::Esc));
+        assert_eq!(a.list(ListId::Stations).filter, "");
+        a.on_key(ch('/'));
+        a.on_key(ch('x'));
+        a.on_key(key(KeyCode::Esc));
+        assert!(!a.editing_filter);
+        assert_eq!(a.list(ListId::Stations).filter, "");
+    }
+
+    #[test]
+    fn help_opens_and_closes() {
+        let mut a = app_with(crate::views::tests::sample());
+        a.on_key(ch('?'));
+        assert_eq!(a.popup, Some(Popup::Help));
+        a.on_key(ch('?'));
+        assert_eq!(a.popup, None);
+        a.on_key(ch('?'));
+        a.on_key(key(KeyCode::Esc));
+        assert_eq!(a.popup, None);
+    }
+
+    #[test]
+    fn pause_holds_updates_and_resume_shows_the_newest() {
+        let mut a = app_with(crate::views::tests::sample());
+        a.on_key(ch('f'));
+        assert!(a.paused);
+        let mut newer = crate::views::tests::sample();
+        newer.rejected_today = 99;
+        a.on_client(ClientEvent::Dashboard(Box::new(newer.clone())));
+        a.on_client(ClientEvent::Dashboard(Box::new(newer)));
+        assert_eq!(a.held_count, 2);
+        assert_ne!(a.dashboard.as_ref().unwrap().rejected_today, 99);
+        a.on_key(ch('f'));
+        assert!(!a.paused);
+        assert_eq!(a.dashboard.as_ref().unwrap().rejected_today, 99);
+        assert_eq!(a.held_count, 0);
+    }
+
+    #[test]
+    fn quit_with_q_and_ctrl_c() {
+        let mut a = app_with(crate::views::tests::sample());
+        assert_eq!(a.on_key(ch('q')), Action::Quit);
+        assert!(a.quit);
+        let mut a = app_with(crate::views::tests::sample());
+        assert_eq!(a.on_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)), Action::Quit);
+    }
+
+    #[test]
+    fn an_untouched_list_stays_on_its_newest_row() {
+        let mut a = app_with(crate::views::tests::sample());
+        a.on_key(ch('5'));
+        let mut d = crate::views::tests::sample();
+        let mut fresh = d.alerts[0].clone();
+        fresh.id = "new-one".into();
+        d.alerts.insert(0, fresh);
+        a.on_client(ClientEvent::Dashboard(Box::new(d)));
+        assert_eq!(a.selected_key(ListId::Alerts).as_deref(), Some("new-one"));
+    }
+
+    #[test]
+    fn ack_sends_the_selected_active_alert_and_keeps_selection_on_it() {
+        let mut a = app_with(crate::views::tests::sample());
+        a.on_key(ch('5'));
+        a.on_key(ch('j'));
+        let second = a.selected_key(ListId::Alerts).unwrap();
+        // A new alert arrives first in the list: the selection stays on the same alert.
+        let mut d = crate::views::tests::sample();
+        let mut fresh = d.alerts[0].clone();
+        fresh.id = "new-one".into();
+        d.alerts.insert(0, fresh);
+        a.on_client(ClientEvent::Dashboard(Box::new(d)));
+        assert_eq!(a.selected_key(ListId::Alerts).unwrap(), second);
+        a.on_key(ch('k'));
+        a.on_key(ch('k'));
+        assert_eq!(a.on_key(ch('a')), Action::Ack("new-one".into()));
+        a.on_client(ClientEvent::AckResult {
+            id: "new-one".into(),
+            result: Err(Reason::new("只读用户不能确认", "viewers cannot acknowledge")),
+        });
+        assert!(a.message.as_ref().unwrap().text.contains("只读用户不能确认"));
+        // An acknowledged alert is not sent again.
+        a.on_key(ch('G'));
+        assert_eq!(a.on_key(ch('a')), Action::None);
+    }
+
+    #[test]
+    fn enter_on_an_ingest_row_with_rejects_asks_for_a_preview() {
+        let mut a = app_with(crate::views::tests::sample());
+        a.on_key(ch('6'));
+        let act = a.on_key(key(KeyCode::Enter));
+        assert_eq!(act, Action::Preview("/data/quarantine/admissions/adm-2.csv.rejects.csv".into()));
+        a.set_preview("/data/quarantine/admissions/adm-2.csv.rejects.csv", Ok(vec!["line,reason".into()]));
+        assert!(a.preview.as_ref().unwrap().lines.is_some());
+        a.on_key(key(KeyCode::Esc));
+        assert!(a.preview.is_none());
+    }
+
+    #[test]
+    fn export_names_the_view_and_uses_the_filter() {
+        let mut a = app_with(crate::views::tests::sample());
+        a.on_key(ch('3'));
+        a.on_key(ch('/'));
+        for c in "宋庄".chars() {
+            a.on_key(ch(c));
+        }
+        a.on_key(key(KeyCode::Enter));
+        assert_eq!(a.on_key(ch('e')), Action::Export);
+        let (name, csv) = a.export_csv();
+        assert!(name.starts_with("mzc-burials-") && name.ends_with(".csv"), "{name}");
+        assert_eq!(csv.lines().count(), 3, "{csv}");
+        assert!(csv.contains("宋庄镇公益性墓园"));
+    }
+}

@@ -1,0 +1,141 @@
+//! The connection to `mzd`: one task that connects, subscribes to dashboards once and forwards
+//! every pushed [`Dashboard`] over a channel; when the connection drops it says so and
+//! reconnects with backoff (250 ms doubling, at most 2 s). Acknowledgements go over their own
+//! short connection so that their answers never mix with the pushed stream.
+
+use mz_shared::dashboard::Dashboard;
+use mz_shared::protocol::{Request, ServerMessage};
+use mz_shared::reason::Reason;
+use mz_shared::registry::Role;
+use mzd::client::Client;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tokio::sync::mpsc::UnboundedSender;
+
+/// What the connection task reports to the app.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClientEvent {
+    /// Greeted by the daemon: who we are.
+    Connected { user: String, role: Role },
+    /// The connection failed or dropped; `attempt` counts failures since the last success.
+    Disconnected { error: String, attempt: u32 },
+    /// A pushed dashboard.
+    Dashboard(Box<Dashboard>),
+    /// The answer to an `AckAlert`.
+    AckResult { id: String, result: Result<(), Reason> },
+}
+
+/// The longest wait between reconnection attempts.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(2);
+
+/// Without any message for this long (the daemon pushes at least every minute), the connection
+/// is taken as dead and reopened.
+pub const SILENCE_LIMIT: Duration = Duration::from_secs(90);
+
+/// Wait before reconnection attempt number `attempt` (1-based).
+pub fn backoff(attempt: u32) -> Duration {
+    let ms = 250u64.saturating_mul(1 << attempt.saturating_sub(1).min(8));
+    Duration::from_millis(ms).min(MAX_BACKOFF)
+}
+
+/// Starts the connection task. It ends when the receiver of `tx` is dropped.
+pub fn spawn(socket: PathBuf, tx: UnboundedSender<ClientEvent>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut attempt = 0u32;
+        loop {
+            let error = session(&socket, &tx, &mut attempt).await;
+            if tx.is_closed() {
+                return;
+            }
+            attempt += 1;
+            tracing::info!(attempt, %error, "connection to mzd lost or refused; reconnecting");
+            if tx.send(ClientEvent::Disconnected { error, attempt }).is_err() {
+                return;
+            }
+            tokio::time::sleep(backoff(attempt)).await;
+        }
+    })
+}
+
+/// One connection, until it fails: returns why.
+async fn session(socket: &Path, tx: &UnboundedSender<ClientEvent>, attempt: &mut u32) -> String {
+    let mut client = match Client::connect(socket, "mzc").await {
+        Ok(c) => c,
+        Err(e) => return e.to_string(),
+    };
+    if let Err(e) = client.request(Request::SubscribeDashboard).await {
+        return e.to_string();
+    }
+    tracing::info!(user = %client.user, role = ?client.role, version = %client.daemon_version, "connected to mzd");
+    *attempt = 0;
+    if tx.send(ClientEvent::Connected { user: client.user.clone(), role: client.role }).is_err() {
+        return "console closing".into();
+    }
+    loop {
+        let msg = match tokio::time::timeout(SILENCE_LIMIT, client.recv()).await {
+            Err(_) => return format!("no update from mzd for {} s", SILENCE_LIMIT.as_secs()),
+            Ok(Err(e)) => return e.to_string(),
+            Ok(Ok(m)) => m,
+        };
+        match msg {
+            ServerMessage::Dashboard(d) => {
+                if tx.send(ClientEvent::Dashboard(d)).is_err() {
+                    return "console closing".into();
+                }
+            }
+            ServerMessage::Error { reason } => {
+                tracing::warn!(%reason, "mzd refused the dashboard subscription");
+                return reason.to_string();
+            }
+            other => tracing::debug!(?other, "ignored message on the dashboard stream"),
+        }
+    }
+}
+
+/// Acknowledges an alert over a fresh connection; the answer goes to `tx`.
+pub fn ack(socket: PathBuf, id: String, tx: UnboundedSender<ClientEvent>) {
+    tokio::spawn(async move {
+        let result = match Client::connect(&socket, "mzc").await {
+            Err(e) => Err(Reason::new(format!("无法连接 mzd：{e}"), format!("cannot reach mzd: {e}"))),
+            Ok(mut c) => match c.call(Request::AckAlert { id: id.clone() }).await {
+                Ok(ServerMessage::Done) => Ok(()),
+                Ok(ServerMessage::Error { reason }) => Err(reason),
+                Ok(other) => {
+                    Err(Reason::new(format!("意外的应答：{other:?}"), format!("unexpected answer: {other:?}")))
+                }
+                Err(e) => Err(Reason::new(format!("连接中断：{e}"), format!("connection lost: {e}"))),
+            },
+        };
+        tracing::info!(%id, ?result, "acknowledge alert");
+        let _ = tx.send(ClientEvent::AckResult { id, result });
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_two_seconds() {
+        assert_eq!(backoff(1), Duration::from_millis(250));
+        assert_eq!(backoff(2), Duration::from_millis(500));
+        assert_eq!(backoff(3), Duration::from_millis(1000));
+        assert_eq!(backoff(4), Duration::from_secs(2));
+        assert_eq!(backoff(40), Duration::from_secs(2));
+    }
+
+    #[tokio::test]
+    async fn a_missing_socket_reports_disconnected_and_retries() {
+        let dir = tempfile::tempdir().unwrap();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let task = spawn(dir.path().join("nope.sock"), tx);
+        for want in 1..=2 {
+            match rx.recv().await.unwrap() {
+                ClientEvent::Disconnected { attempt, .. } => assert_eq!(attempt, want),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        drop(rx);
+        task.abort();
+    }
+}

@@ -1,0 +1,307 @@
+//! Every label the console shows, in Chinese (default) and English.
+//!
+//! A label is an [`L`] pair, so a missing translation does not compile. Names of the shared
+//! enumerations (event kinds, flags, alert kinds, …) come from `mz_shared` (`.zh()`), with the
+//! English word derived from `.as_str()`.
+
+use mz_shared::alert::AlertKind;
+use mz_shared::records::{DischargeReason, EventKind, Flag, Gender, IncidentType, MarriageKind};
+use mz_shared::registry::{Role, SiteKind, StationKind};
+
+pub use mz_shared::reason::Lang;
+
+/// A label: Chinese, English.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct L(pub &'static str, pub &'static str);
+
+impl L {
+    pub fn t(self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::Zh => self.0,
+            Lang::En => self.1,
+        }
+    }
+}
+
+// Views.
+pub const VIEW_OVERVIEW: L = L("总览", "Overview");
+pub const VIEW_STATIONS: L = L("救助站", "Stations");
+pub const VIEW_BURIALS: L = L("殡葬", "Burials");
+pub const VIEW_MARRIAGES: L = L("婚姻", "Marriages");
+pub const VIEW_ALERTS: L = L("告警", "Alerts");
+pub const VIEW_INGEST: L = L("导入", "Ingest");
+pub const VIEW_CASES: L = L("救急难", "Cases");
+
+// Connection and status bar.
+pub const CONNECTING: L = L("正在连接…", "connecting...");
+pub const CONNECTED: L = L("已连接", "connected");
+pub const DISCONNECTED_BANNER: L = L("连接中断，正在重连…", "disconnected, reconnecting...");
+pub const DISCONNECTED: L = L("未连接", "disconnected");
+pub const PAUSED: L = L("已暂停", "paused");
+pub const UPDATES_HELD: L = L("条更新待显示", "held");
+pub const USER: L = L("用户", "user");
+pub const NO_DATA: L = L("等待数据…", "waiting for data...");
+pub const ATTEMPT: L = L("第几次重连", "attempt");
+pub const HELP_HINT: L = L("?帮助 q退出", "? help  q quit");
+pub const TOO_SMALL: L = L("终端窗口太小", "terminal too small");
+pub const NEED: L = L("至少需要", "needs at least");
+pub const NOW: L = L("当前", "now");
+pub const EXPORTED: L = L("已导出", "exported");
+pub const EXPORT_FAILED: L = L("导出失败", "export failed");
+pub const ACKING: L = L("正在确认告警…", "acknowledging alert...");
+pub const ACKED: L = L("告警已确认", "alert acknowledged");
+pub const ACK_FAILED: L = L("确认失败", "acknowledge failed");
+pub const ACK_ALREADY: L = L("该告警已确认", "alert already acknowledged");
+pub const NOTHING_SELECTED: L = L("未选中任何行", "nothing selected");
+pub const FILTER: L = L("过滤", "filter");
+pub const FILTER_HINT: L = L("Enter确定 Esc清除", "Enter apply  Esc clear");
+pub const ROWS: L = L("行", "rows");
+pub const DEMO: L = L("演示", "demo");
+
+// Roles.
+pub fn role(role: Role, lang: Lang) -> &'static str {
+    let l = match role {
+        Role::Viewer => L("只读", "viewer"),
+        Role::Officer => L("值班员", "officer"),
+        Role::Station => L("站点", "station"),
+        Role::Supervisor => L("主管", "supervisor"),
+        Role::Admin => L("管理员", "admin"),
+    };
+    l.t(lang)
+}
+
+// Overview.
+pub const STATIONS_BEDS: L = L("救助站床位", "Station beds, in/out today");
+pub const CEMETERIES: L = L("墓位容量", "Cemetery capacity");
+pub const REGISTRATIONS_TODAY: L = L("今日婚姻登记", "Registrations today");
+pub const LAST_7_DAYS: L = L("近7日", "last 7 days");
+pub const ACTIVE_ALERTS: L = L("待处理告警", "Active alerts");
+pub const INGEST_HEALTH: L = L("导入状况", "Ingest health");
+pub const LAST_FILE: L = L("最近文件", "last file");
+pub const NO_FILES: L = L("尚无文件", "no files yet");
+pub const REJECTED_TODAY: L = L("今日拒收行", "rows rejected today");
+pub const FILES_TOTAL: L = L("文件 导入/隔离/重复", "files in/quar./dup.");
+pub const HEALTHY: L = L("运行正常", "healthy");
+pub const UNHEALTHY: L = L("运行异常", "UNHEALTHY");
+pub const SITES: L = L("墓园数", "sites");
+pub const CAPACITY: L = L("总穴位", "capacity");
+pub const CAP_SHORT: L = L("总穴位", "Cap.");
+pub const OCC_SHORT: L = L("已用", "Used");
+pub const OCCUPIED: L = L("已用", "occupied");
+pub const NEARLY_FULL: L = L("将满(>=90%)", "nearly full (>=90%)");
+pub const GROWTH_VIOLATIONS: L = L("零增长违规", "zero-growth breaches");
+pub const SOONEST_FULL: L = L("最早用满", "soonest full");
+pub const MONTHS: L = L("个月", "months");
+pub const NONE: L = L("无", "none");
+pub const TOTAL: L = L("合计", "total");
+pub const CASES_OPEN: L = L("在办个案", "open cases");
+pub const CASES_OVERDUE: L = L("超时", "overdue");
+
+// Stations.
+pub const STATION: L = L("救助站", "Station");
+pub const KIND: L = L("类型", "Kind");
+pub const BEDS: L = L("床位", "Beds");
+pub const ADMITS_TODAY: L = L("今日入站", "In");
+pub const DISCHARGES_TODAY: L = L("今日离站", "Out");
+pub const INCIDENTS_TODAY: L = L("今日异常", "Inc. today");
+pub const LONG_STAYS: L = L("长期滞留", "Long");
+pub const OPEN_INCIDENTS: L = L("异常", "Inc.");
+pub const RESIDENTS: L = L("在站人员", "Residents");
+pub const RECENT_EVENTS: L = L("最近事件", "Recent events");
+pub const PERSON: L = L("编号", "Ref");
+pub const NAME: L = L("姓名", "Name");
+pub const GENDER: L = L("性别", "Sex");
+pub const AGE: L = L("年龄", "Age");
+pub const BED: L = L("床位", "Bed");
+pub const DAYS: L = L("在站天数", "Days");
+pub const MARKS: L = L("标记", "Flags");
+pub const LONG_STAY_MARK: L = L("长期滞留", "LONG STAY");
+pub const UNIDENTIFIED: L = L("身份不明", "unidentified");
+pub const INCIDENT_MARK: L = L("异常", "incident");
+pub const TIME: L = L("时间", "Time");
+pub const EVENT: L = L("事件", "Event");
+pub const DETAIL: L = L("详情", "Detail");
+pub const RECORD: L = L("记录编号", "Record");
+pub const ADMITTED_AT: L = L("入站时间", "Admitted");
+pub const ENTER_RESIDENTS: L = L("Enter查看在站人员", "Enter: residents");
+pub const NO_RESIDENTS: L = L("无在站人员", "no residents");
+pub const NO_EVENTS: L = L("无事件", "no events");
+
+// Burials.
+pub const SITE: L = L("墓园", "Site");
+pub const TOWN: L = L("乡镇", "Town");
+pub const FILL: L = L("占用", "Fill");
+pub const ECO: L = L("生态", "Eco");
+pub const TO_FULL: L = L("剩余月", "Mo. left");
+pub const STATE: L = L("状态", "State");
+pub const NEARLY_FULL_MARK: L = L("将满", "near full");
+pub const VIOLATION_MARK: L = L("扩容违规", "grew: breach");
+pub const REPORTED_ON: L = L("统计日期", "Reported on");
+pub const HISTORY: L = L("历史", "History");
+pub const NOT_REPORTED: L = L("未上报", "no report");
+
+// Marriages.
+pub const OFFICE: L = L("登记机关", "Office");
+pub const REG_KIND: L = L("登记类型", "Kind");
+pub const TODAY: L = L("今日", "Today");
+pub const DAYS_7: L = L("近7日", "7 days");
+pub const DAYS_30: L = L("近30日", "30 days");
+pub const CROSS_DISTRICT: L = L("跨区比例", "cross-district");
+pub const COUNSELLING: L = L("辅导率", "counselling");
+pub const CHART_30: L = L("近30日登记量（全区）", "Registrations, 30 days (all offices)");
+pub const COOLING_OFF: L = L("离婚冷静期", "Cooling-off");
+pub const APPLIED_AT: L = L("申请时间", "Applied");
+pub const DAYS_LEFT: L = L("剩余天数", "Days left");
+pub const PEAK: L = L("最高", "peak");
+pub const NO_COOLING: L = L("无冷静期中的申请", "no applications in cooling-off");
+
+// Alerts.
+pub const ALERT_ACTIVE: L = L("待处理", "ACTIVE");
+pub const ALERT_ACKED: L = L("已确认", "acked");
+pub const ALERT_KIND: L = L("告警类型", "Kind");
+pub const SUBJECT: L = L("对象", "Subject");
+pub const RAISED_AT: L = L("发生时间", "Raised");
+pub const MESSAGE: L = L("内容", "Message");
+pub const ACKED_BY: L = L("确认人", "Acked by");
+pub const NO_ALERTS: L = L("无告警", "no alerts");
+
+// Ingest.
+pub const FILE: L = L("文件", "File");
+pub const FEED: L = L("数据类", "Feed");
+pub const OUTCOME: L = L("结果", "Outcome");
+pub const STORED: L = L("入库", "Stored");
+pub const CORRECTED: L = L("更正", "Corr.");
+pub const DUPLICATE: L = L("重复", "Dup.");
+pub const REJECTED: L = L("拒收", "Rej.");
+pub const NOTE: L = L("说明", "Note");
+pub const DEST: L = L("去向", "Moved to");
+pub const REJECTS_PREVIEW: L = L("拒收行预览（前20行）", "Rejected rows (first 20 lines)");
+pub const PREVIEW_UNAVAILABLE: L = L("无法读取拒收文件", "cannot read the rejects file");
+pub const LOADING: L = L("读取中…", "loading...");
+
+pub fn outcome(outcome: &str, lang: Lang) -> String {
+    let l = match outcome {
+        "ingested" => L("已导入", "ingested"),
+        "quarantined" => L("已隔离", "QUARANTINED"),
+        "duplicate" => L("重复文件", "duplicate"),
+        other => return other.to_string(),
+    };
+    l.t(lang).to_string()
+}
+
+pub fn feed(feed: &str, lang: Lang) -> String {
+    match (feed.parse::<mz_shared::feed::Feed>(), lang) {
+        (Ok(f), Lang::Zh) => f.zh().to_string(),
+        _ => feed.to_string(),
+    }
+}
+
+// Cases placeholder.
+pub const CASES_LATER: L = L(
+    "救急难个案台将在后续版本提供。个案目前可用 `mzd case` 命令办理。",
+    "The case desk comes in a later release. Cases can be handled with `mzd case` meanwhile.",
+);
+pub const LATER: L = L("待开放", "later");
+
+// Help.
+pub const HELP_TITLE: L = L("按键说明", "Keys");
+pub const KEY_VIEWS: L = L("切换视图", "switch view");
+pub const KEY_TAB: L = L("下一个/上一个视图", "next / previous view");
+pub const KEY_MOVE: L = L("上下移动", "move");
+pub const KEY_PAGE: L = L("翻页 / 首行 / 末行", "page / first / last");
+pub const KEY_ENTER: L = L("打开详情", "open detail");
+pub const KEY_ESC: L = L("返回 / 关闭", "back / close");
+pub const KEY_FILTER: L = L("过滤当前列表（输入后Enter，Esc清除）", "filter this list (type, Enter; Esc clears)");
+pub const KEY_HELP: L = L("显示/关闭本说明", "show / hide this help");
+pub const KEY_PAUSE: L = L("暂停/恢复实时刷新", "pause / resume live refresh");
+pub const KEY_EXPORT: L = L("导出当前表格为CSV", "export this table to CSV");
+pub const KEY_QUIT: L = L("退出", "quit");
+pub const KEY_ACK: L = L("确认选中的告警", "acknowledge the selected alert");
+pub const KEY_RESIDENTS: L = L("Enter进入该站在站人员，Esc返回", "Enter: residents of the station, Esc: back");
+pub const KEY_PREVIEW: L = L("Enter查看文件详情与拒收行", "Enter: file detail and rejected rows");
+
+/// English words are the canonical snake_case words with spaces.
+fn en_word(s: &str) -> String {
+    s.replace('_', " ")
+}
+
+pub fn alert_kind(k: AlertKind, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => k.zh().to_string(),
+        Lang::En => en_word(k.as_str()),
+    }
+}
+
+pub fn marriage_kind(k: MarriageKind, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => k.zh().to_string(),
+        Lang::En => en_word(k.as_str()),
+    }
+}
+
+pub fn event_kind(k: EventKind, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => k.zh().to_string(),
+        Lang::En => en_word(k.as_str()),
+    }
+}
+
+pub fn flag(k: Flag, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => k.zh().to_string(),
+        Lang::En => en_word(k.as_str()),
+    }
+}
+
+pub fn gender(k: Gender, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => k.zh().to_string(),
+        Lang::En => k.as_str().chars().take(1).collect::<String>().to_uppercase(),
+    }
+}
+
+/// An event's detail (incident type or discharge reason, canonical English word) in `lang`.
+pub fn event_detail(event: EventKind, detail: &str, lang: Lang) -> String {
+    let zh = match event {
+        EventKind::Incident => IncidentType::parse(detail).map(IncidentType::zh),
+        EventKind::Discharge => DischargeReason::parse(detail).map(DischargeReason::zh),
+        EventKind::Admit => None,
+    };
+    match (lang, zh) {
+        (Lang::Zh, Some(z)) => z.to_string(),
+        _ => en_word(detail),
+    }
+}
+
+pub fn station_kind(k: Option<StationKind>, lang: Lang) -> &'static str {
+    match k {
+        Some(StationKind::Station) => L("救助站", "station").t(lang),
+        Some(StationKind::Point) => L("临时点", "point").t(lang),
+        None => "-",
+    }
+}
+
+pub fn site_kind(k: Option<SiteKind>, lang: Lang) -> &'static str {
+    match k {
+        Some(SiteKind::Public) => L("公益性墓园", "public").t(lang),
+        Some(SiteKind::Commercial) => L("经营性公墓", "commercial").t(lang),
+        Some(SiteKind::Village) => L("村级埋葬点", "village").t(lang),
+        Some(SiteKind::Columbarium) => L("骨灰堂", "columbarium").t(lang),
+        None => "-",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enumerations_have_both_languages() {
+        assert_eq!(alert_kind(AlertKind::BigamyRisk, Lang::Zh), "重婚风险");
+        assert_eq!(alert_kind(AlertKind::BigamyRisk, Lang::En), "bigamy risk");
+        assert_eq!(event_detail(EventKind::Incident, "severe_illness", Lang::Zh), "重病");
+        assert_eq!(event_detail(EventKind::Discharge, "home", Lang::En), "home");
+        assert_eq!(outcome("quarantined", Lang::Zh), "已隔离");
+        assert_eq!(feed("burials", Lang::Zh), "殡葬点位统计");
+    }
+}

@@ -1,0 +1,297 @@
+//! Drawing the whole screen from an [`App`]: navigation tabs, the disconnected banner, the
+//! current view, the filter line, the status bar, popups (help, detail), and the too-small
+//! message. Each view lives in its own module and provides its table (for the screen, the
+//! filter and the CSV export), its drawing and its detail popup.
+
+pub mod alerts;
+pub mod burials;
+pub mod cases;
+pub mod ingest;
+pub mod marriages;
+pub mod overview;
+pub mod stations;
+
+use crate::app::{App, Conn, ListId, Popup, View};
+use crate::i18n::{self, Lang};
+use crate::widgets::table::TableData;
+use crate::widgets::text::{fit, width};
+use crate::widgets::{popup, Mark, Theme};
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
+use ratatui::Frame;
+
+/// Below this size the console shows the size it needs instead of its views.
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
+/// Draws the console into a frame.
+pub fn draw(frame: &mut Frame<'_>, app: &App) {
+    let area = frame.area();
+    render(frame.buffer_mut(), area, app);
+}
+
+/// Draws the console into `area` of `buf`.
+pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
+    let lang = app.lang;
+    let theme = app.theme;
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        too_small(buf, area, lang, theme);
+        return;
+    }
+    let disconnected = matches!(app.conn, Conn::Disconnected { .. });
+    let list = app.current_list();
+    let st = app.list(list);
+    let filter_line = app.editing_filter || !st.filter.is_empty();
+    let [tabs, banner, body, filter, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(u16::from(disconnected)),
+        Constraint::Fill(1),
+        Constraint::Length(u16::from(filter_line)),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    render_tabs(buf, tabs, app);
+    if let Conn::Disconnected { error, attempt } = &app.conn {
+        let text = format!(" {}  ({} {attempt}: {error})", i18n::DISCONNECTED_BANNER.t(lang), i18n::ATTEMPT.t(lang));
+        Paragraph::new(Line::raw(fit(&text, banner.width as usize))).style(theme.banner()).render(banner, buf);
+    }
+    match &app.dashboard {
+        None => {
+            let text = match app.conn {
+                Conn::Connected => i18n::NO_DATA.t(lang),
+                _ => i18n::CONNECTING.t(lang),
+            };
+            let r = Rect { y: body.y + body.height / 2, height: 1, ..body };
+            Paragraph::new(Line::styled(text, theme.dim())).alignment(Alignment::Center).render(r, buf);
+        }
+        Some(_) => {
+            match app.view {
+                View::Overview => overview::render(buf, body, app),
+                View::Stations => stations::render(buf, body, app),
+                View::Burials => burials::render(buf, body, app),
+                View::Marriages => marriages::render(buf, body, app),
+                View::Alerts => alerts::render(buf, body, app),
+                View::Ingest => ingest::render(buf, body, app),
+                View::Cases => cases::render(buf, body, app),
+            }
+            if disconnected {
+                // Last data kept, greyed out.
+                let grey = if theme.color {
+                    Style::new().fg(ratatui::style::Color::DarkGray).add_modifier(Modifier::DIM)
+                } else {
+                    Style::new().add_modifier(Modifier::DIM)
+                };
+                buf.set_style(body, grey);
+            }
+        }
+    }
+    if filter_line {
+        render_filter(buf, filter, app, list);
+    }
+    render_status(buf, status, app);
+    match &app.popup {
+        Some(Popup::Help) => {
+            popup::render(buf, body, i18n::HELP_TITLE.t(lang), help_lines(app), theme, "Esc");
+        }
+        Some(Popup::Detail { list, key }) => {
+            if let Some((title, lines)) = detail(app, *list, key) {
+                popup::render(buf, body, &title, lines, theme, "Esc");
+            }
+        }
+        None => {}
+    }
+}
+
+fn too_small(buf: &mut Buffer, area: Rect, lang: Lang, theme: Theme) {
+    let lines = vec![
+        Line::styled(i18n::TOO_SMALL.t(lang), theme.warn()),
+        Line::raw(format!("{} {MIN_WIDTH}x{MIN_HEIGHT}", i18n::NEED.t(lang))),
+        Line::raw(format!("{} {}x{}", i18n::NOW.t(lang), area.width, area.height)),
+    ];
+    let y = area.y + area.height.saturating_sub(3) / 2;
+    let r = Rect { y, height: area.height.min(3), ..area };
+    Paragraph::new(lines).alignment(Alignment::Center).wrap(Wrap { trim: true }).render(r, buf);
+}
+
+fn render_tabs(buf: &mut Buffer, area: Rect, app: &App) {
+    let lang = app.lang;
+    let theme = app.theme;
+    let active_alerts = app.dashboard.as_ref().map_or(0, |d| d.alerts.iter().filter(|a| a.is_active()).count());
+    let build = |brand: bool, pad: bool| {
+        let mut spans = Vec::new();
+        if brand {
+            spans.push(Span::styled(" mz ", theme.title()));
+        }
+        for (i, v) in View::ALL.iter().enumerate() {
+            let mut label = format!("{} {}", i + 1, v.label().t(lang));
+            if *v == View::Alerts && active_alerts > 0 {
+                label.push_str(&format!("({active_alerts})"));
+            }
+            let (text, style) = if *v == app.view {
+                (format!("[{label}]"), theme.tab_active())
+            } else if pad {
+                (format!(" {label} "), if *v == View::Cases { theme.dim() } else { theme.plain() })
+            } else {
+                (format!("{label} "), if *v == View::Cases { theme.dim() } else { theme.plain() })
+            };
+            spans.push(Span::styled(text, style));
+        }
+        if app.demo {
+            spans.push(Span::styled(format!(" {}", i18n::DEMO.t(lang)), theme.warn()));
+        }
+        Line::from(spans)
+    };
+    let line = [build(true, true), build(false, true), build(false, false)]
+        .into_iter()
+        .find(|l| l.width() <= area.width as usize)
+        .unwrap_or_else(|| build(false, false));
+    Paragraph::new(line).render(area, buf);
+}
+
+fn render_filter(buf: &mut Buffer, area: Rect, app: &App, list: ListId) {
+    let lang = app.lang;
+    let st = app.list(list);
+    let table = app.table(list);
+    let shown = table.filtered(&st.filter).len();
+    let cursor = if app.editing_filter { "_" } else { "" };
+    let mut spans = vec![
+        Span::styled(format!(" /{} ", i18n::FILTER.t(lang)), app.theme.title()),
+        Span::raw(format!("{}{cursor}", st.filter)),
+        Span::styled(format!("   {shown}/{} {}", table.rows.len(), i18n::ROWS.t(lang)), app.theme.dim()),
+    ];
+    if app.editing_filter {
+        spans.push(Span::styled(format!("   {}", i18n::FILTER_HINT.t(lang)), app.theme.dim()));
+    }
+    Paragraph::new(Line::from(spans)).render(area, buf);
+}
+
+fn render_status(buf: &mut Buffer, area: Rect, app: &App) {
+    let lang = app.lang;
+    let theme = app.theme;
+    let wide = area.width >= 120;
+    let format = if wide { "%Y-%m-%d %H:%M:%S %Z" } else { "%H:%M:%S %Z" };
+    let clock = crate::widgets::text::time(app.now_ms, &app.zone(), format);
+    let right = format!("{}  {clock} ", i18n::HELP_HINT.t(lang));
+    let mut left: Vec<Span> = Vec::new();
+    if let Some(s) = &app.session {
+        let user = if wide { format!("{} ", i18n::USER.t(lang)) } else { String::new() };
+        left.push(Span::raw(format!(" {user}{}({}) ", s.user, i18n::role(s.role, lang))));
+    } else {
+        left.push(Span::raw(" "));
+    }
+    let (conn, style) = match app.conn {
+        Conn::Connected => (format!("[{}]", i18n::CONNECTED.t(lang)), theme.ok()),
+        Conn::Connecting => (format!("[{}]", i18n::CONNECTING.t(lang)), theme.warn()),
+        Conn::Disconnected { .. } => (format!("[{}]", i18n::DISCONNECTED.t(lang)), theme.bad()),
+    };
+    left.push(Span::styled(conn, style));
+    if app.paused {
+        let held = if app.held_count > 0 {
+            format!(" ({} {})", app.held_count, i18n::UPDATES_HELD.t(lang))
+        } else {
+            String::new()
+        };
+        left.push(Span::styled(format!(" [{}{held}]", i18n::PAUSED.t(lang)), theme.warn()));
+    }
+    if let Some(m) = &app.message {
+        left.push(Span::styled(format!(" {}", m.text), theme.mark(m.mark)));
+    }
+    let right_w = width(&right) as u16;
+    let bar_style = if theme.color { Style::new().add_modifier(Modifier::REVERSED) } else { Style::new() };
+    buf.set_style(area, bar_style);
+    let [l, r] = Layout::horizontal([Constraint::Fill(1), Constraint::Length(right_w.min(area.width))]).areas(area);
+    // Fit the left part: drop what does not fit at the end (the message first).
+    let mut used = 0usize;
+    let mut fitted = Vec::new();
+    for s in left {
+        let w = width(&s.content);
+        if used + w <= l.width as usize {
+            used += w;
+            fitted.push(s);
+        } else {
+            let rest = (l.width as usize).saturating_sub(used);
+            fitted.push(Span::styled(fit(&s.content, rest), s.style));
+            break;
+        }
+    }
+    Paragraph::new(Line::from(fitted)).render(l, buf);
+    Paragraph::new(Line::raw(right)).alignment(Alignment::Right).render(r, buf);
+}
+
+/// The table of a list (empty before the first dashboard).
+pub fn table(app: &App, list: ListId) -> TableData {
+    if app.dashboard.is_none() {
+        return TableData::default();
+    }
+    match list {
+        ListId::Overview => stations::station_table(app),
+        ListId::Stations => stations::station_table(app),
+        ListId::Residents => stations::resident_table(app),
+        ListId::Sites => burials::table(app),
+        ListId::Offices => marriages::table(app),
+        ListId::Alerts => alerts::table(app),
+        ListId::Ingest => ingest::table(app),
+        ListId::Cases => TableData::default(),
+    }
+}
+
+/// The detail popup of a row: title and lines.
+pub fn detail(app: &App, list: ListId, key: &str) -> Option<(String, Vec<Line<'static>>)> {
+    match list {
+        ListId::Residents => stations::detail(app, key),
+        ListId::Sites => burials::detail(app, key),
+        ListId::Offices => marriages::detail(app, key),
+        ListId::Alerts => alerts::detail(app, key),
+        ListId::Ingest => ingest::detail(app, key),
+        _ => None,
+    }
+}
+
+/// Every key of the current view.
+pub fn help_lines(app: &App) -> Vec<Line<'static>> {
+    let lang = app.lang;
+    let mut keys: Vec<(&str, &str)> = vec![
+        ("1-7", i18n::KEY_VIEWS.t(lang)),
+        ("Tab / Shift-Tab", i18n::KEY_TAB.t(lang)),
+        ("Up Down / j k", i18n::KEY_MOVE.t(lang)),
+        ("PgUp PgDn g G", i18n::KEY_PAGE.t(lang)),
+        ("Enter", i18n::KEY_ENTER.t(lang)),
+        ("Esc", i18n::KEY_ESC.t(lang)),
+        ("/", i18n::KEY_FILTER.t(lang)),
+        ("f", i18n::KEY_PAUSE.t(lang)),
+        ("e", i18n::KEY_EXPORT.t(lang)),
+        ("?", i18n::KEY_HELP.t(lang)),
+        ("q", i18n::KEY_QUIT.t(lang)),
+    ];
+    match app.view {
+        View::Stations => keys.insert(4, ("Enter / Esc", i18n::KEY_RESIDENTS.t(lang))),
+        View::Alerts => keys.insert(4, ("a", i18n::KEY_ACK.t(lang))),
+        View::Ingest => keys.insert(4, ("Enter", i18n::KEY_PREVIEW.t(lang))),
+        _ => {}
+    }
+    let kw = keys.iter().map(|(k, _)| width(k)).max().unwrap_or(0);
+    let mut lines =
+        vec![Line::styled(format!("{} {}", app.view.index() + 1, app.view.label().t(lang)), app.theme.title())];
+    lines.extend(keys.into_iter().map(|(k, d)| {
+        Line::from(vec![Span::styled(format!("{k:<kw$}  "), app.theme.warn()), Span::raw(d.to_string())])
+    }));
+    lines
+}
+
+/// A bordered block with a title; focused blocks get a bold title and a `>` marker.
+pub fn block(title: &str, theme: Theme, focused: bool) -> Block<'static> {
+    let t = if focused { format!(" > {title} ") } else { format!(" {title} ") };
+    let style = if focused { theme.title() } else { theme.plain().add_modifier(Modifier::BOLD) };
+    Block::bordered().title(Span::styled(t, style))
+}
+
+/// `label: value` line for details.
+pub fn kv(label: &str, value: impl Into<String>, mark: Mark, theme: Theme) -> Line<'static> {
+    Line::from(vec![Span::styled(format!("{label}: "), theme.dim()), Span::styled(value.into(), theme.mark(mark))])
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

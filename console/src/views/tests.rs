@@ -1,0 +1,632 @@
+//! Render tests: every view drawn with ratatui's `TestBackend` at 80×24 and 160×48, in both
+//! languages, checking labels, figures, alignment of Chinese text, the too-small message, the
+//! disconnected banner, the pause indicator and `NO_COLOR`.
+
+use crate::app::tests::{app_with, ch, key};
+use crate::app::{App, Conn, View};
+use crate::client::ClientEvent;
+use crate::i18n::Lang;
+use crossterm::event::KeyCode;
+use mz_shared::alert::{Alert, AlertKind, AlertState};
+use mz_shared::dashboard::*;
+use mz_shared::protocol::StatusReport;
+use mz_shared::reason::Reason;
+use mz_shared::records::{EventKind, Flag, Gender, MarriageKind};
+use mz_shared::registry::{SiteKind, StationKind};
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::Color;
+use ratatui::Terminal;
+use std::collections::BTreeMap;
+
+/// 2025-10-09 08:53:20 UTC = 16:53 in Shanghai.
+pub const NOW: i64 = 1_760_000_000_000;
+const H: i64 = 3_600_000;
+
+fn resident(r: &str, name: Option<&str>, age: u8, flags: Vec<Flag>, days: u32, long_stay: bool) -> ResidentRow {
+    ResidentRow {
+        person_ref: r.into(),
+        name: name.map(str::to_string),
+        gender: Some(Gender::Male),
+        age: Some(age),
+        flags,
+        bed: Some("A-01".into()),
+        admitted_at_ms: NOW - i64::from(days) * 24 * H,
+        days,
+        long_stay,
+        unidentified: name.is_none(),
+        incidents: 0,
+    }
+}
+
+fn station(id: &str, name: &str, kind: StationKind, beds: u32, occupied: u32) -> StationBoard {
+    StationBoard {
+        id: id.into(),
+        name: name.into(),
+        kind: Some(kind),
+        street: "ST-01".into(),
+        beds,
+        occupied,
+        ..Default::default()
+    }
+}
+
+fn kinds(v: [u32; 5]) -> BTreeMap<MarriageKind, u32> {
+    MarriageKind::ALL.iter().copied().zip(v).collect()
+}
+
+/// A dashboard like the demo's, built by hand.
+pub fn sample() -> Dashboard {
+    let mut jzz = station("TZ-JZZ", "通州区救助管理站", StationKind::Station, 50, 23);
+    jzz.today = DayFigures { admits: 4, discharges: 2, incidents: 1 };
+    jzz.long_stays = 1;
+    jzz.open_incidents = 1;
+    let mut sick = resident("TZ-JZZ-00007", Some("王建国"), 45, vec![Flag::Ill], 3, false);
+    sick.incidents = 1;
+    jzz.residents = vec![
+        resident("TZ-JZZ-00001", Some("李德福"), 67, vec![Flag::Elderly], 12, true),
+        sick,
+        resident("TZ-JZZ-00009", None, 30, vec![Flag::Mental], 1, false),
+        resident("TZ-JZZ-00012", Some("张小龙"), 15, vec![Flag::Minor], 0, false),
+    ];
+    jzz.recent = vec![
+        EventRow {
+            at_ms: NOW - H,
+            event: EventKind::Incident,
+            person_ref: "TZ-JZZ-00007".into(),
+            record_id: "R-9".into(),
+            detail: Some("severe_illness".into()),
+        },
+        EventRow {
+            at_ms: NOW - 2 * H,
+            event: EventKind::Discharge,
+            person_ref: "TZ-JZZ-00003".into(),
+            record_id: "R-8".into(),
+            detail: Some("home".into()),
+        },
+        EventRow {
+            at_ms: NOW - 3 * H,
+            event: EventKind::Admit,
+            person_ref: "TZ-JZZ-00012".into(),
+            record_id: "R-7".into(),
+            detail: None,
+        },
+    ];
+    let mut p04 = station("TZ-P04", "宋庄镇临时救助点", StationKind::Point, 6, 7);
+    p04.today.admits = 2;
+    let stations = vec![
+        jzz,
+        station("TZ-P01", "中仓街道临时救助点", StationKind::Point, 8, 2),
+        station("TZ-P02", "永顺镇临时救助点", StationKind::Point, 10, 0),
+        station("TZ-P03", "梨园镇临时救助点", StationKind::Point, 12, 3),
+        p04,
+        station("TZ-P05", "马驹桥镇临时救助点", StationKind::Point, 8, 1),
+    ];
+    let site = |id: &str, name: &str, town: &str, kind: SiteKind, cap: u32, occ: u32| SiteBoard {
+        id: id.into(),
+        name: name.into(),
+        town: town.into(),
+        kind: Some(kind),
+        capacity_total: cap,
+        occupied: occ,
+        reported_on: Some("2025-09-30".into()),
+        eco_share: Some(0.45),
+        months_to_full: Some(f64::from(cap - occ) / 20.0),
+        zero_growth_violation: false,
+        history: vec![("2025-08-31".into(), cap, occ - 20), ("2025-09-30".into(), cap, occ)],
+    };
+    let mut village = site("V-SZ-01", "宋庄镇东村村级埋葬点", "宋庄镇", SiteKind::Village, 240, 150);
+    village.zero_growth_violation = true;
+    let sites = vec![
+        site("C-SZ", "宋庄镇公益性墓园", "宋庄镇", SiteKind::Public, 4000, 2100),
+        site("C-MJQ", "马驹桥镇公益性墓园", "马驹桥镇", SiteKind::Public, 3000, 2730),
+        village,
+        site("V-YJW-01", "于家务回族乡中村村级埋葬点", "于家务回族乡", SiteKind::Village, 200, 120),
+        site("K-TZ", "通州区骨灰堂", "潞城镇", SiteKind::Columbarium, 12000, 7400),
+    ];
+    let offices = vec![
+        OfficeBoard {
+            id: "M-TZ".into(),
+            name: "通州区婚姻登记中心".into(),
+            today: kinds([6, 1, 2, 0, 1]),
+            last_7_days: kinds([31, 5, 9, 1, 3]),
+            last_30_days: kinds([142, 21, 40, 6, 11]),
+            daily_30: (0..30).map(|i| 3 + i % 5).collect(),
+            cross_district_share: Some(0.183),
+            counselling_rate: Some(0.42),
+        },
+        OfficeBoard {
+            id: "M-TZ-MJQ".into(),
+            name: "通州区婚姻登记中心马驹桥分中心".into(),
+            today: kinds([2, 0, 0, 0, 0]),
+            last_7_days: kinds([9, 1, 2, 0, 0]),
+            last_30_days: kinds([37, 4, 8, 1, 2]),
+            daily_30: (0..30).map(|i| i % 3).collect(),
+            cross_district_share: None,
+            counselling_rate: Some(0.5),
+        },
+    ];
+    let registrations_daily = (0..30).map(|i| kinds([4 + i % 6, i % 2, 1, 0, i % 3])).collect();
+    let alert = |id: &str, kind: AlertKind, subject: &str, zh: &str, en: &str, state: AlertState| Alert {
+        id: id.into(),
+        kind,
+        subject: subject.into(),
+        raised_at_ms: NOW - 2 * H,
+        message: Reason::new(zh, en),
+        record_id: Some("R-1".into()),
+        state,
+    };
+    let alerts = vec![
+        alert("a-over", AlertKind::OverCapacity, "TZ-P04", "床位已满：7/6", "over capacity: 7/6", AlertState::Active),
+        alert("a-long", AlertKind::LongStay, "TZ-JZZ", "李德福在站12天", "in station for 12 days", AlertState::Active),
+        alert(
+            "a-inc",
+            AlertKind::Incident,
+            "TZ-JZZ",
+            "重病",
+            "severe illness",
+            AlertState::Acknowledged { by: "duty2".into(), at_ms: NOW - H },
+        ),
+    ];
+    let ingest = vec![
+        IngestEntry {
+            name: "adm-2.csv".into(),
+            feed: Some("admissions".into()),
+            at_ms: NOW - 60_000,
+            outcome: "ingested".into(),
+            stored: 12,
+            corrected: 0,
+            duplicate: 1,
+            rejected: 2,
+            dest: "/data/archive/admissions/2025-10-09/adm-2.csv".into(),
+            note: Some("/data/quarantine/admissions/adm-2.csv.rejects.csv".into()),
+        },
+        IngestEntry {
+            name: "殡葬月报.csv".into(),
+            feed: Some("burials".into()),
+            at_ms: NOW - 120_000,
+            outcome: "ingested".into(),
+            stored: 90,
+            corrected: 0,
+            duplicate: 0,
+            rejected: 0,
+            dest: "/data/archive/burials/2025-10-09/殡葬月报.csv".into(),
+            note: None,
+        },
+        IngestEntry {
+            name: "junk.xlsx".into(),
+            feed: None,
+            at_ms: NOW - 180_000,
+            outcome: "quarantined".into(),
+            stored: 0,
+            corrected: 0,
+            duplicate: 0,
+            rejected: 0,
+            dest: "/data/quarantine/unsorted/junk.xlsx".into(),
+            note: Some("不支持的文件类型 | unsupported file type".into()),
+        },
+    ];
+    let mut status = StatusReport { version: "0.1.0".into(), healthy: true, ..Default::default() };
+    status.files.ingested = 14;
+    status.files.quarantined = 1;
+    status.alerts.active = 2;
+    status.alerts.by_kind.insert("over_capacity".into(), 1);
+    status.alerts.by_kind.insert("long_stay".into(), 1);
+    status.cases.open = 3;
+    Dashboard {
+        generated_at_ms: NOW,
+        timezone: "Asia/Shanghai".into(),
+        today: "2025-10-09".into(),
+        status,
+        stations,
+        sites,
+        offices,
+        registrations_daily,
+        cooling_off: vec![CoolingOffEntry {
+            office_id: "M-TZ".into(),
+            record_id: "M-20250920-3".into(),
+            applied_at_ms: NOW - 19 * 24 * H,
+            days_left: 11,
+        }],
+        alerts,
+        ingest,
+        rejected_today: 2,
+    }
+}
+
+fn draw(app: &App, w: u16, h: u16) -> Buffer {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| super::draw(f, app)).unwrap();
+    t.backend().buffer().clone()
+}
+
+/// The screen as text lines; the right half of a wide character is skipped.
+fn lines(buf: &Buffer) -> Vec<String> {
+    let a = buf.area;
+    (0..a.height)
+        .map(|y| {
+            let mut s = String::new();
+            let mut skip = 0;
+            for x in 0..a.width {
+                if skip > 0 {
+                    skip -= 1;
+                    continue;
+                }
+                let sym = buf[(x, y)].symbol();
+                skip = unicode_width::UnicodeWidthStr::width(sym).saturating_sub(1);
+                s.push_str(sym);
+            }
+            s
+        })
+        .collect()
+}
+
+fn text(buf: &Buffer) -> String {
+    lines(buf).join("\n")
+}
+
+/// The x (in cells) where `needle` starts on row `y`, if it does.
+fn x_of(buf: &Buffer, y: u16, needle: &str) -> Option<u16> {
+    let first = needle.chars().next()?;
+    let w = buf.area.width;
+    (0..w).find(|x| {
+        let mut s = String::new();
+        let mut cx = *x;
+        while cx < w
+            && unicode_width::UnicodeWidthStr::width(s.as_str()) < unicode_width::UnicodeWidthStr::width(needle)
+        {
+            let sym = buf[(cx, y)].symbol();
+            s.push_str(sym);
+            cx += unicode_width::UnicodeWidthStr::width(sym).max(1) as u16;
+        }
+        s.starts_with(first) && s == needle
+    })
+}
+
+/// Rows (y) on which `needle` appears.
+fn rows_with(buf: &Buffer, needle: &str) -> Vec<u16> {
+    lines(buf).iter().enumerate().filter(|(_, l)| l.contains(needle)).map(|(y, _)| y as u16).collect()
+}
+
+fn app(lang: Lang, view: View) -> App {
+    let mut a = app_with(sample());
+    a.lang = lang;
+    a.view = view;
+    a
+}
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
+
+fn assert_all(buf: &Buffer, wanted: &[&str]) {
+    let t = text(buf);
+    for w in wanted {
+        assert!(t.contains(w), "missing {w:?} at {}x{} in:\n{t}", buf.area.width, buf.area.height);
+    }
+}
+
+#[test]
+fn chrome_shows_tabs_user_role_connection_and_local_time() {
+    for (w, h) in SIZES {
+        let b = draw(&app(Lang::Zh, View::Overview), w, h);
+        assert_all(&b, &["[1 总览]", "2 救助站", "5 告警(2)", "7 救急难", "duty1", "值班员", "[已连接]", "16:53:20"]);
+        let b = draw(&app(Lang::En, View::Overview), w, h);
+        assert_all(&b, &["[1 Overview]", "2 Stations", "7 Cases", "duty1", "officer", "[connected]", "16:53:20"]);
+    }
+}
+
+#[test]
+fn overview_tiles() {
+    for (w, h) in SIZES {
+        let b = draw(&app(Lang::Zh, View::Overview), w, h);
+        assert_all(
+            &b,
+            &[
+                "救助站床位",
+                "通州区救助管理站",
+                "23/50",
+                "7/6!",
+                "墓位容量",
+                "今日婚姻登记",
+                "结婚",
+                "待处理告警 2",
+                "导入状况",
+                "adm-2.csv",
+                "今日拒收行 2",
+            ],
+        );
+        let b = draw(&app(Lang::En, View::Overview), w, h);
+        assert_all(
+            &b,
+            &[
+                "Station beds",
+                "23/50",
+                "Cemetery capacity",
+                "Registrations today",
+                "marriage",
+                "Active alerts 2",
+                "Ingest health",
+                "rows rejected today 2",
+            ],
+        );
+    }
+}
+
+#[test]
+fn stations_view_columns_align_with_chinese_names() {
+    for (w, h) in SIZES {
+        let b = draw(&app(Lang::Zh, View::Stations), w, h);
+        assert_all(
+            &b,
+            &[
+                "通州区救助管理站",
+                "马驹桥镇临时救助点",
+                "在站人员",
+                "[长期滞留]",
+                "未成年",
+                "精神障碍",
+                "身份不明",
+                "最近事件",
+                "!异常",
+                "重病",
+            ],
+        );
+        // The beds column starts at the same x on every station row, whatever the name's width.
+        let xs: Vec<u16> = ["23/50", "2/8", "0/10", "3/12", "7/6!", "1/8"]
+            .iter()
+            .map(|n| {
+                let y = rows_with(&b, n)[0];
+                let l = &lines(&b)[y as usize];
+                let byte = l.find('[').unwrap();
+                unicode_width::UnicodeWidthStr::width(&l[..byte]) as u16
+            })
+            .collect();
+        assert!(xs.windows(2).all(|p| p[0] == p[1]), "beds column misaligned at {w}x{h}: {xs:?}\n{}", text(&b));
+        let b = draw(&app(Lang::En, View::Stations), w, h);
+        assert_all(&b, &["Residents", "LONG STAY", "minor", "mental", "unidentified", "Recent events", "!incident"]);
+    }
+}
+
+#[test]
+fn drilling_into_residents_keeps_long_stays_marked_in_text() {
+    let mut a = app(Lang::Zh, View::Stations);
+    a.on_key(key(KeyCode::Enter));
+    for (w, h) in SIZES {
+        let b = draw(&a, w, h);
+        assert_all(&b, &["> 在站人员", "李德福", "[长期滞留]", "12"]);
+        // The marks column starts at the same x on every resident row.
+        let xs: Vec<u16> = ["[长期滞留]", "疾病", "精神障碍", "未成年"]
+            .iter()
+            .filter_map(|m| rows_with(&b, m).first().and_then(|y| x_of(&b, *y, m)))
+            .collect();
+        assert_eq!(xs.len(), 4, "{}", text(&b));
+        assert!(xs.windows(2).all(|p| p[0] == p[1]), "marks column misaligned: {xs:?}\n{}", text(&b));
+    }
+    a.on_key(key(KeyCode::Enter));
+    let b = draw(&a, 80, 24);
+    assert_all(&b, &["TZ-JZZ-00001", "入站时间"]);
+}
+
+#[test]
+fn burials_view() {
+    for (w, h) in SIZES {
+        let b = draw(&app(Lang::Zh, View::Burials), w, h);
+        assert_all(&b, &["宋庄镇公益性墓园", "公益性墓园", "4000", "2100", "91%", "将满", "扩容违规", "45%", "13.5"]);
+        let b = draw(&app(Lang::En, View::Burials), w, h);
+        assert_all(&b, &["public", "village", "near full", "grew: breach"]);
+    }
+    let b = draw(&app(Lang::Zh, View::Burials), 160, 48);
+    let ys = rows_with(&b, "墓园 ");
+    assert!(!ys.is_empty());
+    let kinds: Vec<u16> = rows_with(&b, "公益性墓园 ")
+        .into_iter()
+        .chain(rows_with(&b, "村级埋葬点 "))
+        .chain(rows_with(&b, "骨灰堂"))
+        .filter_map(|y| {
+            let l = &lines(&b)[y as usize];
+            ["公益性墓园 ", "村级埋葬点 ", "骨灰堂"]
+                .iter()
+                .filter_map(|k| l.rfind(k).map(|i| unicode_width::UnicodeWidthStr::width(&l[..i]) as u16))
+                .max()
+        })
+        .collect();
+    assert!(
+        kinds.len() >= 5 && kinds.windows(2).all(|p| p[0] == p[1]),
+        "kind column misaligned: {kinds:?}\n{}",
+        text(&b)
+    );
+}
+
+#[test]
+fn marriages_view() {
+    for (w, h) in SIZES {
+        let b = draw(&app(Lang::Zh, View::Marriages), w, h);
+        assert_all(
+            &b,
+            &[
+                "通州区婚姻登记中心",
+                "离婚申请",
+                "142",
+                "跨区比例",
+                "18.3%",
+                "辅导率",
+                "42.0%",
+                "离婚冷静期",
+                "M-20250920-3",
+                "11",
+            ],
+        );
+        let b = draw(&app(Lang::En, View::Marriages), w, h);
+        assert_all(&b, &["divorce application", "cross-district", "counselling", "Cooling-off"]);
+    }
+}
+
+#[test]
+fn alerts_view_marks_state_in_text() {
+    for (w, h) in SIZES {
+        let b = draw(&app(Lang::Zh, View::Alerts), w, h);
+        assert_all(&b, &["! 待处理", "超员", "宋庄镇临时救助点", "床位已满", "已确认 duty2", "长期滞留"]);
+        let b = draw(&app(Lang::En, View::Alerts), w, h);
+        assert_all(&b, &["! ACTIVE", "over capacity", "acked duty2"]);
+    }
+}
+
+#[test]
+fn ingest_view_and_rejects_preview() {
+    for (w, h) in SIZES {
+        let b = draw(&app(Lang::Zh, View::Ingest), w, h);
+        assert_all(&b, &["adm-2.csv", "救助站事件", "已导入", "已隔离", "!2", "今日拒收行 2", "殡葬月报.csv"]);
+        let b = draw(&app(Lang::En, View::Ingest), w, h);
+        assert_all(&b, &["ingested", "QUARANTINED", "rows rejected today 2"]);
+    }
+    let mut a = app(Lang::Zh, View::Ingest);
+    a.on_key(key(KeyCode::Enter));
+    a.set_preview(
+        "/data/quarantine/admissions/adm-2.csv.rejects.csv",
+        Ok(vec!["line,reason,record_id".into(), "3,身份证号校验码错误 | bad check digit,A-3".into()]),
+    );
+    let b = draw(&a, 80, 24);
+    assert_all(&b, &["拒收行预览", "身份证号校验码错误"]);
+}
+
+#[test]
+fn cases_slot_says_later_without_fake_data() {
+    let b = draw(&app(Lang::Zh, View::Cases), 80, 24);
+    assert_all(&b, &["救急难", "待开放", "后续版本", "在办个案 3"]);
+    let b = draw(&app(Lang::En, View::Cases), 80, 24);
+    assert_all(&b, &["later release", "open cases 3"]);
+}
+
+#[test]
+fn too_small_shows_the_size_needed() {
+    let a = app(Lang::Zh, View::Overview);
+    for (w, h) in [(79, 24), (80, 23), (40, 10)] {
+        let b = draw(&a, w, h);
+        assert_all(&b, &["终端窗口太小", "80x24", &format!("{w}x{h}")]);
+        assert!(!text(&b).contains("救助站床位"));
+    }
+    let mut a = app(Lang::En, View::Overview);
+    a.lang = Lang::En;
+    assert_all(&draw(&a, 60, 20), &["terminal too small", "needs at least 80x24", "now 60x20"]);
+}
+
+#[test]
+fn disconnected_banner_keeps_last_data_greyed() {
+    let mut a = app(Lang::Zh, View::Overview);
+    a.on_client(ClientEvent::Disconnected { error: "connection refused".into(), attempt: 2 });
+    assert_eq!(a.conn, Conn::Disconnected { error: "connection refused".into(), attempt: 2 });
+    let b = draw(&a, 80, 24);
+    assert_all(&b, &["连接中断，正在重连…", "[未连接]", "通州区救助管理站"]);
+    let y = rows_with(&b, "通州区救助管理站")[0];
+    let x = x_of(&b, y, "通州区救助管理站").unwrap();
+    assert_eq!(b[(x, y)].fg, Color::DarkGray);
+    a.lang = Lang::En;
+    assert_all(&draw(&a, 80, 24), &["disconnected, reconnecting...", "[disconnected]"]);
+    a.on_client(ClientEvent::Connected { user: "duty1".into(), role: mz_shared::registry::Role::Officer });
+    assert!(!text(&draw(&a, 80, 24)).contains("reconnecting"));
+}
+
+#[test]
+fn pause_indicator() {
+    let mut a = app(Lang::Zh, View::Overview);
+    a.on_key(ch('f'));
+    a.on_client(ClientEvent::Dashboard(Box::new(sample())));
+    assert_all(&draw(&a, 80, 24), &["[已暂停 (1 条更新待显示)]"]);
+    a.lang = Lang::En;
+    assert_all(&draw(&a, 80, 24), &["[paused (1 held)]"]);
+}
+
+#[test]
+fn help_lists_the_keys_of_the_view() {
+    let mut a = app(Lang::Zh, View::Alerts);
+    a.on_key(ch('?'));
+    for (w, h) in SIZES {
+        assert_all(&draw(&a, w, h), &["按键说明", "确认选中的告警", "暂停/恢复实时刷新", "导出当前表格为CSV", "退出"]);
+    }
+    a.lang = Lang::En;
+    assert_all(&draw(&a, 80, 24), &["Keys", "acknowledge the selected alert", "pause / resume live refresh"]);
+}
+
+#[test]
+fn filter_line_shows_what_is_typed() {
+    let mut a = app(Lang::Zh, View::Burials);
+    a.on_key(ch('/'));
+    for c in "村级".chars() {
+        a.on_key(ch(c));
+    }
+    let b = draw(&a, 80, 24);
+    assert_all(&b, &["/过滤 村级_", "2/5 行", "宋庄镇东村村级埋"]);
+    assert!(!text(&b).contains("马驹桥镇公益性墓园"));
+}
+
+#[test]
+fn no_color_uses_no_colours_anywhere() {
+    for view in View::ALL {
+        let mut a = app(Lang::Zh, view);
+        a.theme.color = false;
+        a.on_client(ClientEvent::Disconnected { error: "x".into(), attempt: 1 });
+        a.on_key(ch('f'));
+        for (w, h) in SIZES {
+            let b = draw(&a, w, h);
+            for c in b.content() {
+                assert_eq!((c.fg, c.bg), (Color::Reset, Color::Reset), "colour in {view:?} at {w}x{h}");
+            }
+        }
+    }
+    // With colour, something is coloured.
+    let b = draw(&app(Lang::Zh, View::Alerts), 80, 24);
+    assert!(b.content().iter().any(|c| c.fg != Color::Reset));
+}
+
+#[test]
+fn waiting_for_the_first_dashboard() {
+    let a = App::new(Lang::Zh, true);
+    assert_all(&draw(&a, 80, 24), &["正在连接…", "[正在连接…]"]);
+}
+
+#[test]
+fn every_view_renders_at_every_size_without_panicking() {
+    for lang in [Lang::Zh, Lang::En] {
+        for view in View::ALL {
+            for (w, h) in [(80, 24), (100, 30), (120, 40), (160, 48), (250, 60)] {
+                let mut a = app(lang, view);
+                draw(&a, w, h);
+                a.on_key(key(KeyCode::Enter));
+                draw(&a, w, h);
+                a.on_key(ch('?'));
+                draw(&a, w, h);
+            }
+        }
+    }
+    // An empty dashboard too.
+    let mut a = app_with(Dashboard::default());
+    for view in View::ALL {
+        a.view = view;
+        draw(&a, 80, 24);
+    }
+}
+
+#[test]
+fn borders_are_never_covered_by_wide_characters() {
+    let mut d = sample();
+    for k in ["site_nearly_full", "village_growth", "bigamy_risk", "incident", "cooling_off"] {
+        d.status.alerts.by_kind.insert(k.into(), 1);
+    }
+    for lang in [Lang::Zh, Lang::En] {
+        for view in View::ALL {
+            for (w, h) in [(80, 24), (100, 30), (101, 30), (160, 48)] {
+                let mut a = app_with(d.clone());
+                a.lang = lang;
+                a.view = view;
+                let b = draw(&a, w, h);
+                for y in 1..h - 2 {
+                    let sym = b[(w - 1, y)].symbol();
+                    assert!(
+                        ["│", "┐", "┘", " "].contains(&sym),
+                        "{view:?} {lang:?} {w}x{h}: right edge at row {y} is {sym:?}\n{}",
+                        text(&b)
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! Reusable drawing pieces: the colour theme (which honours `NO_COLOR`), width-aware text
+//! fitting, the fill bar, tables with wide-character alignment, and popups.
+
+pub mod bar;
+pub mod popup;
+pub mod table;
+pub mod text;
+
+use ratatui::style::{Color, Modifier, Style};
+
+/// Styles of the console. Without colour (`NO_COLOR`), only modifiers are used; every state is
+/// also spelled out in text, never shown by colour alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Theme {
+    pub color: bool,
+}
+
+impl Theme {
+    fn fg(self, style: Style, color: Color) -> Style {
+        if self.color {
+            style.fg(color)
+        } else {
+            style
+        }
+    }
+
+    pub fn plain(self) -> Style {
+        Style::new()
+    }
+
+    pub fn title(self) -> Style {
+        self.fg(Style::new().add_modifier(Modifier::BOLD), Color::Cyan)
+    }
+
+    pub fn header(self) -> Style {
+        self.fg(Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED), Color::Cyan)
+    }
+
+    pub fn selected(self) -> Style {
+        Style::new().add_modifier(Modifier::REVERSED)
+    }
+
+    pub fn tab_active(self) -> Style {
+        self.fg(Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD), Color::Cyan)
+    }
+
+    pub fn ok(self) -> Style {
+        self.fg(Style::new(), Color::Green)
+    }
+
+    pub fn warn(self) -> Style {
+        self.fg(Style::new().add_modifier(Modifier::BOLD), Color::Yellow)
+    }
+
+    pub fn bad(self) -> Style {
+        self.fg(Style::new().add_modifier(Modifier::BOLD), Color::Red)
+    }
+
+    pub fn dim(self) -> Style {
+        self.fg(Style::new().add_modifier(Modifier::DIM), Color::DarkGray)
+    }
+
+    pub fn banner(self) -> Style {
+        if self.color {
+            Style::new().add_modifier(Modifier::BOLD).fg(Color::White).bg(Color::Red)
+        } else {
+            Style::new().add_modifier(Modifier::BOLD | Modifier::REVERSED)
+        }
+    }
+
+    /// The style of a row mark.
+    pub fn mark(self, mark: Mark) -> Style {
+        match mark {
+            Mark::Normal => self.plain(),
+            Mark::Warn => self.warn(),
+            Mark::Bad => self.bad(),
+            Mark::Dim => self.dim(),
+        }
+    }
+}
+
+/// How a table row or value should stand out. Always paired with a textual marker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mark {
+    #[default]
+    Normal,
+    Warn,
+    Bad,
+    Dim,
+}

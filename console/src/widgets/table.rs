@@ -1,0 +1,254 @@
+//! Tables whose columns are sized in terminal columns, so Chinese text stays aligned: every
+//! cell is fitted and padded to its column's width before ratatui draws it. The same
+//! [`TableData`] feeds the screen, the `/` filter and the CSV export.
+
+use super::text::{pad_left, pad_right, width};
+use super::{Mark, Theme};
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Paragraph, Row, StatefulWidget, Table, TableState, Widget};
+
+/// A column: title and size limits in terminal columns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    pub title: String,
+    pub min: usize,
+    pub max: usize,
+    /// Right-aligned (numbers).
+    pub right: bool,
+    /// Shrunk before the others when space is short (free text such as notes).
+    pub shrink_first: bool,
+    /// Hidden on screen when space is short (still exported).
+    pub optional: bool,
+    /// Never cut: its minimum is its natural width (short state words).
+    pub keep: bool,
+}
+
+impl Column {
+    pub fn left(title: &str, min: usize, max: usize) -> Column {
+        Column { title: title.to_string(), min, max, right: false, shrink_first: false, optional: false, keep: false }
+    }
+
+    pub fn right(title: &str, min: usize, max: usize) -> Column {
+        Column { right: true, ..Column::left(title, min, max) }
+    }
+
+    pub fn shrink_first(mut self) -> Column {
+        self.shrink_first = true;
+        self
+    }
+
+    pub fn keep(mut self) -> Column {
+        self.keep = true;
+        self
+    }
+
+    pub fn optional(mut self) -> Column {
+        self.optional = true;
+        self
+    }
+}
+
+/// One row: its cells, how it stands out, and a key identifying what it shows.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TableRow {
+    pub cells: Vec<String>,
+    pub mark: Mark,
+    pub key: String,
+}
+
+impl TableRow {
+    pub fn new(key: impl Into<String>, cells: Vec<String>) -> TableRow {
+        TableRow { cells, mark: Mark::Normal, key: key.into() }
+    }
+
+    pub fn mark(mut self, mark: Mark) -> TableRow {
+        self.mark = mark;
+        self
+    }
+
+    /// True when any cell contains `filter` (case-insensitive); an empty filter matches all.
+    pub fn matches(&self, filter: &str) -> bool {
+        if filter.is_empty() {
+            return true;
+        }
+        let f = filter.to_lowercase();
+        self.cells.iter().any(|c| c.to_lowercase().contains(&f)) || self.key.to_lowercase().contains(&f)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TableData {
+    pub columns: Vec<Column>,
+    pub rows: Vec<TableRow>,
+}
+
+impl TableData {
+    /// The rows the filter lets through.
+    pub fn filtered(&self, filter: &str) -> Vec<&TableRow> {
+        self.rows.iter().filter(|r| r.matches(filter)).collect()
+    }
+
+    /// UTF-8 CSV of the header and the filtered rows.
+    pub fn to_csv(&self, filter: &str) -> String {
+        let mut out = String::new();
+        let header: Vec<String> = self.columns.iter().map(|c| csv_field(&c.title)).collect();
+        out.push_str(&header.join(","));
+        out.push('\n');
+        for r in self.filtered(filter) {
+            let cells: Vec<String> = r.cells.iter().map(|c| csv_field(c.trim())).collect();
+            out.push_str(&cells.join(","));
+            out.push('\n');
+        }
+        out
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Column widths for `avail` columns of space (one blank between shown columns): natural
+/// widths clamped to each column's limits; when too wide, `shrink_first` columns shrink to their
+/// minimum, then optional columns are hidden (width 0, from the right), then the widest shrinks
+/// first. Spare space goes to the first column.
+pub fn widths(columns: &[Column], rows: &[&TableRow], avail: usize) -> Vec<usize> {
+    let mut w: Vec<usize> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let natural =
+                rows.iter().map(|r| r.cells.get(i).map_or(0, |s| width(s))).max().unwrap_or(0).max(width(&c.title));
+            natural.clamp(c.min, c.max.max(c.min))
+        })
+        .collect();
+    let mins: Vec<usize> = columns.iter().zip(&w).map(|(c, w)| if c.keep { *w } else { c.min }).collect();
+    let total = |w: &[usize]| {
+        let shown = w.iter().filter(|x| **x > 0).count();
+        w.iter().sum::<usize>() + shown.saturating_sub(1)
+    };
+    for (i, c) in columns.iter().enumerate() {
+        if c.shrink_first && total(&w) > avail {
+            let excess = total(&w) - avail;
+            w[i] -= excess.min(w[i] - mins[i]);
+        }
+    }
+    for i in (0..columns.len()).rev() {
+        if columns[i].optional && total(&w) > avail {
+            w[i] = 0;
+        }
+    }
+    while total(&w) > avail {
+        let Some((i, _)) =
+            w.iter().enumerate().filter(|(i, x)| **x > mins[*i] && **x > 0).max_by_key(|(i, x)| (**x, usize::MAX - *i))
+        else {
+            break;
+        };
+        w[i] -= 1;
+    }
+    if total(&w) < avail && !w.is_empty() {
+        let spare = avail - total(&w);
+        w[0] += spare.min(columns[0].max.saturating_sub(w[0]));
+    }
+    w
+}
+
+/// Draws `data` (filtered) in `area` inside `block`. `selected` indexes the filtered rows.
+#[allow(clippy::too_many_arguments)] // the parts of one table view; a struct would only rename them
+pub fn render(
+    buf: &mut Buffer,
+    area: Rect,
+    block: Block<'_>,
+    data: &TableData,
+    filter: &str,
+    selected: Option<usize>,
+    theme: Theme,
+    empty: &str,
+) {
+    let inner = block.inner(area);
+    block.render(area, buf);
+    if inner.width == 0 || inner.height == 0 {
+        return;
+    }
+    let rows = data.filtered(filter);
+    let w = widths(&data.columns, &rows, inner.width as usize);
+    let cell = |i: usize, s: &str| {
+        let col = &data.columns[i];
+        if col.right {
+            pad_left(s, w[i])
+        } else {
+            pad_right(s, w[i])
+        }
+    };
+    let shown: Vec<usize> = (0..data.columns.len()).filter(|i| w[*i] > 0).collect();
+    let header =
+        Row::new(shown.iter().map(|i| cell(*i, &data.columns[*i].title)).collect::<Vec<_>>()).style(theme.header());
+    let body: Vec<Row> = rows
+        .iter()
+        .map(|r| {
+            let cells: Vec<String> =
+                shown.iter().map(|i| cell(*i, r.cells.get(*i).map_or("", String::as_str))).collect();
+            Row::new(cells).style(theme.mark(r.mark))
+        })
+        .collect();
+    let constraints: Vec<Constraint> = shown.iter().map(|i| Constraint::Length(w[*i] as u16)).collect();
+    let table = Table::new(body, constraints).header(header).column_spacing(1).row_highlight_style(theme.selected());
+    let mut state = TableState::default().with_selected(selected.filter(|s| *s < rows.len()));
+    StatefulWidget::render(table, inner, buf, &mut state);
+    if rows.is_empty() && inner.height > 1 {
+        let msg = Rect { y: inner.y + 1, height: 1, ..inner };
+        Paragraph::new(Line::styled(format!(" {empty}"), theme.dim())).render(msg, buf);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data() -> TableData {
+        TableData {
+            columns: vec![Column::left("名称", 4, 30), Column::right("数", 2, 6)],
+            rows: vec![
+                TableRow::new("a", vec!["通州区救助管理站".into(), "5".into()]),
+                TableRow::new("b", vec!["Point, \"B\"".into(), "12".into()]),
+            ],
+        }
+    }
+
+    #[test]
+    fn widths_shrink_the_widest_and_give_spare_to_the_first() {
+        let d = data();
+        let rows = d.filtered("");
+        assert_eq!(widths(&d.columns, &rows, 40), vec![30, 2]);
+        assert_eq!(widths(&d.columns, &rows, 12), vec![9, 2]);
+        let mut cols = d.columns.clone();
+        cols[1] = cols[1].clone().optional();
+        assert_eq!(widths(&cols, &rows, 12), vec![12, 0]);
+        let mut cols = d.columns.clone();
+        cols.push(Column::left("note", 4, 40).shrink_first());
+        let rows: Vec<TableRow> = d
+            .rows
+            .iter()
+            .cloned()
+            .map(|mut r| {
+                r.cells.push("x".repeat(30));
+                r
+            })
+            .collect();
+        let refs: Vec<&TableRow> = rows.iter().collect();
+        assert_eq!(widths(&cols, &refs, 30), vec![16, 2, 10]);
+    }
+
+    #[test]
+    fn filter_and_csv() {
+        let d = data();
+        assert_eq!(d.filtered("救助").len(), 1);
+        assert_eq!(d.filtered("point").len(), 1);
+        assert_eq!(d.to_csv(""), "名称,数\n通州区救助管理站,5\n\"Point, \"\"B\"\"\",12\n");
+    }
+}
