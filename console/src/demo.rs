@@ -571,7 +571,7 @@ impl Demo {
         for feed in Feed::ALL {
             std::fs::create_dir_all(inbox.join(feed.as_str()))?;
         }
-        std::fs::write(data.join("registry.toml"), mz_shared::registry::DEMO_REGISTRY)?;
+        std::fs::write(data.join("registry.toml"), demo_registry_for(&current_user()))?;
         let socket = data.join("mzd.sock");
         let settings = mzd::service::Settings {
             data: data.clone(),
@@ -800,5 +800,33 @@ mod tests {
         let adm: Vec<_> = std::fs::read_dir(dir.path().join("admissions")).unwrap().flatten().collect();
         assert_eq!(adm.len(), 2);
         assert!(adm.iter().all(|e| !e.file_name().to_string_lossy().starts_with('.')));
+    }
+}
+
+/// The demo registry, with the user running the demo as a supervisor so every action can be
+/// tried. `[roles]` is the last table of the demo registry, so a line appended lands in it.
+fn demo_registry_for(user: &str) -> String {
+    let mut text = mz_shared::registry::DEMO_REGISTRY.to_owned();
+    if !user.is_empty() && !text.contains(&format!("\n{user} = ")) {
+        text.push_str(&format!("\n# The user running `mzc --demo`.\n{user:?} = \"supervisor\"\n"));
+    }
+    text
+}
+
+/// The login name of the user running the console.
+fn current_user() -> String {
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::getuid() };
+    mzd::server::user_name(uid).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod registry_tests {
+    #[test]
+    fn the_demo_user_becomes_a_supervisor() {
+        let text = super::demo_registry_for("alice");
+        let reg = mz_shared::registry::Registry::parse(&text).expect("valid registry");
+        assert_eq!(reg.role_of("alice"), mz_shared::registry::Role::Supervisor);
+        assert_eq!(reg.role_of("duty1"), mz_shared::registry::Role::Officer);
     }
 }
