@@ -346,8 +346,10 @@ impl Engine {
             Err(reason) => return self.quarantine(path, Some(feed), Some(hash), &reason),
         };
         let Some(format) = SourceFormat::of(path) else {
-            let reason =
-                Reason::new("不支持的文件类型，请使用 .csv 或 .jsonl", "unsupported file type: use .csv or .jsonl");
+            let reason = Reason::new(
+                format!("不支持的文件类型，请使用 {}", SourceFormat::ACCEPTED),
+                format!("unsupported file type: use {}", SourceFormat::ACCEPTED),
+            );
             return self.quarantine(path, Some(feed), Some(hash), &reason);
         };
         let reader = match RowReader::open(path, feed, format, encoding) {

@@ -53,6 +53,11 @@ pub enum ServiceError {
     Server(#[from] server::ServerError),
     #[error("cannot watch the inbox {path}: {detail}")]
     Watch { path: PathBuf, detail: String },
+    #[error(
+        "the inbox {inbox} contains the data folder {data} (or lies in its store): handled files would be taken \
+         again. Use an inbox beside or under the data folder, e.g. <data>/inbox"
+    )]
+    Layout { data: PathBuf, inbox: PathBuf },
     #[error("cannot serve metrics on {addr}: {source}")]
     Metrics { addr: String, source: std::io::Error },
 }
@@ -72,6 +77,17 @@ pub enum EngineMsg {
 
 /// How often the dashboard is republished without a commit, so that durations move.
 const REPUBLISH_EVERY: Duration = Duration::from_secs(60);
+
+/// Refuses an inbox that contains the data folder (archive and quarantine would be taken as new
+/// drops) or lies inside the store.
+fn check_layout(data: &Path, inbox: &Path) -> Result<(), ServiceError> {
+    let canon = |p: &Path| std::fs::canonicalize(p).map_err(|source| ServiceError::Io { path: p.to_owned(), source });
+    let (data, inbox) = (canon(data)?, canon(inbox)?);
+    if data.starts_with(&inbox) || inbox.starts_with(data.join("store")) {
+        return Err(ServiceError::Layout { data, inbox });
+    }
+    Ok(())
+}
 
 /// Reads and validates the registry file.
 pub fn load_registry(path: &Path) -> Result<Registry, ServiceError> {
@@ -127,6 +143,9 @@ fn disk_free(path: &Path) -> Option<u64> {
 pub async fn run(settings: Settings, stop: impl Future<Output = ()>) -> Result<(), ServiceError> {
     let data = &settings.data;
     std::fs::create_dir_all(data).map_err(|source| ServiceError::Io { path: data.clone(), source })?;
+    std::fs::create_dir_all(&settings.inbox)
+        .map_err(|source| ServiceError::Io { path: settings.inbox.clone(), source })?;
+    check_layout(data, &settings.inbox)?;
     let registry = Arc::new(load_registry(&settings.registry)?);
     let hasher = load_or_create_key(&data.join("id-hash.key"))?;
     let store = Store::open(&data.join("store"))?;
@@ -183,8 +202,8 @@ pub async fn run(settings: Settings, stop: impl Future<Output = ()>) -> Result<(
         let store_problem = store_problem.clone();
         Arc::new(move || {
             let mut problems = Vec::new();
-            if let Err(e) = std::fs::read_dir(&inbox) {
-                problems.push(format!("inbox {} unreadable: {e}", inbox.display()));
+            if !watcher.inbox_readable() {
+                problems.push(format!("inbox {} unreadable", inbox.display()));
             }
             if let Some(p) = store_problem.lock().expect("not poisoned").clone() {
                 problems.push(p);

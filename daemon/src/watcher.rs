@@ -2,9 +2,10 @@
 //!
 //! Owned by the intake. [`Watcher::start`] creates the inbox and `<inbox>/{admissions,burials,
 //! marriages}` when no folder of that name exists (in any letter case; a feed folder deleted later
-//! is recreated by the next scan, the inbox itself is not), starts a recursive notify watch on the inbox
-//! and one thread that owns all the state; candidates go to a [`std::sync::mpsc::SyncSender`]
-//! read by the consumer (a blocking thread), one [`Candidate`] per file.
+//! is recreated by the next scan, the inbox itself is not), starts a recursive notify watch on
+//! the inbox and one thread that owns all the state; candidates go to a
+//! [`std::sync::mpsc::SyncSender`] read by the consumer (a blocking thread), one [`Candidate`] per
+//! file. [`Watcher::inbox_readable`] tells whether the last scan could read the inbox.
 //!
 //! # What is offered
 //! - A regular file directly inside a feed folder (folder name matched case-insensitively) with
@@ -29,7 +30,7 @@
 //!    and not closed since is not taken on quiet time alone, so a writer pausing longer than
 //!    `settle` is waited for even when `/proc` cannot show it; after lost events (notify overflow
 //!    or error) that knowledge is dropped, and a write with no close at all is trusted again
-//!    after [`tracker::DIRTY_GRACE`] of quiet. An attribute change alone (e.g. `scp -p` setting
+//!    after [`DIRTY_GRACE`] of quiet. An attribute change alone (e.g. `scp -p` setting
 //!    the mtime after the close) keeps the close signal valid.
 //!
 //! Links and non-regular files are offered at once. Events are handled as they arrive (no sleeps
@@ -44,9 +45,10 @@
 //! never blocks on the channel: when it is full, candidates wait in the watcher and are offered
 //! again within about 10 ms; a candidate whose file changed meanwhile is withdrawn and offered
 //! anew once complete. A file is offered at most once until [`Watcher::retry_later`] is called for
-//! it (it is offered again after `rescan_every`), its identity changes, or it disappears and
-//! reappears. The consumer must cope with a candidate whose file is gone or has changed.
-//! When the receiver is dropped, the watcher thread ends.
+//! it (it is offered again after `rescan_every`, doubling for each further retry of the same
+//! version of the file, at most 5 minutes), its identity changes, or it disappears and reappears.
+//! The consumer must cope with a candidate whose file is gone or has changed. When the receiver
+//! is dropped, the watcher thread ends (and so does its sender).
 //!
 //! Logs carry file names relative to the inbox, never contents.
 
@@ -64,6 +66,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use tracker::{Flush, Tracker};
+pub use tracker::{DIRTY_GRACE, MAX_RETRY_DELAY};
 use writers::FileId;
 
 /// How the watcher looks at the inbox.
@@ -180,8 +183,9 @@ impl Watcher {
     }
 
     /// The consumer calls this after handling a candidate whose file is still at `path` (it failed
-    /// transiently and should be retried later), so the watcher may offer it again (after
-    /// `rescan_every`).
+    /// transiently and should be retried later), so the watcher may offer it again: after
+    /// `rescan_every`, doubled for each further retry of the same version of the file (at most
+    /// [`MAX_RETRY_DELAY`]). A path that is gone is simply forgotten.
     pub fn retry_later(&self, path: &Path) {
         let _ = self.msg_tx.send(Msg::Retry(path.to_path_buf()));
     }
@@ -614,6 +618,11 @@ mod tests {
         assert_eq!(next(&rx, Duration::from_secs(3)), c);
         assert!(t.elapsed() >= MS(250), "not before the retry delay: {:?}", t.elapsed());
         none(&rx, MS(700));
+        // The next retry of the same version waits twice as long.
+        w.retry_later(c.path());
+        let t = Instant::now();
+        assert_eq!(next(&rx, Duration::from_secs(3)), c);
+        assert!(t.elapsed() >= MS(550), "backing off: {:?}", t.elapsed());
         // A new version of the file (identity changed) is a new candidate.
         fs::OpenOptions::new().append(true).open(&p).unwrap().write_all(b"{}\n").unwrap();
         assert_eq!(next(&rx, Duration::from_secs(2)), c);

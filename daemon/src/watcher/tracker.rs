@@ -22,6 +22,10 @@ use std::time::{Duration, Instant};
 /// unless it stayed unchanged this long (a lost close event must not block it forever).
 pub const DIRTY_GRACE: Duration = Duration::from_secs(300);
 
+/// Longest wait before a file the consumer gave back is offered again (the wait doubles from
+/// the retry delay for each retry of the same version of the file).
+pub const MAX_RETRY_DELAY: Duration = Duration::from_secs(300);
+
 /// What identifies one version of a file at a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ident {
@@ -77,6 +81,8 @@ struct Entry {
     state: State,
     check_at: Option<Instant>,
     seen: u64,
+    /// Consecutive `retry_later` calls for this version of the file.
+    retries: u32,
 }
 
 /// Result of offering the outbox to the consumer.
@@ -192,6 +198,7 @@ impl Tracker {
             state: State::Waiting,
             check_at: None,
             seen: generation,
+            retries: 0,
         });
         let previous = entry.ident;
         if ident != previous {
@@ -199,6 +206,7 @@ impl Tracker {
             entry.changed_at = now;
             // A new version of the file: it may be offered again.
             entry.state = State::Waiting;
+            entry.retries = 0;
         }
         entry.class = class;
         entry.regular = meta.is_file();
@@ -384,11 +392,14 @@ impl Tracker {
         false
     }
 
-    /// The consumer could not finish `path` and wants it offered again later.
+    /// The consumer could not finish `path` and wants it offered again later: after the retry
+    /// delay, doubled for each further retry of the same version, at most [`MAX_RETRY_DELAY`].
     pub fn retry_later(&mut self, path: &Path, now: Instant) {
         match self.entries.get_mut(path) {
             Some(e) => {
-                let at = now + self.retry_delay;
+                let delay = self.retry_delay.saturating_mul(1 << e.retries.min(16)).min(MAX_RETRY_DELAY);
+                e.retries = e.retries.saturating_add(1);
+                let at = now + delay;
                 e.state = State::RetryAt(at);
                 e.check_at = Some(at);
             }
