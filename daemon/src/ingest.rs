@@ -25,7 +25,7 @@ use mz_shared::reason::Reason;
 use mz_shared::records::Record;
 use mz_shared::registry::Registry;
 use mz_shared::validate::{validate_row, ValidationContext};
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -77,12 +77,10 @@ pub enum RowOutcome {
     Rejected(Option<&'static str>, Reason),
 }
 
-/// A row read and validated on the reader thread: the record, or why it is rejected (with the
-/// source cells for the rejects file).
+/// A row read and validated on the reader thread: the record, or why it is rejected.
 struct PreparedRow {
     line: u64,
     result: Result<Record, (Option<&'static str>, Reason)>,
-    cells: Vec<String>,
 }
 
 /// Rows sent to the engine thread at a time.
@@ -124,9 +122,7 @@ fn prepare_rows(
                 return;
             }
         };
-        // Kept for every row: the rules on the engine thread may still reject it.
-        let cells = reader.source_cells();
-        batch.push(PreparedRow { line, result, cells });
+        batch.push(PreparedRow { line, result });
         if batch.len() == PREPARED_BATCH && tx.send(Ok(std::mem::take(&mut batch))).is_err() {
             return;
         }
@@ -396,7 +392,7 @@ impl Engine {
                         RowOutcome::Rejected(_, reason) => {
                             counts.rejected += 1;
                             self.state.counters_mut().reject(feed, &today);
-                            rejects.push(RejectedRow { line: p.line, reason: reason.to_string(), cells: p.cells });
+                            rejects.push(RejectedRow { line: p.line, reason: reason.to_string() });
                         }
                     }
                     if self.index.staged_bytes() >= CHUNK_BYTES || rejects.len() >= CHUNK_REJECTS {
@@ -431,6 +427,8 @@ impl Engine {
             file_hash: hash,
             columns,
             chunks: reject_chunks,
+            feed,
+            encoding,
         });
         let note = rejects_file.as_ref().map(|r| r.path.display().to_string());
         let job = FinalizeJob {
@@ -592,7 +590,7 @@ impl Engine {
             move |source| IngestError::Write { path, source }
         };
         if let Some(rj) = &job.rejects {
-            self.write_rejects(rj).map_err(werr(&rj.path))?;
+            self.write_rejects(rj, job).map_err(werr(&rj.path))?;
         }
         if let Some((p, text)) = &job.reason_file {
             write_atomic(p, text.as_bytes()).map_err(werr(p))?;
@@ -609,33 +607,68 @@ impl Engine {
         Ok(())
     }
 
-    fn write_rejects(&self, rj: &RejectsFile) -> std::io::Result<()> {
+    /// Writes a rejects file: line and reason from the store, the cells read again from the
+    /// source (still in the inbox, or already in the archive after an interrupted job).
+    fn write_rejects(&self, rj: &RejectsFile, job: &FinalizeJob) -> std::io::Result<()> {
+        let mut rows: Vec<RejectedRow> = Vec::new();
+        for chunk in 0..rj.chunks {
+            match self.store.get::<Vec<RejectedRow>>(&keys::rejects(&rj.file_hash, chunk)) {
+                Ok(Some(r)) => rows.extend(r),
+                // Already written and cleaned up by an earlier run of this job.
+                Ok(None) if rj.path.exists() => return Ok(()),
+                Ok(None) => {}
+                Err(e) => return Err(std::io::Error::other(e.to_string())),
+            }
+        }
+        let source = match fs::symlink_metadata(&job.src) {
+            Ok(m) if m.ino() == job.inode => Some(job.src.clone()),
+            _ => job.dest.exists().then(|| job.dest.clone()),
+        };
+        let cells = match &source {
+            Some(path) => source_cells_at(path, rj, &rows)?,
+            None => {
+                tracing::warn!(file = %display_name(&job.src), "source gone: rejects file written without the rows' cells");
+                HashMap::new()
+            }
+        };
         // Rows may have fewer or more cells than the header: write them as they were.
         let mut out = csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
         let mut header = vec!["line".to_string(), "reason".to_string()];
         header.extend(rj.columns.iter().cloned());
         out.write_record(&header)?;
-        for chunk in 0..rj.chunks {
-            let rows: Vec<RejectedRow> = match self.store.get(&keys::rejects(&rj.file_hash, chunk)) {
-                Ok(Some(r)) => r,
-                Ok(None) => {
-                    // Already written and cleaned up by an earlier run of this job.
-                    if rj.path.exists() {
-                        return Ok(());
-                    }
-                    Vec::new()
-                }
-                Err(e) => return Err(std::io::Error::other(e.to_string())),
-            };
-            for r in rows {
-                let mut rec = vec![r.line.to_string(), r.reason];
-                rec.extend(r.cells);
-                out.write_record(&rec)?;
-            }
+        for r in rows {
+            let mut rec = vec![r.line.to_string(), r.reason];
+            rec.extend(cells.get(&r.line).cloned().unwrap_or_default());
+            out.write_record(&rec)?;
         }
         let bytes = out.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
         write_atomic(&rj.path, &bytes)
     }
+}
+
+/// The source cells of the rows starting at the given lines.
+fn source_cells_at(path: &Path, rj: &RejectsFile, rows: &[RejectedRow]) -> std::io::Result<HashMap<u64, Vec<String>>> {
+    let wanted: HashSet<u64> = rows.iter().map(|r| r.line).collect();
+    let Some(format) = SourceFormat::of(path) else { return Ok(HashMap::new()) };
+    let mut reader = match RowReader::open(path, rj.feed, format, rj.encoding) {
+        Ok(r) => r,
+        Err(OpenError::Io(e)) => return Err(e),
+        Err(OpenError::Unreadable(_)) => return Ok(HashMap::new()),
+    };
+    let mut cells = HashMap::with_capacity(wanted.len());
+    loop {
+        let line = match reader.next_row()? {
+            Some(row) => row.line,
+            None => break,
+        };
+        if wanted.contains(&line) {
+            cells.insert(line, reader.source_cells());
+            if cells.len() == wanted.len() {
+                break;
+            }
+        }
+    }
+    Ok(cells)
 }
 
 fn now_ms() -> i64 {

@@ -59,7 +59,7 @@ impl SourceFormat {
 }
 
 /// The text encoding of a file, detected from its bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum TextEncoding {
     /// UTF-8, `bom` when it starts with EF BB BF.
     Utf8 { bom: bool },

@@ -8,6 +8,7 @@
 //! start-up until they are deleted, so a crash between the commit and the move loses nothing and
 //! counts nothing twice.
 
+use crate::source::TextEncoding;
 use mz_shared::feed::Feed;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -54,6 +55,8 @@ pub struct FinalizeJob {
     pub rejects: Option<RejectsFile>,
 }
 
+/// A rejects file to write. The store keeps only line numbers and reasons: the rows' cells
+/// (which may hold ID numbers, never stored in clear) are read again from the source file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RejectsFile {
     pub path: PathBuf,
@@ -61,14 +64,16 @@ pub struct RejectsFile {
     /// The source's own columns, after `line` and `reason`.
     pub columns: Vec<String>,
     pub chunks: u32,
+    /// How to read the source again.
+    pub feed: Feed,
+    pub encoding: TextEncoding,
 }
 
-/// A chunk of rejected rows, stored until the rejects file is written.
+/// A rejected row, stored (in chunks) until the rejects file is written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RejectedRow {
     pub line: u64,
     pub reason: String,
-    pub cells: Vec<String>,
 }
 
 /// One handled file, for the ingest view and the log.

@@ -1,0 +1,247 @@
+//! End-to-end tests of the console: the real `mzd` and the real `mzc` (target/debug) in a
+//! detached tmux session of 100x30, read back with `tmux capture-pane`. Needs tmux (CI installs
+//! it); without tmux the tests say so and pass.
+//!
+//! Build first: `cargo build --workspace && cargo test -p mz-tests --test console_tmux`.
+
+use mz_tests::{bin_dir, lf, local_time_ago, Daemon, DEFAULT_TIMEOUT};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+fn tmux_available() -> bool {
+    Command::new("tmux").arg("-V").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+}
+
+fn mzc_path() -> PathBuf {
+    let p = bin_dir().join("mzc");
+    assert!(p.is_file(), "{} does not exist: run `cargo build --workspace` first", p.display());
+    p
+}
+
+/// A detached tmux session running one command; killed on drop.
+struct Tmux {
+    name: String,
+}
+
+static SESSIONS: AtomicU32 = AtomicU32::new(0);
+
+impl Tmux {
+    /// Starts `mzc ARGS` in a 100x30 session; after mzc exits the pane prints its exit code and
+    /// whether the terminal is back in canonical (cooked) mode, then waits.
+    fn start_mzc(dir: &Path, args: &[&str]) -> Tmux {
+        let name = format!("mzc-e2e-{}-{}", std::process::id(), SESSIONS.fetch_add(1, Ordering::SeqCst));
+        let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+        let script = format!(
+            "unset NO_COLOR MZ_SOCKET MZ_EXPORT_DIR; cd '{}' && '{}' {} ; echo MZC-EXIT=$? ; stty -a | grep -q -- ' icanon' && echo TTY-COOKED ; sleep 600",
+            dir.display(),
+            mzc_path().display(),
+            quoted.join(" ")
+        );
+        let st = Command::new("tmux")
+            .args(["new-session", "-d", "-s", &name, "-x", "100", "-y", "30", "sh", "-c", &script])
+            .env_remove("NO_COLOR")
+            .env_remove("MZ_SOCKET")
+            .status()
+            .expect("running tmux");
+        assert!(st.success(), "tmux new-session failed");
+        Tmux { name }
+    }
+
+    fn capture(&self) -> String {
+        let out = Command::new("tmux").args(["capture-pane", "-p", "-t", &self.name]).output().expect("capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Waits until the screen shows every one of `needles`; returns the screen.
+    fn wait_for(&self, needles: &[&str]) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.capture();
+            if needles.iter().all(|n| screen.contains(n)) {
+                return screen;
+            }
+            if start.elapsed() > DEFAULT_TIMEOUT {
+                panic!("timed out waiting for {needles:?} on screen:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Waits until the screen no longer shows `needle`.
+    fn wait_gone(&self, needle: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.capture();
+            if !screen.contains(needle) {
+                return screen;
+            }
+            if start.elapsed() > DEFAULT_TIMEOUT {
+                panic!("timed out waiting for {needle:?} to go away:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            let st = Command::new("tmux").args(["send-keys", "-t", &self.name, k]).status().expect("send-keys");
+            assert!(st.success());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn resize(&self, w: u16, h: u16) {
+        let st = Command::new("tmux")
+            .args(["resize-window", "-t", &self.name, "-x", &w.to_string(), "-y", &h.to_string()])
+            .status()
+            .expect("resize-window");
+        assert!(st.success());
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").args(["kill-session", "-t", &self.name]).status();
+    }
+}
+
+/// `n` arrivals at `station`, record ids and person refs starting with `tag`.
+fn admits(station: &str, tag: &str, n: usize) -> String {
+    let mut lines = vec!["record_id,station_id,event,occurred_at,person_ref,referral".to_string()];
+    for i in 0..n {
+        lines.push(format!("{tag}-{i},{station},admit,{},{tag}-P{i},patrol", &local_time_ago(600 + i as i64)[..16]));
+    }
+    lf(&lines)
+}
+
+#[test]
+fn live_figures_views_help_resize_pause_and_quit() {
+    if !tmux_available() {
+        eprintln!("tmux not installed: skipping");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let d = Daemon::start(tmp.path());
+    let log = tmp.path().join("mzc.log");
+    let t = Tmux::start_mzc(tmp.path(), &["--socket", d.socket.to_str().unwrap(), "--log", log.to_str().unwrap()]);
+    t.wait_for(&["[1 总览]", "[已连接]", "永顺镇临时救助点", "0/10"]);
+
+    // A file dropped: the pushed dashboard shows it.
+    d.drop_file("admissions", "tmux-1.csv", admits("TZ-P02", "TM1", 3));
+    t.wait_for(&["3/10"]);
+
+    // Views and help.
+    t.keys(&["3"]);
+    t.wait_for(&["[3 殡葬]", "宋庄镇公益性墓园"]);
+    t.keys(&["Tab"]);
+    t.wait_for(&["[4 婚姻]", "离婚冷静期"]);
+    t.keys(&["5"]);
+    t.wait_for(&["[5 告警]"]);
+    t.keys(&["?"]);
+    t.wait_for(&["按键说明", "确认选中的告警"]);
+    t.keys(&["Escape"]);
+    t.wait_gone("按键说明");
+    t.keys(&["2"]);
+    t.wait_for(&["[2 救助站]", "在站人员"]);
+
+    // Resize: smaller still works, too small says what it needs, back again.
+    t.resize(80, 24);
+    t.wait_for(&["[2 救助站]", "永顺镇临时救助点"]);
+    t.resize(70, 20);
+    t.wait_for(&["终端窗口太小", "80x24", "70x20"]);
+    t.resize(100, 30);
+    t.wait_for(&["[2 救助站]", "3/10"]);
+
+    // Pause: updates are held, not shown, until resumed.
+    t.keys(&["1", "f"]);
+    t.wait_for(&["[已暂停]"]);
+    d.drop_file("admissions", "tmux-2.csv", admits("TZ-P02", "TM2", 2));
+    d.wait_until("TZ-P02 holds 5", |s| mz_tests::station(s, "TZ-P02").is_some_and(|x| x["occupied"] == 5));
+    let screen = t.wait_for(&["条更新待显示"]);
+    assert!(screen.contains("3/10") && !screen.contains("5/10"), "paused screen changed:\n{screen}");
+    t.keys(&["f"]);
+    t.wait_for(&["5/10"]);
+    t.wait_gone("已暂停");
+
+    // Export the table on screen to CSV in the current directory.
+    t.keys(&["e"]);
+    t.wait_for(&["已导出", "mzc-overview-"]);
+    let exported: Vec<PathBuf> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("mzc-overview-"))
+        .collect();
+    assert_eq!(exported.len(), 1, "{exported:?}");
+    let csv = std::fs::read_to_string(&exported[0]).unwrap();
+    assert!(csv.starts_with("救助站,") && csv.contains("永顺镇临时救助点") && csv.contains("5/10"), "{csv}");
+
+    // Quit: exit code 0, alternate screen left, terminal back in cooked mode.
+    t.keys(&["q"]);
+    let screen = t.wait_for(&["MZC-EXIT=0", "TTY-COOKED"]);
+    assert!(!screen.contains("[1 总览]"), "console still on screen after quit:\n{screen}");
+    let log_text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(log_text.contains("connected to mzd"), "log file:\n{log_text}");
+}
+
+#[test]
+fn daemon_restart_shows_the_banner_and_recovers() {
+    if !tmux_available() {
+        eprintln!("tmux not installed: skipping");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let mut d = Daemon::start(tmp.path());
+    let log = tmp.path().join("mzc.log");
+    let t = Tmux::start_mzc(
+        tmp.path(),
+        &["--socket", d.socket.to_str().unwrap(), "--lang", "en", "--log", log.to_str().unwrap()],
+    );
+    t.wait_for(&["[1 Overview]", "[connected]", "0/10"]);
+    d.drop_file("admissions", "before.csv", admits("TZ-P02", "RB", 1));
+    t.wait_for(&["1/10"]);
+
+    d.kill9();
+    let screen = t.wait_for(&["disconnected, reconnecting...", "[disconnected]"]);
+    assert!(screen.contains("1/10"), "last data not kept:\n{screen}");
+
+    d.spawn();
+    t.wait_for(&["[connected]", "1/10"]);
+    t.wait_gone("reconnecting");
+    d.drop_file("admissions", "after.csv", admits("TZ-P02", "RA", 1));
+    t.wait_for(&["2/10"]);
+
+    t.keys(&["q"]);
+    t.wait_for(&["MZC-EXIT=0", "TTY-COOKED"]);
+}
+
+#[test]
+fn acknowledging_an_alert_reaches_the_daemon_and_comes_back() {
+    if !tmux_available() {
+        eprintln!("tmux not installed: skipping");
+        return;
+    }
+    let out = Command::new("id").arg("-un").output().expect("id -un");
+    let user = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let tmp = tempfile::tempdir().unwrap();
+    let registry = format!("{}\n{user} = \"officer\"\n", mz_tests::demo_registry());
+    let d = Daemon::start_with_registry(tmp.path(), &registry);
+    let log = tmp.path().join("mzc.log");
+    let t = Tmux::start_mzc(tmp.path(), &["--socket", d.socket.to_str().unwrap(), "--log", log.to_str().unwrap()]);
+    t.wait_for(&["[已连接]", "值班员"]);
+    let file = lf(&[
+        "record_id,station_id,event,occurred_at,person_ref,referral,incident_type".to_string(),
+        format!("AK-1,TZ-P03,admit,{},AK-P1,police,", &local_time_ago(900)[..16]),
+        format!("AK-2,TZ-P03,incident,{},AK-P1,,injury", &local_time_ago(600)[..16]),
+    ]);
+    d.drop_file("admissions", "incident.csv", file);
+    t.keys(&["5"]);
+    t.wait_for(&["! 待处理", "异常事件", "梨园镇临时救助点"]);
+    t.keys(&["a"]);
+    t.wait_for(&["告警已确认", &format!("已确认 {user}")]);
+    d.wait_until("the alert is acknowledged", |s| s["alerts"]["active"] == 0);
+    t.keys(&["q"]);
+    t.wait_for(&["MZC-EXIT=0"]);
+}
