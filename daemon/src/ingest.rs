@@ -656,11 +656,7 @@ fn source_cells_at(path: &Path, rj: &RejectsFile, rows: &[RejectedRow]) -> std::
         Err(OpenError::Unreadable(_)) => return Ok(HashMap::new()),
     };
     let mut cells = HashMap::with_capacity(wanted.len());
-    loop {
-        let line = match reader.next_row()? {
-            Some(row) => row.line,
-            None => break,
-        };
+    while let Some(line) = reader.next_row()?.map(|row| row.line) {
         if wanted.contains(&line) {
             cells.insert(line, reader.source_cells());
             if cells.len() == wanted.len() {
