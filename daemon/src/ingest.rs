@@ -14,7 +14,7 @@ use crate::store::keys;
 use crate::store::ledger::{
     FinalizeJob, HandledFile, HandledKind, LedgerEntry, Outcome, RejectedRow, RejectsFile, RowCounts,
 };
-use crate::store::pages::{Novelty, RecordIndex};
+use crate::store::pages::{Encoded, Novelty, RecordIndex};
 use crate::store::{encode, sync_dir, Store, StoreError};
 use crate::watcher::Candidate;
 use jiff::Timestamp;
@@ -34,7 +34,7 @@ use std::sync::{mpsc, Arc};
 use std::time::Instant;
 
 /// Staged record bytes at which a large file's rows are committed as a chunk.
-const CHUNK_BYTES: usize = 4 * 1024 * 1024;
+const CHUNK_BYTES: usize = 8 * 1024 * 1024;
 /// Rejected rows at which they are committed as a chunk.
 const CHUNK_REJECTS: usize = 20_000;
 /// Handled-file history entries kept for the ingest view.
@@ -80,7 +80,7 @@ pub enum RowOutcome {
 /// A row read and validated on the reader thread: the record, or why it is rejected.
 struct PreparedRow {
     line: u64,
-    result: Result<Record, (Option<&'static str>, Reason)>,
+    result: Result<(Record, Encoded), (Option<&'static str>, Reason)>,
 }
 
 /// Rows sent to the engine thread at a time.
@@ -112,7 +112,12 @@ fn prepare_rows(
                 } else if let Some(m) = &missing {
                     Err((None, m.clone()))
                 } else {
-                    validate_row(feed, &row.values, &vctx).map_err(|e| (e.column, e.reason))
+                    validate_row(feed, &row.values, &vctx)
+                        .map(|r| {
+                            let enc = Encoded::new(&r);
+                            (r, enc)
+                        })
+                        .map_err(|e| (e.column, e.reason))
                 };
                 (row.line, result)
             }
@@ -145,7 +150,10 @@ pub fn apply_row(
 ) -> Result<RowOutcome, StoreError> {
     let vctx = ValidationContext { registry: ctx.registry, hasher };
     match validate_row(feed, values, &vctx) {
-        Ok(record) => apply_record(index, state, ctx, reader, record),
+        Ok(record) => {
+            let enc = Encoded::new(&record);
+            apply_record(index, state, ctx, reader, record, enc)
+        }
         Err(e) => Ok(RowOutcome::Rejected(e.column, e.reason)),
     }
 }
@@ -157,23 +165,18 @@ pub fn apply_record(
     ctx: &RuleContext<'_>,
     reader: Option<&crate::store::StoreReader>,
     record: Record,
+    enc: Encoded,
 ) -> Result<RowOutcome, StoreError> {
     let feed = record.feed();
-    let enc = index.encode(&record);
     let previous = match index.novelty(feed, &enc) {
         Novelty::Duplicate => return Ok(RowOutcome::Duplicate),
         Novelty::New => None,
-        Novelty::Correction(loc) => {
-            let prev = index.fetch(reader, feed, loc)?;
-            // `fetch` may not touch the scratch buffer, but be safe: encode again.
-            index.encode(&record);
-            Some(prev)
-        }
+        Novelty::Correction(loc) => Some(index.fetch(reader, feed, loc)?),
     };
     if let Err(reason) = rules::apply(state, ctx, &record, previous.as_ref()) {
         return Ok(RowOutcome::Rejected(None, reason));
     }
-    index.stage(feed, enc);
+    index.stage(feed, &enc);
     Ok(if previous.is_some() { RowOutcome::Corrected } else { RowOutcome::Stored })
 }
 
@@ -378,8 +381,8 @@ impl Engine {
                     rows_seen += 1;
                     let outcome = match p.result {
                         Err((column, reason)) => RowOutcome::Rejected(column, reason),
-                        Ok(record) => {
-                            apply_record(&mut self.index, &mut self.state, &rule_ctx, Some(&store_reader), record)?
+                        Ok((record, enc)) => {
+                            apply_record(&mut self.index, &mut self.state, &rule_ctx, Some(&store_reader), record, enc)?
                         }
                     };
                     match outcome {

@@ -70,6 +70,9 @@ pub fn status(state: &State, index: &RecordIndex, registry: &Registry) -> Status
     }
 }
 
+/// Alerts sent to consoles at most (active first); the status counts all of them.
+const DASHBOARD_ALERTS: usize = 300;
+
 /// Local date `days` before `today`.
 fn day_before(today: jiff::civil::Date, days: i64) -> String {
     today.checked_sub(jiff::Span::new().days(days)).unwrap_or(today).to_string()
@@ -210,10 +213,15 @@ pub fn dashboard(
         .collect();
     cooling_off.sort_by_key(|c| c.days_left);
 
-    let mut alerts: Vec<Alert> = state.alerts.values().cloned().collect();
+    // Active alerts first, newest first; the counts of all are in the status.
+    let mut alerts: Vec<&Alert> = state.alerts.values().collect();
+    let shown = DASHBOARD_ALERTS.min(alerts.len());
+    if shown > 0 {
+        alerts.select_nth_unstable_by_key(shown - 1, |a| (!a.is_active(), std::cmp::Reverse(a.raised_at_ms)));
+    }
+    alerts.truncate(shown);
     alerts.sort_by_key(|a| (!a.is_active(), std::cmp::Reverse(a.raised_at_ms)));
-    let active = alerts.iter().filter(|a| a.is_active()).count();
-    alerts.truncate(active + 100);
+    let alerts: Vec<Alert> = alerts.into_iter().cloned().collect();
 
     Dashboard {
         generated_at_ms: now_ms,

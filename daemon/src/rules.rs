@@ -2,7 +2,7 @@
 //! corrections, and the alerts (SPEC §3). Each rule either refuses a row with a reason — leaving
 //! the figures untouched — or applies it to the maintained figures in [`State`].
 
-use crate::state::{hash_key, key2, DivorceApplication, Resident, SiteHistory, SiteReport, Spouse, State};
+use crate::state::{alert_id, hash_key, key2, DivorceApplication, Resident, SiteHistory, SiteReport, Spouse, State};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use mz_shared::alert::{Alert, AlertKind, AlertState};
@@ -153,7 +153,7 @@ fn station_event_figures(state: &mut State, ctx: &RuleContext<'_>, ev: &StationE
                         state,
                         ctx,
                         AlertKind::OverCapacity,
-                        format!("over_capacity:{}", st.id),
+                        alert_id("over_capacity", &st.id),
                         &st.id,
                         Reason::new(
                             format!("{} 超员：在站 {} 人，床位 {} 张", st.name, occupied, st.beds),
@@ -192,9 +192,9 @@ fn station_event_figures(state: &mut State, ctx: &RuleContext<'_>, ev: &StationE
                     occ.occupied
                 };
                 state.station_days.entry(&day).discharges += 1;
-                clear(state, &format!("long_stay:{}", key));
+                clear(state, &alert_id("long_stay", &key));
                 if ctx.registry.station(&ev.station_id).is_some_and(|st| occupied <= st.beds) {
-                    clear(state, &format!("over_capacity:{}", ev.station_id));
+                    clear(state, &alert_id("over_capacity", &ev.station_id));
                 }
             } else {
                 if let Some(r) = state.residents.get_mut(&key) {
@@ -207,7 +207,7 @@ fn station_event_figures(state: &mut State, ctx: &RuleContext<'_>, ev: &StationE
                     state,
                     ctx,
                     AlertKind::Incident,
-                    format!("incident:{}", ev.record_id),
+                    alert_id("incident", &ev.record_id),
                     &ev.station_id,
                     Reason::new(
                         format!("{station} 报告异常（{}）：受助人 {}", kind.0, ev.person_ref),
@@ -470,7 +470,7 @@ pub fn tick(state: &mut State, ctx: &RuleContext<'_>) {
         .residents
         .values()
         .filter(|r| now - r.admitted_at_ms > limit_ms)
-        .filter(|r| !state.alerts.contains(&format!("long_stay:{}", key2(&r.station_id, &r.person_ref))))
+        .filter(|r| !state.alerts.contains(&alert_id("long_stay", &key2(&r.station_id, &r.person_ref))))
         .cloned()
         .collect();
     for r in due {
@@ -480,7 +480,7 @@ pub fn tick(state: &mut State, ctx: &RuleContext<'_>) {
             state,
             ctx,
             AlertKind::LongStay,
-            format!("long_stay:{}", key2(&r.station_id, &r.person_ref)),
+            alert_id("long_stay", &key2(&r.station_id, &r.person_ref)),
             &r.station_id,
             Reason::new(
                 format!(
@@ -497,7 +497,7 @@ pub fn tick(state: &mut State, ctx: &RuleContext<'_>) {
     }
     for st in &ctx.registry.stations {
         let occupied = state.occupancy.get(&st.id).map_or(0, |o| o.occupied);
-        let id = format!("over_capacity:{}", st.id);
+        let id = alert_id("over_capacity", &st.id);
         if occupied <= st.beds && state.alerts.contains(&id) {
             clear(state, &id);
         }

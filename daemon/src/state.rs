@@ -12,9 +12,10 @@ use mz_shared::feed::Feed;
 use mz_shared::id_number::IdHash;
 use mz_shared::protocol::{FeedCounts, FileCounts};
 use mz_shared::records::{Flag, Gender, MarriageKind};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
 /// A persisted map of small values, one store key per entity, written when changed.
 pub struct Table<V> {
@@ -28,7 +29,7 @@ pub struct Table<V> {
 
 impl<V: Serialize + DeserializeOwned> Table<V> {
     fn new(name: &'static str) -> Self {
-        Table { name, map: HashMap::new(), dirty: HashSet::new(), persisted: HashSet::new() }
+        Table { name, map: HashMap::default(), dirty: HashSet::default(), persisted: HashSet::default() }
     }
 
     fn load(store: &Store, name: &'static str) -> Result<Self, StoreError> {
@@ -133,7 +134,20 @@ impl<V: Serialize + DeserializeOwned> Table<V> {
 
 /// Joins the parts of a compound entity key.
 pub fn key2(a: &str, b: &str) -> String {
-    format!("{a}\u{1f}{b}")
+    let mut k = String::with_capacity(a.len() + 1 + b.len());
+    k.push_str(a);
+    k.push('\u{1f}');
+    k.push_str(b);
+    k
+}
+
+/// `kind:subject`, the id of an alert.
+pub fn alert_id(kind: &str, subject: &str) -> String {
+    let mut k = String::with_capacity(kind.len() + 1 + subject.len());
+    k.push_str(kind);
+    k.push(':');
+    k.push_str(subject);
+    k
 }
 
 /// Store-wide totals since the store was created (SPEC §6), and sequence numbers.

@@ -25,7 +25,7 @@ pub struct Dashboard {
     pub registrations_daily: Vec<BTreeMap<MarriageKind, u32>>,
     /// Divorce applications inside their 30-day cooling-off window.
     pub cooling_off: Vec<CoolingOffEntry>,
-    /// Active alerts first (newest first), then recently acknowledged ones.
+    /// Active alerts first (newest first), then acknowledged ones; at most 300 (the status counts all).
     pub alerts: Vec<Alert>,
     /// Recently handled files, newest first.
     pub ingest: Vec<IngestEntry>,

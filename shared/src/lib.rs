@@ -13,8 +13,12 @@
 //! - [`registry`]: the hand-written registry of stations, sites, offices, streets and roles.
 //! - [`protocol`]: messages between the daemon and its clients over the Unix socket.
 //! - [`reason`]: bilingual messages shown to clerks.
+//! - [`case`]: 救急难 cases: the state machine, reserve funds, time limits, duplicate-aid warnings.
+//! - [`audit`]: the hash-chained, append-only audit trail and its verification.
 
 pub mod alert;
+pub mod audit;
+pub mod case;
 pub mod dashboard;
 pub mod feed;
 pub mod id_number;

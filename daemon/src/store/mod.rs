@@ -55,7 +55,7 @@ impl Store {
         std::fs::create_dir_all(dir).map_err(|source| StoreError::Io { path: dir.to_owned(), source })?;
         let db = sled::Config::new()
             .path(dir)
-            .cache_capacity(64 * 1024 * 1024)
+            .cache_capacity(32 * 1024 * 1024)
             .mode(sled::Mode::HighThroughput)
             .open()
             .map_err(|e| match e {
@@ -82,14 +82,25 @@ impl Store {
 
     /// Applies `batch` atomically and makes it durable against a crash or a power cut.
     pub fn commit(&mut self, batch: sled::Batch) -> Result<(), StoreError> {
+        let t = std::time::Instant::now();
         self.db.apply_batch(batch)?;
-        self.sync()
+        let applied = t.elapsed();
+        self.sync()?;
+        tracing::debug!(apply_us = applied.as_micros() as u64, total_us = t.elapsed().as_micros() as u64, "commit");
+        Ok(())
     }
 
     /// Flushes sled and `fdatasync`s its data file and any blob file written since the last sync.
     pub fn sync(&mut self) -> Result<(), StoreError> {
+        let t = std::time::Instant::now();
         self.db.flush()?;
+        let flushed = t.elapsed();
         self.data_file.sync_data().map_err(|source| StoreError::Io { path: self.dir.join("db"), source })?;
+        tracing::trace!(
+            flush_us = flushed.as_micros() as u64,
+            sync_us = (t.elapsed() - flushed).as_micros() as u64,
+            "sync"
+        );
         let blobs = self.dir.join("blobs");
         let mut new_blob = false;
         for name in self.blob_names() {

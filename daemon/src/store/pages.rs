@@ -10,8 +10,8 @@
 use super::{encode, keys, Store, StoreError, StoreReader};
 use mz_shared::feed::Feed;
 use mz_shared::records::Record;
+use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use xxhash_rust::xxh3::xxh3_64;
 
 /// Raw (uncompressed) size at which a page is sealed. Compressed pages stay far below a quarter
@@ -43,12 +43,20 @@ pub enum Novelty {
     Correction(Loc),
 }
 
-/// The hashes of the record last serialized by [`RecordIndex::encode`] (its bytes stay in the
-/// index's scratch buffer until [`RecordIndex::stage`] or the next `encode`).
-#[derive(Debug, Clone, Copy)]
+/// A record serialized for a page, with its record-id hash and content hash. Built off the
+/// engine thread (by the reader thread) so the engine only copies bytes.
+#[derive(Debug, Clone)]
 pub struct Encoded {
     pub id: u64,
     pub content: u64,
+    bytes: Vec<u8>,
+}
+
+impl Encoded {
+    pub fn new(record: &Record) -> Encoded {
+        let bytes = encode(record);
+        Encoded { id: record_id_hash(record.record_id()), content: xxh3_64(&bytes), bytes }
+    }
 }
 
 pub fn record_id_hash(record_id: &str) -> u64 {
@@ -76,7 +84,6 @@ struct FeedPages {
 #[derive(Default)]
 pub struct RecordIndex {
     feeds: [FeedPages; 3],
-    scratch: Vec<u8>,
 }
 
 fn slot(feed: Feed) -> usize {
@@ -119,18 +126,9 @@ impl RecordIndex {
         }
     }
 
-    /// Serializes a record into the scratch buffer and hashes it.
-    pub fn encode(&mut self, record: &Record) -> Encoded {
-        let mut buf = std::mem::take(&mut self.scratch);
-        buf.clear();
-        self.scratch = postcard::to_extend(record, buf).expect("serializing to memory cannot fail");
-        Encoded { id: record_id_hash(record.record_id()), content: xxh3_64(&self.scratch) }
-    }
-
-    /// Adds the record last [`Self::encode`]d to the feed's open page; it becomes the latest
-    /// version of its id.
-    pub fn stage(&mut self, feed: Feed, enc: Encoded) -> Loc {
-        let bytes = &self.scratch;
+    /// Adds a record to the feed's open page; it becomes the latest version of its id.
+    pub fn stage(&mut self, feed: Feed, enc: &Encoded) -> Loc {
+        let bytes = &enc.bytes;
         let fp = &mut self.feeds[slot(feed)];
         if fp.open.is_none() {
             fp.open = Some(OpenPage { number: fp.next_page, ..OpenPage::default() });
@@ -283,7 +281,7 @@ pub fn export_latest(
     mut emit: impl FnMut(Record) -> Result<(), StoreError>,
 ) -> Result<u64, StoreError> {
     // Pass 1: where is the latest version of each id, among the pages committed so far?
-    let mut latest: HashMap<u64, (u32, u32)> = HashMap::new();
+    let mut latest: HashMap<u64, (u32, u32)> = HashMap::default();
     let mut last_page = None;
     for item in reader.scan::<Vec<IndexEntry>>(&keys::page_index_prefix(feed)) {
         let (key, entries) = item?;
@@ -337,17 +335,17 @@ mod tests {
         let mut idx = RecordIndex::load(&store).unwrap();
         // Enough records for several pages.
         for i in 0..500 {
-            let enc = idx.encode(&report(&format!("R{i}"), i));
+            let enc = Encoded::new(&report(&format!("R{i}"), i));
             assert_eq!(idx.novelty(Feed::Burials, &enc), Novelty::New);
-            idx.stage(Feed::Burials, enc);
+            idx.stage(Feed::Burials, &enc);
         }
-        let same = idx.encode(&report("R7", 7));
+        let same = Encoded::new(&report("R7", 7));
         assert_eq!(idx.novelty(Feed::Burials, &same), Novelty::Duplicate);
-        let changed = idx.encode(&report("R7", 70));
+        let changed = Encoded::new(&report("R7", 70));
         let Novelty::Correction(old) = idx.novelty(Feed::Burials, &changed) else { panic!("a correction") };
         // The old version is readable from the staged pages before any commit.
         assert_eq!(idx.fetch(None, Feed::Burials, old).unwrap(), report("R7", 7));
-        idx.stage(Feed::Burials, changed);
+        idx.stage(Feed::Burials, &changed);
         let mut batch = sled::Batch::default();
         idx.write_into(&mut batch);
         store.commit(batch).unwrap();
@@ -358,7 +356,7 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let idx = RecordIndex::load(&store).unwrap();
         assert_eq!(idx.count(Feed::Burials), 500);
-        let probe = RecordIndex::default().encode(&report("R7", 70));
+        let probe = Encoded::new(&report("R7", 70));
         assert_eq!(idx.novelty(Feed::Burials, &probe), Novelty::Duplicate);
         let mut seen = Vec::new();
         let n = export_latest(&store.reader(), Feed::Burials, |r| {
