@@ -86,6 +86,11 @@ pub fn csv_record(record: &Record, tz: &TimeZone) -> String {
     }))
 }
 
+/// One CSV line (no newline) of the given cells.
+pub fn csv_cells(cells: impl IntoIterator<Item = String>) -> String {
+    csv_line(cells)
+}
+
 fn csv_line(cells: impl IntoIterator<Item = String>) -> String {
     let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
     w.write_record(cells.into_iter().collect::<Vec<_>>()).expect("writing to memory");

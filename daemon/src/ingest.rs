@@ -19,8 +19,10 @@ use crate::store::{encode, sync_dir, Store, StoreError};
 use crate::watcher::Candidate;
 use jiff::Timestamp;
 use mz_shared::alert::AlertState;
+use mz_shared::case::{Action, Actor, Applied, Case};
 use mz_shared::feed::Feed;
 use mz_shared::id_number::IdHasher;
+use mz_shared::protocol::CaseOpenRequest;
 use mz_shared::reason::Reason;
 use mz_shared::records::Record;
 use mz_shared::registry::Registry;
@@ -207,7 +209,7 @@ impl Engine {
         shutdown: Arc<AtomicBool>,
     ) -> Result<Engine, StoreError> {
         let index = RecordIndex::load(&store)?;
-        let state = State::load(&store)?;
+        let state = State::load(&store, &registry)?;
         let mut recent_files = VecDeque::new();
         for item in store.scan::<HandledFile>(keys::HANDLED_PREFIX) {
             recent_files.push_front(item?.1);
@@ -230,12 +232,15 @@ impl Engine {
     /// (after a failed commit).
     fn reload(&mut self) -> Result<(), StoreError> {
         self.index = RecordIndex::load(&self.store)?;
-        self.state = State::load(&self.store)?;
+        self.state = State::load(&self.store, &self.registry)?;
         Ok(())
     }
 
     /// Commits everything staged plus `extra` writes; on failure, drops the uncommitted state.
     fn commit(&mut self, mut batch: sled::Batch) -> Result<(), StoreError> {
+        if !self.state.cases_to_open.is_empty() {
+            crate::cases::open_triggered(&mut self.state, &self.registry, now_ms());
+        }
         self.index.write_into(&mut batch);
         self.state.write_into(&mut batch);
         match self.store.commit(batch) {
@@ -262,7 +267,35 @@ impl Engine {
     }
 
     pub fn set_registry(&mut self, registry: Arc<Registry>) {
+        self.state.funds.sync(&registry);
         self.registry = registry;
+    }
+
+    /// Opens a case for an officer and commits it.
+    pub fn open_case(&mut self, actor: &Actor, req: CaseOpenRequest) -> Result<Case, Reason> {
+        let case = crate::cases::open(&mut self.state, &self.registry, &self.hasher, actor, req, now_ms())?;
+        self.commit_action()?;
+        Ok(case)
+    }
+
+    /// Applies an action to a case and commits it.
+    pub fn act_on_case(
+        &mut self,
+        actor: &Actor,
+        id: &str,
+        action: &Action,
+        expected_version: u64,
+    ) -> Result<Applied, Reason> {
+        let applied =
+            crate::cases::act(&mut self.state, &self.registry, actor, id, action, expected_version, now_ms())?;
+        self.commit_action()?;
+        Ok(applied)
+    }
+
+    fn commit_action(&mut self) -> Result<(), Reason> {
+        self.commit(sled::Batch::default()).map_err(|e| {
+            Reason::new(format!("保存失败，未生效：{e}"), format!("could not be stored, not applied: {e}"))
+        })
     }
 
     /// Acknowledges an active alert on behalf of `user`.

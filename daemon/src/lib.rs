@@ -6,7 +6,9 @@
 //! - [`store`]: the sled database: pages of records, ledger, figures.
 //! - [`state`]: the maintained figures behind every dashboard.
 //! - [`rules`]: admission consistency, corrections and alerts.
+//! - [`cases`]: the 救急难 case desk: cases, reserve funds, audit trail.
 
+pub mod cases;
 pub mod check;
 pub mod client;
 pub mod config;

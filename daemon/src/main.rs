@@ -75,8 +75,118 @@ enum Command {
         #[arg(long)]
         socket: Option<PathBuf>,
     },
+    /// 救急难 cases: open, list, show, act.
+    Case {
+        #[command(subcommand)]
+        command: CaseCommand,
+        #[arg(long, global = true)]
+        socket: Option<PathBuf>,
+    },
+    /// The audit trail of case actions.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+        #[arg(long, global = true)]
+        socket: Option<PathBuf>,
+    },
     /// Print the demo registry (a district modelled on Tongzhou) to start a registry.toml from.
     DemoRegistry,
+}
+
+#[derive(Subcommand)]
+enum CaseCommand {
+    /// Open a case; prints its id.
+    Open {
+        /// The street (registry id) whose window takes the case.
+        #[arg(long)]
+        street: String,
+        #[arg(long)]
+        summary: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// Citizen ID number; only its masked form and a keyed hash are stored.
+        #[arg(long)]
+        id_number: Option<String>,
+        /// walk-in | hotline | grid
+        #[arg(long)]
+        source: Option<String>,
+        /// normal | high
+        #[arg(long, default_value = "normal")]
+        urgency: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List cases.
+    List {
+        /// new | accepted | dispatched | referred | aided | closed
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one case with its history.
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Act on a case.
+    Act {
+        id: String,
+        #[command(subcommand)]
+        action: ActCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ActCommand {
+    /// 受理.
+    Accept,
+    /// 分办 to a department (registry id).
+    Dispatch {
+        department: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// 转办 to the person's home street (registry id); ends the case here.
+    Refer {
+        street: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// 先行救助: pay from the street's reserve fund (yuan); above the case cap it becomes a request.
+    Pay {
+        amount_yuan: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Approve the pending payment request (supervisor).
+    Approve {
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Reject the pending payment request (supervisor).
+    Reject {
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// The after-the-fact explanation of a payment (事后补充说明).
+    Paperwork {
+        text: String,
+    },
+    Note {
+        text: String,
+    },
+    /// 办结.
+    Close {
+        outcome: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Re-compute the hash chain; names the first entry that does not match. Exit 0 when intact.
+    Verify,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -234,6 +344,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             })
         }
+        Command::Case { command, socket } => case_command(command, &config::client_socket(socket)),
+        Command::Audit { command: AuditCommand::Verify, socket } => {
+            let socket = config::client_socket(socket);
+            let rt = runtime()?;
+            rt.block_on(async {
+                let mut c = Client::connect(&socket, "mzd audit").await?;
+                match c.call(Request::AuditVerify).await? {
+                    ServerMessage::AuditOk { entries } => {
+                        writeln!(std::io::stdout(), "audit trail intact: {entries} entries verified")?;
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    ServerMessage::Error { reason } => {
+                        eprintln!("mzd: {reason}");
+                        Ok(ExitCode::from(1))
+                    }
+                    other => anyhow::bail!("unexpected answer: {other:?}"),
+                }
+            })
+        }
         Command::DemoRegistry => {
             write!(std::io::stdout(), "{DEMO_REGISTRY}")?;
             Ok(ExitCode::SUCCESS)
@@ -280,4 +409,173 @@ fn print_status(s: &StatusReport) -> std::io::Result<()> {
         writeln!(out, "station {:<12} {:>4}/{:<4} beds", st.id, st.occupied, st.beds)?;
     }
     writeln!(out, "alerts: {} active", s.alerts.active)
+}
+
+/// Runs one `mzd case …` command. A refused action exits 1 with the reason on stderr.
+fn case_command(command: CaseCommand, socket: &std::path::Path) -> Result<ExitCode> {
+    use mz_shared::case::{Action, CaseState, Source, Urgency};
+    use mz_shared::protocol::CaseOpenRequest;
+    use mz_shared::registry::Fen;
+    let rt = runtime()?;
+    rt.block_on(async {
+        let mut c = Client::connect(socket, "mzd case").await?;
+        let refused = |reason: &mz_shared::reason::Reason| {
+            eprintln!("mzd: {reason}");
+            Ok(ExitCode::from(1))
+        };
+        let mut out = std::io::stdout().lock();
+        match command {
+            CaseCommand::Open { street, summary, name, id_number, source, urgency, json } => {
+                let source = match source {
+                    Some(s) => Some(
+                        Source::parse(&s)
+                            .ok_or_else(|| anyhow::anyhow!("unknown --source `{s}`: use walk-in, hotline or grid"))?,
+                    ),
+                    None => None,
+                };
+                let urgency = Urgency::parse(&urgency)
+                    .ok_or_else(|| anyhow::anyhow!("unknown --urgency `{urgency}`: use normal or high"))?;
+                let req = CaseOpenRequest { street, summary, name, id_number, source, urgency };
+                match c.call(Request::CaseOpen(req)).await? {
+                    ServerMessage::Case { case, .. } => {
+                        if json {
+                            writeln!(out, "{}", serde_json::to_string_pretty(&case)?)?;
+                        } else {
+                            writeln!(out, "{}", case["id"].as_str().unwrap_or_default())?;
+                        }
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    ServerMessage::Error { reason } => refused(&reason),
+                    other => anyhow::bail!("unexpected answer: {other:?}"),
+                }
+            }
+            CaseCommand::List { state, json } => {
+                let state = match state {
+                    Some(s) => Some(CaseState::parse(&s).ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "unknown --state `{s}`: use new, accepted, dispatched, referred, aided or closed"
+                        )
+                    })?),
+                    None => None,
+                };
+                match c.call(Request::CaseList { state }).await? {
+                    ServerMessage::Cases { cases } => {
+                        if json {
+                            writeln!(out, "{}", serde_json::to_string_pretty(&cases)?)?;
+                        } else {
+                            for k in &cases {
+                                writeln!(
+                                    out,
+                                    "{:<17} {:<10} {:<6} {:<8} {:>10} {}{}",
+                                    k["id"].as_str().unwrap_or_default(),
+                                    k["state"].as_str().unwrap_or_default(),
+                                    k["street"].as_str().unwrap_or_default(),
+                                    k["urgency"].as_str().unwrap_or_default(),
+                                    Fen(k["paid_fen"].as_i64().unwrap_or(0)).to_string(),
+                                    if k["overdue"].as_bool() == Some(true) { "OVERDUE " } else { "" },
+                                    k["summary"].as_str().unwrap_or_default(),
+                                )?;
+                            }
+                        }
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    ServerMessage::Error { reason } => refused(&reason),
+                    other => anyhow::bail!("unexpected answer: {other:?}"),
+                }
+            }
+            CaseCommand::Show { id, json } => match c.call(Request::CaseShow { id }).await? {
+                ServerMessage::Case { case, .. } => {
+                    if json {
+                        writeln!(out, "{}", serde_json::to_string_pretty(&case)?)?;
+                    } else {
+                        print_case(&mut out, &case)?;
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                ServerMessage::Error { reason } => refused(&reason),
+                other => anyhow::bail!("unexpected answer: {other:?}"),
+            },
+            CaseCommand::Act { id, action } => {
+                let action = match action {
+                    ActCommand::Accept => Action::Accept,
+                    ActCommand::Dispatch { department, note } => Action::Dispatch { department, note },
+                    ActCommand::Refer { street, note } => Action::Refer { street, note },
+                    ActCommand::Pay { amount_yuan, note } => {
+                        let amount = Fen::from_yuan_str(&amount_yuan).map_err(|e| {
+                            anyhow::anyhow!(
+                                "amount `{amount_yuan}` is not a sum of yuan with at most two decimals: {e}"
+                            )
+                        })?;
+                        Action::Pay { amount, note }
+                    }
+                    ActCommand::Approve { note } => Action::Approve { note },
+                    ActCommand::Reject { note } => Action::Reject { note },
+                    ActCommand::Paperwork { text } => Action::Paperwork { text },
+                    ActCommand::Note { text } => Action::Note { text },
+                    ActCommand::Close { outcome } => Action::Close { outcome },
+                };
+                // Act on the version seen now: if someone else acts in between, this is refused.
+                let version = match c.call(Request::CaseShow { id: id.clone() }).await? {
+                    ServerMessage::Case { case, .. } => case["version"].as_u64().unwrap_or(0),
+                    ServerMessage::Error { reason } => return refused(&reason),
+                    other => anyhow::bail!("unexpected answer: {other:?}"),
+                };
+                match c.call(Request::CaseAct { id, action, expected_version: version }).await? {
+                    ServerMessage::Case { case, warnings } => {
+                        for w in &warnings {
+                            eprintln!("mzd: warning: {w}");
+                        }
+                        writeln!(
+                            out,
+                            "{}: {} (version {})",
+                            case["id"].as_str().unwrap_or_default(),
+                            case["state"].as_str().unwrap_or_default(),
+                            case["version"]
+                        )?;
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    ServerMessage::Error { reason } => refused(&reason),
+                    other => anyhow::bail!("unexpected answer: {other:?}"),
+                }
+            }
+        }
+    })
+}
+
+fn print_case(out: &mut impl Write, k: &serde_json::Value) -> std::io::Result<()> {
+    let s = |key: &str| k[key].as_str().unwrap_or("-").to_owned();
+    writeln!(
+        out,
+        "{}  {}  {}{}",
+        s("id"),
+        s("state"),
+        s("urgency"),
+        if k["overdue"] == true { "  OVERDUE" } else { "" }
+    )?;
+    writeln!(out, "street:   {} {}", s("street"), s("street_name"))?;
+    writeln!(out, "summary:  {}", s("summary"))?;
+    writeln!(out, "opened:   {} by {}", s("opened_at"), s("opened_by"))?;
+    writeln!(
+        out,
+        "limits:   accept by {}, close by {}, paperwork due {}",
+        s("accept_by"),
+        s("close_by"),
+        s("paperwork_due")
+    )?;
+    writeln!(out, "paid:     {}", mz_shared::registry::Fen(k["paid_fen"].as_i64().unwrap_or(0)))?;
+    if let Some(p) = k["pending_fen"].as_i64() {
+        writeln!(out, "pending:  {} awaiting a supervisor", mz_shared::registry::Fen(p))?;
+    }
+    writeln!(out, "history:")?;
+    for h in k["history"].as_array().into_iter().flatten() {
+        writeln!(
+            out,
+            "  {}  {:<10} {:<12} {}",
+            h["at"].as_str().unwrap_or_default(),
+            h["user"].as_str().unwrap_or_default(),
+            h["action"].as_str().unwrap_or_default(),
+            h["detail"].as_str().unwrap_or_default()
+        )?;
+    }
+    Ok(())
 }

@@ -7,11 +7,12 @@ use crate::store::ledger::{HandledFile, HandledKind};
 use crate::store::pages::RecordIndex;
 use jiff::Timestamp;
 use mz_shared::alert::{Alert, AlertKind};
+use mz_shared::case;
 use mz_shared::dashboard::{
-    CoolingOffEntry, Dashboard, DayFigures, IngestEntry, OfficeBoard, ResidentRow, SiteBoard, StationBoard,
+    CoolingOffEntry, Dashboard, DayFigures, FundRow, IngestEntry, OfficeBoard, ResidentRow, SiteBoard, StationBoard,
 };
 use mz_shared::feed::Feed;
-use mz_shared::protocol::{AlertCounts, FeedCounts, SiteStatus, StationStatus, StatusReport};
+use mz_shared::protocol::{AlertCounts, CaseCounts, FeedCounts, SiteStatus, StationStatus, StatusReport};
 use mz_shared::records::MarriageKind;
 use mz_shared::registry::Registry;
 use mz_shared::registry::SiteKind;
@@ -65,9 +66,21 @@ pub fn status(state: &State, index: &RecordIndex, registry: &Registry) -> Status
             .iter()
             .map(|k| (k.as_str().to_owned(), c.marriages_by_kind.get(k).copied().unwrap_or(0)))
             .collect(),
-        cases: Default::default(),
+        cases: case_counts(state, registry),
         alerts,
     }
+}
+
+fn case_counts(state: &State, registry: &Registry) -> CaseCounts {
+    let now = Timestamp::now().as_millisecond();
+    let mut counts = CaseCounts::default();
+    for c in state.cases.values().filter(|c| !c.is_terminal()) {
+        counts.open += 1;
+        if case::overdue(c, &registry.limits, now) {
+            counts.overdue += 1;
+        }
+    }
+    counts
 }
 
 /// Alerts sent to consoles at most (active first); the status counts all of them.
@@ -236,7 +249,32 @@ pub fn dashboard(
         alerts,
         ingest: handled.iter().take(50).map(ingest_entry).collect(),
         rejected_today: state.counters.rejected_by_day.get(&today_s).copied().unwrap_or(0),
+        long_stay_days: registry.long_stay_days,
+        cases: dashboard_cases(state),
+        funds: registry
+            .streets
+            .iter()
+            .map(|s| FundRow {
+                street: s.id.clone(),
+                name: s.name.clone(),
+                initial: s.reserve_fund,
+                balance: state.funds.balance(&s.id),
+                case_cap: s.case_cap,
+            })
+            .collect(),
     }
+}
+
+/// Closed or referred cases sent to consoles besides the open ones.
+const DASHBOARD_ENDED_CASES: usize = 50;
+
+/// Open cases, then the latest ended ones.
+fn dashboard_cases(state: &State) -> Vec<mz_shared::case::Case> {
+    let (mut open, mut ended): (Vec<_>, Vec<_>) = state.cases.values().partition(|c| !c.is_terminal());
+    open.sort_by_key(|c| c.opened_at_ms);
+    ended.sort_by_key(|c| std::cmp::Reverse(c.closed_at_ms));
+    ended.truncate(DASHBOARD_ENDED_CASES);
+    open.into_iter().chain(ended).cloned().collect()
 }
 
 /// Months until a site is full, from the growth of `occupied` over its recent reports.
@@ -281,6 +319,9 @@ pub fn masked_for_viewer(d: &Dashboard) -> Dashboard {
         for r in &mut st.residents {
             r.name = r.name.as_deref().map(mask_name);
         }
+    }
+    for c in &mut d.cases {
+        c.name = c.name.as_deref().map(mask_name);
     }
     d
 }

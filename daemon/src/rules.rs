@@ -6,9 +6,12 @@ use crate::state::{alert_id, hash_key, key2, DivorceApplication, Resident, SiteH
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use mz_shared::alert::{Alert, AlertKind, AlertState};
+use mz_shared::case::{OpenCase, Source, Urgency};
 use mz_shared::dashboard::EventRow;
+use mz_shared::id_number::ProtectedId;
 use mz_shared::reason::Reason;
 use mz_shared::records::{BurialReport, EventKind, MarriageKind, MarriageRegistration, Record, StationEvent};
+use mz_shared::records::{DischargeReason, Flag, IncidentType};
 use mz_shared::registry::{Registry, SiteKind};
 use std::cell::RefCell;
 
@@ -93,6 +96,35 @@ fn raise(
     );
 }
 
+/// What a rule wants a case opened about.
+struct CaseWish<'e> {
+    source: Source,
+    urgency: Urgency,
+    summary: String,
+    name: Option<&'e str>,
+    person: Option<&'e ProtectedId>,
+    record_id: &'e str,
+}
+
+/// Asks the engine to open a case for a station event, once per `trigger`; the case goes to the
+/// station's street.
+fn want_case(state: &mut State, ctx: &RuleContext<'_>, trigger: String, station_id: &str, wish: CaseWish<'_>) {
+    let Some(station) = ctx.registry.station(station_id) else { return };
+    state.cases_to_open.push((
+        trigger,
+        OpenCase {
+            street: station.street.clone(),
+            summary: wish.summary,
+            name: wish.name.map(str::to_owned),
+            person: wish.person.cloned(),
+            station: Some(station.id.clone()),
+            source: Some(wish.source),
+            urgency: wish.urgency,
+            source_record: Some(wish.record_id.to_owned()),
+        },
+    ));
+}
+
 /// Clears a condition alert whose condition no longer holds (acknowledged or not).
 fn clear(state: &mut State, id: &str) {
     state.alerts.remove(id);
@@ -163,10 +195,53 @@ fn station_event_figures(state: &mut State, ctx: &RuleContext<'_>, ev: &StationE
                     );
                 }
             }
+            let station = station_name(ctx, &ev.station_id);
+            if ev.unidentified() {
+                want_case(
+                    state,
+                    ctx,
+                    alert_id("unidentified", &ev.record_id),
+                    &ev.station_id,
+                    CaseWish {
+                        source: Source::UnidentifiedArrival,
+                        urgency: Urgency::High,
+                        summary: format!(
+                            "{station} 身份不明人员入站（{}）：24 小时内发布寻亲公告，7 个工作日内提请 DNA 比对",
+                            ev.person_ref
+                        ),
+                        name: ev.name.as_deref(),
+                        person: ev.id_number.as_ref(),
+                        record_id: &ev.record_id,
+                    },
+                );
+            }
+            const VULNERABLE: [Flag; 5] = [Flag::Minor, Flag::Elderly, Flag::Disabled, Flag::Mental, Flag::Pregnant];
+            let vulnerable: Vec<&str> = ev.flags.iter().filter(|f| VULNERABLE.contains(f)).map(|f| f.zh()).collect();
+            if !vulnerable.is_empty() {
+                let urgency = if ev.flags.contains(&Flag::Minor) { Urgency::High } else { Urgency::Normal };
+                want_case(
+                    state,
+                    ctx,
+                    alert_id("vulnerable", &ev.record_id),
+                    &ev.station_id,
+                    CaseWish {
+                        source: Source::VulnerableArrival,
+                        urgency,
+                        summary: format!(
+                            "{station} 困境人员入站（{}）：受助人 {}，需协同救助",
+                            vulnerable.join("、"),
+                            ev.person_ref
+                        ),
+                        name: ev.name.as_deref(),
+                        person: ev.id_number.as_ref(),
+                        record_id: &ev.record_id,
+                    },
+                );
+            }
             Ok(())
         }
         EventKind::Discharge | EventKind::Incident => {
-            let Some(resident) = state.residents.get(&key) else {
+            let Some(resident) = state.residents.get(&key).cloned() else {
                 let what =
                     if ev.event == EventKind::Discharge { ("离站", "discharge") } else { ("异常", "incident") };
                 return Err(Reason::new(
@@ -193,6 +268,9 @@ fn station_event_figures(state: &mut State, ctx: &RuleContext<'_>, ev: &StationE
                 };
                 state.station_days.entry(&day).discharges += 1;
                 clear(state, &alert_id("long_stay", &key));
+                if ev.discharge_reason == Some(DischargeReason::Died) {
+                    death_case(state, ctx, ev, resident.name.clone());
+                }
                 if ctx.registry.station(&ev.station_id).is_some_and(|st| occupied <= st.beds) {
                     clear(state, &alert_id("over_capacity", &ev.station_id));
                 }
@@ -203,6 +281,24 @@ fn station_event_figures(state: &mut State, ctx: &RuleContext<'_>, ev: &StationE
                 state.station_days.entry(&day).incidents += 1;
                 let station = ctx.registry.station(&ev.station_id).map_or(ev.station_id.as_str(), |s| s.name.as_str());
                 let kind = ev.incident_type.map_or(("异常", "incident"), |k| (k.zh(), k.as_str()));
+                if ev.incident_type == Some(IncidentType::Death) {
+                    death_case(state, ctx, ev, resident.name.clone());
+                } else {
+                    want_case(
+                        state,
+                        ctx,
+                        alert_id("incident", &ev.record_id),
+                        &ev.station_id,
+                        CaseWish {
+                            source: Source::StationIncident,
+                            urgency: Urgency::High,
+                            summary: format!("{station} 报告异常（{}）：受助人 {}", kind.0, ev.person_ref),
+                            name: resident.name.as_deref(),
+                            person: ev.id_number.as_ref(),
+                            record_id: &ev.record_id,
+                        },
+                    );
+                }
                 raise(
                     state,
                     ctx,
@@ -219,6 +315,30 @@ fn station_event_figures(state: &mut State, ctx: &RuleContext<'_>, ev: &StationE
             Ok(())
         }
     }
+}
+
+fn station_name<'r>(ctx: &'r RuleContext<'_>, id: &'r str) -> &'r str {
+    ctx.registry.station(id).map_or(id, |s| s.name.as_str())
+}
+
+/// A death at a station: free basic funeral service (基本殡葬服务). One case per person and
+/// station, whether the death comes as an incident, a discharge, or both.
+fn death_case(state: &mut State, ctx: &RuleContext<'_>, ev: &StationEvent, name: Option<String>) {
+    let station = station_name(ctx, &ev.station_id).to_owned();
+    want_case(
+        state,
+        ctx,
+        alert_id("death", &key2(&ev.station_id, &ev.person_ref)),
+        &ev.station_id,
+        CaseWish {
+            source: Source::StationDeath,
+            urgency: Urgency::High,
+            summary: format!("{station} 受助人 {} 死亡：核实亲属，安排基本殡葬服务", ev.person_ref),
+            name: name.as_deref(),
+            person: ev.id_number.as_ref(),
+            record_id: &ev.record_id,
+        },
+    );
 }
 
 fn station_correction(state: &mut State, ev: &StationEvent, old: &StationEvent) -> Result<(), Reason> {
@@ -475,6 +595,24 @@ pub fn tick(state: &mut State, ctx: &RuleContext<'_>) {
         .collect();
     for r in due {
         let days = (now - r.admitted_at_ms) / 86_400_000;
+        want_case(
+            state,
+            ctx,
+            alert_id("long_stay", &key2(&r.station_id, &r.person_ref)),
+            &r.station_id,
+            CaseWish {
+                source: Source::LongStay,
+                urgency: Urgency::Normal,
+                summary: format!(
+                    "{} 受助人 {} 已在站 {days} 天，需研究安置",
+                    station_name(ctx, &r.station_id),
+                    r.person_ref
+                ),
+                name: r.name.as_deref(),
+                person: None,
+                record_id: &r.record_id,
+            },
+        );
         let station = ctx.registry.station(&r.station_id).map_or(r.station_id.as_str(), |s| s.name.as_str()).to_owned();
         raise(
             state,

@@ -5,11 +5,15 @@
 //! Who is connected comes from the socket's peer credentials (`SO_PEERCRED`), mapped to a role
 //! through the registry; unknown users are viewers.
 
+use crate::cases;
 use crate::export;
 use crate::report;
 use crate::service::EngineMsg;
 use crate::store::pages::export_latest;
 use crate::store::StoreReader;
+use crate::store::{keys, StoreError};
+use mz_shared::audit::{self, AuditBreak, AuditEntry};
+use mz_shared::case::{Actor, Case};
 use mz_shared::dashboard::Dashboard;
 use mz_shared::protocol::{
     ClientMessage, ExportFormat, ExportWhat, Request, ServerMessage, StatusReport, PROTOCOL_VERSION,
@@ -166,7 +170,7 @@ async fn connection(
         };
         match request {
             Request::Status => send(&mut w, &ServerMessage::Status(Box::new(current_status(&ctx)))).await?,
-            Request::Export { what, format } => export(&mut w, &ctx, what, format).await?,
+            Request::Export { what, format } => export(&mut w, &ctx, what, format, role).await?,
             Request::Subscribe => {
                 let mut dash = ctx.dashboard.clone();
                 loop {
@@ -196,6 +200,72 @@ async fn connection(
                     }
                 }
             }
+            Request::CaseOpen(request) => {
+                let actor = Actor::new(user.clone(), role);
+                let (reply, answer) = tokio::sync::oneshot::channel();
+                let _ = ctx.engine.send(EngineMsg::CaseOpen { actor, request, reply });
+                let msg = match answer.await {
+                    Ok(Ok(case)) => case_message(&ctx, &case, role, Vec::new()),
+                    Ok(Err(reason)) => ServerMessage::Error { reason },
+                    Err(_) => error("守护进程正在停止", "mzd is shutting down"),
+                };
+                send(&mut w, &msg).await?;
+            }
+            Request::CaseAct { id, action, expected_version } => {
+                let actor = Actor::new(user.clone(), role);
+                let (reply, answer) = tokio::sync::oneshot::channel();
+                let _ = ctx.engine.send(EngineMsg::CaseAct { actor, id, action, expected_version, reply });
+                let msg = match answer.await {
+                    Ok(Ok(applied)) => {
+                        let warnings = applied.warnings.iter().map(|w| w.reason()).collect();
+                        case_message(&ctx, &applied.case, role, warnings)
+                    }
+                    Ok(Err(reason)) => ServerMessage::Error { reason },
+                    Err(_) => error("守护进程正在停止", "mzd is shutting down"),
+                };
+                send(&mut w, &msg).await?;
+            }
+            Request::CaseShow { id } => {
+                let msg = match read_case(&ctx, &id) {
+                    Ok(Some(case)) => case_message(&ctx, &case, role, Vec::new()),
+                    Ok(None) => error(format!("案件 {id} 不存在"), format!("case {id} does not exist")),
+                    Err(e) => error(format!("读取失败：{e}"), format!("cannot read the case: {e}")),
+                };
+                send(&mut w, &msg).await?;
+            }
+            Request::CaseList { state } => {
+                let registry = ctx.registry.borrow().clone();
+                let now = jiff::Timestamp::now().as_millisecond();
+                let msg = match read_cases(&ctx) {
+                    Ok(cases) => ServerMessage::Cases {
+                        cases: cases
+                            .iter()
+                            .filter(|c| state.is_none_or(|s| c.state == s))
+                            .map(|c| cases::view(c, &registry, now, false, role == Role::Viewer))
+                            .collect(),
+                    },
+                    Err(e) => error(format!("读取失败：{e}"), format!("cannot read the cases: {e}")),
+                };
+                send(&mut w, &msg).await?;
+            }
+            Request::AuditVerify => {
+                let reader = ctx.reader.clone();
+                let verified = tokio::task::spawn_blocking(move || -> Result<Result<u64, AuditBreak>, StoreError> {
+                    let entries: Vec<AuditEntry> = reader
+                        .scan::<AuditEntry>(keys::AUDIT_PREFIX)
+                        .map(|r| r.map(|(_, e)| e))
+                        .collect::<Result<_, _>>()?;
+                    Ok(audit::verify(entries.iter()))
+                })
+                .await;
+                let msg = match verified {
+                    Ok(Ok(Ok(entries))) => ServerMessage::AuditOk { entries },
+                    Ok(Ok(Err(brk))) => ServerMessage::Error { reason: brk.reason() },
+                    Ok(Err(e)) => error(format!("读取审计记录失败：{e}"), format!("cannot read the audit trail: {e}")),
+                    Err(e) => error(format!("校验失败：{e}"), format!("verification failed: {e}")),
+                };
+                send(&mut w, &msg).await?;
+            }
             Request::AckAlert { id } => {
                 if role == Role::Viewer {
                     send(&mut w, &error("只读用户不能确认告警", "viewers cannot acknowledge alerts")).await?;
@@ -220,16 +290,11 @@ async fn export(
     ctx: &ServerContext,
     what: ExportWhat,
     format: ExportFormat,
+    role: Role,
 ) -> std::io::Result<()> {
-    let ExportWhat::Feed(feed) = what else {
-        return send(
-            w,
-            &error(
-                "此导出尚未提供（救急难案件与审计记录在后续版本中提供）",
-                "this export is not available yet (cases and audit come with the case desk)",
-            ),
-        )
-        .await;
+    let feed = match what {
+        ExportWhat::Feed(feed) => feed,
+        ExportWhat::Cases | ExportWhat::Audit => return export_desk(w, ctx, what, format, role).await,
     };
     let tz = ctx.registry.borrow().time_zone();
     let reader = ctx.reader.clone();
@@ -258,6 +323,68 @@ async fn export(
         Ok(Err(e)) => send(w, &error(format!("导出失败：{e}"), format!("export failed: {e}"))).await,
         Err(e) => send(w, &error(format!("导出失败：{e}"), format!("export failed: {e}"))).await,
     }
+}
+
+fn read_cases(ctx: &ServerContext) -> Result<Vec<Case>, StoreError> {
+    ctx.reader.scan::<Case>(&keys::state_prefix("case")).map(|r| r.map(|(_, c)| c)).collect()
+}
+
+fn read_case(ctx: &ServerContext, id: &str) -> Result<Option<Case>, StoreError> {
+    ctx.reader.get(&keys::state("case", id))
+}
+
+fn case_message(ctx: &ServerContext, case: &Case, role: Role, warnings: Vec<Reason>) -> ServerMessage {
+    let registry = ctx.registry.borrow().clone();
+    let now = jiff::Timestamp::now().as_millisecond();
+    ServerMessage::Case { case: cases::view(case, &registry, now, true, role == Role::Viewer), warnings }
+}
+
+/// `mzd export cases|audit`: one JSON object per line (JSONL), or CSV of the main fields.
+async fn export_desk(
+    w: &mut (impl AsyncWriteExt + Unpin),
+    ctx: &ServerContext,
+    what: ExportWhat,
+    format: ExportFormat,
+    role: Role,
+) -> std::io::Result<()> {
+    let rows: Result<Vec<serde_json::Value>, StoreError> = match what {
+        ExportWhat::Cases => {
+            let registry = ctx.registry.borrow().clone();
+            let now = jiff::Timestamp::now().as_millisecond();
+            read_cases(ctx)
+                .map(|cs| cs.iter().map(|c| cases::view(c, &registry, now, true, role == Role::Viewer)).collect())
+        }
+        _ => ctx
+            .reader
+            .scan::<AuditEntry>(keys::AUDIT_PREFIX)
+            .map(|r| r.map(|(_, e)| serde_json::to_value(&e).expect("audit entries serialize")))
+            .collect(),
+    };
+    let rows = match rows {
+        Ok(rows) => rows,
+        Err(e) => return send(w, &error(format!("导出失败：{e}"), format!("export failed: {e}"))).await,
+    };
+    let columns: &[&str] = match what {
+        ExportWhat::Cases => {
+            &["id", "state", "street", "source", "urgency", "opened_at", "overdue", "paid_fen", "summary"]
+        }
+        _ => &["seq", "at_ms", "user", "case_id", "action", "detail", "prev_hash", "hash"],
+    };
+    if format == ExportFormat::Csv {
+        send(w, &ServerMessage::Line { line: export::csv_cells(columns.iter().map(|c| c.to_string())) }).await?;
+    }
+    for row in &rows {
+        let line = match format {
+            ExportFormat::Jsonl => row.to_string(),
+            ExportFormat::Csv => export::csv_cells(columns.iter().map(|c| match &row[*c] {
+                serde_json::Value::Null => String::new(),
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })),
+        };
+        send(w, &ServerMessage::Line { line }).await?;
+    }
+    send(w, &ServerMessage::End { count: rows.len() as u64 }).await
 }
 
 /// The login name of a user id.

@@ -9,8 +9,10 @@ use crate::report;
 use crate::server::{self, LiveStatus, ServerContext};
 use crate::store::{Store, StoreError};
 use crate::watcher::{Candidate, Watcher, WatcherConfig};
+use mz_shared::case::{Action, Actor, Applied, Case};
 use mz_shared::dashboard::Dashboard;
 use mz_shared::id_number::IdHasher;
+use mz_shared::protocol::CaseOpenRequest;
 use mz_shared::reason::Reason;
 use mz_shared::registry::{Registry, RegistryError};
 use std::future::Future;
@@ -71,6 +73,20 @@ pub enum EngineMsg {
         id: String,
         user: String,
         reply: oneshot::Sender<Result<(), Reason>>,
+    },
+    /// Open a case.
+    CaseOpen {
+        actor: Actor,
+        request: CaseOpenRequest,
+        reply: oneshot::Sender<Result<Case, Reason>>,
+    },
+    /// Act on a case.
+    CaseAct {
+        actor: Actor,
+        id: String,
+        action: Action,
+        expected_version: u64,
+        reply: oneshot::Sender<Result<Applied, Reason>>,
     },
     Shutdown,
 }
@@ -325,6 +341,12 @@ fn engine_loop(
             }
             Ok(EngineMsg::AckAlert { id, user, reply }) => {
                 let _ = reply.send(engine.acknowledge_alert(&id, &user));
+            }
+            Ok(EngineMsg::CaseOpen { actor, request, reply }) => {
+                let _ = reply.send(engine.open_case(&actor, request));
+            }
+            Ok(EngineMsg::CaseAct { actor, id, action, expected_version, reply }) => {
+                let _ = reply.send(engine.act_on_case(&actor, &id, &action, expected_version));
             }
             Ok(EngineMsg::Shutdown) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
             Err(mpsc::RecvTimeoutError::Timeout) => note(engine.tick()),

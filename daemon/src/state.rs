@@ -7,11 +7,14 @@
 
 use crate::store::{encode, keys, Store, StoreError};
 use mz_shared::alert::Alert;
+use mz_shared::audit::AuditEntry;
+use mz_shared::case::{Case, Funds, OpenCase};
 use mz_shared::dashboard::EventRow;
 use mz_shared::feed::Feed;
 use mz_shared::id_number::IdHash;
 use mz_shared::protocol::{FeedCounts, FileCounts};
 use mz_shared::records::{Flag, Gender, MarriageKind};
+use mz_shared::registry::Registry;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -165,6 +168,12 @@ pub struct Counters {
     pub next_console_record: u64,
     /// Rows rejected per local day of handling (`YYYY-MM-DD`), the last 31 days.
     pub rejected_by_day: BTreeMap<String, u64>,
+    /// Next case number (the `000123` of `JJN-2026-000123`).
+    #[serde(default)]
+    pub next_case: u32,
+    /// Next audit entry number.
+    #[serde(default)]
+    pub next_audit: u64,
 }
 
 impl Counters {
@@ -307,6 +316,19 @@ pub struct State {
     pub divorce_applications: Table<DivorceApplication>,
     /// key: alert id.
     pub alerts: Table<Alert>,
+    /// 救急难 cases; key: case id.
+    pub cases: Table<Case>,
+    /// What made the daemon open a case (e.g. `incident:<record_id>`) → the case id, so that
+    /// no trigger opens two cases.
+    pub case_triggers: Table<String>,
+    /// Reserve-fund balances, derived from the registry and the cases' payments.
+    pub funds: Funds,
+    /// Cases the rules asked for since the last commit: (trigger, what to open).
+    pub cases_to_open: Vec<(String, OpenCase)>,
+    /// The last audit entry, to chain the next one to.
+    pub audit_tail: Option<AuditEntry>,
+    /// Audit entries appended since the last commit.
+    pub audit_pending: Vec<AuditEntry>,
 }
 
 impl State {
@@ -324,11 +346,29 @@ impl State {
             spouses: Table::new("spouse"),
             divorce_applications: Table::new("divorce_app"),
             alerts: Table::new("alert"),
+            cases: Table::new("case"),
+            case_triggers: Table::new("case_trigger"),
+            funds: Funds::default(),
+            cases_to_open: Vec::new(),
+            audit_tail: None,
+            audit_pending: Vec::new(),
         }
     }
 
-    pub fn load(store: &Store) -> Result<State, StoreError> {
+    pub fn load(store: &Store, registry: &Registry) -> Result<State, StoreError> {
+        let cases: Table<Case> = Table::load(store, "case")?;
+        let funds = Funds::tally(registry, cases.values());
+        let audit_tail = match store.reader().last(keys::AUDIT_PREFIX)? {
+            Some((key, bytes)) => Some(crate::store::decode(&key, &bytes)?),
+            None => None,
+        };
         Ok(State {
+            cases,
+            case_triggers: Table::load(store, "case_trigger")?,
+            funds,
+            cases_to_open: Vec::new(),
+            audit_tail,
+            audit_pending: Vec::new(),
             counters: store.get(keys::COUNTERS)?.unwrap_or_default(),
             counters_dirty: false,
             occupancy: Table::load(store, "occupancy")?,
@@ -361,6 +401,9 @@ impl State {
             || self.spouses.is_dirty()
             || self.divorce_applications.is_dirty()
             || self.alerts.is_dirty()
+            || self.cases.is_dirty()
+            || self.case_triggers.is_dirty()
+            || !self.audit_pending.is_empty()
     }
 
     /// Writes every changed figure into `batch`.
@@ -377,6 +420,11 @@ impl State {
         self.spouses.write_into(batch);
         self.divorce_applications.write_into(batch);
         self.alerts.write_into(batch);
+        self.cases.write_into(batch);
+        self.case_triggers.write_into(batch);
+        for entry in self.audit_pending.drain(..) {
+            batch.insert(keys::audit(entry.seq), encode(&entry));
+        }
     }
 }
 

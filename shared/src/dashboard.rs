@@ -31,6 +31,26 @@ pub struct Dashboard {
     pub ingest: Vec<IngestEntry>,
     /// Rows rejected today (local date), all feeds.
     pub rejected_today: u64,
+    /// Stays longer than this many days are long stays (from the registry).
+    #[serde(default)]
+    pub long_stay_days: u32,
+    /// 救急难 cases: all open ones, then the latest closed or referred (at most 50 of those).
+    #[serde(default)]
+    pub cases: Vec<crate::case::Case>,
+    /// Reserve fund of each street.
+    #[serde(default)]
+    pub funds: Vec<FundRow>,
+}
+
+/// A street's reserve fund (临时救助备用金).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct FundRow {
+    pub street: String,
+    pub name: String,
+    pub initial: crate::registry::Fen,
+    pub balance: crate::registry::Fen,
+    /// Most that may be paid on one case without a supervisor's approval.
+    pub case_cap: crate::registry::Fen,
 }
 
 /// 床位板: one rescue station or temporary point.

@@ -41,6 +41,37 @@ pub enum Request {
     AckAlert {
         id: String,
     },
+    /// Open a 救急难 case (`mzd case open`); answered by `Case`.
+    CaseOpen(CaseOpenRequest),
+    /// Act on a case (`mzd case act`). `expected_version` is the version the user saw; a case
+    /// changed since is refused ("the case changed, reload"). Answered by `Case`.
+    CaseAct {
+        id: String,
+        action: crate::case::Action,
+        expected_version: u64,
+    },
+    /// Cases, optionally in one state; answered by `Cases`.
+    CaseList {
+        state: Option<crate::case::CaseState>,
+    },
+    /// One case with its history; answered by `Case`.
+    CaseShow {
+        id: String,
+    },
+    /// Re-compute the audit chain; answered by `AuditOk` or an error naming the first bad entry.
+    AuditVerify,
+}
+
+/// What opening a case needs. The ID number, if given, travels to the daemon only, which keeps
+/// its masked form and keyed hash.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct CaseOpenRequest {
+    pub street: String,
+    pub summary: String,
+    pub name: Option<String>,
+    pub id_number: Option<String>,
+    pub source: Option<crate::case::Source>,
+    pub urgency: crate::case::Urgency,
 }
 
 /// What `mzd export` prints.
@@ -96,6 +127,20 @@ pub enum ServerMessage {
     Dashboard(Box<Dashboard>),
     /// An action was applied.
     Done,
+    /// A case as `mzd case show --json` prints it (see the daemon's case view).
+    Case {
+        case: serde_json::Value,
+        /// Warnings of the action just applied (e.g. the same person aided twice in 30 days).
+        warnings: Vec<Reason>,
+    },
+    /// Cases as `mzd case list --json` prints them.
+    Cases {
+        cases: Vec<serde_json::Value>,
+    },
+    /// The audit chain verified: this many entries.
+    AuditOk {
+        entries: u64,
+    },
     Error {
         reason: Reason,
     },

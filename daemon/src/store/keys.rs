@@ -94,3 +94,12 @@ pub fn state_prefix(table: &str) -> Vec<u8> {
     k.push(b'/');
     k
 }
+
+/// `u<seq BE>`: an audit entry.
+pub fn audit(seq: u64) -> Vec<u8> {
+    let mut k = vec![b'u'];
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+pub const AUDIT_PREFIX: &[u8] = b"u";

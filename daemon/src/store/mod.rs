@@ -157,6 +157,11 @@ impl StoreReader {
         }
     }
 
+    /// The last key and value under a prefix.
+    pub fn last(&self, prefix: &[u8]) -> Result<Option<(sled::IVec, sled::IVec)>, StoreError> {
+        Ok(self.db.scan_prefix(prefix).next_back().transpose()?)
+    }
+
     pub fn get_raw(&self, key: &[u8]) -> Result<Option<sled::IVec>, StoreError> {
         Ok(self.db.get(key)?)
     }

@@ -1,0 +1,177 @@
+//! The 救急难 case desk inside the engine: opening cases (by officers, and by the rules once per
+//! trigger), applying actions, keeping the street reserve funds and appending to the audit
+//! trail. The rules of a case are pure and live in [`mz_shared::case`]; this module applies their
+//! results to the figures, which the engine commits in one batch.
+
+use crate::state::State;
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+use mz_shared::audit::{append_case_entry, AuditEntry};
+use mz_shared::case::{self, Action, Actor, AidRecord, Applied, Case, CaseId, Context, OpenCase};
+use mz_shared::id_number::{IdHasher, IdNumber};
+use mz_shared::protocol::CaseOpenRequest;
+use mz_shared::reason::Reason;
+use mz_shared::registry::Registry;
+use serde_json::{json, Value};
+
+fn audit(state: &mut State, entry: AuditEntry) {
+    state.counters_mut().next_audit = entry.seq;
+    state.audit_tail = Some(entry.clone());
+    state.audit_pending.push(entry);
+}
+
+fn open_case(
+    state: &mut State,
+    registry: &Registry,
+    actor: &Actor,
+    input: OpenCase,
+    now_ms: i64,
+) -> Result<Case, Reason> {
+    let year = Timestamp::from_millisecond(now_ms).unwrap_or_default().to_zoned(registry.time_zone()).year();
+    let id = CaseId::new(year, state.counters.next_case + 1);
+    let case = Case::open(id, input, actor, now_ms, registry).map_err(|e| e.reason())?;
+    state.counters_mut().next_case += 1;
+    let entry = append_case_entry(state.audit_tail.as_ref(), &case.id, &case.history[0]);
+    audit(state, entry);
+    state.cases.insert(case.id.as_str().to_owned(), case.clone());
+    Ok(case)
+}
+
+/// Opens a case for an officer (`mzd case open`, the console).
+pub fn open(
+    state: &mut State,
+    registry: &Registry,
+    hasher: &IdHasher,
+    actor: &Actor,
+    req: CaseOpenRequest,
+    now_ms: i64,
+) -> Result<Case, Reason> {
+    let person = match req.id_number.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(text) => Some(
+            IdNumber::parse(text)
+                .map(|id| id.protect(hasher))
+                .map_err(|e| Reason::new(format!("身份证号无效：{e}"), format!("id_number is not valid: {e}")))?,
+        ),
+        None => None,
+    };
+    let input = OpenCase {
+        street: req.street,
+        summary: req.summary,
+        name: req.name,
+        person,
+        station: None,
+        source: req.source,
+        urgency: req.urgency,
+        source_record: None,
+    };
+    open_case(state, registry, actor, input, now_ms)
+}
+
+/// Applies an action to a case for `actor`, who saw it at `expected_version`.
+pub fn act(
+    state: &mut State,
+    registry: &Registry,
+    actor: &Actor,
+    id: &str,
+    action: &Action,
+    expected_version: u64,
+    now_ms: i64,
+) -> Result<Applied, Reason> {
+    let Some(case) = state.cases.get(id) else {
+        return Err(Reason::new(format!("案件 {id} 不存在"), format!("case {id} does not exist")));
+    };
+    let other_aid: Vec<AidRecord> =
+        state.cases.values().filter(|c| c.id != case.id).flat_map(|c| c.aid_records()).collect();
+    let ctx = Context { registry, fund_balance: state.funds.balance(&case.street), other_aid: &other_aid };
+    let applied = case::apply(case, action, actor, expected_version, now_ms, &ctx).map_err(|e| e.reason())?;
+    if let Some(amount) = applied.debit {
+        state.funds.debit(&applied.case.street, amount).map_err(|e| e.reason())?;
+    }
+    let entry = append_case_entry(state.audit_tail.as_ref(), &applied.case.id, applied.entry());
+    audit(state, entry);
+    state.cases.insert(applied.case.id.as_str().to_owned(), applied.case.clone());
+    Ok(applied)
+}
+
+/// Opens the cases the rules asked for, once per trigger.
+pub fn open_triggered(state: &mut State, registry: &Registry, now_ms: i64) {
+    for (trigger, input) in std::mem::take(&mut state.cases_to_open) {
+        if state.case_triggers.contains(&trigger) {
+            continue;
+        }
+        match open_case(state, registry, &Actor::daemon(), input, now_ms) {
+            Ok(case) => {
+                tracing::info!(case = %case.id, source = case.source.as_str(), "case opened by the rules");
+                state.case_triggers.insert(trigger, case.id.as_str().to_owned());
+            }
+            Err(reason) => tracing::warn!(trigger = %trigger, reason = %reason.en, "case not opened"),
+        }
+    }
+}
+
+fn local(ms: i64, tz: &TimeZone) -> Value {
+    match Timestamp::from_millisecond(ms) {
+        Ok(t) => Value::String(t.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()),
+        Err(_) => Value::Null,
+    }
+}
+
+/// A case as `mzd case list/show --json` and `mzd export cases` print it. Names are masked for
+/// viewers; ID numbers are always masked.
+pub fn view(case: &Case, registry: &Registry, now_ms: i64, with_history: bool, mask_names: bool) -> Value {
+    let tz = registry.time_zone();
+    let d = case::deadlines(case, &registry.limits);
+    let overdue = case::overdue_items(case, &registry.limits, now_ms);
+    let name = case.name.as_deref().map(|n| if mask_names { crate::report::mask_name(n) } else { n.to_owned() });
+    let mut v = json!({
+        "id": case.id.as_str(),
+        "version": case.version,
+        "state": case.state.as_str(),
+        "street": case.street,
+        "street_name": registry.street(&case.street).map(|s| s.name.clone()),
+        "summary": case.summary,
+        "name": name,
+        "id_number": case.person.as_ref().map(|p| p.masked.clone()),
+        "station": case.station,
+        "source": case.source.as_str(),
+        "urgency": case.urgency.as_str(),
+        "opened_at": local(case.opened_at_ms, &tz),
+        "opened_by": case.opened_by,
+        "accepted_at": case.accepted_at_ms.map_or(Value::Null, |m| local(m, &tz)),
+        "departments": case.departments,
+        "referred_to": case.referred_to,
+        "paid_fen": case.paid_total().0,
+        "pending_fen": case.pending.as_ref().map(|p| p.amount.0),
+        "overdue": !overdue.is_empty(),
+        "overdue_items": overdue,
+        "accept_by": local(d.accept_by_ms, &tz),
+        "close_by": local(d.close_by_ms, &tz),
+        "paperwork_due": d.paperwork_due_ms.map_or(Value::Null, |m| local(m, &tz)),
+        "closed_at": case.closed_at_ms.map_or(Value::Null, |m| local(m, &tz)),
+        "outcome": case.outcome,
+        "source_record": case.source_record,
+    });
+    if let Some(clocks) = case::unidentified_clocks(case, &tz) {
+        v["family_notice_by"] = local(clocks.family_notice_by_ms, &tz);
+        v["dna_request_by"] = local(clocks.dna_request_by_ms, &tz);
+    }
+    if with_history {
+        v["payments"] = json!(case
+            .payments
+            .iter()
+            .map(|p| json!({
+                "amount_fen": p.amount.0,
+                "at": local(p.at_ms, &tz),
+                "by": p.by,
+                "approved_by": p.approved_by,
+                "paperwork": p.paperwork,
+            }))
+            .collect::<Vec<_>>());
+        v["history"] = json!(case
+            .history
+            .iter()
+            .map(|h| json!({"at": local(h.at_ms, &tz), "user": h.user, "action": h.action, "detail": h.detail}))
+            .collect::<Vec<_>>());
+    }
+    v
+}
