@@ -250,6 +250,8 @@ pub fn dashboard(
         ingest: handled.iter().take(50).map(ingest_entry).collect(),
         rejected_today: state.counters.rejected_by_day.get(&today_s).copied().unwrap_or(0),
         long_stay_days: registry.long_stay_days,
+        limits: registry.limits.clone(),
+        departments: registry.departments.clone(),
         cases: dashboard_cases(state),
         funds: registry
             .streets

@@ -40,6 +40,12 @@ pub struct Dashboard {
     /// Reserve fund of each street.
     #[serde(default)]
     pub funds: Vec<FundRow>,
+    /// Case time limits (from the registry), for deadlines and countdowns.
+    #[serde(default)]
+    pub limits: crate::registry::Limits,
+    /// Departments cases can be dispatched to (from the registry).
+    #[serde(default)]
+    pub departments: Vec<crate::registry::Department>,
 }
 
 /// A street's reserve fund (临时救助备用金).
