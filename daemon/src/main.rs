@@ -89,6 +89,14 @@ enum Command {
         #[arg(long, global = true)]
         socket: Option<PathBuf>,
     },
+    /// Rebuild a damaged store: move it aside and ingest every archived file again, oldest
+    /// first. Run with the daemon stopped. Cases and the audit trail are not in the archive.
+    Rebuild {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
     /// Print the demo registry (a district modelled on Tongzhou) to start a registry.toml from.
     DemoRegistry,
 }
@@ -362,6 +370,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     other => anyhow::bail!("unexpected answer: {other:?}"),
                 }
             })
+        }
+        Command::Rebuild { config, data } => {
+            let file = match &config {
+                Some(p) => ConfigFile::load(p)?,
+                None => ConfigFile::default(),
+            };
+            let (settings, log_format) = config::resolve(RunFlags { data, ..RunFlags::default() }, file);
+            init_logging(log_format);
+            let n = mzd::service::rebuild(&settings)?;
+            writeln!(std::io::stdout(), "rebuilt the store from {n} archived files")?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::DemoRegistry => {
             write!(std::io::stdout(), "{DEMO_REGISTRY}")?;

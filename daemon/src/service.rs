@@ -64,6 +64,60 @@ pub enum ServiceError {
     Metrics { addr: String, source: std::io::Error },
 }
 
+/// `mzd rebuild`: moves the store aside and ingests every archived file again, oldest first,
+/// into a fresh store (for a store that sled reports damaged). Cases and the audit trail are not
+/// in the archive: they are lost with the old store unless it can still be read. Returns the
+/// number of files replayed.
+pub fn rebuild(settings: &Settings) -> Result<usize, ServiceError> {
+    let data = &settings.data;
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |source| ServiceError::Io { path, source }
+    };
+    let registry = Arc::new(load_registry(&settings.registry)?);
+    let store_dir = data.join("store");
+    if store_dir.exists() {
+        // Fails with a clear message if a daemon still has the store open.
+        drop(Store::open(&store_dir)?);
+        let aside = data.join(format!("store.before-rebuild-{}", jiff::Timestamp::now().as_second()));
+        std::fs::rename(&store_dir, &aside).map_err(io(&store_dir))?;
+        tracing::info!(moved_to = %aside.display(), "old store moved aside");
+    }
+    // Archived files, oldest first: by date folder, then modification time, then name.
+    let mut files: Vec<(String, SystemTime, PathBuf, mz_shared::feed::Feed)> = Vec::new();
+    for feed in mz_shared::feed::Feed::ALL {
+        let dir = data.join("archive").join(feed.as_str());
+        let Ok(days) = std::fs::read_dir(&dir) else { continue };
+        for day in days.filter_map(|d| d.ok()) {
+            let Ok(entries) = std::fs::read_dir(day.path()) else { continue };
+            for e in entries.filter_map(|e| e.ok()) {
+                let m = e.metadata().map_err(io(&e.path()))?;
+                if m.is_file() {
+                    let when = m.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+                    files.push((day.file_name().to_string_lossy().into_owned(), when, e.path(), feed));
+                }
+            }
+        }
+    }
+    files.sort();
+    let hasher = load_or_create_key(&data.join("id-hash.key"))?;
+    let store = Store::open(&store_dir)?;
+    let mut engine = Engine::open(store, registry, hasher, Folders::new(data), Arc::new(AtomicBool::new(false)))?;
+    let staging = data.join("rebuild-staging");
+    let count = files.len();
+    for (_, _, path, feed) in files {
+        // Take the file out of the archive into a staging feed folder; handling archives it again.
+        let dir = staging.join(feed.as_str());
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let src = dir.join(path.file_name().expect("archived files have names"));
+        std::fs::rename(&path, &src).map_err(io(&path))?;
+        engine.handle(Candidate::Feed { path: src, feed })?;
+    }
+    engine.store.sync()?;
+    let _ = std::fs::remove_dir_all(&staging);
+    Ok(count)
+}
+
 /// Messages to the engine thread.
 pub enum EngineMsg {
     Candidate(Candidate),
