@@ -27,7 +27,7 @@ use mz_shared::reason::Reason;
 use mz_shared::records::Record;
 use mz_shared::registry::Registry;
 use mz_shared::validate::{validate_row, ValidationContext};
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -290,6 +290,48 @@ impl Engine {
             crate::cases::act(&mut self.state, &self.registry, actor, id, action, expected_version, now_ms())?;
         self.commit_action()?;
         Ok(applied)
+    }
+
+    /// Stores an arrival, discharge or incident logged from the console by station staff, with
+    /// the same validation and rules as a feed row. Returns the record id it was given.
+    pub fn log_station_event(&mut self, actor: &Actor, values: &BTreeMap<String, String>) -> Result<String, Reason> {
+        let station = values.get("station_id").map(|s| s.trim()).unwrap_or_default();
+        if !self.registry.may_log_at(&actor.user, actor.role, station) {
+            return Err(Reason::new(
+                format!("{} 不是救助站 {station} 的登记人员，不能登记", actor.user),
+                format!("{} is not on the staff of station {station} and cannot log events there", actor.user),
+            ));
+        }
+        let year = Timestamp::now().to_zoned(self.registry.time_zone()).year();
+        let record_id = format!("CON-{year}-{:06}", self.state.counters.next_console_record + 1);
+        let feed = Feed::Admissions;
+        let cells: Vec<Option<&str>> = feed
+            .columns()
+            .iter()
+            .map(|c| {
+                if c.name == "record_id" {
+                    Some(record_id.as_str())
+                } else {
+                    values.get(c.name).map(|v| v.trim()).filter(|v| !v.is_empty())
+                }
+            })
+            .collect();
+        let registry = self.registry.clone();
+        let ctx = RuleContext::new(&registry, Timestamp::now());
+        let reader = self.store.reader();
+        let outcome = apply_row(&mut self.index, &mut self.state, &ctx, &self.hasher, Some(&reader), feed, &cells)
+            .map_err(|e| Reason::new(format!("读取失败：{e}"), format!("store error: {e}")))?;
+        match outcome {
+            RowOutcome::Stored | RowOutcome::Corrected => {
+                self.state.counters_mut().next_console_record += 1;
+                self.commit_action()?;
+                tracing::info!(record = %record_id, "station event logged from the console");
+                Ok(record_id)
+            }
+            RowOutcome::Duplicate => Err(Reason::new("重复登记", "already stored")),
+            // Validation and the rules change nothing when they refuse a row.
+            RowOutcome::Rejected(_, reason) => Err(reason),
+        }
     }
 
     fn commit_action(&mut self) -> Result<(), Reason> {

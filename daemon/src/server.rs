@@ -225,6 +225,17 @@ async fn connection(
                 };
                 send(&mut w, &msg).await?;
             }
+            Request::LogStationEvent { values } => {
+                let actor = Actor::new(user.clone(), role);
+                let (reply, answer) = tokio::sync::oneshot::channel();
+                let _ = ctx.engine.send(EngineMsg::LogStationEvent { actor, values, reply });
+                let msg = match answer.await {
+                    Ok(Ok(record_id)) => ServerMessage::Logged { record_id },
+                    Ok(Err(reason)) => ServerMessage::Error { reason },
+                    Err(_) => error("守护进程正在停止", "mzd is shutting down"),
+                };
+                send(&mut w, &msg).await?;
+            }
             Request::CaseShow { id } => {
                 let msg = match read_case(&ctx, &id) {
                     Ok(Some(case)) => case_message(&ctx, &case, role, Vec::new()),

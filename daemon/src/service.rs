@@ -134,6 +134,12 @@ pub enum EngineMsg {
         request: CaseOpenRequest,
         reply: oneshot::Sender<Result<Case, Reason>>,
     },
+    /// Log a station event from the console.
+    LogStationEvent {
+        actor: Actor,
+        values: std::collections::BTreeMap<String, String>,
+        reply: oneshot::Sender<Result<String, Reason>>,
+    },
     /// Act on a case.
     CaseAct {
         actor: Actor,
@@ -398,6 +404,9 @@ fn engine_loop(
             }
             Ok(EngineMsg::CaseOpen { actor, request, reply }) => {
                 let _ = reply.send(engine.open_case(&actor, request));
+            }
+            Ok(EngineMsg::LogStationEvent { actor, values, reply }) => {
+                let _ = reply.send(engine.log_station_event(&actor, &values));
             }
             Ok(EngineMsg::CaseAct { actor, id, action, expected_version, reply }) => {
                 let _ = reply.send(engine.act_on_case(&actor, &id, &action, expected_version));

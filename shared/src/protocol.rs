@@ -60,6 +60,13 @@ pub enum Request {
     },
     /// Re-compute the audit chain; answered by `AuditOk` or an error naming the first bad entry.
     AuditVerify,
+    /// Log an arrival, discharge or incident from the console (station staff at their own
+    /// stations). `values` uses the admissions feed's column names; `record_id` is assigned by
+    /// the daemon. The row goes through the same validation and rules as a feed row. Answered
+    /// by `Logged` or an error with the reason.
+    LogStationEvent {
+        values: std::collections::BTreeMap<String, String>,
+    },
 }
 
 /// What opening a case needs. The ID number, if given, travels to the daemon only, which keeps
@@ -136,6 +143,10 @@ pub enum ServerMessage {
     /// Cases as `mzd case list --json` prints them.
     Cases {
         cases: Vec<serde_json::Value>,
+    },
+    /// A station event logged from the console was stored under this record id.
+    Logged {
+        record_id: String,
     },
     /// The audit chain verified: this many entries.
     AuditOk {

@@ -143,6 +143,10 @@ pub struct Station {
     pub street: String,
     pub kind: StationKind,
     pub beds: u32,
+    /// OS users with the `station` role who log arrivals, discharges and incidents here
+    /// (optional key `staff = ["clerk1"]`).
+    #[serde(default)]
+    pub staff: Vec<String>,
 }
 
 /// A burial site.
@@ -275,6 +279,16 @@ impl Registry {
         self.departments.iter().find(|s| s.id == id)
     }
 
+    /// Whether `user` with `role` may log station events at `station_id`: station staff at their
+    /// own stations, admins anywhere.
+    pub fn may_log_at(&self, user: &str, role: Role, station_id: &str) -> bool {
+        match role {
+            Role::Admin => true,
+            Role::Station => self.station(station_id).is_some_and(|s| s.staff.iter().any(|u| u == user)),
+            _ => false,
+        }
+    }
+
     /// The role of an OS user; unknown users are viewers.
     pub fn role_of(&self, user: &str) -> Role {
         self.roles.get(user).copied().unwrap_or(Role::Viewer)
@@ -313,6 +327,8 @@ struct RawStation {
     street: String,
     kind: String,
     beds: i64,
+    #[serde(default)]
+    staff: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -529,7 +545,7 @@ impl RawRegistry {
             let beds = u32::try_from(raw.beds).ok().filter(|&b| b >= 1).ok_or_else(|| {
                 invalid(format!("{at}, key beds"), format!("{} beds is not allowed: give 1 or more", raw.beds))
             })?;
-            stations.push(Station { id: raw.id, name: raw.name, street: raw.street, kind, beds });
+            stations.push(Station { id: raw.id, name: raw.name, street: raw.street, kind, beds, staff: raw.staff });
         }
 
         let mut sites = Vec::with_capacity(self.site.len());
