@@ -30,8 +30,9 @@ const REASONS: &[&str] = &["home", "family", "welfare", "hospital", "left", "oth
 
 fn id_number(rng: &mut fastrand::Rng) -> String {
     let region = ["110112", "130602", "411602", "371702", "341202", "511302"][rng.usize(..6)];
-    let body =
-        format!("{region}{:04}{:02}{:02}{:03}", rng.u32(1950..2005), rng.u32(1..13), rng.u32(1..29), rng.u32(0..1000));
+    // Most people at a rescue station are of working age; about one in ten is 60 or older.
+    let year = if rng.u32(..10) == 0 { rng.u32(1940..1966) } else { rng.u32(1966..2005) };
+    let body = format!("{region}{year:04}{:02}{:02}{:03}", rng.u32(1..13), rng.u32(1..29), rng.u32(0..1000));
     let check = IdNumber::check_digit_for(&body).expect("17 digits");
     format!("{body}{check}")
 }
@@ -59,8 +60,9 @@ fn generate(path: &Path, rows: usize, first_id: usize) -> std::io::Result<()> {
             person += 1;
             present[s].push(person);
             let name = format!("{}{}", SURNAMES[rng.usize(..SURNAMES.len())], GIVEN[rng.usize(..GIVEN.len())]);
+            // About 3 % arrive unidentified (each opens a family-search case).
             let (name, id) =
-                if rng.u32(..10) == 0 { ("无名氏".to_string(), String::new()) } else { (name, id_number(&mut rng)) };
+                if rng.u32(..100) < 3 { ("无名氏".to_string(), String::new()) } else { (name, id_number(&mut rng)) };
             writeln!(
                 out,
                 "{rid},{},admit,{ts},P{person},{name},{id},,,{},{},,{},,,",

@@ -25,11 +25,13 @@ fn open_case(
     registry: &Registry,
     actor: &Actor,
     input: OpenCase,
+    trigger: Option<String>,
     now_ms: i64,
 ) -> Result<Case, Reason> {
     let year = Timestamp::from_millisecond(now_ms).unwrap_or_default().to_zoned(registry.time_zone()).year();
     let id = CaseId::new(year, state.counters.next_case + 1);
-    let case = Case::open(id, input, actor, now_ms, registry).map_err(|e| e.reason())?;
+    let mut case = Case::open(id, input, actor, now_ms, registry).map_err(|e| e.reason())?;
+    case.trigger = trigger;
     state.counters_mut().next_case += 1;
     let entry = append_case_entry(state.audit_tail.as_ref(), &case.id, &case.history[0]);
     audit(state, entry);
@@ -64,7 +66,7 @@ pub fn open(
         urgency: req.urgency,
         source_record: None,
     };
-    open_case(state, registry, actor, input, now_ms)
+    open_case(state, registry, actor, input, None, now_ms)
 }
 
 /// Applies an action to a case for `actor`, who saw it at `expected_version`.
@@ -99,10 +101,10 @@ pub fn open_triggered(state: &mut State, registry: &Registry, now_ms: i64) {
         if state.case_triggers.contains(&trigger) {
             continue;
         }
-        match open_case(state, registry, &Actor::daemon(), input, now_ms) {
+        match open_case(state, registry, &Actor::daemon(), input, Some(trigger.clone()), now_ms) {
             Ok(case) => {
-                tracing::info!(case = %case.id, source = case.source.as_str(), "case opened by the rules");
-                state.case_triggers.insert(trigger, case.id.as_str().to_owned());
+                tracing::debug!(case = %case.id, source = case.source.as_str(), "case opened by the rules");
+                state.case_triggers.insert(trigger);
             }
             Err(reason) => tracing::warn!(trigger = %trigger, reason = %reason.en, "case not opened"),
         }

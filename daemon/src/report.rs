@@ -267,13 +267,20 @@ pub fn dashboard(
     }
 }
 
+/// Open cases sent to consoles at most (the most urgent; the status counts all).
+const DASHBOARD_OPEN_CASES: usize = 500;
 /// Closed or referred cases sent to consoles besides the open ones.
 const DASHBOARD_ENDED_CASES: usize = 50;
 
-/// Open cases, then the latest ended ones.
+/// The most urgent open cases (high urgency first, then oldest), then the latest ended ones.
 fn dashboard_cases(state: &State) -> Vec<mz_shared::case::Case> {
     let (mut open, mut ended): (Vec<_>, Vec<_>) = state.cases.values().partition(|c| !c.is_terminal());
-    open.sort_by_key(|c| c.opened_at_ms);
+    let urgency = |c: &&mz_shared::case::Case| (c.urgency != mz_shared::case::Urgency::High, c.opened_at_ms);
+    if open.len() > DASHBOARD_OPEN_CASES {
+        open.select_nth_unstable_by_key(DASHBOARD_OPEN_CASES - 1, urgency);
+        open.truncate(DASHBOARD_OPEN_CASES);
+    }
+    open.sort_by_key(urgency);
     ended.sort_by_key(|c| std::cmp::Reverse(c.closed_at_ms));
     ended.truncate(DASHBOARD_ENDED_CASES);
     open.into_iter().chain(ended).cloned().collect()

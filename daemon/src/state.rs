@@ -318,9 +318,8 @@ pub struct State {
     pub alerts: Table<Alert>,
     /// 救急难 cases; key: case id.
     pub cases: Table<Case>,
-    /// What made the daemon open a case (e.g. `incident:<record_id>`) → the case id, so that
-    /// no trigger opens two cases.
-    pub case_triggers: Table<String>,
+    /// The triggers of the cases the rules opened (rebuilt from the cases at start-up).
+    pub case_triggers: HashSet<String>,
     /// Reserve-fund balances, derived from the registry and the cases' payments.
     pub funds: Funds,
     /// Cases the rules asked for since the last commit: (trigger, what to open).
@@ -347,7 +346,7 @@ impl State {
             divorce_applications: Table::new("divorce_app"),
             alerts: Table::new("alert"),
             cases: Table::new("case"),
-            case_triggers: Table::new("case_trigger"),
+            case_triggers: HashSet::default(),
             funds: Funds::default(),
             cases_to_open: Vec::new(),
             audit_tail: None,
@@ -362,9 +361,10 @@ impl State {
             Some((key, bytes)) => Some(crate::store::decode(&key, &bytes)?),
             None => None,
         };
+        let case_triggers = cases.values().filter_map(|c| c.trigger.clone()).collect();
         Ok(State {
             cases,
-            case_triggers: Table::load(store, "case_trigger")?,
+            case_triggers,
             funds,
             cases_to_open: Vec::new(),
             audit_tail,
@@ -402,7 +402,6 @@ impl State {
             || self.divorce_applications.is_dirty()
             || self.alerts.is_dirty()
             || self.cases.is_dirty()
-            || self.case_triggers.is_dirty()
             || !self.audit_pending.is_empty()
     }
 
@@ -421,7 +420,6 @@ impl State {
         self.divorce_applications.write_into(batch);
         self.alerts.write_into(batch);
         self.cases.write_into(batch);
-        self.case_triggers.write_into(batch);
         for entry in self.audit_pending.drain(..) {
             batch.insert(keys::audit(entry.seq), encode(&entry));
         }

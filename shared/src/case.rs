@@ -487,6 +487,10 @@ pub struct Case {
     pub outcome: Option<String>,
     /// The feed record that made the daemon open it.
     pub source_record: Option<String>,
+    /// What made the daemon open it (e.g. `incident:<record_id>`), so that no trigger opens two
+    /// cases.
+    #[serde(default)]
+    pub trigger: Option<String>,
     pub history: Vec<HistoryEntry>,
 }
 
@@ -561,6 +565,7 @@ impl Case {
             closed_at_ms: None,
             outcome: None,
             source_record: input.source_record,
+            trigger: None,
             history: vec![HistoryEntry {
                 at_ms: now_ms,
                 user: actor.user.clone(),
