@@ -2,7 +2,8 @@
 //! in as key events and [`ClientEvent`]s, and side effects go out as [`Action`]s that `main`
 //! carries out. Everything here is testable without a terminal.
 
-use crate::client::ClientEvent;
+use crate::caseform::{Form, Op, Outcome};
+use crate::client::{CaseAnswer, ClientEvent};
 use crate::i18n::{self, Lang};
 use crate::views;
 use crate::widgets::table::TableData;
@@ -20,7 +21,7 @@ pub enum View {
     Marriages,
     Alerts,
     Ingest,
-    /// 救急难 case desk: a reserved slot, coming later.
+    /// 救急难 case desk.
     Cases,
 }
 
@@ -131,6 +132,8 @@ pub struct Preview {
 /// Side effects for `main` to carry out.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
+    /// Send this case request (`CaseOpen` or `CaseAct`) over a short-lived connection.
+    Case(mz_shared::protocol::Request),
     None,
     Quit,
     /// Send `AckAlert` for this alert id.
@@ -172,6 +175,16 @@ pub struct App {
     pub quit: bool,
     /// Running on the embedded demo daemon.
     pub demo: bool,
+    /// The case form (or its confirmation) on screen.
+    pub form: Option<Form>,
+    /// The case request sent and not answered yet.
+    pub sending: Option<Op>,
+    /// The daemon's answer to a case request: title and lines, shown until dismissed.
+    pub notice: Option<(String, Vec<(String, Mark)>)>,
+    /// The case queue also lists closed and referred cases.
+    pub show_ended_cases: bool,
+    /// Lines scrolled in the case detail pane.
+    pub detail_scroll: u16,
 }
 
 impl App {
@@ -195,6 +208,11 @@ impl App {
             preview: None,
             quit: false,
             demo: false,
+            form: None,
+            sending: None,
+            notice: None,
+            show_ended_cases: false,
+            detail_scroll: 0,
         }
     }
 
@@ -310,6 +328,43 @@ impl App {
             self.resync();
             return Action::None;
         }
+        if let Some(form) = self.form.as_mut() {
+            match form.on_key(key, self.lang) {
+                Outcome::Stay => {}
+                Outcome::Cancel => self.form = None,
+                Outcome::Send(request) => {
+                    self.sending = Some(form.op);
+                    self.form = None;
+                    self.say(i18n::SENDING.t(self.lang), Mark::Normal);
+                    return Action::Case(request);
+                }
+            }
+            return Action::None;
+        }
+        if self.notice.is_some() {
+            if matches!(key.code, KeyCode::Esc | KeyCode::Enter | KeyCode::Backspace | KeyCode::Char(' ')) {
+                self.notice = None;
+            }
+            return Action::None;
+        }
+        if let Some(Popup::Detail { list: ListId::Cases, .. }) = &self.popup {
+            match key.code {
+                KeyCode::Down | KeyCode::Char('j') => self.detail_scroll = self.detail_scroll.saturating_add(1),
+                KeyCode::Up | KeyCode::Char('k') => self.detail_scroll = self.detail_scroll.saturating_sub(1),
+                KeyCode::PageDown => self.detail_scroll = self.detail_scroll.saturating_add(10),
+                KeyCode::PageUp => self.detail_scroll = self.detail_scroll.saturating_sub(10),
+                KeyCode::Char(c) if Op::from_key(c).is_some() => {
+                    self.start_op(Op::from_key(c).expect("checked"));
+                }
+                KeyCode::Char('q') => {
+                    self.quit = true;
+                    return Action::Quit;
+                }
+                KeyCode::Esc | KeyCode::Enter | KeyCode::Backspace | KeyCode::Char('?') => self.popup = None,
+                _ => {}
+            }
+            return Action::None;
+        }
         if self.popup.is_some() {
             match key.code {
                 KeyCode::Char('q') => {
@@ -338,13 +393,20 @@ impl App {
             KeyCode::PageUp => self.move_selection(-10),
             KeyCode::Home | KeyCode::Char('g') => self.move_selection(i64::MIN / 2),
             KeyCode::End | KeyCode::Char('G') => self.move_selection(i64::MAX / 2),
-            KeyCode::Char('/') if self.view != View::Overview && self.view != View::Cases => {
+            KeyCode::Char('/') if self.view != View::Overview => {
                 self.editing_filter = true;
             }
             KeyCode::Char('?') => self.popup = Some(Popup::Help),
             KeyCode::Char('f') => self.toggle_pause(),
             KeyCode::Char('e') => return Action::Export,
             KeyCode::Char('a') if self.view == View::Alerts => return self.ack_selected(),
+            KeyCode::Char('t') if self.view == View::Cases => {
+                self.show_ended_cases = !self.show_ended_cases;
+                self.resync();
+            }
+            KeyCode::Char(c) if self.view == View::Cases && Op::from_key(c).is_some() => {
+                self.start_op(Op::from_key(c).expect("checked"));
+            }
             KeyCode::Enter => return self.enter(),
             KeyCode::Esc => self.back(),
             _ => {}
@@ -367,7 +429,12 @@ impl App {
         let id = self.current_list();
         let Some(key) = self.selected_key(id) else { return Action::None };
         match id {
-            ListId::Overview | ListId::Cases => Action::None,
+            ListId::Overview => Action::None,
+            ListId::Cases => {
+                self.detail_scroll = 0;
+                self.popup = Some(Popup::Detail { list: id, key });
+                Action::None
+            }
             ListId::Stations => {
                 self.residents_of = Some(key);
                 self.list_mut(ListId::Residents).selected = 0;
@@ -413,6 +480,80 @@ impl App {
         }
     }
 
+    /// Opens the form of `op` on the case in the detail pane or selected in the queue.
+    fn start_op(&mut self, op: Op) {
+        let lang = self.lang;
+        let Some(role) = self.session.as_ref().map(|s| s.role) else { return };
+        if !mz_shared::case::role_allows(role, op.kind()) {
+            let text = format!("{} ({}: {})", i18n::ROLE_CANNOT.t(lang), i18n::role(role, lang), op.label().t(lang));
+            self.say(text, Mark::Bad);
+            return;
+        }
+        if self.sending.is_some() {
+            self.say(i18n::SENDING.t(lang), Mark::Warn);
+            return;
+        }
+        let Some(d) = self.dashboard.as_deref() else { return };
+        if op == Op::Open {
+            self.form = Some(Form::new(op, None, d, lang));
+            return;
+        }
+        let key = match &self.popup {
+            Some(Popup::Detail { list: ListId::Cases, key }) => Some(key.clone()),
+            _ => self.selected_key(ListId::Cases),
+        };
+        let Some(case) = key.and_then(|k| d.cases.iter().find(|c| c.id.as_str() == k)) else {
+            self.say(i18n::NO_CASE_SELECTED.t(lang), Mark::Warn);
+            return;
+        };
+        if case.is_terminal() {
+            self.say(i18n::CASE_ENDED_NO_ACTION.t(lang), Mark::Warn);
+            return;
+        }
+        if matches!(op, Op::Approve | Op::Reject) && case.pending.is_none() {
+            self.say(i18n::NO_PENDING.t(lang), Mark::Warn);
+            return;
+        }
+        self.form = Some(Form::new(op, Some(case), d, lang));
+    }
+
+    /// The daemon's answer to a case request.
+    fn case_answered(&mut self, result: Result<CaseAnswer, mz_shared::reason::Reason>) {
+        let lang = self.lang;
+        let op = self.sending.take();
+        let what = op.map(|o| o.label().t(lang)).unwrap_or_default();
+        match result {
+            Ok(answer) => {
+                let state = answer.state.map(|s| i18n::case_state(s, lang)).unwrap_or_default();
+                let head = format!("{what}: {} {state}", answer.id);
+                let mut lines = vec![(head.clone(), Mark::Normal)];
+                for w in &answer.warnings {
+                    lines.push((format!("! {}: {}", i18n::WARNINGS.t(lang), w.text(lang)), Mark::Warn));
+                }
+                if answer.pending {
+                    lines.push((i18n::NOW_PENDING.t(lang).to_string(), Mark::Warn));
+                }
+                let mark = if answer.warnings.is_empty() { Mark::Normal } else { Mark::Warn };
+                self.say(format!("{} {head}", i18n::DONE_OK.t(lang)), mark);
+                self.notice = Some((i18n::DONE_OK.t(lang).to_string(), lines));
+                if op == Some(Op::Open) && !answer.id.is_empty() {
+                    self.view = View::Cases;
+                    // Select the new case; if the pushed dashboard does not hold it yet, the
+                    // next one will (the selection follows the key).
+                    self.list_mut(ListId::Cases).key = Some(answer.id.clone());
+                    if self.table(ListId::Cases).rows.iter().any(|r| r.key == answer.id) {
+                        self.resync();
+                    }
+                }
+            }
+            Err(reason) => {
+                let text = format!("{what}: {}", reason.text(lang));
+                self.say(format!("{} {text}", i18n::REFUSED.t(lang)), Mark::Bad);
+                self.notice = Some((i18n::REFUSED.t(lang).to_string(), vec![(text, Mark::Bad)]));
+            }
+        }
+    }
+
     fn ack_selected(&mut self) -> Action {
         let Some(id) = self.selected_key(ListId::Alerts) else {
             self.say(i18n::NOTHING_SELECTED.t(self.lang), Mark::Warn);
@@ -447,6 +588,7 @@ impl App {
                     self.resync();
                 }
             }
+            ClientEvent::CaseResult(result) => self.case_answered(result),
             ClientEvent::AckResult { id: _, result } => match result {
                 Ok(()) => self.say(i18n::ACKED.t(self.lang), Mark::Normal),
                 Err(reason) => {

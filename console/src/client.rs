@@ -1,8 +1,9 @@
 //! The connection to `mzd`: one task that connects, subscribes to dashboards once and forwards
 //! every pushed [`Dashboard`] over a channel; when the connection drops it says so and
-//! reconnects with backoff (250 ms doubling, at most 2 s). Acknowledgements go over their own
-//! short connection so that their answers never mix with the pushed stream.
+//! reconnects with backoff (250 ms doubling, at most 2 s). Acknowledgements and case actions go
+//! over their own short connections so that their answers never mix with the pushed stream.
 
+use mz_shared::case::CaseState;
 use mz_shared::dashboard::Dashboard;
 use mz_shared::protocol::{Request, ServerMessage};
 use mz_shared::reason::Reason;
@@ -23,6 +24,32 @@ pub enum ClientEvent {
     Dashboard(Box<Dashboard>),
     /// The answer to an `AckAlert`.
     AckResult { id: String, result: Result<(), Reason> },
+    /// The answer to a case request (`CaseOpen`, `CaseAct`).
+    CaseResult(Result<CaseAnswer, Reason>),
+}
+
+/// What the daemon answered to an accepted case request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseAnswer {
+    pub id: String,
+    /// The case's state after the action.
+    pub state: Option<CaseState>,
+    /// A payment request is now pending (a payment above the cap).
+    pub pending: bool,
+    /// E.g. the same person aided twice within 30 days.
+    pub warnings: Vec<Reason>,
+}
+
+impl CaseAnswer {
+    /// From the daemon's case view (`mzd case show --json`).
+    pub fn from_view(case: &serde_json::Value, warnings: Vec<Reason>) -> CaseAnswer {
+        CaseAnswer {
+            id: case["id"].as_str().unwrap_or_default().to_string(),
+            state: case["state"].as_str().and_then(CaseState::parse),
+            pending: case["pending_fen"].as_i64().is_some(),
+            warnings,
+        }
+    }
 }
 
 /// The longest wait between reconnection attempts.
@@ -108,6 +135,34 @@ pub fn ack(socket: PathBuf, id: String, tx: UnboundedSender<ClientEvent>) {
         };
         tracing::info!(%id, ?result, "acknowledge alert");
         let _ = tx.send(ClientEvent::AckResult { id, result });
+    });
+}
+
+/// Sends a case request over a fresh connection (never the pushed stream); the answer goes to
+/// `tx` as [`ClientEvent::CaseResult`].
+pub fn case_request(socket: PathBuf, request: Request, tx: UnboundedSender<ClientEvent>) {
+    tokio::spawn(async move {
+        let result = match Client::connect(&socket, "mzc").await {
+            Err(e) => Err(Reason::new(format!("无法连接 mzd：{e}"), format!("cannot reach mzd: {e}"))),
+            Ok(mut c) => match c.call(request.clone()).await {
+                Ok(ServerMessage::Case { case, warnings }) => Ok(CaseAnswer::from_view(&case, warnings)),
+                Ok(ServerMessage::Error { reason }) => Err(reason),
+                Ok(other) => {
+                    Err(Reason::new(format!("意外的应答：{other:?}"), format!("unexpected answer: {other:?}")))
+                }
+                Err(e) => Err(Reason::new(format!("连接中断：{e}"), format!("connection lost: {e}"))),
+            },
+        };
+        // Never log the request itself: an opened case's ID number travels in it.
+        let what = match &request {
+            Request::CaseOpen(r) => format!("open on {}", r.street),
+            Request::CaseAct { id, action, expected_version } => {
+                format!("{} on {id} v{expected_version}", action.kind())
+            }
+            _ => "other".into(),
+        };
+        tracing::info!(%what, ok = result.is_ok(), "case request");
+        let _ = tx.send(ClientEvent::CaseResult(result));
     });
 }
 

@@ -196,12 +196,136 @@ pub fn feed(feed: &str, lang: Lang) -> String {
     }
 }
 
-// Cases placeholder.
-pub const CASES_LATER: L = L(
-    "救急难个案台将在后续版本提供。个案目前可用 `mzd case` 命令办理。",
-    "The case desk comes in a later release. Cases can be handled with `mzd case` meanwhile.",
+// Case desk (view 7).
+pub const CASE_ID: L = L("编号", "Case");
+pub const STREET: L = L("街道", "Street");
+pub const URGENCY: L = L("紧急", "Urg.");
+pub const SUMMARY: L = L("摘要", "Summary");
+pub const DEADLINE: L = L("时限", "Deadline");
+pub const PAID: L = L("已拨付", "Paid");
+pub const OVERDUE_MARK: L = L("[超时]", "[OVERDUE]");
+pub const PENDING_MARK: L = L("/待批", "/req.");
+pub const LEFT: L = L("剩", "in");
+pub const NO_CASES: L = L("无在办案件", "no open cases");
+pub const CASES_ALL: L = L("含已结束", "with ended");
+pub const CASES_ENDED: L = L("已结束", "ended");
+pub const CASE_DETAIL: L = L("案件详情", "Case");
+pub const SOURCE: L = L("来源", "Source");
+pub const OPENED: L = L("登记", "Opened");
+pub const ACCEPTED_AT: L = L("受理时间", "Accepted");
+pub const DEPARTMENTS: L = L("分办部门", "Departments");
+pub const REFERRED_TO: L = L("转办至", "Referred to");
+pub const ID_NUMBER: L = L("身份证号", "ID number");
+pub const STATION_OF: L = L("救助站", "Station");
+pub const ACCEPT_BY: L = L("受理时限", "Accept by");
+pub const CLOSE_BY: L = L("办结时限", "Close by");
+pub const PAPERWORK_DUE: L = L("补充说明时限", "Paperwork due");
+pub const FAMILY_NOTICE_BY: L = L("寻亲公告时限", "Family notice by");
+pub const DNA_REQUEST_BY: L = L("DNA比对申请时限", "DNA request by");
+pub const PAYMENTS: L = L("拨付记录", "Payments");
+pub const PAPERWORK_FILED: L = L("已补充说明", "paperwork filed");
+pub const PAPERWORK_MISSING: L = L("待补充说明", "PAPERWORK MISSING");
+pub const APPROVED_BY: L = L("审批人", "approved by");
+pub const PENDING_REQUEST: L = L("待审批申请", "Pending request");
+pub const NOTES: L = L("备注", "Notes");
+pub const OUTCOME_LABEL: L = L("办结结果", "Outcome");
+pub const CLOSED_AT: L = L("结束时间", "Ended");
+pub const ACTIONS: L = L("可用操作", "keys");
+pub const NO_ACTIONS: L = L("只读：无可用操作", "read-only: no actions");
+pub const DETAIL_KEYS: L = L("j/k 滚动  Esc 返回", "j/k scroll  Esc back");
+pub const FORM_KEYS: L = L("Tab切换 左右选择 Enter继续 Esc取消", "Tab next  Left/Right pick  Enter next  Esc cancel");
+pub const CONFIRM_KEYS: L = L("Enter确认发送  Esc返回修改", "Enter send  Esc back");
+pub const CONFIRM_TITLE: L = L("请确认", "Confirm");
+pub const SENDING: L = L("正在提交…", "sending...");
+pub const DONE_OK: L = L("已完成", "done");
+pub const REFUSED: L = L("未执行", "refused");
+pub const WARNINGS: L = L("提醒", "warning");
+pub const ROLE_CANNOT: L = L("您的角色不能执行此操作", "your role may not do this");
+pub const NO_CASE_SELECTED: L = L("未选中案件", "no case selected");
+pub const CASE_ENDED_NO_ACTION: L = L("案件已结束，不能再操作", "the case has ended: no more actions");
+pub const NOW_PENDING: L = L("已成为待主管审批的申请（一事一议）", "now a request waiting for a supervisor");
+pub const ID_OK: L = L("身份证号有效", "ID number valid");
+pub const REQUIRED: L = L("必填", "required");
+pub const NO_CHOICES: L = L("无可选项", "nothing to choose from");
+pub const F_STREET: L = L("街道", "Street");
+pub const F_TO_STREET: L = L("转至街道", "To street");
+pub const F_SUMMARY: L = L("情况摘要", "Summary");
+pub const F_NAME: L = L("姓名(可空)", "Name (optional)");
+pub const F_ID_NUMBER: L = L("身份证号(可空)", "ID number (optional)");
+pub const F_SOURCE: L = L("来源", "Source");
+pub const F_URGENCY: L = L("紧急程度", "Urgency");
+pub const F_DEPARTMENT: L = L("部门", "Department");
+pub const F_AMOUNT: L = L("金额(元)", "Amount (yuan)");
+pub const F_NOTE: L = L("备注(可空)", "Note (optional)");
+pub const F_NOTE_TEXT: L = L("备注内容", "Note");
+pub const F_PAPERWORK: L = L("事后补充说明", "Paperwork");
+pub const F_OUTCOME: L = L("办结结果", "Outcome");
+pub const HINT_SUMMARY: L = L("如：突发重病，无力支付医药费", "e.g. sudden illness, cannot pay the hospital");
+pub const HINT_ID: L = L("18位，末位可为X；只发给服务端，掩码保存", "18 characters; sent to mzd only, kept masked");
+pub const HINT_DEPARTMENT: L = L("部门编号，如", "department id, e.g.");
+pub const CASE_CAP: L = L("单案上限", "case cap");
+pub const BALANCE: L = L("备用金余额", "fund balance");
+pub const ID_MASKED: L = L("仅保存掩码", "kept masked");
+pub const WILL_BE_REFUSED_PAPERWORK: L = L(
+    "注意：尚有待审批申请或拨付缺少补充说明，服务端将拒绝此操作",
+    "Note: a request is pending or a payment lacks paperwork; mzd will refuse this",
 );
-pub const LATER: L = L("待开放", "later");
+pub const PAPERWORK_DUE_AFTER: L = L("拨付后须在时限内补充事后说明。", "Paperwork is due afterwards.");
+pub const FUND_SHORT: L =
+    L("注意：备用金余额不足，服务端将拒绝", "Note: the fund's balance is too low; mzd will refuse this");
+pub const NOT_ACCEPTED_YET: L = L(
+    "注意：案件尚未受理（先按 a 受理），服务端将拒绝",
+    "Note: the case is not accepted yet (a); mzd will refuse this",
+);
+pub const NO_PENDING: L = L("注意：该案件没有待审批的申请", "Note: the case has no pending request");
+pub const NO_PAPERWORK_MISSING: L = L("注意：没有缺少补充说明的拨付", "Note: no payment lacks paperwork");
+pub const KEY_CASE_DETAIL: L =
+    L("案件详情与办理历史（详情中也可按操作键）", "case detail and history (action keys work there too)");
+pub const KEY_TOGGLE_ENDED: L = L("显示/隐藏已结束案件", "show / hide ended cases");
+
+pub fn case_state(s: mz_shared::case::CaseState, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => s.zh().to_string(),
+        Lang::En => en_word(s.as_str()),
+    }
+}
+
+pub fn source(s: mz_shared::case::Source, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => s.zh().to_string(),
+        Lang::En => en_word(s.as_str()),
+    }
+}
+
+pub fn urgency(u: mz_shared::case::Urgency, lang: Lang) -> &'static str {
+    match (u, lang) {
+        (_, Lang::Zh) => u.zh(),
+        (mz_shared::case::Urgency::High, Lang::En) => "HIGH",
+        (mz_shared::case::Urgency::Normal, Lang::En) => "normal",
+    }
+}
+
+/// A history entry's action word (`pay_request`, ...) in `lang`.
+pub fn case_action(action: &str, lang: Lang) -> String {
+    use mz_shared::case::ActionKind as K;
+    let all = [
+        K::Open,
+        K::Accept,
+        K::Dispatch,
+        K::Refer,
+        K::Pay,
+        K::PayRequest,
+        K::Approve,
+        K::Reject,
+        K::Paperwork,
+        K::Note,
+        K::Close,
+    ];
+    match (all.into_iter().find(|k| k.as_str() == action), lang) {
+        (Some(k), Lang::Zh) => k.zh().to_string(),
+        _ => en_word(action),
+    }
+}
 
 // Help.
 pub const HELP_TITLE: L = L("按键说明", "Keys");

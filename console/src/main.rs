@@ -6,6 +6,7 @@
 //! module per view, [`widgets`] drawing pieces, [`i18n`] labels, [`demo`] the `--demo` mode.
 
 mod app;
+mod caseform;
 mod client;
 mod demo;
 mod i18n;
@@ -249,6 +250,7 @@ async fn event_loop(lang: i18n::Lang, socket: PathBuf, demo: bool) -> anyhow::Re
             Action::None => {}
             Action::Quit => break,
             Action::Ack(id) => client::ack(socket.clone(), id, client_tx.clone()),
+            Action::Case(request) => client::case_request(socket.clone(), request, client_tx.clone()),
             Action::Export => {
                 let (name, csv) = app.export_csv();
                 let path = export_dir().join(name);

@@ -1,30 +1,656 @@
-//! View 7, 救急难 case desk: a reserved slot. The desk comes later; until then it says so and
-//! shows the daemon's real case counts (no invented cases).
+//! View 7, 救急难 case desk: the queue of open cases (urgent first, then the nearest deadline)
+//! with live countdowns and overdue cases marked `[超时]` as well as red; the detail pane with
+//! payments, the pending request, departments, the unidentified-arrival clocks and the history;
+//! the key line of the actions the user's role allows; and the forms and confirmations.
 
-use super::block;
+use super::{block, kv};
 use crate::app::App;
-use crate::i18n;
+use crate::caseform::{yuan, Form, Input, Op};
+use crate::i18n::{self, Lang, L};
+use crate::widgets::table::{self, Column, TableData, TableRow};
+use crate::widgets::text::{fit, short_time, width};
+use crate::widgets::{popup, Mark, Theme};
+use mz_shared::case::{self, Case, Overdue, Urgency};
+use mz_shared::registry::Limits;
 use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
-use ratatui::text::Line;
-use ratatui::widgets::{Paragraph, Widget, Wrap};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
+use std::cmp::Reverse;
+
+/// The case time limits: the registry's, as the daemon pushes them with the dashboard.
+pub fn limits(app: &App) -> Limits {
+    app.dashboard.as_ref().map(|d| d.limits.clone()).unwrap_or_default()
+}
+
+fn clock_label(c: Overdue) -> L {
+    match c {
+        Overdue::Accept => L("受理", "accept"),
+        Overdue::Close => L("办结", "close"),
+        Overdue::Paperwork => L("说明", "paperwork"),
+    }
+}
+
+/// The running clocks of a case (none once it has ended).
+fn clocks(c: &Case, limits: &Limits) -> Vec<(Overdue, i64)> {
+    if c.is_terminal() {
+        return Vec::new();
+    }
+    let d = case::deadlines(c, limits);
+    let mut v = Vec::new();
+    if c.state == case::CaseState::New {
+        v.push((Overdue::Accept, d.accept_by_ms));
+    }
+    v.push((Overdue::Close, d.close_by_ms));
+    if let Some(p) = d.paperwork_due_ms {
+        v.push((Overdue::Paperwork, p));
+    }
+    v
+}
+
+/// The nearest deadline of a case.
+pub fn next_deadline(c: &Case, limits: &Limits) -> Option<(Overdue, i64)> {
+    clocks(c, limits).into_iter().min_by_key(|(_, at)| *at)
+}
+
+/// `12分`, `3时`, `2天` (minutes below an hour, hours below two days).
+pub fn span(ms: i64, lang: Lang) -> String {
+    let m = ms.max(0) / 60_000;
+    let (n, unit) = if m < 60 {
+        (m, L("分", "m"))
+    } else if m < 48 * 60 {
+        (m / 60, L("时", "h"))
+    } else {
+        (m / (24 * 60), L("天", "d"))
+    };
+    format!("{n}{}", unit.t(lang))
+}
+
+/// The countdown cell and whether the case is overdue: `受理剩 12分`, `[超时] 受理 3时`.
+pub fn countdown(c: &Case, limits: &Limits, now_ms: i64, lang: Lang) -> (String, bool) {
+    let overdue = case::overdue_items(c, limits, now_ms);
+    let all = clocks(c, limits);
+    if let Some((kind, at)) = all.iter().filter(|(k, _)| overdue.contains(k)).min_by_key(|(_, at)| *at) {
+        let text = format!("{} {} {}", i18n::OVERDUE_MARK.t(lang), clock_label(*kind).t(lang), span(now_ms - at, lang));
+        return (text, true);
+    }
+    match all.into_iter().min_by_key(|(_, at)| *at) {
+        Some((kind, at)) => {
+            let sep = if lang == Lang::En { " " } else { "" };
+            (format!("{}{sep}{} {}", clock_label(kind).t(lang), i18n::LEFT.t(lang), span(at - now_ms, lang)), false)
+        }
+        None => (i18n::CASES_ENDED.t(lang).to_string(), false),
+    }
+}
+
+/// The cases of the queue, in order: open ones by urgency (high first) then nearest deadline;
+/// with the toggle on, the ended ones after them (latest first, as the daemon sends them).
+pub fn queue(app: &App) -> Vec<&Case> {
+    let Some(d) = &app.dashboard else { return Vec::new() };
+    let limits = &d.limits;
+    let mut open: Vec<&Case> = d.cases.iter().filter(|c| !c.is_terminal()).collect();
+    open.sort_by_key(|c| (Reverse(c.urgency), next_deadline(c, limits).map_or(i64::MAX, |(_, at)| at), c.id.clone()));
+    if app.show_ended_cases {
+        open.extend(d.cases.iter().filter(|c| c.is_terminal()));
+    }
+    open
+}
+
+pub fn street_name(app: &App, id: &str) -> String {
+    app.dashboard
+        .as_ref()
+        .and_then(|d| d.funds.iter().find(|f| f.street == id))
+        .map_or_else(|| id.to_string(), |f| f.name.clone())
+}
+
+fn state_text(c: &Case, lang: Lang) -> String {
+    let mut s = i18n::case_state(c.state, lang);
+    if c.pending.is_some() {
+        s.push_str(i18n::PENDING_MARK.t(lang));
+    }
+    s
+}
+
+pub fn table(app: &App) -> TableData {
+    let lang = app.lang;
+    let limits = limits(app);
+    let columns = vec![
+        Column::left(i18n::CASE_ID.t(lang), 8, 16).keep(),
+        Column::left(i18n::STATE.t(lang), 4, 16).keep(),
+        Column::left(i18n::STREET.t(lang), 4, 12),
+        Column::left(i18n::URGENCY.t(lang), 4, 6).keep(),
+        Column::left(i18n::SUMMARY.t(lang), 4, 60).shrink_first(),
+        Column::left(i18n::DEADLINE.t(lang), 6, 20).keep(),
+        Column::right(i18n::PAID.t(lang), 4, 12).optional(),
+    ];
+    let rows = queue(app)
+        .into_iter()
+        .map(|c| {
+            let (countdown, overdue) = countdown(c, &limits, app.now_ms, lang);
+            let mark = if overdue {
+                Mark::Bad
+            } else if c.is_terminal() {
+                Mark::Dim
+            } else if c.urgency == Urgency::High {
+                Mark::Warn
+            } else {
+                Mark::Normal
+            };
+            TableRow::new(
+                c.id.as_str(),
+                vec![
+                    c.id.as_str().to_string(),
+                    state_text(c, lang),
+                    street_name(app, &c.street),
+                    i18n::urgency(c.urgency, lang).to_string(),
+                    c.summary.clone(),
+                    countdown,
+                    yuan(c.paid_total()),
+                ],
+            )
+            .mark(mark)
+        })
+        .collect();
+    TableData { columns, rows }
+}
+
+/// The action keys the user's role allows, in key-line order (none for viewers).
+pub fn allowed_ops(app: &App) -> Vec<Op> {
+    let Some(s) = &app.session else { return Vec::new() };
+    Op::ALL.into_iter().filter(|o| case::role_allows(s.role, o.kind())).collect()
+}
+
+fn key_line(app: &App) -> Line<'static> {
+    let lang = app.lang;
+    let theme = app.theme;
+    let ops = allowed_ops(app);
+    if ops.is_empty() {
+        return Line::styled(format!(" {}", i18n::NO_ACTIONS.t(lang)), theme.dim());
+    }
+    let mut spans = vec![Span::styled(format!(" {}:", i18n::ACTIONS.t(lang)), theme.dim())];
+    for o in ops {
+        spans.push(Span::styled(format!(" {}", o.key()), theme.warn()));
+        spans.push(Span::raw(format!(" {}", o.short().t(lang))));
+    }
+    Line::from(spans)
+}
 
 pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
     let lang = app.lang;
     let theme = app.theme;
-    let b = block(&format!("{} ({})", i18n::VIEW_CASES.t(lang), i18n::LATER.t(lang)), theme, false);
+    let line = key_line(app);
+    // The key line wraps onto a second row when the screen is narrow.
+    let rows = if line.width() > area.width as usize { 2 } else { 1 };
+    let [top, keys] = Layout::vertical([Constraint::Fill(1), Constraint::Length(rows)]).areas(area);
+    let data = app.table(crate::app::ListId::Cases);
+    let limits = limits(app);
+    let open: Vec<&Case> = app.dashboard.iter().flat_map(|d| d.cases.iter()).filter(|c| !c.is_terminal()).collect();
+    let overdue = open.iter().filter(|c| case::overdue(c, &limits, app.now_ms)).count();
+    let toggle = if app.show_ended_cases { format!("[t {}]", i18n::CASES_ALL.t(lang)) } else { "[t]".into() };
+    let title = format!(
+        "{}  {} {}  {} {}  {toggle}",
+        i18n::VIEW_CASES.t(lang),
+        i18n::CASES_OPEN.t(lang),
+        open.len(),
+        i18n::CASES_OVERDUE.t(lang),
+        overdue
+    );
+    let st = app.list(crate::app::ListId::Cases);
+    table::render(
+        buf,
+        top,
+        block(&title, theme, true),
+        &data,
+        &st.filter,
+        Some(st.selected),
+        theme,
+        i18n::NO_CASES.t(lang),
+    );
+    Paragraph::new(line).wrap(Wrap { trim: false }).render(keys, buf);
+}
+
+fn at(app: &App, ms: i64) -> String {
+    short_time(ms, &app.zone())
+}
+
+/// `10-09 16:30 (剩 12分)` or `10-09 16:30 [超时] 3时`.
+fn clock_value(app: &App, c: &Case, at_ms: i64) -> (String, Mark) {
+    let lang = app.lang;
+    let base = at(app, at_ms);
+    if c.is_terminal() {
+        return (base, Mark::Normal);
+    }
+    if app.now_ms > at_ms {
+        (format!("{base}  {} {}", i18n::OVERDUE_MARK.t(lang), span(app.now_ms - at_ms, lang)), Mark::Bad)
+    } else {
+        (format!("{base}  ({} {})", i18n::LEFT.t(lang), span(at_ms - app.now_ms, lang)), Mark::Normal)
+    }
+}
+
+/// The detail of a case: every field, the clocks, payments, pending request, notes, history.
+pub fn detail_lines(app: &App, c: &Case) -> Vec<Line<'static>> {
+    let lang = app.lang;
+    let theme = app.theme;
+    let limits = limits(app);
+    let d = case::deadlines(c, &limits);
+    let mut out = Vec::new();
+    let head = format!("{}  {}  {}", c.id, state_text(c, lang), i18n::urgency(c.urgency, lang));
+    out.push(Line::styled(head, theme.title()));
+    out.push(kv(i18n::STREET.t(lang), format!("{} ({})", street_name(app, &c.street), c.street), Mark::Normal, theme));
+    out.push(kv(i18n::SOURCE.t(lang), i18n::source(c.source, lang), Mark::Normal, theme));
+    out.push(kv(i18n::OPENED.t(lang), format!("{}  {}", at(app, c.opened_at_ms), c.opened_by), Mark::Normal, theme));
+    if let Some(a) = c.accepted_at_ms {
+        out.push(kv(i18n::ACCEPTED_AT.t(lang), at(app, a), Mark::Normal, theme));
+    }
+    out.push(kv(i18n::SUMMARY.t(lang), c.summary.clone(), Mark::Normal, theme));
+    if let Some(n) = &c.name {
+        out.push(kv(i18n::NAME.t(lang), n.clone(), Mark::Normal, theme));
+    }
+    if let Some(p) = &c.person {
+        out.push(kv(i18n::ID_NUMBER.t(lang), p.masked.clone(), Mark::Normal, theme));
+    }
+    if let Some(s) = &c.station {
+        out.push(kv(i18n::STATION_OF.t(lang), s.clone(), Mark::Normal, theme));
+    }
+    if !c.departments.is_empty() {
+        let names: Vec<String> = c
+            .departments
+            .iter()
+            .map(|id| {
+                app.dashboard
+                    .as_ref()
+                    .and_then(|d| d.departments.iter().find(|x| &x.id == id))
+                    .map_or_else(|| id.clone(), |x| format!("{} ({id})", x.name))
+            })
+            .collect();
+        out.push(kv(i18n::DEPARTMENTS.t(lang), names.join(", "), Mark::Normal, theme));
+    }
+    if let Some(r) = &c.referred_to {
+        out.push(kv(i18n::REFERRED_TO.t(lang), format!("{} ({r})", street_name(app, r)), Mark::Normal, theme));
+    }
+    // Clocks.
+    if c.state == case::CaseState::New || c.accepted_at_ms.is_none() {
+        let (v, m) = clock_value(app, c, d.accept_by_ms);
+        out.push(kv(i18n::ACCEPT_BY.t(lang), v, m, theme));
+    }
+    let (v, m) = clock_value(app, c, d.close_by_ms);
+    out.push(kv(i18n::CLOSE_BY.t(lang), v, m, theme));
+    if let Some(p) = d.paperwork_due_ms {
+        let (v, m) = clock_value(app, c, p);
+        out.push(kv(i18n::PAPERWORK_DUE.t(lang), v, m, theme));
+    }
+    if let Some(u) = case::unidentified_clocks(c, &app.zone()) {
+        let (v, m) = clock_value(app, c, u.family_notice_by_ms);
+        out.push(kv(i18n::FAMILY_NOTICE_BY.t(lang), v, m, theme));
+        let (v, m) = clock_value(app, c, u.dna_request_by_ms);
+        out.push(kv(i18n::DNA_REQUEST_BY.t(lang), v, m, theme));
+    }
+    // Money.
+    out.push(kv(i18n::PAID.t(lang), yuan(c.paid_total()), Mark::Normal, theme));
+    if !c.payments.is_empty() {
+        out.push(Line::styled(format!("{}:", i18n::PAYMENTS.t(lang)), theme.dim()));
+        for p in &c.payments {
+            let mut s = format!("  {}  {}  {}", at(app, p.at_ms), yuan(p.amount), p.by);
+            if let Some(a) = &p.approved_by {
+                s.push_str(&format!("  {} {a}", i18n::APPROVED_BY.t(lang)));
+            }
+            let (state, mark) = match &p.paperwork {
+                Some(t) => (format!("[{}] {t}", i18n::PAPERWORK_FILED.t(lang)), Mark::Normal),
+                None => (format!("[{}]", i18n::PAPERWORK_MISSING.t(lang)), Mark::Warn),
+            };
+            let note = p.note.as_ref().map(|n| format!("  {n}")).unwrap_or_default();
+            out.push(Line::from(vec![
+                Span::raw(format!("{s}  ")),
+                Span::styled(state, theme.mark(mark)),
+                Span::raw(note),
+            ]));
+        }
+    }
+    if let Some(p) = &c.pending {
+        let note = p.note.as_ref().map(|n| format!("  {n}")).unwrap_or_default();
+        out.push(kv(
+            i18n::PENDING_REQUEST.t(lang),
+            format!("{}  {}  {}{note}", yuan(p.amount), p.by, at(app, p.at_ms)),
+            Mark::Warn,
+            theme,
+        ));
+    }
+    if !c.notes.is_empty() {
+        out.push(Line::styled(format!("{}:", i18n::NOTES.t(lang)), theme.dim()));
+        for n in &c.notes {
+            out.push(Line::raw(format!("  {}  {}  {}", at(app, n.at_ms), n.by, n.text)));
+        }
+    }
+    if let Some(o) = &c.outcome {
+        out.push(kv(i18n::OUTCOME_LABEL.t(lang), o.clone(), Mark::Normal, theme));
+    }
+    if let Some(t) = c.closed_at_ms {
+        out.push(kv(i18n::CLOSED_AT.t(lang), at(app, t), Mark::Normal, theme));
+    }
+    // History.
+    out.push(Line::styled(format!("{} ({}):", i18n::HISTORY.t(lang), c.history.len()), theme.title()));
+    for h in &c.history {
+        out.push(Line::from(vec![
+            Span::styled(format!("  {}  ", at(app, h.at_ms)), theme.dim()),
+            Span::raw(format!("{}  ", h.user)),
+            Span::styled(i18n::case_action(&h.action, lang), theme.warn()),
+            Span::raw(format!("  {}", h.detail)),
+        ]));
+    }
+    out
+}
+
+/// The detail pane of case `key`, drawn over the view's body and scrolled by `scroll` lines.
+pub fn render_detail(buf: &mut Buffer, area: Rect, app: &App, key: &str, scroll: u16) {
+    let lang = app.lang;
+    let theme = app.theme;
+    let Some(c) = app.dashboard.as_ref().and_then(|d| d.cases.iter().find(|c| c.id.as_str() == key)) else {
+        return;
+    };
+    Clear.render(area, buf);
+    let footer = format!(" {}  {} ", i18n::DETAIL_KEYS.t(lang), ops_hint(app));
+    let b = Block::bordered()
+        .title(Span::styled(format!(" {} {} ", i18n::CASE_DETAIL.t(lang), c.id), theme.title()))
+        .title_bottom(Span::styled(fit(&footer, area.width.saturating_sub(4) as usize), theme.dim()));
     let inner = b.inner(area);
     b.render(area, buf);
-    let mut lines = vec![Line::raw(""), Line::styled(i18n::CASES_LATER.t(lang), theme.dim()), Line::raw("")];
-    if let Some(d) = &app.dashboard {
-        let c = &d.status.cases;
-        lines.push(Line::raw(format!(
-            "{} {}   {} {}",
-            i18n::CASES_OPEN.t(lang),
-            c.open,
-            i18n::CASES_OVERDUE.t(lang),
-            c.overdue
-        )));
+    let inner = Rect { x: inner.x + 1, width: inner.width.saturating_sub(2), ..inner };
+    let lines = detail_lines(app, c);
+    let max = lines.len().saturating_sub(1) as u16;
+    Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((scroll.min(max), 0)).render(inner, buf);
+}
+
+fn ops_hint(app: &App) -> String {
+    allowed_ops(app).iter().filter(|o| **o != Op::Open).map(|o| o.key().to_string()).collect::<Vec<_>>().join(" ")
+}
+
+/// Cuts `s` into lines of at most `w` columns: between words (runs of ASCII letters, digits and
+/// punctuation such as `¥117,999.50` stay whole when they fit) or between wide characters, never
+/// inside a wide character.
+pub fn wrap(s: &str, w: usize) -> Vec<String> {
+    use unicode_width::UnicodeWidthChar;
+    let w = w.max(2);
+    // Tokens: a run of narrow non-blank characters, or one other character.
+    let mut tokens: Vec<String> = Vec::new();
+    for ch in s.chars() {
+        let narrow_word = !ch.is_whitespace() && ch.width().unwrap_or(0) == 1;
+        match tokens.last_mut() {
+            Some(t) if narrow_word && t.chars().last().is_some_and(|c| !c.is_whitespace() && c.width() == Some(1)) => {
+                t.push(ch)
+            }
+            _ => tokens.push(ch.to_string()),
+        }
     }
-    Paragraph::new(lines).wrap(Wrap { trim: false }).render(inner, buf);
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for t in tokens {
+        let tw = width(&t);
+        if width(&cur) + tw > w {
+            if tw > w {
+                // A word longer than a line: cut it by characters.
+                for ch in t.chars() {
+                    if width(&cur) + ch.width().unwrap_or(0) > w {
+                        out.push(std::mem::take(&mut cur));
+                    }
+                    cur.push(ch);
+                }
+                continue;
+            }
+            out.push(std::mem::take(&mut cur).trim_end().to_string());
+            if t.trim().is_empty() {
+                continue;
+            }
+        }
+        cur.push_str(&t);
+    }
+    out.push(cur);
+    out
+}
+
+/// The width of form popups: at most 70 columns, less on narrow screens.
+fn form_width(area: Rect) -> usize {
+    (area.width.saturating_sub(8) as usize).min(70)
+}
+
+/// The form, or its confirmation, as a popup.
+pub fn render_form(buf: &mut Buffer, area: Rect, app: &App, form: &Form) {
+    let lang = app.lang;
+    let theme = app.theme;
+    let w = form_width(area);
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    let push_wrapped = |lines: &mut Vec<Line<'static>>, s: &str, style: ratatui::style::Style| {
+        for part in wrap(s, w) {
+            lines.push(Line::styled(part, style));
+        }
+    };
+    if let Some(c) = &form.case {
+        let ctx = format!("{} v{}  {}  {}", c.id, c.version, i18n::case_state(c.state, lang), c.summary);
+        push_wrapped(&mut lines, &ctx, theme.dim());
+    }
+    if form.confirming {
+        let title = format!("{}: {}", i18n::CONFIRM_TITLE.t(lang), form.op.label().t(lang));
+        for (text, warn) in form.confirmation(lang) {
+            let (text, style) = if warn { (format!("! {text}"), theme.bad()) } else { (text, theme.plain()) };
+            push_wrapped(&mut lines, &text, style);
+        }
+        pad_first(&mut lines, w);
+        popup::render(buf, area, &title, lines, theme, i18n::CONFIRM_KEYS.t(lang));
+        return;
+    }
+    for (i, f) in form.fields.iter().enumerate() {
+        let focused = i == form.focus;
+        let marker = if focused { "> " } else { "  " };
+        let label = format!("{marker}{}: ", f.label.t(lang));
+        let lw = width(&label);
+        let room = w.saturating_sub(lw + 1).max(4);
+        let value = match &f.input {
+            Input::Choice { .. } => fit(&format!("< {} >", f.shown()), room),
+            _ => {
+                let cursor = if focused { "_" } else { "" };
+                tail(&format!("{}{cursor}", f.value), room)
+            }
+        };
+        let label_style = if focused { theme.title() } else { theme.plain() };
+        let value_style = if focused { theme.plain().add_modifier(Modifier::UNDERLINED) } else { theme.plain() };
+        lines.push(Line::from(vec![Span::styled(label, label_style), Span::styled(value, value_style)]));
+        if let Some(p) = f.problem(lang, false) {
+            push_wrapped(&mut lines, &format!("    ! {p}"), theme.bad());
+        } else if f.value.is_empty() && focused {
+            if let Some(h) = &f.hint {
+                push_wrapped(&mut lines, &format!("    {h}"), theme.dim());
+            }
+        } else if matches!(f.input, Input::IdNumber) && !f.value.trim().is_empty() {
+            lines.push(Line::styled(format!("    [{}]", i18n::ID_OK.t(lang)), theme.ok()));
+        }
+    }
+    if let Some(e) = &form.error {
+        push_wrapped(&mut lines, &format!("! {e}"), theme.bad());
+    }
+    pad_first(&mut lines, w);
+    popup::render(buf, area, form.op.label().t(lang), lines, theme, i18n::FORM_KEYS.t(lang));
+}
+
+/// The last `w` columns of `s` (what is being typed stays visible).
+fn tail(s: &str, w: usize) -> String {
+    if width(s) <= w {
+        return s.to_string();
+    }
+    let mut out: Vec<char> = Vec::new();
+    let mut used = 0;
+    for c in s.chars().rev() {
+        let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + cw + 2 > w {
+            break;
+        }
+        out.push(c);
+        used += cw;
+    }
+    out.reverse();
+    format!("..{}", out.into_iter().collect::<String>())
+}
+
+/// Makes the popup `w` wide whatever its content, so it does not jump while typing.
+fn pad_first(lines: &mut Vec<Line<'static>>, w: usize) {
+    lines.push(Line::raw(" ".repeat(w)));
+}
+
+/// A notice popup (the daemon's answer): lines with their marks.
+pub fn render_notice(buf: &mut Buffer, area: Rect, theme: Theme, title: &str, body: &[(String, Mark)]) {
+    let w = form_width(area);
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    for (text, mark) in body {
+        for part in wrap(text, w) {
+            lines.push(Line::styled(part, theme.mark(*mark)));
+        }
+    }
+    popup::render(buf, area, title, lines, theme, "Enter / Esc");
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use mz_shared::case::{Actor, CaseId, CaseState, HistoryEntry, OpenCase, Payment, PaymentRequest, Source};
+    use mz_shared::dashboard::{Dashboard, FundRow};
+    use mz_shared::registry::{Department, Fen, Registry};
+
+    pub const NOW: i64 = crate::views::tests::NOW;
+    const M: i64 = 60_000;
+    const H: i64 = 60 * M;
+
+    fn registry() -> Registry {
+        Registry::demo()
+    }
+
+    fn open(seq: u32, street: &str, summary: &str, urgency: Urgency, opened_ago: i64) -> Case {
+        let input = OpenCase {
+            street: street.into(),
+            summary: summary.into(),
+            name: Some("王建国".into()),
+            urgency,
+            ..Default::default()
+        };
+        Case::open(
+            CaseId::new(2025, seq),
+            input,
+            &Actor::new("duty1", mz_shared::registry::Role::Officer),
+            NOW - opened_ago,
+            &registry(),
+        )
+        .expect("opens")
+    }
+
+    fn entry(c: &mut Case, ago: i64, user: &str, action: &str, detail: &str) {
+        c.history.push(HistoryEntry {
+            at_ms: NOW - ago,
+            user: user.into(),
+            action: action.into(),
+            detail: detail.into(),
+        });
+        c.version += 1;
+    }
+
+    /// Cases in every situation the desk must show.
+    pub fn dashboard() -> Dashboard {
+        // 1: new, opened 40 minutes ago: accept overdue by 10 minutes.
+        let late = open(1, "ST-01", "突发重病无力就医", Urgency::Normal, 40 * M);
+        // 2: new, high urgency, opened 5 minutes ago: accept in 25 minutes.
+        let urgent = open(2, "ST-02", "火灾后无处居住", Urgency::High, 5 * M);
+        // 3: accepted, paid ¥3,000 without paperwork, a pending request of ¥8,000.
+        let mut paid = open(3, "ST-01", "车祸致困", Urgency::Normal, 3 * H);
+        paid.state = CaseState::Accepted;
+        paid.accepted_at_ms = Some(NOW - 2 * H);
+        entry(&mut paid, 2 * H, "duty1", "accept", "");
+        paid.state = CaseState::Aided;
+        paid.payments.push(Payment {
+            amount: Fen(300_000),
+            at_ms: NOW - H,
+            by: "duty1".into(),
+            approved_by: None,
+            note: None,
+            paperwork: None,
+            paperwork_at_ms: None,
+        });
+        entry(&mut paid, H, "duty1", "pay", "¥3,000.00");
+        paid.pending =
+            Some(PaymentRequest { amount: Fen(800_000), at_ms: NOW - 30 * M, by: "duty1".into(), note: None });
+        entry(&mut paid, 30 * M, "duty1", "pay_request", "¥8,000.00");
+        // 4: accepted, nothing else, normal.
+        let mut accepted = open(4, "ST-01", "独居老人断粮", Urgency::Normal, 10 * H);
+        accepted.state = CaseState::Accepted;
+        accepted.accepted_at_ms = Some(NOW - 9 * H);
+        entry(&mut accepted, 9 * H, "chief", "accept", "");
+        // 5: unidentified arrival (opened by the daemon).
+        let mut unid = open(5, "ST-02", "身份不明人员入站", Urgency::Normal, 20 * M);
+        unid.source = Source::UnidentifiedArrival;
+        unid.name = None;
+        // 6: closed.
+        let mut closed = open(6, "ST-02", "已解决的旧案", Urgency::Normal, 100 * H);
+        closed.state = CaseState::Closed;
+        closed.closed_at_ms = Some(NOW - 50 * H);
+        closed.outcome = Some("已送医".into());
+        entry(&mut closed, 50 * H, "duty1", "close", "已送医");
+        Dashboard {
+            timezone: "Asia/Shanghai".into(),
+            cases: vec![late, urgent, paid, accepted, unid, closed],
+            funds: vec![
+                FundRow {
+                    street: "ST-01".into(),
+                    name: "北苑街道".into(),
+                    initial: Fen(2_000_000),
+                    balance: Fen(2_000_000),
+                    case_cap: Fen(500_000),
+                },
+                FundRow {
+                    street: "ST-02".into(),
+                    name: "中仓街道".into(),
+                    initial: Fen(20_000_000),
+                    balance: Fen(20_000_000),
+                    case_cap: Fen(500_000),
+                },
+            ],
+            limits: Limits::default(),
+            departments: vec![
+                Department { id: "police".into(), name: "公安".into() },
+                Department { id: "health".into(), name: "卫健".into() },
+            ],
+            ..crate::views::tests::sample()
+        }
+    }
+
+    #[test]
+    fn queue_is_urgent_first_then_nearest_deadline() {
+        let app = crate::app::tests::app_with(dashboard());
+        let ids: Vec<&str> = queue(&app).iter().map(|c| c.id.as_str()).collect();
+        // High first; then the overdue accept (past), the unidentified's accept (10 minutes
+        // left), then the close clocks (62 h, 69 h left). Ended cases only with the toggle.
+        assert_eq!(
+            ids,
+            ["JJN-2025-000002", "JJN-2025-000001", "JJN-2025-000005", "JJN-2025-000004", "JJN-2025-000003"]
+        );
+        let mut app = app;
+        app.show_ended_cases = true;
+        assert_eq!(queue(&app).last().unwrap().id.as_str(), "JJN-2025-000006");
+    }
+
+    #[test]
+    fn wrapping_keeps_amounts_whole_and_wide_characters_intact() {
+        let lines = wrap("从宋庄镇备用金拨付 ¥2,000.50 给案件，拨付后余额 ¥117,999.50。", 30);
+        assert!(lines.iter().all(|l| width(l) <= 30), "{lines:?}");
+        assert!(lines.iter().any(|l| l.contains("¥117,999.50")), "{lines:?}");
+        assert_eq!(wrap("abc", 10), ["abc"]);
+        assert_eq!(wrap("通州区救助管理站", 5), ["通州", "区救", "助管", "理站"]);
+        assert_eq!(wrap(&"x".repeat(12), 5), ["xxxxx", "xxxxx", "xx"]);
+    }
+
+    #[test]
+    fn countdowns() {
+        let d = dashboard();
+        let l = Limits::default();
+        assert_eq!(countdown(&d.cases[0], &l, NOW, Lang::Zh), ("[超时] 受理 10分".to_string(), true));
+        assert_eq!(countdown(&d.cases[1], &l, NOW, Lang::Zh), ("受理剩 25分".to_string(), false));
+        assert_eq!(countdown(&d.cases[1], &l, NOW, Lang::En), ("accept in 25m".to_string(), false));
+        assert_eq!(countdown(&d.cases[3], &l, NOW, Lang::Zh), ("办结剩 2天".to_string(), false));
+        assert_eq!(countdown(&d.cases[5], &l, NOW, Lang::Zh).0, "已结束");
+    }
 }

@@ -96,12 +96,21 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
         Some(Popup::Help) => {
             popup::render(buf, body, i18n::HELP_TITLE.t(lang), help_lines(app), theme, "Esc");
         }
+        Some(Popup::Detail { list: ListId::Cases, key }) => {
+            cases::render_detail(buf, body, app, key, app.detail_scroll);
+        }
         Some(Popup::Detail { list, key }) => {
             if let Some((title, lines)) = detail(app, *list, key) {
                 popup::render(buf, body, &title, lines, theme, "Esc");
             }
         }
         None => {}
+    }
+    if let Some(form) = &app.form {
+        cases::render_form(buf, body, app, form);
+    }
+    if let Some((title, lines)) = &app.notice {
+        cases::render_notice(buf, body, theme, title, lines);
     }
 }
 
@@ -133,9 +142,9 @@ fn render_tabs(buf: &mut Buffer, area: Rect, app: &App) {
             let (text, style) = if *v == app.view {
                 (format!("[{label}]"), theme.tab_active())
             } else if pad {
-                (format!(" {label} "), if *v == View::Cases { theme.dim() } else { theme.plain() })
+                (format!(" {label} "), theme.plain())
             } else {
-                (format!("{label} "), if *v == View::Cases { theme.dim() } else { theme.plain() })
+                (format!("{label} "), theme.plain())
             };
             spans.push(Span::styled(text, style));
         }
@@ -234,7 +243,7 @@ pub fn table(app: &App, list: ListId) -> TableData {
         ListId::Offices => marriages::table(app),
         ListId::Alerts => alerts::table(app),
         ListId::Ingest => ingest::table(app),
-        ListId::Cases => TableData::default(),
+        ListId::Cases => cases::table(app),
     }
 }
 
@@ -270,6 +279,10 @@ pub fn help_lines(app: &App) -> Vec<Line<'static>> {
         View::Stations => keys.insert(4, ("Enter / Esc", i18n::KEY_RESIDENTS.t(lang))),
         View::Alerts => keys.insert(4, ("a", i18n::KEY_ACK.t(lang))),
         View::Ingest => keys.insert(4, ("Enter", i18n::KEY_PREVIEW.t(lang))),
+        View::Cases => {
+            keys[4] = ("Enter", i18n::KEY_CASE_DETAIL.t(lang));
+            keys.insert(5, ("t", i18n::KEY_TOGGLE_ENDED.t(lang)));
+        }
         _ => {}
     }
     let kw = keys.iter().map(|(k, _)| width(k)).max().unwrap_or(0);
@@ -278,7 +291,40 @@ pub fn help_lines(app: &App) -> Vec<Line<'static>> {
     lines.extend(keys.into_iter().map(|(k, d)| {
         Line::from(vec![Span::styled(format!("{k:<kw$}  "), app.theme.warn()), Span::raw(d.to_string())])
     }));
+    if app.view == View::Cases {
+        // The case actions the role allows, two to a line so that the help fits 80x24.
+        let ops = cases::allowed_ops(app);
+        if ops.is_empty() {
+            lines.push(Line::styled(i18n::NO_ACTIONS.t(lang), app.theme.dim()));
+        }
+        for pair in ops.chunks(2) {
+            let mut spans = Vec::new();
+            for (i, o) in pair.iter().enumerate() {
+                let label = o.label().t(lang);
+                let label = if i == 0 { crate::widgets::text::pad_right(label, 16) } else { label.to_string() };
+                spans.push(Span::styled(format!("{}  ", op_key(*o)), app.theme.warn()));
+                spans.push(Span::raw(label));
+            }
+            lines.push(Line::from(spans));
+        }
+    }
     lines
+}
+
+fn op_key(o: crate::caseform::Op) -> &'static str {
+    use crate::caseform::Op;
+    match o {
+        Op::Open => "o",
+        Op::Accept => "a",
+        Op::Dispatch => "d",
+        Op::Refer => "r",
+        Op::Pay => "p",
+        Op::Approve => "A",
+        Op::Reject => "R",
+        Op::Paperwork => "w",
+        Op::Note => "n",
+        Op::Close => "c",
+    }
 }
 
 /// A bordered block with a title; focused blocks get a bold title and a `>` marker.

@@ -231,6 +231,7 @@ pub fn sample() -> Dashboard {
         alerts,
         ingest,
         rejected_today: 2,
+        ..Default::default()
     }
 }
 
@@ -489,14 +490,6 @@ fn ingest_view_and_rejects_preview() {
 }
 
 #[test]
-fn cases_slot_says_later_without_fake_data() {
-    let b = draw(&app(Lang::Zh, View::Cases), 80, 24);
-    assert_all(&b, &["救急难", "待开放", "后续版本", "在办个案 3"]);
-    let b = draw(&app(Lang::En, View::Cases), 80, 24);
-    assert_all(&b, &["later release", "open cases 3"]);
-}
-
-#[test]
 fn too_small_shows_the_size_needed() {
     let a = app(Lang::Zh, View::Overview);
     for (w, h) in [(79, 24), (80, 23), (40, 10)] {
@@ -628,5 +621,368 @@ fn borders_are_never_covered_by_wide_characters() {
                 }
             }
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The case desk (view 7).
+
+fn case_app(lang: Lang, role: mz_shared::registry::Role) -> App {
+    let mut a = app_with(crate::views::cases::tests::dashboard());
+    a.on_client(ClientEvent::Connected { user: "chief".into(), role });
+    a.lang = lang;
+    a.view = View::Cases;
+    a
+}
+
+/// Moves the queue's selection to case `id`.
+fn select(a: &mut App, id: &str) {
+    a.on_key(ch('g'));
+    for _ in 0..20 {
+        if a.selected_key(crate::app::ListId::Cases).as_deref() == Some(id) {
+            return;
+        }
+        a.on_key(ch('j'));
+    }
+    panic!("{id} not in the queue");
+}
+
+fn type_text(a: &mut App, s: &str) {
+    for c in s.chars() {
+        a.on_key(ch(c));
+    }
+}
+
+#[test]
+fn case_queue_orders_marks_overdue_in_text_and_lists_the_role_keys() {
+    use mz_shared::registry::Role;
+    for (w, h) in SIZES {
+        let b = draw(&case_app(Lang::Zh, Role::Officer), w, h);
+        assert_all(&b, &["[7 救急难]", "在办个案 5", "超时 1", "编号", "状态", "时限", "已拨付"]);
+        assert_all(&b, &["[超时] 受理 10分", "受理剩 25分", "紧急", "已先行救助/待批", "¥3,000", "a 受理", "p 拨付"]);
+        assert!(!text(&b).contains("A 审批"), "officers do not approve:\n{}", text(&b));
+        let urgent = rows_with(&b, "JJN-2025-000002")[0];
+        let late = rows_with(&b, "JJN-2025-000001")[0];
+        let unid = rows_with(&b, "JJN-2025-000005")[0];
+        assert!(urgent < late && late < unid, "order {urgent} {late} {unid}\n{}", text(&b));
+        assert!(!text(&b).contains("JJN-2025-000006"), "ended cases hidden by default");
+        // Overdue: red and marked in text on the same row.
+        let x = x_of(&b, late, "[超时]").expect("marked");
+        assert_eq!(b[(x, late)].fg, Color::Red);
+        // The status bar says who we are.
+        assert_all(&b, &["chief(值班员)"]);
+
+        let b = draw(&case_app(Lang::En, Role::Supervisor), w, h);
+        assert_all(
+            &b,
+            &["[7 Cases]", "[OVERDUE] accept 10m", "accept in 25m", "HIGH", "aided/req.", "A approve", "R reject"],
+        );
+        let b = draw(&case_app(Lang::Zh, Role::Viewer), w, h);
+        assert_all(&b, &["只读：无可用操作"]);
+    }
+    // The toggle shows ended cases, dimmed, with their state in text.
+    let mut a = case_app(Lang::Zh, Role::Officer);
+    a.on_key(ch('t'));
+    let b = draw(&a, 160, 48);
+    assert_all(&b, &["JJN-2025-000006", "已办结", "已结束", "[t 含已结束]"]);
+}
+
+#[test]
+fn case_detail_shows_payments_pending_request_and_history() {
+    use mz_shared::registry::Role;
+    for lang in [Lang::Zh, Lang::En] {
+        for (w, h) in SIZES {
+            let mut a = case_app(lang, Role::Officer);
+            select(&mut a, "JJN-2025-000003");
+            a.on_key(key(KeyCode::Enter));
+            // Scroll to the end for the small screen: the history is last.
+            let b = draw(&a, w, h);
+            let (top, bottom): (&[&str], &[&str]) = match lang {
+                Lang::Zh => (
+                    &["案件详情 JJN-2025-000003", "北苑街道 (ST-01)", "拨付记录", "[待补充说明]", "待审批申请: ¥8,000"],
+                    &["历史 (4)", "受理", "拨付救助金", "申请超额拨付"],
+                ),
+                Lang::En => (
+                    &["Case JJN-2025-000003", "Payments", "[PAPERWORK MISSING]", "Pending request: ¥8,000"],
+                    &["History (4)", "accept", "pay request"],
+                ),
+            };
+            assert_all(&b, top);
+            if h < 30 {
+                for _ in 0..12 {
+                    a.on_key(ch('j'));
+                }
+            }
+            let b = draw(&a, w, h);
+            assert_all(&b, bottom);
+        }
+    }
+    // The unidentified arrival's family-notice and DNA clocks.
+    let mut a = case_app(Lang::Zh, Role::Officer);
+    select(&mut a, "JJN-2025-000005");
+    a.on_key(key(KeyCode::Enter));
+    let b = draw(&a, 160, 48);
+    assert_all(&b, &["身份不明人员入站", "寻亲公告时限", "DNA比对申请时限", "受理时限"]);
+    a.on_key(key(KeyCode::Esc));
+    assert_eq!(a.popup, None);
+}
+
+#[test]
+fn every_case_form_and_its_confirmation_render_in_both_languages() {
+    use mz_shared::registry::Role;
+    // (key, case, what to type, zh confirmation, en confirmation)
+    let cases: [(char, &str, &str, &str, &str); 10] = [
+        ('a', "JJN-2025-000001", "", "受理案件 JJN-2025-000001", "Accept case JJN-2025-000001"),
+        ('d', "JJN-2025-000004", "", "分办至 公安（police）", "to 公安 (police)"),
+        ('r', "JJN-2025-000004", "", "转办至 中仓街道", "Refer case JJN-2025-000004 to 中仓街道"),
+        (
+            'p',
+            "JJN-2025-000004",
+            "3000",
+            "从北苑街道备用金拨付 ¥3,000 给案件 JJN-2025-000004，拨付后余额 ¥17,000",
+            "Pay ¥3,000 from the 北苑街道 fund",
+        ),
+        ('A', "JJN-2025-000003", "", "批准 duty1 的超额拨付申请 ¥8,000", "Approve duty1's request of ¥8,000"),
+        ('R', "JJN-2025-000003", "", "驳回 duty1 的超额拨付申请 ¥8,000", "Reject duty1's request of ¥8,000"),
+        ('w', "JJN-2025-000003", "发票已补", "为 ¥3,000 的拨付", "paperwork of the ¥3,000 payment"),
+        ('n', "JJN-2025-000004", "已电话回访", "添加备注", "Add a note"),
+        ('c', "JJN-2025-000004", "已送医", "办结案件 JJN-2025-000004", "Close case JJN-2025-000004"),
+        ('o', "JJN-2025-000004", "", "登记新案件，由北苑街道办理", "Open a new case handled by 北苑街道"),
+    ];
+    for lang in [Lang::Zh, Lang::En] {
+        for (w, h) in SIZES {
+            for (k, id, typed, zh, en) in cases {
+                let mut a = case_app(lang, Role::Supervisor);
+                select(&mut a, id);
+                a.on_key(ch(k));
+                let form = a.form.as_ref().unwrap_or_else(|| panic!("{k}: no form; {:?}", a.message));
+                let label = form.op.label().t(lang);
+                if !form.confirming {
+                    assert_all(&draw(&a, w, h), &[label]);
+                }
+                if k == 'o' {
+                    // Street (choice), then the summary.
+                    a.on_key(key(KeyCode::Tab));
+                    type_text(&mut a, "突发困难");
+                }
+                type_text(&mut a, typed);
+                if !a.form.as_ref().unwrap().confirming {
+                    a.on_key(key(KeyCode::Enter));
+                }
+                assert!(a.form.as_ref().unwrap().confirming, "{k}: {:?}", a.form.as_ref().unwrap().error);
+                let b = draw(&a, w, h);
+                let want = if lang == Lang::Zh { zh } else { en };
+                let flat: String = lines(&b).join("").split('│').map(str::trim).collect::<Vec<_>>().join("");
+                assert!(
+                    flat.replace(' ', "").contains(&want.replace(' ', "")),
+                    "{k} {w}x{h}: {want:?} in\n{}",
+                    text(&b)
+                );
+                // The popup's border is intact at both edges of every row it covers.
+                let conf = if lang == Lang::Zh { "请确认" } else { "Confirm" };
+                assert_all(&b, &[conf]);
+                let act = a.on_key(key(KeyCode::Enter));
+                assert!(matches!(act, crate::app::Action::Case(_)), "{k}: {act:?}");
+                assert!(a.form.is_none());
+            }
+        }
+    }
+}
+
+#[test]
+fn pay_above_the_cap_says_it_becomes_a_request() {
+    use mz_shared::registry::Role;
+    for (lang, want) in [(Lang::Zh, "超过单案上限 ¥5,000"), (Lang::En, "becomes a request for a supervisor")] {
+        let mut a = case_app(lang, Role::Officer);
+        select(&mut a, "JJN-2025-000004");
+        a.on_key(ch('p'));
+        type_text(&mut a, "6000");
+        a.on_key(key(KeyCode::Enter));
+        let b = draw(&a, 80, 24);
+        let flat: String = lines(&b).join("").split('│').map(str::trim).collect::<Vec<_>>().join("");
+        assert!(flat.replace(' ', "").contains(&want.replace(' ', "")), "{want}\n{}", text(&b));
+    }
+    // Paying on a case not accepted yet: the confirmation says the daemon will refuse it.
+    let mut a = case_app(Lang::Zh, Role::Officer);
+    select(&mut a, "JJN-2025-000001");
+    a.on_key(ch('p'));
+    type_text(&mut a, "100");
+    a.on_key(key(KeyCode::Enter));
+    assert_all(&draw(&a, 160, 48), &["案件尚未受理"]);
+}
+
+#[test]
+fn case_answers_show_success_warnings_and_refusals() {
+    use crate::client::CaseAnswer;
+    use mz_shared::registry::Role;
+    let mut a = case_app(Lang::Zh, Role::Officer);
+    select(&mut a, "JJN-2025-000004");
+    a.on_key(ch('p'));
+    type_text(&mut a, "100");
+    a.on_key(key(KeyCode::Enter));
+    assert!(matches!(a.on_key(key(KeyCode::Enter)), crate::app::Action::Case(_)));
+    assert_all(&draw(&a, 80, 24), &["正在提交…"]);
+    a.on_client(ClientEvent::CaseResult(Ok(CaseAnswer {
+        id: "JJN-2025-000004".into(),
+        state: Some(mz_shared::case::CaseState::Aided),
+        pending: false,
+        warnings: vec![Reason::new("同一人30天内已获救助", "aided twice within 30 days")],
+    })));
+    let b = draw(&a, 80, 24);
+    assert_all(&b, &["已完成", "已先行救助", "提醒: 同一人30天内已获救助"]);
+    a.on_key(key(KeyCode::Enter));
+    assert!(a.notice.is_none());
+    // A refusal (stale version) is shown as it comes from the daemon.
+    a.on_key(ch('n'));
+    type_text(&mut a, "x");
+    a.on_key(key(KeyCode::Enter));
+    a.on_key(key(KeyCode::Enter));
+    a.on_client(ClientEvent::CaseResult(Err(Reason::new(
+        "案件已被他人修改，请刷新后重试",
+        "the case changed, reload",
+    ))));
+    let b = draw(&a, 80, 24);
+    assert_all(&b, &["未执行", "案件已被他人修改，请刷新后重试"]);
+    a.lang = Lang::En;
+    a.on_client(ClientEvent::CaseResult(Err(Reason::new(
+        "案件已被他人修改，请刷新后重试",
+        "the case changed, reload",
+    ))));
+    assert_all(&draw(&a, 160, 48), &["refused", "the case changed, reload"]);
+}
+
+#[test]
+fn case_keys_follow_the_role_and_forms_validate_as_typed() {
+    use mz_shared::registry::Role;
+    // A viewer gets no form at all.
+    let mut a = case_app(Lang::Zh, Role::Viewer);
+    for k in ['a', 'd', 'p', 'A', 'o', 'c'] {
+        a.on_key(ch(k));
+        assert!(a.form.is_none(), "{k}");
+    }
+    assert!(a.message.as_ref().unwrap().text.contains("您的角色不能"));
+    // An officer cannot approve; a supervisor can, on a case with a pending request only.
+    let mut a = case_app(Lang::Zh, Role::Officer);
+    select(&mut a, "JJN-2025-000003");
+    a.on_key(ch('A'));
+    assert!(a.form.is_none());
+    let mut a = case_app(Lang::Zh, Role::Supervisor);
+    select(&mut a, "JJN-2025-000004");
+    a.on_key(ch('A'));
+    assert!(a.form.is_none());
+    assert!(a.message.as_ref().unwrap().text.contains("没有待审批"));
+    select(&mut a, "JJN-2025-000003");
+    a.on_key(ch('A'));
+    assert!(a.form.is_some());
+    a.on_key(key(KeyCode::Esc));
+    assert!(a.form.is_none());
+    // Ended cases take no action.
+    a.on_key(ch('t'));
+    select(&mut a, "JJN-2025-000006");
+    a.on_key(ch('n'));
+    assert!(a.form.is_none());
+    // A bad amount is shown as typed and blocks Enter.
+    let mut a = case_app(Lang::Zh, Role::Officer);
+    select(&mut a, "JJN-2025-000004");
+    a.on_key(ch('p'));
+    type_text(&mut a, "3000.125");
+    assert_all(&draw(&a, 80, 24), &["最多两位小数"]);
+    a.on_key(key(KeyCode::Enter));
+    assert!(!a.form.as_ref().unwrap().confirming);
+    // Esc cancels; q inside a form is text, not quit.
+    a.on_key(key(KeyCode::Esc));
+    assert!(a.form.is_none());
+    // A bad ID check digit when opening a case.
+    a.on_key(ch('o'));
+    for _ in 0..3 {
+        a.on_key(key(KeyCode::Tab));
+    }
+    type_text(&mut a, "110105194912310021");
+    let b = draw(&a, 80, 24);
+    assert_all(&b, &["校验位错误"]);
+    a.on_key(key(KeyCode::BackTab));
+    a.on_key(key(KeyCode::BackTab));
+    type_text(&mut a, "qq");
+    assert!(!a.quit);
+    a.on_key(key(KeyCode::Enter));
+    assert!(!a.form.as_ref().unwrap().confirming, "bad ID number must block");
+    // Enter put the focus on the field at fault.
+    assert_eq!(a.form.as_ref().unwrap().focus, 3);
+    a.on_key(key(KeyCode::Backspace));
+    type_text(&mut a, "X");
+    assert_all(&draw(&a, 80, 24), &["身份证号有效"]);
+    a.on_key(key(KeyCode::Enter));
+    assert!(a.form.as_ref().unwrap().confirming);
+    let b = draw(&a, 80, 24);
+    assert_all(&b, &["110105********002X"]);
+    assert!(!text(&b).contains("11010519491231002X"), "the full ID number is not shown back");
+}
+
+#[test]
+fn case_popups_keep_their_borders_over_wide_characters() {
+    use mz_shared::registry::Role;
+    for lang in [Lang::Zh, Lang::En] {
+        for (w, h) in [(80, 24), (81, 24), (160, 48), (161, 48)] {
+            for k in ['p', 'o', 'c'] {
+                let mut a = case_app(lang, Role::Supervisor);
+                select(&mut a, "JJN-2025-000004");
+                a.on_key(ch(k));
+                type_text(&mut a, "通州区救助管理站通州区救助管理站通州区救助管理站通州区救助管理站");
+                let b = draw(&a, w, h);
+                for y in 0..h {
+                    let row: Vec<&str> = (0..w).map(|x| b[(x, y)].symbol()).collect();
+                    if let Some(x) = row.iter().position(|s| *s == "│") {
+                        if x > 0 {
+                            assert_eq!(row[x - 1], " ", "{k} {w}x{h} row {y}: border after a wide char\n{}", text(&b));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn case_desk_without_colour_still_marks_everything_in_text() {
+    use mz_shared::registry::Role;
+    let mut a = case_app(Lang::Zh, Role::Supervisor);
+    a.theme = crate::widgets::Theme { color: false };
+    let check = |b: &Buffer| {
+        for cell in b.content() {
+            assert!(cell.fg == Color::Reset && cell.bg == Color::Reset, "colour used without colour");
+        }
+    };
+    let b = draw(&a, 80, 24);
+    check(&b);
+    assert_all(&b, &["[超时] 受理 10分", "已先行救助/待批"]);
+    select(&mut a, "JJN-2025-000003");
+    a.on_key(key(KeyCode::Enter));
+    check(&draw(&a, 80, 24));
+    a.on_key(ch('p'));
+    type_text(&mut a, "9000");
+    a.on_key(key(KeyCode::Enter));
+    let b = draw(&a, 80, 24);
+    check(&b);
+    assert_all(&b, &["! 超过单案上限"]);
+}
+
+#[test]
+fn case_help_lists_the_action_keys_of_the_role() {
+    use mz_shared::registry::Role;
+    for (w, h) in SIZES {
+        let mut a = case_app(Lang::Zh, Role::Supervisor);
+        a.on_key(ch('?'));
+        assert_all(
+            &draw(&a, w, h),
+            &["按键说明", "显示/隐藏已结束案件", "受理", "审批通过", "驳回申请", "登记新案件", "办结"],
+        );
+        let mut a = case_app(Lang::En, Role::Officer);
+        a.on_key(ch('?'));
+        let b = draw(&a, w, h);
+        assert_all(&b, &["Keys", "show / hide ended cases", "accept", "dispatch", "open a case", "close"]);
+        assert!(!text(&b).contains("approve"), "{}", text(&b));
+        let mut a = case_app(Lang::Zh, Role::Viewer);
+        a.on_key(ch('?'));
+        assert_all(&draw(&a, w, h), &["只读：无可用操作"]);
     }
 }

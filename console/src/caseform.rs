@@ -1,0 +1,714 @@
+//! The small keyboard-only forms of the case desk (view 7) and their confirmations. Pure: a
+//! [`Form`] takes keys and, once filled in and confirmed, yields the [`Request`] to send.
+//!
+//! Every form ends with a confirmation that says in plain words what will happen (for a
+//! payment: the amount, the street's fund, the balance after, and whether it becomes a request
+//! for a supervisor because it is above the case cap). Actions carry the case version shown
+//! when the form was opened, so a case changed meanwhile is refused by the daemon.
+
+use crate::i18n::{self, Lang, L};
+use crossterm::event::{KeyCode, KeyEvent};
+use mz_shared::case::{Action as CaseAction, ActionKind, Case, Source, Urgency};
+use mz_shared::dashboard::{Dashboard, FundRow};
+use mz_shared::id_number::{IdNumber, IdNumberError};
+use mz_shared::protocol::{CaseOpenRequest, Request};
+use mz_shared::registry::{Department, Fen};
+
+/// What a form does: open a case, or one action on the selected case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Open,
+    Accept,
+    Dispatch,
+    Refer,
+    Pay,
+    Approve,
+    Reject,
+    Paperwork,
+    Note,
+    Close,
+}
+
+impl Op {
+    /// In the order of the key line and the help.
+    pub const ALL: [Op; 10] = [
+        Op::Accept,
+        Op::Dispatch,
+        Op::Refer,
+        Op::Pay,
+        Op::Approve,
+        Op::Reject,
+        Op::Paperwork,
+        Op::Note,
+        Op::Close,
+        Op::Open,
+    ];
+
+    pub fn key(self) -> char {
+        match self {
+            Op::Open => 'o',
+            Op::Accept => 'a',
+            Op::Dispatch => 'd',
+            Op::Refer => 'r',
+            Op::Pay => 'p',
+            Op::Approve => 'A',
+            Op::Reject => 'R',
+            Op::Paperwork => 'w',
+            Op::Note => 'n',
+            Op::Close => 'c',
+        }
+    }
+
+    pub fn from_key(c: char) -> Option<Op> {
+        Op::ALL.into_iter().find(|o| o.key() == c)
+    }
+
+    /// The kind `role_allows` is asked about.
+    pub fn kind(self) -> ActionKind {
+        match self {
+            Op::Open => ActionKind::Open,
+            Op::Accept => ActionKind::Accept,
+            Op::Dispatch => ActionKind::Dispatch,
+            Op::Refer => ActionKind::Refer,
+            Op::Pay => ActionKind::Pay,
+            Op::Approve => ActionKind::Approve,
+            Op::Reject => ActionKind::Reject,
+            Op::Paperwork => ActionKind::Paperwork,
+            Op::Note => ActionKind::Note,
+            Op::Close => ActionKind::Close,
+        }
+    }
+
+    /// The short word of the key line.
+    pub fn short(self) -> L {
+        match self {
+            Op::Open => L("登记", "open"),
+            Op::Accept => L("受理", "accept"),
+            Op::Dispatch => L("分办", "dispatch"),
+            Op::Refer => L("转办", "refer"),
+            Op::Pay => L("拨付", "pay"),
+            Op::Approve => L("审批", "approve"),
+            Op::Reject => L("驳回", "reject"),
+            Op::Paperwork => L("说明", "paperwork"),
+            Op::Note => L("备注", "note"),
+            Op::Close => L("办结", "close"),
+        }
+    }
+
+    pub fn label(self) -> L {
+        match self {
+            Op::Open => L("登记新案件", "open a case"),
+            Op::Accept => L("受理", "accept"),
+            Op::Dispatch => L("分办", "dispatch"),
+            Op::Refer => L("转办", "refer"),
+            Op::Pay => L("拨付救助金", "pay"),
+            Op::Approve => L("审批通过", "approve"),
+            Op::Reject => L("驳回申请", "reject"),
+            Op::Paperwork => L("补充说明", "paperwork"),
+            Op::Note => L("备注", "note"),
+            Op::Close => L("办结", "close"),
+        }
+    }
+}
+
+/// One choice of a choice field: the value sent and the label shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    Text {
+        required: bool,
+    },
+    /// Yuan, digits with at most two decimals, more than zero.
+    Amount,
+    /// Optional 18-character ID number, checked with [`IdNumber::parse`].
+    IdNumber,
+    /// Left/Right (or Space) picks one.
+    Choice {
+        options: Vec<Choice>,
+        selected: usize,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    pub label: L,
+    pub input: Input,
+    /// What was typed (text, amount, ID number fields).
+    pub value: String,
+    /// A hint shown under the field while it is empty.
+    pub hint: Option<String>,
+}
+
+impl Field {
+    fn text(label: L, required: bool) -> Field {
+        Field { label, input: Input::Text { required }, value: String::new(), hint: None }
+    }
+
+    fn choice(label: L, options: Vec<Choice>) -> Field {
+        Field { label, input: Input::Choice { options, selected: 0 }, value: String::new(), hint: None }
+    }
+
+    /// The value to send: the choice's value or the trimmed text.
+    pub fn get(&self) -> String {
+        match &self.input {
+            Input::Choice { options, selected } => options.get(*selected).map(|c| c.value.clone()).unwrap_or_default(),
+            _ => self.value.trim().to_string(),
+        }
+    }
+
+    /// The choice's label (or the text) as shown.
+    pub fn shown(&self) -> String {
+        match &self.input {
+            Input::Choice { options, selected } => options.get(*selected).map(|c| c.label.clone()).unwrap_or_default(),
+            _ => self.value.clone(),
+        }
+    }
+
+    fn optional(&self) -> Option<String> {
+        Some(self.get()).filter(|s| !s.is_empty())
+    }
+
+    /// What is wrong with the value, checked as it is typed. Empty required fields only count
+    /// once the form is submitted.
+    pub fn problem(&self, lang: Lang, submitting: bool) -> Option<String> {
+        let v = self.value.trim();
+        match &self.input {
+            Input::Text { required } => {
+                (*required && submitting && v.is_empty()).then(|| i18n::REQUIRED.t(lang).to_string())
+            }
+            Input::Amount => {
+                if v.is_empty() {
+                    return submitting.then(|| i18n::REQUIRED.t(lang).to_string());
+                }
+                parse_amount(v).err().map(|e| e.t(lang).to_string())
+            }
+            Input::IdNumber => {
+                if v.is_empty() {
+                    return None;
+                }
+                IdNumber::parse(v).err().map(|e| id_problem(&e, lang))
+            }
+            Input::Choice { options, .. } => options.is_empty().then(|| i18n::NO_CHOICES.t(lang).to_string()),
+        }
+    }
+}
+
+/// An amount typed in yuan: digits, at most one `.` and two decimals, more than zero.
+pub fn parse_amount(text: &str) -> Result<Fen, L> {
+    let t = text.trim();
+    let bad =
+        L("金额只能是数字，最多两位小数，如 3000 或 12.50", "amount: digits, at most 2 decimals, e.g. 3000 or 12.50");
+    let (int, frac) = t.split_once('.').unwrap_or((t, ""));
+    if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad);
+    }
+    if t.ends_with('.') {
+        return Err(bad);
+    }
+    if frac.len() > 2 {
+        return Err(L("最多两位小数（分）", "at most two decimals (fen)"));
+    }
+    let fen = Fen::from_yuan_str(t).map_err(|_| L("金额过大", "amount too large"))?;
+    if fen.0 <= 0 {
+        return Err(L("金额必须大于0", "amount must be more than 0"));
+    }
+    Ok(fen)
+}
+
+/// Why an ID number is refused, in `lang` (the number itself never appears).
+pub fn id_problem(e: &IdNumberError, lang: Lang) -> String {
+    match (e, lang) {
+        (IdNumberError::Length(n), Lang::Zh) => format!("身份证号应为18位，已输入{n}位"),
+        (IdNumberError::BadCharacter { position, .. }, Lang::Zh) => {
+            format!("第{position}位应为数字（末位可为X）")
+        }
+        (IdNumberError::BadBirthDate(d), Lang::Zh) => format!("出生日期 {d} 不存在"),
+        (IdNumberError::CheckDigit { found, expected }, Lang::Zh) => {
+            format!("校验位错误：末位为 {found}，应为 {expected}")
+        }
+        (e, Lang::En) => format!("ID number {e}"),
+    }
+}
+
+/// `¥3,000` (whole yuan) or `¥12.50`.
+pub fn yuan(f: Fen) -> String {
+    let s = f.to_string();
+    s.strip_suffix(".00").map(str::to_string).unwrap_or(s)
+}
+
+/// What happened to a filled-in form after a key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Stay,
+    Cancel,
+    Send(Request),
+}
+
+/// A form on screen: fields, focus, and whether the confirmation is shown.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Form {
+    pub op: Op,
+    /// The case acted on (its state when the form was opened); `None` when opening one.
+    pub case: Option<Case>,
+    pub fields: Vec<Field>,
+    pub focus: usize,
+    /// The confirmation is shown; Enter sends, Esc goes back to the fields.
+    pub confirming: bool,
+    /// Set by a refused Enter: the first problem.
+    pub error: Option<String>,
+    funds: Vec<FundRow>,
+    departments: Vec<Department>,
+}
+
+fn street_choices(funds: &[FundRow], except: Option<&str>) -> Vec<Choice> {
+    funds
+        .iter()
+        .filter(|f| Some(f.street.as_str()) != except)
+        .map(|f| Choice { value: f.street.clone(), label: format!("{} ({})", f.name, f.street) })
+        .collect()
+}
+
+impl Form {
+    /// The form of `op` on `case` (or a new case), with choices from the dashboard.
+    pub fn new(op: Op, case: Option<&Case>, dashboard: &Dashboard, lang: Lang) -> Form {
+        let funds = dashboard.funds.clone();
+        let departments = dashboard.departments.clone();
+        let note = || Field::text(i18n::F_NOTE, false);
+        let fields = match op {
+            Op::Open => {
+                let mut summary = Field::text(i18n::F_SUMMARY, true);
+                summary.hint = Some(i18n::HINT_SUMMARY.t(lang).to_string());
+                let id = Field {
+                    label: i18n::F_ID_NUMBER,
+                    input: Input::IdNumber,
+                    value: String::new(),
+                    hint: Some(i18n::HINT_ID.t(lang).to_string()),
+                };
+                let sources = [Source::WalkIn, Source::Hotline, Source::Grid]
+                    .into_iter()
+                    .map(|s| Choice { value: s.as_str().to_string(), label: i18n::source(s, lang) })
+                    .collect();
+                let urgencies = [Urgency::Normal, Urgency::High]
+                    .into_iter()
+                    .map(|u| Choice { value: u.as_str().to_string(), label: i18n::urgency(u, lang).to_string() })
+                    .collect();
+                vec![
+                    Field::choice(i18n::F_STREET, street_choices(&funds, None)),
+                    summary,
+                    Field::text(i18n::F_NAME, false),
+                    id,
+                    Field::choice(i18n::F_SOURCE, sources),
+                    Field::choice(i18n::F_URGENCY, urgencies),
+                ]
+            }
+            Op::Accept => Vec::new(),
+            Op::Dispatch => {
+                let dept = if departments.is_empty() {
+                    // An older daemon that does not push the registry's departments: free text.
+                    let mut f = Field::text(i18n::F_DEPARTMENT, true);
+                    f.hint = Some(format!(
+                        "{} police health housing education hrss charity disabled",
+                        i18n::HINT_DEPARTMENT.t(lang)
+                    ));
+                    f
+                } else {
+                    let opts = departments
+                        .iter()
+                        .map(|d| Choice { value: d.id.clone(), label: format!("{} ({})", d.name, d.id) })
+                        .collect();
+                    Field::choice(i18n::F_DEPARTMENT, opts)
+                };
+                vec![dept, note()]
+            }
+            Op::Refer => {
+                vec![Field::choice(i18n::F_TO_STREET, street_choices(&funds, case.map(|c| c.street.as_str()))), note()]
+            }
+            Op::Pay => {
+                let mut amount =
+                    Field { label: i18n::F_AMOUNT, input: Input::Amount, value: String::new(), hint: None };
+                if let Some(f) = case.and_then(|c| funds.iter().find(|f| f.street == c.street)) {
+                    amount.hint = Some(format!(
+                        "{} {}  {} {}",
+                        i18n::CASE_CAP.t(lang),
+                        yuan(f.case_cap),
+                        i18n::BALANCE.t(lang),
+                        yuan(f.balance)
+                    ));
+                }
+                vec![amount, note()]
+            }
+            Op::Approve | Op::Reject => vec![note()],
+            Op::Paperwork => vec![Field::text(i18n::F_PAPERWORK, true)],
+            Op::Note => vec![Field::text(i18n::F_NOTE_TEXT, true)],
+            Op::Close => vec![Field::text(i18n::F_OUTCOME, true)],
+        };
+        let confirming = fields.is_empty();
+        Form { op, case: case.cloned(), fields, focus: 0, confirming, error: None, funds, departments }
+    }
+
+    /// The fund of the street money would come from.
+    fn fund(&self) -> Option<&FundRow> {
+        let street = self.case.as_ref()?.street.as_str();
+        self.funds.iter().find(|f| f.street == street)
+    }
+
+    fn street_name(&self, id: &str) -> String {
+        self.funds.iter().find(|f| f.street == id).map_or_else(|| id.to_string(), |f| f.name.clone())
+    }
+
+    /// Handles one key.
+    pub fn on_key(&mut self, key: KeyEvent, lang: Lang) -> Outcome {
+        if self.confirming {
+            return match key.code {
+                KeyCode::Enter | KeyCode::Char('y') => Outcome::Send(self.request()),
+                KeyCode::Esc | KeyCode::Char('n') | KeyCode::Backspace if self.fields.is_empty() => Outcome::Cancel,
+                KeyCode::Esc | KeyCode::Char('n') | KeyCode::Backspace => {
+                    self.confirming = false;
+                    Outcome::Stay
+                }
+                _ => Outcome::Stay,
+            };
+        }
+        let n = self.fields.len().max(1);
+        match key.code {
+            KeyCode::Esc => return Outcome::Cancel,
+            KeyCode::Tab | KeyCode::Down => self.focus = (self.focus + 1) % n,
+            KeyCode::BackTab | KeyCode::Up => self.focus = (self.focus + n - 1) % n,
+            KeyCode::Enter => {
+                let problem =
+                    self.fields.iter().enumerate().find_map(|(i, f)| f.problem(lang, true).map(|p| (i, f.label, p)));
+                match problem {
+                    Some((i, label, p)) => {
+                        self.focus = i;
+                        self.error = Some(format!("{}: {p}", label.t(lang)));
+                    }
+                    None => {
+                        self.error = None;
+                        self.confirming = true;
+                    }
+                }
+            }
+            code => {
+                if let Some(f) = self.fields.get_mut(self.focus) {
+                    match (&mut f.input, code) {
+                        (Input::Choice { options, selected }, KeyCode::Right | KeyCode::Char(' '))
+                            if !options.is_empty() =>
+                        {
+                            *selected = (*selected + 1) % options.len();
+                        }
+                        (Input::Choice { options, selected }, KeyCode::Left) if !options.is_empty() => {
+                            *selected = (*selected + options.len() - 1) % options.len();
+                        }
+                        (Input::Choice { .. }, _) => {}
+                        (_, KeyCode::Backspace) => {
+                            f.value.pop();
+                        }
+                        (_, KeyCode::Char(c)) if !c.is_control() => f.value.push(c),
+                        _ => {}
+                    }
+                    self.error = None;
+                }
+            }
+        }
+        Outcome::Stay
+    }
+
+    /// The request this form sends (call once every field is valid).
+    pub fn request(&self) -> Request {
+        let f = |i: usize| self.fields.get(i).map(Field::get).unwrap_or_default();
+        let opt = |i: usize| self.fields.get(i).and_then(Field::optional);
+        let action = match self.op {
+            Op::Open => {
+                return Request::CaseOpen(CaseOpenRequest {
+                    street: f(0),
+                    summary: f(1),
+                    name: opt(2),
+                    id_number: opt(3),
+                    source: Source::parse(&f(4)),
+                    urgency: Urgency::parse(&f(5)).unwrap_or_default(),
+                })
+            }
+            Op::Accept => CaseAction::Accept,
+            Op::Dispatch => CaseAction::Dispatch { department: f(0), note: opt(1) },
+            Op::Refer => CaseAction::Refer { street: f(0), note: opt(1) },
+            Op::Pay => CaseAction::Pay { amount: parse_amount(&f(0)).unwrap_or_default(), note: opt(1) },
+            Op::Approve => CaseAction::Approve { note: opt(0) },
+            Op::Reject => CaseAction::Reject { note: opt(0) },
+            Op::Paperwork => CaseAction::Paperwork { text: f(0) },
+            Op::Note => CaseAction::Note { text: f(0) },
+            Op::Close => CaseAction::Close { outcome: f(0) },
+        };
+        let case = self.case.as_ref();
+        Request::CaseAct {
+            id: case.map(|c| c.id.as_str().to_string()).unwrap_or_default(),
+            action,
+            expected_version: case.map_or(0, |c| c.version),
+        }
+    }
+
+    /// The confirmation: what will happen, in plain words, and whether each line is a warning.
+    pub fn confirmation(&self, lang: Lang) -> Vec<(String, bool)> {
+        let zh = lang == Lang::Zh;
+        let mut out: Vec<(String, bool)> = Vec::new();
+        let mut say = |s: String| out.push((s, false));
+        let case = self.case.as_ref();
+        let id = case.map(|c| c.id.as_str().to_string()).unwrap_or_default();
+        let summary = case.map(|c| c.summary.clone()).unwrap_or_default();
+        let fund_name =
+            self.fund().map_or_else(|| case.map(|c| c.street.clone()).unwrap_or_default(), |f| f.name.clone());
+        let note_line =
+            |i: usize| self.fields.get(i).and_then(Field::optional).map(|n| format!("{}: {n}", i18n::F_NOTE.t(lang)));
+        let mut warn: Vec<String> = Vec::new();
+        match self.op {
+            Op::Open => {
+                let street = self.street_name(&self.fields[0].get());
+                say(if zh {
+                    format!("登记新案件，由{street}办理。")
+                } else {
+                    format!("Open a new case handled by {street}.")
+                });
+                say(format!("{}: {}", i18n::F_SUMMARY.t(lang), self.fields[1].get()));
+                if let Some(n) = self.fields[2].optional() {
+                    say(format!("{}: {n}", i18n::F_NAME.t(lang)));
+                }
+                if let Some(Ok(idn)) = self.fields[3].optional().map(|v| IdNumber::parse(&v)) {
+                    say(format!("{}: {} ({})", i18n::F_ID_NUMBER.t(lang), idn.masked(), i18n::ID_MASKED.t(lang)));
+                }
+                say(format!(
+                    "{}: {}   {}: {}",
+                    i18n::F_SOURCE.t(lang),
+                    self.fields[4].shown(),
+                    i18n::F_URGENCY.t(lang),
+                    self.fields[5].shown()
+                ));
+            }
+            Op::Accept => {
+                say(if zh { format!("受理案件 {id}：{summary}") } else { format!("Accept case {id}: {summary}") });
+                say(if zh {
+                    "受理后由您负责办理，办结时限开始计算。".into()
+                } else {
+                    "You take the case on.".into()
+                });
+            }
+            Op::Dispatch => {
+                let d = self.fields[0].get();
+                let name = self.departments.iter().find(|x| x.id == d).map_or_else(|| d.clone(), |x| x.name.clone());
+                say(if zh {
+                    format!("将案件 {id} 分办至 {name}（{d}）。")
+                } else {
+                    format!("Dispatch case {id} to {name} ({d}).")
+                });
+            }
+            Op::Refer => {
+                let to = self.street_name(&self.fields[0].get());
+                say(if zh {
+                    format!("将案件 {id} 转办至 {to}，本街道不再办理（案件在此结束）。")
+                } else {
+                    format!("Refer case {id} to {to}; it ends here.")
+                });
+                if case.is_some_and(|c| c.pending.is_some() || c.payments_missing_paperwork().next().is_some()) {
+                    warn.push(i18n::WILL_BE_REFUSED_PAPERWORK.t(lang).to_string());
+                }
+            }
+            Op::Pay => {
+                let amount = parse_amount(&self.fields[0].get()).unwrap_or_default();
+                let paid = case.map_or(Fen(0), Case::paid_total);
+                let fund = self.fund();
+                let balance = fund.map_or(Fen(0), |f| f.balance);
+                let after = Fen(balance.0 - amount.0);
+                let cap = fund.map(|f| f.case_cap);
+                let above = cap.is_some_and(|c| paid.0 + amount.0 > c.0);
+                if above {
+                    let cap = cap.unwrap_or_default();
+                    say(if zh {
+                        format!("申请从{fund_name}备用金拨付 {} 给案件 {id}。", yuan(amount))
+                    } else {
+                        format!("Ask to pay {} from the {fund_name} fund on case {id}.", yuan(amount))
+                    });
+                    warn.push(if zh {
+                        format!(
+                            "超过单案上限 {}（已拨付 {}）：将成为待主管审批的申请（一事一议），暂不拨付。",
+                            yuan(cap),
+                            yuan(paid)
+                        )
+                    } else {
+                        format!(
+                            "Above the case cap {} (paid so far {}): becomes a request for a supervisor, not paid yet.",
+                            yuan(cap),
+                            yuan(paid)
+                        )
+                    });
+                    say(if zh {
+                        format!("批准后余额 {}", yuan(after))
+                    } else {
+                        format!("Balance after approval {}", yuan(after))
+                    });
+                } else {
+                    say(if zh {
+                        format!("从{fund_name}备用金拨付 {} 给案件 {id}，拨付后余额 {}。", yuan(amount), yuan(after))
+                    } else {
+                        format!(
+                            "Pay {} from the {fund_name} fund on case {id}, balance after {}.",
+                            yuan(amount),
+                            yuan(after)
+                        )
+                    });
+                    say(i18n::PAPERWORK_DUE_AFTER.t(lang).to_string());
+                }
+                if after.0 < 0 {
+                    warn.push(i18n::FUND_SHORT.t(lang).to_string());
+                }
+            }
+            Op::Approve | Op::Reject => {
+                let p = case.and_then(|c| c.pending.as_ref());
+                let (amount, by) = p.map_or((Fen(0), String::new()), |p| (p.amount, p.by.clone()));
+                let balance = self.fund().map_or(Fen(0), |f| f.balance);
+                if self.op == Op::Approve {
+                    say(if zh {
+                        format!(
+                            "批准 {by} 的超额拨付申请 {}：从{fund_name}备用金拨付，拨付后余额 {}。",
+                            yuan(amount),
+                            yuan(Fen(balance.0 - amount.0))
+                        )
+                    } else {
+                        format!(
+                            "Approve {by}'s request of {}: paid from the {fund_name} fund, balance after {}.",
+                            yuan(amount),
+                            yuan(Fen(balance.0 - amount.0))
+                        )
+                    });
+                } else {
+                    say(if zh {
+                        format!("驳回 {by} 的超额拨付申请 {}，不拨付。", yuan(amount))
+                    } else {
+                        format!("Reject {by}'s request of {}; nothing is paid.", yuan(amount))
+                    });
+                }
+                if p.is_none() {
+                    warn.push(i18n::NO_PENDING.t(lang).to_string());
+                }
+            }
+            Op::Paperwork => {
+                let missing = case.and_then(|c| c.payments_missing_paperwork().next());
+                match missing {
+                    Some(p) => say(if zh {
+                        format!("为 {} 的拨付（{}）补充事后说明。", yuan(p.amount), p.by)
+                    } else {
+                        format!("File the paperwork of the {} payment (by {}).", yuan(p.amount), p.by)
+                    }),
+                    None => warn.push(i18n::NO_PAPERWORK_MISSING.t(lang).to_string()),
+                }
+                say(format!("{}: {}", i18n::F_PAPERWORK.t(lang), self.fields[0].get()));
+            }
+            Op::Note => {
+                say(if zh { format!("为案件 {id} 添加备注：") } else { format!("Add a note to case {id}:") });
+                say(self.fields[0].get());
+            }
+            Op::Close => {
+                say(if zh { format!("办结案件 {id}。") } else { format!("Close case {id}.") });
+                say(format!("{}: {}", i18n::F_OUTCOME.t(lang), self.fields[0].get()));
+                if case.is_some_and(|c| c.pending.is_some() || c.payments_missing_paperwork().next().is_some()) {
+                    warn.push(i18n::WILL_BE_REFUSED_PAPERWORK.t(lang).to_string());
+                }
+            }
+        }
+        let needs_accepted = matches!(self.op, Op::Dispatch | Op::Pay | Op::Close);
+        if needs_accepted && case.is_some_and(|c| c.state == mz_shared::case::CaseState::New) {
+            warn.push(i18n::NOT_ACCEPTED_YET.t(lang).to_string());
+        }
+        if let Some(n) = match self.op {
+            Op::Dispatch | Op::Refer | Op::Pay => note_line(1),
+            Op::Approve | Op::Reject => note_line(0),
+            _ => None,
+        } {
+            say(n);
+        }
+        out.extend(warn.into_iter().map(|w| (w, true)));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::KeyModifiers;
+
+    fn k(c: KeyCode) -> KeyEvent {
+        KeyEvent::new(c, KeyModifiers::NONE)
+    }
+
+    fn typed(form: &mut Form, s: &str) {
+        for c in s.chars() {
+            form.on_key(k(KeyCode::Char(c)), Lang::Zh);
+        }
+    }
+
+    #[test]
+    fn amounts() {
+        assert_eq!(parse_amount("3000"), Ok(Fen(300_000)));
+        assert_eq!(parse_amount("12.5"), Ok(Fen(1250)));
+        assert_eq!(parse_amount("12.50"), Ok(Fen(1250)));
+        assert!(parse_amount("12.505").is_err());
+        assert!(parse_amount("0").is_err());
+        assert!(parse_amount("0.00").is_err());
+        assert!(parse_amount("-5").is_err());
+        assert!(parse_amount("3,000").is_err());
+        assert!(parse_amount("12.").is_err());
+        assert!(parse_amount(".5").is_err());
+        assert!(parse_amount("abc").is_err());
+        assert_eq!(yuan(Fen(300_000)), "¥3,000");
+        assert_eq!(yuan(Fen(1250)), "¥12.50");
+    }
+
+    #[test]
+    fn pay_above_the_cap_becomes_a_request_in_the_confirmation() {
+        let d = crate::views::cases::tests::dashboard();
+        let case = d.cases.iter().find(|c| c.state == mz_shared::case::CaseState::Accepted).unwrap().clone();
+        let mut f = Form::new(Op::Pay, Some(&case), &d, Lang::Zh);
+        typed(&mut f, "12.345");
+        assert!(f.fields[0].problem(Lang::Zh, false).is_some());
+        f.on_key(k(KeyCode::Enter), Lang::Zh);
+        assert!(!f.confirming);
+        assert!(f.error.as_deref().unwrap().contains("两位小数"), "{:?}", f.error);
+        f.on_key(k(KeyCode::Backspace), Lang::Zh);
+        f.on_key(k(KeyCode::Backspace), Lang::Zh);
+        f.on_key(k(KeyCode::Backspace), Lang::Zh);
+        f.on_key(k(KeyCode::Backspace), Lang::Zh);
+        typed(&mut f, "000");
+        f.on_key(k(KeyCode::Enter), Lang::Zh);
+        assert!(f.confirming);
+        let text: Vec<String> = f.confirmation(Lang::Zh).into_iter().map(|(s, _)| s).collect();
+        let all = text.join("\n");
+        assert!(all.contains("¥12,000") && all.contains("北苑街道") && all.contains("超过单案上限 ¥5,000"), "{all}");
+        match f.on_key(k(KeyCode::Enter), Lang::Zh) {
+            Outcome::Send(Request::CaseAct { action: CaseAction::Pay { amount, .. }, expected_version, .. }) => {
+                assert_eq!(amount, Fen(1_200_000));
+                assert_eq!(expected_version, case.version);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn id_number_is_checked_as_typed() {
+        let d = crate::views::cases::tests::dashboard();
+        let mut f = Form::new(Op::Open, None, &d, Lang::Zh);
+        f.focus = 3;
+        typed(&mut f, "11010519491231002");
+        assert!(f.fields[3].problem(Lang::Zh, false).unwrap().contains("18位"));
+        typed(&mut f, "0");
+        assert!(
+            f.fields[3].problem(Lang::Zh, false).unwrap().contains("校验位"),
+            "{:?}",
+            f.fields[3].problem(Lang::Zh, false)
+        );
+        f.on_key(k(KeyCode::Backspace), Lang::Zh);
+        typed(&mut f, "X");
+        assert_eq!(f.fields[3].problem(Lang::Zh, false), None);
+    }
+}
