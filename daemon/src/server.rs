@@ -12,7 +12,7 @@ use crate::service::EngineMsg;
 use crate::store::pages::export_latest;
 use crate::store::StoreReader;
 use crate::store::{keys, StoreError};
-use mz_shared::audit::{self, AuditBreak, AuditEntry};
+use mz_shared::audit::{self, AuditBreak};
 use mz_shared::case::{Actor, Case};
 use mz_shared::dashboard::Dashboard;
 use mz_shared::protocol::{
@@ -262,10 +262,7 @@ async fn connection(
             Request::AuditVerify => {
                 let reader = ctx.reader.clone();
                 let verified = tokio::task::spawn_blocking(move || -> Result<Result<u64, AuditBreak>, StoreError> {
-                    let entries: Vec<AuditEntry> = reader
-                        .scan::<AuditEntry>(keys::AUDIT_PREFIX)
-                        .map(|r| r.map(|(_, e)| e))
-                        .collect::<Result<_, _>>()?;
+                    let entries = crate::state::audit_entries(&reader)?;
                     Ok(audit::verify(entries.iter()))
                 })
                 .await;
@@ -365,11 +362,8 @@ async fn export_desk(
             read_cases(ctx)
                 .map(|cs| cs.iter().map(|c| cases::view(c, &registry, now, true, role == Role::Viewer)).collect())
         }
-        _ => ctx
-            .reader
-            .scan::<AuditEntry>(keys::AUDIT_PREFIX)
-            .map(|r| r.map(|(_, e)| serde_json::to_value(&e).expect("audit entries serialize")))
-            .collect(),
+        _ => crate::state::audit_entries(&ctx.reader)
+            .map(|es| es.iter().map(|e| serde_json::to_value(e).expect("audit entries serialize")).collect()),
     };
     let rows = match rows {
         Ok(rows) => rows,

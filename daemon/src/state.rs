@@ -358,7 +358,7 @@ impl State {
         let cases: Table<Case> = Table::load(store, "case")?;
         let funds = Funds::tally(registry, cases.values());
         let audit_tail = match store.reader().last(keys::AUDIT_PREFIX)? {
-            Some((key, bytes)) => Some(crate::store::decode(&key, &bytes)?),
+            Some((key, bytes)) => crate::store::decode::<Vec<AuditEntry>>(&key, &bytes)?.pop(),
             None => None,
         };
         let case_triggers = cases.values().filter_map(|c| c.trigger.clone()).collect();
@@ -420,10 +420,24 @@ impl State {
         self.divorce_applications.write_into(batch);
         self.alerts.write_into(batch);
         self.cases.write_into(batch);
-        for entry in self.audit_pending.drain(..) {
-            batch.insert(keys::audit(entry.seq), encode(&entry));
+        // The entries of one commit are one value, keyed by the first entry's number, in chunks
+        // small enough for sled to keep inline.
+        for chunk in std::mem::take(&mut self.audit_pending).chunks(AUDIT_CHUNK) {
+            batch.insert(keys::audit(chunk[0].seq), encode(&chunk));
         }
     }
+}
+
+/// Audit entries per stored value (an entry is a few hundred bytes).
+const AUDIT_CHUNK: usize = 64;
+
+/// Every audit entry, in order.
+pub fn audit_entries(reader: &crate::store::StoreReader) -> Result<Vec<AuditEntry>, StoreError> {
+    let mut all = Vec::new();
+    for chunk in reader.scan::<Vec<AuditEntry>>(keys::AUDIT_PREFIX) {
+        all.extend(chunk?.1);
+    }
+    Ok(all)
 }
 
 /// Lower-case hex of an ID hash, as used in entity keys.

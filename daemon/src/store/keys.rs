@@ -95,7 +95,7 @@ pub fn state_prefix(table: &str) -> Vec<u8> {
     k
 }
 
-/// `u<seq BE>`: an audit entry.
+/// `u<seq BE>`: audit entries from number `seq` on (one commit's entries, chunked).
 pub fn audit(seq: u64) -> Vec<u8> {
     let mut k = vec![b'u'];
     k.extend_from_slice(&seq.to_be_bytes());
