@@ -114,6 +114,17 @@ fn error(zh: impl Into<String>, en: impl Into<String>) -> ServerMessage {
     ServerMessage::Error { reason: Reason::new(zh, en) }
 }
 
+/// Sends a command to the engine (the only writer) and waits for its answer.
+async fn ask_engine<T>(
+    ctx: &ServerContext,
+    message: impl FnOnce(tokio::sync::oneshot::Sender<Result<T, Reason>>) -> EngineMsg,
+) -> Result<T, Reason> {
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let stopping = || Reason::new("守护进程正在停止", "mzd is shutting down");
+    ctx.engine.send(message(reply)).map_err(|_| stopping())?;
+    answer.await.map_err(|_| stopping())?
+}
+
 /// The status report with live checks applied.
 pub fn current_status(ctx: &ServerContext) -> StatusReport {
     let mut report = ctx.dashboard.borrow().status.clone();
@@ -202,38 +213,33 @@ async fn connection(
             }
             Request::CaseOpen(request) => {
                 let actor = Actor::new(user.clone(), role);
-                let (reply, answer) = tokio::sync::oneshot::channel();
-                let _ = ctx.engine.send(EngineMsg::CaseOpen { actor, request, reply });
-                let msg = match answer.await {
-                    Ok(Ok(case)) => case_message(&ctx, &case, role, Vec::new()),
-                    Ok(Err(reason)) => ServerMessage::Error { reason },
-                    Err(_) => error("守护进程正在停止", "mzd is shutting down"),
-                };
+                let answer = ask_engine(&ctx, |reply| EngineMsg::CaseOpen { actor, request, reply }).await;
+                let msg = answer.map_or_else(
+                    |reason| ServerMessage::Error { reason },
+                    |case| case_message(&ctx, &case, role, Vec::new()),
+                );
                 send(&mut w, &msg).await?;
             }
             Request::CaseAct { id, action, expected_version } => {
                 let actor = Actor::new(user.clone(), role);
-                let (reply, answer) = tokio::sync::oneshot::channel();
-                let _ = ctx.engine.send(EngineMsg::CaseAct { actor, id, action, expected_version, reply });
-                let msg = match answer.await {
-                    Ok(Ok(applied)) => {
+                let answer =
+                    ask_engine(&ctx, |reply| EngineMsg::CaseAct { actor, id, action, expected_version, reply }).await;
+                let msg = answer.map_or_else(
+                    |reason| ServerMessage::Error { reason },
+                    |applied| {
                         let warnings = applied.warnings.iter().map(|w| w.reason()).collect();
                         case_message(&ctx, &applied.case, role, warnings)
-                    }
-                    Ok(Err(reason)) => ServerMessage::Error { reason },
-                    Err(_) => error("守护进程正在停止", "mzd is shutting down"),
-                };
+                    },
+                );
                 send(&mut w, &msg).await?;
             }
             Request::LogStationEvent { values } => {
                 let actor = Actor::new(user.clone(), role);
-                let (reply, answer) = tokio::sync::oneshot::channel();
-                let _ = ctx.engine.send(EngineMsg::LogStationEvent { actor, values, reply });
-                let msg = match answer.await {
-                    Ok(Ok(record_id)) => ServerMessage::Logged { record_id },
-                    Ok(Err(reason)) => ServerMessage::Error { reason },
-                    Err(_) => error("守护进程正在停止", "mzd is shutting down"),
-                };
+                let answer = ask_engine(&ctx, |reply| EngineMsg::LogStationEvent { actor, values, reply }).await;
+                let msg = answer.map_or_else(
+                    |reason| ServerMessage::Error { reason },
+                    |record_id| ServerMessage::Logged { record_id },
+                );
                 send(&mut w, &msg).await?;
             }
             Request::CaseShow { id } => {
@@ -279,13 +285,9 @@ async fn connection(
                     send(&mut w, &error("只读用户不能确认告警", "viewers cannot acknowledge alerts")).await?;
                     continue;
                 }
-                let (reply, answer) = tokio::sync::oneshot::channel();
-                let _ = ctx.engine.send(EngineMsg::AckAlert { id, user: user.clone(), reply });
-                let msg = match answer.await {
-                    Ok(Ok(())) => ServerMessage::Done,
-                    Ok(Err(reason)) => ServerMessage::Error { reason },
-                    Err(_) => error("守护进程正在停止", "mzd is shutting down"),
-                };
+                let user = user.clone();
+                let answer = ask_engine(&ctx, |reply| EngineMsg::AckAlert { id, user, reply }).await;
+                let msg = answer.map_or_else(|reason| ServerMessage::Error { reason }, |()| ServerMessage::Done);
                 send(&mut w, &msg).await?;
             }
         }
