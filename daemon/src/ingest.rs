@@ -334,6 +334,32 @@ impl Engine {
         }
     }
 
+    /// Copies a consistent snapshot of the store, the ID-hash key and the registry into `dest`
+    /// (which must not exist yet or be empty). While it runs nothing else is written: the
+    /// engine is the only writer and it is busy here.
+    pub fn backup(&mut self, data: &Path, registry_path: &Path, dest: &Path) -> Result<u64, Reason> {
+        let fail = |e: std::io::Error| {
+            Reason::new(
+                format!("备份失败：{} ({e})", dest.display()),
+                format!("backup to {} failed: {e}", dest.display()),
+            )
+        };
+        if fs::read_dir(dest).map(|mut d| d.next().is_some()).unwrap_or(false) {
+            return Err(Reason::new(
+                format!("备份目录 {} 不是空的，请换一个新目录", dest.display()),
+                format!("backup folder {} is not empty: give a new folder", dest.display()),
+            ));
+        }
+        self.store.sync().map_err(|e| Reason::new(format!("备份失败：{e}"), format!("backup failed: {e}")))?;
+        let mut bytes = copy_tree(&self.store.dir().to_owned(), &dest.join("store")).map_err(fail)?;
+        for (from, name) in [(data.join("id-hash.key"), "id-hash.key"), (registry_path.to_owned(), "registry.toml")] {
+            bytes += fs::copy(&from, dest.join(name)).map_err(fail)?;
+        }
+        sync_dir(dest).map_err(fail)?;
+        tracing::info!(dest = %dest.display(), bytes, "backup written");
+        Ok(bytes)
+    }
+
     fn commit_action(&mut self) -> Result<(), Reason> {
         self.commit(sled::Batch::default()).map_err(|e| {
             Reason::new(format!("保存失败，未生效：{e}"), format!("could not be stored, not applied: {e}"))
@@ -743,6 +769,24 @@ fn source_cells_at(path: &Path, rj: &RejectsFile, rows: &[RejectedRow]) -> std::
         }
     }
     Ok(cells)
+}
+
+/// Copies a folder recursively, `fsync`ing every file; returns the bytes copied.
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<u64> {
+    fs::create_dir_all(to)?;
+    let mut bytes = 0;
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            bytes += copy_tree(&entry.path(), &target)?;
+        } else {
+            bytes += fs::copy(entry.path(), &target)?;
+            fs::File::open(&target)?.sync_all()?;
+        }
+    }
+    sync_dir(to)?;
+    Ok(bytes)
 }
 
 fn now_ms() -> i64 {

@@ -89,6 +89,13 @@ enum Command {
         #[arg(long, global = true)]
         socket: Option<PathBuf>,
     },
+    /// Copy a consistent snapshot of the store, the ID-hash key and the registry into a new
+    /// folder (on the daemon's machine; admin role).
+    Backup {
+        dest_dir: PathBuf,
+        #[arg(long)]
+        socket: Option<PathBuf>,
+    },
     /// Rebuild a damaged store: move it aside and ingest every archived file again, oldest
     /// first. Run with the daemon stopped. Cases and the audit trail are not in the archive.
     Rebuild {
@@ -361,6 +368,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 match c.call(Request::AuditVerify).await? {
                     ServerMessage::AuditOk { entries } => {
                         writeln!(std::io::stdout(), "audit trail intact: {entries} entries verified")?;
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    ServerMessage::Error { reason } => {
+                        eprintln!("mzd: {reason}");
+                        Ok(ExitCode::from(1))
+                    }
+                    other => anyhow::bail!("unexpected answer: {other:?}"),
+                }
+            })
+        }
+        Command::Backup { dest_dir, socket } => {
+            let socket = config::client_socket(socket);
+            let dest = std::path::absolute(&dest_dir)?;
+            let rt = runtime()?;
+            rt.block_on(async {
+                let mut c = Client::connect(&socket, "mzd backup").await?;
+                match c.call(Request::Backup { dest: dest.clone() }).await? {
+                    ServerMessage::Done => {
+                        writeln!(std::io::stdout(), "backup written to {}", dest.display())?;
                         Ok(ExitCode::SUCCESS)
                     }
                     ServerMessage::Error { reason } => {

@@ -280,6 +280,15 @@ async fn connection(
                 };
                 send(&mut w, &msg).await?;
             }
+            Request::Backup { dest } => {
+                if role != Role::Admin {
+                    send(&mut w, &error("只有管理员可以备份", "only an admin may make a backup")).await?;
+                    continue;
+                }
+                let answer = ask_engine(&ctx, |reply| EngineMsg::Backup { dest, reply }).await;
+                let msg = answer.map_or_else(|reason| ServerMessage::Error { reason }, |_| ServerMessage::Done);
+                send(&mut w, &msg).await?;
+            }
             Request::AckAlert { id } => {
                 if role == Role::Viewer {
                     send(&mut w, &error("只读用户不能确认告警", "viewers cannot acknowledge alerts")).await?;

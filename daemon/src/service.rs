@@ -134,6 +134,11 @@ pub enum EngineMsg {
         request: CaseOpenRequest,
         reply: oneshot::Sender<Result<Case, Reason>>,
     },
+    /// Back the store up into a folder.
+    Backup {
+        dest: PathBuf,
+        reply: oneshot::Sender<Result<u64, Reason>>,
+    },
     /// Log a station event from the console.
     LogStationEvent {
         actor: Actor,
@@ -267,7 +272,10 @@ pub async fn run(settings: Settings, stop: impl Future<Output = ()>) -> Result<(
         let store_problem = store_problem.clone();
         std::thread::Builder::new()
             .name("mzd-engine".into())
-            .spawn(move || engine_loop(engine, msg_rx, status_tx, watcher, store_problem))
+            .spawn({
+                let paths = (settings.data.clone(), settings.registry.clone());
+                move || engine_loop(paths, engine, msg_rx, status_tx, watcher, store_problem)
+            })
             .expect("spawning a thread")
     };
 
@@ -341,6 +349,7 @@ pub async fn run(settings: Settings, stop: impl Future<Output = ()>) -> Result<(
 }
 
 fn engine_loop(
+    paths: (PathBuf, PathBuf),
     mut engine: Engine,
     rx: mpsc::Receiver<EngineMsg>,
     dashboard: watch::Sender<Arc<Dashboard>>,
@@ -404,6 +413,9 @@ fn engine_loop(
             }
             Ok(EngineMsg::CaseOpen { actor, request, reply }) => {
                 let _ = reply.send(engine.open_case(&actor, request));
+            }
+            Ok(EngineMsg::Backup { dest, reply }) => {
+                let _ = reply.send(engine.backup(&paths.0, &paths.1, &dest));
             }
             Ok(EngineMsg::LogStationEvent { actor, values, reply }) => {
                 let _ = reply.send(engine.log_station_event(&actor, &values));

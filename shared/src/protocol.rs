@@ -67,6 +67,11 @@ pub enum Request {
     LogStationEvent {
         values: std::collections::BTreeMap<String, String>,
     },
+    /// Copy a consistent snapshot of the store, the ID-hash key and the registry into `dest`
+    /// (a folder on the daemon's machine; admin only). Answered by `Done` or an error.
+    Backup {
+        dest: std::path::PathBuf,
+    },
 }
 
 /// What opening a case needs. The ID number, if given, travels to the daemon only, which keeps

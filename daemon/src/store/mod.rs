@@ -138,6 +138,11 @@ impl Store {
         self.reader().scan(prefix)
     }
 
+    /// The folder of the database.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     pub fn size_on_disk(&self) -> u64 {
         self.db.size_on_disk().unwrap_or(0)
     }
