@@ -351,7 +351,7 @@ impl Engine {
             ));
         }
         self.store.sync().map_err(|e| Reason::new(format!("备份失败：{e}"), format!("backup failed: {e}")))?;
-        let mut bytes = copy_tree(&self.store.dir().to_owned(), &dest.join("store")).map_err(fail)?;
+        let mut bytes = copy_tree(self.store.dir(), &dest.join("store")).map_err(fail)?;
         for (from, name) in [(data.join("id-hash.key"), "id-hash.key"), (registry_path.to_owned(), "registry.toml")] {
             bytes += fs::copy(&from, dest.join(name)).map_err(fail)?;
         }
