@@ -5,6 +5,7 @@
 use crate::caseform::{Form, Op, Outcome};
 use crate::client::{CaseAnswer, ClientEvent};
 use crate::i18n::{self, Lang};
+use crate::stationform::{StationForm, StationOp};
 use crate::views;
 use crate::widgets::table::TableData;
 use crate::widgets::{Mark, Theme};
@@ -134,6 +135,8 @@ pub struct Preview {
 pub enum Action {
     /// Send this case request (`CaseOpen` or `CaseAct`) over a short-lived connection.
     Case(mz_shared::protocol::Request),
+    /// Send this `LogStationEvent` over a short-lived connection.
+    Log(mz_shared::protocol::Request),
     None,
     Quit,
     /// Send `AckAlert` for this alert id.
@@ -179,6 +182,10 @@ pub struct App {
     pub form: Option<Form>,
     /// The case request sent and not answered yet.
     pub sending: Option<Op>,
+    /// The station form (arrival, discharge, incident) or its confirmation on screen.
+    pub station_form: Option<StationForm>,
+    /// The station event sent and not answered yet.
+    pub logging: Option<StationOp>,
     /// The daemon's answer to a case request: title and lines, shown until dismissed.
     pub notice: Option<(String, Vec<(String, Mark)>)>,
     /// The case queue also lists closed and referred cases.
@@ -210,6 +217,8 @@ impl App {
             demo: false,
             form: None,
             sending: None,
+            station_form: None,
+            logging: None,
             notice: None,
             show_ended_cases: false,
             detail_scroll: 0,
@@ -341,6 +350,19 @@ impl App {
             }
             return Action::None;
         }
+        if let Some(form) = self.station_form.as_mut() {
+            match form.on_key(key, self.lang) {
+                Outcome::Stay => {}
+                Outcome::Cancel => self.station_form = None,
+                Outcome::Send(request) => {
+                    self.logging = Some(form.op);
+                    self.station_form = None;
+                    self.say(i18n::SENDING.t(self.lang), Mark::Normal);
+                    return Action::Log(request);
+                }
+            }
+            return Action::None;
+        }
         if self.notice.is_some() {
             if matches!(key.code, KeyCode::Esc | KeyCode::Enter | KeyCode::Backspace | KeyCode::Char(' ')) {
                 self.notice = None;
@@ -364,6 +386,16 @@ impl App {
                 _ => {}
             }
             return Action::None;
+        }
+        if let Some(Popup::Detail { list: ListId::Residents, key: person }) = &self.popup {
+            if let KeyCode::Char(c) = key.code {
+                if let Some(op) = StationOp::from_key(c).filter(|_| self.may_log()) {
+                    let person = person.clone();
+                    self.popup = None;
+                    self.start_station_op(op, Some(person));
+                    return Action::None;
+                }
+            }
         }
         if self.popup.is_some() {
             match key.code {
@@ -403,6 +435,9 @@ impl App {
             KeyCode::Char('t') if self.view == View::Cases => {
                 self.show_ended_cases = !self.show_ended_cases;
                 self.resync();
+            }
+            KeyCode::Char(c) if self.view == View::Stations && StationOp::from_key(c).is_some() => {
+                self.start_station_op(StationOp::from_key(c).expect("checked"), None);
             }
             KeyCode::Char(c) if self.view == View::Cases && Op::from_key(c).is_some() => {
                 self.start_op(Op::from_key(c).expect("checked"));
@@ -489,7 +524,7 @@ impl App {
             self.say(text, Mark::Bad);
             return;
         }
-        if self.sending.is_some() {
+        if self.sending.is_some() || self.logging.is_some() {
             self.say(i18n::SENDING.t(lang), Mark::Warn);
             return;
         }
@@ -515,6 +550,64 @@ impl App {
             return;
         }
         self.form = Some(Form::new(op, Some(case), d, lang));
+    }
+
+    /// Whether the connected user gets the station forms (role `station` or `admin`; the
+    /// daemon checks that the station is one of theirs).
+    pub fn may_log(&self) -> bool {
+        self.session.as_ref().is_some_and(|s| crate::stationform::role_may_log(s.role))
+    }
+
+    /// Opens the station form of `op` at the station in view; a discharge or an incident is for
+    /// `person` (from the resident detail) or the selected resident.
+    fn start_station_op(&mut self, op: StationOp, person: Option<String>) {
+        let lang = self.lang;
+        let Some(role) = self.session.as_ref().map(|s| s.role) else { return };
+        if !crate::stationform::role_may_log(role) {
+            let text = format!("{} ({}: {})", i18n::ROLE_CANNOT.t(lang), i18n::role(role, lang), op.label().t(lang));
+            self.say(text, Mark::Bad);
+            return;
+        }
+        if self.sending.is_some() || self.logging.is_some() {
+            self.say(i18n::SENDING.t(lang), Mark::Warn);
+            return;
+        }
+        let Some(station) = views::stations::focused_station(self).cloned() else {
+            self.say(i18n::NO_STATION_SELECTED.t(lang), Mark::Warn);
+            return;
+        };
+        let Some(d) = self.dashboard.as_deref() else { return };
+        let resident = if op.needs_resident() {
+            let key = person.or_else(|| self.residents_of.as_ref().and_then(|_| self.selected_key(ListId::Residents)));
+            match key.and_then(|k| station.residents.iter().find(|r| r.person_ref == k)) {
+                Some(r) => Some(r.clone()),
+                None => {
+                    self.say(i18n::NO_RESIDENT_SELECTED.t(lang), Mark::Warn);
+                    return;
+                }
+            }
+        } else {
+            None
+        };
+        self.station_form = Some(StationForm::new(op, &station.id, resident.as_ref(), d, self.now_ms, lang));
+    }
+
+    /// The daemon's answer to a station event.
+    fn logged(&mut self, result: Result<String, mz_shared::reason::Reason>) {
+        let lang = self.lang;
+        let what = self.logging.take().map(|o| o.label().t(lang)).unwrap_or_default();
+        match result {
+            Ok(record_id) => {
+                let text = format!("{what}: {} {record_id}", i18n::LOGGED.t(lang));
+                self.say(format!("{} {text}", i18n::DONE_OK.t(lang)), Mark::Normal);
+                self.notice = Some((i18n::DONE_OK.t(lang).to_string(), vec![(text, Mark::Normal)]));
+            }
+            Err(reason) => {
+                let text = format!("{what}: {}", reason.text(lang));
+                self.say(format!("{} {text}", i18n::REFUSED.t(lang)), Mark::Bad);
+                self.notice = Some((i18n::REFUSED.t(lang).to_string(), vec![(text, Mark::Bad)]));
+            }
+        }
     }
 
     /// The daemon's answer to a case request.
@@ -589,6 +682,7 @@ impl App {
                 }
             }
             ClientEvent::CaseResult(result) => self.case_answered(result),
+            ClientEvent::LogResult(result) => self.logged(result),
             ClientEvent::AckResult { id: _, result } => match result {
                 Ok(()) => self.say(i18n::ACKED.t(self.lang), Mark::Normal),
                 Err(reason) => {

@@ -26,6 +26,8 @@ pub enum ClientEvent {
     AckResult { id: String, result: Result<(), Reason> },
     /// The answer to a case request (`CaseOpen`, `CaseAct`).
     CaseResult(Result<CaseAnswer, Reason>),
+    /// The answer to a `LogStationEvent`: the record id the daemon assigned, or its refusal.
+    LogResult(Result<String, Reason>),
 }
 
 /// What the daemon answered to an accepted case request.
@@ -163,6 +165,34 @@ pub fn case_request(socket: PathBuf, request: Request, tx: UnboundedSender<Clien
         };
         tracing::info!(%what, ok = result.is_ok(), "case request");
         let _ = tx.send(ClientEvent::CaseResult(result));
+    });
+}
+
+/// Sends a `LogStationEvent` over a fresh connection (never the pushed stream); the answer goes
+/// to `tx` as [`ClientEvent::LogResult`].
+pub fn log_request(socket: PathBuf, request: Request, tx: UnboundedSender<ClientEvent>) {
+    tokio::spawn(async move {
+        let result = match Client::connect(&socket, "mzc").await {
+            Err(e) => Err(Reason::new(format!("无法连接 mzd：{e}"), format!("cannot reach mzd: {e}"))),
+            Ok(mut c) => match c.call(request.clone()).await {
+                Ok(ServerMessage::Logged { record_id }) => Ok(record_id),
+                Ok(ServerMessage::Error { reason }) => Err(reason),
+                Ok(other) => {
+                    Err(Reason::new(format!("意外的应答：{other:?}"), format!("unexpected answer: {other:?}")))
+                }
+                Err(e) => Err(Reason::new(format!("连接中断：{e}"), format!("connection lost: {e}"))),
+            },
+        };
+        // Never log the values themselves: an ID number may travel in them.
+        let (station, event) = match &request {
+            Request::LogStationEvent { values } => (
+                values.get("station_id").cloned().unwrap_or_default(),
+                values.get("event").cloned().unwrap_or_default(),
+            ),
+            _ => Default::default(),
+        };
+        tracing::info!(%station, %event, result = ?result.as_ref().map_err(|r| r.to_string()), "station event");
+        let _ = tx.send(ClientEvent::LogResult(result));
     });
 }
 

@@ -327,6 +327,39 @@ pub fn case_action(action: &str, lang: Lang) -> String {
     }
 }
 
+// Station forms (view 2).
+pub const F_STATION: L = L("救助站", "Station");
+pub const F_TIME: L = L("发生时间", "Time");
+pub const F_PERSON_REF: L = L("受助人编号", "Person ref");
+pub const F_GENDER: L = L("性别", "Sex");
+pub const F_AGE: L = L("年龄(可空)", "Age (optional)");
+pub const F_ORIGIN: L = L("户籍地(可空)", "Origin (optional)");
+pub const F_REFERRAL: L = L("来源", "Referral");
+pub const F_FLAGS: L = L("特殊情况", "Flags");
+pub const F_BED: L = L("床位(可空)", "Bed (optional)");
+pub const F_DISCHARGE_REASON: L = L("离站原因", "Discharge reason");
+pub const F_INCIDENT_TYPE: L = L("异常类型", "Incident type");
+pub const HINT_TIME: L = L("YYYY-MM-DD HH:MM，默认当前时间", "YYYY-MM-DD HH:MM, default now");
+pub const HINT_PERSON_REF: L = L("本站的受助人编号，如 TZ-JZZ-00013", "the station's number, e.g. TZ-JZZ-00013");
+pub const HINT_NAME: L = L("不知道可留空或填 无名氏", "leave empty or 无名氏 if unknown");
+pub const HINT_AGE: L = L("0-130；留空则按身份证号推算", "0-130; from the ID number when empty");
+pub const HINT_FLAGS: L = L("左右浏览，空格勾选/取消", "Left/Right browse, Space ticks");
+pub const BAD_TIME: L = L("时间格式应为 YYYY-MM-DD HH:MM", "time: use YYYY-MM-DD HH:MM");
+pub const BAD_AGE: L = L("年龄应为 0-130 的整数", "age: a whole number 0-130");
+pub const PICK_ONE: L = L("请选择（左右键）", "pick one (Left/Right)");
+pub const NAMELESS: L = L("无名氏", "unnamed");
+pub const WILL_BE_OVER_CAPACITY: L =
+    L("注意：床位已满，登记后将超员并触发告警", "Note: the station is full; this raises the over-capacity alert");
+pub const INCIDENT_NO_OCCUPANCY: L = L("异常不改变在站人数。", "An incident does not change the occupancy.");
+pub const STORED_AS_FEED_ROW: L = L(
+    "经与导入数据相同的校验后存入救助站事件，记录编号由服务端分配。",
+    "Stored in the admissions feed after the same checks as a feed row; mzd assigns the record id.",
+);
+pub const LOGGED: L = L("已登记", "logged");
+pub const NO_RESIDENT_SELECTED: L =
+    L("请先按Enter进入在站人员并选中一人", "press Enter for the residents and select one first");
+pub const NO_STATION_SELECTED: L = L("未选中救助站", "no station selected");
+
 // Help.
 pub const HELP_TITLE: L = L("按键说明", "Keys");
 pub const KEY_VIEWS: L = L("切换视图", "switch view");

@@ -409,7 +409,7 @@ pub fn wrap(s: &str, w: usize) -> Vec<String> {
 }
 
 /// The width of form popups: at most 70 columns, less on narrow screens.
-fn form_width(area: Rect) -> usize {
+pub(crate) fn form_width(area: Rect) -> usize {
     (area.width.saturating_sub(8) as usize).min(70)
 }
 
@@ -472,7 +472,7 @@ pub fn render_form(buf: &mut Buffer, area: Rect, app: &App, form: &Form) {
 }
 
 /// The last `w` columns of `s` (what is being typed stays visible).
-fn tail(s: &str, w: usize) -> String {
+pub(crate) fn tail(s: &str, w: usize) -> String {
     if width(s) <= w {
         return s.to_string();
     }
@@ -491,7 +491,7 @@ fn tail(s: &str, w: usize) -> String {
 }
 
 /// Makes the popup `w` wide whatever its content, so it does not jump while typing.
-fn pad_first(lines: &mut Vec<Line<'static>>, w: usize) {
+pub(crate) fn pad_first(lines: &mut Vec<Line<'static>>, w: usize) {
     lines.push(Line::raw(" ".repeat(w)));
 }
 

@@ -109,6 +109,9 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
     if let Some(form) = &app.form {
         cases::render_form(buf, body, app, form);
     }
+    if let Some(form) = &app.station_form {
+        stations::render_form(buf, body, app, form);
+    }
     if let Some((title, lines)) = &app.notice {
         cases::render_notice(buf, body, theme, title, lines);
     }
@@ -291,6 +294,14 @@ pub fn help_lines(app: &App) -> Vec<Line<'static>> {
     lines.extend(keys.into_iter().map(|(k, d)| {
         Line::from(vec![Span::styled(format!("{k:<kw$}  "), app.theme.warn()), Span::raw(d.to_string())])
     }));
+    if app.view == View::Stations && app.may_log() {
+        for o in crate::stationform::StationOp::ALL {
+            lines.push(Line::from(vec![
+                Span::styled(format!("{:<kw$}  ", o.key()), app.theme.warn()),
+                Span::raw(o.label().t(lang).to_string()),
+            ]));
+        }
+    }
     if app.view == View::Cases {
         // The case actions the role allows, two to a line so that the help fits 80x24.
         let ops = cases::allowed_ops(app);

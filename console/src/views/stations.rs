@@ -5,14 +5,18 @@
 use super::{block, kv};
 use crate::app::{App, ListId};
 use crate::i18n::{self, Lang};
+use crate::stationform::{Input, StationForm, StationOp};
 use crate::widgets::bar::fill_bar;
+use crate::widgets::popup;
 use crate::widgets::table::{self, Column, TableData, TableRow};
+use crate::widgets::text::width;
 use crate::widgets::text::{fit, short_time, time};
 use crate::widgets::Mark;
 use mz_shared::dashboard::{ResidentRow, StationBoard};
 use mz_shared::records::{EventKind, Flag};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
@@ -163,7 +167,30 @@ fn events_table(app: &App, s: &StationBoard) -> TableData {
     TableData { columns, rows }
 }
 
+/// The station staff's keys (`i` arrival, `o` discharge, `x` incident), for roles that log.
+pub fn key_line(app: &App) -> Option<Line<'static>> {
+    if !app.may_log() {
+        return None;
+    }
+    let lang = app.lang;
+    let theme = app.theme;
+    let mut spans = vec![Span::styled(format!(" {}:", i18n::ACTIONS.t(lang)), theme.dim())];
+    for o in StationOp::ALL {
+        spans.push(Span::styled(format!(" {}", o.key()), theme.warn()));
+        spans.push(Span::raw(format!(" {}", o.label().t(lang))));
+    }
+    Some(Line::from(spans))
+}
+
 pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
+    let area = match key_line(app) {
+        Some(line) => {
+            let [main, keys] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(area);
+            Paragraph::new(line).render(keys, buf);
+            main
+        }
+        None => area,
+    };
     let lang = app.lang;
     let theme = app.theme;
     let drilled = app.residents_of.is_some();
@@ -273,4 +300,117 @@ pub fn detail(app: &App, key: &str) -> Option<(String, Vec<Line<'static>>)> {
         lines.extend(events);
     }
     Some((format!("{} {}", i18n::RESIDENTS.t(lang), r.person_ref), lines))
+}
+
+/// The station form, or its confirmation, as a popup. When the fields do not fit the height
+/// (the arrival form at 80x24), a window of them around the focused one is shown, with `...`
+/// where fields are hidden above or below.
+pub fn render_form(buf: &mut Buffer, area: Rect, app: &App, form: &StationForm) {
+    use super::cases::{form_width, pad_first, tail, wrap};
+    let lang = app.lang;
+    let theme = app.theme;
+    let w = form_width(area);
+    let push_wrapped = |lines: &mut Vec<Line<'static>>, s: &str, style: ratatui::style::Style| {
+        for part in wrap(s, w) {
+            lines.push(Line::styled(part, style));
+        }
+    };
+    let mut head: Vec<Line<'static>> = Vec::new();
+    if let Some(r) = &form.resident {
+        let ctx = format!(
+            "{} {}  {}",
+            r.person_ref,
+            r.name.clone().unwrap_or_else(|| i18n::NAMELESS.t(lang).to_string()),
+            form.station()
+        );
+        push_wrapped(&mut head, &ctx, theme.dim());
+    }
+    if form.confirming {
+        let title = format!("{}: {}", i18n::CONFIRM_TITLE.t(lang), form.op.label().t(lang));
+        let mut lines = head;
+        for (text, warn) in form.confirmation(lang) {
+            let (text, style) = if warn { (format!("! {text}"), theme.bad()) } else { (text, theme.plain()) };
+            push_wrapped(&mut lines, &text, style);
+        }
+        pad_first(&mut lines, w);
+        popup::render(buf, area, &title, lines, theme, i18n::CONFIRM_KEYS.t(lang));
+        return;
+    }
+    let tz = form.zone().clone();
+    let groups: Vec<Vec<Line<'static>>> = form
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let mut lines = Vec::new();
+            let focused = i == form.focus;
+            let marker = if focused { "> " } else { "  " };
+            let label = format!("{marker}{}: ", f.label.t(lang));
+            let room = w.saturating_sub(width(&label) + 1).max(4);
+            let value = match &f.input {
+                Input::Choice { .. } => fit(&format!("< {} >", f.shown(lang)), room),
+                Input::Multi { options, checked, cursor } => {
+                    let at = options.get(*cursor).map_or(String::new(), |o| {
+                        let tick = if checked.get(*cursor).copied().unwrap_or(false) { "[x]" } else { "[ ]" };
+                        format!("< {tick} {} >", o.label)
+                    });
+                    fit(&format!("{at}  {}", f.shown(lang)), room)
+                }
+                _ => {
+                    let cursor = if focused { "_" } else { "" };
+                    tail(&format!("{}{cursor}", f.value), room)
+                }
+            };
+            let label_style = if focused { theme.title() } else { theme.plain() };
+            let value_style = if focused { theme.plain().add_modifier(Modifier::UNDERLINED) } else { theme.plain() };
+            lines.push(Line::from(vec![Span::styled(label, label_style), Span::styled(value, value_style)]));
+            if let Some(p) = f.problem(lang, false, &tz) {
+                push_wrapped(&mut lines, &format!("    ! {p}"), theme.bad());
+            } else if focused && (f.value.is_empty() || matches!(f.input, Input::Multi { .. } | Input::Time)) {
+                if let Some(h) = &f.hint {
+                    push_wrapped(&mut lines, &format!("    {h}"), theme.dim());
+                }
+            } else if matches!(f.input, Input::IdNumber) && !f.value.trim().is_empty() {
+                lines.push(Line::styled(format!("    [{}]", i18n::ID_OK.t(lang)), theme.ok()));
+            }
+            lines
+        })
+        .collect();
+    let mut tail_lines: Vec<Line<'static>> = Vec::new();
+    if let Some(e) = &form.error {
+        push_wrapped(&mut tail_lines, &format!("! {e}"), theme.bad());
+    }
+    // Room inside the popup's border, less the context, the error and the width-keeping line.
+    let room = (area.height.saturating_sub(2) as usize).saturating_sub(head.len() + tail_lines.len() + 1);
+    let total: usize = groups.iter().map(Vec::len).sum();
+    let (mut start, mut end) = (0, groups.len());
+    if total > room {
+        // Two lines for the `...` marks; keep the focused field, then fill after it, then before.
+        let room = room.saturating_sub(2);
+        let focus = form.focus.min(groups.len().saturating_sub(1));
+        start = focus;
+        end = focus + 1;
+        let mut used = groups[focus].len();
+        while end < groups.len() && used + groups[end].len() <= room {
+            used += groups[end].len();
+            end += 1;
+        }
+        while start > 0 && used + groups[start - 1].len() <= room {
+            start -= 1;
+            used += groups[start].len();
+        }
+    }
+    let mut lines = head;
+    if start > 0 {
+        lines.push(Line::styled("  ...", theme.dim()));
+    }
+    for g in &groups[start..end] {
+        lines.extend(g.iter().cloned());
+    }
+    if end < groups.len() {
+        lines.push(Line::styled("  ...", theme.dim()));
+    }
+    lines.extend(tail_lines);
+    pad_first(&mut lines, w);
+    popup::render(buf, area, form.op.label().t(lang), lines, theme, i18n::FORM_KEYS.t(lang));
 }

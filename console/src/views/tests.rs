@@ -986,3 +986,256 @@ fn case_help_lists_the_action_keys_of_the_role() {
         assert_all(&draw(&a, w, h), &["只读：无可用操作"]);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The station staff's forms (view 2).
+
+fn station_app(lang: Lang, role: mz_shared::registry::Role) -> App {
+    let mut a = app_with(sample());
+    a.on_client(ClientEvent::Connected { user: "clerk1".into(), role });
+    a.lang = lang;
+    a.view = View::Stations;
+    a
+}
+
+/// The popup's text without borders and blanks, so that wrapped sentences can be searched.
+fn flat(b: &Buffer) -> String {
+    lines(b).join("").split('│').map(str::trim).collect::<Vec<_>>().join("").replace(' ', "")
+}
+
+#[test]
+fn station_keys_follow_the_role() {
+    use mz_shared::registry::Role;
+    for role in [Role::Viewer, Role::Officer, Role::Supervisor] {
+        for (w, h) in SIZES {
+            let mut a = station_app(Lang::Zh, role);
+            assert!(!text(&draw(&a, w, h)).contains("入站登记"), "{role:?}");
+            a.on_key(ch('?'));
+            assert!(!text(&draw(&a, w, h)).contains("入站登记"), "{role:?} help");
+            a.on_key(ch('?'));
+            a.on_key(key(KeyCode::Enter));
+            for k in ['i', 'o', 'x'] {
+                a.on_key(ch(k));
+                assert!(a.station_form.is_none(), "{role:?} {k}");
+            }
+            assert!(a.message.as_ref().unwrap().text.contains("您的角色不能"));
+        }
+    }
+    for role in [Role::Station, Role::Admin] {
+        for (lang, keys, help) in [
+            (Lang::Zh, ["i 入站登记", "o 离站登记", "x 异常报告"], ["入站登记", "离站登记", "异常报告"]),
+            (
+                Lang::En,
+                ["i log an arrival", "o log a discharge", "x report an incident"],
+                ["log an arrival", "log a discharge", "report an incident"],
+            ),
+        ] {
+            for (w, h) in SIZES {
+                let mut a = station_app(lang, role);
+                assert_all(&draw(&a, w, h), &keys);
+                a.on_key(ch('?'));
+                assert_all(&draw(&a, w, h), &help);
+            }
+        }
+        // A discharge needs a selected resident: not from the bed board.
+        let mut a = station_app(Lang::Zh, role);
+        a.on_key(ch('o'));
+        assert!(a.station_form.is_none());
+        assert!(a.message.as_ref().unwrap().text.contains("选中一人"));
+        // An arrival is at the station in view.
+        a.on_key(ch('j'));
+        a.on_key(ch('i'));
+        assert_eq!(a.station_form.as_ref().unwrap().station(), "TZ-P01");
+        a.on_key(key(KeyCode::Esc));
+        assert!(a.station_form.is_none());
+        // In the residents list and in a resident's detail.
+        a.on_key(ch('k'));
+        a.on_key(key(KeyCode::Enter));
+        a.on_key(ch('j'));
+        a.on_key(ch('o'));
+        assert_eq!(a.station_form.as_ref().unwrap().resident.as_ref().unwrap().person_ref, "TZ-JZZ-00007");
+        a.on_key(key(KeyCode::Esc));
+        a.on_key(key(KeyCode::Enter));
+        assert!(a.popup.is_some());
+        a.on_key(ch('x'));
+        assert!(a.popup.is_none());
+        let f = a.station_form.as_ref().unwrap();
+        assert_eq!(f.op, crate::stationform::StationOp::Incident);
+        assert_eq!(f.resident.as_ref().unwrap().person_ref, "TZ-JZZ-00007");
+    }
+}
+
+#[test]
+fn every_station_form_and_its_confirmation_render_in_both_languages() {
+    use mz_shared::registry::Role;
+    for lang in [Lang::Zh, Lang::En] {
+        for (w, h) in SIZES {
+            for colour in [true, false] {
+                // Arrival: person ref (field 3), ID number, referral (field 9).
+                let mut a = station_app(lang, Role::Station);
+                a.theme = crate::widgets::Theme { color: colour };
+                a.on_key(ch('i'));
+                let (title, fields) = match lang {
+                    Lang::Zh => ("入站登记", ["救助站", "发生时间", "受助人编号", "2025-10-09 16:53"]),
+                    Lang::En => ("log an arrival", ["Station", "Time", "Person ref", "2025-10-09 16:53"]),
+                };
+                let b = draw(&a, w, h);
+                assert_all(&b, &[title]);
+                assert_all(&b, &fields);
+                assert!(flat(&b).contains("通州区救助管理站(TZ-JZZ)"), "{}", text(&b));
+                a.on_key(key(KeyCode::Tab));
+                a.on_key(key(KeyCode::Tab));
+                type_text(&mut a, "TZ-JZZ-00100");
+                a.on_key(key(KeyCode::Tab));
+                type_text(&mut a, "无名氏");
+                a.on_key(key(KeyCode::Tab));
+                type_text(&mut a, "11010519491231002X");
+                for _ in 0..4 {
+                    a.on_key(key(KeyCode::Tab));
+                }
+                a.on_key(key(KeyCode::Right));
+                let b = draw(&a, w, h);
+                assert_all(&b, &[if lang == Lang::Zh { "公安护送" } else { "police" }]);
+                a.on_key(key(KeyCode::Tab));
+                a.on_key(ch(' '));
+                let b = draw(&a, w, h);
+                assert_all(&b, &["[x]"]);
+                a.on_key(key(KeyCode::Enter));
+                assert!(a.station_form.as_ref().unwrap().confirming, "{:?}", a.station_form.as_ref().unwrap().error);
+                let b = draw(&a, w, h);
+                let want: &[&str] = match lang {
+                    Lang::Zh => &[
+                        "请确认",
+                        "在通州区救助管理站(TZ-JZZ)登记入站：受助人TZ-JZZ-00100",
+                        "110105********002X",
+                        "公安护送",
+                        "未成年",
+                        "床位23/50->24/50",
+                    ],
+                    Lang::En => &[
+                        "Confirm",
+                        "LogthearrivalofTZ-JZZ-00100at通州区救助管理站(TZ-JZZ)",
+                        "110105********002X",
+                        "police",
+                        "minor",
+                        "Beds23/50->24/50",
+                    ],
+                };
+                for x in want {
+                    assert!(flat(&b).contains(&x.replace(' ', "")), "{x} {w}x{h}\n{}", text(&b));
+                }
+                assert!(!text(&b).contains("11010519491231002X"), "the full ID number is not shown back");
+                if !colour {
+                    assert!(b.content().iter().all(|c| c.fg == Color::Reset && c.bg == Color::Reset));
+                }
+                let act = a.on_key(key(KeyCode::Enter));
+                assert!(matches!(act, crate::app::Action::Log(_)), "{act:?}");
+                assert!(a.station_form.is_none());
+
+                // Discharge and incident of the selected resident.
+                for (k, want) in [
+                    (
+                        'o',
+                        if lang == Lang::Zh {
+                            "登记离站：受助人TZ-JZZ-00001（李德福）"
+                        } else {
+                            "dischargeofTZ-JZZ-00001(李德福)"
+                        },
+                    ),
+                    (
+                        'x',
+                        if lang == Lang::Zh {
+                            "登记异常：受助人TZ-JZZ-00001（李德福）"
+                        } else {
+                            "incidentofTZ-JZZ-00001(李德福)"
+                        },
+                    ),
+                ] {
+                    let mut a = station_app(lang, Role::Station);
+                    a.theme = crate::widgets::Theme { color: colour };
+                    a.on_key(key(KeyCode::Enter));
+                    a.on_key(ch(k));
+                    let label = a.station_form.as_ref().unwrap().op.label().t(lang);
+                    assert_all(&draw(&a, w, h), &[label]);
+                    a.on_key(key(KeyCode::Tab));
+                    a.on_key(key(KeyCode::Right));
+                    a.on_key(key(KeyCode::Enter));
+                    assert!(a.station_form.as_ref().unwrap().confirming);
+                    let b = draw(&a, w, h);
+                    assert!(flat(&b).contains(want), "{k} {w}x{h}\n{}", text(&b));
+                    let reason = match (k, lang) {
+                        ('o', Lang::Zh) => "返乡",
+                        ('o', Lang::En) => "home",
+                        (_, Lang::Zh) => "死亡",
+                        _ => "death",
+                    };
+                    assert_all(&b, &[reason]);
+                    assert!(matches!(a.on_key(key(KeyCode::Enter)), crate::app::Action::Log(_)));
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn station_form_problems_show_as_typed_and_the_focused_field_stays_visible() {
+    use mz_shared::registry::Role;
+    let mut a = station_app(Lang::Zh, Role::Station);
+    a.on_key(ch('i'));
+    // Enter with nothing typed: person_ref is required.
+    a.on_key(key(KeyCode::Enter));
+    assert_all(&draw(&a, 80, 24), &["受助人编号: 必填"]);
+    for _ in 0..2 {
+        a.on_key(key(KeyCode::Tab));
+    }
+    type_text(&mut a, "110105194912310021");
+    assert_all(&draw(&a, 80, 24), &["校验位错误"]);
+    a.on_key(key(KeyCode::Tab));
+    a.on_key(key(KeyCode::Tab));
+    type_text(&mut a, "200");
+    assert_all(&draw(&a, 80, 24), &["年龄应为 0-130 的整数"]);
+    // The last field (note) is reachable and visible at 80x24.
+    for _ in 0..5 {
+        a.on_key(key(KeyCode::Tab));
+    }
+    type_text(&mut a, "通州区救助管理站通州区救助管理站通州区救助管理站通州区救助管理站");
+    let b = draw(&a, 80, 24);
+    assert_all(&b, &["> 备注(可空):", "特殊情况: < [ ] 未成年 >"]);
+    // Borders stay intact over wide characters.
+    for (w, h) in [(80, 24), (81, 24)] {
+        let b = draw(&a, w, h);
+        for y in 0..h {
+            let row: Vec<&str> = (0..w).map(|x| b[(x, y)].symbol()).collect();
+            if let Some(x) = row.iter().position(|s| *s == "│") {
+                if x > 0 {
+                    assert_eq!(row[x - 1], " ", "{w}x{h} row {y}: border after a wide char\n{}", text(&b));
+                }
+            }
+        }
+    }
+    // A bad time.
+    let mut a = station_app(Lang::En, Role::Station);
+    a.on_key(ch('i'));
+    a.on_key(key(KeyCode::Tab));
+    type_text(&mut a, "x");
+    assert_all(&draw(&a, 80, 24), &["time: use YYYY-MM-DD HH:MM"]);
+}
+
+#[test]
+fn station_answers_show_the_record_id_or_the_refusal() {
+    use mz_shared::registry::Role;
+    let mut a = station_app(Lang::Zh, Role::Station);
+    a.on_client(ClientEvent::LogResult(Ok("CON-2026-000123".into())));
+    assert_all(&draw(&a, 80, 24), &["已完成", "已登记 CON-2026-000123"]);
+    a.on_key(key(KeyCode::Esc));
+    assert!(a.notice.is_none());
+    a.on_client(ClientEvent::LogResult(Err(Reason::new(
+        "clerk1 不是救助站 TZ-P01 的登记人员，不能登记",
+        "clerk1 is not on the staff of station TZ-P01 and cannot log events there",
+    ))));
+    assert_all(&draw(&a, 80, 24), &["未执行", "不是救助站 TZ-P01 的登记人员"]);
+    a.on_key(key(KeyCode::Enter));
+    a.lang = Lang::En;
+    a.on_client(ClientEvent::LogResult(Err(Reason::new("不能登记", "cannot log there"))));
+    assert_all(&draw(&a, 160, 48), &["refused", "cannot log there"]);
+}
