@@ -195,6 +195,8 @@ pub struct Engine {
     pending_srcs: HashSet<PathBuf>,
     /// The latest handled files, newest first (for the ingest view).
     pub recent_files: VecDeque<HandledFile>,
+    /// Bumped by every commit and registry change: the published figures are stale when it moved.
+    pub generation: u64,
 }
 
 /// Handled files kept in memory for the dashboard.
@@ -225,6 +227,7 @@ impl Engine {
             shutdown,
             pending_srcs: HashSet::new(),
             recent_files,
+            generation: 0,
         })
     }
 
@@ -243,6 +246,7 @@ impl Engine {
         }
         self.index.write_into(&mut batch);
         self.state.write_into(&mut batch);
+        self.generation += 1;
         match self.store.commit(batch) {
             Ok(()) => {
                 self.index.committed();
@@ -267,6 +271,7 @@ impl Engine {
     }
 
     pub fn set_registry(&mut self, registry: Arc<Registry>) {
+        self.generation += 1;
         self.state.funds.sync(&registry);
         self.registry = registry;
     }

@@ -18,13 +18,42 @@ use mz_shared::registry::Registry;
 use mz_shared::registry::SiteKind;
 use std::collections::BTreeMap;
 
-/// The status report as of the last commit (health is filled in by the server).
-pub fn status(state: &State, index: &RecordIndex, registry: &Registry) -> StatusReport {
-    let c = &state.counters;
-    let mut records = FeedCounts::default();
-    for feed in Feed::ALL {
-        *records.get_mut(feed) = index.count(feed);
+/// Views of the alerts and cases, recomputed only when those tables changed (or, for the cases'
+/// overdue count, when a minute has passed): with tens of thousands of alerts or cases a
+/// snapshot must not walk them after every small file.
+#[derive(Default)]
+pub struct ReportCache {
+    alerts: Option<(u64, AlertCounts, Vec<Alert>)>,
+    cases: Option<((u64, i64), CaseCounts, Vec<mz_shared::case::Case>)>,
+}
+
+impl ReportCache {
+    fn alerts(&mut self, state: &State) -> (AlertCounts, Vec<Alert>) {
+        let version = state.alerts.changes();
+        match &self.alerts {
+            Some((v, counts, top)) if *v == version => (counts.clone(), top.clone()),
+            _ => {
+                let (counts, top) = (alert_counts(state), top_alerts(state));
+                self.alerts = Some((version, counts.clone(), top.clone()));
+                (counts, top)
+            }
+        }
     }
+
+    fn cases(&mut self, state: &State, registry: &Registry, now_ms: i64) -> (CaseCounts, Vec<mz_shared::case::Case>) {
+        let version = (state.cases.changes(), now_ms / 60_000);
+        match &self.cases {
+            Some((v, counts, top)) if *v == version => (*counts, top.clone()),
+            _ => {
+                let (counts, top) = (case_counts(state, registry, now_ms), dashboard_cases(state));
+                self.cases = Some((version, counts, top.clone()));
+                (counts, top)
+            }
+        }
+    }
+}
+
+fn alert_counts(state: &State) -> AlertCounts {
     let mut alerts = AlertCounts::default();
     for kind in AlertKind::ALL {
         alerts.by_kind.insert(kind.as_str().to_owned(), 0);
@@ -32,6 +61,32 @@ pub fn status(state: &State, index: &RecordIndex, registry: &Registry) -> Status
     for a in state.alerts.values().filter(|a| a.is_active()) {
         alerts.active += 1;
         *alerts.by_kind.entry(a.kind.as_str().to_owned()).or_default() += 1;
+    }
+    alerts
+}
+
+/// Active alerts first, newest first, at most [`DASHBOARD_ALERTS`]; the counts of all are in the
+/// status.
+fn top_alerts(state: &State) -> Vec<Alert> {
+    let mut alerts: Vec<&Alert> = state.alerts.values().collect();
+    let shown = DASHBOARD_ALERTS.min(alerts.len());
+    if shown > 0 {
+        alerts.select_nth_unstable_by_key(shown - 1, |a| (!a.is_active(), std::cmp::Reverse(a.raised_at_ms)));
+    }
+    alerts.truncate(shown);
+    alerts.sort_by_key(|a| (!a.is_active(), std::cmp::Reverse(a.raised_at_ms)));
+    alerts.into_iter().cloned().collect()
+}
+
+/// The status report as of the last commit (health is filled in by the server).
+pub fn status(state: &State, index: &RecordIndex, registry: &Registry, cache: &mut ReportCache) -> StatusReport {
+    let now_ms = Timestamp::now().as_millisecond();
+    let (alerts, _) = cache.alerts(state);
+    let (cases, _) = cache.cases(state, registry, now_ms);
+    let c = &state.counters;
+    let mut records = FeedCounts::default();
+    for feed in Feed::ALL {
+        *records.get_mut(feed) = index.count(feed);
     }
     StatusReport {
         version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -66,13 +121,12 @@ pub fn status(state: &State, index: &RecordIndex, registry: &Registry) -> Status
             .iter()
             .map(|k| (k.as_str().to_owned(), c.marriages_by_kind.get(k).copied().unwrap_or(0)))
             .collect(),
-        cases: case_counts(state, registry),
+        cases,
         alerts,
     }
 }
 
-fn case_counts(state: &State, registry: &Registry) -> CaseCounts {
-    let now = Timestamp::now().as_millisecond();
+fn case_counts(state: &State, registry: &Registry, now: i64) -> CaseCounts {
     let mut counts = CaseCounts::default();
     for c in state.cases.values().filter(|c| !c.is_terminal()) {
         counts.open += 1;
@@ -98,6 +152,7 @@ pub fn dashboard(
     registry: &Registry,
     handled: &[HandledFile],
     now: Timestamp,
+    cache: &mut ReportCache,
 ) -> Dashboard {
     let tz = registry.time_zone();
     let today = now.to_zoned(tz.clone()).date();
@@ -226,21 +281,14 @@ pub fn dashboard(
         .collect();
     cooling_off.sort_by_key(|c| c.days_left);
 
-    // Active alerts first, newest first; the counts of all are in the status.
-    let mut alerts: Vec<&Alert> = state.alerts.values().collect();
-    let shown = DASHBOARD_ALERTS.min(alerts.len());
-    if shown > 0 {
-        alerts.select_nth_unstable_by_key(shown - 1, |a| (!a.is_active(), std::cmp::Reverse(a.raised_at_ms)));
-    }
-    alerts.truncate(shown);
-    alerts.sort_by_key(|a| (!a.is_active(), std::cmp::Reverse(a.raised_at_ms)));
-    let alerts: Vec<Alert> = alerts.into_iter().cloned().collect();
+    let (_, alerts) = cache.alerts(state);
+    let (_, cases) = cache.cases(state, registry, now_ms);
 
     Dashboard {
         generated_at_ms: now_ms,
         timezone: registry.timezone.clone(),
         today: today_s.clone(),
-        status: status(state, index, registry),
+        status: status(state, index, registry, cache),
         stations,
         sites,
         offices,
@@ -252,7 +300,7 @@ pub fn dashboard(
         long_stay_days: registry.long_stay_days,
         limits: registry.limits.clone(),
         departments: registry.departments.clone(),
-        cases: dashboard_cases(state),
+        cases,
         funds: registry
             .streets
             .iter()

@@ -235,12 +235,14 @@ pub async fn run(settings: Settings, stop: impl Future<Output = ()>) -> Result<(
     engine.run_pending_jobs()?;
     let reader = engine.store.reader();
 
+    let mut report_cache = report::ReportCache::default();
     let first = report::dashboard(
         &engine.state,
         &engine.index,
         &registry,
         engine.recent_files.make_contiguous(),
         jiff::Timestamp::now(),
+        &mut report_cache,
     );
     let (status_tx, status_rx) = watch::channel(Arc::new(first));
     let (registry_tx, registry_rx) = watch::channel(registry.clone());
@@ -274,7 +276,7 @@ pub async fn run(settings: Settings, stop: impl Future<Output = ()>) -> Result<(
             .name("mzd-engine".into())
             .spawn({
                 let paths = (settings.data.clone(), settings.registry.clone());
-                move || engine_loop(paths, engine, msg_rx, status_tx, watcher, store_problem)
+                move || engine_loop(paths, engine, report_cache, msg_rx, status_tx, watcher, store_problem)
             })
             .expect("spawning a thread")
     };
@@ -351,22 +353,32 @@ pub async fn run(settings: Settings, stop: impl Future<Output = ()>) -> Result<(
 fn engine_loop(
     paths: (PathBuf, PathBuf),
     mut engine: Engine,
+    mut report_cache: report::ReportCache,
     rx: mpsc::Receiver<EngineMsg>,
     dashboard: watch::Sender<Arc<Dashboard>>,
     watcher: Arc<Watcher>,
     store_problem: Arc<Mutex<Option<String>>>,
 ) {
     let mut last_publish = std::time::Instant::now();
+    let mut published_generation = None;
     let mut publish = |engine: &mut Engine| {
+        let due = last_publish.elapsed() >= REPUBLISH_EVERY;
+        // Nothing committed since the last snapshot: only the minute's refresh is due.
+        if published_generation == Some(engine.generation) && !due {
+            return;
+        }
+        published_generation = Some(engine.generation);
         let now = jiff::Timestamp::now();
+        let started = std::time::Instant::now();
         let mut next = report::dashboard(
             &engine.state,
             &engine.index,
             &engine.registry,
             engine.recent_files.make_contiguous(),
             now,
+            &mut report_cache,
         );
-        let due = last_publish.elapsed() >= REPUBLISH_EVERY;
+        tracing::debug!(build_us = started.elapsed().as_micros() as u64, "dashboard built");
         dashboard.send_if_modified(|cur| {
             next.generated_at_ms = cur.generated_at_ms;
             if **cur == next && !due {

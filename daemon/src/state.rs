@@ -28,11 +28,13 @@ pub struct Table<V> {
     /// Keys present in the store, so that an entity created and removed between two commits
     /// (a short stay inside one file) costs no store write at all.
     persisted: HashSet<String>,
+    /// Bumped by every change, so that views derived from the table can be cached.
+    changes: u64,
 }
 
 impl<V: Serialize + DeserializeOwned> Table<V> {
     fn new(name: &'static str) -> Self {
-        Table { name, map: HashMap::default(), dirty: HashSet::default(), persisted: HashSet::default() }
+        Table { name, map: HashMap::default(), dirty: HashSet::default(), persisted: HashSet::default(), changes: 0 }
     }
 
     fn load(store: &Store, name: &'static str) -> Result<Self, StoreError> {
@@ -56,6 +58,7 @@ impl<V: Serialize + DeserializeOwned> Table<V> {
     }
 
     fn mark(&mut self, key: &str) {
+        self.changes += 1;
         if !self.dirty.contains(key) {
             self.dirty.insert(key.to_owned());
         }
@@ -108,6 +111,11 @@ impl<V: Serialize + DeserializeOwned> Table<V> {
 
     pub fn len(&self) -> usize {
         self.map.len()
+    }
+
+    /// Changes so far (mutable accesses count as changes): equal numbers mean an equal table.
+    pub fn changes(&self) -> u64 {
+        self.changes
     }
 
     pub fn is_empty(&self) -> bool {
