@@ -24,6 +24,7 @@ use std::collections::BTreeMap;
 #[derive(Default)]
 pub struct ReportCache {
     alerts: Option<(u64, AlertCounts, Vec<Alert>)>,
+    /// (table changes, valid until: the next case deadline or a minute), counts, top cases.
     cases: Option<((u64, i64), CaseCounts, Vec<mz_shared::case::Case>)>,
 }
 
@@ -41,14 +42,23 @@ impl ReportCache {
     }
 
     fn cases(&mut self, state: &State, registry: &Registry, now_ms: i64) -> (CaseCounts, Vec<mz_shared::case::Case>) {
-        let version = (state.cases.changes(), now_ms / 60_000);
+        if !self.cases_stale(state, now_ms) {
+            let (_, counts, top) = self.cases.as_ref().expect("not stale, so present");
+            return (*counts, top.clone());
+        }
+        let (counts, next_deadline) = case_counts(state, registry, now_ms);
+        let top = dashboard_cases(state);
+        let valid_until = next_deadline.map_or(now_ms + 60_000, |d| d.min(now_ms + 60_000));
+        self.cases = Some(((state.cases.changes(), valid_until), counts, top.clone()));
+        (counts, top)
+    }
+
+    /// True when the case views must be rebuilt: a case changed, or a deadline (or a minute)
+    /// has passed since they were built.
+    pub fn cases_stale(&self, state: &State, now_ms: i64) -> bool {
         match &self.cases {
-            Some((v, counts, top)) if *v == version => (*counts, top.clone()),
-            _ => {
-                let (counts, top) = (case_counts(state, registry, now_ms), dashboard_cases(state));
-                self.cases = Some((version, counts, top.clone()));
-                (counts, top)
-            }
+            Some(((changes, valid_until), _, _)) => *changes != state.cases.changes() || now_ms >= *valid_until,
+            None => true,
         }
     }
 }
@@ -126,15 +136,22 @@ pub fn status(state: &State, index: &RecordIndex, registry: &Registry, cache: &m
     }
 }
 
-fn case_counts(state: &State, registry: &Registry, now: i64) -> CaseCounts {
+/// Open and overdue cases, and the next deadline still ahead (when the counts next change).
+fn case_counts(state: &State, registry: &Registry, now: i64) -> (CaseCounts, Option<i64>) {
     let mut counts = CaseCounts::default();
+    let mut next: Option<i64> = None;
     for c in state.cases.values().filter(|c| !c.is_terminal()) {
         counts.open += 1;
         if case::overdue(c, &registry.limits, now) {
             counts.overdue += 1;
         }
+        let d = case::deadlines(c, &registry.limits);
+        let accept = (c.state == case::CaseState::New).then_some(d.accept_by_ms);
+        for t in [accept, Some(d.close_by_ms), d.paperwork_due_ms].into_iter().flatten().filter(|t| *t >= now) {
+            next = Some(next.map_or(t + 1, |n| n.min(t + 1)));
+        }
     }
-    counts
+    (counts, next)
 }
 
 /// Alerts sent to consoles at most (active first); the status counts all of them.

@@ -363,8 +363,10 @@ fn engine_loop(
     let mut published_generation = None;
     let mut publish = |engine: &mut Engine| {
         let due = last_publish.elapsed() >= REPUBLISH_EVERY;
-        // Nothing committed since the last snapshot: only the minute's refresh is due.
-        if published_generation == Some(engine.generation) && !due {
+        // Nothing committed since the last snapshot and no case deadline passed: only the
+        // minute's refresh is due.
+        let deadline_passed = report_cache.cases_stale(&engine.state, jiff::Timestamp::now().as_millisecond());
+        if published_generation == Some(engine.generation) && !due && !deadline_passed {
             return;
         }
         published_generation = Some(engine.generation);
