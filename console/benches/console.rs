@@ -18,20 +18,24 @@
 //! - **console RSS**: that `mzc` after ~10 s of pushed updates while small files are dropped and
 //!   the key bursts: VmHWM and VmRSS from `/proc`.
 //! - **ingest throughput with 0 and with 50 consoles**: drop-to-stored time of 200,000-row
-//!   files (and the daemon's CPU time, which contention on a shared machine hardly moves) with
-//!   no console; with 50 `SubscribeDashboard` connections that read and discard every byte
-//!   (the daemon's own cost of serving consoles); with 50 real `mzc` in tmux at 160×48 (the
-//!   full cost on one host, as the socket is local: their decoding and drawing share the
-//!   cores). Order: 0, connections, mzc, 0; the baseline is the mean of the two 0 drops. When
-//!   `N × (dashboard size)` would not fit in 40 % of the available memory, fewer consoles are
+//!   files (rename into the inbox → the daemon's pushed status shows the file stored), and the
+//!   daemon's CPU time, which contention on a shared machine moves much less. Four phases of two
+//!   drops each: no console; 50 `SubscribeDashboard` connections that read and discard every
+//!   byte (the daemon's own cost of serving consoles; they also time when every one has the new
+//!   figures); 50 real `mzc` in tmux at 160×48 (the full cost on one host, as the socket is
+//!   local: their decoding and drawing share the cores); no console again. The baseline is the
+//!   mean of the four drops without consoles. When N consoles would need more than 40 % of the
+//!   available memory (from the dashboard's size and the measured console RSS), fewer are
 //!   connected and the summary says so.
 //!
-//! It prints figures with the targets beside them and asserts nothing. Needs `tmux` for the
-//! end-to-end parts (skipped, and said so, without it). Takes 4–6 minutes on 2 busy cores
-//! (generation ~10 s, the 1 M-row ingest ~1 min, frames ≤ 1 min, console ~30 s, four drops);
-//! longer when the pushed dashboard is large, since every console then decodes it on each push.
-//! `MZ_BENCH_ROWS` (default 1,000,000), `MZ_BENCH_DROP_ROWS` (200,000), `MZ_BENCH_CONSOLES`
-//! (50) and `MZ_BENCH_FRAMES` (500 per view and size) make smaller runs.
+//! It prints figures with the targets beside them and asserts nothing; timestamped progress
+//! lines come first. Needs `tmux` for the end-to-end parts (skipped, and said so, without it).
+//! The run itself takes about 2 minutes on 2 shared cores (generation ~2 s, the 1 M-row ingest
+//! ~12 s, frames ~7 s, console ~15 s, eight drops with console start-up ~65 s), plus building
+//! `mzd` when it is stale (~40 s–2 min); longer when the pushed dashboard is large, since every
+//! console then decodes it on each push. `MZ_BENCH_ROWS` (default 1,000,000),
+//! `MZ_BENCH_DROP_ROWS` (200,000), `MZ_BENCH_CONSOLES` (50), `MZ_BENCH_DROPS_PER_PHASE` (2) and
+//! `MZ_BENCH_FRAMES` (500 per view and size) change the run.
 
 // The console's modules are compiled here for their rendering code; much of them (key handling
 // for `main`, the demo daemon, test helpers under `--cfg test`) is not used by the bench.
@@ -341,7 +345,14 @@ impl Daemon {
         out.status.success().then(|| serde_json::from_slice(&out.stdout).ok()).flatten()
     }
 
-    fn stop(mut self) {
+    fn stop(self) {
+        drop(self);
+    }
+}
+
+impl Drop for Daemon {
+    /// Stops the daemon cleanly, also when the bench panics.
+    fn drop(&mut self) {
         // SAFETY: plain kill(2) on our own child.
         unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
         let _ = self.child.wait();
@@ -473,8 +484,12 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        // Our own server only (its own socket): ends the mzc processes it runs.
+        // Our own server only (its own socket): ends the mzc processes it runs; tmux leaves the
+        // socket file behind.
         let _ = self.cmd().arg("kill-server").status();
+        let dir = std::env::var_os("TMUX_TMPDIR").map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
+        // SAFETY: getuid has no preconditions.
+        let _ = fs::remove_file(dir.join(format!("tmux-{}", unsafe { libc::getuid() })).join(&self.socket));
     }
 }
 
@@ -644,19 +659,27 @@ fn e2e_frames(tmux: &Tmux, session: &str, pid: u32, rounds: usize) -> Option<E2e
     Some(E2eFrames { size: (w, h), frames, cpu_per_frame_ms: cpu * 1000.0 / frames as f64 })
 }
 
-/// Waits until the processes together use less than 2 % of a core over 250 ms.
-fn wait_idle(pids: &[u32], limit: Duration) {
+/// Waits until the processes are idle: together under 2 % of a core over 250 ms, plus 0.6 ms
+/// each (an idle `mzc` redraws its clock once a second, ~1–2 ms). Returns the time waited.
+fn wait_idle(pids: &[u32], limit: Duration) -> Duration {
     let start = Instant::now();
+    let allowed = 0.005 + 0.0006 * pids.len() as f64;
     let total = || pids.iter().map(|p| cpu_s(*p)).sum::<f64>();
     let mut last = total();
     while start.elapsed() < limit {
         std::thread::sleep(Duration::from_millis(250));
         let c = total();
-        if c - last < 0.005 {
-            return;
+        if c - last < allowed {
+            break;
         }
         last = c;
     }
+    start.elapsed()
+}
+
+/// Seconds since the start, for the progress lines.
+fn since(t: Instant) -> String {
+    format!("[{:5.1} s]", t.elapsed().as_secs_f64())
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -673,7 +696,7 @@ struct DropFigure {
     secs: f64,
     mzd_cpu: f64,
     consoles_cpu: Option<f64>,
-    /// Dashboards each connection received from the rename until the drop was stored.
+    /// Dashboards each connection received from the rename until all had the new figures.
     pushes: Option<f64>,
     /// Rename → every connection had received a dashboard sent after the drop was stored.
     all_updated: Option<f64>,
@@ -709,11 +732,14 @@ fn main() {
     if !tmux_ok {
         println!("tmux is not installed: the end-to-end mzc figures (RSS, CPU per frame, real consoles) are skipped");
     }
-    let order: Vec<Consoles> = if tmux_ok {
+    // Phases of two drops each; the baseline brackets the console phases.
+    let phases: Vec<Consoles> = if tmux_ok {
         vec![Consoles::None, Consoles::Connections, Consoles::RealMzc, Consoles::None]
     } else {
         vec![Consoles::None, Consoles::Connections, Consoles::None]
     };
+    let per_phase = env_usize("MZ_BENCH_DROPS_PER_PHASE", 2).max(1);
+    let order: Vec<Consoles> = phases.iter().flat_map(|c| std::iter::repeat_n(*c, per_phase)).collect();
 
     let mzd = mzd_path();
     // SAFETY: getuid has no preconditions.
@@ -744,7 +770,8 @@ fn main() {
     let big_mb = fs::metadata(&big).expect("csv").len() as f64 / 1e6;
     let drop_mb = fs::metadata(&drops[0]).expect("csv").len() as f64 / 1e6;
     println!(
-        "generated {rows} rows ({big_mb:.1} MB) and {} files of {drop_rows} rows ({drop_mb:.1} MB each) in {:.1} s",
+        "{} generated {rows} rows ({big_mb:.1} MB) and {} files of {drop_rows} rows ({drop_mb:.1} MB each) in {:.1} s",
+        since(started),
         drops.len(),
         t.elapsed().as_secs_f64()
     );
@@ -767,8 +794,10 @@ fn main() {
     };
     let big_ingest_s = t.elapsed().as_secs_f64();
     println!(
-        "mzd stored {} admission records ({} rejected rows) in {big_ingest_s:.1} s (`mzd status --json`)",
-        stored["records"]["admissions"], stored["rejected_rows"]["admissions"],
+        "{} mzd stored {} admission records ({} rejected rows) in {big_ingest_s:.1} s (`mzd status --json`)",
+        since(started),
+        stored["records"]["admissions"],
+        stored["rejected_rows"]["admissions"],
     );
 
     // Every feed: the `--demo` generator's first batch (burial history, registrations, alerts).
@@ -787,7 +816,8 @@ fn main() {
         w
     });
     println!(
-        "with the demo batch: {} admissions, {} burial reports, {} marriages stored; {} active alerts, {} open cases",
+        "{} with the demo batch: {} admissions, {} burial reports, {} marriages stored; {} active alerts, {} open cases",
+        since(started),
         watch.last.records.admissions,
         watch.last.records.burials,
         watch.last.records.marriages,
@@ -850,7 +880,7 @@ fn main() {
         .map(|&(w, h)| render_frames(&dash_b, &user, w, h, frames, Duration::from_secs(3)))
         .collect();
     let mut updates = update_frames(&dash_a, &dash_b, &user, 200, Duration::from_secs(10));
-    println!("frames drawn in {:.1} s", t.elapsed().as_secs_f64());
+    println!("{} frames drawn in {:.1} s", since(started), t.elapsed().as_secs_f64());
 
     // ---- mzc end to end: RSS over ~10 s of pushed updates, CPU per redraw.
     let tmux = Tmux::new();
@@ -877,7 +907,7 @@ fn main() {
                 std::thread::sleep(Duration::from_millis(100));
             }
             rt.block_on(watch.until_handled(dropped_files));
-            println!("mzc received pushed updates for 10 s while {small} small files were dropped");
+            println!("{} mzc received pushed updates for 10 s while {small} small files were dropped", since(started));
             for (w, h) in [(160, 48), (80, 24)] {
                 tmux.resize("rss", w, h);
                 std::thread::sleep(Duration::from_millis(300));
@@ -915,15 +945,17 @@ fn main() {
     }
     let mut figures: Vec<DropFigure> = Vec::new();
     let mut mzc_peak_rss: f64 = 0.0;
-    for (i, (&consoles, file)) in order.iter().zip(&drops).enumerate() {
-        let mut subs_rt = None;
-        let mut counters: Vec<Arc<Seen>> = Vec::new();
-        let mut mzc_pids: Vec<u32> = Vec::new();
+    let mut idle_consoles: Option<(usize, f64)> = None; // (how many, share of a core)
+    let mut drops_iter = drops.iter().enumerate();
+    for &consoles in &phases {
         let n = match consoles {
             Consoles::None => 0,
             Consoles::Connections => n_connections,
             Consoles::RealMzc => n_mzc,
         };
+        let mut subs_rt = None;
+        let mut counters: Vec<Arc<Seen>> = Vec::new();
+        let mut mzc_pids: Vec<u32> = Vec::new();
         match consoles {
             Consoles::None => {}
             Consoles::Connections => {
@@ -952,54 +984,72 @@ fn main() {
                 if connected < n {
                     notes.push(format!("only {connected} of {n} mzc showed [已连接]"));
                 }
-                // Until they have decoded and drawn their first dashboard.
-                wait_idle(&mzc_pids, Duration::from_secs(300));
+                // Until they have decoded and drawn their first dashboard; then their idle cost.
+                wait_idle(&mzc_pids, Duration::from_secs(120));
+                let c0: f64 = mzc_pids.iter().map(|p| cpu_s(*p)).sum();
+                std::thread::sleep(Duration::from_secs(3));
+                let c1: f64 = mzc_pids.iter().map(|p| cpu_s(*p)).sum();
+                idle_consoles = Some((n, (c1 - c0) / 3.0));
             }
         }
-        let base: Vec<u64> = counters.iter().map(|c| c.pushes.load(Ordering::SeqCst)).collect();
-        let load = loadavg();
-        let consoles_cpu0: f64 = mzc_pids.iter().map(|p| cpu_s(*p)).sum();
-        let cpu0 = cpu_s(daemon.pid());
-        let dropped = drop_file(&inbox, &format!("admissions-drop-{i}.csv"), file);
-        dropped_files += 1;
-        rt.block_on(watch.until_handled(dropped_files));
-        let secs = dropped.elapsed().as_secs_f64();
-        let mzd_cpu = cpu_s(daemon.pid()) - cpu0;
-        // The consoles' CPU: from the rename until they are idle again (they redraw after it).
-        let consoles_cpu = (!mzc_pids.is_empty()).then(|| {
-            wait_idle(&mzc_pids, Duration::from_secs(120));
-            mzc_pids.iter().map(|p| cpu_s(*p)).sum::<f64>() - consoles_cpu0
-        });
-        let (pushes, all_updated) = if counters.is_empty() {
-            (None, None)
-        } else {
-            let at_stored: Vec<u64> = counters.iter().map(|c| c.pushes.load(Ordering::SeqCst)).collect();
-            let during = at_stored.iter().zip(&base).map(|(a, b)| (a - b) as f64).sum::<f64>() / n as f64;
-            // Until every connection has received a dashboard that shows the drop stored.
-            let t = Instant::now();
-            while counters.iter().any(|c| c.handled.load(Ordering::SeqCst) < dropped_files)
-                && t.elapsed() < Duration::from_secs(300)
-            {
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            let all = counters.iter().all(|c| c.handled.load(Ordering::SeqCst) >= dropped_files);
-            (Some(during), all.then(|| dropped.elapsed().as_secs_f64()))
-        };
-        for p in &mzc_pids {
-            mzc_peak_rss = mzc_peak_rss.max(rss_mib(*p).0);
-        }
-        let mzd_peak_rss = rss_mib(daemon.pid()).0;
-        let fig = DropFigure { consoles, n, secs, mzd_cpu, consoles_cpu, pushes, all_updated, mzd_peak_rss, load };
         println!(
-            "drop {} ({drop_rows} rows, {}): stored after {secs:.2} s, mzd CPU {mzd_cpu:.2} s{}{}{}, mzd peak RSS {mzd_peak_rss:.0} MB (load {})",
-            i + 1,
-            fig.label(),
-            fig.consoles_cpu.map(|c| format!(", consoles' CPU {c:.2} s")).unwrap_or_default(),
-            fig.pushes.map(|p| format!(", {p:.1} dashboards per connection until stored")).unwrap_or_default(),
-            fig.all_updated.map(|a| format!(", all connections updated after {a:.2} s")).unwrap_or_default(),
-            fig.load,
+            "{} {} connected",
+            since(started),
+            if n == 0 { "no console".to_string() } else { format!("{n} consoles") }
         );
-        figures.push(fig);
+        for _ in 0..per_phase {
+            let Some((i, file)) = drops_iter.next() else { break };
+            let base: Vec<u64> = counters.iter().map(|c| c.pushes.load(Ordering::SeqCst)).collect();
+            let load = loadavg();
+            let consoles_cpu0: f64 = mzc_pids.iter().map(|p| cpu_s(*p)).sum();
+            let cpu0 = cpu_s(daemon.pid());
+            let dropped = drop_file(&inbox, &format!("admissions-drop-{i}.csv"), file);
+            dropped_files += 1;
+            rt.block_on(watch.until_handled(dropped_files));
+            let secs = dropped.elapsed().as_secs_f64();
+            let mzd_cpu = cpu_s(daemon.pid()) - cpu0;
+            let (pushes, all_updated) = if counters.is_empty() {
+                (None, None)
+            } else {
+                // Until every connection has received a dashboard that shows the drop stored.
+                let t = Instant::now();
+                while counters.iter().any(|c| c.handled.load(Ordering::SeqCst) < dropped_files)
+                    && t.elapsed() < Duration::from_secs(300)
+                {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                let all = counters.iter().all(|c| c.handled.load(Ordering::SeqCst) >= dropped_files);
+                let at = dropped.elapsed().as_secs_f64();
+                let got = counters.iter().zip(&base).map(|(c, b)| (c.pushes.load(Ordering::SeqCst) - b) as f64);
+                (Some(got.sum::<f64>() / n as f64), all.then_some(at))
+            };
+            // The consoles' CPU: from the rename until they are idle again (they redraw after it).
+            let consoles_cpu = (!mzc_pids.is_empty()).then(|| {
+                wait_idle(&mzc_pids, Duration::from_secs(60));
+                mzc_pids.iter().map(|p| cpu_s(*p)).sum::<f64>() - consoles_cpu0
+            });
+            for p in &mzc_pids {
+                mzc_peak_rss = mzc_peak_rss.max(rss_mib(*p).0);
+            }
+            let mzd_peak_rss = rss_mib(daemon.pid()).0;
+            let fig = DropFigure { consoles, n, secs, mzd_cpu, consoles_cpu, pushes, all_updated, mzd_peak_rss, load };
+            println!(
+                "{} drop {} ({drop_rows} rows, {}): stored after {secs:.2} s, mzd CPU {mzd_cpu:.2} s{}{}, mzd peak RSS {mzd_peak_rss:.0} MB (load {})",
+                since(started),
+                i + 1,
+                fig.label(),
+                fig.consoles_cpu.map(|c| format!(", consoles' CPU until idle {c:.2} s")).unwrap_or_default(),
+                match (fig.pushes, fig.all_updated) {
+                    (Some(p), Some(a)) => format!(", all connections had the new figures after {a:.2} s ({p:.1} pushes each)"),
+                    (Some(_), None) => ", some connections never got the new figures".to_string(),
+                    _ => String::new(),
+                },
+                fig.load,
+            );
+            figures.push(fig);
+            // Let the daemon settle (files moved, buffers freed) before the next drop.
+            wait_idle(&[daemon.pid()], Duration::from_secs(30));
+        }
         if let Some(r) = subs_rt {
             r.shutdown_timeout(Duration::from_secs(2));
         }
@@ -1007,8 +1057,6 @@ fn main() {
             let _ = tmux.cmd().args(["kill-session", "-t", &format!("c{k}")]).status();
         }
         std::thread::sleep(Duration::from_millis(500));
-        // Let the daemon settle (connections closed, buffers freed) before the next drop.
-        wait_idle(&[daemon.pid()], Duration::from_secs(60));
     }
     let final_status = watch.last.clone();
     drop(watch);
@@ -1065,6 +1113,9 @@ fn main() {
             format!("peak {mzc_peak_rss:.1} MB (the largest)")
         );
     }
+    let each = |c: Consoles| {
+        figures.iter().filter(|d| d.consoles == c).map(|d| format!("{:.2}", d.secs)).collect::<Vec<_>>().join(", ")
+    };
     println!(
         "{:<46} {:<58}",
         format!("ingest {drop_rows} rows, 0 consoles"),
@@ -1085,26 +1136,31 @@ fn main() {
         );
     }
     println!(
-        "(ingest: rename into the inbox → the daemon's pushed status shows the file stored; 0 consoles is the mean of the first and last drops; loads at the drops: {})",
-        figures.iter().map(|d| d.load.as_str()).collect::<Vec<_>>().join(" | ")
+        "(ingest: rename into the inbox → the daemon's pushed status shows the file stored; mean of {per_phase} drops per phase, the 0-console baseline of the first and last phases together; drop times: 0 consoles {} | connections {} | real mzc {}; loads: {})",
+        each(Consoles::None),
+        each(Consoles::Connections),
+        each(Consoles::RealMzc),
+        figures.iter().map(|d| d.load.split(' ').next().unwrap_or("")).collect::<Vec<_>>().join(" ")
     );
     println!(
-        "({rows}-row file: stored in {big_ingest_s:.1} s; mzd peak RSS after each drop: {})",
+        "({rows}-row file stored in {big_ingest_s:.1} s; mzd peak RSS after each drop: {})",
         figures.iter().map(|d| format!("{:.0} MB", d.mzd_peak_rss)).collect::<Vec<_>>().join(", ")
     );
-    for d in &figures {
-        if let (Some(p), Some(a)) = (d.pushes, d.all_updated) {
-            println!(
-                "({}: {p:.1} dashboards each while the drop was stored; every connection had the final one {a:.2} s after the rename)",
-                d.label()
-            );
-        }
-        if let Some(c) = d.consoles_cpu {
-            println!(
-                "({}: from the rename until idle again they used {c:.2} s of CPU in all, on the same cores as mzd)",
-                d.label()
-            );
-        }
+    let updated: Vec<String> = figures.iter().filter_map(|d| d.all_updated.map(|a| format!("{a:.2} s"))).collect();
+    if !updated.is_empty() {
+        println!(
+            "(subscriber connections: one dashboard pushed per stored file ({:.2} MB); every connection had it after {} from the rename)",
+            mib(dash_json),
+            updated.join(", ")
+        );
+    }
+    if let Some((n, share)) = idle_consoles {
+        let busy: Vec<String> = figures.iter().filter_map(|d| d.consoles_cpu.map(|c| format!("{c:.2} s"))).collect();
+        println!(
+            "({n} real mzc: idle, they use {:.1} % of one core in all (clock redraws); from a drop's rename until idle again: {} of CPU, on the same cores as mzd)",
+            share * 100.0,
+            busy.join(", ")
+        );
     }
     for n in &notes {
         println!("note: {n}");
