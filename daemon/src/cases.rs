@@ -35,7 +35,7 @@ fn open_case(
     state.counters_mut().next_case += 1;
     let entry = append_case_entry(state.audit_tail.as_ref(), &case.id, &case.history[0]);
     audit(state, entry);
-    state.cases.insert(case.id.as_str().to_owned(), case.clone());
+    state.put_case(case.clone(), &registry.limits);
     Ok(case)
 }
 
@@ -91,7 +91,7 @@ pub fn act(
     }
     let entry = append_case_entry(state.audit_tail.as_ref(), &applied.case.id, applied.entry());
     audit(state, entry);
-    state.cases.insert(applied.case.id.as_str().to_owned(), applied.case.clone());
+    state.put_case(applied.case.clone(), &registry.limits);
     Ok(applied)
 }
 

@@ -273,6 +273,7 @@ impl Engine {
     pub fn set_registry(&mut self, registry: Arc<Registry>) {
         self.generation += 1;
         self.state.funds.sync(&registry);
+        self.state.case_index.reindex(&self.state.cases, &registry.limits);
         self.registry = registry;
     }
 

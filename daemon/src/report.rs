@@ -7,7 +7,6 @@ use crate::store::ledger::{HandledFile, HandledKind};
 use crate::store::pages::RecordIndex;
 use jiff::Timestamp;
 use mz_shared::alert::{Alert, AlertKind};
-use mz_shared::case;
 use mz_shared::dashboard::{
     CoolingOffEntry, Dashboard, DayFigures, FundRow, IngestEntry, OfficeBoard, ResidentRow, SiteBoard, StationBoard,
 };
@@ -137,21 +136,11 @@ pub fn status(state: &State, index: &RecordIndex, registry: &Registry, cache: &m
 }
 
 /// Open and overdue cases, and the next deadline still ahead (when the counts next change).
-fn case_counts(state: &State, registry: &Registry, now: i64) -> (CaseCounts, Option<i64>) {
-    let mut counts = CaseCounts::default();
-    let mut next: Option<i64> = None;
-    for c in state.cases.values().filter(|c| !c.is_terminal()) {
-        counts.open += 1;
-        if case::overdue(c, &registry.limits, now) {
-            counts.overdue += 1;
-        }
-        let d = case::deadlines(c, &registry.limits);
-        let accept = (c.state == case::CaseState::New).then_some(d.accept_by_ms);
-        for t in [accept, Some(d.close_by_ms), d.paperwork_due_ms].into_iter().flatten().filter(|t| *t >= now) {
-            next = Some(next.map_or(t + 1, |n| n.min(t + 1)));
-        }
-    }
-    (counts, next)
+fn case_counts(state: &State, _registry: &Registry, now: i64) -> (CaseCounts, Option<i64>) {
+    let index = &state.case_index;
+    // Overdue means strictly after the deadline.
+    let counts = CaseCounts { open: index.open_by_urgency.len() as u64, overdue: index.overdue(now) as u64 };
+    (counts, index.next_deadline(now).map(|t| t + 1))
 }
 
 /// Alerts sent to consoles at most (active first); the status counts all of them.
@@ -339,16 +328,10 @@ const DASHBOARD_ENDED_CASES: usize = 50;
 
 /// The most urgent open cases (high urgency first, then oldest), then the latest ended ones.
 fn dashboard_cases(state: &State) -> Vec<mz_shared::case::Case> {
-    let (mut open, mut ended): (Vec<_>, Vec<_>) = state.cases.values().partition(|c| !c.is_terminal());
-    let urgency = |c: &&mz_shared::case::Case| (c.urgency != mz_shared::case::Urgency::High, c.opened_at_ms);
-    if open.len() > DASHBOARD_OPEN_CASES {
-        open.select_nth_unstable_by_key(DASHBOARD_OPEN_CASES - 1, urgency);
-        open.truncate(DASHBOARD_OPEN_CASES);
-    }
-    open.sort_by_key(urgency);
-    ended.sort_by_key(|c| std::cmp::Reverse(c.closed_at_ms));
-    ended.truncate(DASHBOARD_ENDED_CASES);
-    open.into_iter().chain(ended).cloned().collect()
+    let index = &state.case_index;
+    let open = index.open_by_urgency.iter().take(DASHBOARD_OPEN_CASES).map(|(_, _, id)| id);
+    let ended = index.ended.iter().rev().take(DASHBOARD_ENDED_CASES).map(|(_, id)| id);
+    open.chain(ended).filter_map(|id| state.cases.get(id)).cloned().collect()
 }
 
 /// Months until a site is full, from the growth of `occupied` over its recent reports.

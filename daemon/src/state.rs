@@ -324,8 +324,11 @@ pub struct State {
     pub divorce_applications: Table<DivorceApplication>,
     /// key: alert id.
     pub alerts: Table<Alert>,
-    /// 救急难 cases; key: case id.
+    /// 救急难 cases; key: case id. Change them through [`State::put_case`], which keeps
+    /// [`State::case_index`] in step.
     pub cases: Table<Case>,
+    /// Orderings of the cases for the dashboard and the status, kept with every change.
+    pub case_index: CaseIndex,
     /// The triggers of the cases the rules opened (rebuilt from the cases at start-up).
     pub case_triggers: HashSet<String>,
     /// Reserve-fund balances, derived from the registry and the cases' payments.
@@ -354,6 +357,7 @@ impl State {
             divorce_applications: Table::new("divorce_app"),
             alerts: Table::new("alert"),
             cases: Table::new("case"),
+            case_index: CaseIndex::default(),
             case_triggers: HashSet::default(),
             funds: Funds::default(),
             cases_to_open: Vec::new(),
@@ -370,7 +374,12 @@ impl State {
             None => None,
         };
         let case_triggers = cases.values().filter_map(|c| c.trigger.clone()).collect();
+        let mut case_index = CaseIndex::default();
+        for c in cases.values() {
+            case_index.add(c, &registry.limits);
+        }
         Ok(State {
+            case_index,
             cases,
             case_triggers,
             funds,
@@ -389,6 +398,15 @@ impl State {
             divorce_applications: Table::load(store, "divorce_app")?,
             alerts: Table::load(store, "alert")?,
         })
+    }
+
+    /// Stores a new or changed case and re-indexes it.
+    pub fn put_case(&mut self, case: Case, limits: &mz_shared::registry::Limits) {
+        if let Some(old) = self.cases.get(case.id.as_str()) {
+            self.case_index.remove(old, limits);
+        }
+        self.case_index.add(&case, limits);
+        self.cases.insert(case.id.as_str().to_owned(), case);
     }
 
     /// Mutable counters; written at the next commit.
@@ -433,6 +451,77 @@ impl State {
         for chunk in std::mem::take(&mut self.audit_pending).chunks(AUDIT_CHUNK) {
             batch.insert(keys::audit(chunk[0].seq), encode(&chunk));
         }
+    }
+}
+
+/// (not high urgency, opened at, id): the queue order of open cases.
+pub type UrgencyKey = (bool, i64, String);
+/// (earliest deadline, id) of an open case: overdue once it is in the past.
+pub type DeadlineKey = (i64, String);
+
+/// Open cases by urgency and age, by their earliest deadline, and ended cases by end time: the
+/// dashboard's queue and the status's counts without walking every case.
+#[derive(Debug, Default)]
+pub struct CaseIndex {
+    pub open_by_urgency: std::collections::BTreeSet<UrgencyKey>,
+    pub open_by_deadline: std::collections::BTreeSet<DeadlineKey>,
+    /// (closed at, id) of closed and referred cases.
+    pub ended: std::collections::BTreeSet<(i64, String)>,
+}
+
+impl CaseIndex {
+    fn keys(case: &Case, limits: &mz_shared::registry::Limits) -> Option<(UrgencyKey, DeadlineKey)> {
+        if case.is_terminal() {
+            return None;
+        }
+        let d = mz_shared::case::deadlines(case, limits);
+        let accept = (case.state == mz_shared::case::CaseState::New).then_some(d.accept_by_ms);
+        let earliest =
+            [accept, Some(d.close_by_ms), d.paperwork_due_ms].into_iter().flatten().min().unwrap_or(i64::MAX);
+        let id = case.id.as_str().to_owned();
+        Some(((case.urgency != mz_shared::case::Urgency::High, case.opened_at_ms, id.clone()), (earliest, id)))
+    }
+
+    fn add(&mut self, case: &Case, limits: &mz_shared::registry::Limits) {
+        match Self::keys(case, limits) {
+            Some((u, d)) => {
+                self.open_by_urgency.insert(u);
+                self.open_by_deadline.insert(d);
+            }
+            None => {
+                self.ended.insert((case.closed_at_ms.unwrap_or(0), case.id.as_str().to_owned()));
+            }
+        }
+    }
+
+    fn remove(&mut self, case: &Case, limits: &mz_shared::registry::Limits) {
+        match Self::keys(case, limits) {
+            Some((u, d)) => {
+                self.open_by_urgency.remove(&u);
+                self.open_by_deadline.remove(&d);
+            }
+            None => {
+                self.ended.remove(&(case.closed_at_ms.unwrap_or(0), case.id.as_str().to_owned()));
+            }
+        }
+    }
+
+    /// Rebuilds the deadline ordering after the registry's limits changed.
+    pub fn reindex(&mut self, cases: &Table<Case>, limits: &mz_shared::registry::Limits) {
+        *self = CaseIndex::default();
+        for c in cases.values() {
+            self.add(c, limits);
+        }
+    }
+
+    /// Open cases with a deadline before `now_ms`.
+    pub fn overdue(&self, now_ms: i64) -> usize {
+        self.open_by_deadline.range(..(now_ms, String::new())).count()
+    }
+
+    /// The earliest deadline still ahead of `now_ms`.
+    pub fn next_deadline(&self, now_ms: i64) -> Option<i64> {
+        self.open_by_deadline.range((now_ms, String::new())..).next().map(|(t, _)| *t)
     }
 }
 
