@@ -82,6 +82,13 @@ enum Command {
         #[arg(long, global = true)]
         socket: Option<PathBuf>,
     },
+    /// Alerts: list them, acknowledge one (as the console's alerts view does).
+    Alert {
+        #[command(subcommand)]
+        command: AlertCommand,
+        #[arg(long, global = true)]
+        socket: Option<PathBuf>,
+    },
     /// The audit trail of case actions.
     Audit {
         #[command(subcommand)]
@@ -196,6 +203,17 @@ enum ActCommand {
     Close {
         outcome: String,
     },
+}
+
+#[derive(Subcommand)]
+enum AlertCommand {
+    /// Active alerts first, then acknowledged ones.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Acknowledge an alert by its id (officer or above); every console sees it.
+    Ack { id: String },
 }
 
 #[derive(Subcommand)]
@@ -360,6 +378,42 @@ fn run(cli: Cli) -> Result<ExitCode> {
             })
         }
         Command::Case { command, socket } => case_command(command, &config::client_socket(socket)),
+        Command::Alert { command, socket } => {
+            let socket = config::client_socket(socket);
+            let rt = runtime()?;
+            rt.block_on(async {
+                let mut c = Client::connect(&socket, "mzd alert").await?;
+                let mut out = std::io::stdout().lock();
+                match command {
+                    AlertCommand::List { json } => {
+                        c.request(Request::SubscribeDashboard).await?;
+                        let ServerMessage::Dashboard(d) = c.recv().await? else {
+                            anyhow::bail!("unexpected answer to a dashboard subscription");
+                        };
+                        if json {
+                            writeln!(out, "{}", serde_json::to_string_pretty(&d.alerts)?)?;
+                        } else {
+                            for a in &d.alerts {
+                                let state = if a.is_active() { "ACTIVE" } else { "acked" };
+                                writeln!(out, "{:<6} {:<40} {}", state, a.id, a.message)?;
+                            }
+                        }
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    AlertCommand::Ack { id } => match c.call(Request::AckAlert { id: id.clone() }).await? {
+                        ServerMessage::Done => {
+                            writeln!(out, "{id}: acknowledged")?;
+                            Ok(ExitCode::SUCCESS)
+                        }
+                        ServerMessage::Error { reason } => {
+                            eprintln!("mzd: {reason}");
+                            Ok(ExitCode::from(1))
+                        }
+                        other => anyhow::bail!("unexpected answer: {other:?}"),
+                    },
+                }
+            })
+        }
         Command::Audit { command: AuditCommand::Verify, socket } => {
             let socket = config::client_socket(socket);
             let rt = runtime()?;

@@ -191,3 +191,41 @@ fn long_stay_after_more_than_ten_days() {
     d.expect_station(&s, "TZ-P03", 2);
     expect_alerts(&d, &s, &[("long_stay", 1)]);
 }
+
+/// `mzd alert ack` does what the console's `a` key does: the alert stops counting as active,
+/// for every client; a viewer may not do it, and a second acknowledgement is refused.
+#[test]
+fn acknowledging_an_alert_from_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let user = String::from_utf8(std::process::Command::new("id").arg("-un").output().unwrap().stdout).unwrap();
+    let d = Daemon::start(tmp.path());
+    d.drop_file(
+        "admissions",
+        "ack.csv",
+        lf(&[
+            "record_id,station_id,event,occurred_at,person_ref,name,referral,incident_type".to_string(),
+            format!("AK-1,TZ-P01,admit,{},P-AK1,李四,police,", minutes_ago(30)),
+            format!("AK-2,TZ-P01,incident,{},P-AK1,,,injury", minutes_ago(20)),
+        ]),
+    );
+    let s = d.wait_until("incident alert", |s| s["alerts"]["by_kind"]["incident"] == json!(1));
+    let ack = || mz_tests::mzd().args(["alert", "ack", "incident:AK-2", "--socket"]).arg(&d.socket).output().unwrap();
+    let mut acked = false;
+    for _ in 0..100 {
+        let out = ack();
+        if out.status.success() {
+            acked = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(acked, "officer acknowledgement failed; log:\n{}", d.log_tail(20));
+    d.wait_until("incident alert acknowledged", |s| s["alerts"]["by_kind"]["incident"] == json!(0));
+    let again = ack();
+    assert_eq!(again.status.code(), Some(1), "a second acknowledgement must be refused");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already acknowledged"), "{again:?}");
+    let list = mz_tests::mzd().args(["alert", "list", "--json", "--socket"]).arg(&d.socket).output().unwrap();
+    let alerts: Value = serde_json::from_slice(&list.stdout).unwrap();
+    let it = alerts.as_array().unwrap().iter().find(|a| a["id"] == "incident:AK-2").expect("listed");
+    assert_eq!(it["state"]["Acknowledged"]["by"], json!(user.trim()));
+}
