@@ -210,6 +210,16 @@ fn acknowledging_an_alert_from_the_command_line() {
     );
     let s = d.wait_until("incident alert", |s| s["alerts"]["by_kind"]["incident"] == json!(1));
     let ack = || mz_tests::mzd().args(["alert", "ack", "incident:AK-2", "--socket"]).arg(&d.socket).output().unwrap();
+    // The test user is not in the demo registry's roles: a viewer.
+    let out = ack();
+    assert_eq!(out.status.code(), Some(1), "a viewer must not acknowledge: {out:?}");
+    assert_eq!(d.status()["alerts"], s["alerts"]);
+    // As an officer (the daemon rereads the registry when the file changes).
+    std::fs::write(
+        d.data.join("registry.toml"),
+        format!("{}\n{:?} = \"officer\"\n", mz_tests::demo_registry(), user.trim()),
+    )
+    .unwrap();
     let mut acked = false;
     for _ in 0..100 {
         let out = ack();
