@@ -6,6 +6,8 @@
 //!
 //! Build the binaries first: `cargo build --workspace && cargo test -p mz-tests`.
 
+pub mod tmux;
+
 use serde_json::Value;
 use std::fmt::Write as _;
 use std::fs;

@@ -6,28 +6,10 @@
 //!
 //! Build first: `cargo build --workspace && cargo test -p mz-tests --test console_cases_tmux`.
 
-use mz_tests::{bin_dir, mzd, Daemon, DEFAULT_TIMEOUT};
+use mz_tests::tmux::{current_user, tmux_available, Tmux};
+use mz_tests::{mzd, Daemon};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-fn tmux_available() -> bool {
-    Command::new("tmux").arg("-V").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
-}
-
-fn mzc_path() -> PathBuf {
-    let p = bin_dir().join("mzc");
-    assert!(p.is_file(), "{} does not exist: run `cargo build --workspace` first", p.display());
-    p
-}
-
-/// The OS user running the tests: the user the daemon sees on its socket.
-fn current_user() -> String {
-    let out = Command::new("id").arg("-un").output().expect("running id -un");
-    assert!(out.status.success(), "id -un failed");
-    String::from_utf8(out.stdout).expect("user name is UTF-8").trim().to_owned()
-}
+use std::process::Stdio;
 
 /// The demo registry (whose last table is `[roles]`) with the current user as supervisor.
 fn registry_with_supervisor() -> String {
@@ -44,88 +26,6 @@ fn registry_with_supervisor() -> String {
         .collect();
     out.push_str(&format!("\"{user}\" = \"supervisor\"\n"));
     out
-}
-
-/// A detached tmux session running mzc; killed on drop.
-struct Tmux {
-    name: String,
-}
-
-impl Tmux {
-    fn start_mzc(dir: &Path, args: &[&str]) -> Tmux {
-        let name = format!("mzc-cases-e2e-{}", std::process::id());
-        let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
-        let script = format!(
-            "unset NO_COLOR MZ_SOCKET MZ_EXPORT_DIR; cd '{}' && '{}' {} ; echo MZC-EXIT=$? ; sleep 600",
-            dir.display(),
-            mzc_path().display(),
-            quoted.join(" ")
-        );
-        let st = Command::new("tmux")
-            .args(["new-session", "-d", "-s", &name, "-x", "100", "-y", "30", "sh", "-c", &script])
-            .env_remove("NO_COLOR")
-            .env_remove("MZ_SOCKET")
-            .status()
-            .expect("running tmux");
-        assert!(st.success(), "tmux new-session failed");
-        Tmux { name }
-    }
-
-    fn capture(&self) -> String {
-        let out = Command::new("tmux").args(["capture-pane", "-p", "-t", &self.name]).output().expect("capture-pane");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Waits until the screen shows every one of `needles`; returns the screen.
-    fn wait_for(&self, needles: &[&str]) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.capture();
-            if needles.iter().all(|n| screen.contains(n)) {
-                return screen;
-            }
-            if start.elapsed() > DEFAULT_TIMEOUT {
-                panic!("timed out waiting for {needles:?} on screen:\n{screen}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn wait_gone(&self, needle: &str) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.capture();
-            if !screen.contains(needle) {
-                return screen;
-            }
-            if start.elapsed() > DEFAULT_TIMEOUT {
-                panic!("timed out waiting for {needle:?} to go away:\n{screen}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// Sends tmux key names (`Enter`, `Tab`, `Escape`, single characters).
-    fn keys(&self, keys: &[&str]) {
-        for k in keys {
-            let st = Command::new("tmux").args(["send-keys", "-t", &self.name, k]).status().expect("send-keys");
-            assert!(st.success());
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// Types `text` literally (Chinese included).
-    fn type_text(&self, text: &str) {
-        let st = Command::new("tmux").args(["send-keys", "-t", &self.name, "-l", text]).status().expect("send-keys");
-        assert!(st.success());
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["kill-session", "-t", &self.name]).status();
-    }
 }
 
 /// `mzd case ARGS --socket S`, which must exit 0; stdout.
