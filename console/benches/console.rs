@@ -5,11 +5,9 @@
 //! `mzc --demo` generator's first batch so that every feed and view has data) it measures:
 //! - **frame render time**, p50/p99 per view and overall, at 160×48 and 80×24: the console's
 //!   own drawing code (`views::draw`), drawn through a ratatui `Terminal<TestBackend>` with the
-//!   real `Dashboard` the daemon pushed, a clock tick before each frame. `mzc` is a binary crate
-//!   (its `lib.rs` is empty), so its modules are compiled into this bench with `#[path]`: the
-//!   list below must follow the `mod` lines of `console/src/main.rs`, and, since benches are
-//!   built with `--cfg test`, the console's unit-test modules must compile too. Wall time and
-//!   the thread's CPU time are both reported (on a busy machine, wall p99 shows preemption).
+//!   real `Dashboard` the daemon pushed, a clock tick before each frame (the console's modules
+//!   come from the `mzc` library). Wall time and the thread's CPU time are both reported (on a
+//!   busy machine, wall p99 shows preemption).
 //!   Also: a pushed dashboard applied (`App::on_client`) plus the frame that follows.
 //! - **`mzc` end to end** in a detached tmux session (its own tmux server), 160×48 and 80×24: CPU
 //!   time of all of `mzc`'s threads per redraw while bursts of view keys are replayed (includes
@@ -41,30 +39,14 @@
 // for `main`, the demo daemon, test helpers under `--cfg test`) is not used by the bench.
 #![allow(dead_code, unused_imports)]
 
-#[path = "../src/app.rs"]
-mod app;
-#[path = "../src/caseform.rs"]
-mod caseform;
-#[path = "../src/client.rs"]
-mod client;
-#[path = "../src/demo.rs"]
-mod demo;
-#[path = "../src/i18n.rs"]
-mod i18n;
-#[path = "../src/stationform.rs"]
-mod stationform;
-#[path = "../src/views/mod.rs"]
-mod views;
-#[path = "../src/widgets/mod.rs"]
-mod widgets;
-
-use app::App;
-use client::ClientEvent;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use mz_shared::dashboard::Dashboard;
 use mz_shared::id_number::IdNumber;
 use mz_shared::protocol::{ClientMessage, Request, ServerMessage, StatusReport, PROTOCOL_VERSION};
 use mz_shared::registry::{Role, DEMO_REGISTRY};
+use mzc::app::App;
+use mzc::client::ClientEvent;
+use mzc::{app, client, demo, i18n, views};
 use mzd::client::Client;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;

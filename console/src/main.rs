@@ -5,20 +5,12 @@
 //! Modules: [`app`] state and keys (pure), [`client`] the daemon connection, [`views`] one
 //! module per view, [`widgets`] drawing pieces, [`i18n`] labels, [`demo`] the `--demo` mode.
 
-mod app;
-mod caseform;
-mod client;
-mod demo;
-mod i18n;
-mod stationform;
-mod views;
-mod widgets;
-
 use anyhow::Context as _;
 use app::{Action, App};
 use clap::Parser;
 use crossterm::event::Event;
 use crossterm::{cursor, execute, terminal};
+use mzc::{app, client, demo, i18n, views};
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
 use std::io::{BufRead as _, Stdout};
