@@ -803,12 +803,13 @@ mod tests {
     }
 }
 
-/// The demo registry, with the user running the demo as a supervisor so every action can be
-/// tried. `[roles]` is the last table of the demo registry, so a line appended lands in it.
+/// The demo registry, with the user running the demo as an admin so every action (case desk,
+/// approvals, station forms) can be tried. `[roles]` is the last table of the demo registry, so
+/// a line appended lands in it.
 fn demo_registry_for(user: &str) -> String {
     let mut text = mz_shared::registry::DEMO_REGISTRY.to_owned();
     if !user.is_empty() && !text.contains(&format!("\n{user} = ")) {
-        text.push_str(&format!("\n# The user running `mzc --demo`.\n{user:?} = \"supervisor\"\n"));
+        text.push_str(&format!("\n# The user running `mzc --demo`.\n{user:?} = \"admin\"\n"));
     }
     text
 }
@@ -823,10 +824,10 @@ fn current_user() -> String {
 #[cfg(test)]
 mod registry_tests {
     #[test]
-    fn the_demo_user_becomes_a_supervisor() {
+    fn the_demo_user_becomes_an_admin() {
         let text = super::demo_registry_for("alice");
         let reg = mz_shared::registry::Registry::parse(&text).expect("valid registry");
-        assert_eq!(reg.role_of("alice"), mz_shared::registry::Role::Supervisor);
+        assert_eq!(reg.role_of("alice"), mz_shared::registry::Role::Admin);
         assert_eq!(reg.role_of("duty1"), mz_shared::registry::Role::Officer);
     }
 }
