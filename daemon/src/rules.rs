@@ -241,7 +241,10 @@ fn station_event_figures(state: &mut State, ctx: &RuleContext<'_>, ev: &StationE
             Ok(())
         }
         EventKind::Discharge | EventKind::Incident => {
-            let Some(resident) = state.residents.get(&key).cloned() else {
+            // Only what the rules below need, not a clone of the whole resident.
+            let Some((admitted_at_ms, resident_name)) =
+                state.residents.get(&key).map(|r| (r.admitted_at_ms, r.name.clone()))
+            else {
                 let what =
                     if ev.event == EventKind::Discharge { ("离站", "discharge") } else { ("异常", "incident") };
                 return Err(Reason::new(
@@ -252,8 +255,8 @@ fn station_event_figures(state: &mut State, ctx: &RuleContext<'_>, ev: &StationE
                     ),
                 ));
             };
-            if ev.occurred_at.as_millisecond() < resident.admitted_at_ms {
-                let since = ctx.local_time(Timestamp::from_millisecond(resident.admitted_at_ms).unwrap_or_default());
+            if ev.occurred_at.as_millisecond() < admitted_at_ms {
+                let since = ctx.local_time(Timestamp::from_millisecond(admitted_at_ms).unwrap_or_default());
                 return Err(Reason::new(
                     format!("发生时间：早于该受助人的入站时间 {since}"),
                     format!("occurred_at: before this person's admission at {since}"),
@@ -269,7 +272,7 @@ fn station_event_figures(state: &mut State, ctx: &RuleContext<'_>, ev: &StationE
                 state.station_days.entry(&day).discharges += 1;
                 clear(state, &alert_id("long_stay", &key));
                 if ev.discharge_reason == Some(DischargeReason::Died) {
-                    death_case(state, ctx, ev, resident.name.clone());
+                    death_case(state, ctx, ev, resident_name.clone());
                 }
                 if ctx.registry.station(&ev.station_id).is_some_and(|st| occupied <= st.beds) {
                     clear(state, &alert_id("over_capacity", &ev.station_id));
@@ -282,7 +285,7 @@ fn station_event_figures(state: &mut State, ctx: &RuleContext<'_>, ev: &StationE
                 let station = ctx.registry.station(&ev.station_id).map_or(ev.station_id.as_str(), |s| s.name.as_str());
                 let kind = ev.incident_type.map_or(("异常", "incident"), |k| (k.zh(), k.as_str()));
                 if ev.incident_type == Some(IncidentType::Death) {
-                    death_case(state, ctx, ev, resident.name.clone());
+                    death_case(state, ctx, ev, resident_name.clone());
                 } else {
                     want_case(
                         state,
@@ -293,7 +296,7 @@ fn station_event_figures(state: &mut State, ctx: &RuleContext<'_>, ev: &StationE
                             source: Source::StationIncident,
                             urgency: Urgency::High,
                             summary: format!("{station} 报告异常（{}）：受助人 {}", kind.0, ev.person_ref),
-                            name: resident.name.as_deref(),
+                            name: resident_name.as_deref(),
                             person: ev.id_number.as_ref(),
                             record_id: &ev.record_id,
                         },
