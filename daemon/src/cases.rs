@@ -35,7 +35,7 @@ fn open_case(
     state.counters_mut().next_case += 1;
     let entry = append_case_entry(state.audit_tail.as_ref(), &case.id, &case.history[0]);
     audit(state, entry);
-    state.put_case(case.clone(), &registry.limits);
+    state.put_case(None, case.clone(), &registry.limits);
     Ok(case)
 }
 
@@ -82,16 +82,15 @@ pub fn act(
     let Some(case) = state.cases.get(id) else {
         return Err(Reason::new(format!("案件 {id} 不存在"), format!("case {id} does not exist")));
     };
-    let other_aid: Vec<AidRecord> =
-        state.cases.values().filter(|c| c.id != case.id).flat_map(|c| c.aid_records()).collect();
+    let other_aid: Vec<AidRecord> = state.aid_records.iter().filter(|a| a.case_id != case.id).cloned().collect();
     let ctx = Context { registry, fund_balance: state.funds.balance(&case.street), other_aid: &other_aid };
-    let applied = case::apply(case, action, actor, expected_version, now_ms, &ctx).map_err(|e| e.reason())?;
+    let applied = case::apply(&case, action, actor, expected_version, now_ms, &ctx).map_err(|e| e.reason())?;
     if let Some(amount) = applied.debit {
         state.funds.debit(&applied.case.street, amount).map_err(|e| e.reason())?;
     }
     let entry = append_case_entry(state.audit_tail.as_ref(), &applied.case.id, applied.entry());
     audit(state, entry);
-    state.put_case(applied.case.clone(), &registry.limits);
+    state.put_case(Some(&case), applied.case.clone(), &registry.limits);
     Ok(applied)
 }
 

@@ -331,7 +331,7 @@ fn dashboard_cases(state: &State) -> Vec<mz_shared::case::Case> {
     let index = &state.case_index;
     let open = index.open_by_urgency.iter().take(DASHBOARD_OPEN_CASES).map(|(_, _, id)| id);
     let ended = index.ended.iter().rev().take(DASHBOARD_ENDED_CASES).map(|(_, id)| id);
-    open.chain(ended).filter_map(|id| state.cases.get(id)).cloned().collect()
+    open.chain(ended).filter_map(|id| state.cases.get(id)).collect()
 }
 
 /// Months until a site is full, from the growth of `occupied` over its recent reports.

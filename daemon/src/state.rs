@@ -325,8 +325,10 @@ pub struct State {
     /// key: alert id.
     pub alerts: Table<Alert>,
     /// 救急难 cases; key: case id. Change them through [`State::put_case`], which keeps
-    /// [`State::case_index`] in step.
-    pub cases: Table<Case>,
+    /// [`State::case_index`] and [`State::aid_records`] in step.
+    pub cases: CaseTable,
+    /// Payments of every case, for the duplicate-aid warning.
+    pub aid_records: Vec<mz_shared::case::AidRecord>,
     /// Orderings of the cases for the dashboard and the status, kept with every change.
     pub case_index: CaseIndex,
     /// The triggers of the cases the rules opened (rebuilt from the cases at start-up).
@@ -356,7 +358,8 @@ impl State {
             spouses: Table::new("spouse"),
             divorce_applications: Table::new("divorce_app"),
             alerts: Table::new("alert"),
-            cases: Table::new("case"),
+            cases: CaseTable { reader: None, pending: HashMap::default(), changes: 0 },
+            aid_records: Vec::new(),
             case_index: CaseIndex::default(),
             case_triggers: HashSet::default(),
             funds: Funds::default(),
@@ -367,20 +370,29 @@ impl State {
     }
 
     pub fn load(store: &Store, registry: &Registry) -> Result<State, StoreError> {
-        let cases: Table<Case> = Table::load(store, "case")?;
-        let funds = Funds::tally(registry, cases.values());
+        // Cases stay in the store; memory keeps their orderings, triggers, payments and funds.
+        let mut funds = Funds::from_registry(registry);
+        let mut case_index = CaseIndex::default();
+        let mut case_triggers = HashSet::default();
+        let mut aid_records = Vec::new();
+        for item in store.scan::<Case>(&keys::state_prefix("case")) {
+            let case = item?.1;
+            funds.count_paid(&case);
+            case_index.add(&case, &registry.limits);
+            if let Some(t) = &case.trigger {
+                case_triggers.insert(t.clone());
+            }
+            aid_records.extend(case.aid_records());
+        }
+        let cases = CaseTable { reader: Some(store.reader()), pending: HashMap::default(), changes: 0 };
         let audit_tail = match store.reader().last(keys::AUDIT_PREFIX)? {
             Some((key, bytes)) => crate::store::decode::<Vec<AuditEntry>>(&key, &bytes)?.pop(),
             None => None,
         };
-        let case_triggers = cases.values().filter_map(|c| c.trigger.clone()).collect();
-        let mut case_index = CaseIndex::default();
-        for c in cases.values() {
-            case_index.add(c, &registry.limits);
-        }
         Ok(State {
             case_index,
             cases,
+            aid_records,
             case_triggers,
             funds,
             cases_to_open: Vec::new(),
@@ -401,12 +413,15 @@ impl State {
     }
 
     /// Stores a new or changed case and re-indexes it.
-    pub fn put_case(&mut self, case: Case, limits: &mz_shared::registry::Limits) {
-        if let Some(old) = self.cases.get(case.id.as_str()) {
+    /// `old` is the case as it was (`None` for a new case).
+    pub fn put_case(&mut self, old: Option<&Case>, case: Case, limits: &mz_shared::registry::Limits) {
+        if let Some(old) = old {
             self.case_index.remove(old, limits);
+            self.aid_records.retain(|a| a.case_id != old.id);
         }
         self.case_index.add(&case, limits);
-        self.cases.insert(case.id.as_str().to_owned(), case);
+        self.aid_records.extend(case.aid_records());
+        self.cases.put(case);
     }
 
     /// Mutable counters; written at the next commit.
@@ -450,6 +465,70 @@ impl State {
         // small enough for sled to keep inline.
         for chunk in std::mem::take(&mut self.audit_pending).chunks(AUDIT_CHUNK) {
             batch.insert(keys::audit(chunk[0].seq), encode(&chunk));
+        }
+    }
+}
+
+/// The cases: read from the store when needed (there may be hundreds of thousands); only the
+/// changes since the last commit are held in memory.
+pub struct CaseTable {
+    reader: Option<crate::store::StoreReader>,
+    pending: HashMap<String, Case>,
+    changes: u64,
+}
+
+impl CaseTable {
+    /// The case as last changed (committed or not).
+    pub fn get(&self, id: &str) -> Option<Case> {
+        if let Some(c) = self.pending.get(id) {
+            return Some(c.clone());
+        }
+        let reader = self.reader.as_ref()?;
+        match reader.get::<Case>(&keys::state("case", id)) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(case = id, error = %e, "case unreadable");
+                None
+            }
+        }
+    }
+
+    fn put(&mut self, case: Case) {
+        self.changes += 1;
+        self.pending.insert(case.id.as_str().to_owned(), case);
+    }
+
+    /// Every case (store and pending), for rare full passes such as a registry change.
+    pub fn all(&self) -> Vec<Case> {
+        let mut all: HashMap<String, Case> = HashMap::default();
+        if let Some(reader) = &self.reader {
+            for item in reader.scan::<Case>(&keys::state_prefix("case")) {
+                match item {
+                    Ok((_, c)) => {
+                        all.insert(c.id.as_str().to_owned(), c);
+                    }
+                    Err(e) => tracing::error!(error = %e, "case unreadable"),
+                }
+            }
+        }
+        for (id, c) in &self.pending {
+            all.insert(id.clone(), c.clone());
+        }
+        all.into_values().collect()
+    }
+
+    /// Changes so far: equal numbers mean equal cases.
+    pub fn changes(&self) -> u64 {
+        self.changes
+    }
+
+    fn is_dirty(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    fn write_into(&mut self, batch: &mut sled::Batch) {
+        for (id, case) in self.pending.drain() {
+            batch.insert(keys::state("case", &id), encode(&case));
         }
     }
 }
@@ -507,10 +586,10 @@ impl CaseIndex {
     }
 
     /// Rebuilds the deadline ordering after the registry's limits changed.
-    pub fn reindex(&mut self, cases: &Table<Case>, limits: &mz_shared::registry::Limits) {
+    pub fn reindex(&mut self, cases: &CaseTable, limits: &mz_shared::registry::Limits) {
         *self = CaseIndex::default();
-        for c in cases.values() {
-            self.add(c, limits);
+        for c in cases.all() {
+            self.add(&c, limits);
         }
     }
 

@@ -1222,10 +1222,15 @@ impl Funds {
     pub fn tally<'a>(registry: &Registry, cases: impl IntoIterator<Item = &'a Case>) -> Funds {
         let mut funds = Funds::from_registry(registry);
         for case in cases {
-            let fund = funds.streets.entry(case.street.clone()).or_default();
-            fund.paid = Fen(fund.paid.0.saturating_add(case.paid_total().0));
+            funds.count_paid(case);
         }
         funds
+    }
+
+    /// Adds what `case` has paid to its street's fund (building the funds case by case).
+    pub fn count_paid(&mut self, case: &Case) {
+        let fund = self.streets.entry(case.street.clone()).or_default();
+        fund.paid = Fen(fund.paid.0.saturating_add(case.paid_total().0));
     }
 
     /// After a registry reload: every street's `initial` becomes the registry's `reserve_fund`,
