@@ -7,6 +7,11 @@
 //! - [`state`]: the maintained figures behind every dashboard.
 //! - [`rules`]: admission consistency, corrections and alerts.
 //! - [`cases`]: the 救急难 case desk: cases, reserve funds, audit trail.
+//! - [`report`]: the status report and the console's dashboard, built from the figures.
+//! - [`server`]: the Unix-socket server; [`client`]: its client (the `mzd` commands, `mzc`).
+//! - [`export`]: records in canonical CSV/JSONL; [`metrics`]: Prometheus text.
+//! - [`check`]: `mzd check`, the same validation without a store.
+//! - [`config`] and [`service`]: `mzd run`: settings, wiring, clean shutdown, `rebuild`.
 
 pub mod cases;
 pub mod check;
