@@ -38,7 +38,9 @@ use std::time::Instant;
 /// Staged record bytes at which a large file's rows are committed as a chunk.
 const CHUNK_BYTES: usize = 8 * 1024 * 1024;
 /// Rejected rows at which they are committed as a chunk.
-const CHUNK_REJECTS: usize = 20_000;
+/// Rejected rows at which they are committed as a chunk; compressed, a chunk stays well below a
+/// quarter of sled's segment size (reasons repeat a lot).
+const CHUNK_REJECTS: usize = 2_000;
 /// Handled-file history entries kept for the ingest view.
 const HANDLED_KEEP: u64 = 500;
 
@@ -509,7 +511,10 @@ impl Engine {
                         self.check_unchanged(path, &meta)?;
                         let mut batch = sled::Batch::default();
                         if !rejects.is_empty() {
-                            batch.insert(keys::rejects(&hash, reject_chunks), encode(&std::mem::take(&mut rejects)));
+                            batch.insert(
+                                keys::rejects(&hash, reject_chunks),
+                                encode_rejects(&std::mem::take(&mut rejects)),
+                            );
                             reject_chunks += 1;
                         }
                         let entry = LedgerEntry::InProgress { rows: rows_seen, reject_chunks, counts };
@@ -526,7 +531,7 @@ impl Engine {
         self.check_unchanged(path, &meta)?;
         let mut batch = sled::Batch::default();
         if !rejects.is_empty() {
-            batch.insert(keys::rejects(&hash, reject_chunks), encode(&rejects));
+            batch.insert(keys::rejects(&hash, reject_chunks), encode_rejects(&rejects));
             reject_chunks += 1;
         }
         batch.insert(ledger_key, encode(&LedgerEntry::Done { outcome: Outcome::Archived, counts }));
@@ -722,8 +727,9 @@ impl Engine {
     fn write_rejects(&self, rj: &RejectsFile, job: &FinalizeJob) -> std::io::Result<()> {
         let mut rows: Vec<RejectedRow> = Vec::new();
         for chunk in 0..rj.chunks {
-            match self.store.get::<Vec<RejectedRow>>(&keys::rejects(&rj.file_hash, chunk)) {
-                Ok(Some(r)) => rows.extend(r),
+            let key = keys::rejects(&rj.file_hash, chunk);
+            match self.store.reader().get_raw(&key).map(|v| v.map(|v| decode_rejects(&key, &v))) {
+                Ok(Some(r)) => rows.extend(r.map_err(|e| std::io::Error::other(e.to_string()))?),
                 // Already written and cleaned up by an earlier run of this job.
                 Ok(None) if rj.path.exists() => return Ok(()),
                 Ok(None) => {}
@@ -793,6 +799,17 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<u64> {
     }
     sync_dir(to)?;
     Ok(bytes)
+}
+
+/// A chunk of rejected rows as stored: postcard, then zstd.
+fn encode_rejects(rows: &[RejectedRow]) -> Vec<u8> {
+    zstd::bulk::compress(&encode(&rows), 3).expect("compressing in memory cannot fail")
+}
+
+fn decode_rejects(key: &[u8], bytes: &[u8]) -> Result<Vec<RejectedRow>, StoreError> {
+    let raw = zstd::stream::decode_all(bytes)
+        .map_err(|e| StoreError::Decode { key: String::from_utf8_lossy(key).into_owned(), detail: e.to_string() })?;
+    crate::store::decode(key, &raw)
 }
 
 fn now_ms() -> i64 {
