@@ -641,6 +641,39 @@ impl Rng {
     }
 }
 
+/// The OS user running the tests (`id -un`): the user the daemon sees on its socket.
+pub fn current_user() -> String {
+    let out = Command::new("id").arg("-un").output().expect("running id -un");
+    assert!(out.status.success(), "id -un failed");
+    String::from_utf8(out.stdout).expect("user name is UTF-8").trim().to_owned()
+}
+
+/// `base` (a registry whose last table is `[roles]`) with `roles` set: any existing line for
+/// those users is dropped, then `user = "role"` lines are appended.
+pub fn with_roles(base: &str, roles: &[(&str, &str)]) -> String {
+    assert!(
+        base.rfind("[roles]").is_some_and(|i| !base[i..].contains("\n[")),
+        "the registry's last table must be [roles]"
+    );
+    let mut out: String = base
+        .lines()
+        .filter(|l| {
+            let key = l.split('=').next().unwrap_or("").trim().trim_matches('"');
+            !(l.contains('=') && roles.iter().any(|(u, _)| *u == key))
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    for (user, role) in roles {
+        out.push_str(&format!("\"{user}\" = \"{role}\"\n"));
+    }
+    out
+}
+
+/// The demo registry with the current user in `role`.
+pub fn registry_as(role: &str) -> String {
+    with_roles(demo_registry(), &[(&current_user(), role)])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -107,10 +107,3 @@ impl Drop for Tmux {
         let _ = Command::new("tmux").args(["kill-session", "-t", &self.name]).status();
     }
 }
-
-/// The OS user running the tests: the user the daemon sees on its socket.
-pub fn current_user() -> String {
-    let out = Command::new("id").arg("-un").output().expect("running id -un");
-    assert!(out.status.success(), "id -un failed");
-    String::from_utf8(out.stdout).expect("user name is UTF-8").trim().to_owned()
-}

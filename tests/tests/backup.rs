@@ -5,11 +5,6 @@ use mz_tests::{demo_registry, lf, local_time_ago, mzd, Daemon};
 use serde_json::Value;
 use std::process::Command;
 
-fn user() -> String {
-    let out = Command::new("id").arg("-un").output().expect("id -un");
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
 fn figures(s: &Value) -> (Value, Value, Value) {
     (s["records"].clone(), s["stations"].clone(), s["alerts"].clone())
 }
@@ -36,7 +31,7 @@ fn a_backup_restores_the_same_figures_and_a_rebuild_the_same_records() {
     assert!(!dest.exists());
 
     // As admin: written, and refused a second time into the same folder.
-    std::fs::write(d.data.join("registry.toml"), format!("{viewer_registry}\n{:?} = \"admin\"\n", user())).unwrap();
+    std::fs::write(d.data.join("registry.toml"), mz_tests::registry_as("admin")).unwrap();
     let _ = Command::new("kill").arg("-HUP").arg(d.pid().unwrap().to_string()).status();
     let mut ok = false;
     for _ in 0..100 {

@@ -2,7 +2,7 @@
 //! status): every test drives the real `mzd` over its real socket, as the OS user running the
 //! tests, whose role comes from the `[roles]` table of the registry the test writes.
 
-use mz_tests::{lf, local_time_ago, masked, mzd, mzd_path, Daemon, DEFAULT_TIMEOUT, POLL};
+use mz_tests::{current_user, lf, local_time_ago, masked, mzd, mzd_path, registry_as, Daemon, DEFAULT_TIMEOUT, POLL};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fs;
@@ -12,39 +12,6 @@ use std::time::{Duration, Instant};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers.
-
-/// The OS user running the tests (`id -un`): the user the daemon sees on its socket.
-fn current_user() -> String {
-    let out = Command::new("id").arg("-un").output().expect("running id -un");
-    assert!(out.status.success(), "id -un failed");
-    String::from_utf8(out.stdout).expect("user name is UTF-8").trim().to_owned()
-}
-
-/// `base` (a registry whose last table is `[roles]`) with `roles` set: any existing line for
-/// those users is dropped, then `user = "role"` lines are appended.
-fn with_roles(base: &str, roles: &[(&str, &str)]) -> String {
-    assert!(
-        base.rfind("[roles]").is_some_and(|i| !base[i..].contains("\n[")),
-        "the registry's last table must be [roles]"
-    );
-    let mut out: String = base
-        .lines()
-        .filter(|l| {
-            let key = l.split('=').next().unwrap_or("").trim().trim_matches('"');
-            !(l.contains('=') && roles.iter().any(|(u, _)| *u == key))
-        })
-        .map(|l| format!("{l}\n"))
-        .collect();
-    for (user, role) in roles {
-        out.push_str(&format!("\"{user}\" = \"{role}\"\n"));
-    }
-    out
-}
-
-/// The demo registry with the current user in `role`.
-fn registry_as(role: &str) -> String {
-    with_roles(mz_tests::demo_registry(), &[(&current_user(), role)])
-}
 
 /// `text` with `from` replaced by `to`, which must occur exactly once.
 fn replace_once(text: &str, from: &str, to: &str) -> String {

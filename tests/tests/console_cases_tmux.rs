@@ -6,27 +6,10 @@
 //!
 //! Build first: `cargo build --workspace && cargo test -p mz-tests --test console_cases_tmux`.
 
-use mz_tests::tmux::{current_user, tmux_available, Tmux};
-use mz_tests::{mzd, Daemon};
+use mz_tests::tmux::{tmux_available, Tmux};
+use mz_tests::{current_user, mzd, registry_as, Daemon};
 use serde_json::Value;
 use std::process::Stdio;
-
-/// The demo registry (whose last table is `[roles]`) with the current user as supervisor.
-fn registry_with_supervisor() -> String {
-    let base = mz_tests::demo_registry();
-    assert!(
-        base.rfind("[roles]").is_some_and(|i| !base[i..].contains("\n[")),
-        "the demo registry's last table must be [roles]"
-    );
-    let user = current_user();
-    let mut out: String = base
-        .lines()
-        .filter(|l| l.split('=').next().unwrap_or("").trim().trim_matches('"') != user)
-        .map(|l| format!("{l}\n"))
-        .collect();
-    out.push_str(&format!("\"{user}\" = \"supervisor\"\n"));
-    out
-}
 
 /// `mzd case ARGS --socket S`, which must exit 0; stdout.
 fn case_ok(d: &Daemon, args: &[&str]) -> String {
@@ -62,7 +45,7 @@ fn open_accept_pay_above_cap_and_approve_from_the_console() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let d = Daemon::start_with_registry(tmp.path(), &registry_with_supervisor());
+    let d = Daemon::start_with_registry(tmp.path(), &registry_as("supervisor"));
     let log = tmp.path().join("mzc.log");
     let t = Tmux::start_mzc(tmp.path(), &["--socket", d.socket.to_str().unwrap(), "--log", log.to_str().unwrap()]);
     t.wait_for(&["[已连接]", "(主管)"]);

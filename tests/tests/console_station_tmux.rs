@@ -7,26 +7,15 @@
 //!
 //! Build first: `cargo build --workspace && cargo test -p mz-tests --test console_station_tmux`.
 
-use mz_tests::tmux::{current_user, tmux_available, Tmux};
-use mz_tests::Daemon;
+use mz_tests::tmux::{tmux_available, Tmux};
+use mz_tests::{current_user, registry_as, Daemon};
 
-/// The demo registry (whose last table is `[roles]`) with the current user as `station` staff of
-/// TZ-JZZ (added to its `staff = ["clerk1"]`).
+/// The demo registry with the current user as `station` staff of TZ-JZZ (added to its
+/// `staff = ["clerk1"]`).
 fn registry_with_station_staff() -> String {
-    let base = mz_tests::demo_registry();
-    assert!(
-        base.rfind("[roles]").is_some_and(|i| !base[i..].contains("\n[")),
-        "the demo registry's last table must be [roles]"
-    );
-    let user = current_user();
-    let mut out: String = base
-        .lines()
-        .filter(|l| l.split('=').next().unwrap_or("").trim().trim_matches('"') != user)
-        .map(|l| format!("{l}\n"))
-        .collect();
-    out.push_str(&format!("\"{user}\" = \"station\"\n"));
+    let out = registry_as("station");
     assert_eq!(out.matches("staff = [\"clerk1\"]").count(), 1, "TZ-JZZ's staff list in the demo registry");
-    out.replace("staff = [\"clerk1\"]", &format!("staff = [\"clerk1\", \"{user}\"]"))
+    out.replace("staff = [\"clerk1\"]", &format!("staff = [\"clerk1\", \"{}\"]", current_user()))
 }
 
 /// Dismisses the daemon's answer (a popup whose footer is `Enter / Esc`) and waits for it to go.
