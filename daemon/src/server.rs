@@ -44,7 +44,27 @@ pub struct ServerContext {
 #[derive(Debug, Clone, Default)]
 pub struct LiveStatus {
     pub in_progress: u64,
-    pub problems: Vec<String>,
+    pub problems: Vec<Problem>,
+}
+
+/// Something an operator should act on, in words they can act on (what, where, what to do).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub text: String,
+    /// True while it stops ingest (or the store): status is then unhealthy.
+    pub stops_ingest: bool,
+}
+
+impl Problem {
+    /// A problem that stops ingest: status unhealthy while it lasts.
+    pub fn blocking(text: impl Into<String>) -> Problem {
+        Problem { text: text.into(), stops_ingest: true }
+    }
+
+    /// A problem that needs attention but does not stop ingest.
+    pub fn attention(text: impl Into<String>) -> Problem {
+        Problem { text: text.into(), stops_ingest: false }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -130,8 +150,8 @@ pub fn current_status(ctx: &ServerContext) -> StatusReport {
     let mut report = ctx.dashboard.borrow().status.clone();
     let live = (ctx.live)();
     report.files.in_progress = live.in_progress;
-    report.problems.extend(live.problems);
-    report.healthy = report.problems.is_empty();
+    report.healthy = !live.problems.iter().any(|p| p.stops_ingest);
+    report.problems.extend(live.problems.into_iter().map(|p| p.text));
     report
 }
 

@@ -6,7 +6,7 @@
 
 use crate::ingest::{Engine, Folders, IngestError};
 use crate::report;
-use crate::server::{self, LiveStatus, ServerContext};
+use crate::server::{self, LiveStatus, Problem, ServerContext};
 use crate::store::{Store, StoreError};
 use crate::watcher::{Candidate, Watcher, WatcherConfig};
 use mz_shared::case::{Action, Actor, Applied, Case};
@@ -289,13 +289,17 @@ pub async fn run(settings: Settings, stop: impl Future<Output = ()>) -> Result<(
         Arc::new(move || {
             let mut problems = Vec::new();
             if !watcher.inbox_readable() {
-                problems.push(format!("inbox {} unreadable", inbox.display()));
+                problems.push(Problem::blocking(format!("inbox {} unreadable", inbox.display())));
             }
             if let Some(p) = store_problem.lock().expect("not poisoned").clone() {
-                problems.push(p);
+                problems.push(Problem::blocking(p));
             }
             if let Some(free) = disk_free(&data).filter(|f| *f < DISK_LOW_BYTES) {
-                problems.push(format!("disk low: {} MiB free under {}", free / (1024 * 1024), data.display()));
+                problems.push(Problem::blocking(format!(
+                    "disk low: {} MiB free under {}",
+                    free / (1024 * 1024),
+                    data.display()
+                )));
             }
             LiveStatus { in_progress: watcher.in_progress(), problems }
         })
