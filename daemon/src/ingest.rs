@@ -7,15 +7,18 @@
 //! writes the rejects file and moves the file out of the inbox; jobs are re-run at start-up until
 //! they are deleted.
 
+use crate::files::{copy_tree, display_name, log_name, move_file, reason_path, sync_dir, unique_path, write_atomic};
+use crate::health::EngineHealth;
 use crate::rules::{self, RuleContext};
+use crate::server::Problem;
 use crate::source::{self, OpenError, RowReader, SourceFormat};
 use crate::state::State;
 use crate::store::keys;
 use crate::store::ledger::{
-    FinalizeJob, HandledFile, HandledKind, LedgerEntry, Outcome, RejectedRow, RejectsFile, RowCounts,
+    FinalizeJob, HandledFile, HandledKind, LedgerEntry, Outcome, ReasonFile, RejectedRow, RejectsFile, RowCounts,
 };
 use crate::store::pages::{Encoded, Novelty, RecordIndex};
-use crate::store::{encode, sync_dir, Store, StoreError};
+use crate::store::{encode, Store, StoreError};
 use crate::watcher::Candidate;
 use jiff::Timestamp;
 use mz_shared::alert::AlertState;
@@ -41,6 +44,19 @@ const CHUNK_BYTES: usize = 4 * 1024 * 1024;
 /// Rejected rows at which they are committed as a chunk; compressed, a chunk stays well below a
 /// quarter of sled's segment size (reasons repeat a lot).
 const CHUNK_REJECTS: usize = 2_000;
+/// First delay before a failed finalize job is tried again; it doubles up to [`PARK_MAX_RETRY`].
+const PARK_FIRST_RETRY: std::time::Duration = std::time::Duration::from_secs(5);
+const PARK_MAX_RETRY: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// A finalize job whose file-system work failed (a file that cannot be moved, a folder without
+/// write permission…): its commit stands, the file stays in the inbox until a retry succeeds.
+struct ParkedJob {
+    src: PathBuf,
+    error: String,
+    attempts: u32,
+    next_try: Instant,
+}
+
 /// Handled-file history entries kept for the ingest view.
 const HANDLED_KEEP: u64 = 500;
 
@@ -195,10 +211,34 @@ pub struct Engine {
     shutdown: Arc<AtomicBool>,
     /// Inbox paths with a pending finalize job: never taken as new files.
     pending_srcs: HashSet<PathBuf>,
+    /// Finalize jobs that failed, by job key: retried with a growing delay, shown as problems.
+    parked: BTreeMap<Vec<u8>, ParkedJob>,
     /// The latest handled files, newest first (for the ingest view).
     pub recent_files: VecDeque<HandledFile>,
     /// Bumped by every commit and registry change: the published figures are stale when it moved.
     pub generation: u64,
+    /// Progress and problems, for status.
+    pub health: Arc<EngineHealth>,
+    /// Set after a failed commit: the store is closed until it can be reopened.
+    store_down: Option<StoreDown>,
+    /// Files interrupted mid-way before this start (by hash): the clock-driven rules wait until
+    /// they are finished, as they would have in an uninterrupted run (or [`RESUME_GRACE`] passed).
+    resuming: HashSet<[u8; 32]>,
+    opened_at: Instant,
+    /// Inbox files that cannot be read (permissions…), with why.
+    unreadable: BTreeMap<PathBuf, String>,
+}
+
+/// How long the clock-driven rules wait at start-up for interrupted files to be resumed.
+const RESUME_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
+/// How often a closed store is tried again.
+const REOPEN_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Why the store is closed, and when to try again.
+struct StoreDown {
+    error: String,
+    since: Instant,
+    next_try: Instant,
 }
 
 /// Handled files kept in memory for the dashboard.
@@ -214,10 +254,10 @@ impl Engine {
     ) -> Result<Engine, StoreError> {
         let index = RecordIndex::load(&store)?;
         let state = State::load(&store, &registry)?;
-        let mut recent_files = VecDeque::new();
-        for item in store.scan::<HandledFile>(keys::HANDLED_PREFIX) {
-            recent_files.push_front(item?.1);
-            recent_files.truncate(RECENT_FILES);
+        let recent_files = load_recent_files(&store)?;
+        let resuming = interrupted_files(&store)?;
+        if !resuming.is_empty() {
+            tracing::info!(files = resuming.len(), "files interrupted before this start; clock rules wait for them");
         }
         Ok(Engine {
             store,
@@ -228,17 +268,116 @@ impl Engine {
             folders,
             shutdown,
             pending_srcs: HashSet::new(),
+            parked: BTreeMap::new(),
             recent_files,
             generation: 0,
+            health: Arc::default(),
+            store_down: None,
+            resuming,
+            opened_at: Instant::now(),
+            unreadable: BTreeMap::new(),
         })
     }
 
-    /// Re-reads figures and the record index from the store, dropping anything not committed
-    /// (after a failed commit).
+    /// After a failed commit: closes the store (sled keeps a write error until it is reopened)
+    /// and forgets nothing on disk; the figures in memory are re-read when it reopens.
+    fn store_failed(&mut self, e: &StoreError) {
+        tracing::error!(error = %e, "commit failed; the store is closed and reopened as soon as possible");
+        self.store.close();
+        let now = Instant::now();
+        let since = self.store_down.as_ref().map_or(now, |d| d.since);
+        self.store_down = Some(StoreDown { error: e.to_string(), since, next_try: now + REOPEN_EVERY });
+        self.generation += 1;
+    }
+
+    /// Tries to reopen a closed store and re-read everything from it; true when it is back.
+    fn try_reopen(&mut self) -> bool {
+        let Some(down) = &self.store_down else { return true };
+        if down.next_try > Instant::now() {
+            return false;
+        }
+        let result = self.store.reopen().and_then(|()| self.reload());
+        match result {
+            Ok(()) => {
+                let secs = self.store_down.take().map_or(0, |d| d.since.elapsed().as_secs());
+                tracing::warn!(closed_for_s = secs, "store reopened; ingest resumes");
+                self.generation += 1;
+                true
+            }
+            Err(e) => {
+                self.store.close();
+                tracing::debug!(error = %e, "store still cannot be reopened");
+                if let Some(d) = &mut self.store_down {
+                    d.error = e.to_string();
+                    d.next_try = Instant::now() + REOPEN_EVERY;
+                }
+                false
+            }
+        }
+    }
+
+    /// Re-reads figures, the record index, the file history and the finalize jobs from the
+    /// store, dropping anything not committed.
     fn reload(&mut self) -> Result<(), StoreError> {
         self.index = RecordIndex::load(&self.store)?;
         self.state = State::load(&self.store, &self.registry)?;
-        Ok(())
+        self.recent_files = load_recent_files(&self.store)?;
+        self.parked.clear();
+        self.run_pending_jobs()
+    }
+
+    /// Refuses work while the store is closed.
+    fn ensure_open(&self) -> Result<(), StoreError> {
+        match &self.store_down {
+            Some(d) => Err(StoreError::Unavailable(d.error.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// True while the store is closed after a write failure.
+    pub fn store_is_down(&self) -> bool {
+        self.store_down.is_some()
+    }
+
+    /// The engine's own problems for status: the store closed (blocking), files that cannot be
+    /// moved out or read (attention: other files still go in).
+    pub fn problems(&self) -> Vec<Problem> {
+        let mut out = Vec::new();
+        if let Some(d) = &self.store_down {
+            out.push(Problem::blocking(format!(
+                "the store cannot be written since {} s ({}); nothing is ingested meanwhile. Free disk space under \
+                 {} (or fix the disk): mzd reopens the store and resumes by itself, nothing is lost",
+                d.since.elapsed().as_secs(),
+                d.error,
+                self.store.dir().display()
+            )));
+        }
+        out.extend(self.parked_problems().into_iter().map(Problem::attention));
+        for (path, error) in &self.unreadable {
+            out.push(Problem::attention(format!(
+                "file {} in the inbox cannot be read ({error}); give the mzd user read access (e.g. chmod g+r) \
+                 or remove it. Other files are not held up",
+                log_name(path)
+            )));
+        }
+        out
+    }
+
+    /// Notes an inbox file that could not be read, until it is handled or gone.
+    pub fn note_unreadable(&mut self, path: &Path, error: Option<&std::io::Error>) {
+        match error {
+            Some(e) => {
+                self.unreadable.insert(path.to_owned(), e.to_string());
+            }
+            None => {
+                self.unreadable.remove(path);
+            }
+        }
+    }
+
+    /// Clock rules wait while interrupted files may still be resumed.
+    fn resuming_files(&self) -> bool {
+        !self.resuming.is_empty() && self.opened_at.elapsed() < RESUME_GRACE
     }
 
     /// Commits everything staged plus `extra` writes; on failure, drops the uncommitted state.
@@ -255,15 +394,25 @@ impl Engine {
                 Ok(())
             }
             Err(e) => {
-                tracing::error!(error = %e, "commit failed; reloading figures from the store");
-                let _ = self.reload();
+                self.store_failed(&e);
                 Err(e)
             }
         }
     }
 
-    /// Time-driven rules (long stays); commits if anything changed.
+    /// Time-driven work: reopening a closed store, retrying parked finalize jobs, the clock
+    /// rules (long stays); commits if anything changed.
     pub fn tick(&mut self) -> Result<(), StoreError> {
+        if !self.try_reopen() {
+            return Ok(());
+        }
+        self.unreadable.retain(|p, _| fs::symlink_metadata(p).is_ok());
+        if self.parked_due() {
+            self.run_pending_jobs()?;
+        }
+        if self.resuming_files() {
+            return Ok(());
+        }
         let ctx = RuleContext::new(&self.registry, Timestamp::now());
         rules::tick(&mut self.state, &ctx);
         if self.state.is_dirty() {
@@ -281,6 +430,7 @@ impl Engine {
 
     /// Opens a case for an officer and commits it.
     pub fn open_case(&mut self, actor: &Actor, req: CaseOpenRequest) -> Result<Case, Reason> {
+        self.ensure_open().map_err(not_stored)?;
         let case = crate::cases::open(&mut self.state, &self.registry, &self.hasher, actor, req, now_ms())?;
         self.commit_action()?;
         Ok(case)
@@ -294,6 +444,7 @@ impl Engine {
         action: &Action,
         expected_version: u64,
     ) -> Result<Applied, Reason> {
+        self.ensure_open().map_err(not_stored)?;
         let applied =
             crate::cases::act(&mut self.state, &self.registry, actor, id, action, expected_version, now_ms())?;
         self.commit_action()?;
@@ -303,6 +454,7 @@ impl Engine {
     /// Stores an arrival, discharge or incident logged from the console by station staff, with
     /// the same validation and rules as a feed row. Returns the record id it was given.
     pub fn log_station_event(&mut self, actor: &Actor, values: &BTreeMap<String, String>) -> Result<String, Reason> {
+        self.ensure_open().map_err(not_stored)?;
         let station = values.get("station_id").map(|s| s.trim()).unwrap_or_default();
         if !self.registry.may_log_at(&actor.user, actor.role, station) {
             return Err(Reason::new(
@@ -369,13 +521,12 @@ impl Engine {
     }
 
     fn commit_action(&mut self) -> Result<(), Reason> {
-        self.commit(sled::Batch::default()).map_err(|e| {
-            Reason::new(format!("保存失败，未生效：{e}"), format!("could not be stored, not applied: {e}"))
-        })
+        self.commit(sled::Batch::default()).map_err(not_stored)
     }
 
     /// Acknowledges an active alert on behalf of `user`.
     pub fn acknowledge_alert(&mut self, id: &str, user: &str) -> Result<(), Reason> {
+        self.ensure_open().map_err(not_stored)?;
         let Some(alert) = self.state.alerts.get(id) else {
             return Err(Reason::new(
                 format!("告警 {id} 不存在或已解除"),
@@ -392,16 +543,70 @@ impl Engine {
             .map_err(|e| Reason::new(format!("保存失败：{e}"), format!("could not store the acknowledgement: {e}")))
     }
 
-    /// Runs every pending finalize job (at start-up, and after each commit that queued one).
-    pub fn run_pending_jobs(&mut self) -> Result<(), IngestError> {
+    /// Runs every pending finalize job that is due (at start-up, on a retry, when its file is
+    /// offered again). A job that fails is parked, not fatal: only a store error is returned.
+    pub fn run_pending_jobs(&mut self) -> Result<(), StoreError> {
         let jobs: Vec<(sled::IVec, FinalizeJob)> =
             self.store.scan::<FinalizeJob>(keys::JOB_PREFIX).collect::<Result<_, _>>()?;
         self.pending_srcs = jobs.iter().map(|(_, j)| j.src.clone()).collect();
+        let now = Instant::now();
+        self.parked.retain(|k, _| jobs.iter().any(|(key, _)| key.as_ref() == k.as_slice()));
         for (key, job) in jobs {
-            self.run_job(&key, &job)?;
-            self.pending_srcs.remove(&job.src);
+            if self.parked.get(key.as_ref()).is_some_and(|p| p.next_try > now) {
+                continue;
+            }
+            self.try_job(&key, &job)?;
         }
         Ok(())
+    }
+
+    /// Runs one finalize job; on a file-system failure parks it for a later retry.
+    fn try_job(&mut self, key: &[u8], job: &FinalizeJob) -> Result<(), StoreError> {
+        match self.run_job(key, job) {
+            Ok(()) => {
+                if self.parked.remove(key).is_some() {
+                    tracing::info!(file = %log_name(&job.src), "a parked file was handled on retry");
+                }
+                self.pending_srcs.remove(&job.src);
+                Ok(())
+            }
+            Err(IngestError::Store(e)) => Err(e),
+            Err(e) => {
+                let attempts = self.parked.get(key).map_or(0, |p| p.attempts) + 1;
+                let delay = PARK_FIRST_RETRY.saturating_mul(1 << attempts.min(6)).min(PARK_MAX_RETRY);
+                tracing::warn!(file = %log_name(&job.src), error = %e, attempts, retry_in_s = delay.as_secs(), "finalize step failed; parked");
+                let parked = ParkedJob {
+                    src: job.src.clone(),
+                    error: e.to_string(),
+                    attempts,
+                    next_try: Instant::now() + delay,
+                };
+                self.parked.insert(key.to_vec(), parked);
+                Ok(())
+            }
+        }
+    }
+
+    /// Parked finalize jobs, as problems an operator can act on.
+    pub fn parked_problems(&self) -> Vec<String> {
+        self.parked
+            .values()
+            .map(|p| {
+                format!(
+                    "file {} in the inbox: its rows are stored, but moving it out failed {} time(s) ({}); \
+                     fix the cause (permissions, disk space) and mzd retries by itself",
+                    log_name(&p.src),
+                    p.attempts,
+                    p.error
+                )
+            })
+            .collect()
+    }
+
+    /// True when a parked job's retry time has come.
+    pub fn parked_due(&self) -> bool {
+        let now = Instant::now();
+        self.parked.values().any(|p| p.next_try <= now)
     }
 
     /// True when `path` is waiting for its finalize job (not a new drop).
@@ -411,11 +616,13 @@ impl Engine {
 
     /// Handles one candidate from the watcher.
     pub fn handle(&mut self, candidate: Candidate) -> Result<(), IngestError> {
+        self.ensure_open()?;
+        fail::fail_point!("engine-handle");
         let started = Instant::now();
         let result = match &candidate {
             Candidate::Feed { path, feed } => {
                 if self.is_pending(path) {
-                    return self.run_pending_jobs();
+                    return Ok(self.run_pending_jobs()?);
                 }
                 self.ingest_file(path, *feed)
             }
@@ -428,7 +635,7 @@ impl Engine {
                     path
                 }
             };
-            tracing::warn!(file = %display_name(path), error = %e, elapsed_ms = started.elapsed().as_millis() as u64, "file not handled");
+            tracing::warn!(file = %log_name(path), error = %e, elapsed_ms = started.elapsed().as_millis() as u64, "file not handled");
         }
         result
     }
@@ -444,7 +651,7 @@ impl Engine {
         let (skip_rows, mut reject_chunks, mut counts) = match self.store.get::<LedgerEntry>(&ledger_key)? {
             Some(LedgerEntry::Done { outcome, .. }) => return self.duplicate_file(path, feed, &meta, outcome),
             Some(LedgerEntry::InProgress { rows, reject_chunks, counts }) => {
-                tracing::info!(file = %display_name(path), rows, "resuming a file interrupted before");
+                tracing::info!(file = %log_name(path), rows, "resuming a file interrupted before");
                 (rows, reject_chunks, counts)
             }
             None => (0, 0, RowCounts::default()),
@@ -466,7 +673,7 @@ impl Engine {
             Err(OpenError::Io(e)) => return Err(read_err(e)),
         };
         if !reader.header().unknown.is_empty() && skip_rows == 0 {
-            tracing::info!(file = %display_name(path), columns = %reader.header().unknown.join(", "), "unknown columns ignored");
+            tracing::info!(file = %log_name(path), columns = %reader.header().unknown.join(", "), "unknown columns ignored");
         }
         let missing = reader.header().missing_reason();
         let columns = reader.source_columns();
@@ -486,6 +693,7 @@ impl Engine {
                 .spawn_scoped(scope, move || prepare_rows(reader, skip_rows, missing, feed, vregistry, vhasher, tx))
                 .map_err(read_err)?;
             for prepared in rx {
+                self.health.beat();
                 for p in prepared.map_err(read_err)? {
                     rows_seen += 1;
                     let outcome = match p.result {
@@ -520,6 +728,8 @@ impl Engine {
                         let entry = LedgerEntry::InProgress { rows: rows_seen, reject_chunks, counts };
                         batch.insert(ledger_key.clone(), encode(&entry));
                         self.commit(batch)?;
+                        tracing::info!(file = %log_name(path), rows = rows_seen, "part of a large file committed");
+                        fail::fail_point!("ingest-chunk-committed");
                         if self.shutdown.load(Ordering::Relaxed) {
                             return Err(IngestError::Shutdown);
                         }
@@ -535,10 +745,12 @@ impl Engine {
             reject_chunks += 1;
         }
         batch.insert(ledger_key, encode(&LedgerEntry::Done { outcome: Outcome::Archived, counts }));
+        self.resuming.remove(&hash);
         let name = display_name(path);
-        let dest = unique_path(&self.archive_dir(feed), &name);
+        let file_name = path.file_name().unwrap_or_default();
+        let dest = unique_path(&self.archive_dir(feed), file_name, "");
         let rejects_file = (counts.rejected > 0).then(|| RejectsFile {
-            path: unique_path(&self.folders.quarantine.join(feed.as_str()), &format!("{name}.rejects.csv")),
+            path: unique_path(&self.folders.quarantine.join(feed.as_str()), file_name, ".rejects.csv"),
             file_hash: hash,
             columns,
             chunks: reject_chunks,
@@ -571,7 +783,7 @@ impl Engine {
             },
         )?;
         tracing::info!(
-            file = %name, feed = %feed, stored = counts.stored, corrected = counts.corrected,
+            file = %log_name(path), feed = %feed, stored = counts.stored, corrected = counts.corrected,
             duplicate = counts.duplicate, rejected = counts.rejected, rows = rows_seen,
             elapsed_ms = started.elapsed().as_millis() as u64, "file ingested"
         );
@@ -601,14 +813,15 @@ impl Engine {
     ) -> Result<(), IngestError> {
         let name = display_name(path);
         let (dest, reason_file) = match original {
-            Outcome::Archived => (unique_path(&self.archive_dir(feed), &name), None),
+            Outcome::Archived => (unique_path(&self.archive_dir(feed), path.file_name().unwrap_or_default(), ""), None),
             Outcome::Quarantined => {
-                let dest = unique_path(&self.folders.quarantine.join(feed.as_str()), &name);
+                let dest =
+                    unique_path(&self.folders.quarantine.join(feed.as_str()), path.file_name().unwrap_or_default(), "");
                 let reason = Reason::new(
                     "与之前已隔离的文件内容完全相同，未再次处理",
                     "same content as a file quarantined before; not handled again",
                 );
-                (dest.clone(), Some((reason_path(&dest), reason_text(&name, &reason))))
+                (dest.clone(), Some(ReasonFile { path: reason_path(&dest), text: reason_text(&name, &reason) }))
             }
         };
         self.state.counters_mut().files.duplicates += 1;
@@ -627,7 +840,7 @@ impl Engine {
                 note: None,
             },
         )?;
-        tracing::info!(file = %name, feed = %feed, "duplicate file: same content handled before");
+        tracing::info!(file = %log_name(path), feed = %feed, "duplicate file: same content handled before");
         Ok(())
     }
 
@@ -642,7 +855,7 @@ impl Engine {
         let meta = fs::symlink_metadata(path).map_err(|source| IngestError::Read { path: path.to_owned(), source })?;
         let name = display_name(path);
         let folder = feed.map_or("unsorted", Feed::as_str);
-        let dest = unique_path(&self.folders.quarantine.join(folder), &name);
+        let dest = unique_path(&self.folders.quarantine.join(folder), path.file_name().unwrap_or_default(), "");
         let mut batch = sled::Batch::default();
         if let Some(hash) = hash {
             batch.insert(
@@ -655,7 +868,7 @@ impl Engine {
             src: path.to_owned(),
             inode: meta.ino(),
             dest: dest.clone(),
-            reason_file: Some((reason_path(&dest), reason_text(&name, reason))),
+            reason_file: Some(ReasonFile { path: reason_path(&dest), text: reason_text(&name, reason) }),
             rejects: None,
         };
         self.finish(
@@ -671,7 +884,7 @@ impl Engine {
                 note: Some(reason.to_string()),
             },
         )?;
-        tracing::info!(file = %name, folder, reason = %reason.en, "file quarantined");
+        tracing::info!(file = %log_name(path), folder, reason = %reason.en, "file quarantined");
         Ok(())
     }
 
@@ -693,9 +906,7 @@ impl Engine {
         self.recent_files.push_front(handled);
         self.recent_files.truncate(RECENT_FILES);
         self.pending_srcs.insert(job.src.clone());
-        self.run_job(&job_key, &job)?;
-        self.pending_srcs.remove(&job.src);
-        Ok(())
+        Ok(self.try_job(&job_key, &job)?)
     }
 
     /// Does a finalize job's file-system work (idempotent), then deletes the job.
@@ -707,8 +918,8 @@ impl Engine {
         if let Some(rj) = &job.rejects {
             self.write_rejects(rj, job).map_err(werr(&rj.path))?;
         }
-        if let Some((p, text)) = &job.reason_file {
-            write_atomic(p, text.as_bytes()).map_err(werr(p))?;
+        if let Some(rf) = &job.reason_file {
+            write_atomic(&rf.path, rf.text.as_bytes()).map_err(werr(&rf.path))?;
         }
         move_file(&job.src, job.inode, &job.dest).map_err(werr(&job.dest))?;
         let mut batch = sled::Batch::default();
@@ -743,7 +954,7 @@ impl Engine {
         let cells = match &source {
             Some(path) => source_cells_at(path, rj, &rows)?,
             None => {
-                tracing::warn!(file = %display_name(&job.src), "source gone: rejects file written without the rows' cells");
+                tracing::warn!(file = %log_name(&job.src), "source gone: rejects file written without the rows' cells");
                 HashMap::new()
             }
         };
@@ -783,24 +994,6 @@ fn source_cells_at(path: &Path, rj: &RejectsFile, rows: &[RejectedRow]) -> std::
     Ok(cells)
 }
 
-/// Copies a folder recursively, `fsync`ing every file; returns the bytes copied.
-fn copy_tree(from: &Path, to: &Path) -> std::io::Result<u64> {
-    fs::create_dir_all(to)?;
-    let mut bytes = 0;
-    for entry in fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            bytes += copy_tree(&entry.path(), &target)?;
-        } else {
-            bytes += fs::copy(entry.path(), &target)?;
-            fs::File::open(&target)?.sync_all()?;
-        }
-    }
-    sync_dir(to)?;
-    Ok(bytes)
-}
-
 /// A chunk of rejected rows as stored: postcard, then zstd.
 fn encode_rejects(rows: &[RejectedRow]) -> Vec<u8> {
     zstd::bulk::compress(&encode(&rows), 3).expect("compressing in memory cannot fail")
@@ -816,17 +1009,6 @@ fn now_ms() -> i64 {
     Timestamp::now().as_millisecond()
 }
 
-/// The file name for logs, reason files and history (never a cell value).
-pub fn display_name(path: &Path) -> String {
-    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
-}
-
-fn reason_path(dest: &Path) -> PathBuf {
-    let mut s = dest.as_os_str().to_owned();
-    s.push(".reason.txt");
-    PathBuf::from(s)
-}
-
 fn reason_text(name: &str, reason: &Reason) -> String {
     format!(
         "文件：{name}\n原因：{}\n\nFile: {name}\nReason: {}\n\n处理时间 / handled at: {}\n",
@@ -836,71 +1018,29 @@ fn reason_text(name: &str, reason: &Reason) -> String {
     )
 }
 
-/// `dir/name`, or `dir/stem (2).ext`, … if that is taken.
-fn unique_path(dir: &Path, name: &str) -> PathBuf {
-    let first = dir.join(name);
-    if fs::symlink_metadata(&first).is_err() {
-        return first;
-    }
-    let (stem, ext) = match name.find('.') {
-        Some(i) if i > 0 => (&name[..i], &name[i..]),
-        _ => (name, ""),
-    };
-    (2..)
-        .map(|n| dir.join(format!("{stem} ({n}){ext}")))
-        .find(|p| fs::symlink_metadata(p).is_err())
-        .expect("an unused name exists")
+/// The refusal of an action that could not be stored.
+fn not_stored(e: StoreError) -> Reason {
+    Reason::new(format!("保存失败，未生效：{e}"), format!("could not be stored, not applied: {e}"))
 }
 
-/// Writes a file durably under its final name: temporary file, fsync, rename, fsync folder.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir)?;
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".writing");
-    let tmp = PathBuf::from(tmp);
-    {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
+/// The latest handled files, newest first.
+fn load_recent_files(store: &Store) -> Result<VecDeque<HandledFile>, StoreError> {
+    let mut recent_files = VecDeque::new();
+    for item in store.scan::<HandledFile>(keys::HANDLED_PREFIX) {
+        recent_files.push_front(item?.1);
+        recent_files.truncate(RECENT_FILES);
     }
-    fs::rename(&tmp, path)?;
-    sync_dir(dir)
+    Ok(recent_files)
 }
 
-/// Moves `src` to `dest` if `src` is still the file with `inode`; idempotent. Falls back to
-/// copy-then-delete across file systems.
-fn move_file(src: &Path, inode: u64, dest: &Path) -> std::io::Result<()> {
-    let src_meta = match fs::symlink_metadata(src) {
-        Ok(m) if m.ino() == inode => m,
-        // Gone (moved by an earlier run of this job) or replaced by a new drop: nothing to do.
-        _ => return Ok(()),
-    };
-    let dir = dest.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir)?;
-    match fs::rename(src, dest) {
-        Ok(()) => {}
-        Err(e) if e.raw_os_error() == Some(libc::EXDEV) => {
-            if src_meta.file_type().is_symlink() {
-                let target = fs::read_link(src)?;
-                let _ = fs::remove_file(dest);
-                std::os::unix::fs::symlink(target, dest)?;
-            } else {
-                let mut tmp = dest.as_os_str().to_owned();
-                tmp.push(".copying");
-                fs::copy(src, &tmp)?;
-                fs::File::open(&tmp)?.sync_all()?;
-                fs::rename(&tmp, dest)?;
-            }
-            sync_dir(dir)?;
-            fs::remove_file(src)?;
+/// Hashes of the files whose ledger says some chunks are committed and the rest is not.
+fn interrupted_files(store: &Store) -> Result<HashSet<[u8; 32]>, StoreError> {
+    let mut out = HashSet::new();
+    for item in store.scan::<LedgerEntry>(keys::LEDGER_PREFIX) {
+        let (key, entry) = item?;
+        if let (LedgerEntry::InProgress { .. }, Ok(hash)) = (entry, <[u8; 32]>::try_from(&key[1..])) {
+            out.insert(hash);
         }
-        Err(e) => return Err(e),
     }
-    sync_dir(dir)?;
-    if let Some(p) = src.parent() {
-        sync_dir(p)?;
-    }
-    Ok(())
+    Ok(out)
 }

@@ -9,6 +9,8 @@
 //! - [`cases`]: the 救急难 case desk: cases, reserve funds, audit trail.
 //! - [`report`]: the status report and the console's dashboard, built from the figures.
 //! - [`server`]: the Unix-socket server; [`client`]: its client (the `mzd` commands, `mzc`).
+//! - [`health`]: whether the engine makes progress, and its problems, for status.
+//! - [`files`]: names, moves and modes of the files the daemon writes beside handled files.
 //! - [`export`]: records in canonical CSV/JSONL; [`metrics`]: Prometheus text.
 //! - [`check`]: `mzd check`, the same validation without a store.
 //! - [`config`] and [`service`]: `mzd run`: settings, wiring, clean shutdown, `rebuild`.
@@ -18,6 +20,8 @@ pub mod check;
 pub mod client;
 pub mod config;
 pub mod export;
+pub mod files;
+pub mod health;
 pub mod ingest;
 pub mod metrics;
 pub mod report;

@@ -269,6 +269,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             let (settings, log_format) = config::resolve(RunFlags { data, inbox, socket, log_format, metrics }, file);
             init_logging(log_format);
+            // Fault injection for the end-to-end tests; inert unless built with `failpoints`
+            // and `FAILPOINTS` is set.
+            let _failpoints = fail::FailScenario::setup();
             let rt = runtime()?;
             rt.block_on(async {
                 let stop = async {

@@ -4,10 +4,11 @@
 //! a channel; the tokio runtime for the socket server, signals and registry reloads. The engine
 //! publishes the status after every commit on a watch channel that the server reads.
 
+use crate::health::EngineHealth;
 use crate::ingest::{Engine, Folders, IngestError};
 use crate::report;
 use crate::server::{self, LiveStatus, Problem, ServerContext};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, StoreReader};
 use crate::watcher::{Candidate, Watcher, WatcherConfig};
 use mz_shared::case::{Action, Actor, Applied, Case};
 use mz_shared::dashboard::Dashboard;
@@ -62,6 +63,10 @@ pub enum ServiceError {
     Layout { data: PathBuf, inbox: PathBuf },
     #[error("cannot serve metrics on {addr}: {source}")]
     Metrics { addr: String, source: std::io::Error },
+    #[error("the engine thread stopped unexpectedly; see the log above, then start mzd again")]
+    EngineStopped,
+    #[error("the engine made no progress for {0} s (stuck in the storage engine or on the disk); start mzd again")]
+    EngineStuck(u64),
 }
 
 /// `mzd rebuild`: moves the store aside and ingests every archived file again, oldest first,
@@ -220,34 +225,115 @@ fn disk_free(path: &Path) -> Option<u64> {
     Some(s.f_bavail as u64 * s.f_frsize as u64)
 }
 
-/// Runs the daemon until `stop` completes, then shuts down cleanly.
+/// How long a clean shutdown waits for the engine to finish the file in hand.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(60);
+
+/// Files and folders the daemon creates are readable by its user and group only (SPEC §2).
+fn restrict_umask() {
+    // SAFETY: umask only changes this process's file-creation mask; it cannot fail.
+    unsafe {
+        libc::umask(0o027);
+    }
+}
+
+/// Creates the data folder (0750) and takes away any access others had to an existing one: it
+/// holds raw drop files with full ID numbers.
+fn prepare_data_dir(data: &Path) -> Result<(), ServiceError> {
+    use std::os::unix::fs::PermissionsExt;
+    let io = |source| ServiceError::Io { path: data.to_owned(), source };
+    crate::files::create_dirs(data).map_err(io)?;
+    let mode = std::fs::metadata(data).map_err(io)?.permissions().mode();
+    if mode & 0o007 != 0 {
+        std::fs::set_permissions(data, std::fs::Permissions::from_mode(mode & 0o7770)).map_err(io)?;
+        tracing::warn!(folder = %data.display(), "the data folder was open to all users; now owner and group only");
+    }
+    Ok(())
+}
+
+/// What it takes to open the engine, now or once the store can be opened.
+struct EngineOpener {
+    store_dir: PathBuf,
+    reader: StoreReader,
+    registry: Arc<Registry>,
+    hasher: IdHasher,
+    folders: Folders,
+    shutdown: Arc<AtomicBool>,
+    health: Arc<EngineHealth>,
+}
+
+impl EngineOpener {
+    fn open(&self) -> Result<Engine, ServiceError> {
+        let store = Store::open_for(&self.store_dir, &self.reader)?;
+        let mut engine = Engine::open(
+            store,
+            self.registry.clone(),
+            self.hasher.clone(),
+            self.folders.clone(),
+            self.shutdown.clone(),
+        )?;
+        engine.health = self.health.clone();
+        // A finalize job that cannot be done is parked with a problem, never a start-up failure.
+        engine.run_pending_jobs()?;
+        Ok(engine)
+    }
+}
+
+/// The problem status shows while the store cannot be opened.
+fn cannot_open(e: &ServiceError) -> Problem {
+    Problem::blocking(format!(
+        "the store cannot be opened ({e}); nothing is ingested. Free disk space (or fix the disk): mzd retries \
+         every few seconds and starts by itself"
+    ))
+}
+
+/// Runs the daemon until `stop` completes, then shuts down cleanly. Returns an error (exit 1)
+/// when the engine stopped or got stuck, so that a supervisor restarts the daemon.
 pub async fn run(settings: Settings, stop: impl Future<Output = ()>) -> Result<(), ServiceError> {
+    restrict_umask();
     let data = &settings.data;
-    std::fs::create_dir_all(data).map_err(|source| ServiceError::Io { path: data.clone(), source })?;
-    std::fs::create_dir_all(&settings.inbox)
+    prepare_data_dir(data)?;
+    crate::files::create_dirs(&settings.inbox)
         .map_err(|source| ServiceError::Io { path: settings.inbox.clone(), source })?;
     check_layout(data, &settings.inbox)?;
     let registry = Arc::new(load_registry(&settings.registry)?);
-    let hasher = load_or_create_key(&data.join("id-hash.key"))?;
-    let store = Store::open(&data.join("store"))?;
     let shutdown = Arc::new(AtomicBool::new(false));
-    let mut engine = Engine::open(store, registry.clone(), hasher, Folders::new(data), shutdown.clone())?;
-    engine.run_pending_jobs()?;
-    let reader = engine.store.reader();
-
+    let health = Arc::new(EngineHealth::default());
+    let opener = EngineOpener {
+        store_dir: data.join("store"),
+        reader: StoreReader::closed(),
+        registry: registry.clone(),
+        hasher: load_or_create_key(&data.join("id-hash.key"))?,
+        folders: Folders::new(data),
+        shutdown: shutdown.clone(),
+        health: health.clone(),
+    };
+    let reader = opener.reader.clone();
     let mut report_cache = report::ReportCache::default();
-    let first = report::dashboard(
-        &engine.state,
-        &engine.index,
-        &registry,
-        engine.recent_files.make_contiguous(),
-        jiff::Timestamp::now(),
-        &mut report_cache,
-    );
+    let engine = match opener.open() {
+        Ok(engine) => Some(engine),
+        Err(ServiceError::Store(e)) if e.is_io() => {
+            let e = ServiceError::Store(e);
+            tracing::error!(error = %e, "cannot open the store; serving status and retrying");
+            health.set_problems(vec![cannot_open(&e)]);
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    let first = match &engine {
+        Some(engine) => report::dashboard(
+            &engine.state,
+            &engine.index,
+            &registry,
+            &engine.recent_files.iter().cloned().collect::<Vec<_>>(),
+            jiff::Timestamp::now(),
+            &mut report_cache,
+        ),
+        None => Dashboard::default(),
+    };
     let (status_tx, status_rx) = watch::channel(Arc::new(first));
     let (registry_tx, registry_rx) = watch::channel(registry.clone());
     let (msg_tx, msg_rx) = mpsc::channel::<EngineMsg>();
-    let store_problem: Arc<Mutex<Option<String>>> = Arc::default();
+    let registry_problem: Arc<Mutex<Option<String>>> = Arc::default();
 
     // Watcher → engine.
     let (cand_tx, cand_rx) = mpsc::sync_channel::<Candidate>(1);
@@ -266,44 +352,24 @@ pub async fn run(settings: Settings, stop: impl Future<Output = ()>) -> Result<(
                     }
                 }
             })
-            .expect("spawning a thread")
+            .map_err(|source| ServiceError::Io { path: "mzd-intake thread".into(), source })?
     };
 
     let engine_thread = {
         let watcher = watcher.clone();
-        let store_problem = store_problem.clone();
+        let paths = (settings.data.clone(), settings.registry.clone());
+        let health = health.clone();
         std::thread::Builder::new()
             .name("mzd-engine".into())
-            .spawn({
-                let paths = (settings.data.clone(), settings.registry.clone());
-                move || engine_loop(paths, engine, report_cache, msg_rx, status_tx, watcher, store_problem)
+            .spawn(move || {
+                let _stopped = StoppedOnDrop(health.clone());
+                let Some(engine) = engine.or_else(|| wait_for_store(opener, &msg_rx, &watcher)) else { return };
+                engine_loop(paths, engine, report_cache, msg_rx, status_tx, watcher, health)
             })
-            .expect("spawning a thread")
+            .map_err(|source| ServiceError::Io { path: "mzd-engine thread".into(), source })?
     };
 
-    let live = {
-        let watcher = watcher.clone();
-        let inbox = settings.inbox.clone();
-        let data = settings.data.clone();
-        let store_problem = store_problem.clone();
-        Arc::new(move || {
-            let mut problems = Vec::new();
-            if !watcher.inbox_readable() {
-                problems.push(Problem::blocking(format!("inbox {} unreadable", inbox.display())));
-            }
-            if let Some(p) = store_problem.lock().expect("not poisoned").clone() {
-                problems.push(Problem::blocking(p));
-            }
-            if let Some(free) = disk_free(&data).filter(|f| *f < DISK_LOW_BYTES) {
-                problems.push(Problem::blocking(format!(
-                    "disk low: {} MiB free under {}",
-                    free / (1024 * 1024),
-                    data.display()
-                )));
-            }
-            LiveStatus { in_progress: watcher.in_progress(), problems }
-        })
-    };
+    let live = live_status(&settings, watcher.clone(), health.clone(), registry_problem.clone());
     let ctx =
         ServerContext { dashboard: status_rx.clone(), registry: registry_rx, reader, live, engine: msg_tx.clone() };
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -315,30 +381,83 @@ pub async fn run(settings: Settings, stop: impl Future<Output = ()>) -> Result<(
             .map_err(|source| ServiceError::Metrics { addr: addr.clone(), source })?;
         tokio::spawn(crate::metrics::serve(l, ctx.clone(), stop_rx.clone()));
     }
-    tokio::spawn(reload_registry(settings.registry.clone(), msg_tx.clone(), registry_tx, stop_rx.clone()));
+    tokio::spawn(reload_registry(
+        settings.registry.clone(),
+        msg_tx.clone(),
+        registry_tx,
+        registry_problem,
+        stop_rx.clone(),
+    ));
     tracing::info!(
         data = %settings.data.display(), inbox = %settings.inbox.display(), socket = %settings.socket.display(),
         "mzd running"
     );
 
-    stop.await;
+    let outcome = tokio::select! {
+        _ = stop => Ok(()),
+        failure = watch_engine(health.clone()) => Err(failure),
+    };
+    if let Err(ServiceError::EngineStuck(secs)) = outcome {
+        // A thread stuck inside the storage engine cannot be interrupted or joined: leave, and
+        // let the supervisor start a fresh process (the store recovers what was committed).
+        tracing::error!(stuck_s = secs, "the engine is stuck; exiting so that the supervisor restarts mzd");
+        let _ = std::fs::remove_file(&settings.socket);
+        return Err(ServiceError::EngineStuck(secs));
+    }
     tracing::info!("shutting down: finishing the file in hand");
     shutdown.store(true, Ordering::Relaxed);
     let _ = msg_tx.send(EngineMsg::Shutdown);
     let _ = stop_tx.send(true);
-    let joined = tokio::task::spawn_blocking(move || engine_thread.join()).await;
-    if !matches!(joined, Ok(Ok(()))) {
-        tracing::error!("engine thread ended abnormally");
-    }
+    let joined = tokio::time::timeout(SHUTDOWN_GRACE, tokio::task::spawn_blocking(move || engine_thread.join())).await;
+    let outcome = match joined {
+        Ok(Ok(Ok(()))) => outcome,
+        Ok(_) => Err(ServiceError::EngineStopped),
+        Err(_) => Err(ServiceError::EngineStuck(SHUTDOWN_GRACE.as_secs())),
+    };
     drop(ctx);
     let _ = server_task.await;
-    // Connections still open hold the watcher through the status closure for a moment.
-    let mut watcher = watcher;
+    stop_watcher(watcher).await;
+    // The intake thread ends when the watcher drops its sender; never wait for it.
+    drop(forward);
+    drop(msg_tx);
+    let _ = std::fs::remove_file(&settings.socket);
+    match &outcome {
+        Ok(()) => tracing::info!("mzd stopped"),
+        Err(e) => tracing::error!(error = %e, "mzd stopped after a failure"),
+    }
+    outcome
+}
+
+/// Sets the engine's `stopped` flag when its thread ends, by return or by panic.
+struct StoppedOnDrop(Arc<EngineHealth>);
+
+impl Drop for StoppedOnDrop {
+    fn drop(&mut self) {
+        self.0.set_stopped();
+    }
+}
+
+/// Resolves when the engine thread has ended or has been stuck for too long.
+async fn watch_engine(health: Arc<EngineHealth>) -> ServiceError {
+    let exit_after = crate::health::stuck_exit_after();
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        if health.is_stopped() {
+            return ServiceError::EngineStopped;
+        }
+        if let Some(d) = health.stalled_for().filter(|d| *d >= exit_after) {
+            return ServiceError::EngineStuck(d.as_secs());
+        }
+    }
+}
+
+/// Stops the watcher once connections still open let go of it.
+async fn stop_watcher(mut watcher: Arc<Watcher>) {
     for _ in 0..50 {
         match Arc::try_unwrap(watcher) {
             Ok(w) => {
                 let _ = tokio::task::spawn_blocking(move || w.stop()).await;
-                break;
+                return;
             }
             Err(w) => {
                 watcher = w;
@@ -346,34 +465,97 @@ pub async fn run(settings: Settings, stop: impl Future<Output = ()>) -> Result<(
             }
         }
     }
-    // The intake thread ends when the watcher drops its sender; never wait for it.
-    drop(forward);
-    drop(msg_tx);
-    let _ = std::fs::remove_file(&settings.socket);
-    tracing::info!("mzd stopped");
-    Ok(())
 }
 
-fn engine_loop(
-    paths: (PathBuf, PathBuf),
-    mut engine: Engine,
-    mut report_cache: report::ReportCache,
-    rx: mpsc::Receiver<EngineMsg>,
-    dashboard: watch::Sender<Arc<Dashboard>>,
+/// The checks made on every status request: inbox, engine, registry, disk.
+fn live_status(
+    settings: &Settings,
     watcher: Arc<Watcher>,
-    store_problem: Arc<Mutex<Option<String>>>,
-) {
-    let mut last_publish = std::time::Instant::now();
-    let mut published_generation = None;
-    let mut publish = |engine: &mut Engine| {
-        let due = last_publish.elapsed() >= REPUBLISH_EVERY;
+    health: Arc<EngineHealth>,
+    registry_problem: Arc<Mutex<Option<String>>>,
+) -> Arc<dyn Fn() -> LiveStatus + Send + Sync> {
+    let inbox = settings.inbox.clone();
+    let data = settings.data.clone();
+    Arc::new(move || {
+        let mut problems = Vec::new();
+        if !watcher.inbox_readable() {
+            problems.push(Problem::blocking(format!(
+                "inbox {} unreadable: give the mzd user read and write access to it",
+                inbox.display()
+            )));
+        }
+        problems.extend(health.problems());
+        if let Some(p) = registry_problem.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+            problems.push(Problem::attention(p));
+        }
+        if let Some(free) = disk_free(&data).filter(|f| *f < DISK_LOW_BYTES) {
+            problems.push(Problem::blocking(format!(
+                "disk low: {} MiB free under {}; free space before it fills (at 0 nothing can be stored)",
+                free / (1024 * 1024),
+                data.display()
+            )));
+        }
+        LiveStatus { in_progress: watcher.in_progress(), problems }
+    })
+}
+
+/// Before the store could be opened: retries every few seconds, puts files back for later and
+/// refuses actions, until it opens (the engine) or the daemon stops (`None`).
+fn wait_for_store(mut opener: EngineOpener, rx: &mpsc::Receiver<EngineMsg>, watcher: &Watcher) -> Option<Engine> {
+    loop {
+        match rx.recv_timeout(Duration::from_secs(3)) {
+            Ok(EngineMsg::Candidate(c)) => watcher.retry_later(c.path()),
+            Ok(EngineMsg::Registry(r)) => opener.registry = r,
+            Ok(EngineMsg::Shutdown) | Err(mpsc::RecvTimeoutError::Disconnected) => return None,
+            Ok(other) => refuse(
+                other,
+                Reason::new(
+                    "存储尚未打开（磁盘已满？），请稍后再试",
+                    "the store is not open yet (disk full?); try again shortly",
+                ),
+            ),
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+        }
+        match opener.open() {
+            Ok(engine) => {
+                tracing::warn!("store opened; ingest starts");
+                return Some(engine);
+            }
+            Err(e) => opener.health.set_problems(vec![cannot_open(&e)]),
+        }
+    }
+}
+
+/// Answers a request the engine cannot take now.
+fn refuse(msg: EngineMsg, reason: Reason) {
+    match msg {
+        EngineMsg::AckAlert { reply, .. } => drop(reply.send(Err(reason))),
+        EngineMsg::CaseOpen { reply, .. } => drop(reply.send(Err(reason))),
+        EngineMsg::Backup { reply, .. } => drop(reply.send(Err(reason))),
+        EngineMsg::LogStationEvent { reply, .. } => drop(reply.send(Err(reason))),
+        EngineMsg::CaseAct { reply, .. } => drop(reply.send(Err(reason))),
+        EngineMsg::Candidate(_) | EngineMsg::Registry(_) | EngineMsg::Shutdown => {}
+    }
+}
+
+/// Publishes the dashboard after commits (and every minute, so durations move).
+struct Publisher {
+    cache: report::ReportCache,
+    tx: watch::Sender<Arc<Dashboard>>,
+    last: std::time::Instant,
+    generation: Option<u64>,
+}
+
+impl Publisher {
+    fn publish(&mut self, engine: &mut Engine) {
+        let due = self.last.elapsed() >= REPUBLISH_EVERY;
         // Nothing committed since the last snapshot and no case deadline passed: only the
         // minute's refresh is due.
-        let deadline_passed = report_cache.cases_stale(&engine.state, jiff::Timestamp::now().as_millisecond());
-        if published_generation == Some(engine.generation) && !due && !deadline_passed {
+        let deadline_passed = self.cache.cases_stale(&engine.state, jiff::Timestamp::now().as_millisecond());
+        if self.generation == Some(engine.generation) && !due && !deadline_passed {
             return;
         }
-        published_generation = Some(engine.generation);
+        self.generation = Some(engine.generation);
         let now = jiff::Timestamp::now();
         let started = std::time::Instant::now();
         let mut next = report::dashboard(
@@ -382,10 +564,10 @@ fn engine_loop(
             &engine.registry,
             engine.recent_files.make_contiguous(),
             now,
-            &mut report_cache,
+            &mut self.cache,
         );
         tracing::debug!(build_us = started.elapsed().as_micros() as u64, "dashboard built");
-        dashboard.send_if_modified(|cur| {
+        self.tx.send_if_modified(|cur| {
             next.generated_at_ms = cur.generated_at_ms;
             if **cur == next && !due {
                 return false;
@@ -395,68 +577,104 @@ fn engine_loop(
             true
         });
         if due {
-            last_publish = std::time::Instant::now();
+            self.last = std::time::Instant::now();
         }
-    };
-    let note = |r: Result<(), StoreError>| {
-        let mut p = store_problem.lock().expect("not poisoned");
-        match r {
-            Ok(()) => *p = None,
-            Err(e) => *p = Some(format!("store: {e}")),
-        }
-    };
-    note(engine.tick());
-    publish(&mut engine);
-    loop {
-        match rx.recv_timeout(Duration::from_secs(1)) {
-            Ok(EngineMsg::Candidate(c)) => {
-                let path = c.path().to_owned();
-                match engine.handle(c) {
-                    Ok(()) => note(Ok(())),
-                    Err(IngestError::Shutdown) => break,
-                    Err(IngestError::Store(e)) => {
-                        note(Err(e));
-                        watcher.retry_later(&path);
-                    }
-                    Err(_) => watcher.retry_later(&path),
-                }
-                note(engine.tick());
-            }
-            Ok(EngineMsg::Registry(r)) => {
-                engine.set_registry(r);
-                note(engine.tick());
-            }
-            Ok(EngineMsg::AckAlert { id, user, reply }) => {
-                let _ = reply.send(engine.acknowledge_alert(&id, &user));
-            }
-            Ok(EngineMsg::CaseOpen { actor, request, reply }) => {
-                let _ = reply.send(engine.open_case(&actor, request));
-            }
-            Ok(EngineMsg::Backup { dest, reply }) => {
-                let _ = reply.send(engine.backup(&paths.0, &paths.1, &dest));
-            }
-            Ok(EngineMsg::LogStationEvent { actor, values, reply }) => {
-                let _ = reply.send(engine.log_station_event(&actor, &values));
-            }
-            Ok(EngineMsg::CaseAct { actor, id, action, expected_version, reply }) => {
-                let _ = reply.send(engine.act_on_case(&actor, &id, &action, expected_version));
-            }
-            Ok(EngineMsg::Shutdown) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            Err(mpsc::RecvTimeoutError::Timeout) => note(engine.tick()),
-        }
-        publish(&mut engine);
-    }
-    if let Err(e) = engine.store.sync() {
-        tracing::error!(error = %e, "final flush failed");
     }
 }
 
-/// Rereads the registry on SIGHUP and when the file changes; an invalid one is refused and the
-/// previous one stays in force.
+/// The single writer: takes one message at a time, reports its health after each.
+fn engine_loop(
+    paths: (PathBuf, PathBuf),
+    mut engine: Engine,
+    cache: report::ReportCache,
+    rx: mpsc::Receiver<EngineMsg>,
+    dashboard: watch::Sender<Arc<Dashboard>>,
+    watcher: Arc<Watcher>,
+    health: Arc<EngineHealth>,
+) {
+    let mut publisher = Publisher { cache, tx: dashboard, last: std::time::Instant::now(), generation: None };
+    let mut store_error: Option<String> = None;
+    let mut report = |engine: &mut Engine, store_error: &Option<String>| {
+        let mut problems = engine.problems();
+        if let Some(e) = store_error.as_ref().filter(|_| !engine.store_is_down()) {
+            problems.push(Problem::blocking(format!("store: {e}")));
+        }
+        health.set_problems(problems);
+        if !engine.store_is_down() {
+            publisher.publish(engine);
+        }
+    };
+    let _ = engine.tick();
+    report(&mut engine, &store_error);
+    loop {
+        let msg = rx.recv_timeout(Duration::from_secs(1));
+        health.set_busy(true);
+        match msg {
+            Ok(EngineMsg::Candidate(c)) => {
+                let path = c.path().to_owned();
+                match engine.handle(c) {
+                    Ok(()) => {
+                        engine.note_unreadable(&path, None);
+                        store_error = None;
+                    }
+                    Err(IngestError::Shutdown) => break,
+                    Err(e) => file_failed(&mut engine, &watcher, &path, e, &mut store_error),
+                }
+                tick(&mut engine, &mut store_error);
+            }
+            Ok(EngineMsg::Registry(r)) => {
+                engine.set_registry(r);
+                tick(&mut engine, &mut store_error);
+            }
+            Ok(EngineMsg::AckAlert { id, user, reply }) => drop(reply.send(engine.acknowledge_alert(&id, &user))),
+            Ok(EngineMsg::CaseOpen { actor, request, reply }) => drop(reply.send(engine.open_case(&actor, request))),
+            Ok(EngineMsg::Backup { dest, reply }) => drop(reply.send(engine.backup(&paths.0, &paths.1, &dest))),
+            Ok(EngineMsg::LogStationEvent { actor, values, reply }) => {
+                drop(reply.send(engine.log_station_event(&actor, &values)))
+            }
+            Ok(EngineMsg::CaseAct { actor, id, action, expected_version, reply }) => {
+                drop(reply.send(engine.act_on_case(&actor, &id, &action, expected_version)))
+            }
+            Ok(EngineMsg::Shutdown) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => tick(&mut engine, &mut store_error),
+        }
+        report(&mut engine, &store_error);
+        health.set_busy(false);
+    }
+    if !engine.store_is_down() {
+        if let Err(e) = engine.store.sync() {
+            tracing::error!(error = %e, "final flush failed");
+        }
+    }
+}
+
+/// Runs the clock-driven work, noting a store error for status.
+fn tick(engine: &mut Engine, store_error: &mut Option<String>) {
+    if let Err(e) = engine.tick() {
+        *store_error = Some(e.to_string());
+    }
+}
+
+/// A file that could not be handled stays in the inbox and is offered again later.
+fn file_failed(engine: &mut Engine, watcher: &Watcher, path: &Path, e: IngestError, store_error: &mut Option<String>) {
+    match e {
+        IngestError::Read { source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied => {
+            engine.note_unreadable(path, Some(&source));
+        }
+        IngestError::Store(e) => *store_error = Some(e.to_string()),
+        _ => {}
+    }
+    watcher.retry_later(path);
+}
+
+/// Rereads the registry on SIGHUP and when the file changes; an invalid one (or one that
+/// empties a whole section, see [`Registry::check_replacement`]) is refused, the previous one
+/// stays in force, and status says so until a good one is loaded.
 async fn reload_registry(
     path: PathBuf,
     engine: mpsc::Sender<EngineMsg>,
     publish: watch::Sender<Arc<Registry>>,
+    problem: Arc<Mutex<Option<String>>>,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
@@ -473,17 +691,27 @@ async fn reload_registry(
             continue;
         }
         last = now;
-        match load_registry(&path) {
+        let current = publish.borrow().clone();
+        let loaded = load_registry(&path).and_then(|r| {
+            current.check_replacement(&r).map_err(|source| ServiceError::Registry { path: path.clone(), source })?;
+            Ok(r)
+        });
+        let set_problem = |p: Option<String>| *problem.lock().unwrap_or_else(|p| p.into_inner()) = p;
+        match loaded {
             Ok(r) => {
+                set_problem(None);
                 let r = Arc::new(r);
-                if **publish.borrow() == *r && !by_signal {
+                if *current == *r && !by_signal {
                     continue;
                 }
                 tracing::info!(registry = %path.display(), "registry reloaded");
                 publish.send_replace(r.clone());
                 let _ = engine.send(EngineMsg::Registry(r));
             }
-            Err(e) => tracing::error!(error = %e, "registry refused; the previous one stays in force"),
+            Err(e) => {
+                tracing::error!(error = %e, "registry refused; the previous one stays in force");
+                set_problem(Some(format!("{e}. The previous registry stays in force: fix the file and save it again")));
+            }
         }
     }
 }

@@ -293,6 +293,38 @@ impl Registry {
     pub fn role_of(&self, user: &str) -> Role {
         self.roles.get(user).copied().unwrap_or(Role::Viewer)
     }
+
+    /// Whether `new` may replace this registry on a reload. A save cut short (an empty file,
+    /// or one that ends before `[roles]` or `[[department]]`) still parses, but drops whole
+    /// sections: every station, street or role would vanish and every row be rejected. A reload
+    /// that empties a section this registry fills is refused; to empty one on purpose, restart
+    /// the daemon with the new file.
+    pub fn check_replacement(&self, new: &Registry) -> Result<(), RegistryError> {
+        let sections = [
+            ("[[station]]", self.stations.len(), new.stations.len()),
+            ("[[site]]", self.sites.len(), new.sites.len()),
+            ("[[office]]", self.offices.len(), new.offices.len()),
+            ("[[street]]", self.streets.len(), new.streets.len()),
+            ("[[department]]", self.departments.len(), new.departments.len()),
+            ("[roles]", self.roles.len(), new.roles.len()),
+        ];
+        let emptied: Vec<String> = sections
+            .iter()
+            .filter(|(_, old, new)| *old > 0 && *new == 0)
+            .map(|(s, old, _)| format!("{s} ({old})"))
+            .collect();
+        if emptied.is_empty() {
+            return Ok(());
+        }
+        Err(RegistryError::Invalid {
+            at: "the whole file".into(),
+            message: format!(
+                "it has no entries left in {} (the registry in force has them in brackets): a save cut short? \
+                 Fix the file; to remove a whole section on purpose, restart mzd with the new file",
+                emptied.join(", ")
+            ),
+        })
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -664,6 +696,22 @@ pub const DEMO_REGISTRY: &str = include_str!("demo_registry.toml");
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reload_that_empties_a_section_is_refused() {
+        let demo = Registry::demo();
+        assert_eq!(demo.check_replacement(&demo.clone()), Ok(()));
+        let empty = Registry::parse("").expect("an empty file parses");
+        let err = demo.check_replacement(&empty).unwrap_err().to_string();
+        assert!(err.contains("[[station]]") && err.contains("[roles]"), "{err}");
+        let mut no_roles = demo.clone();
+        no_roles.roles.clear();
+        let err = demo.check_replacement(&no_roles).unwrap_err().to_string();
+        assert!(err.contains("[roles]") && !err.contains("[[station]]"), "{err}");
+        let mut fewer = demo.clone();
+        fewer.stations.truncate(1);
+        assert_eq!(demo.check_replacement(&fewer), Ok(()), "removing some entries stays allowed");
+    }
 
     const MINIMAL: &str = r#"
 [[station]]

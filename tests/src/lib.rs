@@ -89,6 +89,10 @@ pub struct Daemon {
     child: Option<Child>,
     /// Number of `mzd run` processes started on this folder.
     pub starts: u32,
+    /// Extra environment for `mzd run` (e.g. `FAILPOINTS`), applied at the next start.
+    pub env: Vec<(String, String)>,
+    /// Extra arguments for `mzd run` (e.g. `--inbox DIR`), applied at the next start.
+    pub args: Vec<std::ffi::OsString>,
 }
 
 impl Daemon {
@@ -113,6 +117,8 @@ impl Daemon {
             data,
             child: None,
             starts: 0,
+            env: Vec::new(),
+            args: Vec::new(),
         }
     }
 
@@ -157,6 +163,8 @@ impl Daemon {
             .arg(&self.data)
             .arg("--socket")
             .arg(&self.socket)
+            .args(&self.args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::from(log))
@@ -207,6 +215,24 @@ impl Daemon {
         let Some(pid) = self.pid() else { return Vec::new() };
         let Ok(rd) = fs::read_dir(format!("/proc/{pid}/fd")) else { return Vec::new() };
         rd.flatten().filter_map(|e| fs::read_link(e.path()).ok()).collect()
+    }
+
+    /// Waits until the daemon exits by itself (`timeout` at most); its exit status, or `None`
+    /// if it still runs.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let start = Instant::now();
+        while start.elapsed() < timeout {
+            if let Some(c) = self.child.as_mut() {
+                if let Ok(Some(st)) = c.try_wait() {
+                    self.child = None;
+                    return Some(st);
+                }
+            } else {
+                return None;
+            }
+            std::thread::sleep(POLL);
+        }
+        None
     }
 
     /// SIGKILL and reap.

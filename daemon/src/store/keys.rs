@@ -40,6 +40,9 @@ pub fn page_of(key: &[u8]) -> u32 {
     u32::from_be_bytes(key[2..6].try_into().expect("page keys are 6 bytes"))
 }
 
+/// Prefix of the ledger entries.
+pub const LEDGER_PREFIX: &[u8] = b"l";
+
 /// `l<file hash>`: the ledger entry of a file.
 pub fn ledger(hash: &[u8; 32]) -> Vec<u8> {
     let mut k = vec![b'l'];

@@ -8,6 +8,7 @@
 //! start-up until they are deleted, so a crash between the commit and the move loses nothing and
 //! counts nothing twice.
 
+use crate::files::path_bytes;
 use crate::source::TextEncoding;
 use mz_shared::feed::Feed;
 use serde::{Deserialize, Serialize};
@@ -44,21 +45,32 @@ pub struct RowCounts {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FinalizeJob {
     /// Where the file is in the inbox.
+    #[serde(with = "path_bytes")]
     pub src: PathBuf,
     /// Its inode, so that a new file dropped later under the same name is never moved by mistake.
     pub inode: u64,
     /// Where it goes.
+    #[serde(with = "path_bytes")]
     pub dest: PathBuf,
-    /// A reason file to write beside a quarantined file: path and text.
-    pub reason_file: Option<(PathBuf, String)>,
+    /// A reason file to write beside a quarantined file.
+    pub reason_file: Option<ReasonFile>,
     /// A rejects file to write from the stored rejected rows of this file hash.
     pub rejects: Option<RejectsFile>,
+}
+
+/// A reason file: where, and its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReasonFile {
+    #[serde(with = "path_bytes")]
+    pub path: PathBuf,
+    pub text: String,
 }
 
 /// A rejects file to write. The store keeps only line numbers and reasons: the rows' cells
 /// (which may hold ID numbers, never stored in clear) are read again from the source file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RejectsFile {
+    #[serde(with = "path_bytes")]
     pub path: PathBuf,
     pub file_hash: [u8; 32],
     /// The source's own columns, after `line` and `reason`.
@@ -86,6 +98,7 @@ pub struct HandledFile {
     pub kind: HandledKind,
     pub counts: RowCounts,
     /// Where the file went.
+    #[serde(with = "path_bytes")]
     pub dest: PathBuf,
     /// Reason for quarantine, or the rejects file.
     pub note: Option<String>,

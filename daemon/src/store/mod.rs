@@ -20,6 +20,7 @@ use std::collections::HashSet;
 use std::ffi::OsString;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 
 /// Why the store could not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -39,38 +40,76 @@ pub enum StoreError {
         "stored value under key {key} cannot be read ({detail}); the store was written by an incompatible version"
     )]
     Decode { key: String, detail: String },
+    #[error("the store is closed after a write failure and is being reopened: {0}")]
+    Unavailable(String),
+}
+
+impl StoreError {
+    /// True for failures of the disk rather than of the data: a full disk, an I/O error. The
+    /// store is closed and reopened once the cause is gone (sled keeps such an error until then).
+    pub fn is_io(&self) -> bool {
+        matches!(self, StoreError::Sled(sled::Error::Io(_)) | StoreError::Io { .. } | StoreError::Unavailable(_))
+    }
+}
+
+/// The open database, shared by the writer and every reader; empty while it is being reopened.
+type Slot = Arc<RwLock<Option<sled::Db>>>;
+
+fn db_of(slot: &Slot) -> Result<sled::Db, StoreError> {
+    let guard = slot.read().unwrap_or_else(|p| p.into_inner());
+    guard.clone().ok_or_else(|| StoreError::Unavailable("the store is not open".into()))
 }
 
 /// The sled database plus what it takes to make a commit power-cut durable.
 pub struct Store {
-    db: sled::Db,
+    slot: Slot,
     dir: PathBuf,
-    data_file: File,
+    data_file: Option<File>,
     synced_blobs: HashSet<OsString>,
 }
 
 impl Store {
     /// Opens (or creates) the store in `dir`.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io { path: dir.to_owned(), source })?;
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(32 * 1024 * 1024)
-            .mode(sled::Mode::HighThroughput)
-            .open()
-            .map_err(|e| match e {
-                sled::Error::Corruption { .. } => StoreError::Corrupt { path: dir.to_owned(), detail: e.to_string() },
-                sled::Error::Io(ref io) if io.to_string().contains("could not acquire lock") => {
-                    StoreError::Locked { path: dir.to_owned(), detail: e.to_string() }
-                }
-                other => StoreError::Sled(other),
-            })?;
-        let data_path = dir.join("db");
-        let data_file = File::open(&data_path).map_err(|source| StoreError::Io { path: data_path, source })?;
-        let mut store = Store { db, dir: dir.to_owned(), data_file, synced_blobs: HashSet::new() };
+        Store::open_for(dir, &StoreReader::closed())
+    }
+
+    /// Opens the store in `dir` behind the readers of `reader` (made with
+    /// [`StoreReader::closed`] before the store could be opened).
+    pub fn open_for(dir: &Path, reader: &StoreReader) -> Result<Store, StoreError> {
+        let (db, data_file) = open_db(dir)?;
+        *reader.slot.write().unwrap_or_else(|p| p.into_inner()) = Some(db);
+        let mut store = Store {
+            slot: reader.slot.clone(),
+            dir: dir.to_owned(),
+            data_file: Some(data_file),
+            synced_blobs: HashSet::new(),
+        };
         // Blobs present at open were recovered from disk already.
         store.synced_blobs = store.blob_names();
         Ok(store)
+    }
+
+    /// Closes the database and opens it again: after a write failure sled refuses every later
+    /// write until then. Readers see [`StoreError::Unavailable`] meanwhile. Fails (and stays
+    /// closed) while the disk is still full or a reader still holds the old database.
+    pub fn reopen(&mut self) -> Result<(), StoreError> {
+        self.close();
+        let (db, data_file) = open_db(&self.dir)?;
+        *self.slot.write().unwrap_or_else(|p| p.into_inner()) = Some(db);
+        self.data_file = Some(data_file);
+        self.synced_blobs = self.blob_names();
+        Ok(())
+    }
+
+    /// Closes the database (readers see it unavailable until [`Store::reopen`]).
+    pub fn close(&mut self) {
+        self.slot.write().unwrap_or_else(|p| p.into_inner()).take();
+        self.data_file = None;
+    }
+
+    fn db(&self) -> Result<sled::Db, StoreError> {
+        db_of(&self.slot)
     }
 
     fn blob_names(&self) -> HashSet<OsString> {
@@ -83,24 +122,33 @@ impl Store {
     /// Applies `batch` atomically and makes it durable against a crash or a power cut.
     pub fn commit(&mut self, batch: sled::Batch) -> Result<(), StoreError> {
         let t = std::time::Instant::now();
-        self.db.apply_batch(batch)?;
+        fail::fail_point!("store-commit", |_| Err(StoreError::Unavailable("injected commit failure".into())));
+        self.db()?.apply_batch(batch)?;
         let applied = t.elapsed();
         self.sync()?;
         tracing::debug!(apply_us = applied.as_micros() as u64, total_us = t.elapsed().as_micros() as u64, "commit");
         Ok(())
     }
 
-    /// Flushes sled and `fdatasync`s its data file and any blob file written since the last sync.
+    /// Flushes sled, then `fdatasync`s every blob file written since the last sync and the data
+    /// file that refers to them (blobs first: a synced log record never points at a lost blob).
     pub fn sync(&mut self) -> Result<(), StoreError> {
         let t = std::time::Instant::now();
-        self.db.flush()?;
+        self.db()?.flush()?;
         let flushed = t.elapsed();
-        self.data_file.sync_data().map_err(|source| StoreError::Io { path: self.dir.join("db"), source })?;
+        self.sync_new_blobs()?;
+        let data_file =
+            self.data_file.as_ref().ok_or_else(|| StoreError::Unavailable("the store is not open".into()))?;
+        data_file.sync_data().map_err(|source| StoreError::Io { path: self.dir.join("db"), source })?;
         tracing::trace!(
             flush_us = flushed.as_micros() as u64,
             sync_us = (t.elapsed() - flushed).as_micros() as u64,
             "sync"
         );
+        Ok(())
+    }
+
+    fn sync_new_blobs(&mut self) -> Result<(), StoreError> {
         let blobs = self.dir.join("blobs");
         let mut new_blob = false;
         for name in self.blob_names() {
@@ -121,9 +169,10 @@ impl Store {
         Ok(())
     }
 
-    /// A handle for concurrent readers (exports). Readers never write.
+    /// A handle for concurrent readers (exports). Readers never write; while the store is being
+    /// reopened they get [`StoreError::Unavailable`].
     pub fn reader(&self) -> StoreReader {
-        StoreReader { db: self.db.clone() }
+        StoreReader { slot: self.slot.clone() }
     }
 
     pub fn get<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
@@ -144,19 +193,47 @@ impl Store {
     }
 
     pub fn size_on_disk(&self) -> u64 {
-        self.db.size_on_disk().unwrap_or(0)
+        self.db().ok().and_then(|db| db.size_on_disk().ok()).unwrap_or(0)
     }
+}
+
+/// Opens sled in `dir` (created with mode 0750 if missing) and its data file for `fdatasync`.
+fn open_db(dir: &Path) -> Result<(sled::Db, File), StoreError> {
+    crate::files::create_dirs(dir).map_err(|source| StoreError::Io { path: dir.to_owned(), source })?;
+    let db = sled::Config::new()
+        .path(dir)
+        .cache_capacity(32 * 1024 * 1024)
+        .mode(sled::Mode::HighThroughput)
+        .open()
+        .map_err(|e| match e {
+            sled::Error::Corruption { .. } => StoreError::Corrupt { path: dir.to_owned(), detail: e.to_string() },
+            sled::Error::Io(ref io) if io.to_string().contains("could not acquire lock") => {
+                StoreError::Locked { path: dir.to_owned(), detail: e.to_string() }
+            }
+            other => StoreError::Sled(other),
+        })?;
+    let data_path = dir.join("db");
+    let data_file = File::open(&data_path).map_err(|source| StoreError::Io { path: data_path, source })?;
+    // The folder's entries (db, conf, blobs/) must survive a power cut too.
+    sync_dir(dir).map_err(|source| StoreError::Io { path: dir.to_owned(), source })?;
+    Ok((db, data_file))
 }
 
 /// Read-only access to the store from other threads.
 #[derive(Clone)]
 pub struct StoreReader {
-    db: sled::Db,
+    slot: Slot,
 }
 
 impl StoreReader {
+    /// A reader of a store not open yet: every read is [`StoreError::Unavailable`] until a
+    /// store is opened for it ([`Store::open_for`]).
+    pub fn closed() -> StoreReader {
+        StoreReader { slot: Arc::default() }
+    }
+
     pub fn get<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
-        match self.db.get(key)? {
+        match db_of(&self.slot)?.get(key)? {
             Some(v) => decode(key, &v).map(Some),
             None => Ok(None),
         }
@@ -164,22 +241,26 @@ impl StoreReader {
 
     /// The last key and value under a prefix.
     pub fn last(&self, prefix: &[u8]) -> Result<Option<(sled::IVec, sled::IVec)>, StoreError> {
-        Ok(self.db.scan_prefix(prefix).next_back().transpose()?)
+        Ok(db_of(&self.slot)?.scan_prefix(prefix).next_back().transpose()?)
     }
 
     pub fn get_raw(&self, key: &[u8]) -> Result<Option<sled::IVec>, StoreError> {
-        Ok(self.db.get(key)?)
+        Ok(db_of(&self.slot)?.get(key)?)
     }
 
     pub fn scan<T: DeserializeOwned>(
         &self,
         prefix: &[u8],
     ) -> impl Iterator<Item = Result<(sled::IVec, T), StoreError>> + use<T> {
-        self.db.scan_prefix(prefix).map(|r| {
+        let (closed, iter) = match db_of(&self.slot) {
+            Ok(db) => (None, Some(db.scan_prefix(prefix))),
+            Err(e) => (Some(Err(e)), None),
+        };
+        closed.into_iter().chain(iter.into_iter().flatten().map(|r| {
             let (k, v) = r?;
             let t = decode(&k, &v)?;
             Ok((k, t))
-        })
+        }))
     }
 }
 

@@ -151,8 +151,9 @@ impl Tracker {
         !self.outbox.is_empty()
     }
 
-    fn name<'p>(&self, path: &'p Path) -> std::path::Display<'p> {
-        path.strip_prefix(&self.inbox).unwrap_or(path).display()
+    /// The path relative to the inbox, for logs: control characters escaped.
+    fn name(&self, path: &Path) -> String {
+        log_rel(&self.inbox, path)
     }
 
     /// Looks at one path again (lstat), with what an event said about it.
@@ -473,7 +474,7 @@ impl Tracker {
             for path in need_proc {
                 let Some(e) = self.entries.get_mut(&path) else { continue };
                 if writing.contains(&e.ident.id) {
-                    tracing::debug!(file = %path.strip_prefix(&self.inbox).unwrap_or(&path).display(), "still open for writing");
+                    tracing::debug!(file = %log_rel(&self.inbox, &path), "still open for writing");
                     e.check_at = Some(now + self.settle);
                 } else {
                     ready.push(path);
@@ -530,6 +531,12 @@ fn symlink_reason() -> Reason {
         "this is a symbolic link: links are never followed; the link was quarantined and its target left untouched; \
          drop the file itself",
     )
+}
+
+/// `path` relative to `inbox`, for logs: control characters escaped.
+fn log_rel(inbox: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(inbox).unwrap_or(path).to_string_lossy();
+    rel.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
 }
 
 #[cfg(test)]
