@@ -35,6 +35,8 @@ pub struct EngineHealth {
     busy: AtomicBool,
     /// The engine thread has ended.
     stopped: AtomicBool,
+    /// A feed file is being read (it has left the inbox but is not handled yet).
+    reading: AtomicBool,
 }
 
 fn now_ms() -> i64 {
@@ -51,6 +53,15 @@ impl EngineHealth {
     pub fn set_busy(&self, busy: bool) {
         self.beat();
         self.busy.store(busy, Ordering::Relaxed);
+    }
+
+    /// A feed file is being read (`true`) or done.
+    pub fn set_reading(&self, reading: bool) {
+        self.reading.store(reading, Ordering::Relaxed);
+    }
+
+    pub fn is_reading(&self) -> bool {
+        self.reading.load(Ordering::Relaxed)
     }
 
     /// The engine thread has ended (normally or not).

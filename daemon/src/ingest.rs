@@ -75,18 +75,28 @@ pub enum IngestError {
     Shutdown,
 }
 
-/// Folders under the data folder where handled files go.
+/// Folders under the data folder where handled files go, and the inbox.
 #[derive(Debug, Clone)]
 pub struct Folders {
     pub archive: PathBuf,
     pub quarantine: PathBuf,
+    /// The inbox, whose feed folders' `.mzd-taken/` hold files being read.
+    pub inbox: Option<PathBuf>,
 }
 
 impl Folders {
     pub fn new(data: &Path) -> Folders {
-        Folders { archive: data.join("archive"), quarantine: data.join("quarantine") }
+        Folders { archive: data.join("archive"), quarantine: data.join("quarantine"), inbox: None }
+    }
+
+    /// The same with the inbox known.
+    pub fn with_inbox(data: &Path, inbox: &Path) -> Folders {
+        Folders { inbox: Some(inbox.to_owned()), ..Folders::new(data) }
     }
 }
+
+/// Hidden folder inside each feed folder where a file is moved while it is read.
+pub const TAKEN_DIR: &str = ".mzd-taken";
 
 /// What one row became.
 pub enum RowOutcome {
@@ -227,6 +237,9 @@ pub struct Engine {
     opened_at: Instant,
     /// Inbox files that cannot be read (permissions…), with why.
     unreadable: BTreeMap<PathBuf, String>,
+    /// The last store error that was not a failed commit (a read, a decode), until the next
+    /// successful commit.
+    store_error: Option<String>,
 }
 
 /// How long the clock-driven rules wait at start-up for interrupted files to be resumed.
@@ -276,6 +289,7 @@ impl Engine {
             resuming,
             opened_at: Instant::now(),
             unreadable: BTreeMap::new(),
+            store_error: None,
         })
     }
 
@@ -352,6 +366,9 @@ impl Engine {
                 self.store.dir().display()
             )));
         }
+        if let Some(e) = self.store_error.as_ref().filter(|_| self.store_down.is_none()) {
+            out.push(Problem::blocking(format!("store: {e}")));
+        }
         out.extend(self.parked_problems().into_iter().map(Problem::attention));
         for (path, error) in &self.unreadable {
             out.push(Problem::attention(format!(
@@ -391,6 +408,7 @@ impl Engine {
         match self.store.commit(batch) {
             Ok(()) => {
                 self.index.committed();
+                self.store_error = None;
                 Ok(())
             }
             Err(e) => {
@@ -624,11 +642,18 @@ impl Engine {
                 if self.is_pending(path) {
                     return Ok(self.run_pending_jobs()?);
                 }
-                self.ingest_file(path, *feed)
+                let taken = self.take(path)?;
+                self.health.set_reading(true);
+                let result = self.ingest_file(&taken, *feed);
+                self.health.set_reading(false);
+                result
             }
             Candidate::Unsorted { path, reason } => self.quarantine(path, None, None, reason),
             Candidate::Symlink { path, feed, reason } => self.quarantine(path, *feed, None, reason),
         };
+        if let Err(IngestError::Store(e)) = &result {
+            self.store_error = Some(e.to_string());
+        }
         if let Err(e) = &result {
             let path = match &candidate {
                 Candidate::Feed { path, .. } | Candidate::Unsorted { path, .. } | Candidate::Symlink { path, .. } => {
@@ -638,6 +663,48 @@ impl Engine {
             tracing::warn!(file = %log_name(path), error = %e, elapsed_ms = started.elapsed().as_millis() as u64, "file not handled");
         }
         result
+    }
+
+    /// Moves a complete inbox file into the hidden `.mzd-taken/` folder of its feed folder
+    /// before reading it, so that nothing that writes to the inbox path later (a `truncate`, a
+    /// second upload under the same name) can change the file while it is read: a later write
+    /// is a new drop. Same folder tree, so a rename; a file that cannot be read is left where
+    /// it is (status names it). Files left there by a crash or a shutdown are taken up again
+    /// by [`Engine::taken_leftovers`].
+    fn take(&self, path: &Path) -> Result<PathBuf, IngestError> {
+        fs::File::open(path).map_err(|source| IngestError::Read { path: path.to_owned(), source })?;
+        let Some(dir) = path.parent() else { return Ok(path.to_owned()) };
+        if dir.file_name() == Some(std::ffi::OsStr::new(TAKEN_DIR)) {
+            return Ok(path.to_owned());
+        }
+        let taken_dir = dir.join(TAKEN_DIR);
+        let werr = |source| IngestError::Write { path: taken_dir.clone(), source };
+        crate::files::create_dirs(&taken_dir).map_err(werr)?;
+        let dest = unique_path(&taken_dir, path.file_name().unwrap_or_default(), "");
+        fs::rename(path, &dest).map_err(werr)?;
+        Ok(dest)
+    }
+
+    /// Files in the feed folders' `.mzd-taken/` that are not waiting for a finalize job: taken
+    /// before a crash, a shutdown or a failure, to be handled again.
+    pub fn taken_leftovers(&self) -> Vec<Candidate> {
+        let Some(inbox) = &self.folders.inbox else { return Vec::new() };
+        let mut out = Vec::new();
+        for feed in Feed::ALL {
+            let dir = inbox.join(feed.as_str()).join(TAKEN_DIR);
+            let Ok(entries) = fs::read_dir(&dir) else { continue };
+            for e in entries.flatten() {
+                let path = e.path();
+                let is_file = e.file_type().is_ok_and(|t| t.is_file());
+                let name = e.file_name();
+                let temporary =
+                    name.as_encoded_bytes().ends_with(b".writing") || name.as_encoded_bytes().starts_with(b".");
+                if is_file && !temporary && !self.is_pending(&path) {
+                    out.push(Candidate::Feed { path, feed });
+                }
+            }
+        }
+        out
     }
 
     /// Stores one feed file.

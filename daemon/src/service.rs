@@ -225,6 +225,9 @@ fn disk_free(path: &Path) -> Option<u64> {
     Some(s.f_bavail as u64 * s.f_frsize as u64)
 }
 
+/// How often files left in `.mzd-taken/` (by a crash, a shutdown, a failure) are taken up again.
+const LEFTOVERS_EVERY: Duration = Duration::from_secs(10);
+
 /// How long a clean shutdown waits for the engine to finish the file in hand.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(60);
 
@@ -303,7 +306,7 @@ pub async fn run(settings: Settings, stop: impl Future<Output = ()>) -> Result<(
         reader: StoreReader::closed(),
         registry: registry.clone(),
         hasher: load_or_create_key(&data.join("id-hash.key"))?,
-        folders: Folders::new(data),
+        folders: Folders::with_inbox(data, &settings.inbox),
         shutdown: shutdown.clone(),
         health: health.clone(),
     };
@@ -495,7 +498,8 @@ fn live_status(
                 data.display()
             )));
         }
-        LiveStatus { in_progress: watcher.in_progress(), problems }
+        // A file being read has left the inbox for `.mzd-taken/` but is not handled yet.
+        LiveStatus { in_progress: watcher.in_progress() + u64::from(health.is_reading()), problems }
     })
 }
 
@@ -593,38 +597,39 @@ fn engine_loop(
     health: Arc<EngineHealth>,
 ) {
     let mut publisher = Publisher { cache, tx: dashboard, last: std::time::Instant::now(), generation: None };
-    let mut store_error: Option<String> = None;
-    let mut report = |engine: &mut Engine, store_error: &Option<String>| {
-        let mut problems = engine.problems();
-        if let Some(e) = store_error.as_ref().filter(|_| !engine.store_is_down()) {
-            problems.push(Problem::blocking(format!("store: {e}")));
-        }
-        health.set_problems(problems);
+    let mut report = |engine: &mut Engine| {
+        health.set_problems(engine.problems());
         if !engine.store_is_down() {
             publisher.publish(engine);
         }
     };
     let _ = engine.tick();
-    report(&mut engine, &store_error);
+    report(&mut engine);
+    let mut leftovers_at = std::time::Instant::now();
     loop {
         let msg = rx.recv_timeout(Duration::from_secs(1));
         health.set_busy(true);
+        if std::time::Instant::now() >= leftovers_at && !engine.store_is_down() {
+            leftovers_at = std::time::Instant::now() + LEFTOVERS_EVERY;
+            for c in engine.taken_leftovers() {
+                if let Err(e) = engine.handle(c) {
+                    tracing::warn!(error = %e, "a file taken before could not be handled yet; retried later");
+                }
+            }
+        }
         match msg {
             Ok(EngineMsg::Candidate(c)) => {
                 let path = c.path().to_owned();
                 match engine.handle(c) {
-                    Ok(()) => {
-                        engine.note_unreadable(&path, None);
-                        store_error = None;
-                    }
+                    Ok(()) => engine.note_unreadable(&path, None),
                     Err(IngestError::Shutdown) => break,
-                    Err(e) => file_failed(&mut engine, &watcher, &path, e, &mut store_error),
+                    Err(e) => file_failed(&mut engine, &watcher, &path, e),
                 }
-                tick(&mut engine, &mut store_error);
+                tick(&mut engine);
             }
             Ok(EngineMsg::Registry(r)) => {
                 engine.set_registry(r);
-                tick(&mut engine, &mut store_error);
+                tick(&mut engine);
             }
             Ok(EngineMsg::AckAlert { id, user, reply }) => drop(reply.send(engine.acknowledge_alert(&id, &user))),
             Ok(EngineMsg::CaseOpen { actor, request, reply }) => drop(reply.send(engine.open_case(&actor, request))),
@@ -636,9 +641,9 @@ fn engine_loop(
                 drop(reply.send(engine.act_on_case(&actor, &id, &action, expected_version)))
             }
             Ok(EngineMsg::Shutdown) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            Err(mpsc::RecvTimeoutError::Timeout) => tick(&mut engine, &mut store_error),
+            Err(mpsc::RecvTimeoutError::Timeout) => tick(&mut engine),
         }
-        report(&mut engine, &store_error);
+        report(&mut engine);
         health.set_busy(false);
     }
     if !engine.store_is_down() {
@@ -648,21 +653,19 @@ fn engine_loop(
     }
 }
 
-/// Runs the clock-driven work, noting a store error for status.
-fn tick(engine: &mut Engine, store_error: &mut Option<String>) {
+/// Runs the clock-driven work (its errors show in status through the engine's problems).
+fn tick(engine: &mut Engine) {
     if let Err(e) = engine.tick() {
-        *store_error = Some(e.to_string());
+        tracing::warn!(error = %e, "clock-driven work failed; tried again");
     }
 }
 
 /// A file that could not be handled stays in the inbox and is offered again later.
-fn file_failed(engine: &mut Engine, watcher: &Watcher, path: &Path, e: IngestError, store_error: &mut Option<String>) {
-    match e {
-        IngestError::Read { source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied => {
-            engine.note_unreadable(path, Some(&source));
+fn file_failed(engine: &mut Engine, watcher: &Watcher, path: &Path, e: IngestError) {
+    if let IngestError::Read { source, .. } = &e {
+        if source.kind() == std::io::ErrorKind::PermissionDenied {
+            engine.note_unreadable(path, Some(source));
         }
-        IngestError::Store(e) => *store_error = Some(e.to_string()),
-        _ => {}
     }
     watcher.retry_later(path);
 }

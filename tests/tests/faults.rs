@@ -402,6 +402,54 @@ fn a_restart_in_the_middle_of_a_large_file_changes_nothing_and_opens_no_extra_ca
 }
 
 #[test]
+fn a_file_truncated_while_it_is_read_is_stored_as_it_was_taken() {
+    const PEOPLE: usize = 6_000;
+    let at = &local_time_ago(3600)[..16];
+    let rows: Vec<String> = admits("TR", PEOPLE, 1)
+        .into_iter()
+        .enumerate()
+        .flat_map(|(i, admit)| [admit, format!("TR-BAD{i},NO-SUCH-STATION,admit,{at},X{i},李四,,police,")])
+        .collect();
+    let text = csv(&rows);
+    let clean_dir = tempfile::tempdir().unwrap();
+    let clean = Daemon::start(clean_dir.path());
+    clean.drop_file("admissions", "big.csv", &text);
+    let want = clean.wait_files_for(Duration::from_secs(120), 1);
+
+    let tmp = tempfile::tempdir().unwrap();
+    let mut d = Daemon::prepare(tmp.path());
+    d.env = vec![("FAILPOINTS".into(), "ingest-chunk-committed=1*sleep(3000)".into())];
+    d.spawn();
+    let path = d.drop_file("admissions", "big.csv", &text);
+    let start = Instant::now();
+    while !fs::read_to_string(&d.log).unwrap_or_default().contains("part of a large file committed") {
+        assert!(start.elapsed() < Duration::from_secs(120), "no chunk committed:\n{}", d.log_tail(30));
+        std::thread::sleep(POLL);
+    }
+    // What `truncate -s 8K big.csv` does mid-read: cut the file at its inbox path (creating
+    // one if it is gone).
+    let st = Command::new("truncate").args(["-s", "8K"]).arg(&path).status().unwrap();
+    assert!(st.success());
+    let got = d.wait_files_for(Duration::from_secs(120), 2);
+    assert_eq!(got["files"]["ingested"], 1, "{got}");
+    assert_eq!(got["files"]["quarantined"], 1, "what truncate left at the path is a new drop: {got}");
+    for key in ["records", "rejected_rows", "duplicate_rows", "cases", "stations"] {
+        assert_eq!(got[key], want[key], "{key}: the file is stored as it was when taken");
+    }
+    let (_, rejects) = read_rejects_rows(&d.rejects_path("admissions", "big.csv"));
+    assert_eq!(rejects as u64, got["rejected_rows"]["admissions"].as_u64().unwrap(), "rejects file and counter agree");
+    assert_no_panic(&d);
+}
+
+/// Header and number of data rows of a rejects file.
+fn read_rejects_rows(path: &Path) -> (String, usize) {
+    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut lines = text.lines();
+    let header = lines.next().unwrap_or_default().to_owned();
+    (header, lines.filter(|l| !l.is_empty()).count())
+}
+
+#[test]
 fn what_the_daemon_writes_is_closed_to_other_users() {
     let tmp = tempfile::tempdir().unwrap();
     let d = Daemon::start(tmp.path());
