@@ -93,6 +93,8 @@ pub struct Daemon {
     pub env: Vec<(String, String)>,
     /// Extra arguments for `mzd run` (e.g. `--inbox DIR`), applied at the next start.
     pub args: Vec<std::ffi::OsString>,
+    /// Run `mzd run` as this user and group id (tests as root of what a non-root daemon meets).
+    pub run_as: Option<(u32, u32)>,
 }
 
 impl Daemon {
@@ -119,6 +121,7 @@ impl Daemon {
             starts: 0,
             env: Vec::new(),
             args: Vec::new(),
+            run_as: None,
         }
     }
 
@@ -156,7 +159,12 @@ impl Daemon {
         self.starts += 1;
         let mut log = fs::OpenOptions::new().create(true).append(true).open(&self.log).expect("opening log");
         writeln!(log, "===== mz-tests: start #{} of mzd run =====", self.starts).ok();
-        let child = mzd()
+        let mut cmd = mzd();
+        if let Some((uid, gid)) = self.run_as {
+            use std::os::unix::process::CommandExt;
+            cmd.uid(uid).gid(gid);
+        }
+        let child = cmd
             .current_dir(&self.dir)
             .arg("run")
             .arg("--data")

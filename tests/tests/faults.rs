@@ -449,6 +449,55 @@ fn read_rejects_rows(path: &Path) -> (String, usize) {
     (header, lines.filter(|l| !l.is_empty()).count())
 }
 
+/// The uid and gid of a system user made for the test (created if missing), or `None` when
+/// users cannot be created here.
+fn system_user(name: &str) -> Option<(u32, u32)> {
+    let id = |flag: &str| -> Option<u32> {
+        let out = Command::new("id").args([flag, name]).output().ok()?;
+        String::from_utf8(out.stdout).ok()?.trim().parse().ok()
+    };
+    if id("-u").is_none() {
+        let st = Command::new("useradd").args(["-M", "-N", "-r", name]).status().ok()?;
+        if !st.success() {
+            return None;
+        }
+    }
+    Some((id("-u")?, id("-g")?))
+}
+
+#[test]
+fn a_file_the_daemon_may_not_read_is_named_in_status_until_it_can() {
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("SKIPPED a_file_the_daemon_may_not_read…: needs root to run the daemon as another user");
+        return;
+    }
+    let Some((uid, gid)) = system_user("mzfaultd") else {
+        eprintln!("SKIPPED a_file_the_daemon_may_not_read…: cannot create a system user");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let mut d = Daemon::prepare(tmp.path());
+    let st = Command::new("chown").arg("-R").arg(format!("{uid}:{gid}")).arg(tmp.path()).status().unwrap();
+    assert!(st.success());
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    d.run_as = Some((uid, gid));
+    d.spawn_no_wait();
+    wait_any(&d, DEFAULT_TIMEOUT, "the daemon answers", |_, _| true);
+    // Dropped by root, readable by root only: the daemon's user may not read it.
+    let path = d.drop_file("admissions", "secret.csv", csv(&admits("RO", 2, 1)));
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+    let s = wait_any(&d, DEFAULT_TIMEOUT, "the unreadable file is named", |_, s| has_problem(s, "secret.csv"));
+    assert_eq!(s["healthy"], true, "other files still go in: {s}");
+    d.drop_file("admissions", "open.csv", csv(&admits("OK", 1, 1)));
+    wait_any(&d, DEFAULT_TIMEOUT, "the next file goes in", |_, s| s["records"]["admissions"] == 1);
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+    let s = wait_any(&d, Duration::from_secs(120), "the file goes in once readable", |_, s| {
+        s["records"]["admissions"] == 3 && problems(s).is_empty()
+    });
+    assert_eq!(s["files"]["ingested"], 2, "{s}");
+}
+
 #[test]
 fn what_the_daemon_writes_is_closed_to_other_users() {
     let tmp = tempfile::tempdir().unwrap();
