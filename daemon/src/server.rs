@@ -11,8 +11,9 @@
 //! [`MAX_STATUS_ONLY`] more may still ask for the status (so `mzd status` answers when the limit
 //! is reached); a connection must send its hello within [`HELLO_TIMEOUT`] and is closed after
 //! [`IDLE_TIMEOUT`] without a request (subscriptions only receive and never time out); a request
-//! waits at most [`ENGINE_TIMEOUT`] for the engine. `MZD_HELLO_TIMEOUT_MS`,
-//! `MZD_IDLE_TIMEOUT_MS` and `MZD_ENGINE_TIMEOUT_MS` override the three timeouts (for tests).
+//! waits at most [`ENGINE_TIMEOUT`] for the engine (a backup [`BACKUP_TIMEOUT`]).
+//! `MZD_HELLO_TIMEOUT_MS`, `MZD_IDLE_TIMEOUT_MS` and `MZD_ENGINE_TIMEOUT_MS` override the three
+//! timeouts (for tests).
 
 use crate::cases;
 use crate::export;
@@ -64,6 +65,9 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 
 /// How long a request waits for the engine's answer (`MZD_ENGINE_TIMEOUT_MS` overrides).
 pub const ENGINE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a backup waits for the engine: copying a large store takes minutes.
+pub const BACKUP_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 
 /// The timeouts in force: the constants above or their environment overrides.
 #[derive(Debug, Clone, Copy)]
@@ -674,7 +678,8 @@ impl Session {
     }
 
     async fn backup(&mut self, dest: PathBuf) -> io::Result<()> {
-        let answer = self.ask_engine(|reply| EngineMsg::Backup { dest, reply }).await;
+        let wait = BACKUP_TIMEOUT.max(self.limits.engine);
+        let answer = ask_engine(&self.ctx, wait, |reply| EngineMsg::Backup { dest, reply }).await;
         let msg = answer.map_or_else(error_message, |_| ServerMessage::Done);
         self.send(&msg).await
     }
