@@ -206,6 +206,14 @@ fn a_request_line_without_an_end_is_cut_off_and_memory_stays_bounded() {
     let (hwm_before, rss_before) = (proc_kb(pid, "VmHWM:"), proc_kb(pid, "VmRSS:"));
 
     let (mut c, _) = Conn::greeted(&d);
+    // A request of exactly 1 MiB (mzd::server::MAX_LINE_BYTES, JSON padded with spaces) is served.
+    let mut line = serde_json::to_vec(&ClientMessage::Request(Request::Status)).unwrap();
+    let end = line.pop().expect("a JSON object ends with }");
+    line.resize((1 << 20) - 1, b' ');
+    line.extend([end, b'\n']);
+    c.writer.write_all(&line).unwrap();
+    assert_eq!(c.message(&d, "answer to a 1 MiB request")["type"], "status");
+
     let chunk = vec![b'x'; 1 << 20];
     let mut sent = 0usize;
     while sent < 50 << 20 && c.writer.write_all(&chunk).is_ok() {
