@@ -1,4 +1,5 @@
-//! A client of the daemon's socket, used by the `mzd` commands and by the console.
+//! A client of the daemon's socket, used by the `mzd` commands and by the console: one
+//! connection, a hello, then requests answered in order (see [`mz_shared::protocol`]).
 
 use mz_shared::protocol::{ClientMessage, Request, ServerMessage, PROTOCOL_VERSION};
 use mz_shared::registry::Role;
@@ -40,8 +41,14 @@ impl Client {
             role: Role::Viewer,
             daemon_version: String::new(),
         };
-        c.send(&ClientMessage::Hello { protocol: PROTOCOL_VERSION, client: client_name.to_owned() }).await?;
-        match c.recv().await? {
+        // A daemon over its connection limit says why and closes without reading: its reason is
+        // still there to read when writing the hello failed.
+        let sent = c.send(&ClientMessage::Hello { protocol: PROTOCOL_VERSION, client: client_name.to_owned() }).await;
+        let answer = match (c.recv().await, sent) {
+            (Ok(answer), _) => answer,
+            (Err(_), Err(e)) | (Err(e), Ok(())) => return Err(e),
+        };
+        match answer {
             ServerMessage::Welcome { user, role, version, .. } => {
                 c.user = user;
                 c.role = role;

@@ -1,11 +1,31 @@
 //! Rendering stored records with the canonical field names, for `mzd export` (CSV or JSONL).
-//! ID numbers appear only in their masked form; times in RFC 3339 in the registry's zone.
+//! ID numbers appear only in their masked form; times in RFC 3339 in the registry's zone; names
+//! reduced to their first character for viewers (SPEC §5), as cases and the console show them.
 
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use mz_shared::feed::Feed;
 use mz_shared::records::Record;
 use serde_json::{Map, Value};
+
+/// How records are shown to the one who asked.
+#[derive(Debug, Clone)]
+pub struct View {
+    /// The registry's time zone.
+    pub tz: TimeZone,
+    /// True for viewers: `张三丰` becomes `张**`.
+    pub mask_names: bool,
+}
+
+impl View {
+    fn name(&self, name: &str) -> String {
+        if self.mask_names {
+            crate::report::mask_name(name)
+        } else {
+            name.to_owned()
+        }
+    }
+}
 
 fn time(t: Timestamp, tz: &TimeZone) -> Value {
     Value::String(t.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string())
@@ -16,7 +36,8 @@ fn opt<T: Into<Value>>(v: Option<T>) -> Value {
 }
 
 /// The record's fields in canonical column order ([`Feed::columns`]).
-pub fn fields(record: &Record, tz: &TimeZone) -> Vec<(&'static str, Value)> {
+pub fn fields(record: &Record, view: &View) -> Vec<(&'static str, Value)> {
+    let tz = &view.tz;
     let values: Vec<Value> = match record {
         Record::Station(r) => vec![
             r.record_id.clone().into(),
@@ -24,7 +45,7 @@ pub fn fields(record: &Record, tz: &TimeZone) -> Vec<(&'static str, Value)> {
             r.event.as_str().into(),
             time(r.occurred_at, tz),
             r.person_ref.clone().into(),
-            opt(r.name.clone()),
+            opt(r.name.as_deref().map(|n| view.name(n))),
             opt(r.id_number.as_ref().map(|i| i.masked.clone())),
             opt(r.gender.map(|g| g.as_str())),
             opt(r.age),
@@ -67,8 +88,8 @@ pub fn fields(record: &Record, tz: &TimeZone) -> Vec<(&'static str, Value)> {
 }
 
 /// One JSON object, canonical field names.
-pub fn jsonl_line(record: &Record, tz: &TimeZone) -> String {
-    let map: Map<String, Value> = fields(record, tz).into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+pub fn jsonl_line(record: &Record, view: &View) -> String {
+    let map: Map<String, Value> = fields(record, view).into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
     Value::Object(map).to_string()
 }
 
@@ -78,8 +99,8 @@ pub fn csv_header(feed: Feed) -> String {
 }
 
 /// One CSV line (no newline), canonical column order.
-pub fn csv_record(record: &Record, tz: &TimeZone) -> String {
-    csv_line(fields(record, tz).into_iter().map(|(_, v)| match v {
+pub fn csv_record(record: &Record, view: &View) -> String {
+    csv_line(fields(record, view).into_iter().map(|(_, v)| match v {
         Value::Null => String::new(),
         Value::String(s) => s,
         other => other.to_string(),

@@ -2,8 +2,18 @@
 //! ([`mz_shared::protocol`]). It reads the figures the engine publishes after each commit and the
 //! store's pages for exports; it never writes the store.
 //!
-//! Who is connected comes from the socket's peer credentials (`SO_PEERCRED`), mapped to a role
-//! through the registry; unknown users are viewers.
+//! Who is connected comes from the socket's peer credentials (`SO_PEERCRED`). What they may do is
+//! decided for each request from the registry in force, so a role changed on reload applies to
+//! connections already open. Unknown users are viewers; viewers see names masked everywhere.
+//!
+//! Limits keep one client from starving the others: a request line is at most
+//! [`MAX_LINE_BYTES`]; [`MAX_CONNECTIONS`] connections are served at once and up to
+//! [`MAX_STATUS_ONLY`] more may still ask for the status (so `mzd status` answers when the limit
+//! is reached); a connection must send its hello within [`HELLO_TIMEOUT`] and is closed after
+//! [`IDLE_TIMEOUT`] without a request (subscriptions only receive and never time out); a request
+//! waits at most [`ENGINE_TIMEOUT`] for the engine (a backup [`BACKUP_TIMEOUT`]).
+//! `MZD_HELLO_TIMEOUT_MS`, `MZD_IDLE_TIMEOUT_MS` and `MZD_ENGINE_TIMEOUT_MS` override the three
+//! timeouts (for tests).
 
 use crate::cases;
 use crate::export;
@@ -13,19 +23,84 @@ use crate::store::pages::export_latest;
 use crate::store::StoreReader;
 use crate::store::{keys, StoreError};
 use mz_shared::audit::{self, AuditBreak};
-use mz_shared::case::{Actor, Case};
+use mz_shared::case::{Action, Actor, Case, CaseState};
 use mz_shared::dashboard::Dashboard;
 use mz_shared::protocol::{
-    ClientMessage, ExportFormat, ExportWhat, Request, ServerMessage, StatusReport, PROTOCOL_VERSION,
+    CaseOpenRequest, ClientMessage, ExportFormat, ExportWhat, Request, ServerMessage, StatusReport, PROTOCOL_VERSION,
 };
 use mz_shared::reason::Reason;
 use mz_shared::registry::Registry;
 use mz_shared::registry::Role;
+use std::collections::BTreeMap;
+use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{UnixListener, UnixStream};
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch, Semaphore};
+
+/// The longest request line (1 MiB). A longer line is answered with an error and the connection
+/// closed: a client cannot make the daemon buffer without end.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// Connections served at once. Beyond it, new connections may only ask for the status.
+pub const MAX_CONNECTIONS: usize = 256;
+
+/// Connections beyond [`MAX_CONNECTIONS`] still let in to ask for the status, once, within
+/// [`STATUS_ONLY_TIMEOUT`]. Beyond these, a connection is told why and closed at once.
+pub const MAX_STATUS_ONLY: usize = 64;
+
+/// How long a status-only connection has for its hello and its one request.
+pub const STATUS_ONLY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a new connection has to send its hello (`MZD_HELLO_TIMEOUT_MS` overrides).
+pub const HELLO_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a connection may wait between requests (`MZD_IDLE_TIMEOUT_MS` overrides). Not for
+/// subscriptions (`Subscribe`, `SubscribeDashboard`): they only receive, all shift long.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+/// How long a request waits for the engine's answer (`MZD_ENGINE_TIMEOUT_MS` overrides).
+pub const ENGINE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a backup waits for the engine: copying a large store takes minutes.
+pub const BACKUP_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+
+/// The timeouts in force: the constants above or their environment overrides.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    hello: Duration,
+    idle: Duration,
+    engine: Duration,
+}
+
+impl Limits {
+    fn from_env() -> Limits {
+        Limits {
+            hello: env_ms("MZD_HELLO_TIMEOUT_MS").unwrap_or(HELLO_TIMEOUT),
+            idle: env_ms("MZD_IDLE_TIMEOUT_MS").unwrap_or(IDLE_TIMEOUT),
+            engine: env_ms("MZD_ENGINE_TIMEOUT_MS").unwrap_or(ENGINE_TIMEOUT),
+        }
+    }
+}
+
+/// A positive number of milliseconds from the environment variable `name`, if set.
+fn env_ms(name: &str) -> Option<Duration> {
+    let value = std::env::var(name).ok()?;
+    match value.trim().parse::<u64>() {
+        Ok(ms) if ms > 0 => {
+            tracing::info!(name, ms, "timeout set from the environment");
+            Some(Duration::from_millis(ms))
+        }
+        _ => {
+            tracing::warn!(name, value, "ignored: not a positive number of milliseconds");
+            None
+        }
+    }
+}
 
 /// What the server reads.
 #[derive(Clone)]
@@ -71,52 +146,67 @@ impl Problem {
 pub enum ServerError {
     #[error("another mzd is already listening on {0}; stop it first or use another --socket")]
     InUse(PathBuf),
+    #[error(
+        "{0} exists and is not a socket; mzd does not replace it: give --socket a path that does not exist yet \
+         (the default is <data>/mzd.sock)"
+    )]
+    NotASocket(PathBuf),
     #[error("cannot listen on {path}: {source}")]
-    Bind { path: PathBuf, source: std::io::Error },
+    Bind { path: PathBuf, source: io::Error },
     #[error("socket group `{0}` does not exist; fix socket_group in the config")]
     NoGroup(String),
 }
 
-/// Binds the socket with mode 0660 (group `socket_group` if given), removing a stale socket file.
+/// Binds the socket with mode 0660 (group `socket_group` if given). A socket nobody answers on
+/// (left by a daemon that was killed) is replaced; any other file there is refused.
 pub async fn bind(path: &Path, socket_group: Option<&str>) -> Result<UnixListener, ServerError> {
-    if path.exists() {
-        if UnixStream::connect(path).await.is_ok() {
-            return Err(ServerError::InUse(path.to_owned()));
-        }
-        let _ = std::fs::remove_file(path);
-    }
+    let bind_error = |source| ServerError::Bind { path: path.to_owned(), source };
+    remove_stale_socket(path).await?;
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|source| ServerError::Bind { path: path.to_owned(), source })?;
+        std::fs::create_dir_all(dir).map_err(bind_error)?;
     }
-    let listener = UnixListener::bind(path).map_err(|source| ServerError::Bind { path: path.to_owned(), source })?;
+    let listener = UnixListener::bind(path).map_err(bind_error)?;
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))
-        .map_err(|source| ServerError::Bind { path: path.to_owned(), source })?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660)).map_err(bind_error)?;
     if let Some(group) = socket_group {
         let gid = group_id(group).ok_or_else(|| ServerError::NoGroup(group.to_owned()))?;
-        std::os::unix::fs::chown(path, None, Some(gid))
-            .map_err(|source| ServerError::Bind { path: path.to_owned(), source })?;
+        std::os::unix::fs::chown(path, None, Some(gid)).map_err(bind_error)?;
     }
     Ok(listener)
 }
 
+/// Removes `path` if it is a socket that refuses connections; nothing there is fine too.
+async fn remove_stale_socket(path: &Path) -> Result<(), ServerError> {
+    use std::os::unix::fs::FileTypeExt;
+    let bind_error = |source| ServerError::Bind { path: path.to_owned(), source };
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(bind_error(e)),
+    };
+    if !meta.file_type().is_socket() {
+        return Err(ServerError::NotASocket(path.to_owned()));
+    }
+    match UnixStream::connect(path).await {
+        Ok(_) => Err(ServerError::InUse(path.to_owned())),
+        Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
+            tracing::info!(socket = %path.display(), "replacing the stale socket of an earlier run");
+            std::fs::remove_file(path).map_err(bind_error)
+        }
+        Err(e) => Err(bind_error(e)),
+    }
+}
+
 /// Accepts connections until `shutdown` fires.
 pub async fn serve(listener: UnixListener, ctx: ServerContext, mut shutdown: watch::Receiver<bool>) {
+    let gate = Gate::new(Limits::from_env());
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    let ctx = ctx.clone();
-                    let shutdown = shutdown.clone();
-                    tokio::spawn(async move {
-                        if let Err(e) = connection(stream, ctx, shutdown).await {
-                            tracing::debug!(error = %e, "connection ended");
-                        }
-                    });
-                }
+                Ok((stream, _)) => gate.admit(stream, &ctx, &shutdown),
                 Err(e) => {
                     tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             },
             _ = shutdown.changed() => break,
@@ -124,25 +214,297 @@ pub async fn serve(listener: UnixListener, ctx: ServerContext, mut shutdown: wat
     }
 }
 
-async fn send(w: &mut (impl AsyncWriteExt + Unpin), msg: &ServerMessage) -> std::io::Result<()> {
+/// Who gets in: [`MAX_CONNECTIONS`] served, then [`MAX_STATUS_ONLY`] for the status only, then
+/// nobody until some leave.
+struct Gate {
+    limits: Limits,
+    served: Arc<Semaphore>,
+    status_only: Arc<Semaphore>,
+    /// Connections that found [`MAX_CONNECTIONS`] taken, since start.
+    over_limit: AtomicU64,
+}
+
+impl Gate {
+    fn new(limits: Limits) -> Gate {
+        Gate {
+            limits,
+            served: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
+            status_only: Arc::new(Semaphore::new(MAX_STATUS_ONLY)),
+            over_limit: AtomicU64::new(0),
+        }
+    }
+
+    /// Serves, serves the status only, or refuses `stream`, by the connections already open.
+    fn admit(&self, stream: UnixStream, ctx: &ServerContext, shutdown: &watch::Receiver<bool>) {
+        let (ctx, limits, shutdown) = (ctx.clone(), self.limits, shutdown.clone());
+        if let Ok(permit) = self.served.clone().try_acquire_owned() {
+            tokio::spawn(async move {
+                log_end(Session::new(stream, ctx, limits, shutdown).run().await);
+                drop(permit);
+            });
+            return;
+        }
+        let n = self.over_limit.fetch_add(1, Ordering::Relaxed) + 1;
+        if n.is_power_of_two() {
+            tracing::warn!(
+                limit = MAX_CONNECTIONS,
+                over_limit = n,
+                "connection limit reached: new connections get the status only"
+            );
+        }
+        match self.status_only.clone().try_acquire_owned() {
+            Ok(permit) => {
+                tokio::spawn(async move {
+                    log_end(Session::new(stream, ctx, limits, shutdown).run_status_only().await);
+                    drop(permit);
+                });
+            }
+            Err(_) => refuse_now(&stream),
+        }
+    }
+}
+
+/// Over every limit: says why without waiting (a new connection's send buffer is empty, the
+/// line fits) and closes.
+fn refuse_now(stream: &UnixStream) {
+    let mut line = serde_json::to_vec(&error_message(too_many_connections())).expect("protocol messages serialize");
+    line.push(b'\n');
+    let _ = stream.try_write(&line);
+}
+
+fn log_end(result: io::Result<()>) {
+    if let Err(e) = result {
+        tracing::debug!(error = %e, "connection ended");
+    }
+}
+
+/// What the next line of a connection gave.
+enum Incoming {
+    Request(Request),
+    /// The client left, or was told why it is being closed.
+    End,
+}
+
+/// One client connection: who it is, its requests, their answers.
+struct Session {
+    ctx: ServerContext,
+    limits: Limits,
+    user: String,
+    reader: BufReader<OwnedReadHalf>,
+    writer: OwnedWriteHalf,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl Session {
+    fn new(stream: UnixStream, ctx: ServerContext, limits: Limits, shutdown: watch::Receiver<bool>) -> Session {
+        let user = stream.peer_cred().ok().and_then(|c| user_name(c.uid())).unwrap_or_else(|| "unknown".to_owned());
+        let (r, writer) = stream.into_split();
+        Session { ctx, limits, user, reader: BufReader::new(r), writer, shutdown }
+    }
+
+    /// This user's role in the registry in force now.
+    fn role(&self) -> Role {
+        self.ctx.registry.borrow().role_of(&self.user)
+    }
+
+    async fn send(&mut self, msg: &ServerMessage) -> io::Result<()> {
+        send(&mut self.writer, msg).await
+    }
+
+    async fn refuse(&mut self, reason: Reason) -> io::Result<()> {
+        self.send(&ServerMessage::Error { reason }).await
+    }
+
+    /// The hello, then requests until the client leaves, idles too long or subscribes.
+    async fn run(mut self) -> io::Result<()> {
+        if !self.handshake(self.limits.hello).await? {
+            return Ok(());
+        }
+        while let Incoming::Request(request) = self.next_request(self.limits.idle, idle_reason).await? {
+            if let Flow::Close = self.handle(request).await? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Over [`MAX_CONNECTIONS`]: the hello and one request, answered only if it asks for the
+    /// status, so that `mzd status` still tells how the daemon is.
+    async fn run_status_only(mut self) -> io::Result<()> {
+        if !self.handshake(STATUS_ONLY_TIMEOUT).await? {
+            return Ok(());
+        }
+        match self.next_request(STATUS_ONLY_TIMEOUT, |_| too_many_connections()).await? {
+            Incoming::Request(Request::Status) => self.status().await,
+            Incoming::Request(_) => self.refuse(too_many_connections()).await,
+            Incoming::End => Ok(()),
+        }
+    }
+
+    /// Reads the hello and answers it; `false` when the connection is to end.
+    async fn handshake(&mut self, wait: Duration) -> io::Result<bool> {
+        let Some(first) = self.next_line(wait, no_hello_reason).await? else { return Ok(false) };
+        match serde_json::from_str::<ClientMessage>(&first) {
+            Ok(ClientMessage::Hello { protocol, .. }) if protocol == PROTOCOL_VERSION => {
+                let welcome = ServerMessage::Welcome {
+                    protocol: PROTOCOL_VERSION,
+                    version: env!("CARGO_PKG_VERSION").to_owned(),
+                    user: self.user.clone(),
+                    role: self.role(),
+                };
+                self.send(&welcome).await?;
+                Ok(true)
+            }
+            Ok(ClientMessage::Hello { protocol, .. }) => {
+                self.refuse(Reason::new(
+                    format!("协议版本不符：客户端 {protocol}，服务端 {PROTOCOL_VERSION}；请使用同一版本的 mzd/mzc"),
+                    format!("protocol mismatch: client {protocol}, daemon {PROTOCOL_VERSION}; use mzd and mzc of the same version"),
+                ))
+                .await?;
+                Ok(false)
+            }
+            _ => {
+                self.refuse(Reason::new("连接须先发送 hello", "the first message must be a hello")).await?;
+                Ok(false)
+            }
+        }
+    }
+
+    /// The next request. Lines that are not requests are answered with an error and skipped.
+    async fn next_request(&mut self, wait: Duration, timed_out: fn(Duration) -> Reason) -> io::Result<Incoming> {
+        loop {
+            let Some(line) = self.next_line(wait, timed_out).await? else { return Ok(Incoming::End) };
+            let reason = match serde_json::from_str::<ClientMessage>(&line) {
+                Ok(ClientMessage::Request(request)) => return Ok(Incoming::Request(request)),
+                Ok(ClientMessage::Hello { .. }) => Reason::new("重复的 hello", "hello sent twice"),
+                Err(e) => Reason::new(format!("无法解析的请求：{e}"), format!("request not understood: {e}")),
+            };
+            self.refuse(reason).await?;
+        }
+    }
+
+    /// The next line (without its end), read into at most [`MAX_LINE_BYTES`]. `None` when the
+    /// client left, or when it was too slow (told `timed_out(wait)`) or its line too long.
+    async fn next_line(&mut self, wait: Duration, timed_out: fn(Duration) -> Reason) -> io::Result<Option<String>> {
+        let mut buf = Vec::new();
+        let mut limited = (&mut self.reader).take(MAX_LINE_BYTES as u64 + 1);
+        let n = match tokio::time::timeout(wait, limited.read_until(b'\n', &mut buf)).await {
+            Ok(n) => n?,
+            Err(_) => return self.close_with(timed_out(wait)).await,
+        };
+        if buf.last() == Some(&b'\n') {
+            buf.pop();
+            if buf.last() == Some(&b'\r') {
+                buf.pop();
+            }
+        } else if buf.len() > MAX_LINE_BYTES {
+            tracing::warn!(user = %self.user, limit = MAX_LINE_BYTES, "request line too long: connection closed");
+            return self.close_with(line_too_long()).await;
+        } else if n == 0 {
+            return Ok(None);
+        }
+        Ok(Some(String::from_utf8_lossy(&buf).into_owned()))
+    }
+
+    async fn close_with(&mut self, reason: Reason) -> io::Result<Option<String>> {
+        tracing::debug!(user = %self.user, reason = %reason.en, "closing a connection");
+        self.refuse(reason).await?;
+        let _ = self.writer.shutdown().await;
+        Ok(None)
+    }
+}
+
+/// Whether a connection goes on after a request.
+enum Flow {
+    Continue,
+    Close,
+}
+
+fn error_message(reason: Reason) -> ServerMessage {
+    ServerMessage::Error { reason }
+}
+
+fn error(zh: impl Into<String>, en: impl Into<String>) -> ServerMessage {
+    error_message(Reason::new(zh, en))
+}
+
+/// `30 s`, `1500 ms` in English; `30 秒`, `1500 毫秒` in Chinese.
+fn span(d: Duration) -> (String, String) {
+    if d.subsec_millis() == 0 {
+        let s = d.as_secs();
+        (format!("{s} 秒"), format!("{s} s"))
+    } else {
+        let ms = d.as_millis();
+        (format!("{ms} 毫秒"), format!("{ms} ms"))
+    }
+}
+
+fn no_hello_reason(wait: Duration) -> Reason {
+    let (zh, en) = span(wait);
+    Reason::new(format!("{zh}内未收到 hello，连接已关闭"), format!("no hello within {en}: connection closed"))
+}
+
+fn idle_reason(wait: Duration) -> Reason {
+    let (zh, en) = span(wait);
+    Reason::new(
+        format!("连接空闲超过 {zh}，已关闭；需要时请重新连接"),
+        format!("connection idle for {en}: closed; connect again when needed"),
+    )
+}
+
+fn line_too_long() -> Reason {
+    let mib = MAX_LINE_BYTES >> 20;
+    Reason::new(
+        format!("请求过长（超过 {mib} MiB），连接已关闭"),
+        format!("request line too long (over {mib} MiB): connection closed"),
+    )
+}
+
+fn too_many_connections() -> Reason {
+    Reason::new(
+        format!("mzd 连接数已达上限（{MAX_CONNECTIONS} 个），请稍后再试；此时只应答 mzd status"),
+        format!(
+            "too many connections to mzd (limit {MAX_CONNECTIONS}): try again later; only mzd status is answered now"
+        ),
+    )
+}
+
+fn engine_timeout(wait: Duration) -> Reason {
+    let (zh, en) = span(wait);
+    Reason::new(
+        format!(
+            "处理引擎 {zh}内未应答（可能正忙于大文件或磁盘阻塞，mzd status 与日志可见原因）；\
+             该请求稍后仍可能生效，请先查看再重试"
+        ),
+        format!(
+            "the engine did not answer within {en} (busy with a large file or blocked on the disk: \
+             mzd status and the log show why); the request may still be applied later, check before repeating it"
+        ),
+    )
+}
+
+async fn send(w: &mut (impl AsyncWriteExt + Unpin), msg: &ServerMessage) -> io::Result<()> {
     let mut line = serde_json::to_vec(msg).expect("protocol messages serialize");
     line.push(b'\n');
     w.write_all(&line).await
 }
 
-fn error(zh: impl Into<String>, en: impl Into<String>) -> ServerMessage {
-    ServerMessage::Error { reason: Reason::new(zh, en) }
-}
-
-/// Sends a command to the engine (the only writer) and waits for its answer.
+/// Sends a command to the engine (the only writer) and waits at most `wait` for its answer.
 async fn ask_engine<T>(
     ctx: &ServerContext,
-    message: impl FnOnce(tokio::sync::oneshot::Sender<Result<T, Reason>>) -> EngineMsg,
+    wait: Duration,
+    message: impl FnOnce(oneshot::Sender<Result<T, Reason>>) -> EngineMsg,
 ) -> Result<T, Reason> {
-    let (reply, answer) = tokio::sync::oneshot::channel();
+    let (reply, answer) = oneshot::channel();
     let stopping = || Reason::new("守护进程正在停止", "mzd is shutting down");
     ctx.engine.send(message(reply)).map_err(|_| stopping())?;
-    answer.await.map_err(|_| stopping())?
+    match tokio::time::timeout(wait, answer).await {
+        Ok(answer) => answer.map_err(|_| stopping())?,
+        Err(_) => {
+            tracing::warn!(waited_ms = wait.as_millis() as u64, "the engine did not answer a request in time");
+            Err(engine_timeout(wait))
+        }
+    }
 }
 
 /// The status report with live checks applied.
@@ -155,173 +517,179 @@ pub fn current_status(ctx: &ServerContext) -> StatusReport {
     report
 }
 
-async fn connection(
-    stream: UnixStream,
-    ctx: ServerContext,
-    mut shutdown: watch::Receiver<bool>,
-) -> std::io::Result<()> {
-    let user = stream.peer_cred().ok().and_then(|c| user_name(c.uid())).unwrap_or_else(|| "unknown".to_owned());
-    let role = ctx.registry.borrow().role_of(&user);
-    let (r, mut w) = stream.into_split();
-    let mut lines = BufReader::new(r).lines();
-    // Hello first.
-    let Some(first) = lines.next_line().await? else { return Ok(()) };
-    match serde_json::from_str::<ClientMessage>(&first) {
-        Ok(ClientMessage::Hello { protocol, .. }) if protocol == PROTOCOL_VERSION => {
-            let welcome = ServerMessage::Welcome {
-                protocol: PROTOCOL_VERSION,
-                version: env!("CARGO_PKG_VERSION").to_owned(),
-                user: user.clone(),
-                role,
-            };
-            send(&mut w, &welcome).await?;
+/// The checks the server makes itself before a request runs. Opening and acting on cases and
+/// logging station events also depend on the case, street or station: the engine checks those
+/// with the same role ([`mz_shared::case`], [`Registry::may_log_at`]).
+fn authorize(role: Role, request: &Request) -> Result<(), Reason> {
+    match request {
+        Request::Backup { .. } if role != Role::Admin => {
+            Err(Reason::new("只有管理员可以备份", "only an admin may make a backup"))
         }
-        Ok(ClientMessage::Hello { protocol, .. }) => {
-            let msg = error(
-                format!("协议版本不符：客户端 {protocol}，服务端 {PROTOCOL_VERSION}；请使用同一版本的 mzd/mzc"),
-                format!("protocol mismatch: client {protocol}, daemon {PROTOCOL_VERSION}; use mzd and mzc of the same version"),
-            );
-            return send(&mut w, &msg).await;
+        Request::AckAlert { .. } if role == Role::Viewer => {
+            Err(Reason::new("只读用户不能确认告警", "viewers cannot acknowledge alerts"))
         }
-        _ => {
-            return send(&mut w, &error("连接须先发送 hello", "the first message must be a hello")).await;
-        }
+        _ => Ok(()),
     }
-    while let Some(line) = lines.next_line().await? {
-        let request = match serde_json::from_str::<ClientMessage>(&line) {
-            Ok(ClientMessage::Request(r)) => r,
-            Ok(ClientMessage::Hello { .. }) => {
-                send(&mut w, &error("重复的 hello", "hello sent twice")).await?;
-                continue;
-            }
-            Err(e) => {
-                send(&mut w, &error(format!("无法解析的请求：{e}"), format!("request not understood: {e}"))).await?;
-                continue;
-            }
-        };
+}
+
+/// One handler per request; each answers on the connection. The role is the one in force now.
+impl Session {
+    async fn handle(&mut self, request: Request) -> io::Result<Flow> {
+        let role = self.role();
+        if let Err(reason) = authorize(role, &request) {
+            self.refuse(reason).await?;
+            return Ok(Flow::Continue);
+        }
         match request {
-            Request::Status => send(&mut w, &ServerMessage::Status(Box::new(current_status(&ctx)))).await?,
-            Request::Export { what, format } => export(&mut w, &ctx, what, format, role).await?,
+            Request::Status => self.status().await?,
+            Request::Export { what, format } => export(&mut self.writer, &self.ctx, what, format, role).await?,
             Request::Subscribe => {
-                let mut dash = ctx.dashboard.clone();
-                loop {
-                    send(&mut w, &ServerMessage::Status(Box::new(current_status(&ctx)))).await?;
-                    tokio::select! {
-                        changed = dash.changed() => if changed.is_err() { return Ok(()) },
-                        _ = shutdown.changed() => return Ok(()),
-                    }
-                }
+                self.subscribe().await?;
+                return Ok(Flow::Close);
             }
             Request::SubscribeDashboard => {
-                let mut dash = ctx.dashboard.clone();
-                loop {
-                    let mut d = {
-                        let cur = dash.borrow_and_update();
-                        if role == Role::Viewer {
-                            report::masked_for_viewer(&cur)
-                        } else {
-                            (**cur).clone()
-                        }
-                    };
-                    d.status = current_status(&ctx);
-                    send(&mut w, &ServerMessage::Dashboard(Box::new(d))).await?;
-                    tokio::select! {
-                        changed = dash.changed() => if changed.is_err() { return Ok(()) },
-                        _ = shutdown.changed() => return Ok(()),
-                    }
-                }
+                self.subscribe_dashboard().await?;
+                return Ok(Flow::Close);
             }
-            Request::CaseOpen(request) => {
-                let actor = Actor::new(user.clone(), role);
-                let answer = ask_engine(&ctx, |reply| EngineMsg::CaseOpen { actor, request, reply }).await;
-                let msg = answer.map_or_else(
-                    |reason| ServerMessage::Error { reason },
-                    |case| case_message(&ctx, &case, role, Vec::new()),
-                );
-                send(&mut w, &msg).await?;
-            }
+            Request::CaseOpen(request) => self.case_open(role, request).await?,
             Request::CaseAct { id, action, expected_version } => {
-                let actor = Actor::new(user.clone(), role);
-                let answer =
-                    ask_engine(&ctx, |reply| EngineMsg::CaseAct { actor, id, action, expected_version, reply }).await;
-                let msg = answer.map_or_else(
-                    |reason| ServerMessage::Error { reason },
-                    |applied| {
-                        let warnings = applied.warnings.iter().map(|w| w.reason()).collect();
-                        case_message(&ctx, &applied.case, role, warnings)
-                    },
-                );
-                send(&mut w, &msg).await?;
+                self.case_act(role, id, action, expected_version).await?
             }
-            Request::LogStationEvent { values } => {
-                let actor = Actor::new(user.clone(), role);
-                let answer = ask_engine(&ctx, |reply| EngineMsg::LogStationEvent { actor, values, reply }).await;
-                let msg = answer.map_or_else(
-                    |reason| ServerMessage::Error { reason },
-                    |record_id| ServerMessage::Logged { record_id },
-                );
-                send(&mut w, &msg).await?;
-            }
-            Request::CaseShow { id } => {
-                let msg = match read_case(&ctx, &id) {
-                    Ok(Some(case)) => case_message(&ctx, &case, role, Vec::new()),
-                    Ok(None) => error(format!("案件 {id} 不存在"), format!("case {id} does not exist")),
-                    Err(e) => error(format!("读取失败：{e}"), format!("cannot read the case: {e}")),
-                };
-                send(&mut w, &msg).await?;
-            }
-            Request::CaseList { state } => {
-                let registry = ctx.registry.borrow().clone();
-                let now = jiff::Timestamp::now().as_millisecond();
-                let msg = match read_cases(&ctx) {
-                    Ok(cases) => ServerMessage::Cases {
-                        cases: cases
-                            .iter()
-                            .filter(|c| state.is_none_or(|s| c.state == s))
-                            .map(|c| cases::view(c, &registry, now, false, role == Role::Viewer))
-                            .collect(),
-                    },
-                    Err(e) => error(format!("读取失败：{e}"), format!("cannot read the cases: {e}")),
-                };
-                send(&mut w, &msg).await?;
-            }
-            Request::AuditVerify => {
-                let reader = ctx.reader.clone();
-                let verified = tokio::task::spawn_blocking(move || -> Result<Result<u64, AuditBreak>, StoreError> {
-                    let entries = crate::state::audit_entries(&reader)?;
-                    Ok(audit::verify(entries.iter()))
-                })
-                .await;
-                let msg = match verified {
-                    Ok(Ok(Ok(entries))) => ServerMessage::AuditOk { entries },
-                    Ok(Ok(Err(brk))) => ServerMessage::Error { reason: brk.reason() },
-                    Ok(Err(e)) => error(format!("读取审计记录失败：{e}"), format!("cannot read the audit trail: {e}")),
-                    Err(e) => error(format!("校验失败：{e}"), format!("verification failed: {e}")),
-                };
-                send(&mut w, &msg).await?;
-            }
-            Request::Backup { dest } => {
-                if role != Role::Admin {
-                    send(&mut w, &error("只有管理员可以备份", "only an admin may make a backup")).await?;
-                    continue;
-                }
-                let answer = ask_engine(&ctx, |reply| EngineMsg::Backup { dest, reply }).await;
-                let msg = answer.map_or_else(|reason| ServerMessage::Error { reason }, |_| ServerMessage::Done);
-                send(&mut w, &msg).await?;
-            }
-            Request::AckAlert { id } => {
-                if role == Role::Viewer {
-                    send(&mut w, &error("只读用户不能确认告警", "viewers cannot acknowledge alerts")).await?;
-                    continue;
-                }
-                let user = user.clone();
-                let answer = ask_engine(&ctx, |reply| EngineMsg::AckAlert { id, user, reply }).await;
-                let msg = answer.map_or_else(|reason| ServerMessage::Error { reason }, |()| ServerMessage::Done);
-                send(&mut w, &msg).await?;
+            Request::LogStationEvent { values } => self.log_station_event(role, values).await?,
+            Request::CaseShow { id } => self.case_show(role, &id).await?,
+            Request::CaseList { state } => self.case_list(role, state).await?,
+            Request::AuditVerify => self.audit_verify().await?,
+            Request::Backup { dest } => self.backup(dest).await?,
+            Request::AckAlert { id } => self.ack_alert(id).await?,
+        }
+        Ok(Flow::Continue)
+    }
+
+    /// Sends a command to the engine and waits for it, at most the engine timeout.
+    async fn ask_engine<T>(
+        &self,
+        message: impl FnOnce(oneshot::Sender<Result<T, Reason>>) -> EngineMsg,
+    ) -> Result<T, Reason> {
+        ask_engine(&self.ctx, self.limits.engine, message).await
+    }
+
+    async fn status(&mut self) -> io::Result<()> {
+        let status = current_status(&self.ctx);
+        self.send(&ServerMessage::Status(Box::new(status))).await
+    }
+
+    /// A fresh status after every commit, until the client leaves or the daemon stops.
+    async fn subscribe(&mut self) -> io::Result<()> {
+        let mut dash = self.ctx.dashboard.clone();
+        loop {
+            self.status().await?;
+            tokio::select! {
+                changed = dash.changed() => if changed.is_err() { return Ok(()) },
+                _ = self.shutdown.changed() => return Ok(()),
             }
         }
     }
-    Ok(())
+
+    /// A fresh dashboard after every commit, names masked while the user is a viewer.
+    async fn subscribe_dashboard(&mut self) -> io::Result<()> {
+        let mut dash = self.ctx.dashboard.clone();
+        loop {
+            let viewer = self.role() == Role::Viewer;
+            let mut d = {
+                let current = dash.borrow_and_update();
+                if viewer {
+                    report::masked_for_viewer(&current)
+                } else {
+                    (**current).clone()
+                }
+            };
+            d.status = current_status(&self.ctx);
+            self.send(&ServerMessage::Dashboard(Box::new(d))).await?;
+            tokio::select! {
+                changed = dash.changed() => if changed.is_err() { return Ok(()) },
+                _ = self.shutdown.changed() => return Ok(()),
+            }
+        }
+    }
+
+    async fn case_open(&mut self, role: Role, request: CaseOpenRequest) -> io::Result<()> {
+        let actor = Actor::new(self.user.clone(), role);
+        let answer = self.ask_engine(|reply| EngineMsg::CaseOpen { actor, request, reply }).await;
+        let msg = answer.map_or_else(error_message, |case| case_message(&self.ctx, &case, role, Vec::new()));
+        self.send(&msg).await
+    }
+
+    async fn case_act(&mut self, role: Role, id: String, action: Action, expected_version: u64) -> io::Result<()> {
+        let actor = Actor::new(self.user.clone(), role);
+        let answer = self.ask_engine(|reply| EngineMsg::CaseAct { actor, id, action, expected_version, reply }).await;
+        let msg = answer.map_or_else(error_message, |applied| {
+            let warnings = applied.warnings.iter().map(|w| w.reason()).collect();
+            case_message(&self.ctx, &applied.case, role, warnings)
+        });
+        self.send(&msg).await
+    }
+
+    async fn log_station_event(&mut self, role: Role, values: BTreeMap<String, String>) -> io::Result<()> {
+        let actor = Actor::new(self.user.clone(), role);
+        let answer = self.ask_engine(|reply| EngineMsg::LogStationEvent { actor, values, reply }).await;
+        let msg = answer.map_or_else(error_message, |record_id| ServerMessage::Logged { record_id });
+        self.send(&msg).await
+    }
+
+    async fn case_show(&mut self, role: Role, id: &str) -> io::Result<()> {
+        let msg = match read_case(&self.ctx, id) {
+            Ok(Some(case)) => case_message(&self.ctx, &case, role, Vec::new()),
+            Ok(None) => error(format!("案件 {id} 不存在"), format!("case {id} does not exist")),
+            Err(e) => error(format!("读取失败：{e}"), format!("cannot read the case: {e}")),
+        };
+        self.send(&msg).await
+    }
+
+    async fn case_list(&mut self, role: Role, state: Option<CaseState>) -> io::Result<()> {
+        let registry = self.ctx.registry.borrow().clone();
+        let now = jiff::Timestamp::now().as_millisecond();
+        let msg = match read_cases(&self.ctx) {
+            Ok(cases) => ServerMessage::Cases {
+                cases: cases
+                    .iter()
+                    .filter(|c| state.is_none_or(|s| c.state == s))
+                    .map(|c| cases::view(c, &registry, now, false, role == Role::Viewer))
+                    .collect(),
+            },
+            Err(e) => error(format!("读取失败：{e}"), format!("cannot read the cases: {e}")),
+        };
+        self.send(&msg).await
+    }
+
+    async fn audit_verify(&mut self) -> io::Result<()> {
+        let reader = self.ctx.reader.clone();
+        let verified = tokio::task::spawn_blocking(move || -> Result<Result<u64, AuditBreak>, StoreError> {
+            let entries = crate::state::audit_entries(&reader)?;
+            Ok(audit::verify(entries.iter()))
+        })
+        .await;
+        let msg = match verified {
+            Ok(Ok(Ok(entries))) => ServerMessage::AuditOk { entries },
+            Ok(Ok(Err(brk))) => error_message(brk.reason()),
+            Ok(Err(e)) => error(format!("读取审计记录失败：{e}"), format!("cannot read the audit trail: {e}")),
+            Err(e) => error(format!("校验失败：{e}"), format!("verification failed: {e}")),
+        };
+        self.send(&msg).await
+    }
+
+    async fn backup(&mut self, dest: PathBuf) -> io::Result<()> {
+        let wait = BACKUP_TIMEOUT.max(self.limits.engine);
+        let answer = ask_engine(&self.ctx, wait, |reply| EngineMsg::Backup { dest, reply }).await;
+        let msg = answer.map_or_else(error_message, |_| ServerMessage::Done);
+        self.send(&msg).await
+    }
+
+    async fn ack_alert(&mut self, id: String) -> io::Result<()> {
+        let user = self.user.clone();
+        let answer = self.ask_engine(|reply| EngineMsg::AckAlert { id, user, reply }).await;
+        let msg = answer.map_or_else(error_message, |()| ServerMessage::Done);
+        self.send(&msg).await
+    }
 }
 
 async fn export(
@@ -330,12 +698,12 @@ async fn export(
     what: ExportWhat,
     format: ExportFormat,
     role: Role,
-) -> std::io::Result<()> {
+) -> io::Result<()> {
     let feed = match what {
         ExportWhat::Feed(feed) => feed,
         ExportWhat::Cases | ExportWhat::Audit => return export_desk(w, ctx, what, format, role).await,
     };
-    let tz = ctx.registry.borrow().time_zone();
+    let view = export::View { tz: ctx.registry.borrow().time_zone(), mask_names: role == Role::Viewer };
     let reader = ctx.reader.clone();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<String>(1024);
     if format == ExportFormat::Csv {
@@ -344,8 +712,8 @@ async fn export(
     let producer = tokio::task::spawn_blocking(move || {
         export_latest(&reader, feed, |rec| {
             let line = match format {
-                ExportFormat::Jsonl => export::jsonl_line(&rec, &tz),
-                ExportFormat::Csv => export::csv_record(&rec, &tz),
+                ExportFormat::Jsonl => export::jsonl_line(&rec, &view),
+                ExportFormat::Csv => export::csv_record(&rec, &view),
             };
             // A closed channel means the client went away: stop quietly.
             tx.blocking_send(line).map_err(|_| crate::store::StoreError::Decode {
@@ -385,7 +753,7 @@ async fn export_desk(
     what: ExportWhat,
     format: ExportFormat,
     role: Role,
-) -> std::io::Result<()> {
+) -> io::Result<()> {
     let rows: Result<Vec<serde_json::Value>, StoreError> = match what {
         ExportWhat::Cases => {
             let registry = ctx.registry.borrow().clone();
