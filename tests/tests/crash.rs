@@ -722,7 +722,10 @@ fn crash_at_any_moment_changes_nothing() {
         let inside = reading_big(&d);
         d.kill9();
         kills_inside_big += u32::from(inside);
-        println!("kill #{k}: {delay} ms; big.csv open at the kill: {inside}; still in the inbox: {}", big.exists() || taken.exists());
+        println!(
+            "kill #{k}: {delay} ms; big.csv open at the kill: {inside}; still in the inbox: {}",
+            big.exists() || taken.exists()
+        );
     }
     // Otherwise this test proves nothing about crashes in the middle of a file.
     assert!(kills_inside_big >= 1, "no kill landed while the daemon was reading big.csv (seed {seed})");

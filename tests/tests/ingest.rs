@@ -4,7 +4,7 @@
 mod common;
 
 use common::assert_archived;
-use mz_tests::{crlf, gbk, id_number, lf, local_time_ago, masked, today_local, Daemon};
+use mz_tests::{crlf, gbk, id_number, lf, local_time_ago, masked, registry_as, today_local, Daemon};
 use serde_json::{json, Value};
 use std::fs;
 use std::io::Write;
@@ -24,7 +24,8 @@ fn rfc3339_hours_ago(hours: i64) -> String {
 fn gbk_csv_with_chinese_headers_and_crlf() {
     let tmp = tempfile::tempdir().unwrap();
     let day = today_local();
-    let d = Daemon::start(tmp.path());
+    // An officer: viewers see names masked.
+    let d = Daemon::start_with_registry(tmp.path(), &registry_as("officer"));
     let text = crlf(&[
         "记录编号,救助站编码,事件类型,发生时间,受助人编号,姓名,性别,年龄,户籍地,来源,离站原因,备注",
         &format!("GB-1,TZ-JZZ,入站,{},P-GB1,张三,男,45,河北省保定市,公安护送,,夜间由派出所送站", hours_ago(5)),
