@@ -83,6 +83,7 @@ pub const REJECTED_TODAY: L = L("今日拒收行", "rows rejected today");
 pub const FILES_TOTAL: L = L("文件 导入/隔离/重复", "files in/quar./dup.");
 pub const HEALTHY: L = L("运行正常", "healthy");
 pub const UNHEALTHY: L = L("运行异常", "UNHEALTHY");
+pub const ATTENTION: L = L("运行正常，需处理", "healthy, needs attention");
 pub const SITES: L = L("墓园数", "sites");
 pub const CAPACITY: L = L("总穴位", "capacity");
 pub const CAP_SHORT: L = L("总穴位", "Cap.");

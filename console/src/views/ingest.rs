@@ -78,8 +78,11 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
     let theme = app.theme;
     let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
     let s = &d.status;
-    let health = if s.healthy {
+    let health = if s.healthy && s.problems.is_empty() {
         Span::styled(i18n::HEALTHY.t(lang), theme.ok())
+    } else if s.healthy {
+        // A file that cannot be read or moved out, a registry refused: ingest goes on.
+        Span::styled(format!("{}: {}", i18n::ATTENTION.t(lang), s.problems.join("; ")), theme.warn())
     } else {
         Span::styled(format!("{}: {}", i18n::UNHEALTHY.t(lang), s.problems.join("; ")), theme.bad())
     };

@@ -120,8 +120,10 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
     let tz = app.zone();
     let w = inner.width as usize;
     let s = &d.status;
-    let mut lines = vec![if s.healthy {
+    let mut lines = vec![if s.healthy && s.problems.is_empty() {
         Line::styled(i18n::HEALTHY.t(lang), theme.ok())
+    } else if s.healthy {
+        Line::styled(format!("{}: {}", i18n::ATTENTION.t(lang), s.problems.join("; ")), theme.warn())
     } else {
         Line::styled(format!("{}: {}", i18n::UNHEALTHY.t(lang), s.problems.join("; ")), theme.bad())
     }];

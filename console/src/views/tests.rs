@@ -490,6 +490,18 @@ fn ingest_view_and_rejects_preview() {
 }
 
 #[test]
+fn problems_that_need_attention_show_while_healthy() {
+    let mut a = app(Lang::Zh, View::Ingest);
+    if let Some(d) = a.dashboard.as_mut() {
+        d.status.healthy = true;
+        d.status.problems = vec!["file secret.csv in the inbox cannot be read".into()];
+    }
+    assert_all(&draw(&a, 160, 48), &["运行正常，需处理", "secret.csv"]);
+    a.view = View::Overview;
+    assert_all(&draw(&a, 160, 48), &["运行正常，需处理"]);
+}
+
+#[test]
 fn too_small_shows_the_size_needed() {
     let a = app(Lang::Zh, View::Overview);
     for (w, h) in [(79, 24), (80, 23), (40, 10)] {
