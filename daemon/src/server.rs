@@ -12,7 +12,7 @@ use crate::service::EngineMsg;
 use crate::store::pages::export_latest;
 use crate::store::StoreReader;
 use crate::store::{keys, StoreError};
-use mz_shared::audit::{self, AuditBreak};
+use mz_shared::audit::{AuditAnchor, AuditReport};
 use mz_shared::case::{Actor, Case};
 use mz_shared::dashboard::Dashboard;
 use mz_shared::protocol::{
@@ -286,18 +286,17 @@ async fn connection(
                 send(&mut w, &msg).await?;
             }
             Request::AuditVerify => {
-                let reader = ctx.reader.clone();
-                let verified = tokio::task::spawn_blocking(move || -> Result<Result<u64, AuditBreak>, StoreError> {
-                    let entries = crate::state::audit_entries(&reader)?;
-                    Ok(audit::verify(entries.iter()))
-                })
-                .await;
-                let msg = match verified {
-                    Ok(Ok(Ok(entries))) => ServerMessage::AuditOk { entries },
-                    Ok(Ok(Err(brk))) => ServerMessage::Error { reason: brk.reason() },
-                    Ok(Err(e)) => error(format!("读取审计记录失败：{e}"), format!("cannot read the audit trail: {e}")),
-                    Err(e) => error(format!("校验失败：{e}"), format!("verification failed: {e}")),
+                let msg = match audit_check(&ctx, Vec::new()).await {
+                    Ok(report) if report.ok => ServerMessage::AuditOk { entries: report.trail.entries },
+                    Ok(report) => ServerMessage::Error { reason: report.problems[0].clone() },
+                    Err(reason) => ServerMessage::Error { reason },
                 };
+                send(&mut w, &msg).await?;
+            }
+            Request::AuditCheck { anchors } => {
+                let msg = audit_check(&ctx, anchors)
+                    .await
+                    .map_or_else(|reason| ServerMessage::Error { reason }, |r| ServerMessage::AuditReport(Box::new(r)));
                 send(&mut w, &msg).await?;
             }
             Request::Backup { dest } => {
@@ -376,6 +375,16 @@ fn case_message(ctx: &ServerContext, case: &Case, role: Role, warnings: Vec<Reas
     let registry = ctx.registry.borrow().clone();
     let now = jiff::Timestamp::now().as_millisecond();
     ServerMessage::Case { case: cases::view(case, &registry, now, true, role == Role::Viewer), warnings }
+}
+
+/// `mzd audit verify`: every audit check over the store, off the async threads.
+async fn audit_check(ctx: &ServerContext, anchors: Vec<AuditAnchor>) -> Result<AuditReport, Reason> {
+    let reader = ctx.reader.clone();
+    match tokio::task::spawn_blocking(move || cases::verify(&reader, &anchors)).await {
+        Ok(Ok(report)) => Ok(report),
+        Ok(Err(e)) => Err(Reason::new(format!("读取审计记录失败：{e}"), format!("cannot read the audit trail: {e}"))),
+        Err(e) => Err(Reason::new(format!("校验失败：{e}"), format!("verification failed: {e}"))),
+    }
 }
 
 /// `mzd export cases|audit`: one JSON object per line (JSONL), or CSV of the main fields.

@@ -233,6 +233,7 @@ pub async fn run(settings: Settings, stop: impl Future<Output = ()>) -> Result<(
     let shutdown = Arc::new(AtomicBool::new(false));
     let mut engine = Engine::open(store, registry.clone(), hasher, Folders::new(data), shutdown.clone())?;
     engine.run_pending_jobs()?;
+    crate::cases::log_anchor(&engine.state, "start-up");
     let reader = engine.store.reader();
 
     let mut report_cache = report::ReportCache::default();
@@ -449,6 +450,7 @@ fn engine_loop(
     if let Err(e) = engine.store.sync() {
         tracing::error!(error = %e, "final flush failed");
     }
+    crate::cases::log_anchor(&engine.state, "shutdown");
 }
 
 /// Rereads the registry on SIGHUP and when the file changes; an invalid one is refused and the
