@@ -123,19 +123,30 @@ const VERIFY_ATTEMPTS: usize = 5;
 /// Every audit check over the store (`mzd audit verify`), against the `given` anchors too.
 ///
 /// The trail, the cases and the store's anchor are read one after the other while the engine
-/// may commit; the reads count only when the anchor is the same before and after (every commit
-/// that changes a case or the trail also moves the anchor), else they are taken again.
+/// may commit; the result counts only when the anchor is the same before and after (every commit
+/// that changes a case or the trail also moves the anchor), else they are read again. Cases are
+/// streamed from the store, never all held at once.
 pub fn verify(reader: &StoreReader, given: &[AuditAnchor]) -> Result<AuditReport, StoreError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
         let before = crate::state::audit_figure(reader)?;
         let chain = crate::state::audit_entries(reader)?;
-        let cases: Vec<Case> =
-            reader.scan::<Case>(&keys::state_prefix("case")).map(|r| r.map(|(_, c)| c)).collect::<Result<_, _>>()?;
+        let mut failed = None;
+        let cases = reader.scan::<Case>(&keys::state_prefix("case")).map_while(|r| match r {
+            Ok((_, case)) => Some(case),
+            Err(e) => {
+                failed = Some(e);
+                None
+            }
+        });
+        let report = mz_shared::audit::check_all(&chain, before, given, cases);
+        if let Some(e) = failed {
+            return Err(e);
+        }
         let after = crate::state::audit_figure(reader)?;
         if before == after || attempt == VERIFY_ATTEMPTS {
-            return Ok(mz_shared::audit::check_all(&chain, after, given, &cases));
+            return Ok(report);
         }
     }
 }

@@ -34,6 +34,7 @@ use crate::case::{Case, CaseId, HistoryEntry, Payment};
 use crate::reason::Reason;
 use crate::registry::Fen;
 use serde::{Deserialize, Serialize};
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -256,11 +257,6 @@ impl AuditAnchor {
         }
         Some(out)
     }
-
-    /// `N entries, head 1a2b3c4d…`, for messages.
-    fn describe(&self) -> String {
-        format!("{} entries, head {}…", self.entries, &self.head_hex()[..16])
-    }
 }
 
 /// Why a text is not an anchor.
@@ -319,14 +315,29 @@ pub struct AnchorMismatch {
 }
 
 impl AnchorMismatch {
+    /// What is wrong, and for a given anchor which one it was.
     pub fn reason(&self) -> Reason {
         let (src_zh, src_en) = match self.against {
-            AnchorSource::Store => ("存储中保存的审计锚点".to_string(), "the anchor kept in the store".to_string()),
-            AnchorSource::Given => {
-                ("所给的审计锚点".to_string(), format!("the given anchor ({})", self.anchor.describe()))
-            }
+            AnchorSource::Store => ("存储中保存的审计锚点", "the anchor kept in the store"),
+            AnchorSource::Given => ("所给的审计锚点", "the given anchor"),
         };
-        match self.problem {
+        let r = self.problem.reason(src_zh, src_en);
+        match self.against {
+            AnchorSource::Store => r,
+            AnchorSource::Given => {
+                let (n, head) = (self.anchor.entries, &self.anchor.head_hex()[..16]);
+                Reason::new(
+                    format!("{}（锚点：{n} 条记录，头哈希 {head}…）", r.zh),
+                    format!("{} (anchor: {n} entries, head {head}…)", r.en),
+                )
+            }
+        }
+    }
+}
+
+impl AnchorProblem {
+    fn reason(&self, src_zh: &str, src_en: &str) -> Reason {
+        match *self {
             AnchorProblem::Shorter { anchored, found } => Reason::new(
                 format!("审计日志只有 {found} 条记录，而{src_zh}记录了 {anchored} 条：末尾 {} 条记录已被删除", anchored - found),
                 format!(
@@ -476,8 +487,8 @@ pub struct CaseTally {
 
 /// Checks every case against the trail, one-to-one (see [`CaseProblem`]). Problems come in
 /// case order, then as found.
-pub fn cross_check<'a>(
-    cases: impl IntoIterator<Item = &'a Case>,
+pub fn cross_check<C: Borrow<Case>>(
+    cases: impl IntoIterator<Item = C>,
     chain: &[AuditEntry],
 ) -> (CaseTally, Vec<CaseMismatch>) {
     let mut by_case: BTreeMap<&str, Vec<&AuditEntry>> = BTreeMap::new();
@@ -489,6 +500,7 @@ pub fn cross_check<'a>(
     let mut tally = CaseTally::default();
     let mut out = Vec::new();
     for case in cases {
+        let case = case.borrow();
         tally.cases += 1;
         tally.history_entries += case.history.len() as u64;
         tally.payments += case.payments.len() as u64;
@@ -596,11 +608,11 @@ pub struct AuditReport {
 }
 
 /// Runs every check: the chain, the store's figure, the given anchors, the cases.
-pub fn check_all<'a>(
+pub fn check_all<C: Borrow<Case>>(
     chain: &[AuditEntry],
     store_figure: StoreFigure,
     given: &[AuditAnchor],
-    cases: impl IntoIterator<Item = &'a Case>,
+    cases: impl IntoIterator<Item = C>,
 ) -> AuditReport {
     let chain_break = verify(chain).err();
     let mut anchor_problems: Vec<AnchorMismatch> = store_figure.check(chain).err().into_iter().collect();
@@ -933,7 +945,7 @@ mod tests {
         let mut dropped = case.clone();
         dropped.history.remove(1);
         assert_eq!(named(&dropped, &trail), [CaseProblem::AuditNotInHistory { seq: 2, action: "accept".into() }]);
-        let (_, gone) = cross_check([], &trail);
+        let (_, gone) = cross_check(Vec::<Case>::new(), &trail);
         assert_eq!(gone, [CaseMismatch { case_id: id.clone(), problem: CaseProblem::CaseMissing { entries: 5 } }]);
         let r = gone[0].reason();
         assert!(r.en.contains(&id) && r.zh.contains(&id), "{r:?}");

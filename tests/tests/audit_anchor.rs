@@ -238,7 +238,11 @@ fn a_backup_or_status_anchor_finds_a_covered_truncation() {
     d.spawn();
     // Inside the store nothing shows any more: only anchors kept elsewhere can.
     verify_ok(&d, &[]);
-    let needles = ["given anchor (4 entries", "has 2 entries", "the last 2 entries were removed", "所给的审计锚点"];
+    let needles = [
+        "the audit trail has 2 entries but the given anchor recorded 4: the last 2 entries were removed",
+        &format!("(anchor: 4 entries, head {}…)", &head[..16]),
+        "所给的审计锚点记录了 4 条",
+    ];
     verify_fails(&d, &["--anchor", backup_arg], &needles);
     verify_fails(&d, &["--anchor", status_arg], &needles);
     verify_fails(&d, &["--entries", "4", "--head", &head], &needles);
