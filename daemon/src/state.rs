@@ -3,7 +3,9 @@
 //!
 //! Each figure lives in a [`Table`]: an in-memory map mirrored to the store one key per entity.
 //! Changing an entity marks it dirty; the engine writes the dirty entities in the same batch as
-//! the rows that changed them, so figures and records are always durable together.
+//! the rows that changed them, so figures and records are always durable together. The audit
+//! trail's anchor (its length and head hash) is one such figure: written in the batch of every
+//! commit that appends audit entries, so the trail must always end exactly at it.
 
 use crate::store::{encode, keys, Store, StoreError};
 use mz_shared::alert::Alert;
