@@ -2,11 +2,18 @@
 //! trigger), applying actions, keeping the street reserve funds and appending to the audit
 //! trail. The rules of a case are pure and live in [`mz_shared::case`]; this module applies their
 //! results to the figures, which the engine commits in one batch.
+//!
+//! It also runs `mzd audit verify` over the store ([`verify`]): the chain, the store's own
+//! anchor (the trail's length and head, committed with every audit entry), anchors given from
+//! backups or saved status, and every case against the trail (the checks are pure, in
+//! [`mz_shared::audit`]). Invariant: every change to a case appends exactly one audit entry in
+//! the same commit, so a case and the trail can always be compared one-to-one.
 
 use crate::state::State;
+use crate::store::{keys, StoreError, StoreReader};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
-use mz_shared::audit::{append_case_entry, AuditEntry};
+use mz_shared::audit::{append_case_entry, AuditAnchor, AuditEntry, AuditReport};
 use mz_shared::case::{self, Action, Actor, AidRecord, Applied, Case, CaseId, Context, OpenCase};
 use mz_shared::id_number::{IdHasher, IdNumber};
 use mz_shared::protocol::CaseOpenRequest;
@@ -108,6 +115,62 @@ pub fn open_triggered(state: &mut State, registry: &Registry, now_ms: i64) {
             Err(reason) => tracing::warn!(trigger = %trigger, reason = %reason.en, "case not opened"),
         }
     }
+}
+
+/// Reads of the store that were not one consistent moment this many times running give up.
+const VERIFY_ATTEMPTS: usize = 5;
+
+/// Every audit check over the store (`mzd audit verify`), against the `given` anchors too.
+///
+/// The trail, the cases and the store's anchor are read one after the other while the engine
+/// may commit; the result counts only when the anchor is the same before and after (every commit
+/// that changes a case or the trail also moves the anchor), else they are read again. Cases are
+/// streamed from the store, never all held at once.
+pub fn verify(reader: &StoreReader, given: &[AuditAnchor]) -> Result<AuditReport, StoreError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let before = crate::state::audit_figure(reader)?;
+        let chain = crate::state::audit_entries(reader)?;
+        let mut failed = None;
+        let cases = reader.scan::<Case>(&keys::state_prefix("case")).map_while(|r| match r {
+            Ok((_, case)) => Some(case),
+            Err(e) => {
+                failed = Some(e);
+                None
+            }
+        });
+        let report = mz_shared::audit::check_all(&chain, before, given, cases);
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        let after = crate::state::audit_figure(reader)?;
+        if before == after || attempt == VERIFY_ATTEMPTS {
+            return Ok(report);
+        }
+    }
+}
+
+/// Logs the trail's anchor (entry count and head hash only: no personal data), so that the log
+/// keeps a record a later `mzd audit verify --entries N --head HEX` can compare with.
+pub fn log_anchor(state: &State, when: &str) {
+    let a = state.audit_anchor();
+    tracing::info!(entries = a.entries, head = %a.head_hex(), "audit trail anchor at {when}");
+}
+
+/// The file of a backup folder that holds the trail's anchor at the time of the backup.
+pub const ANCHOR_FILE: &str = "audit-anchor.json";
+
+/// Writes `dir/audit-anchor.json`: `{"entries", "head", "at"}` (the anchor of the committed
+/// trail, and when it was taken); returns its size. Give it to `mzd audit verify --anchor` later.
+pub fn write_anchor_file(state: &State, registry: &Registry, dir: &std::path::Path) -> std::io::Result<u64> {
+    let a = state.audit_anchor();
+    let at = local(Timestamp::now().as_millisecond(), &registry.time_zone());
+    let text = serde_json::to_string_pretty(&json!({"entries": a.entries, "head": a.head_hex(), "at": at}))?;
+    let path = dir.join(ANCHOR_FILE);
+    std::fs::write(&path, format!("{text}\n"))?;
+    std::fs::File::open(&path)?.sync_all()?;
+    Ok(text.len() as u64 + 1)
 }
 
 fn local(ms: i64, tz: &TimeZone) -> Value {

@@ -533,6 +533,7 @@ impl Engine {
         for (from, name) in [(data.join("id-hash.key"), "id-hash.key"), (registry_path.to_owned(), "registry.toml")] {
             bytes += fs::copy(&from, dest.join(name)).map_err(fail)?;
         }
+        bytes += crate::cases::write_anchor_file(&self.state, &self.registry, dest).map_err(fail)?;
         sync_dir(dest).map_err(fail)?;
         tracing::info!(dest = %dest.display(), bytes, "backup written");
         Ok(bytes)

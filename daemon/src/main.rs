@@ -2,6 +2,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use mz_shared::audit::{AuditAnchor, AuditReport, StoreFigure};
 use mz_shared::feed::Feed;
 use mz_shared::protocol::{ExportFormat, ExportWhat, Request, ServerMessage, StatusReport};
 use mz_shared::registry::{Registry, DEMO_REGISTRY};
@@ -218,8 +219,24 @@ enum AlertCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Re-compute the hash chain; names the first entry that does not match. Exit 0 when intact.
-    Verify,
+    /// Re-compute the hash chain, compare it with the store's own anchor and with any anchor
+    /// given, and cross-check every case's history and payments against it. Exit 0 when all
+    /// pass, 1 naming each problem.
+    Verify {
+        /// An anchor to compare with: a backup's audit-anchor.json or a saved `mzd status
+        /// --json`. The trail must still contain it. May be given more than once.
+        #[arg(long)]
+        anchor: Vec<PathBuf>,
+        /// An anchor's entry count (with --head), e.g. from the daemon's log.
+        #[arg(long, requires = "head")]
+        entries: Option<u64>,
+        /// An anchor's head hash, 64 hex digits (with --entries).
+        #[arg(long, requires = "entries")]
+        head: Option<String>,
+        /// Print what was checked and found as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -417,23 +434,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             })
         }
-        Command::Audit { command: AuditCommand::Verify, socket } => {
-            let socket = config::client_socket(socket);
-            let rt = runtime()?;
-            rt.block_on(async {
-                let mut c = Client::connect(&socket, "mzd audit").await?;
-                match c.call(Request::AuditVerify).await? {
-                    ServerMessage::AuditOk { entries } => {
-                        writeln!(std::io::stdout(), "audit trail intact: {entries} entries verified")?;
-                        Ok(ExitCode::SUCCESS)
-                    }
-                    ServerMessage::Error { reason } => {
-                        eprintln!("mzd: {reason}");
-                        Ok(ExitCode::from(1))
-                    }
-                    other => anyhow::bail!("unexpected answer: {other:?}"),
-                }
-            })
+        Command::Audit { command: AuditCommand::Verify { anchor, entries, head, json }, socket } => {
+            let anchors = audit_anchors(&anchor, entries, head.as_deref())?;
+            audit_verify(&config::client_socket(socket), anchors, json)
         }
         Command::Backup { dest_dir, socket } => {
             let socket = config::client_socket(socket);
@@ -470,6 +473,75 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The anchors given to `mzd audit verify`: from files, then from --entries/--head.
+fn audit_anchors(files: &[PathBuf], entries: Option<u64>, head: Option<&str>) -> Result<Vec<AuditAnchor>> {
+    let mut out = Vec::new();
+    for f in files {
+        let text =
+            std::fs::read_to_string(f).with_context(|| format!("cannot read the anchor file {}", f.display()))?;
+        let a = AuditAnchor::from_json_text(&text)
+            .with_context(|| format!("{} is not an audit anchor (audit-anchor.json or status JSON)", f.display()))?;
+        out.push(a);
+    }
+    if let (Some(entries), Some(head)) = (entries, head) {
+        let head = AuditAnchor::parse_head(head).context("--head must be 64 hex digits")?;
+        out.push(AuditAnchor { entries, head });
+    }
+    Ok(out)
+}
+
+/// `mzd audit verify`: asks the daemon for every audit check and prints what it found.
+fn audit_verify(socket: &std::path::Path, anchors: Vec<AuditAnchor>, json: bool) -> Result<ExitCode> {
+    let rt = runtime()?;
+    let report = rt.block_on(async {
+        let mut c = Client::connect(socket, "mzd audit").await?;
+        match c.call(Request::AuditCheck { anchors }).await? {
+            ServerMessage::AuditReport(r) => Ok(Ok(r)),
+            ServerMessage::Error { reason } => Ok(Err(reason)),
+            other => anyhow::bail!("unexpected answer: {other:?}"),
+        }
+    })?;
+    let report = match report {
+        Ok(r) => r,
+        Err(reason) => {
+            eprintln!("mzd: {reason}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    if json {
+        writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(&report)?)?;
+    } else {
+        print_audit(&report)?;
+    }
+    for p in &report.problems {
+        eprintln!("mzd: {p}");
+    }
+    Ok(if report.ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// What was checked, and the verdict, for a person.
+fn print_audit(r: &AuditReport) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if r.ok {
+        writeln!(out, "audit trail intact: {} entries verified", r.trail.entries)?;
+    } else {
+        writeln!(out, "audit check FAILED: {} problem(s), listed on stderr", r.problems.len())?;
+    }
+    writeln!(out, "head: entry {} has hash {}", r.trail.entries, r.trail.head_hex())?;
+    let figure = match r.store_figure {
+        Some(StoreFigure::Anchor(_)) => "the length and head recorded in the store",
+        Some(StoreFigure::CountOnly { .. }) => "the length recorded in the store (no head recorded yet)",
+        None => "nothing recorded in the store",
+    };
+    writeln!(out, "checked: the hash chain of {} entries; {figure}", r.trail.entries)?;
+    writeln!(out, "checked: {} given anchor(s) as earlier states of the trail", r.anchors_checked)?;
+    writeln!(
+        out,
+        "checked: {} case(s) with {} history entries and {} payment(s) against the trail",
+        r.cases.cases, r.cases.history_entries, r.cases.payments
+    )
 }
 
 fn init_logging(format: LogFormat) {

@@ -132,6 +132,7 @@ pub fn status(state: &State, index: &RecordIndex, registry: &Registry, cache: &m
             .collect(),
         cases,
         alerts,
+        audit: state.audit_anchor(),
     }
 }
 

@@ -22,7 +22,7 @@ use crate::service::EngineMsg;
 use crate::store::pages::export_latest;
 use crate::store::StoreReader;
 use crate::store::{keys, StoreError};
-use mz_shared::audit::{self, AuditBreak};
+use mz_shared::audit::{AuditAnchor, AuditReport};
 use mz_shared::case::{Action, Actor, Case, CaseState};
 use mz_shared::dashboard::Dashboard;
 use mz_shared::protocol::{
@@ -559,6 +559,7 @@ impl Session {
             Request::CaseShow { id } => self.case_show(role, &id).await?,
             Request::CaseList { state } => self.case_list(role, state).await?,
             Request::AuditVerify => self.audit_verify().await?,
+            Request::AuditCheck { anchors } => self.audit_check(anchors).await?,
             Request::Backup { dest } => self.backup(dest).await?,
             Request::AckAlert { id } => self.ack_alert(id).await?,
         }
@@ -661,19 +662,25 @@ impl Session {
         self.send(&msg).await
     }
 
+    /// The old request: the whole check, answered with the first problem or the entry count.
     async fn audit_verify(&mut self) -> io::Result<()> {
-        let reader = self.ctx.reader.clone();
-        let verified = tokio::task::spawn_blocking(move || -> Result<Result<u64, AuditBreak>, StoreError> {
-            let entries = crate::state::audit_entries(&reader)?;
-            Ok(audit::verify(entries.iter()))
-        })
-        .await;
-        let msg = match verified {
-            Ok(Ok(Ok(entries))) => ServerMessage::AuditOk { entries },
-            Ok(Ok(Err(brk))) => error_message(brk.reason()),
-            Ok(Err(e)) => error(format!("读取审计记录失败：{e}"), format!("cannot read the audit trail: {e}")),
-            Err(e) => error(format!("校验失败：{e}"), format!("verification failed: {e}")),
+        let msg = match audit_check(&self.ctx, Vec::new()).await {
+            Ok(report) if report.ok => ServerMessage::AuditOk { entries: report.trail.entries },
+            Ok(report) => report
+                .problems
+                .first()
+                .cloned()
+                .map_or_else(|| error("审计校验失败", "the audit check failed"), error_message),
+            Err(reason) => error_message(reason),
         };
+        self.send(&msg).await
+    }
+
+    /// The chain, the store's anchor, the given anchors and every case against the trail.
+    async fn audit_check(&mut self, anchors: Vec<AuditAnchor>) -> io::Result<()> {
+        let msg = audit_check(&self.ctx, anchors)
+            .await
+            .map_or_else(error_message, |r| ServerMessage::AuditReport(Box::new(r)));
         self.send(&msg).await
     }
 
@@ -744,6 +751,16 @@ fn case_message(ctx: &ServerContext, case: &Case, role: Role, warnings: Vec<Reas
     let registry = ctx.registry.borrow().clone();
     let now = jiff::Timestamp::now().as_millisecond();
     ServerMessage::Case { case: cases::view(case, &registry, now, true, role == Role::Viewer), warnings }
+}
+
+/// `mzd audit verify`: every audit check over the store, off the async threads.
+async fn audit_check(ctx: &ServerContext, anchors: Vec<AuditAnchor>) -> Result<AuditReport, Reason> {
+    let reader = ctx.reader.clone();
+    match tokio::task::spawn_blocking(move || cases::verify(&reader, &anchors)).await {
+        Ok(Ok(report)) => Ok(report),
+        Ok(Err(e)) => Err(Reason::new(format!("读取审计记录失败：{e}"), format!("cannot read the audit trail: {e}"))),
+        Err(e) => Err(Reason::new(format!("校验失败：{e}"), format!("verification failed: {e}"))),
+    }
 }
 
 /// `mzd export cases|audit`: one JSON object per line (JSONL), or CSV of the main fields.

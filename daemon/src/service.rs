@@ -277,6 +277,7 @@ impl EngineOpener {
         engine.health = self.health.clone();
         // A finalize job that cannot be done is parked with a problem, never a start-up failure.
         engine.run_pending_jobs()?;
+        crate::cases::log_anchor(&engine.state, "start-up");
         Ok(engine)
     }
 }
@@ -650,6 +651,7 @@ fn engine_loop(
         if let Err(e) = engine.store.sync() {
             tracing::error!(error = %e, "final flush failed");
         }
+        crate::cases::log_anchor(&engine.state, "shutdown");
     }
 }
 

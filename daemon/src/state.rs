@@ -3,11 +3,13 @@
 //!
 //! Each figure lives in a [`Table`]: an in-memory map mirrored to the store one key per entity.
 //! Changing an entity marks it dirty; the engine writes the dirty entities in the same batch as
-//! the rows that changed them, so figures and records are always durable together.
+//! the rows that changed them, so figures and records are always durable together. The audit
+//! trail's anchor (its length and head hash) is one such figure: written in the batch of every
+//! commit that appends audit entries, so the trail must always end exactly at it.
 
 use crate::store::{encode, keys, Store, StoreError};
 use mz_shared::alert::Alert;
-use mz_shared::audit::AuditEntry;
+use mz_shared::audit::{AuditAnchor, AuditEntry, StoreFigure};
 use mz_shared::case::{Case, Funds, OpenCase};
 use mz_shared::dashboard::EventRow;
 use mz_shared::feed::Feed;
@@ -389,6 +391,7 @@ impl State {
             Some((key, bytes)) => crate::store::decode::<Vec<AuditEntry>>(&key, &bytes)?.pop(),
             None => None,
         };
+        warn_if_off_anchor(&store.reader(), audit_tail.as_ref())?;
         Ok(State {
             case_index,
             cases,
@@ -422,6 +425,11 @@ impl State {
         self.case_index.add(&case, limits);
         self.aid_records.extend(case.aid_records());
         self.cases.put(case);
+    }
+
+    /// The trail's length and head, committed or not (what status shows after a commit).
+    pub fn audit_anchor(&self) -> AuditAnchor {
+        AuditAnchor::of(self.audit_tail.as_ref())
     }
 
     /// Mutable counters; written at the next commit.
@@ -462,7 +470,10 @@ impl State {
         self.alerts.write_into(batch);
         self.cases.write_into(batch);
         // The entries of one commit are one value, keyed by the first entry's number, in chunks
-        // small enough for sled to keep inline.
+        // small enough for sled to keep inline; the trail's anchor goes with them.
+        if !self.audit_pending.is_empty() {
+            batch.insert(audit_anchor_key(), encode(&self.audit_anchor()));
+        }
         for chunk in std::mem::take(&mut self.audit_pending).chunks(AUDIT_CHUNK) {
             batch.insert(keys::audit(chunk[0].seq), encode(&chunk));
         }
@@ -606,6 +617,41 @@ impl CaseIndex {
 
 /// Audit entries per stored value (an entry is a few hundred bytes).
 const AUDIT_CHUNK: usize = 64;
+
+/// Store key of the trail's anchor ([`AuditAnchor`]), written in the batch of every commit that
+/// appends audit entries. Stores written before anchors were kept have none until their next
+/// audit entry; their counters' `next_audit` (the last entry's number) stands in for it.
+fn audit_anchor_key() -> Vec<u8> {
+    keys::state("audit", "anchor")
+}
+
+/// Logs an error when the trail does not end at the store's anchor (entries removed or added
+/// outside the daemon): the next entries would chain onto the damaged trail, so an operator
+/// should run `mzd audit verify` now.
+fn warn_if_off_anchor(reader: &crate::store::StoreReader, tail: Option<&AuditEntry>) -> Result<(), StoreError> {
+    let found = AuditAnchor::of(tail);
+    let (entries, head) = match audit_figure(reader)? {
+        StoreFigure::Anchor(a) => (a.entries, Some(a.head)),
+        StoreFigure::CountOnly { entries } => (entries, None),
+    };
+    if entries != found.entries || head.is_some_and(|h| h != found.head) {
+        tracing::error!(
+            recorded_entries = entries,
+            found_entries = found.entries,
+            "the audit trail does not end where the store recorded it: run `mzd audit verify`"
+        );
+    }
+    Ok(())
+}
+
+/// What the store records about its own trail: its anchor, else the counters' entry count.
+pub fn audit_figure(reader: &crate::store::StoreReader) -> Result<StoreFigure, StoreError> {
+    if let Some(anchor) = reader.get::<AuditAnchor>(&audit_anchor_key())? {
+        return Ok(StoreFigure::Anchor(anchor));
+    }
+    let counters: Counters = reader.get(keys::COUNTERS)?.unwrap_or_default();
+    Ok(StoreFigure::CountOnly { entries: counters.next_audit })
+}
 
 /// Every audit entry, in order.
 pub fn audit_entries(reader: &crate::store::StoreReader) -> Result<Vec<AuditEntry>, StoreError> {

@@ -3,8 +3,19 @@
 //! Every entry is chained to the one before it:
 //! `hash = BLAKE3(prev_hash ‖ canonical(seq, at_ms, user, case_id, action, detail))`.
 //! The first entry has `seq` 1 and an all-zero `prev_hash`. Changing, removing, inserting or
-//! reordering any entry breaks the chain at that entry (removing the last ones is only seen
-//! against a remembered head: see [`verify_after`]).
+//! reordering any entry breaks the chain at that entry. Removing the last ones leaves a valid
+//! chain: that is only seen against an [`AuditAnchor`] (length and head) remembered from before,
+//! which a later trail must contain as a prefix ([`check_anchor`]). The daemon keeps its own
+//! anchor in the store, committed with the entries; status, backups and the log carry copies
+//! out of the store, where someone able to rewrite the store cannot reach them.
+//!
+//! [`cross_check`] compares the cases with the trail one-to-one: every history entry and every
+//! payment of a case has its own audit entry, and every entry naming a case is in its history.
+//! [`check_all`] runs every check and gives the [`AuditReport`] that `mzd audit verify` prints.
+//!
+//! The chain is unkeyed: anyone who can write the store can recompute a whole forged chain and
+//! the store's anchor with it. Only anchors kept elsewhere (a backup, a saved status, the log,
+//! later the city roll-up) find that. All of this is pure; time and data come from the caller.
 //!
 //! Canonical form, so that another program can recompute the hashes:
 //!
@@ -19,9 +30,12 @@
 //!
 //! In JSON (`mzd export audit --format jsonl`) the two hashes are 64 lower-case hex digits.
 
-use crate::case::{CaseId, HistoryEntry};
+use crate::case::{Case, CaseId, HistoryEntry, Payment};
 use crate::reason::Reason;
+use crate::registry::Fen;
 use serde::{Deserialize, Serialize};
+use std::borrow::Borrow;
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// One entry of the audit trail.
@@ -200,6 +214,430 @@ pub fn verify_after<'a>(
     Ok(count)
 }
 
+// ---------------------------------------------------------------------------------------------
+// Anchors: the length and head of the trail, remembered where a later check can compare.
+
+/// The trail's length and head at some moment (审计锚点). The daemon keeps its own in the store,
+/// written in the same batch as the entries; `mzd status --json` shows it and every backup
+/// folder keeps one in `audit-anchor.json`. A later trail must contain it as a prefix.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditAnchor {
+    /// Number of entries: the `seq` of the last one, 0 for an empty trail.
+    pub entries: u64,
+    /// Hash of entry `entries` (all zeros for an empty trail), as 64 hex digits in JSON.
+    #[serde(with = "hex32")]
+    pub head: [u8; 32],
+}
+
+impl AuditAnchor {
+    /// The anchor of a trail whose last entry is `last`.
+    pub fn of(last: Option<&AuditEntry>) -> AuditAnchor {
+        match last {
+            Some(e) => AuditAnchor { entries: e.seq, head: e.hash },
+            None => AuditAnchor { entries: 0, head: GENESIS },
+        }
+    }
+
+    /// The head as 64 lower-case hex digits.
+    pub fn head_hex(&self) -> String {
+        hex(&self.head)
+    }
+
+    /// Parses 64 hex digits (either case) as a head hash.
+    pub fn parse_head(text: &str) -> Option<[u8; 32]> {
+        let t = text.trim().as_bytes();
+        if t.len() != 64 {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        for (i, pair) in t.chunks(2).enumerate() {
+            let hi = (pair[0] as char).to_digit(16)?;
+            let lo = (pair[1] as char).to_digit(16)?;
+            out[i] = (hi << 4 | lo) as u8;
+        }
+        Some(out)
+    }
+}
+
+/// Why a text is not an anchor.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AnchorTextError {
+    #[error("not JSON: {0}")]
+    NotJson(String),
+    #[error("no `entries` (a whole number) and `head` (64 hex digits), at the top or under `audit`")]
+    NoAnchor,
+}
+
+impl AuditAnchor {
+    /// Reads an anchor from JSON text: a backup's `audit-anchor.json` (`{"entries", "head", …}`)
+    /// or a saved `mzd status --json` (`{"audit": {"entries", "head"}, …}`).
+    pub fn from_json_text(text: &str) -> Result<AuditAnchor, AnchorTextError> {
+        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| AnchorTextError::NotJson(e.to_string()))?;
+        let obj = if v.get("entries").is_some() { &v } else { v.get("audit").ok_or(AnchorTextError::NoAnchor)? };
+        let entries = obj.get("entries").and_then(serde_json::Value::as_u64).ok_or(AnchorTextError::NoAnchor)?;
+        let head =
+            obj.get("head").and_then(|h| h.as_str()).and_then(Self::parse_head).ok_or(AnchorTextError::NoAnchor)?;
+        Ok(AuditAnchor { entries, head })
+    }
+}
+
+/// What an anchor was compared with the trail for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnchorSource {
+    /// The anchor the daemon keeps in its store: it must equal the trail exactly.
+    Store,
+    /// An anchor given to `mzd audit verify` (a backup's, a saved status's): the trail must
+    /// contain it as a prefix.
+    Given,
+}
+
+/// How the trail disagrees with an anchor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "why", rename_all = "snake_case")]
+pub enum AnchorProblem {
+    /// The trail has fewer entries than the anchor: entries were removed from its end.
+    Shorter { anchored: u64, found: u64 },
+    /// Entry `entries` does not have the anchor's head hash: the trail up to it was replaced.
+    Diverged { entries: u64 },
+    /// The trail has more entries than the store's anchor: entries were written outside the
+    /// daemon (only for [`AnchorSource::Store`]).
+    Longer { anchored: u64, found: u64 },
+}
+
+/// The trail does not contain an anchor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{}", self.reason().en)]
+pub struct AnchorMismatch {
+    pub against: AnchorSource,
+    pub anchor: AuditAnchor,
+    pub problem: AnchorProblem,
+}
+
+impl AnchorMismatch {
+    /// What is wrong, and for a given anchor which one it was.
+    pub fn reason(&self) -> Reason {
+        let (src_zh, src_en) = match self.against {
+            AnchorSource::Store => ("存储中保存的审计锚点", "the anchor kept in the store"),
+            AnchorSource::Given => ("所给的审计锚点", "the given anchor"),
+        };
+        let r = self.problem.reason(src_zh, src_en);
+        match self.against {
+            AnchorSource::Store => r,
+            AnchorSource::Given => {
+                let (n, head) = (self.anchor.entries, &self.anchor.head_hex()[..16]);
+                Reason::new(
+                    format!("{}（锚点：{n} 条记录，头哈希 {head}…）", r.zh),
+                    format!("{} (anchor: {n} entries, head {head}…)", r.en),
+                )
+            }
+        }
+    }
+}
+
+impl AnchorProblem {
+    fn reason(&self, src_zh: &str, src_en: &str) -> Reason {
+        match *self {
+            AnchorProblem::Shorter { anchored, found } => Reason::new(
+                format!("审计日志只有 {found} 条记录，而{src_zh}记录了 {anchored} 条：末尾 {} 条记录已被删除", anchored - found),
+                format!(
+                    "the audit trail has {found} entries but {src_en} recorded {anchored}: the last {} entries were removed",
+                    anchored - found
+                ),
+            ),
+            AnchorProblem::Diverged { entries } => Reason::new(
+                format!("审计日志第 {entries} 条记录的哈希与{src_zh}不符：第 {entries} 条及之前的记录已被改写或替换"),
+                format!(
+                    "entry {entries} of the audit trail does not have the hash {src_en} recorded: \
+                     the trail up to entry {entries} was rewritten or replaced"
+                ),
+            ),
+            AnchorProblem::Longer { anchored, found } => Reason::new(
+                format!("审计日志有 {found} 条记录，而{src_zh}只记录了 {anchored} 条：有记录不是由本系统写入的"),
+                format!(
+                    "the audit trail has {found} entries but {src_en} recorded only {anchored}: \
+                     entries were written outside the daemon"
+                ),
+            ),
+        }
+    }
+}
+
+/// Checks that `chain` (already verified by [`verify`]) contains `anchor` as a prefix: at least
+/// `anchor.entries` entries, the last of which has hash `anchor.head`. Because each hash covers
+/// the one before it, equal hashes at entry N mean equal trails up to N.
+pub fn check_anchor(chain: &[AuditEntry], anchor: &AuditAnchor) -> Result<(), AnchorProblem> {
+    let found = chain.len() as u64;
+    if found < anchor.entries {
+        return Err(AnchorProblem::Shorter { anchored: anchor.entries, found });
+    }
+    let head = match anchor.entries {
+        0 => GENESIS,
+        n => chain[n as usize - 1].hash,
+    };
+    if head != anchor.head {
+        return Err(AnchorProblem::Diverged { entries: anchor.entries });
+    }
+    Ok(())
+}
+
+/// Checks the store's own anchor: the trail must end exactly at it.
+pub fn check_store_anchor(chain: &[AuditEntry], anchor: &AuditAnchor) -> Result<(), AnchorProblem> {
+    check_anchor(chain, anchor)?;
+    match chain.len() as u64 {
+        found if found > anchor.entries => Err(AnchorProblem::Longer { anchored: anchor.entries, found }),
+        _ => Ok(()),
+    }
+}
+
+/// What the store says about its own trail: its anchor, or (in a store written before anchors
+/// were kept) only the entry count of its counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StoreFigure {
+    Anchor(AuditAnchor),
+    CountOnly { entries: u64 },
+}
+
+impl StoreFigure {
+    /// Compares the figure with the trail: it must end exactly there.
+    pub fn check(&self, chain: &[AuditEntry]) -> Result<(), AnchorMismatch> {
+        let (anchor, result) = match *self {
+            StoreFigure::Anchor(a) => (a, check_store_anchor(chain, &a)),
+            StoreFigure::CountOnly { entries } => {
+                let found = chain.len() as u64;
+                let r = match found.cmp(&entries) {
+                    std::cmp::Ordering::Less => Err(AnchorProblem::Shorter { anchored: entries, found }),
+                    std::cmp::Ordering::Greater => Err(AnchorProblem::Longer { anchored: entries, found }),
+                    std::cmp::Ordering::Equal => Ok(()),
+                };
+                (AuditAnchor { entries, head: GENESIS }, r)
+            }
+        };
+        result.map_err(|problem| AnchorMismatch { against: AnchorSource::Store, anchor, problem })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cases against the trail: every history entry and every payment of a case has its own audit
+// entry, and every audit entry naming a case is in that case's history.
+
+/// How a case's stored record disagrees with the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "why", rename_all = "snake_case")]
+pub enum CaseProblem {
+    /// History entry `index` (1 = `open`) has no audit entry with the same time, user, action
+    /// and detail.
+    HistoryNotAudited { index: usize, action: String },
+    /// Audit entry `seq` names the case but is not in its history.
+    AuditNotInHistory { seq: u64, action: String },
+    /// Payment `index` (1 = the first) has no `pay` or `approve` audit entry with the same
+    /// amount, person and time.
+    PaymentNotAudited { index: usize, amount: Fen, by: String },
+    /// Audit entry `seq` records a payment the case does not have.
+    AuditedPaymentMissing { seq: u64, action: String },
+    /// Audit entries name this case, but no such case is stored.
+    CaseMissing { entries: u64 },
+}
+
+/// One disagreement between a case and the trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseMismatch {
+    pub case_id: String,
+    pub problem: CaseProblem,
+}
+
+impl CaseMismatch {
+    pub fn reason(&self) -> Reason {
+        let id = &self.case_id;
+        match &self.problem {
+            CaseProblem::HistoryNotAudited { index, action } => Reason::new(
+                format!("案件 {id} 的第 {index} 条历史记录（{action}）在审计日志中没有对应记录：案件记录被改动过"),
+                format!("case {id}: history entry {index} ({action}) has no audit entry: the case record was changed"),
+            ),
+            CaseProblem::AuditNotInHistory { seq, action } => Reason::new(
+                format!("审计日志第 {seq} 条记录（{action}）不在案件 {id} 的历史中：案件历史被删改过"),
+                format!("case {id}: audit entry {seq} ({action}) is missing from the case's history: the history was changed"),
+            ),
+            CaseProblem::PaymentNotAudited { index, amount, by } => Reason::new(
+                format!("案件 {id} 的第 {index} 笔支付（{amount}，{by}）与审计日志不符：支付记录被改动过"),
+                format!(
+                    "case {id}: payment {index} ({amount} by {by}) matches no audit entry: the payment was changed in the case record"
+                ),
+            ),
+            CaseProblem::AuditedPaymentMissing { seq, action } => Reason::new(
+                format!("审计日志第 {seq} 条记录（{action}）记载的支付在案件 {id} 中找不到：支付记录被改动或删除"),
+                format!("case {id}: the payment recorded by audit entry {seq} ({action}) is not in the case: it was changed or removed"),
+            ),
+            CaseProblem::CaseMissing { entries } => Reason::new(
+                format!("审计日志中有 {entries} 条关于案件 {id} 的记录，但该案件不存在：案件被删除"),
+                format!("{entries} audit entries name case {id}, which is not stored: the case was removed"),
+            ),
+        }
+    }
+}
+
+/// What the cross-check covered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseTally {
+    pub cases: u64,
+    pub history_entries: u64,
+    pub payments: u64,
+}
+
+/// Checks every case against the trail, one-to-one (see [`CaseProblem`]). Problems come in
+/// case order, then as found.
+pub fn cross_check<C: Borrow<Case>>(
+    cases: impl IntoIterator<Item = C>,
+    chain: &[AuditEntry],
+) -> (CaseTally, Vec<CaseMismatch>) {
+    let mut by_case: BTreeMap<&str, Vec<&AuditEntry>> = BTreeMap::new();
+    for e in chain {
+        if let Some(id) = &e.case_id {
+            by_case.entry(id.as_str()).or_default().push(e);
+        }
+    }
+    let mut tally = CaseTally::default();
+    let mut out = Vec::new();
+    for case in cases {
+        let case = case.borrow();
+        tally.cases += 1;
+        tally.history_entries += case.history.len() as u64;
+        tally.payments += case.payments.len() as u64;
+        let audited = by_case.remove(case.id.as_str()).unwrap_or_default();
+        let mut problems = history_problems(case, &audited);
+        problems.extend(payment_problems(case, &audited));
+        out.extend(problems.into_iter().map(|problem| CaseMismatch { case_id: case.id.as_str().to_owned(), problem }));
+    }
+    for (id, entries) in by_case {
+        let problem = CaseProblem::CaseMissing { entries: entries.len() as u64 };
+        out.push(CaseMismatch { case_id: id.to_owned(), problem });
+    }
+    (tally, out)
+}
+
+/// Pairs each item with the first unused entry it matches; returns the unmatched items' indices
+/// and the unused entries.
+fn pair_up<'e, T>(
+    items: &[T],
+    entries: &[&'e AuditEntry],
+    matches: impl Fn(&T, &AuditEntry) -> bool,
+) -> (Vec<usize>, Vec<&'e AuditEntry>) {
+    let mut used = vec![false; entries.len()];
+    let mut unmatched = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        match (0..entries.len()).find(|&j| !used[j] && matches(item, entries[j])) {
+            Some(j) => used[j] = true,
+            None => unmatched.push(i),
+        }
+    }
+    let unused = entries.iter().zip(used).filter(|(_, u)| !u).map(|(e, _)| *e).collect();
+    (unmatched, unused)
+}
+
+fn history_problems(case: &Case, audited: &[&AuditEntry]) -> Vec<CaseProblem> {
+    let same = |h: &HistoryEntry, e: &AuditEntry| {
+        h.at_ms == e.at_ms && h.user == e.user && h.action == e.action && h.detail == e.detail
+    };
+    let (unmatched, unused) = pair_up(&case.history, audited, same);
+    let mut out: Vec<CaseProblem> = unmatched
+        .into_iter()
+        .map(|i| CaseProblem::HistoryNotAudited { index: i + 1, action: case.history[i].action.clone() })
+        .collect();
+    out.extend(unused.into_iter().map(|e| CaseProblem::AuditNotInHistory { seq: e.seq, action: e.action.clone() }));
+    out
+}
+
+/// `detail` is `head`, or `head: note`.
+fn detail_is(detail: &str, head: &str) -> bool {
+    detail.strip_prefix(head).is_some_and(|rest| rest.is_empty() || rest.starts_with(": "))
+}
+
+/// The audit entry of a payment: `pay` by the payer for an amount within the cap, `approve` by
+/// the supervisor for an approved request (see [`crate::case::apply`]).
+fn is_entry_of(p: &Payment, e: &AuditEntry) -> bool {
+    if e.at_ms != p.at_ms {
+        return false;
+    }
+    match &p.approved_by {
+        None => e.action == "pay" && e.user == p.by && detail_is(&e.detail, &p.amount.to_string()),
+        Some(sup) => {
+            e.action == "approve"
+                && e.user == *sup
+                && detail_is(&e.detail, &format!("{} requested by {}", p.amount, p.by))
+        }
+    }
+}
+
+fn payment_problems(case: &Case, audited: &[&AuditEntry]) -> Vec<CaseProblem> {
+    let paying: Vec<&AuditEntry> =
+        audited.iter().copied().filter(|e| e.action == "pay" || e.action == "approve").collect();
+    let (unmatched, unused) = pair_up(&case.payments, &paying, is_entry_of);
+    let mut out: Vec<CaseProblem> = unmatched
+        .into_iter()
+        .map(|i| {
+            let p = &case.payments[i];
+            CaseProblem::PaymentNotAudited { index: i + 1, amount: p.amount, by: p.by.clone() }
+        })
+        .collect();
+    out.extend(unused.into_iter().map(|e| CaseProblem::AuditedPaymentMissing { seq: e.seq, action: e.action.clone() }));
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// The whole check, as `mzd audit verify` reports it.
+
+/// Everything `mzd audit verify` checked and found (`--json` prints it as is).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditReport {
+    /// True when every check passed.
+    pub ok: bool,
+    /// The trail as found: its length and head.
+    pub trail: AuditAnchor,
+    /// The first entry that breaks the chain, if any.
+    pub chain_break: Option<AuditBreak>,
+    /// What the store recorded about its own trail.
+    pub store_figure: Option<StoreFigure>,
+    /// Anchors given to the check (from backups or saved status).
+    pub anchors_checked: u64,
+    pub anchor_problems: Vec<AnchorMismatch>,
+    pub cases: CaseTally,
+    pub case_problems: Vec<CaseMismatch>,
+    /// Every problem above, in words (Chinese and English), chain first.
+    pub problems: Vec<Reason>,
+}
+
+/// Runs every check: the chain, the store's figure, the given anchors, the cases.
+pub fn check_all<C: Borrow<Case>>(
+    chain: &[AuditEntry],
+    store_figure: StoreFigure,
+    given: &[AuditAnchor],
+    cases: impl IntoIterator<Item = C>,
+) -> AuditReport {
+    let chain_break = verify(chain).err();
+    let mut anchor_problems: Vec<AnchorMismatch> = store_figure.check(chain).err().into_iter().collect();
+    for anchor in given {
+        if let Err(problem) = check_anchor(chain, anchor) {
+            anchor_problems.push(AnchorMismatch { against: AnchorSource::Given, anchor: *anchor, problem });
+        }
+    }
+    let (tally, case_problems) = cross_check(cases, chain);
+    let mut problems: Vec<Reason> = chain_break.iter().map(AuditBreak::reason).collect();
+    problems.extend(anchor_problems.iter().map(AnchorMismatch::reason));
+    problems.extend(case_problems.iter().map(CaseMismatch::reason));
+    AuditReport {
+        ok: problems.is_empty(),
+        trail: AuditAnchor::of(chain.last()),
+        chain_break,
+        store_figure: Some(store_figure),
+        anchors_checked: given.len() as u64,
+        anchor_problems,
+        cases: tally,
+        case_problems,
+        problems,
+    }
+}
+
 fn hex(bytes: &[u8; 32]) -> String {
     use fmt::Write;
     bytes.iter().fold(String::with_capacity(64), |mut s, b| {
@@ -357,5 +795,159 @@ mod tests {
         let r = AuditBreak { seq: 4, why: BreakKind::HashMismatch }.reason();
         assert!(r.zh.contains("第 4 条"), "{}", r.zh);
         assert!(r.en.contains("entry 4"), "{}", r.en);
+    }
+
+    // --- Anchors -------------------------------------------------------------------------------
+
+    #[test]
+    fn anchors_of_empty_and_full_trails() {
+        assert_eq!(AuditAnchor::of(None), AuditAnchor { entries: 0, head: GENESIS });
+        let c = chain(3);
+        assert_eq!(AuditAnchor::of(c.last()), AuditAnchor { entries: 3, head: c[2].hash });
+        assert_eq!(check_anchor(&[], &AuditAnchor::default()), Ok(()));
+        assert_eq!(check_store_anchor(&c, &AuditAnchor::of(c.last())), Ok(()));
+    }
+
+    #[test]
+    fn a_prefix_anchor_holds_and_truncation_or_rewrite_is_named() {
+        let c = chain(6);
+        let at4 = AuditAnchor::of(Some(&c[3]));
+        assert_eq!(check_anchor(&c, &at4), Ok(()), "a later trail contains an earlier anchor");
+        assert_eq!(check_anchor(&c[..2], &at4), Err(AnchorProblem::Shorter { anchored: 4, found: 2 }));
+        let mut other = chain(6);
+        other[1].detail.push('x');
+        let rewritten: Vec<AuditEntry> = other.iter().fold(Vec::new(), |mut out, e| {
+            out.push(append(out.last(), e.at_ms, &e.user, e.case_id.as_deref(), &e.action, &e.detail));
+            out
+        });
+        assert_eq!(verify(&rewritten), Ok(6), "a recomputed forgery is a valid chain by itself");
+        assert_eq!(check_anchor(&rewritten, &at4), Err(AnchorProblem::Diverged { entries: 4 }));
+        // The store's own anchor must be the end of the trail.
+        assert_eq!(check_store_anchor(&c, &at4), Err(AnchorProblem::Longer { anchored: 4, found: 6 }));
+        let figure = StoreFigure::CountOnly { entries: 7 };
+        let err = figure.check(&c).unwrap_err();
+        assert_eq!(err.problem, AnchorProblem::Shorter { anchored: 7, found: 6 });
+        assert!(err.reason().en.contains("the last 1 entries were removed"), "{}", err.reason().en);
+        assert!(err.reason().zh.contains("末尾 1 条记录已被删除"), "{}", err.reason().zh);
+    }
+
+    #[test]
+    fn anchor_text_from_a_backup_or_a_status() {
+        let c = chain(2);
+        let head = c[1].hash_hex();
+        let backup = format!(r#"{{"entries": 2, "head": "{head}", "at": "2026-11-30T10:00:00+08:00"}}"#);
+        let want = AuditAnchor { entries: 2, head: c[1].hash };
+        assert_eq!(AuditAnchor::from_json_text(&backup), Ok(want));
+        let status = format!(r#"{{"version": "0.1.0", "audit": {{"entries": 2, "head": "{}"}}}}"#, head.to_uppercase());
+        assert_eq!(AuditAnchor::from_json_text(&status), Ok(want));
+        assert_eq!(AuditAnchor::from_json_text(r#"{"entries": 2, "head": "abc"}"#), Err(AnchorTextError::NoAnchor));
+        assert_eq!(AuditAnchor::from_json_text(r#"{"healthy": true}"#), Err(AnchorTextError::NoAnchor));
+        assert!(matches!(AuditAnchor::from_json_text("not json"), Err(AnchorTextError::NotJson(_))));
+        let json = serde_json::to_value(want).unwrap();
+        assert_eq!(json, serde_json::json!({"entries": 2, "head": head}));
+    }
+
+    proptest::proptest! {
+        /// Every prefix of a trail is an anchor it contains; a shorter trail, or another trail
+        /// that differs anywhere up to the anchor, does not contain it.
+        #[test]
+        fn prefix_anchors(n in 1usize..24, k in 0usize..24, cut in 0usize..24, changed in 0usize..24) {
+            let k = k % (n + 1);
+            let c = chain(n);
+            let anchor = AuditAnchor::of(k.checked_sub(1).map(|i| &c[i]));
+            proptest::prop_assert_eq!(check_anchor(&c, &anchor), Ok(()));
+            let cut = cut % (n + 1);
+            let expected = if cut < k {
+                Err(AnchorProblem::Shorter { anchored: k as u64, found: cut as u64 })
+            } else {
+                Ok(())
+            };
+            proptest::prop_assert_eq!(check_anchor(&c[..cut], &anchor), expected);
+            // Re-chain the trail with one entry changed: the anchor holds only if the change is
+            // after it.
+            let changed = changed % n;
+            let mut other: Vec<AuditEntry> = Vec::new();
+            for (i, e) in c.iter().enumerate() {
+                let detail = if i == changed { format!("{}!", e.detail) } else { e.detail.clone() };
+                other.push(append(other.last(), e.at_ms, &e.user, e.case_id.as_deref(), &e.action, &detail));
+            }
+            let expected = if changed < k { Err(AnchorProblem::Diverged { entries: k as u64 }) } else { Ok(()) };
+            proptest::prop_assert_eq!(check_anchor(&other, &anchor), expected);
+        }
+    }
+
+    // --- Cases against the trail ---------------------------------------------------------------
+
+    use crate::case::{self as c, Action, Actor, Context, OpenCase};
+    use crate::registry::{Registry, Role};
+
+    const T0: i64 = 1_772_416_800_000;
+
+    /// A case opened, accepted, paid within the cap, paid above it and approved, with its trail.
+    fn paid_case() -> (Case, Vec<AuditEntry>) {
+        let reg = Registry::demo();
+        let officer = Actor::new("duty1", Role::Officer);
+        let chief = Actor::new("chief", Role::Supervisor);
+        let input = OpenCase { street: "ST-01".into(), summary: "求助".into(), ..OpenCase::default() };
+        let mut case = Case::open(CaseId::new(2026, 1), input, &officer, T0, &reg).unwrap();
+        let mut trail = vec![append_case_entry(None, &case.id, &case.history[0])];
+        let ctx = Context { registry: &reg, fund_balance: Fen(1_000_000_000), other_aid: &[] };
+        let steps = [
+            (Action::Accept, &officer),
+            (Action::Pay { amount: Fen(50_000), note: None }, &officer),
+            (Action::Pay { amount: Fen(600_000), note: Some("一事一议".into()) }, &officer),
+            (Action::Approve { note: None }, &chief),
+        ];
+        for (i, (action, actor)) in steps.iter().enumerate() {
+            let applied = c::apply(&case, action, actor, case.version, T0 + (i as i64 + 1) * 60_000, &ctx).unwrap();
+            trail.push(append_case_entry(trail.last(), &applied.case.id, applied.entry()));
+            case = applied.case;
+        }
+        assert_eq!(case.payments.len(), 2, "{case:#?}");
+        assert!(case.payments[1].approved_by.is_some());
+        (case, trail)
+    }
+
+    #[test]
+    fn an_untouched_case_matches_its_trail() {
+        let (case, trail) = paid_case();
+        let (tally, problems) = cross_check([&case], &trail);
+        assert_eq!(problems, []);
+        assert_eq!(tally, CaseTally { cases: 1, history_entries: 5, payments: 2 });
+        let report = check_all(&trail, StoreFigure::Anchor(AuditAnchor::of(trail.last())), &[], [&case]);
+        assert!(report.ok, "{report:#?}");
+    }
+
+    #[test]
+    fn changed_payments_and_history_are_named_with_the_case() {
+        let (case, trail) = paid_case();
+        let id = case.id.as_str().to_owned();
+        let named = |c: &Case, t: &[AuditEntry]| -> Vec<CaseProblem> {
+            let (_, problems) = cross_check([c], t);
+            assert!(problems.iter().all(|p| p.case_id == id));
+            problems.into_iter().map(|p| p.problem).collect()
+        };
+        let mut edited = case.clone();
+        edited.payments[0].amount = Fen(5_000_000);
+        assert_eq!(
+            named(&edited, &trail),
+            [
+                CaseProblem::PaymentNotAudited { index: 1, amount: Fen(5_000_000), by: "duty1".into() },
+                CaseProblem::AuditedPaymentMissing { seq: 3, action: "pay".into() },
+            ]
+        );
+        let mut approver = case.clone();
+        approver.payments[1].approved_by = Some("duty1".into());
+        assert_eq!(named(&approver, &trail).len(), 2, "an approval by someone else is a changed payment");
+        let mut forged = case.clone();
+        forged.history.push(HistoryEntry { at_ms: T0, user: "x".into(), action: "note".into(), detail: "y".into() });
+        assert_eq!(named(&forged, &trail), [CaseProblem::HistoryNotAudited { index: 6, action: "note".into() }]);
+        let mut dropped = case.clone();
+        dropped.history.remove(1);
+        assert_eq!(named(&dropped, &trail), [CaseProblem::AuditNotInHistory { seq: 2, action: "accept".into() }]);
+        let (_, gone) = cross_check(Vec::<Case>::new(), &trail);
+        assert_eq!(gone, [CaseMismatch { case_id: id.clone(), problem: CaseProblem::CaseMissing { entries: 5 } }]);
+        let r = gone[0].reason();
+        assert!(r.en.contains(&id) && r.zh.contains(&id), "{r:?}");
     }
 }

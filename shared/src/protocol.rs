@@ -58,8 +58,15 @@ pub enum Request {
     CaseShow {
         id: String,
     },
-    /// Re-compute the audit chain; answered by `AuditOk` or an error naming the first bad entry.
+    /// Re-compute the audit chain; answered by `AuditOk` or an error naming the first problem
+    /// (the same checks as `AuditCheck` without anchors). Kept for older clients.
     AuditVerify,
+    /// Every audit check: the chain, the store's own anchor, each of `anchors` (from backups or
+    /// saved status) as a prefix, and every case against the trail. Answered by `AuditReport`.
+    AuditCheck {
+        #[serde(default)]
+        anchors: Vec<crate::audit::AuditAnchor>,
+    },
     /// Log an arrival, discharge or incident from the console (station staff at their own
     /// stations). `values` uses the admissions feed's column names; `record_id` is assigned by
     /// the daemon. The row goes through the same validation and rules as a feed row. Answered
@@ -157,6 +164,8 @@ pub enum ServerMessage {
     AuditOk {
         entries: u64,
     },
+    /// What an `AuditCheck` checked and found.
+    AuditReport(Box<crate::audit::AuditReport>),
     Error {
         reason: Reason,
     },
@@ -179,6 +188,10 @@ pub struct StatusReport {
     pub marriages_by_kind: BTreeMap<String, u64>,
     pub cases: CaseCounts,
     pub alerts: AlertCounts,
+    /// The audit trail's length and head as of the last commit: an anchor to keep and give to a
+    /// later `mzd audit verify --anchor`.
+    #[serde(default)]
+    pub audit: crate::audit::AuditAnchor,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -504,6 +504,9 @@ struct Outcome {
 fn outcome(d: &Daemon) -> Outcome {
     let mut status = d.status();
     status["files"].as_object_mut().expect("files object").remove("in_progress");
+    // The audit head hashes entries stamped with the time each case was opened, which differs
+    // between two runs; the entry count does not.
+    status["audit"].as_object_mut().expect("audit object").remove("head");
     let mut exports = BTreeMap::new();
     for feed in ["admissions", "burials", "marriages"] {
         let mut lines: Vec<String> = d.export_raw(feed, "jsonl").lines().map(str::to_owned).collect();
