@@ -95,6 +95,9 @@ impl Folders {
     }
 }
 
+/// The byte order mark that starts every rejects file.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// Hidden folder inside each feed folder where a file is moved while it is read.
 pub const TAKEN_DIR: &str = ".mzd-taken";
 
@@ -1027,7 +1030,8 @@ impl Engine {
             }
         };
         // Rows may have fewer or more cells than the header: write them as they were.
-        let mut out = csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
+        // UTF-8 with a BOM (SPEC §2): Excel on Chinese Windows opens it without mojibake.
+        let mut out = csv::WriterBuilder::new().flexible(true).from_writer(UTF8_BOM.to_vec());
         let mut header = vec!["line".to_string(), "reason".to_string()];
         header.extend(rj.columns.iter().cloned());
         out.write_record(&header)?;

@@ -436,7 +436,8 @@ fn a_file_truncated_while_it_is_read_is_stored_as_it_was_taken() {
     for key in ["records", "rejected_rows", "duplicate_rows", "cases", "stations"] {
         assert_eq!(got[key], want[key], "{key}: the file is stored as it was when taken");
     }
-    let (_, rejects) = read_rejects_rows(&d.rejects_path("admissions", "big.csv"));
+    let (header, rejects) = read_rejects_rows(&d.rejects_path("admissions", "big.csv"));
+    assert!(header.starts_with('\u{feff}'), "rejects files start with a BOM for Excel: {header:?}");
     assert_eq!(rejects as u64, got["rejected_rows"]["admissions"].as_u64().unwrap(), "rejects file and counter agree");
     assert_no_panic(&d);
 }
