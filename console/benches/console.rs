@@ -40,6 +40,7 @@
 #![allow(dead_code, unused_imports)]
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use mz_client::Client;
 use mz_shared::dashboard::Dashboard;
 use mz_shared::id_number::IdNumber;
 use mz_shared::protocol::{ClientMessage, Request, ServerMessage, StatusReport, PROTOCOL_VERSION};
@@ -47,7 +48,6 @@ use mz_shared::registry::{Role, DEMO_REGISTRY};
 use mzc::app::App;
 use mzc::client::ClientEvent;
 use mzc::{app, client, demo, i18n, views};
-use mzd::client::Client;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use std::fs;
@@ -725,7 +725,7 @@ fn main() {
 
     let mzd = mzd_path();
     // SAFETY: getuid has no preconditions.
-    let user = mzd::server::user_name(unsafe { libc::getuid() }).unwrap_or_else(|| "root".into());
+    let user = mz_client::user_name(unsafe { libc::getuid() });
 
     // Data: the big file, then the timed drops, continuing the same timeline, all in the past.
     let work = tempfile::tempdir().expect("temp dir");

@@ -3,12 +3,12 @@
 //! reconnects with backoff (250 ms doubling, at most 2 s). Acknowledgements and case actions go
 //! over their own short connections so that their answers never mix with the pushed stream.
 
+use mz_client::Client;
 use mz_shared::case::CaseState;
 use mz_shared::dashboard::Dashboard;
 use mz_shared::protocol::{Request, ServerMessage};
 use mz_shared::reason::Reason;
 use mz_shared::registry::Role;
-use mzd::client::Client;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;

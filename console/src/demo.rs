@@ -8,6 +8,8 @@
 //! with one site near 90 % full and one village point whose capacity grows; marriages, divorce
 //! applications and divorces, including a divorce within 30 days of its application and a
 //! bigamy case.
+// Without the `demo` feature only the generator's data types are used (by tests and benches).
+#![cfg_attr(not(feature = "demo"), allow(dead_code, unused_imports))]
 
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -550,6 +552,7 @@ pub fn drop_file(inbox: &Path, file: &DemoFile) -> std::io::Result<()> {
 }
 
 /// The running demo: temporary folder, embedded daemon, generator thread.
+#[cfg(feature = "demo")]
 pub struct Demo {
     dir: tempfile::TempDir,
     pub socket: PathBuf,
@@ -562,6 +565,7 @@ pub struct Demo {
 /// Seconds between generated batches.
 pub const INTERVAL: Duration = Duration::from_secs(4);
 
+#[cfg(feature = "demo")]
 impl Demo {
     /// Starts the daemon (as a task of the current runtime) and the generator.
     pub fn start() -> anyhow::Result<Demo> {
@@ -815,10 +819,10 @@ fn demo_registry_for(user: &str) -> String {
 }
 
 /// The login name of the user running the console.
+#[cfg(feature = "demo")]
 fn current_user() -> String {
     // SAFETY: getuid has no preconditions and cannot fail.
-    let uid = unsafe { libc::getuid() };
-    mzd::server::user_name(uid).unwrap_or_default()
+    mz_client::user_name(unsafe { libc::getuid() })
 }
 
 #[cfg(test)]

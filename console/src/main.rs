@@ -10,7 +10,9 @@ use app::{Action, App};
 use clap::Parser;
 use crossterm::event::Event;
 use crossterm::{cursor, execute, terminal};
-use mzc::{app, client, demo, i18n, views};
+#[cfg(feature = "demo")]
+use mzc::demo;
+use mzc::{app, client, i18n, views};
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
 use std::io::{BufRead as _, Stdout};
@@ -171,14 +173,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
         LangArg::Zh => i18n::Lang::Zh,
         LangArg::En => i18n::Lang::En,
     };
-    let demo = if args.demo { Some(demo::Demo::start().context("cannot start the demo")?) } else { None };
+    let demo = if args.demo { Some(start_demo()?) } else { None };
     let socket = match &demo {
         Some(d) => d.socket.clone(),
-        None => args
-            .socket
-            .clone()
-            .or_else(|| std::env::var_os("MZ_SOCKET").filter(|v| !v.is_empty()).map(PathBuf::from))
-            .unwrap_or_else(|| PathBuf::from("./mz-data/mzd.sock")),
+        None => mz_client::socket_path(args.socket.clone()),
     };
     tracing::info!(socket = %socket.display(), demo = args.demo, "mzc starting");
 
@@ -187,6 +185,29 @@ async fn run(args: Args) -> anyhow::Result<()> {
         d.stop().await;
     }
     result
+}
+
+#[cfg(feature = "demo")]
+fn start_demo() -> anyhow::Result<demo::Demo> {
+    demo::Demo::start().context("cannot start the demo")
+}
+
+/// Without the embedded daemon (`--no-default-features`) there is no demo.
+#[cfg(not(feature = "demo"))]
+mod demo {
+    /// Never made: [`super::start_demo`] refuses.
+    pub struct Demo {
+        pub socket: std::path::PathBuf,
+    }
+
+    impl Demo {
+        pub async fn stop(self) {}
+    }
+}
+
+#[cfg(not(feature = "demo"))]
+fn start_demo() -> anyhow::Result<demo::Demo> {
+    anyhow::bail!("this mzc was built without the demo (cargo feature `demo`); connect it to a running mzd instead")
 }
 
 async fn event_loop(lang: i18n::Lang, socket: PathBuf, demo: bool) -> anyhow::Result<()> {

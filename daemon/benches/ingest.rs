@@ -10,10 +10,10 @@
 //! It prints figures and the targets beside them; it asserts nothing. `MZ_BENCH_ROWS` overrides
 //! the row count; `MZ_BENCH_GENERATE_ONLY=FILE` only writes the CSV (for profiling by hand).
 
+use mz_client::Client;
 use mz_shared::id_number::IdNumber;
 use mz_shared::protocol::{Request, ServerMessage};
 use mz_shared::registry::DEMO_REGISTRY;
-use mzd::client::Client;
 use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};

@@ -83,8 +83,7 @@ pub fn resolve(flags: RunFlags, file: ConfigFile) -> (Settings, LogFormat) {
     (settings, flags.log_format.or(file.log_format).unwrap_or_default())
 }
 
-/// The socket a client command talks to: `--socket`, else `$MZ_SOCKET`, else `./mz-data/mzd.sock`.
+/// The socket the `mzd` commands talk to (see [`mz_client::socket_path`]).
 pub fn client_socket(flag: Option<PathBuf>) -> PathBuf {
-    flag.or_else(|| std::env::var_os("MZ_SOCKET").filter(|s| !s.is_empty()).map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from("./mz-data/mzd.sock"))
+    mz_client::socket_path(flag)
 }

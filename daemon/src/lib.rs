@@ -8,7 +8,7 @@
 //! - [`rules`]: admission consistency, corrections and alerts.
 //! - [`cases`]: the 救急难 case desk: cases, reserve funds, audit trail.
 //! - [`report`]: the status report and the console's dashboard, built from the figures.
-//! - [`server`]: the Unix-socket server; [`client`]: its client (the `mzd` commands, `mzc`).
+//! - [`server`]: the Unix-socket server (its client is the `mz-client` crate).
 //! - [`health`]: whether the engine makes progress, and its problems, for status.
 //! - [`files`]: names, moves and modes of the files the daemon writes beside handled files.
 //! - [`export`]: records in canonical CSV/JSONL; [`metrics`]: Prometheus text.
@@ -17,7 +17,6 @@
 
 pub mod cases;
 pub mod check;
-pub mod client;
 pub mod config;
 pub mod export;
 pub mod files;

@@ -2,12 +2,12 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use mz_client::Client;
 use mz_shared::audit::{AuditAnchor, AuditReport, StoreFigure};
 use mz_shared::feed::Feed;
 use mz_shared::protocol::{ExportFormat, ExportWhat, Request, ServerMessage, StatusReport};
 use mz_shared::registry::{Registry, DEMO_REGISTRY};
 use mzd::check;
-use mzd::client::Client;
 use mzd::config::{self, ConfigFile, LogFormat, RunFlags};
 use std::io::Write;
 use std::path::PathBuf;
@@ -308,10 +308,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let rt = runtime()?;
             let status = rt.block_on(async {
                 let mut c = Client::connect(&socket, "mzd status").await?;
-                match c.call(Request::Status).await? {
-                    ServerMessage::Status(s) => Ok(*s),
-                    other => anyhow::bail!("unexpected answer: {other:?}"),
-                }
+                anyhow::Ok(c.status().await?)
             });
             let status: StatusReport = match status {
                 Ok(s) => s,

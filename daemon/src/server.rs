@@ -297,7 +297,7 @@ struct Session {
 
 impl Session {
     fn new(stream: UnixStream, ctx: ServerContext, limits: Limits, shutdown: watch::Receiver<bool>) -> Session {
-        let user = stream.peer_cred().ok().and_then(|c| user_name(c.uid())).unwrap_or_else(|| "unknown".to_owned());
+        let user = stream.peer_cred().map(|c| mz_client::user_name(c.uid())).unwrap_or_else(|_| "unknown".to_owned());
         let (r, writer) = stream.into_split();
         Session { ctx, limits, user, reader: BufReader::new(r), writer, shutdown }
     }
@@ -806,21 +806,6 @@ async fn export_desk(
         send(w, &ServerMessage::Line { line }).await?;
     }
     send(w, &ServerMessage::End { count: rows.len() as u64 }).await
-}
-
-/// The login name of a user id.
-pub fn user_name(uid: u32) -> Option<String> {
-    let mut buf = vec![0u8; 4096];
-    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
-    let mut result: *mut libc::passwd = std::ptr::null_mut();
-    // SAFETY: buffers are valid for the call; `result` points into `pwd`/`buf` on success.
-    let rc = unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr().cast(), buf.len(), &mut result) };
-    if rc != 0 || result.is_null() {
-        return Some(uid.to_string());
-    }
-    // SAFETY: on success pw_name is a NUL-terminated string inside `buf`.
-    let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
-    Some(name.to_string_lossy().into_owned())
 }
 
 fn group_id(name: &str) -> Option<u32> {

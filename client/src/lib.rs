@@ -1,7 +1,13 @@
-//! A client of the daemon's socket, used by the `mzd` commands and by the console: one
-//! connection, a hello, then requests answered in order (see [`mz_shared::protocol`]).
+//! `mz-client`: the connection to `mzd`'s Unix socket, used by the `mzd` commands and by the
+//! `mzc` console. It owns how a client finds the socket ([`socket_path`]), the hello, and the
+//! request methods; it depends only on the pure domain crate (`mz-shared`) and tokio, never on
+//! the daemon, so the console does not link the store.
+//!
+//! One [`Client`] is one connection: a hello, then requests answered in order (see
+//! [`mz_shared::protocol`]). Typed methods ([`Client::status`]) return the answer's type or a
+//! [`ClientError`]; [`Client::call`] returns any answer for the requests without a typed method.
 
-use mz_shared::protocol::{ClientMessage, Request, ServerMessage, PROTOCOL_VERSION};
+use mz_shared::protocol::{ClientMessage, Request, ServerMessage, StatusReport, PROTOCOL_VERSION};
 use mz_shared::registry::Role;
 use std::path::{Path, PathBuf};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
@@ -18,6 +24,29 @@ pub enum ClientError {
     Protocol(String),
     #[error("{0}")]
     Refused(String),
+}
+
+/// The socket a client uses: the flag, else `$MZ_SOCKET`, else the default socket of
+/// `./mz-data` (SPEC §1).
+pub fn socket_path(flag: Option<PathBuf>) -> PathBuf {
+    flag.or_else(|| std::env::var_os("MZ_SOCKET").filter(|s| !s.is_empty()).map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("./mz-data/mzd.sock"))
+}
+
+/// The name of the OS user with `uid` (its number when it has no name): who a peer is.
+pub fn user_name(uid: u32) -> String {
+    let mut buf = vec![0u8; 4096];
+    // SAFETY: all-zero is a valid `passwd` (null pointers and zero ids) to be filled in.
+    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut result: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: buffers are valid for the call; `result` points into `pwd`/`buf` on success.
+    let rc = unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr().cast(), buf.len(), &mut result) };
+    if rc != 0 || result.is_null() {
+        return uid.to_string();
+    }
+    // SAFETY: on success pw_name is a NUL-terminated string inside `buf`.
+    let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
+    name.to_string_lossy().into_owned()
 }
 
 /// A connected, greeted client.
@@ -83,5 +112,35 @@ impl Client {
     pub async fn call(&mut self, request: Request) -> Result<ServerMessage, ClientError> {
         self.request(request).await?;
         self.recv().await
+    }
+
+    /// The daemon's status (SPEC §6).
+    pub async fn status(&mut self) -> Result<StatusReport, ClientError> {
+        match self.call(Request::Status).await? {
+            ServerMessage::Status(s) => Ok(*s),
+            ServerMessage::Error { reason } => Err(ClientError::Refused(reason.to_string())),
+            other => Err(ClientError::Protocol(format!("{other:?}"))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_flag_wins_over_the_environment_and_the_default() {
+        assert_eq!(socket_path(Some(PathBuf::from("/run/mz/mzd.sock"))), PathBuf::from("/run/mz/mzd.sock"));
+        // This test alone touches MZ_SOCKET in this test process.
+        std::env::set_var("MZ_SOCKET", "/tmp/x.sock");
+        assert_eq!(socket_path(None), PathBuf::from("/tmp/x.sock"));
+        std::env::set_var("MZ_SOCKET", "");
+        assert_eq!(socket_path(None), PathBuf::from("./mz-data/mzd.sock"));
+        std::env::remove_var("MZ_SOCKET");
+    }
+
+    #[test]
+    fn root_has_a_name() {
+        assert_eq!(user_name(0), "root");
     }
 }
