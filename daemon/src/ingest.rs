@@ -549,6 +549,17 @@ impl Engine {
     /// Acknowledges an active alert on behalf of `user`.
     pub fn acknowledge_alert(&mut self, id: &str, user: &str) -> Result<(), Reason> {
         self.ensure_open().map_err(not_stored)?;
+        // The id as stored, or as printed (`mzd alert list`).
+        let stored = match self.state.alerts.get(id) {
+            Some(_) => id.to_owned(),
+            None => self
+                .state
+                .alerts
+                .iter()
+                .find(|(k, _)| mz_shared::alert::printable_id(k) == id)
+                .map_or_else(|| id.to_owned(), |(k, _)| k.clone()),
+        };
+        let id = stored.as_str();
         let Some(alert) = self.state.alerts.get(id) else {
             return Err(Reason::new(
                 format!("告警 {id} 不存在或已解除"),

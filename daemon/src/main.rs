@@ -407,12 +407,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         let ServerMessage::Dashboard(d) = c.recv().await? else {
                             anyhow::bail!("unexpected answer to a dashboard subscription");
                         };
+                        let tz = jiff::tz::TimeZone::get(&d.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
                         if json {
-                            writeln!(out, "{}", serde_json::to_string_pretty(&d.alerts)?)?;
+                            let list: Vec<_> = d.alerts.iter().map(|a| a.to_json(&tz)).collect();
+                            writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?;
                         } else {
                             for a in &d.alerts {
                                 let state = if a.is_active() { "ACTIVE" } else { "acked" };
-                                writeln!(out, "{:<6} {:<40} {}", state, a.id, a.message)?;
+                                writeln!(out, "{:<6} {:<40} {}", state, a.printable_id(), a.message)?;
                             }
                         }
                         Ok(ExitCode::SUCCESS)

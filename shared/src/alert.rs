@@ -89,4 +89,42 @@ impl Alert {
     pub fn is_active(&self) -> bool {
         self.state == AlertState::Active
     }
+
+    /// The id as printed and typed (`mzd alert list`, `mzd alert ack`): see [`printable_id`].
+    pub fn printable_id(&self) -> String {
+        printable_id(&self.id)
+    }
+
+    /// The alert as `mzd alert list --json` prints it (SPEC §1): `id` (printable), `kind`,
+    /// `state` (`active` / `acknowledged`), `raised_at` (RFC 3339 in `tz`), `message` (Chinese)
+    /// and `message_en`, then `subject`, `record_id`, `acknowledged_by`, `acknowledged_at`.
+    pub fn to_json(&self, tz: &jiff::tz::TimeZone) -> serde_json::Value {
+        let time = |ms: i64| {
+            jiff::Timestamp::from_millisecond(ms)
+                .map(|t| t.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string())
+                .ok()
+        };
+        let (state, by, at) = match &self.state {
+            AlertState::Active => ("active", None, None),
+            AlertState::Acknowledged { by, at_ms } => ("acknowledged", Some(by.clone()), time(*at_ms)),
+        };
+        serde_json::json!({
+            "id": self.printable_id(),
+            "kind": self.kind,
+            "state": state,
+            "raised_at": time(self.raised_at_ms),
+            "message": self.message.zh,
+            "message_en": self.message.en,
+            "subject": printable_id(&self.subject),
+            "record_id": self.record_id,
+            "acknowledged_by": by,
+            "acknowledged_at": at,
+        })
+    }
+}
+
+/// Alert ids join the parts of a two-part subject (a station and a person) with U+001F, which
+/// cannot be typed: printed, it is shown as `/`, and `mzd alert ack` accepts that form.
+pub fn printable_id(id: &str) -> String {
+    id.replace('\u{1f}', "/")
 }

@@ -233,5 +233,32 @@ fn acknowledging_an_alert_from_the_command_line() {
     let list = mz_tests::mzd().args(["alert", "list", "--json", "--socket"]).arg(&d.socket).output().unwrap();
     let alerts: Value = serde_json::from_slice(&list.stdout).unwrap();
     let it = alerts.as_array().unwrap().iter().find(|a| a["id"] == "incident:AK-2").expect("listed");
-    assert_eq!(it["state"]["Acknowledged"]["by"], json!(user));
+    // SPEC §1: state `active` / `acknowledged`, `raised_at` in RFC 3339 with the zone's offset.
+    assert_eq!(it["state"], json!("acknowledged"), "{it}");
+    assert_eq!(it["acknowledged_by"], json!(user), "{it}");
+    assert_eq!(it["kind"], json!("incident"), "{it}");
+    let raised = it["raised_at"].as_str().unwrap_or_default();
+    assert!(raised.len() == 25 && raised.ends_with("+08:00"), "raised_at {raised:?}");
+    assert!(it["message"].as_str().is_some_and(|m| !m.is_empty()), "{it}");
+}
+
+#[test]
+fn a_long_stay_alert_is_acknowledged_by_the_id_it_is_listed_with() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = Daemon::start_with_registry(tmp.path(), &mz_tests::registry_as("officer"));
+    let at = &mz_tests::local_time_ago(20 * 86_400)[..16];
+    d.drop_file(
+        "admissions",
+        "long.csv",
+        format!("record_id,station_id,event,occurred_at,person_ref,name,referral\nLS-1,TZ-JZZ,admit,{at},P-LS1,张三,police\n"),
+    );
+    d.wait_until("the long stay is raised", |s| s["alerts"]["by_kind"]["long_stay"] == json!(1));
+    let list = mz_tests::mzd().args(["alert", "list", "--json", "--socket"]).arg(&d.socket).output().unwrap();
+    let alerts: Value = serde_json::from_slice(&list.stdout).unwrap();
+    let it = alerts.as_array().unwrap().iter().find(|a| a["kind"] == "long_stay").expect("listed");
+    let id = it["id"].as_str().unwrap().to_owned();
+    assert!(id.chars().all(|c| !c.is_control()), "printable id: {id:?}");
+    let out = mz_tests::mzd().args(["alert", "ack", &id, "--socket"]).arg(&d.socket).output().unwrap();
+    assert!(out.status.success(), "ack by the printed id: {out:?}");
+    d.wait_until("acknowledged", |s| s["alerts"]["by_kind"]["long_stay"] == json!(0));
 }
