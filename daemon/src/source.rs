@@ -806,25 +806,25 @@ struct Cut {
 /// default settings: `"` quotes only at the start of a field, `""` inside quotes, CR, LF or
 /// CRLF end a record).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Quote {
+enum CsvState {
     FieldStart,
     Unquoted,
     Quoted,
     /// A `"` inside a quoted field: the end of the quotes, or the first of `""`.
-    QuoteInQuoted,
+    QuoteSeen,
 }
 
-impl Quote {
+impl CsvState {
     /// The state after byte `b`, and whether `b` ends the record.
-    fn step(self, b: u8) -> (Quote, bool) {
+    fn step(self, b: u8) -> (CsvState, bool) {
         match (self, b) {
-            (Quote::Quoted, b'"') => (Quote::QuoteInQuoted, false),
-            (Quote::Quoted, _) => (Quote::Quoted, false),
-            (Quote::QuoteInQuoted, b'"') => (Quote::Quoted, false),
-            (Quote::FieldStart, b'"') => (Quote::Quoted, false),
-            (_, b',') => (Quote::FieldStart, false),
-            (_, b'\n' | b'\r') => (Quote::FieldStart, true),
-            _ => (Quote::Unquoted, false),
+            (CsvState::Quoted, b'"') => (CsvState::QuoteSeen, false),
+            (CsvState::Quoted, _) => (CsvState::Quoted, false),
+            (CsvState::QuoteSeen, b'"') => (CsvState::Quoted, false),
+            (CsvState::FieldStart, b'"') => (CsvState::Quoted, false),
+            (_, b',') => (CsvState::FieldStart, false),
+            (_, b'\n' | b'\r') => (CsvState::FieldStart, true),
+            _ => (CsvState::Unquoted, false),
         }
     }
 }
@@ -838,7 +838,7 @@ struct Guard<R> {
     buf: Box<[u8]>,
     pos: usize,
     len: usize,
-    state: Quote,
+    state: CsvState,
     /// Bytes of the current record delivered so far.
     record: usize,
     /// Skipping the rest of an over-long record; line breaks skipped so far.
@@ -857,7 +857,7 @@ impl<R: Read> Guard<R> {
             buf: vec![0; CSV_BUF].into_boxed_slice(),
             pos: 0,
             len: 0,
-            state: Quote::FieldStart,
+            state: CsvState::FieldStart,
             record: 0,
             skipping: None,
             close_quote: false,
@@ -912,7 +912,7 @@ impl<R: Read> Read for Guard<R> {
                             continue;
                         }
                     }
-                    self.eof_in_quotes = self.state == Quote::Quoted;
+                    self.eof_in_quotes = self.state == CsvState::Quoted;
                     return Ok(0);
                 }
             }
@@ -930,7 +930,7 @@ impl<R: Read> Read for Guard<R> {
                     self.record = 0;
                 } else if self.record >= MAX_ROW_BYTES && b & 0xC0 != 0x80 {
                     // Cut here, at a character boundary.
-                    self.close_quote = self.state == Quote::Quoted;
+                    self.close_quote = self.state == CsvState::Quoted;
                     self.skipping = Some(0);
                     break;
                 } else {

@@ -3,6 +3,7 @@
 
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
 
 /// A valid 18-character ID number, upper-case `X` check digit. Lives only in memory while a row
 /// is validated; never stored, logged or sent.
@@ -298,8 +299,8 @@ fn replace_id_numbers(text: &str, found: &[(std::ops::Range<usize>, IdNumber)], 
         out.push_str(&id.masked());
         if let Some(h) = hasher {
             out.push('#');
-            for b in &h.hash(&id).0[..4] {
-                out.push_str(&format!("{b:02x}"));
+            for b in &h.hash(id).0[..4] {
+                let _ = write!(out, "{b:02x}");
             }
         }
         at = range.end;
