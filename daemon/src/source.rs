@@ -678,11 +678,15 @@ impl RowReader {
 
     /// The current row's cells as in the source, for the rejects file (CSV: the cells; JSONL: one
     /// cell, the raw line). Control bytes are shown as their visible symbols (NUL as `␀`) so that
-    /// the rejects file stays text Excel opens; a row cut at [`MAX_ROW_BYTES`] is given as cut.
+    /// the rejects file stays text Excel opens; the cells of a row cut at [`MAX_ROW_BYTES`] (or
+    /// with a quote never closed) are shortened to [`CUT_CELL_CHARS`] characters and `…`.
     pub fn source_cells(&self) -> Vec<String> {
         match &self.inner {
-            Inner::Csv(c) => c.record.iter().map(|f| visible(&String::from_utf8_lossy(f))).collect(),
-            Inner::Jsonl(j) => vec![visible(&j.raw)],
+            Inner::Csv(c) => {
+                let cut = c.cut_problem.is_some();
+                c.record.iter().map(|f| shown_cell(&String::from_utf8_lossy(f), cut)).collect()
+            }
+            Inner::Jsonl(j) => vec![shown_cell(&j.raw, j.cut)],
         }
     }
 }
@@ -776,6 +780,21 @@ fn too_long_row() -> Reason {
              a large text pasted into one cell"
         ),
     )
+}
+
+/// The characters kept of each cell of a cut row in the rejects file: enough to find the row,
+/// and a rejects file of many such rows stays small.
+pub const CUT_CELL_CHARS: usize = 1000;
+
+/// A cell for the rejects file: control bytes made visible, shortened when its row was cut.
+fn shown_cell(text: &str, cut: bool) -> String {
+    if cut && text.len() > CUT_CELL_CHARS {
+        let end = text.char_indices().nth(CUT_CELL_CHARS).map_or(text.len(), |(i, _)| i);
+        if end < text.len() {
+            return visible(&text[..end]) + "…";
+        }
+    }
+    visible(text)
 }
 
 /// Control bytes (other than tab and line breaks) as their visible symbols: NUL as `␀`.
@@ -1547,7 +1566,7 @@ mod tests {
             while let Some(row) = r.next_row().unwrap() {
                 let (line, id, problem) = (row.line, row.values[0].map(String::from), row.problem.clone());
                 let cells = r.source_cells();
-                assert!(cells.iter().map(String::len).sum::<usize>() <= MAX_ROW_BYTES + 8, "{name}");
+                assert!(cells.iter().all(|c| c.chars().count() <= CUT_CELL_CHARS + 1), "{name}");
                 seen.push((line, id, problem.map(|p| p.en)));
             }
             let embedded = cell.matches('\n').count() as u64;
@@ -1585,7 +1604,7 @@ mod tests {
         let mut seen = Vec::new();
         while let Some(row) = r.next_row().unwrap() {
             let (line, id, problem) = (row.line, row.values[0].map(String::from), row.problem.clone());
-            assert!(r.source_cells()[0].len() <= MAX_ROW_BYTES);
+            assert!(r.source_cells()[0].chars().count() <= CUT_CELL_CHARS + 1);
             seen.push((line, id, problem.map(|p| p.en)));
         }
         assert_eq!(seen.iter().map(|s| s.0).collect::<Vec<_>>(), [1, 2, 3, 4]);

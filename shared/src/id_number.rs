@@ -210,23 +210,32 @@ fn id_char(c: char) -> Option<IdChar> {
 /// Characters in an ID number.
 const ID_LEN: usize = 18;
 
-/// Cheap test that `text` may hold an ID number: a run of 18 ASCII digits/`X`, or any
-/// full-width form (lead byte 0xEF). Most text fails it after one pass over its bytes.
+/// Cheap test that `text` may hold an ID number: a run of 18 digits or `X` (ASCII or
+/// full-width). One pass over the bytes, no allocation; most text fails it.
 fn may_hold_id_number(text: &str) -> bool {
-    if text.len() < ID_LEN {
+    let bytes = text.as_bytes();
+    if bytes.len() < ID_LEN {
         return false;
     }
-    let mut run = 0;
-    for &b in text.as_bytes() {
-        if b.is_ascii_digit() || b == b'X' || b == b'x' {
+    let (mut run, mut i) = (0, 0);
+    while i < bytes.len() {
+        let b = bytes[i];
+        let width = if b.is_ascii_digit() || b == b'X' || b == b'x' {
+            1
+        } else if b == 0xEF && matches!(bytes.get(i + 1..i + 3), Some([0xBC, 0x90..=0x99 | 0xB8] | [0xBD, 0x98])) {
+            3 // ０–９, Ｘ, ｘ
+        } else {
+            0
+        };
+        if width == 0 {
+            run = 0;
+            i += 1;
+        } else {
             run += 1;
             if run >= ID_LEN {
                 return true;
             }
-        } else if b == 0xEF {
-            return true;
-        } else {
-            run = 0;
+            i += width;
         }
     }
     false
@@ -490,6 +499,9 @@ mod tests {
             "身份证110105********002x，待核实".replace("002x", "002X")
         );
         assert_eq!(protect_id_numbers_in("１１０１０５１９４９１２３１００２Ｘ", None), "110105********002X");
+        assert_eq!(protect_id_numbers_in("１１０１０５19491231００２x号", None), "110105********002X号");
+        assert!(!may_hold_id_number("备注，（全角标点）：１２３，电话13800138000"));
+        assert!(may_hold_id_number("１１０１０５19491231００２x"));
         // A wrong check digit is not an ID number: left as it is.
         assert_eq!(protect_id_numbers_in(WRONG_CHECK, None), WRONG_CHECK);
         // Two numbers glued to other digits: every window is tried.
