@@ -854,6 +854,8 @@ impl CsvState {
 /// the input it notes whether a quote was left open.
 struct Guard<R> {
     inner: R,
+    /// The longest record delivered, in bytes ([`MAX_ROW_BYTES`]; smaller in tests).
+    limit: usize,
     buf: Box<[u8]>,
     pos: usize,
     len: usize,
@@ -871,8 +873,13 @@ struct Guard<R> {
 
 impl<R: Read> Guard<R> {
     fn new(inner: R) -> Guard<R> {
+        Guard::with_limit(inner, MAX_ROW_BYTES)
+    }
+
+    fn with_limit(inner: R, limit: usize) -> Guard<R> {
         Guard {
             inner,
+            limit,
             buf: vec![0; CSV_BUF].into_boxed_slice(),
             pos: 0,
             len: 0,
@@ -947,7 +954,7 @@ impl<R: Read> Read for Guard<R> {
                 let (next, end) = self.state.step(b);
                 if end {
                     self.record = 0;
-                } else if self.record >= MAX_ROW_BYTES && b & 0xC0 != 0x80 {
+                } else if self.record >= self.limit && b & 0xC0 != 0x80 {
                     // Cut here, at a character boundary.
                     self.close_quote = self.state == CsvState::Quoted;
                     self.skipping = Some(0);
@@ -1575,6 +1582,64 @@ mod tests {
             assert_eq!(seen.iter().map(|s| s.1.clone().unwrap()).collect::<Vec<_>>(), ["r1", "r2", "r3", "r4", "r5"]);
             assert!(seen[1].2.as_deref().unwrap().contains("longer than 256 KB"), "{name}: {:?}", seen[1].2);
             assert!(seen.iter().enumerate().all(|(i, s)| i == 1 || s.2.is_none()), "{name}: {seen:?}");
+        }
+    }
+
+    /// Random CSV-like bytes whose records all fit pass through the guard unchanged.
+    #[test]
+    fn guard_passes_rows_that_fit_unchanged() {
+        let alphabet: [&[u8]; 8] = [b"a", b"b", b",", b"\"", b"\n", b"\r", "中".as_bytes(), b" "];
+        let mut rng = fastrand::Rng::with_seed(7);
+        for _ in 0..3000 {
+            let mut bytes = Vec::new();
+            for _ in 0..rng.usize(0..200) {
+                bytes.extend_from_slice(alphabet[rng.usize(0..alphabet.len())]);
+            }
+            let read = |r: &mut dyn Read| {
+                let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(r);
+                let mut rec = csv::ByteRecord::new();
+                let mut out = Vec::new();
+                while rdr.read_byte_record(&mut rec).unwrap() {
+                    out.push((rec.iter().map(<[u8]>::to_vec).collect::<Vec<_>>(), rdr.position().line()));
+                }
+                out
+            };
+            let mut guard = Guard::new(&bytes[..]);
+            assert_eq!(read(&mut &bytes[..]), read(&mut guard), "{:?}", String::from_utf8_lossy(&bytes));
+            assert!(guard.cuts.is_empty());
+        }
+    }
+
+    /// With a small limit: every record of the input is still one record (the guard finds record
+    /// ends as the parser does), none is longer than the limit, and lines add up.
+    #[test]
+    fn guard_cuts_records_but_keeps_their_count_and_lines() {
+        let alphabet: [&[u8]; 8] = [b"a", b"b", b",", b"\"", b"\n", b"\r", "中".as_bytes(), b"\"\""];
+        let mut rng = fastrand::Rng::with_seed(11);
+        for _ in 0..3000 {
+            let mut bytes = Vec::new();
+            for _ in 0..rng.usize(0..120) {
+                bytes.extend_from_slice(alphabet[rng.usize(0..alphabet.len())]);
+            }
+            let shown = String::from_utf8_lossy(&bytes).into_owned();
+            let count = |r: &mut dyn Read| {
+                let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(r);
+                let mut rec = csv::ByteRecord::new();
+                let (mut n, mut longest) = (0, 0);
+                while rdr.read_byte_record(&mut rec).unwrap() {
+                    n += 1;
+                    longest = longest.max(rec.as_slice().len());
+                }
+                (n, longest, rdr.position().line())
+            };
+            let (n, _, lines) = count(&mut &bytes[..]);
+            let mut guard = Guard::with_limit(&bytes[..], 8);
+            let (gn, longest, glines) = count(&mut guard);
+            assert_eq!(gn, n, "{shown:?}");
+            assert!(longest <= 8 + 3, "{longest} {shown:?}");
+            let cut_lines: u64 = guard.cuts.iter().map(|c| c.lines).sum();
+            // An injected closing quote at the very end may add no line; a cut never loses one.
+            assert_eq!(glines + cut_lines, lines, "{shown:?}");
         }
     }
 
