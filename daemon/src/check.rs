@@ -1,6 +1,7 @@
 //! `mzd check FILE`: validates a drop file with the same code as the ingest, storing nothing.
 //! Rules that depend on stored data start from an empty store (so a discharge of someone admitted
-//! earlier, in another file, is reported).
+//! earlier, in another file, is reported). Only regular files are checked: a FIFO, a device, a
+//! socket or a directory is refused at once (reading them could block or never end).
 
 use crate::ingest::{apply_row, RowOutcome};
 use crate::source::{self, OpenError, RowReader, SourceFormat};
@@ -51,6 +52,29 @@ pub enum CheckError {
     Io { path: String, source: std::io::Error },
     #[error("cannot tell the feed of {0}: it is not in an admissions/, burials/ or marriages/ folder; pass --feed")]
     UnknownFeed(String),
+    #[error("{path} is {what}, not a regular file: only drop files (.csv, .jsonl, .ndjson) can be checked")]
+    NotRegular { path: String, what: &'static str },
+}
+
+/// Refuses anything but a regular file (a symbolic link to one is followed), without opening it.
+fn ensure_regular(path: &Path, shown: &str) -> Result<(), CheckError> {
+    use std::os::unix::fs::FileTypeExt;
+    let meta = std::fs::metadata(path).map_err(|source| CheckError::Io { path: shown.to_string(), source })?;
+    let t = meta.file_type();
+    let what = if t.is_file() {
+        return Ok(());
+    } else if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else {
+        "something else"
+    };
+    Err(CheckError::NotRegular { path: shown.to_string(), what })
 }
 
 /// The feed of a file from its folder name, if it is in one of the feed folders.
@@ -60,6 +84,7 @@ pub fn feed_of(path: &Path) -> Option<Feed> {
 
 pub fn check(path: &Path, feed: Option<Feed>, registry: &Registry) -> Result<CheckReport, CheckError> {
     let shown = path.display().to_string();
+    ensure_regular(path, &shown)?;
     let feed = feed.or_else(|| feed_of(path)).ok_or_else(|| CheckError::UnknownFeed(shown.clone()))?;
     let io = |source| CheckError::Io { path: shown.clone(), source };
     let mut report = CheckReport {

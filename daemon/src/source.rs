@@ -4,10 +4,16 @@
 //! encoding; `RowReader` then streams the header and rows, with the 1-based physical line where
 //! each row starts.
 //!
-//! Encoding detection ([`inspect`]), in this order: an empty file, then a file with a NUL byte
-//! (binary, or UTF-16 text), is refused; then valid UTF-8 (with or without BOM); then text that
-//! decodes strictly as GB18030 (a superset of GBK/GB2312); anything else is refused with the
-//! line and byte offset of the first bad byte (of the encoding that got further).
+//! Only regular files are read ([`open_regular`]): a FIFO, device, socket or directory is refused
+//! without blocking.
+//!
+//! Encoding detection ([`inspect`]), in this order: an empty file is refused; then a binary file:
+//! a known binary format by its first bytes (PNG, ZIP/xlsx, xls, PDF, …), a UTF-16 BOM, or NUL and
+//! other control bytes making more than 2 % of the file. A text file with a few stray NUL or
+//! control bytes is read: validation rejects just the rows that hold them. Then valid UTF-8 (with
+//! or without BOM); then text that decodes strictly as GB18030 (a superset of GBK/GB2312);
+//! anything else is refused with the line and byte offset of the first bad byte (of the encoding
+//! that got further).
 //!
 //! Rows ([`RowReader`]):
 //! - CSV: comma-separated, `"` quoting (fields may hold commas, quotes and line breaks), CRLF or
@@ -23,6 +29,10 @@
 //!   its `missing` stays empty: each row's own absent fields are left to validation.
 //! - [`Row::line`] is the 1-based physical line where the row starts (CSV: the header is line 1;
 //!   line breaks inside quoted fields count).
+//! - No row is read beyond [`MAX_ROW_BYTES`]: the rest of a longer CSV record or JSONL line is
+//!   skipped unread (a CSV record's end found by tracking quotes as the parser does) and the row
+//!   comes with a problem, so memory stays bounded whatever a cell holds. A CSV quote left open
+//!   at the end of the file is named as such (every line after it became part of that row).
 
 use encoding_rs::{DecoderResult, GB18030};
 use encoding_rs_io::DecodeReaderBytesBuilder;
@@ -180,7 +190,7 @@ fn count_lf(bytes: &[u8]) -> u64 {
 /// UTF-8: from the failing buffer when everything before it was ASCII (a GBK file's first Chinese
 /// character), else from the start of the file, re-reading that prefix (mixed files only).
 pub fn inspect(path: &Path) -> io::Result<Inspection> {
-    let mut file = File::open(path)?;
+    let mut file = open_regular(path)?;
     let mut hasher = blake3::Hasher::new();
     // `buf[..carry]` holds the incomplete UTF-8 sequence at the end of the previous read (≤ 3 bytes).
     let mut buf = vec![0u8; INSPECT_BUF + 4];
@@ -188,8 +198,10 @@ pub fn inspect(path: &Path) -> io::Result<Inspection> {
     let mut size = 0u64;
     let mut newlines = 0u64; // before the current chunk, while UTF-8 is still valid
     let mut ascii_so_far = true;
-    let mut head = [0u8; 3];
-    let mut nul: Option<u64> = None;
+    let mut head = [0u8; HEAD];
+    // Control bytes other than tab and line breaks (NUL included), and where the first one is.
+    let mut controls = 0u64;
+    let mut first_control: Option<u64> = None;
     let mut utf8_bad: Option<BadByte> = None;
     let mut gb: Option<GbCheck> = None;
 
@@ -204,18 +216,17 @@ pub fn inspect(path: &Path) -> io::Result<Inspection> {
         let data_len = carry + n;
         let chunk = &buf[carry..data_len];
         hasher.update(chunk);
-        if start < 3 {
-            for (i, b) in chunk.iter().take(3 - start as usize).enumerate() {
+        if start < HEAD as u64 {
+            for (i, b) in chunk.iter().take(HEAD - start as usize).enumerate() {
                 head[start as usize + i] = *b;
             }
         }
         size += n as u64;
-        if nul.is_some() {
-            continue; // binary: only the hash still needs the bytes
-        }
-        if chunk.contains(&0) {
-            nul = chunk.iter().position(|&b| b == 0).map(|i| start + i as u64);
-            continue;
+        let c = chunk.iter().filter(|&&b| is_control_byte(b)).count() as u64;
+        if c > 0 {
+            first_control
+                .get_or_insert_with(|| start + chunk.iter().position(|&b| is_control_byte(b)).unwrap_or(0) as u64);
+            controls += c;
         }
 
         // UTF-8, until the first bad byte.
@@ -271,35 +282,25 @@ pub fn inspect(path: &Path) -> io::Result<Inspection> {
     }
 
     // End of file: an incomplete sequence left over is an error of either encoding.
-    if nul.is_none() {
-        if utf8_bad.is_none() && carry > 0 {
-            utf8_bad = Some(BadByte { offset: size - carry as u64, line: newlines + 1 });
-            gb = Some(gb_prefix(&file, size)?);
-        }
-        if let Some(g) = gb.as_mut() {
-            g.finish();
-        }
+    if utf8_bad.is_none() && carry > 0 {
+        utf8_bad = Some(BadByte { offset: size - carry as u64, line: newlines + 1 });
+        gb = Some(gb_prefix(&file, size)?);
+    }
+    if let Some(g) = gb.as_mut() {
+        g.finish();
     }
     let gb_bad = gb.as_ref().and_then(|g| g.bad);
+    let binary = binary_kind(&head[..(size.min(HEAD as u64) as usize)], controls, size);
 
     let encoding = if size == 0 {
         Err(Reason::new(
             "空文件：文件没有任何内容，请确认导出已完成后重新放入",
             "empty file: it has no content; check that the export finished and drop the file again",
         ))
-    } else if let Some(off) = nul {
-        Err(Reason::new(
-            format!(
-                "文件含有 NUL 字节（字节偏移 {off}），是二进制文件（如 Excel 工作簿）或 UTF-16 编码的文本，无法读取；\
-                 请另存为 UTF-8 或 GBK 编码的 CSV 后重新放入"
-            ),
-            format!(
-                "the file contains a NUL byte (at byte offset {off}): it is binary (e.g. an Excel workbook) or \
-                 UTF-16 text and cannot be read; save it as a UTF-8 or GBK CSV and drop it again"
-            ),
-        ))
+    } else if let Some(kind) = binary {
+        Err(binary_reason(kind, first_control.unwrap_or(0), controls))
     } else if utf8_bad.is_none() {
-        Ok(TextEncoding::Utf8 { bom: head == [0xEF, 0xBB, 0xBF] })
+        Ok(TextEncoding::Utf8 { bom: head.starts_with(&[0xEF, 0xBB, 0xBF]) })
     } else if gb_bad.is_none() {
         Ok(TextEncoding::Gb18030)
     } else {
@@ -321,6 +322,102 @@ pub fn inspect(path: &Path) -> io::Result<Inspection> {
         ))
     };
     Ok(Inspection { hash: *hasher.finalize().as_bytes(), size, encoding })
+}
+
+/// Bytes of the file's start kept to recognise binary formats.
+const HEAD: usize = 8;
+
+/// A control byte that has no place in text: C0 controls other than tab, LF and CR (NUL
+/// included), and DEL. A few of them only reject their rows; many make the file binary.
+fn is_control_byte(b: u8) -> bool {
+    (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7F
+}
+
+/// Why a file is binary rather than text with a few bad bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Binary {
+    /// A known binary format, by its first bytes (名称, name).
+    Format(&'static str, &'static str),
+    /// A UTF-16 byte-order mark.
+    Utf16,
+    /// Control bytes make more than 2 % of the file (at least 4 of them).
+    Controls,
+}
+
+/// Known binary formats by their first bytes.
+const MAGIC: &[(&[u8], &str, &str)] = &[
+    (b"\x89PNG\r\n\x1a\n", "PNG 图片", "a PNG image"),
+    (b"PK\x03\x04", "ZIP 压缩包（或 .xlsx 工作簿）", "a ZIP archive (or an .xlsx workbook)"),
+    (b"PK\x05\x06", "ZIP 压缩包", "a ZIP archive"),
+    (b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", "旧版 Excel（.xls）或 Word 文件", "an old Excel (.xls) or Word file"),
+    (b"%PDF-", "PDF 文件", "a PDF file"),
+    (b"\x1F\x8B", "gzip 压缩文件", "a gzip archive"),
+    (b"\xFF\xD8\xFF", "JPEG 图片", "a JPEG image"),
+    (b"GIF8", "GIF 图片", "a GIF image"),
+    (b"7z\xBC\xAF\x27\x1C", "7z 压缩包", "a 7z archive"),
+    (b"Rar!\x1A\x07", "RAR 压缩包", "a RAR archive"),
+    (b"\x7FELF", "程序文件", "a program"),
+];
+
+/// Whether a file is binary: a known format, a UTF-16 BOM, or too many control bytes. A text
+/// file with a few stray NUL or control bytes is not: those rows are rejected one by one.
+fn binary_kind(head: &[u8], controls: u64, size: u64) -> Option<Binary> {
+    if let Some((_, zh, en)) = MAGIC.iter().find(|(m, _, _)| head.starts_with(m)) {
+        return Some(Binary::Format(zh, en));
+    }
+    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        return Some(Binary::Utf16);
+    }
+    (controls >= 4 && controls * 50 > size).then_some(Binary::Controls)
+}
+
+fn binary_reason(kind: Binary, first: u64, controls: u64) -> Reason {
+    const FIX_ZH: &str = "请另存为 UTF-8 或 GBK 编码的 CSV 后重新放入";
+    const FIX_EN: &str = "save it as a UTF-8 or GBK CSV and drop it again";
+    match kind {
+        Binary::Format(zh, en) => Reason::new(
+            format!("文件是{zh}，不是 CSV 或 JSONL 文本，无法读取；{FIX_ZH}"),
+            format!("the file is {en}, not CSV or JSONL text, and cannot be read; {FIX_EN}"),
+        ),
+        Binary::Utf16 => Reason::new(
+            format!("文件是 UTF-16 编码的文本（含有 NUL 字节），无法读取；{FIX_ZH}"),
+            format!("the file is UTF-16 text (it holds NUL bytes) and cannot be read; {FIX_EN}"),
+        ),
+        Binary::Controls => Reason::new(
+            format!(
+                "文件含有 {controls} 个 NUL 或其他控制字节（第一个在字节偏移 {first}），是二进制文件（如 Excel 工作簿）\
+                 或 UTF-16 编码的文本，无法读取；{FIX_ZH}"
+            ),
+            format!(
+                "the file contains {controls} NUL or other control bytes (the first at byte offset {first}): it is binary \
+                 (e.g. an Excel workbook) or UTF-16 text and cannot be read; {FIX_EN}"
+            ),
+        ),
+    }
+}
+
+/// Opens a regular file for reading; anything else (a FIFO, a device, a socket, a directory)
+/// is refused without blocking: opening a FIFO for reading would wait for a writer, and reading
+/// `/dev/zero` never ends.
+pub fn open_regular(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)?;
+    let t = file.metadata()?.file_type();
+    if t.is_file() {
+        return Ok(file);
+    }
+    let what = if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else {
+        "not a regular file"
+    };
+    Err(io::Error::new(io::ErrorKind::InvalidInput, format!("{} is {what}, not a regular file", path.display())))
 }
 
 /// Why a whole file cannot be read as rows.
@@ -355,7 +452,16 @@ enum Inner {
 }
 
 struct CsvRows {
-    reader: csv::Reader<Tail<Box<dyn Read + Send>>>,
+    reader: csv::Reader<Tail<Guard<Box<dyn Read + Send>>>>,
+    /// Line breaks cut out of earlier rows (see [`Guard`]): added to the start lines of the rows
+    /// after them.
+    lines_cut: u64,
+    /// Why the current row cannot be used as read (too long, unclosed quote).
+    cut_problem: Option<Reason>,
+    /// `lines_cut` before the current row (what its start line is shifted by).
+    lines_cut_before: u64,
+    /// The current row's quote is still open at the end of the file.
+    unclosed: bool,
     /// The header cells as in the source.
     columns: Vec<String>,
     /// The current row (reused for every row). A `ByteRecord` validated as a whole: one UTF-8
@@ -379,6 +485,8 @@ struct JsonlRows {
     problem: Option<Reason>,
     /// The first row, parsed by `open`, not yet returned.
     pending: bool,
+    /// The current line was longer than [`MAX_ROW_BYTES`]: `raw` holds its start.
+    cut: bool,
 }
 
 impl RowReader {
@@ -392,7 +500,7 @@ impl RowReader {
     }
 
     fn open_csv(path: &Path, feed: Feed, encoding: TextEncoding) -> Result<RowReader, OpenError> {
-        let file = File::open(path)?;
+        let file = open_regular(path)?;
         let decoded: Box<dyn Read + Send> = match encoding {
             // UTF-8 (validated by `inspect`) is read as it is, without its BOM.
             TextEncoding::Utf8 { bom } => {
@@ -409,7 +517,7 @@ impl RowReader {
             .has_headers(false)
             .flexible(true)
             .buffer_capacity(CSV_BUF)
-            .from_reader(Tail::new(decoded));
+            .from_reader(Tail::new(Guard::new(decoded)));
         let mut record = csv::ByteRecord::new();
         if !reader.read_byte_record(&mut record).map_err(csv_io_error)? {
             return Err(OpenError::Unreadable(Reason::new(
@@ -426,7 +534,19 @@ impl RowReader {
             .map(|(i, c)| if i == 0 { c.trim_start_matches('\u{feff}') } else { c }.to_string())
             .collect();
         let header = HeaderMap::resolve(feed, &columns).map_err(|e| OpenError::Unreadable(e.reason()))?;
-        Ok(RowReader { header, inner: Inner::Csv(CsvRows { reader, columns, record }) })
+        let mut rows =
+            CsvRows { reader, lines_cut: 0, cut_problem: None, lines_cut_before: 0, unclosed: false, columns, record };
+        rows.take_cuts();
+        if rows.cut_problem.is_some() {
+            return Err(OpenError::Unreadable(Reason::new(
+                format!("表头行超过 {} KB，无法读取；请检查文件格式", MAX_ROW_BYTES / 1024),
+                format!(
+                    "the header line is longer than {} KB and cannot be read; check the file",
+                    MAX_ROW_BYTES / 1024
+                ),
+            )));
+        }
+        Ok(RowReader { header, inner: Inner::Csv(rows) })
     }
 
     fn open_jsonl(path: &Path, feed: Feed, encoding: TextEncoding) -> Result<RowReader, OpenError> {
@@ -443,7 +563,7 @@ impl RowReader {
         let mut header =
             HeaderMap { feed, positions: vec![None; cols.len()], unknown: Vec::new(), missing: Vec::new() };
         let mut rows = JsonlRows {
-            reader: BufReader::with_capacity(64 * 1024, File::open(path)?),
+            reader: BufReader::with_capacity(64 * 1024, open_regular(path)?),
             lines_read: 0,
             raw: String::new(),
             line: 0,
@@ -452,6 +572,7 @@ impl RowReader {
             keys: Vec::new(),
             problem: None,
             pending: true,
+            cut: false,
         };
         if !rows.next_line()? {
             return Err(OpenError::Unreadable(Reason::new(
@@ -465,6 +586,8 @@ impl RowReader {
                 format!("第 {line} 行不是 JSON 对象；JSONL 文件每行应为一个 {{…}} 对象，请检查文件格式"),
                 format!("line {line} is not a JSON object; each line of a JSONL file must hold one {{…}} object"),
             ))),
+            // An over-long first line is one rejected row; the next lines name the fields.
+            Parsed::Object if rows.cut => Ok(RowReader { header, inner: Inner::Jsonl(rows) }),
             Parsed::Object if header.positions.iter().all(Option::is_none) => {
                 let expected = expected_columns(feed);
                 Err(OpenError::Unreadable(Reason::new(
@@ -500,6 +623,7 @@ impl RowReader {
                     if !c.reader.read_byte_record(&mut c.record).map_err(csv_io_error)? {
                         return Ok(None);
                     }
+                    c.take_cuts();
                     // Rows of blank cells only (e.g. Excel's trailing `,,,,`) bring nothing.
                     if !c.record.iter().all(blank) {
                         break;
@@ -519,11 +643,13 @@ impl RowReader {
                     .iter()
                     .map(|p| p.and_then(|i| cell(rec, whole, i)).map(str::trim).filter(|s| !s.is_empty()))
                     .collect();
-                let problem = (rec.len() != c.columns.len()).then(|| {
-                    Reason::new(
-                        format!("此行有 {} 个单元格，表头有 {} 列", rec.len(), c.columns.len()),
-                        format!("row has {} cells but the header has {} columns", rec.len(), c.columns.len()),
-                    )
+                let problem = c.cut_problem.clone().or_else(|| {
+                    (rec.len() != c.columns.len()).then(|| {
+                        Reason::new(
+                            format!("此行有 {} 个单元格，表头有 {} 列", rec.len(), c.columns.len()),
+                            format!("row has {} cells but the header has {} columns", rec.len(), c.columns.len()),
+                        )
+                    })
                 });
                 Ok(Some(Row { line, values, problem }))
             }
@@ -550,12 +676,17 @@ impl RowReader {
         }
     }
 
-    /// The current row's cells exactly as in the source, for the rejects file (CSV: the cells;
-    /// JSONL: one cell, the raw line).
+    /// The current row's cells as in the source, for the rejects file (CSV: the cells; JSONL: one
+    /// cell, the raw line). Control bytes are shown as their visible symbols (NUL as `␀`) so that
+    /// the rejects file stays text Excel opens; the cells of a row cut at [`MAX_ROW_BYTES`] (or
+    /// with a quote never closed) are shortened to [`CUT_CELL_CHARS`] characters and `…`.
     pub fn source_cells(&self) -> Vec<String> {
         match &self.inner {
-            Inner::Csv(c) => c.record.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect(),
-            Inner::Jsonl(j) => vec![j.raw.clone()],
+            Inner::Csv(c) => {
+                let cut = c.cut_problem.is_some();
+                c.record.iter().map(|f| shown_cell(&String::from_utf8_lossy(f), cut)).collect()
+            }
+            Inner::Jsonl(j) => vec![shown_cell(&j.raw, j.cut)],
         }
     }
 }
@@ -611,8 +742,236 @@ impl CsvRows {
         let pos = self.reader.position();
         let bytes = self.record.as_slice();
         let embedded = if bytes.contains(&b'\n') { bytes.iter().filter(|&&b| b == b'\n').count() as u64 } else { 0 };
-        let ended_by_lf = pos.byte() > 0 && self.reader.get_ref().byte_at(pos.byte() - 1) == Some(b'\n');
-        pos.line().saturating_sub(embedded + u64::from(ended_by_lf)).max(1)
+        // A record whose quote is still open at the end of the file holds its last `\n`.
+        let ended_by_lf =
+            !self.unclosed && pos.byte() > 0 && self.reader.get_ref().byte_at(pos.byte() - 1) == Some(b'\n');
+        pos.line().saturating_sub(embedded + u64::from(ended_by_lf)).max(1) + self.lines_cut_before
+    }
+
+    /// Takes the cuts [`Guard`] made in the record just read: sets `cut_problem`, and counts the
+    /// line breaks cut out for the rows after it.
+    fn take_cuts(&mut self) {
+        self.lines_cut_before = self.lines_cut;
+        self.cut_problem = None;
+        let end = self.reader.position().byte();
+        let guard = &mut self.reader.get_mut().inner;
+        while let Some(cut) = guard.cuts.front().copied().filter(|c| c.at <= end) {
+            guard.cuts.pop_front();
+            self.lines_cut += cut.lines;
+            self.cut_problem = Some(too_long_row());
+        }
+        self.unclosed = guard.eof_in_quotes && end == guard.delivered;
+        if self.unclosed {
+            self.cut_problem = Some(Reason::new(
+                "此行有一个引号直到文件末尾都没有配对的引号，其后的各行都被并入了此行；请补上或删除该引号后重新放入",
+                "a quote in this row is never closed before the end of the file, so every line after it was read as \
+                 part of this row; add the closing quote or remove the quote and drop the file again",
+            ));
+        }
+    }
+}
+
+fn too_long_row() -> Reason {
+    let kb = MAX_ROW_BYTES / 1024;
+    Reason::new(
+        format!("此行超过 {kb} KB，超出部分未读取；通常是某个引号没有配对，或把大段内容粘贴进了一个单元格"),
+        format!(
+            "the row is longer than {kb} KB and was not read beyond that; usually a quote without its closing quote, or \
+             a large text pasted into one cell"
+        ),
+    )
+}
+
+/// The characters kept of each cell of a cut row in the rejects file: enough to find the row,
+/// and a rejects file of many such rows stays small.
+pub const CUT_CELL_CHARS: usize = 1000;
+
+/// A cell for the rejects file: control bytes made visible, shortened when its row was cut.
+fn shown_cell(text: &str, cut: bool) -> String {
+    if cut && text.len() > CUT_CELL_CHARS {
+        let end = text.char_indices().nth(CUT_CELL_CHARS).map_or(text.len(), |(i, _)| i);
+        if end < text.len() {
+            return visible(&text[..end]) + "…";
+        }
+    }
+    visible(text)
+}
+
+/// Control bytes (other than tab and line breaks) as their visible symbols: NUL as `␀`.
+fn visible(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\t' | '\n' | '\r' => c,
+            '\0'..='\u{1f}' => char::from_u32(0x2400 + c as u32).unwrap_or('?'),
+            '\u{7f}' => '\u{2421}',
+            _ => c,
+        })
+        .collect()
+}
+
+/// The longest row (CSV record or JSONL line) read, in bytes. The longest valid row is a few KB
+/// (see the column limits in `mz_shared::feed`); beyond this, the rest of the row is skipped
+/// unread and the row rejected, so that no cell can make the reader hold gigabytes.
+pub const MAX_ROW_BYTES: usize = 256 * 1024;
+
+/// A cut [`Guard`] made: at `at` bytes delivered, `lines` line breaks skipped.
+#[derive(Debug, Clone, Copy)]
+struct Cut {
+    at: u64,
+    lines: u64,
+}
+
+/// Where the CSV parser is, as far as record boundaries go (mirrors the csv crate with its
+/// default settings: `"` quotes only at the start of a field, `""` inside quotes, CR, LF or
+/// CRLF end a record).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CsvState {
+    FieldStart,
+    Unquoted,
+    Quoted,
+    /// A `"` inside a quoted field: the end of the quotes, or the first of `""`.
+    QuoteSeen,
+}
+
+impl CsvState {
+    /// The state after byte `b`, and whether `b` ends the record.
+    fn step(self, b: u8) -> (CsvState, bool) {
+        match (self, b) {
+            (CsvState::Quoted, b'"') => (CsvState::QuoteSeen, false),
+            (CsvState::Quoted, _) => (CsvState::Quoted, false),
+            (CsvState::QuoteSeen, b'"') => (CsvState::Quoted, false),
+            (CsvState::FieldStart, b'"') => (CsvState::Quoted, false),
+            (_, b',') => (CsvState::FieldStart, false),
+            (_, b'\n' | b'\r') => (CsvState::FieldStart, true),
+            _ => (CsvState::Unquoted, false),
+        }
+    }
+}
+
+/// A reader between the decoded file and the csv parser that bounds every record to
+/// [`MAX_ROW_BYTES`]: past that, it skips the record's bytes up to its end (tracking quotes as
+/// the parser would), closes an open quote for the parser, and records the cut. At the end of
+/// the input it notes whether a quote was left open.
+struct Guard<R> {
+    inner: R,
+    /// The longest record delivered, in bytes ([`MAX_ROW_BYTES`]; smaller in tests).
+    limit: usize,
+    buf: Box<[u8]>,
+    pos: usize,
+    len: usize,
+    state: CsvState,
+    /// Bytes of the current record delivered so far.
+    record: usize,
+    /// Skipping the rest of an over-long record; line breaks skipped so far.
+    skipping: Option<u64>,
+    /// A closing quote to deliver before the record's end (the cut was inside quotes).
+    close_quote: bool,
+    cuts: std::collections::VecDeque<Cut>,
+    delivered: u64,
+    eof_in_quotes: bool,
+}
+
+impl<R: Read> Guard<R> {
+    fn new(inner: R) -> Guard<R> {
+        Guard::with_limit(inner, MAX_ROW_BYTES)
+    }
+
+    fn with_limit(inner: R, limit: usize) -> Guard<R> {
+        Guard {
+            inner,
+            limit,
+            buf: vec![0; CSV_BUF].into_boxed_slice(),
+            pos: 0,
+            len: 0,
+            state: CsvState::FieldStart,
+            record: 0,
+            skipping: None,
+            close_quote: false,
+            cuts: std::collections::VecDeque::new(),
+            delivered: 0,
+            eof_in_quotes: false,
+        }
+    }
+
+    /// Ends a skip: the cut is recorded, and the parser gets a closing quote if it needs one.
+    fn end_skip(&mut self, lines: u64) {
+        self.skipping = None;
+        self.cuts.push_back(Cut { at: self.delivered, lines });
+    }
+
+    /// Skips bytes of the over-long record; stops before the byte that ends it.
+    fn skip(&mut self, mut lines: u64) {
+        while self.pos < self.len {
+            let b = self.buf[self.pos];
+            let (next, end) = self.state.step(b);
+            if end {
+                self.end_skip(lines);
+                return;
+            }
+            lines += u64::from(b == b'\n');
+            self.state = next;
+            self.pos += 1;
+        }
+        self.skipping = Some(lines);
+    }
+}
+
+impl<R: Read> Read for Guard<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if out.is_empty() {
+                return Ok(0);
+            }
+            if self.skipping.is_none() && self.close_quote && (self.pos < self.len || self.len == 0) {
+                self.close_quote = false;
+                out[0] = b'"';
+                self.delivered += 1;
+                return Ok(1);
+            }
+            if self.pos == self.len {
+                self.len = self.inner.read(&mut self.buf)?;
+                self.pos = 0;
+                if self.len == 0 {
+                    if let Some(lines) = self.skipping {
+                        self.end_skip(lines);
+                        if self.close_quote {
+                            continue;
+                        }
+                    }
+                    self.eof_in_quotes = self.state == CsvState::Quoted;
+                    return Ok(0);
+                }
+            }
+            if let Some(lines) = self.skipping {
+                self.skip(lines);
+                continue;
+            }
+            // Deliver up to the end of the buffer, `out`, or the cut.
+            let avail = (self.len - self.pos).min(out.len());
+            let mut n = 0;
+            while n < avail {
+                let b = self.buf[self.pos + n];
+                let (next, end) = self.state.step(b);
+                if end {
+                    self.record = 0;
+                } else if self.record >= self.limit && b & 0xC0 != 0x80 {
+                    // Cut here, at a character boundary.
+                    self.close_quote = self.state == CsvState::Quoted;
+                    self.skipping = Some(0);
+                    break;
+                } else {
+                    self.record += 1;
+                }
+                self.state = next;
+                n += 1;
+            }
+            out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+            self.pos += n;
+            self.delivered += n as u64;
+            if n > 0 {
+                return Ok(n);
+            }
+        }
     }
 }
 
@@ -663,13 +1022,61 @@ enum Parsed {
 }
 
 impl JsonlRows {
+    /// Reads one physical line into `raw`, keeping at most [`MAX_ROW_BYTES`] of it (the rest is
+    /// skipped and `cut` set). Returns the bytes consumed (0 at the end of the file).
+    fn read_bounded_line(&mut self) -> io::Result<usize> {
+        let mut bytes = std::mem::take(&mut self.raw).into_bytes();
+        bytes.clear();
+        self.cut = false;
+        let mut consumed = 0;
+        loop {
+            let buf = match self.reader.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if buf.is_empty() {
+                break;
+            }
+            let (take, done) = match buf.iter().position(|&b| b == b'\n') {
+                Some(i) => (i + 1, true),
+                None => (buf.len(), false),
+            };
+            let room = MAX_ROW_BYTES.saturating_sub(bytes.len());
+            if take > room {
+                self.cut = true;
+            }
+            bytes.extend_from_slice(&buf[..take.min(room)]);
+            self.reader.consume(take);
+            consumed += take;
+            if done {
+                break;
+            }
+        }
+        self.raw = match String::from_utf8(bytes) {
+            Ok(s) => s,
+            Err(e) => {
+                // A cut inside a character, or (only when the file changed after `inspect`)
+                // invalid bytes: validation then rejects the replacement character.
+                let valid = e.utf8_error().valid_up_to();
+                let cut_inside_char = self.cut && e.utf8_error().error_len().is_none();
+                let mut b = e.into_bytes();
+                if cut_inside_char {
+                    b.truncate(valid);
+                    String::from_utf8(b).unwrap_or_default()
+                } else {
+                    String::from_utf8_lossy(&b).into_owned()
+                }
+            }
+        };
+        Ok(consumed)
+    }
+
     /// Reads the next non-blank line into `raw`; `false` at the end of the file.
     fn next_line(&mut self) -> io::Result<bool> {
         loop {
-            self.raw.clear();
             let n = self
-                .reader
-                .read_line(&mut self.raw)
+                .read_bounded_line()
                 .map_err(|e| io::Error::new(e.kind(), format!("line {}: {e}", self.lines_read + 1)))?;
             if n == 0 {
                 return Ok(false);
@@ -698,6 +1105,10 @@ impl JsonlRows {
         }
         self.present.fill(false);
         self.problem = None;
+        if self.cut {
+            self.problem = Some(too_long_row());
+            return Parsed::Object;
+        }
         let feed = header.feed;
         let mut nested: Option<&'static str> = None;
         let mut duplicate: Option<&'static str> = None;
@@ -713,10 +1124,18 @@ impl JsonlRows {
         };
         if seed.deserialize(&mut de).and_then(|()| de.end()).is_err() {
             self.present.fill(false);
-            self.problem = Some(Reason::new(
-                "此行不是 JSON 对象（JSONL 文件每行应为一个 {…} 对象）",
-                "this line is not a JSON object (each line of a JSONL file must hold one {…} object)",
-            ));
+            self.problem = Some(if self.raw.bytes().any(is_control_byte) {
+                Reason::new(
+                    "此行含有 NUL 或其他控制字符，不是有效的 JSON（JSON 文本中的控制字符须写成 \\u0000 这样的转义）；请删除后重新放入",
+                    "this line holds a NUL or other control character and is not valid JSON (JSON text must escape \
+                     control characters, e.g. \\u0000); remove it and drop the line again",
+                )
+            } else {
+                Reason::new(
+                    "此行不是 JSON 对象（JSONL 文件每行应为一个 {…} 对象）",
+                    "this line is not a JSON object (each line of a JSONL file must hold one {…} object)",
+                )
+            });
             return Parsed::NotObject;
         }
         for (i, &p) in self.present.iter().enumerate() {
@@ -1011,9 +1430,16 @@ mod tests {
         assert_eq!(empty.size, 0);
         assert!(empty.encoding.unwrap_err().en.contains("empty file"));
 
-        let nul = inspect(&file(&d, "n.csv", b"record_id\nr\x001\n")).unwrap().encoding.unwrap_err();
+        // One NUL in a row is the row's problem (validation rejects it); many make the file binary.
+        let one = inspect(&file(&d, "one.csv", b"record_id\nr\x001\nr2\n")).unwrap();
+        assert_eq!(one.encoding, Ok(TextEncoding::Utf8 { bom: false }));
+        let nul = inspect(&file(&d, "n.csv", b"record_id\nr\x00\x00\x001\x00\n")).unwrap().encoding.unwrap_err();
         assert!(nul.en.contains("NUL") && nul.en.contains("offset 11"), "{nul}");
         assert!(nul.zh.contains("GBK"), "{nul}");
+        let png = inspect(&file(&d, "p.csv", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR")).unwrap().encoding.unwrap_err();
+        assert!(png.en.contains("PNG image") && png.zh.contains("PNG"), "{png}");
+        let zip = inspect(&file(&d, "z.csv", b"PK\x03\x04\x14\0\0\0record_id")).unwrap().encoding.unwrap_err();
+        assert!(zip.en.contains("ZIP archive"), "{zip}");
         let mut u16 = vec![0xFF, 0xFE];
         for c in "record_id\n".encode_utf16() {
             u16.extend_from_slice(&c.to_le_bytes());
@@ -1054,8 +1480,11 @@ mod tests {
         let e = inspect(&p).unwrap().encoding.unwrap_err();
         let off = head.len() + pad.len() + 2;
         assert!(e.en.contains(&format!("line {} (byte offset {off})", pad_lines + 2)), "{e}");
-        // A NUL far in.
+        // A NUL far in: that row's problem, not the file's.
         let p = file(&d, "nul.csv", &[pad.as_bytes(), b"\0"].concat());
+        assert_eq!(inspect(&p).unwrap().encoding, Ok(TextEncoding::Utf8 { bom: false }));
+        // Many control bytes far in: binary, named at the first one.
+        let p = file(&d, "ctl.csv", &[pad.as_bytes(), &[1u8; 40_000][..]].concat());
         assert!(inspect(&p).unwrap().encoding.unwrap_err().en.contains(&format!("offset {}", pad.len())));
     }
 
@@ -1126,6 +1555,141 @@ mod tests {
         for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
             assert_eq!(g, e, "row {i}");
         }
+    }
+
+    #[test]
+    fn over_long_rows_are_cut_and_lines_stay_right() {
+        let d = tempfile::tempdir().unwrap();
+        let big = "界".repeat(MAX_ROW_BYTES); // 3 bytes each: three times the limit
+        for (name, cell) in [
+            ("unquoted", big.clone()),
+            ("quoted", format!("\"{big}\nwith, a \"\" quote\n\"")),
+            ("quoted-cut-at-quote", format!("\"{}\"\"{}\"", "a".repeat(MAX_ROW_BYTES - 4), "b".repeat(10))),
+        ] {
+            let body = format!("record_id,note\r\nr1,ok\r\nr2,{cell}\r\nr3,after\r\nr4,\"two\nlines\"\nr5,end");
+            let p = file(&d, &format!("{name}.csv"), body.as_bytes());
+            let mut r = open(&p, Feed::Burials).unwrap();
+            let mut seen = Vec::new();
+            while let Some(row) = r.next_row().unwrap() {
+                let (line, id, problem) = (row.line, row.values[0].map(String::from), row.problem.clone());
+                let cells = r.source_cells();
+                assert!(cells.iter().all(|c| c.chars().count() <= CUT_CELL_CHARS + 1), "{name}");
+                seen.push((line, id, problem.map(|p| p.en)));
+            }
+            let embedded = cell.matches('\n').count() as u64;
+            let want_lines = [2, 3, 4 + embedded, 5 + embedded, 7 + embedded];
+            assert_eq!(seen.iter().map(|s| s.0).collect::<Vec<_>>(), want_lines, "{name}: {seen:?}");
+            assert_eq!(seen.iter().map(|s| s.1.clone().unwrap()).collect::<Vec<_>>(), ["r1", "r2", "r3", "r4", "r5"]);
+            assert!(seen[1].2.as_deref().unwrap().contains("longer than 256 KB"), "{name}: {:?}", seen[1].2);
+            assert!(seen.iter().enumerate().all(|(i, s)| i == 1 || s.2.is_none()), "{name}: {seen:?}");
+        }
+    }
+
+    /// Random CSV-like bytes whose records all fit pass through the guard unchanged.
+    #[test]
+    fn guard_passes_rows_that_fit_unchanged() {
+        let alphabet: [&[u8]; 8] = [b"a", b"b", b",", b"\"", b"\n", b"\r", "中".as_bytes(), b" "];
+        let mut rng = fastrand::Rng::with_seed(7);
+        for _ in 0..3000 {
+            let mut bytes = Vec::new();
+            for _ in 0..rng.usize(0..200) {
+                bytes.extend_from_slice(alphabet[rng.usize(0..alphabet.len())]);
+            }
+            let read = |r: &mut dyn Read| {
+                let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(r);
+                let mut rec = csv::ByteRecord::new();
+                let mut out = Vec::new();
+                while rdr.read_byte_record(&mut rec).unwrap() {
+                    out.push((rec.iter().map(<[u8]>::to_vec).collect::<Vec<_>>(), rdr.position().line()));
+                }
+                out
+            };
+            let mut guard = Guard::new(&bytes[..]);
+            assert_eq!(read(&mut &bytes[..]), read(&mut guard), "{:?}", String::from_utf8_lossy(&bytes));
+            assert!(guard.cuts.is_empty());
+        }
+    }
+
+    /// With a small limit: every record of the input is still one record (the guard finds record
+    /// ends as the parser does), none is longer than the limit, and lines add up.
+    #[test]
+    fn guard_cuts_records_but_keeps_their_count_and_lines() {
+        let alphabet: [&[u8]; 8] = [b"a", b"b", b",", b"\"", b"\n", b"\r", "中".as_bytes(), b"\"\""];
+        let mut rng = fastrand::Rng::with_seed(11);
+        for _ in 0..3000 {
+            let mut bytes = Vec::new();
+            for _ in 0..rng.usize(0..120) {
+                bytes.extend_from_slice(alphabet[rng.usize(0..alphabet.len())]);
+            }
+            let shown = String::from_utf8_lossy(&bytes).into_owned();
+            let count = |r: &mut dyn Read| {
+                let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(r);
+                let mut rec = csv::ByteRecord::new();
+                let (mut n, mut longest) = (0, 0);
+                while rdr.read_byte_record(&mut rec).unwrap() {
+                    n += 1;
+                    longest = longest.max(rec.as_slice().len());
+                }
+                (n, longest, rdr.position().line())
+            };
+            let (n, _, lines) = count(&mut &bytes[..]);
+            let mut guard = Guard::with_limit(&bytes[..], 8);
+            let (gn, longest, glines) = count(&mut guard);
+            assert_eq!(gn, n, "{shown:?}");
+            assert!(longest <= 8 + 3, "{longest} {shown:?}");
+            let cut_lines: u64 = guard.cuts.iter().map(|c| c.lines).sum();
+            // An injected closing quote at the very end may add no line; a cut never loses one.
+            assert_eq!(glines + cut_lines, lines, "{shown:?}");
+        }
+    }
+
+    #[test]
+    fn unclosed_quote_is_named() {
+        let d = tempfile::tempdir().unwrap();
+        let p = file(&d, "q.csv", b"record_id,note\nr1,ok\nr2,\"open\nr3,lost\nr4,lost\n");
+        let all = rows(&mut open(&p, Feed::Burials).unwrap());
+        assert_eq!(all.len(), 2);
+        assert!(all[0].2.is_none());
+        assert_eq!(all[1].0, 3);
+        assert!(all[1].2.as_ref().unwrap().en.contains("never closed"), "{:?}", all[1].2);
+        // A closed quote is fine, and a quote inside an unquoted cell is a character.
+        let p = file(&d, "ok.csv", b"record_id,note\nr1,\"a\nb\"\nr2,5\" pipe\n");
+        assert!(rows(&mut open(&p, Feed::Burials).unwrap()).iter().all(|r| r.2.is_none()));
+    }
+
+    #[test]
+    fn over_long_jsonl_line_and_control_characters() {
+        let d = tempfile::tempdir().unwrap();
+        let big = "界".repeat(MAX_ROW_BYTES);
+        let body = format!(
+            "{{\"record_id\":\"r0\",\"note\":\"{big}\"}}\n{{\"record_id\":\"r1\"}}\n{{\"record_id\":\"r\x002\"}}\n{{\"record_id\":\"r\\u00003\"}}\n"
+        );
+        let p = file(&d, "j.jsonl", body.as_bytes());
+        let mut r = open(&p, Feed::Burials).unwrap();
+        let mut seen = Vec::new();
+        while let Some(row) = r.next_row().unwrap() {
+            let (line, id, problem) = (row.line, row.values[0].map(String::from), row.problem.clone());
+            assert!(r.source_cells()[0].chars().count() <= CUT_CELL_CHARS + 1);
+            seen.push((line, id, problem.map(|p| p.en)));
+        }
+        assert_eq!(seen.iter().map(|s| s.0).collect::<Vec<_>>(), [1, 2, 3, 4]);
+        assert!(seen[0].2.as_deref().unwrap().contains("longer than 256 KB"));
+        assert_eq!(seen[1].1.as_deref(), Some("r1"));
+        assert!(seen[2].2.as_deref().unwrap().contains("control character"), "{seen:?}");
+        // An escaped NUL is valid JSON: the value holds it, for validation to reject.
+        assert_eq!((seen[3].1.as_deref(), seen[3].2.as_deref()), (Some("r\u{0}3"), None));
+    }
+
+    #[test]
+    fn non_regular_files_are_refused_without_blocking() {
+        let d = tempfile::tempdir().unwrap();
+        let fifo = d.path().join("x.csv");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let e = inspect(&fifo).unwrap_err();
+        assert!(e.to_string().contains("FIFO"), "{e}");
+        assert!(inspect(d.path()).unwrap_err().to_string().contains("directory"));
+        assert!(inspect(Path::new("/dev/zero")).unwrap_err().to_string().contains("device"));
     }
 
     #[test]

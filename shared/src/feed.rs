@@ -2,6 +2,11 @@
 //!
 //! A feed's columns have a canonical English name and a Chinese alias; a file may use either, in
 //! any order. [`HeaderMap`] resolves a file's header row against a feed's columns.
+//!
+//! Each column also says what kind of text it holds ([`ColumnKind`]) and its longest accepted
+//! value ([`Column::max_chars`], the values in [`limits`]): ids and names 64 characters, an origin
+//! 200, a note 500, codes, words, times and numbers 16–64. These are far above any real value and
+//! keep a runaway cell (a whole file pasted into one field) out of the store and the alerts.
 
 use crate::reason::Reason;
 use serde::{Deserialize, Serialize};
@@ -19,7 +24,8 @@ pub enum Feed {
     Marriages,
 }
 
-/// A column of a feed: canonical name, Chinese alias, and whether every row must have it.
+/// A column of a feed: canonical name, Chinese alias, whether every row must have it, what kind
+/// of text it holds and the longest value accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Column {
     pub name: &'static str,
@@ -27,53 +33,118 @@ pub struct Column {
     /// Required on every row. Columns required only for some rows (e.g. `referral` on admits)
     /// are checked by validation.
     pub required: bool,
+    pub kind: ColumnKind,
+    /// The longest value accepted, in characters (a Chinese character counts as one) after
+    /// blanks around it are trimmed. Longer values reject the row.
+    pub max_chars: usize,
 }
 
-const fn col(name: &'static str, zh: &'static str, required: bool) -> Column {
-    Column { name, zh, required }
+/// What a column holds, which decides the character checks and ID-number protection applied to
+/// every value before the column's own rules (see `validate`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    /// A code, enumeration word, time, date or number: one line, checked by its own format.
+    Code,
+    /// An ID number column (`id_number`, `party_a_id`, `party_b_id`): one line; never stored in
+    /// clear (masked form plus keyed hash).
+    IdNumber,
+    /// An identifier the source chooses (`record_id`, `person_ref`): one line. A valid ID number
+    /// inside it is replaced by its masked form plus `#` and 8 hex digits of its keyed hash
+    /// (`110105********002X#3fa01c7e`), so that the same number always gives the same stored
+    /// value and two numbers with the same masked form stay apart.
+    Identifier,
+    /// Free text on one line (`name`, `bed`, `origin`): a valid ID number inside it is masked.
+    Text,
+    /// Free text that may span lines (`note`): a valid ID number inside it is masked.
+    Note,
 }
+
+impl ColumnKind {
+    /// Line breaks and tabs are allowed (only in notes).
+    pub fn multiline(self) -> bool {
+        self == ColumnKind::Note
+    }
+
+    /// Valid ID numbers inside the value are masked (free text and identifiers).
+    pub fn masks_id_numbers(self) -> bool {
+        matches!(self, ColumnKind::Identifier | ColumnKind::Text | ColumnKind::Note)
+    }
+}
+
+/// Length limits, in characters (one place for all feeds; see each feed's table below).
+pub mod limits {
+    /// `record_id`, `person_ref`, registry codes (`station_id`, `site_id`, `office_id`).
+    pub const ID: usize = 64;
+    /// `name`.
+    pub const NAME: usize = 64;
+    /// `origin` (an address).
+    pub const ORIGIN: usize = 200;
+    /// `note`.
+    pub const NOTE: usize = 500;
+    /// Times and dates (`2026-03-01T08:30:00.123456+08:00` has 32).
+    pub const TIME: usize = 40;
+    /// Enumeration words (`divorce_withdrawal`, `撤回离婚申请`), `gender`, `counselling`.
+    pub const WORD: usize = 32;
+    /// `flags` (several words separated by `;`).
+    pub const FLAGS: usize = 100;
+    /// Whole numbers (`age`, counts such as `1,200,000`).
+    pub const NUMBER: usize = 32;
+    /// ID-number columns: 18 characters, with room to recognise what Excel made of them.
+    pub const ID_NUMBER: usize = 32;
+    /// `bed`.
+    pub const BED: usize = 32;
+    /// `party_a_hukou`, `party_b_hukou` (6-digit codes).
+    pub const HUKOU: usize = 16;
+}
+
+const fn col(name: &'static str, zh: &'static str, required: bool, kind: ColumnKind, max_chars: usize) -> Column {
+    Column { name, zh, required, kind, max_chars }
+}
+
+use limits::*;
+use ColumnKind::{Code, Identifier, Note, Text};
 
 const ADMISSIONS: &[Column] = &[
-    col("record_id", "记录编号", true),
-    col("station_id", "救助站编码", true),
-    col("event", "事件类型", true),
-    col("occurred_at", "发生时间", true),
-    col("person_ref", "受助人编号", true),
-    col("name", "姓名", false),
-    col("id_number", "身份证号", false),
-    col("gender", "性别", false),
-    col("age", "年龄", false),
-    col("origin", "户籍地", false),
-    col("referral", "来源", false),
-    col("flags", "特殊情况", false),
-    col("bed", "床位", false),
-    col("discharge_reason", "离站原因", false),
-    col("incident_type", "异常类型", false),
-    col("note", "备注", false),
+    col("record_id", "记录编号", true, Identifier, ID),
+    col("station_id", "救助站编码", true, Code, ID),
+    col("event", "事件类型", true, Code, WORD),
+    col("occurred_at", "发生时间", true, Code, TIME),
+    col("person_ref", "受助人编号", true, Identifier, ID),
+    col("name", "姓名", false, Text, NAME),
+    col("id_number", "身份证号", false, ColumnKind::IdNumber, ID_NUMBER),
+    col("gender", "性别", false, Code, WORD),
+    col("age", "年龄", false, Code, NUMBER),
+    col("origin", "户籍地", false, Text, ORIGIN),
+    col("referral", "来源", false, Code, WORD),
+    col("flags", "特殊情况", false, Code, FLAGS),
+    col("bed", "床位", false, Text, BED),
+    col("discharge_reason", "离站原因", false, Code, WORD),
+    col("incident_type", "异常类型", false, Code, WORD),
+    col("note", "备注", false, Note, NOTE),
 ];
 
 const BURIALS: &[Column] = &[
-    col("record_id", "记录编号", true),
-    col("site_id", "墓园编码", true),
-    col("reported_on", "统计日期", true),
-    col("capacity_total", "总穴位", true),
-    col("occupied", "已用穴位", true),
-    col("new_interments", "本期安葬", false),
-    col("eco_interments", "节地生态安葬", false),
-    col("free_basic_services", "免费基本殡葬服务", false),
-    col("note", "备注", false),
+    col("record_id", "记录编号", true, Identifier, ID),
+    col("site_id", "墓园编码", true, Code, ID),
+    col("reported_on", "统计日期", true, Code, TIME),
+    col("capacity_total", "总穴位", true, Code, NUMBER),
+    col("occupied", "已用穴位", true, Code, NUMBER),
+    col("new_interments", "本期安葬", false, Code, NUMBER),
+    col("eco_interments", "节地生态安葬", false, Code, NUMBER),
+    col("free_basic_services", "免费基本殡葬服务", false, Code, NUMBER),
+    col("note", "备注", false, Note, NOTE),
 ];
 
 const MARRIAGES: &[Column] = &[
-    col("record_id", "记录编号", true),
-    col("office_id", "登记机关编码", true),
-    col("registered_at", "登记时间", true),
-    col("kind", "登记类型", true),
-    col("party_a_id", "当事人甲身份证号", false),
-    col("party_b_id", "当事人乙身份证号", false),
-    col("party_a_hukou", "当事人甲户籍地", false),
-    col("party_b_hukou", "当事人乙户籍地", false),
-    col("counselling", "婚姻辅导", false),
+    col("record_id", "记录编号", true, Identifier, ID),
+    col("office_id", "登记机关编码", true, Code, ID),
+    col("registered_at", "登记时间", true, Code, TIME),
+    col("kind", "登记类型", true, Code, WORD),
+    col("party_a_id", "当事人甲身份证号", false, ColumnKind::IdNumber, ID_NUMBER),
+    col("party_b_id", "当事人乙身份证号", false, ColumnKind::IdNumber, ID_NUMBER),
+    col("party_a_hukou", "当事人甲户籍地", false, Code, HUKOU),
+    col("party_b_hukou", "当事人乙户籍地", false, Code, HUKOU),
+    col("counselling", "婚姻辅导", false, Code, WORD),
 ];
 
 impl Feed {

@@ -3,6 +3,7 @@
 
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
 
 /// A valid 18-character ID number, upper-case `X` check digit. Lives only in memory while a row
 /// is validated; never stored, logged or sent.
@@ -42,7 +43,8 @@ pub enum IdNumberError {
 }
 
 impl IdNumber {
-    /// Parses and validates: 18 characters, 17 digits then a digit or `X` (`x` accepted),
+    /// Parses and validates: 18 characters, 17 digits then a digit or `X` (`x` accepted; the
+    /// full-width digits and `Ｘ` of a Chinese input method are taken as their ASCII forms),
     /// an existing birth date (years 1800–2100), and the ISO 7064 MOD 11-2 check digit. Blanks
     /// around the number are ignored. Checked in that order; errors never contain the number.
     pub fn parse(text: &str) -> Result<IdNumber, IdNumberError> {
@@ -53,9 +55,9 @@ impl IdNumber {
         }
         let mut normalised = String::with_capacity(18);
         for (i, c) in text.chars().enumerate() {
-            match c {
-                '0'..='9' => normalised.push(c),
-                'X' | 'x' if i == 17 => normalised.push('X'),
+            match id_char(c) {
+                Some(IdChar::Digit(d)) => normalised.push(d),
+                Some(IdChar::X) if i == 17 => normalised.push('X'),
                 _ => return Err(IdNumberError::BadCharacter { position: i + 1, found: c }),
             }
         }
@@ -189,6 +191,133 @@ pub fn redact_id_numbers(text: &str) -> String {
     out
 }
 
+/// A character of an ID number: a digit (ASCII or full-width, as ASCII) or the letter X.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum IdChar {
+    Digit(char),
+    X,
+}
+
+fn id_char(c: char) -> Option<IdChar> {
+    match c {
+        '0'..='9' => Some(IdChar::Digit(c)),
+        '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).map(IdChar::Digit),
+        'X' | 'x' | 'Ｘ' | 'ｘ' => Some(IdChar::X),
+        _ => None,
+    }
+}
+
+/// Characters in an ID number.
+const ID_LEN: usize = 18;
+
+/// Cheap test that `text` may hold an ID number: a run of 18 digits or `X` (ASCII or
+/// full-width). One pass over the bytes, no allocation; most text fails it.
+fn may_hold_id_number(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    if bytes.len() < ID_LEN {
+        return false;
+    }
+    let (mut run, mut i) = (0, 0);
+    while i < bytes.len() {
+        let b = bytes[i];
+        let width = if b.is_ascii_digit() || b == b'X' || b == b'x' {
+            1
+        } else if b == 0xEF && matches!(bytes.get(i + 1..i + 3), Some([0xBC, 0x90..=0x99 | 0xB8] | [0xBD, 0x98])) {
+            3 // ０–９, Ｘ, ｘ
+        } else {
+            0
+        };
+        if width == 0 {
+            run = 0;
+            i += 1;
+        } else {
+            run += 1;
+            if run >= ID_LEN {
+                return true;
+            }
+            i += width;
+        }
+    }
+    false
+}
+
+/// The valid ID numbers inside `text`, as byte ranges with the parsed number, left to right and
+/// not overlapping. Only runs of 18 or more digits/`X` (ASCII or full-width) are looked at; in a
+/// longer run every 18-character window is tried.
+pub fn find_id_numbers(text: &str) -> Vec<(std::ops::Range<usize>, IdNumber)> {
+    let mut found = Vec::new();
+    if !may_hold_id_number(text) {
+        return found;
+    }
+    // (byte offset, char) of the current run of ID characters.
+    let mut run: Vec<(usize, char)> = Vec::new();
+    let mut flush = |run: &mut Vec<(usize, char)>, end: usize| {
+        let mut i = 0;
+        while run.len() >= ID_LEN && i + ID_LEN <= run.len() {
+            let window = &run[i..i + ID_LEN];
+            let candidate: String = window.iter().map(|(_, c)| *c).collect();
+            if let Ok(id) = IdNumber::parse(&candidate) {
+                let stop = run.get(i + ID_LEN).map_or(end, |(o, _)| *o);
+                found.push((window[0].0..stop, id));
+                i += ID_LEN;
+            } else {
+                i += 1;
+            }
+        }
+        run.clear();
+    };
+    for (off, c) in text.char_indices() {
+        if id_char(c).is_some() {
+            run.push((off, c));
+        } else {
+            flush(&mut run, off);
+        }
+    }
+    flush(&mut run, text.len());
+    found
+}
+
+/// Replaces every valid ID number inside `text` (see [`find_id_numbers`]) by its masked form,
+/// or, with a hasher, by the masked form, `#` and the first 8 hex digits of its keyed hash (the
+/// same number always gives the same text; two numbers with the same masked form differ).
+/// Borrows `text` when it holds none.
+///
+/// The result is scanned again until it holds no ID number: characters next to a replacement
+/// can form a new run that was never a window of the original.
+pub fn protect_id_numbers_in<'a>(text: &'a str, hasher: Option<&IdHasher>) -> std::borrow::Cow<'a, str> {
+    let mut found = find_id_numbers(text);
+    if found.is_empty() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = replace_id_numbers(text, &found, hasher);
+    // Each pass turns at least 8 digits into `*`: this ends.
+    loop {
+        found = find_id_numbers(&out);
+        if found.is_empty() {
+            return std::borrow::Cow::Owned(out);
+        }
+        out = replace_id_numbers(&out, &found, hasher);
+    }
+}
+
+fn replace_id_numbers(text: &str, found: &[(std::ops::Range<usize>, IdNumber)], hasher: Option<&IdHasher>) -> String {
+    let mut out = String::with_capacity(text.len() + 9 * found.len());
+    let mut at = 0;
+    for (range, id) in found {
+        out.push_str(&text[at..range.start]);
+        out.push_str(&id.masked());
+        if let Some(h) = hasher {
+            out.push('#');
+            for b in &h.hash(id).0[..4] {
+                let _ = write!(out, "{b:02x}");
+            }
+        }
+        at = range.end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
 /// Computes [`IdHash`]es with the store's secret key (`<data>/id-hash.key`).
 #[derive(Clone)]
 pub struct IdHasher {
@@ -262,9 +391,12 @@ mod tests {
         assert_eq!(IdNumber::parse("1101051949123100"), Err(IdNumberError::Length(16)));
         assert_eq!(IdNumber::parse("110105491231002"), Err(IdNumberError::Length(15)));
         assert_eq!(IdNumber::parse("11010519491231002X1"), Err(IdNumberError::Length(19)));
+        // Full-width digits and X (a Chinese input method) are the same number.
+        assert_eq!(IdNumber::parse("11010519491231002Ｘ").unwrap().as_str(), BEIJING);
+        assert_eq!(IdNumber::parse("１１０１０５１９４９１２３１００２ｘ").unwrap().as_str(), BEIJING);
         assert_eq!(
-            IdNumber::parse("11010519491231002Ｘ"),
-            Err(IdNumberError::BadCharacter { position: 18, found: 'Ｘ' })
+            IdNumber::parse("11010519491231002Ｙ"),
+            Err(IdNumberError::BadCharacter { position: 18, found: 'Ｙ' })
         );
         assert_eq!(
             IdNumber::parse("1101051949123100X2"),
@@ -354,6 +486,54 @@ mod tests {
         for body in ["11010519900307123", "44030420011231456", "65010219000101000"] {
             let id = with_check(body);
             assert_eq!(IdNumber::parse(&id).unwrap().as_str(), id);
+        }
+    }
+
+    #[test]
+    fn id_numbers_found_in_text() {
+        let h = IdHasher::new([3; 32]);
+        assert_eq!(protect_id_numbers_in("张三 住址不详", None), "张三 住址不详");
+        assert!(matches!(protect_id_numbers_in("no id here 2026-03-01", None), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(
+            protect_id_numbers_in("身份证11010519491231002x，待核实", None),
+            "身份证110105********002x，待核实".replace("002x", "002X")
+        );
+        assert_eq!(protect_id_numbers_in("１１０１０５１９４９１２３１００２Ｘ", None), "110105********002X");
+        assert_eq!(protect_id_numbers_in("１１０１０５19491231００２x号", None), "110105********002X号");
+        assert!(!may_hold_id_number("备注，（全角标点）：１２３，电话13800138000"));
+        assert!(may_hold_id_number("１１０１０５19491231００２x"));
+        // A wrong check digit is not an ID number: left as it is.
+        assert_eq!(protect_id_numbers_in(WRONG_CHECK, None), WRONG_CHECK);
+        // Two numbers glued to other digits: every window is tried.
+        let glued = format!("9{BEIJING}{SHANTOU}7");
+        assert_eq!(protect_id_numbers_in(&glued, None), "9110105********002X440524********00147");
+        // Identifiers: masked plus a keyed suffix, stable and distinct.
+        let a = protect_id_numbers_in(BEIJING, Some(&h)).into_owned();
+        assert!(a.starts_with("110105********002X#") && a.len() == 18 + 9, "{a}");
+        assert_eq!(a, protect_id_numbers_in("11010519491231002x", Some(&h)));
+        let same_mask = with_check("11010519501231002");
+        let m = IdNumber::parse(&same_mask).map(|i| i.masked());
+        if m.as_deref() == Ok("110105********002X") {
+            assert_ne!(a, protect_id_numbers_in(&same_mask, Some(&h)));
+        }
+        assert_ne!(a, protect_id_numbers_in(BEIJING, Some(&IdHasher::new([4; 32]))));
+    }
+
+    proptest::proptest! {
+        /// Masking never leaves a valid ID number in any text, whatever surrounds it.
+        #[test]
+        fn masking_leaves_no_id_number(
+            before in "[0-9Xx a-z中文０-９]{0,30}",
+            body in "[1-6][0-9]{5}(19[0-9]{2}|20[01][0-9])(0[1-9]|1[0-2])(0[1-9]|1[0-9]|2[0-8])[0-9]{3}",
+            after in "[0-9Xx a-z中文０-９]{0,30}",
+            keyed in proptest::bool::ANY,
+        ) {
+            let id = with_check(&body);
+            let text = format!("{before}{id}{after}");
+            let h = IdHasher::new([5; 32]);
+            let out = protect_id_numbers_in(&text, keyed.then_some(&h));
+            proptest::prop_assert!(find_id_numbers(&out).is_empty(), "{} -> {}", text, out);
+            proptest::prop_assert!(!out.contains(&id), "{} -> {}", text, out);
         }
     }
 }

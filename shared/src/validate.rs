@@ -4,9 +4,17 @@
 //! required columns, formats, enumerations, ID numbers, ages, legal marriage age, registry
 //! references. Checks that depend on what is already stored (is this person admitted here?)
 //! belong to the daemon's rules.
+//!
+//! Before the rules of its feed, every cell passes the checks of its column's kind
+//! ([`crate::feed::ColumnKind`]): its length limit, no control character (NUL included), no
+//! byte-order mark or replacement character, and no line break or tab outside a note. Valid ID
+//! numbers typed into free text or identifiers never reach the store in clear (see
+//! [`crate::id_number::protect_id_numbers_in`]). ID-number columns recognise what Excel or an
+//! input method made of a number (`1.10105E+17`, `…1234.0`, a leading `'`, spaces inside) and say
+//! how to fix it; full-width digits are taken as digits.
 
 use crate::feed::{Column, Feed};
-use crate::id_number::{redact_id_numbers, IdHasher, IdNumber, IdNumberError, ProtectedId, Sex};
+use crate::id_number::{protect_id_numbers_in, redact_id_numbers, IdHasher, IdNumber, IdNumberError, ProtectedId, Sex};
 use crate::reason::Reason;
 use crate::records::{
     BurialReport, DischargeReason, EventKind, Flag, Gender, IncidentType, MarriageKind, MarriageRegistration, Record,
@@ -42,11 +50,17 @@ impl std::fmt::Display for RowError {
 /// Validates one row. `values` holds the feed's columns in canonical order
 /// ([`Feed::columns`]), `None` for a missing or blank cell (see [`crate::feed::HeaderMap::values`]).
 ///
-/// The first problem found is returned, columns being checked in canonical order; a rule that
-/// involves several columns is reported at the latest of them (e.g. an age that contradicts the
-/// ID number is reported at `age`). Reasons never contain a full ID number.
+/// The cell checks of every column come first (length, characters); then the first problem
+/// found is returned, columns being checked in canonical order; a rule that involves several
+/// columns is reported at the latest of them (e.g. an age that contradicts the ID number is
+/// reported at `age`). Reasons never contain a full ID number.
 pub fn validate_row(feed: Feed, values: &[Option<&str>], ctx: &ValidationContext<'_>) -> Result<Record, RowError> {
-    let row = Row { cols: feed.columns(), values };
+    let row = Row { cols: feed.columns(), values, hasher: ctx.hasher };
+    for (col, value) in row.cols.iter().zip(values) {
+        if let Some(v) = value {
+            check_cell(col, v)?;
+        }
+    }
     match feed {
         Feed::Admissions => admission(&row, ctx).map(Record::Station),
         Feed::Burials => burial(&row, ctx).map(Record::Burial),
@@ -59,7 +73,7 @@ pub fn validate_row(feed: Feed, values: &[Option<&str>], ctx: &ValidationContext
 
 fn admission(row: &Row<'_>, ctx: &ValidationContext<'_>) -> Result<StationEvent, RowError> {
     let tz = ctx.registry.time_zone();
-    let record_id = row.required("record_id")?.to_string();
+    let record_id = row.identifier("record_id")?;
 
     let station_id = {
         let (col, text) = row.required_cell("station_id")?;
@@ -72,7 +86,7 @@ fn admission(row: &Row<'_>, ctx: &ValidationContext<'_>) -> Result<StationEvent,
     };
     let occurred_at = time(row, "occurred_at", &tz)?;
     let local_date = occurred_at.to_zoned(tz.clone()).date();
-    let person_ref = row.required("person_ref")?.to_string();
+    let person_ref = row.identifier("person_ref")?;
     let name = row.text("name");
 
     let (id_number, id_age) = match row.cell("id_number") {
@@ -170,7 +184,7 @@ fn admission(row: &Row<'_>, ctx: &ValidationContext<'_>) -> Result<StationEvent,
 }
 
 fn burial(row: &Row<'_>, ctx: &ValidationContext<'_>) -> Result<BurialReport, RowError> {
-    let record_id = row.required("record_id")?.to_string();
+    let record_id = row.identifier("record_id")?;
     let site_id = {
         let (col, text) = row.required_cell("site_id")?;
         let ids: Vec<&str> = ctx.registry.sites.iter().map(|s| s.id.as_str()).collect();
@@ -229,7 +243,7 @@ fn burial(row: &Row<'_>, ctx: &ValidationContext<'_>) -> Result<BurialReport, Ro
 
 fn marriage(row: &Row<'_>, ctx: &ValidationContext<'_>) -> Result<MarriageRegistration, RowError> {
     let tz = ctx.registry.time_zone();
-    let record_id = row.required("record_id")?.to_string();
+    let record_id = row.identifier("record_id")?;
     let office_id = {
         let (col, text) = row.required_cell("office_id")?;
         let ids: Vec<&str> = ctx.registry.offices.iter().map(|s| s.id.as_str()).collect();
@@ -331,6 +345,7 @@ const MAX_AGE: i64 = 130;
 struct Row<'a> {
     cols: &'static [Column],
     values: &'a [Option<&'a str>],
+    hasher: &'a IdHasher,
 }
 
 impl<'a> Row<'a> {
@@ -358,9 +373,15 @@ impl<'a> Row<'a> {
         self.required_cell(name).map(|(_, v)| v)
     }
 
-    /// Free text, trimmed.
+    /// Free text, trimmed, valid ID numbers in it masked.
     fn text(&self, name: &str) -> Option<String> {
-        self.value(name).map(str::to_string)
+        self.value(name).map(|v| protect_id_numbers_in(v, None).into_owned())
+    }
+
+    /// A required identifier (`record_id`, `person_ref`), trimmed; a valid ID number in it is
+    /// replaced by its masked form and a keyed suffix (see [`crate::feed::ColumnKind::Identifier`]).
+    fn identifier(&self, name: &str) -> Result<String, RowError> {
+        self.required(name).map(|v| protect_id_numbers_in(v, Some(self.hasher)).into_owned())
     }
 
     fn optional_enum<T>(
@@ -565,8 +586,148 @@ fn age(col: &Column, text: &str) -> Result<u8, RowError> {
     }
 }
 
+/// The checks every cell passes before its column's own rules: its length limit and the
+/// characters it may hold.
+fn check_cell(col: &Column, text: &str) -> Result<(), RowError> {
+    // Bytes are at least as many as characters: count characters only when the bytes exceed.
+    if text.len() > col.max_chars {
+        let n = text.chars().count();
+        if n > col.max_chars {
+            let max = col.max_chars;
+            return Err(fail(
+                col,
+                format!("内容过长（{n} 个字符），此列最多 {max} 个字符；请检查是否把多列内容或整段文字填进了此列"),
+                format!("too long ({n} characters); at most {max} are accepted in this column; check that no other columns or pasted text ended up in it"),
+            ));
+        }
+    }
+    match bad_char(text, col.kind.multiline()) {
+        None => Ok(()),
+        Some((bad, at)) => Err(bad_char_error(col, bad, at)),
+    }
+}
+
+/// A character a cell may not hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BadChar {
+    Nul,
+    Control(char),
+    LineBreak,
+    Tab,
+    Bom,
+    Replacement,
+}
+
+/// The first character `text` may not hold, with its 1-based position. One pass over the bytes
+/// for the usual cell; characters are looked at only when a suspect byte is found.
+fn bad_char(text: &str, multiline: bool) -> Option<(BadChar, usize)> {
+    // < 0x20 and 0x7F: C0 controls and DEL; 0xC2: lead byte of the C1 controls; 0xEF: lead byte
+    // of U+FEFF and U+FFFD.
+    if !text.bytes().any(|b| b < 0x20 || b == 0x7F || b == 0xC2 || b == 0xEF) {
+        return None;
+    }
+    text.chars().enumerate().find_map(|(i, c)| {
+        let bad = match c {
+            '\0' => BadChar::Nul,
+            '\n' | '\r' if !multiline => BadChar::LineBreak,
+            '\t' if !multiline => BadChar::Tab,
+            '\n' | '\r' | '\t' => return None,
+            '\u{feff}' => BadChar::Bom,
+            '\u{fffd}' => BadChar::Replacement,
+            c if c.is_control() => BadChar::Control(c),
+            _ => return None,
+        };
+        Some((bad, i + 1))
+    })
+}
+
+fn bad_char_error(col: &Column, bad: BadChar, at: usize) -> RowError {
+    match bad {
+        BadChar::Nul => fail(
+            col,
+            format!("第 {at} 个字符是 NUL 控制字符（空字节），通常来自损坏或截断的导出；请删除后重新放入此行"),
+            format!("contains a NUL control character (a zero byte) at character {at}, usually from a damaged or cut export; remove it and drop the row again"),
+        ),
+        BadChar::Control(c) => {
+            let code = format!("U+{:04X}", c as u32);
+            fail(
+                col,
+                format!("第 {at} 个字符是控制字符 {code}（不可见），请删除后重新放入此行"),
+                format!("contains the control character {code} (invisible) at character {at}; remove it and drop the row again"),
+            )
+        }
+        BadChar::LineBreak => fail(
+            col,
+            format!("第 {at} 个字符是换行符，此列只能有一行内容（只有备注可以换行）；请删除换行"),
+            format!("contains a line break at character {at}; this column must hold one line (only a note may span lines)"),
+        ),
+        BadChar::Tab => fail(
+            col,
+            format!("第 {at} 个字符是制表符（Tab），此列不能含有制表符；请删除"),
+            format!("contains a tab at character {at}; remove it"),
+        ),
+        BadChar::Bom => fail(
+            col,
+            format!("第 {at} 个字符是不可见的 BOM 字符（U+FEFF），常见于把两个文件拼接在一起；请删除"),
+            format!("contains an invisible byte-order mark (U+FEFF) at character {at}, as left when two files are pasted together; remove it"),
+        ),
+        BadChar::Replacement => fail(
+            col,
+            format!("第 {at} 个字符是替换字符“�”，说明文字在转换编码时已经损坏；请从原系统重新导出"),
+            format!("contains the replacement character � at character {at}: the text was damaged by a wrong encoding conversion; export it again from the source system"),
+        ),
+    }
+}
+
+/// How Excel or an input method mangled an ID number, if the text shows it.
+fn excel_mangled(col: &Column, text: &str) -> Option<RowError> {
+    const FIX_ZH: &str = "请在 Excel 中先把该列设置为“文本”格式，再重新录入身份证号后保存";
+    const FIX_EN: &str = "format the column as Text in Excel before typing the numbers, then save again";
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if let Some((mantissa, exp)) = text.split_once(['E', 'e']) {
+        let exp = exp.strip_prefix('+').unwrap_or(exp);
+        let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, "0"));
+        if digits(int) && digits(frac) && digits(exp) {
+            return Some(fail(
+                col,
+                format!("“{}” 是科学计数法：Excel 把身份证号当作数字，后几位已经丢失；{FIX_ZH}", shown(text)),
+                format!("\"{}\" is scientific notation: Excel converted the ID number to a number and its last digits are lost; {FIX_EN}", shown(text)),
+            ));
+        }
+    }
+    if let Some((int, frac)) = text.split_once('.') {
+        if (15..=18).contains(&int.len()) && digits(int) && !frac.is_empty() && frac.bytes().all(|b| b == b'0') {
+            return Some(fail(
+                col,
+                format!("末尾的“.{frac}”说明 Excel（或其他软件）把身份证号转换成了数字，超过 15 位的数字可能已被改动；{FIX_ZH}"),
+                format!("the trailing \".{frac}\" shows Excel (or another program) converted the ID number to a number, which may have changed digits beyond the 15th; {FIX_EN}"),
+            ));
+        }
+    }
+    if let Some(rest) = text.strip_prefix(['\'', '‘', '’', '`']) {
+        if rest.chars().count() == 18 {
+            return Some(fail(
+                col,
+                format!("以单引号开头：这是在 Excel 中强制按文本输入的写法，被一起导出了；请删除单引号，{FIX_ZH}"),
+                format!("starts with an apostrophe: Excel's way of typing a number as text was exported with it; remove the apostrophe and {FIX_EN}"),
+            ));
+        }
+    }
+    if text.chars().any(char::is_whitespace) {
+        return Some(fail(
+            col,
+            "号码中间有空格（输入法或复制时加入的），请删除空格；如在 Excel 中录入，请先把该列设置为“文本”格式",
+            "has spaces inside the number (added by an input method or when copying); remove them, and in Excel format the column as Text before typing",
+        ));
+    }
+    None
+}
+
 /// An ID number; the reason never repeats the number.
 fn id_number(col: &Column, text: &str) -> Result<IdNumber, RowError> {
+    if let Some(e) = excel_mangled(col, text) {
+        return Err(e);
+    }
     IdNumber::parse(text).map_err(|e| match e {
         IdNumberError::Length(n) => {
             let (zh_hint, en_hint) = if n == 15 {
@@ -589,6 +750,17 @@ fn id_number(col: &Column, text: &str) -> Result<IdNumber, RowError> {
             col,
             format!("第 7–14 位的出生日期 {d} 不存在"),
             format!("the birth date {d} in characters 7–14 does not exist"),
+        ),
+        IdNumberError::CheckDigit { expected, .. } if text.ends_with("000") => fail(
+            col,
+            format!(
+                "校验位错误（应为 {expected}）；末三位是 000：Excel 只保留 15 位有效数字，可能已把后三位改成了 0，\
+                 请在 Excel 中先把该列设置为“文本”格式，再重新录入身份证号"
+            ),
+            format!(
+                "wrong check digit (expected {expected}); it ends in 000: Excel keeps only 15 significant digits and may \
+                 have turned the last three into 0; format the column as Text in Excel before typing the numbers again"
+            ),
         ),
         IdNumberError::CheckDigit { expected, .. } => {
             fail(col, format!("校验位错误（应为 {expected}）"), format!("wrong check digit (expected {expected})"))
@@ -1348,5 +1520,116 @@ case_cap = 5000.00
             "应为 是/否",
             "expected true/false or 是/否",
         );
+    }
+
+    // --- cell checks, ID numbers in text, Excel ---------------------------------------------
+
+    #[test]
+    fn every_column_has_a_limit_and_long_values_are_refused() {
+        for feed in Feed::ALL {
+            for c in feed.columns() {
+                assert!((16..=500).contains(&c.max_chars), "{}.{}", feed, c.name);
+            }
+        }
+        let long = "A".repeat(65);
+        let e = admit_err(&[("record_id", &long)]);
+        assert_err(
+            &e,
+            "record_id",
+            "内容过长（65 个字符），此列最多 64 个字符",
+            "too long (65 characters); at most 64",
+        );
+        assert!(!e.to_string().contains(&long));
+        assert_eq!(admit(&[("record_id", &"A".repeat(64))]).unwrap().record_id.len(), 64);
+        // Characters, not bytes: 500 Chinese characters are a valid note.
+        assert_eq!(admit(&[("note", &"备".repeat(500))]).unwrap().note.unwrap().chars().count(), 500);
+        assert_err(&admit_err(&[("note", &"备".repeat(501))]), "note", "最多 500 个字符", "at most 500");
+        assert_err(&admit_err(&[("name", &"王".repeat(65))]), "name", "最多 64", "at most 64");
+        assert_err(&burial_err(&[("note", &"x".repeat(1_000_000))]), "note", "1000000 个字符", "1000000 characters");
+    }
+
+    #[test]
+    fn control_characters_and_line_breaks() {
+        assert_err(&admit_err(&[("name", "张\0三")]), "name", "NUL", "NUL control character");
+        assert_err(
+            &admit_err(&[("note", "a\u{7}b")]),
+            "note",
+            "控制字符 U+0007",
+            "control character U+0007 (invisible) at character 2",
+        );
+        assert_err(&admit_err(&[("note", "a\u{85}b")]), "note", "U+0085", "U+0085");
+        assert_err(&admit_err(&[("record_id", "A-\n1")]), "record_id", "换行符", "line break");
+        assert_err(&admit_err(&[("person_ref", "P\t1")]), "person_ref", "制表符", "tab");
+        assert_err(&admit_err(&[("record_id", "A\u{feff}1")]), "record_id", "BOM", "byte-order mark");
+        assert_err(&admit_err(&[("name", "张\u{fffd}")]), "name", "替换字符", "replacement character");
+        // A note may span lines and hold tabs; full-width text is fine.
+        assert_eq!(admit(&[("note", "一\r\n二\t三")]).unwrap().note.as_deref(), Some("一\r\n二\t三"));
+        assert_eq!(admit(&[("name", "ＡＢＣ（张）")]).unwrap().name.as_deref(), Some("ＡＢＣ（张）"));
+    }
+
+    #[test]
+    fn id_numbers_in_free_text_are_masked() {
+        let number = id("19800101", "123");
+        let masked = format!("110105********{}", &number[14..]);
+        let e = admit(&[
+            ("name", &format!("张三{number}")),
+            ("origin", &format!("河北 {number}")),
+            ("note", &format!("身份证：{number}，待核实")),
+            ("bed", &number),
+        ])
+        .unwrap();
+        assert_eq!(e.name.unwrap(), format!("张三{masked}"));
+        assert_eq!(e.origin.unwrap(), format!("河北 {masked}"));
+        assert_eq!(e.note.unwrap(), format!("身份证：{masked}，待核实"));
+        assert_eq!(e.bed.unwrap(), masked);
+        let b = burial(&[("note", &number)]).unwrap();
+        assert_eq!(b.note.unwrap(), masked);
+        // Not an ID number (wrong check digit, a phone number): kept.
+        assert_eq!(
+            admit(&[("note", "110105194912310021 13800138000")]).unwrap().note.unwrap(),
+            "110105194912310021 13800138000"
+        );
+    }
+
+    #[test]
+    fn id_numbers_in_identifiers_are_masked_with_a_keyed_suffix() {
+        let a = id("19800101", "123");
+        let b = id("19810101", "123"); // same first 6 and last 4? not necessarily; compare anyway
+        let ra = admit(&[("person_ref", &a), ("record_id", &format!("R-{a}"))]).unwrap();
+        assert!(ra.person_ref.starts_with(&format!("110105********{}#", &a[14..])), "{}", ra.person_ref);
+        assert_eq!(ra.person_ref.len(), 27);
+        assert!(ra.record_id.starts_with("R-110105********"), "{}", ra.record_id);
+        assert!(!ra.person_ref.contains(&a) && !ra.record_id.contains(&a));
+        // The same number always gives the same person_ref; another number another one.
+        let again = admit(&[("person_ref", &a.to_lowercase())]).unwrap();
+        assert_eq!(again.person_ref, ra.person_ref);
+        assert_ne!(admit(&[("person_ref", &b)]).unwrap().person_ref, ra.person_ref);
+        // Ordinary references are kept as they are.
+        assert_eq!(admit(&[("person_ref", "P-001")]).unwrap().person_ref, "P-001");
+    }
+
+    #[test]
+    fn excel_and_input_method_id_numbers() {
+        let number = id("19900101", "123");
+        for (bad, zh, en) in [
+            ("1.10105E+17", "科学计数法", "Excel converted the ID number"),
+            ("1.10105e17", "科学计数法", "scientific notation"),
+            (&*format!("{number}.0"), "Excel（或其他软件）把身份证号转换成了数字", "format the column as Text"),
+            (&*format!("'{number}"), "单引号", "apostrophe"),
+            (&*format!("{} {}", &number[..6], &number[6..]), "空格", "spaces inside the number"),
+            ("110105199001011000", "Excel 只保留 15 位有效数字", "Excel keeps only 15 significant digits"),
+        ] {
+            let e = admit_err(&[("id_number", bad)]);
+            assert_err(&e, "id_number", zh, en);
+            assert!(e.reason.zh.contains("文本") || e.reason.zh.contains("空格"), "{}", e.reason.zh);
+            assert!(!e.to_string().contains(&number), "{e}");
+            let e = marriage_err(&[("party_b_id", bad)]);
+            assert_eq!(e.column, Some("party_b_id"), "{e}");
+        }
+        // Full-width digits (a Chinese input method) are taken as digits.
+        let full: String =
+            number.chars().map(|c| char::from_u32(c as u32 - '0' as u32 + '０' as u32).unwrap()).collect();
+        let e = admit(&[("id_number", &full)]).unwrap();
+        assert_eq!(e.id_number, admit(&[("id_number", &number)]).unwrap().id_number);
     }
 }
