@@ -450,8 +450,12 @@ impl Engine {
     }
 
     /// Opens a case for an officer and commits it.
-    pub fn open_case(&mut self, actor: &Actor, req: CaseOpenRequest) -> Result<Case, Reason> {
+    pub fn open_case(&mut self, actor: &Actor, mut req: CaseOpenRequest) -> Result<Case, Reason> {
         self.ensure_open().map_err(not_stored)?;
+        // Free text typed by an officer: an ID number there is masked like everywhere else.
+        let mask = |t: &str| mz_shared::id_number::protect_id_numbers_in(t, None).into_owned();
+        req.summary = mask(&req.summary);
+        req.name = req.name.as_deref().map(mask);
         let case = crate::cases::open(&mut self.state, &self.registry, &self.hasher, actor, req, now_ms())?;
         self.commit_action()?;
         Ok(case)
@@ -466,6 +470,7 @@ impl Engine {
         expected_version: u64,
     ) -> Result<Applied, Reason> {
         self.ensure_open().map_err(not_stored)?;
+        let action = &action.clone().with_id_numbers_masked();
         let applied =
             crate::cases::act(&mut self.state, &self.registry, actor, id, action, expected_version, now_ms())?;
         self.commit_action()?;

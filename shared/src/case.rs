@@ -648,6 +648,24 @@ pub enum Action {
 }
 
 impl Action {
+    /// The same action with any valid ID number in its free text masked (officers type notes;
+    /// an ID number typed there must not be stored in clear).
+    pub fn with_id_numbers_masked(self) -> Action {
+        let mask = |t: String| crate::id_number::protect_id_numbers_in(&t, None).into_owned();
+        let mask_opt = |t: Option<String>| t.map(mask);
+        match self {
+            Action::Dispatch { department, note } => Action::Dispatch { department, note: mask_opt(note) },
+            Action::Refer { street, note } => Action::Refer { street, note: mask_opt(note) },
+            Action::Pay { amount, note } => Action::Pay { amount, note: mask_opt(note) },
+            Action::Approve { note } => Action::Approve { note: mask_opt(note) },
+            Action::Reject { note } => Action::Reject { note: mask_opt(note) },
+            Action::Paperwork { text } => Action::Paperwork { text: mask(text) },
+            Action::Note { text } => Action::Note { text: mask(text) },
+            Action::Close { outcome } => Action::Close { outcome: mask(outcome) },
+            Action::Accept => Action::Accept,
+        }
+    }
+
     /// The kind of action asked for (`pay` even when it will become a `pay_request`).
     pub fn kind(&self) -> ActionKind {
         match self {

@@ -127,3 +127,26 @@ fn id_numbers_are_masked_in_exports_and_absent_from_log_and_store() {
     assert!(key.is_file(), "{} does not exist", key.display());
     assert_eq!(mode(&key), 0o600, "mode of {}", key.display());
 }
+
+#[test]
+fn id_numbers_typed_into_case_text_are_masked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = Daemon::start_with_registry(tmp.path(), &mz_tests::registry_as("officer"));
+    let id = id_number("110105", "19800101", 12, true);
+    let mzd = |args: &[&str]| {
+        let out = mz_tests::mzd().args(args).arg("--socket").arg(&d.socket).output().unwrap();
+        assert!(out.status.success(), "mzd {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let summary = format!("来访求助，身份证 {id}");
+    let opened: serde_json::Value =
+        serde_json::from_str(&mzd(&["case", "open", "--street", "ST-01", "--summary", &summary, "--json"])).unwrap();
+    let case = opened["id"].as_str().unwrap().to_owned();
+    mzd(&["case", "act", &case, "note", &format!("核实证件 {id}")]);
+    let shown = mzd(&["case", "show", &case, "--json"]);
+    let exported = mzd(&["export", "cases", "--format", "jsonl"]);
+    for text in [&shown, &exported] {
+        assert!(!text.contains(&id), "an ID number typed into case text is stored in clear:\n{text}");
+        assert!(text.contains(&masked(&id)), "it shows masked:\n{text}");
+    }
+}
