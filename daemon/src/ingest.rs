@@ -453,9 +453,8 @@ impl Engine {
     pub fn open_case(&mut self, actor: &Actor, mut req: CaseOpenRequest) -> Result<Case, Reason> {
         self.ensure_open().map_err(not_stored)?;
         // Free text typed by an officer: an ID number there is masked like everywhere else.
-        let mask = |t: &str| mz_shared::id_number::protect_id_numbers_in(t, None).into_owned();
-        req.summary = mask(&req.summary);
-        req.name = req.name.as_deref().map(mask);
+        req.summary = mask_id_numbers(&req.summary);
+        req.name = req.name.as_deref().map(mask_id_numbers);
         let case = crate::cases::open(&mut self.state, &self.registry, &self.hasher, actor, req, now_ms())?;
         self.commit_action()?;
         Ok(case)
@@ -1131,4 +1130,9 @@ fn interrupted_files(store: &Store) -> Result<HashSet<[u8; 32]>, StoreError> {
         }
     }
     Ok(out)
+}
+
+/// `text` with every valid ID number in it masked.
+fn mask_id_numbers(text: &str) -> String {
+    mz_shared::id_number::protect_id_numbers_in(text, None).into_owned()
 }
