@@ -598,11 +598,12 @@ fn engine_loop(
     health: Arc<EngineHealth>,
 ) {
     let mut publisher = Publisher { cache, tx: dashboard, last: std::time::Instant::now(), generation: None };
+    // Figures first, then problems: status never shows "healthy" beside figures not yet loaded.
     let mut report = |engine: &mut Engine| {
-        health.set_problems(engine.problems());
         if !engine.store_is_down() {
             publisher.publish(engine);
         }
+        health.set_problems(engine.problems());
     };
     let _ = engine.tick();
     report(&mut engine);
