@@ -58,23 +58,11 @@ pub enum CheckError {
 
 /// Refuses anything but a regular file (a symbolic link to one is followed), without opening it.
 fn ensure_regular(path: &Path, shown: &str) -> Result<(), CheckError> {
-    use std::os::unix::fs::FileTypeExt;
     let meta = std::fs::metadata(path).map_err(|source| CheckError::Io { path: shown.to_string(), source })?;
-    let t = meta.file_type();
-    let what = if t.is_file() {
+    if meta.is_file() {
         return Ok(());
-    } else if t.is_dir() {
-        "a directory"
-    } else if t.is_fifo() {
-        "a FIFO (named pipe)"
-    } else if t.is_socket() {
-        "a socket"
-    } else if t.is_char_device() || t.is_block_device() {
-        "a device"
-    } else {
-        "something else"
-    };
-    Err(CheckError::NotRegular { path: shown.to_string(), what })
+    }
+    Err(CheckError::NotRegular { path: shown.to_string(), what: crate::source::file_kind(meta.file_type()) })
 }
 
 /// The feed of a file from its folder name, if it is in one of the feed folders.

@@ -396,17 +396,12 @@ fn binary_reason(kind: Binary, first: u64, controls: u64) -> Reason {
     }
 }
 
-/// Opens a regular file for reading; anything else (a FIFO, a device, a socket, a directory)
-/// is refused without blocking: opening a FIFO for reading would wait for a writer, and reading
-/// `/dev/zero` never ends.
-pub fn open_regular(path: &Path) -> io::Result<File> {
-    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
-    let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)?;
-    let t = file.metadata()?.file_type();
+/// What a file that is not a regular file is, in words: "a directory", "a FIFO (named pipe)"…
+pub fn file_kind(t: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
     if t.is_file() {
-        return Ok(file);
-    }
-    let what = if t.is_dir() {
+        "a regular file"
+    } else if t.is_dir() {
         "a directory"
     } else if t.is_fifo() {
         "a FIFO (named pipe)"
@@ -416,7 +411,20 @@ pub fn open_regular(path: &Path) -> io::Result<File> {
         "a device"
     } else {
         "not a regular file"
-    };
+    }
+}
+
+/// Opens a regular file for reading; anything else (a FIFO, a device, a socket, a directory)
+/// is refused without blocking: opening a FIFO for reading would wait for a writer, and reading
+/// `/dev/zero` never ends.
+pub fn open_regular(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)?;
+    let t = file.metadata()?.file_type();
+    if t.is_file() {
+        return Ok(file);
+    }
+    let what = file_kind(t);
     Err(io::Error::new(io::ErrorKind::InvalidInput, format!("{} is {what}, not a regular file", path.display())))
 }
 

@@ -354,6 +354,39 @@ fn an_engine_that_dies_makes_mzd_exit_non_zero() {
     d.wait_until("the file goes in after the restart", |s| s["records"]["admissions"] == 1);
 }
 
+/// `n` admits (`days` ago) each followed by a rejected row: the rejected rows make a file
+/// commit in parts (every 2,000 of them), so a fault can land between two parts.
+fn admits_with_rejects(prefix: &str, n: usize, days: i64) -> Vec<String> {
+    let at = &local_time_ago(3600)[..16];
+    admits(prefix, n, days)
+        .into_iter()
+        .enumerate()
+        .flat_map(|(i, admit)| [admit, format!("{prefix}-BAD{i},NO-SUCH-STATION,admit,{at},X{i},李四,,police,")])
+        .collect()
+}
+
+/// The status after a clean daemon handled `text` as `admissions/big.csv` alone.
+fn clean_run(text: &str) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let clean = Daemon::start(dir.path());
+    clean.drop_file("admissions", "big.csv", text);
+    clean.wait_files_for(Duration::from_secs(180), 1)
+}
+
+/// Starts `d` with a failpoint that stops the engine after the first committed part of a file,
+/// drops `text` as `admissions/big.csv` and waits until that part is committed.
+fn stop_after_first_part(d: &mut Daemon, text: &str, sleep_ms: u64) -> PathBuf {
+    d.env = vec![("FAILPOINTS".into(), format!("ingest-chunk-committed=1*sleep({sleep_ms})"))];
+    d.spawn();
+    let path = d.drop_file("admissions", "big.csv", text);
+    let start = Instant::now();
+    while !fs::read_to_string(&d.log).unwrap_or_default().contains("part of a large file committed") {
+        assert!(start.elapsed() < Duration::from_secs(180), "no part committed:\n{}", d.log_tail(30));
+        std::thread::sleep(POLL);
+    }
+    path
+}
+
 /// The status figures that a restart mid-file must not change.
 fn figures(s: &Value) -> Value {
     serde_json::json!({
@@ -368,30 +401,14 @@ fn a_restart_in_the_middle_of_a_large_file_changes_nothing_and_opens_no_extra_ca
     // their discharges come after their admits in the same large file. A rejected row after
     // each admit makes the file commit in parts (every 2,000 rejected rows).
     const PEOPLE: usize = 10_000;
-    let at = &local_time_ago(86_400)[..16];
-    let mut rows: Vec<String> = admits("MID", PEOPLE, 20)
-        .into_iter()
-        .enumerate()
-        .flat_map(|(i, admit)| [admit, format!("MID-BAD{i},NO-SUCH-STATION,admit,{at},X{i},李四,,police,")])
-        .collect();
+    let mut rows = admits_with_rejects("MID", PEOPLE, 20);
     rows.extend(discharges("MID", PEOPLE, 1));
     let text = csv(&rows);
-
-    let clean_dir = tempfile::tempdir().unwrap();
-    let clean = Daemon::start(clean_dir.path());
-    clean.drop_file("admissions", "big.csv", &text);
-    let want = clean.wait_files_for(Duration::from_secs(180), 1);
+    let want = clean_run(&text);
 
     let tmp = tempfile::tempdir().unwrap();
     let mut d = Daemon::prepare(tmp.path());
-    d.env = vec![("FAILPOINTS".into(), "ingest-chunk-committed=1*sleep(600000)".into())];
-    d.spawn();
-    d.drop_file("admissions", "big.csv", &text);
-    let start = Instant::now();
-    while !fs::read_to_string(&d.log).unwrap_or_default().contains("part of a large file committed") {
-        assert!(start.elapsed() < Duration::from_secs(180), "no chunk committed:\n{}", d.log_tail(30));
-        std::thread::sleep(POLL);
-    }
+    stop_after_first_part(&mut d, &text, 600_000);
     d.kill9();
     d.env.clear();
     d.spawn();
@@ -403,29 +420,12 @@ fn a_restart_in_the_middle_of_a_large_file_changes_nothing_and_opens_no_extra_ca
 
 #[test]
 fn a_file_truncated_while_it_is_read_is_stored_as_it_was_taken() {
-    const PEOPLE: usize = 6_000;
-    let at = &local_time_ago(3600)[..16];
-    let rows: Vec<String> = admits("TR", PEOPLE, 1)
-        .into_iter()
-        .enumerate()
-        .flat_map(|(i, admit)| [admit, format!("TR-BAD{i},NO-SUCH-STATION,admit,{at},X{i},李四,,police,")])
-        .collect();
-    let text = csv(&rows);
-    let clean_dir = tempfile::tempdir().unwrap();
-    let clean = Daemon::start(clean_dir.path());
-    clean.drop_file("admissions", "big.csv", &text);
-    let want = clean.wait_files_for(Duration::from_secs(120), 1);
+    let text = csv(&admits_with_rejects("TR", 6_000, 1));
+    let want = clean_run(&text);
 
     let tmp = tempfile::tempdir().unwrap();
     let mut d = Daemon::prepare(tmp.path());
-    d.env = vec![("FAILPOINTS".into(), "ingest-chunk-committed=1*sleep(3000)".into())];
-    d.spawn();
-    let path = d.drop_file("admissions", "big.csv", &text);
-    let start = Instant::now();
-    while !fs::read_to_string(&d.log).unwrap_or_default().contains("part of a large file committed") {
-        assert!(start.elapsed() < Duration::from_secs(120), "no chunk committed:\n{}", d.log_tail(30));
-        std::thread::sleep(POLL);
-    }
+    let path = stop_after_first_part(&mut d, &text, 3_000);
     // What `truncate -s 8K big.csv` does mid-read: cut the file at its inbox path (creating
     // one if it is gone).
     let st = Command::new("truncate").args(["-s", "8K"]).arg(&path).status().unwrap();
