@@ -930,6 +930,7 @@ fn outcome(d: &Daemon) -> Outcome {
             quarantined.push(rel);
         }
     }
+    quarantined.sort();
     let aroot = d.data.join("archive");
     let mut archived: Vec<String> = walk(&aroot)
         .iter()
@@ -945,6 +946,20 @@ fn outcome(d: &Daemon) -> Outcome {
 /// Lines of `a` that are not in `b` (both sorted), at most `n`.
 fn missing<'a>(a: &'a [String], b: &[String], n: usize) -> Vec<&'a String> {
     a.iter().filter(|l| b.binary_search(l).is_err()).take(n).collect()
+}
+
+/// The names only in one of two sorted lists, readably; empty if the lists are equal.
+fn name_diff(what: &str, reference: &[String], faulted: &[String]) -> String {
+    if reference == faulted {
+        return String::new();
+    }
+    format!(
+        "{what}: {} in the reference, {} after faults\n  only in the reference: {:?}\n  only after faults: {:?}\n",
+        reference.len(),
+        faulted.len(),
+        missing(reference, faulted, 20),
+        missing(faulted, reference, 20)
+    )
 }
 
 /// Every difference between the reference and the faulted outcome, readably; empty if equal.
@@ -969,13 +984,7 @@ fn diff(reference: &Outcome, faulted: &Outcome) -> String {
         }
     }
     let names = |m: &BTreeMap<String, String>| m.keys().cloned().collect::<Vec<_>>();
-    if names(&reference.rejects) != names(&faulted.rejects) {
-        out += &format!(
-            "rejects files: reference {:?}\n  after faults {:?}\n",
-            names(&reference.rejects),
-            names(&faulted.rejects)
-        );
-    }
+    out += &name_diff("rejects files", &names(&reference.rejects), &names(&faulted.rejects));
     for (name, text) in &reference.rejects {
         if faulted.rejects.get(name).is_some_and(|t| t != text) {
             out += &format!(
@@ -984,13 +993,8 @@ fn diff(reference: &Outcome, faulted: &Outcome) -> String {
             );
         }
     }
-    if reference.quarantined != faulted.quarantined {
-        out +=
-            &format!("quarantine: reference {:?}\n  after faults {:?}\n", reference.quarantined, faulted.quarantined);
-    }
-    if reference.archived != faulted.archived {
-        out += &format!("archive: reference {:?}\n  after faults {:?}\n", reference.archived, faulted.archived);
-    }
+    out += &name_diff("quarantined files", &reference.quarantined, &faulted.quarantined);
+    out += &name_diff("archived files", &reference.archived, &faulted.archived);
     out
 }
 
