@@ -584,6 +584,7 @@ impl Demo {
             registry: data.join("registry.toml"),
             socket_group: None,
             metrics: None,
+            restart_in_place: false,
         };
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let daemon = tokio::spawn(async move {

@@ -78,6 +78,7 @@ pub fn resolve(flags: RunFlags, file: ConfigFile) -> (Settings, LogFormat) {
         registry: file.registry.unwrap_or_else(|| data.join("registry.toml")),
         socket_group: file.socket_group,
         metrics: flags.metrics.or(file.metrics),
+        restart_in_place: true,
         data,
     };
     (settings, flags.log_format.or(file.log_format).unwrap_or_default())

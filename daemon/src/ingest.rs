@@ -243,6 +243,9 @@ pub struct Engine {
     /// The last store error that was not a failed commit (a read, a decode), until the next
     /// successful commit.
     store_error: Option<String>,
+    /// After a failed commit, replace the process ([`crate::restart`]) rather than reopen the
+    /// store in it: `mzd run` does; a daemon embedded in another program (the demo) cannot.
+    pub restart_in_place: bool,
 }
 
 /// How long the clock-driven rules wait at start-up for interrupted files to be resumed.
@@ -293,12 +296,17 @@ impl Engine {
             opened_at: Instant::now(),
             unreadable: BTreeMap::new(),
             store_error: None,
+            restart_in_place: false,
         })
     }
 
     /// After a failed commit: closes the store (sled keeps a write error until it is reopened)
     /// and forgets nothing on disk; the figures in memory are re-read when it reopens.
     fn store_failed(&mut self, e: &StoreError) {
+        if self.restart_in_place {
+            // Returns only when the process cannot replace itself.
+            crate::restart::in_place(&e.to_string());
+        }
         tracing::error!(error = %e, "commit failed; the store is closed and reopened as soon as possible");
         self.store.close();
         let now = Instant::now();

@@ -9,6 +9,7 @@
 //! - [`cases`]: the 救急难 case desk: cases, reserve funds, audit trail.
 //! - [`report`]: the status report and the console's dashboard, built from the figures.
 //! - [`server`]: the Unix-socket server (its client is the `mz-client` crate).
+//! - [`restart`]: `mzd run` replacing itself after a failed write to the store.
 //! - [`health`]: whether the engine makes progress, and its problems, for status.
 //! - [`files`]: names, moves and modes of the files the daemon writes beside handled files.
 //! - [`export`]: records in canonical CSV/JSONL; [`metrics`]: Prometheus text.
@@ -24,6 +25,7 @@ pub mod health;
 pub mod ingest;
 pub mod metrics;
 pub mod report;
+pub mod restart;
 pub mod rules;
 pub mod server;
 pub mod service;

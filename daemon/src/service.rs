@@ -34,6 +34,9 @@ pub struct Settings {
     pub socket_group: Option<String>,
     /// `host:port` to serve Prometheus metrics on.
     pub metrics: Option<String>,
+    /// After a failed write to the store, replace the process (see [`crate::restart`]); false
+    /// when the daemon runs inside another program.
+    pub restart_in_place: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -262,6 +265,7 @@ struct EngineOpener {
     folders: Folders,
     shutdown: Arc<AtomicBool>,
     health: Arc<EngineHealth>,
+    restart_in_place: bool,
 }
 
 impl EngineOpener {
@@ -275,11 +279,18 @@ impl EngineOpener {
             self.shutdown.clone(),
         )?;
         engine.health = self.health.clone();
+        engine.restart_in_place = self.restart_in_place;
         // A finalize job that cannot be done is parked with a problem, never a start-up failure.
         engine.run_pending_jobs()?;
         crate::cases::log_anchor(&engine.state, "start-up");
         Ok(engine)
     }
+}
+
+/// After a restart in place: wait before opening the store again (see [`crate::restart`]).
+fn restarted_waiting(reason: &str) -> Option<Engine> {
+    tracing::warn!(error = reason, "restarted after a failed write to the store; opening it again shortly");
+    None
 }
 
 /// The problem status shows while the store cannot be opened.
@@ -310,19 +321,31 @@ pub async fn run(settings: Settings, stop: impl Future<Output = ()>) -> Result<(
         folders: Folders::with_inbox(data, &settings.inbox),
         shutdown: shutdown.clone(),
         health: health.clone(),
+        restart_in_place: settings.restart_in_place,
     };
     let reader = opener.reader.clone();
     let mut report_cache = report::ReportCache::default();
-    let engine = match opener.open() {
-        Ok(engine) => Some(engine),
-        Err(ServiceError::Store(e)) if e.is_io() => {
-            let e = ServiceError::Store(e);
-            tracing::error!(error = %e, "cannot open the store; serving status and retrying");
-            health.set_problems(vec![cannot_open(&e)]);
-            None
-        }
-        Err(e) => return Err(e),
-    };
+    let restarted = crate::restart::after_failure();
+    let engine =
+        match restarted.as_deref().map_or_else(|| opener.open().map(Some), |reason| Ok(restarted_waiting(reason))) {
+            Ok(None) => {
+                health.set_problems(vec![Problem::blocking(format!(
+                    "the store cannot be written ({}): mzd restarted itself so that nothing half-written reaches the \
+                 disk, and opens the store again as soon as it can; free disk space under {} (or fix the disk)",
+                    restarted.as_deref().unwrap_or_default(),
+                    data.display()
+                ))]);
+                None
+            }
+            Ok(Some(engine)) => Some(engine),
+            Err(ServiceError::Store(e)) if e.is_io() => {
+                let e = ServiceError::Store(e);
+                tracing::error!(error = %e, "cannot open the store; serving status and retrying");
+                health.set_problems(vec![cannot_open(&e)]);
+                None
+            }
+            Err(e) => return Err(e),
+        };
     let first = match &engine {
         Some(engine) => report::dashboard(
             &engine.state,
