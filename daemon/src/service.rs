@@ -231,8 +231,9 @@ fn disk_free(path: &Path) -> Option<u64> {
 /// How often files left in `.mzd-taken/` (by a crash, a shutdown, a failure) are taken up again.
 const LEFTOVERS_EVERY: Duration = Duration::from_secs(10);
 
-/// How long a clean shutdown waits for the engine to finish the file in hand.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(60);
+/// How long a clean shutdown waits for the engine to finish the file in hand (a large file stops
+/// at its next committed part, a few seconds at most); then `mzd run` exits 1.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
 /// Files and folders the daemon creates are readable by its user and group only (SPEC §2).
 fn restrict_umask() {
@@ -287,12 +288,6 @@ impl EngineOpener {
     }
 }
 
-/// After a restart in place: wait before opening the store again (see [`crate::restart`]).
-fn restarted_waiting(reason: &str) -> Option<Engine> {
-    tracing::warn!(error = reason, "restarted after a failed write to the store; opening it again shortly");
-    None
-}
-
 /// The problem status shows while the store cannot be opened.
 fn cannot_open(e: &ServiceError) -> Problem {
     Problem::blocking(format!(
@@ -304,88 +299,25 @@ fn cannot_open(e: &ServiceError) -> Problem {
 /// Runs the daemon until `stop` completes, then shuts down cleanly. Returns an error (exit 1)
 /// when the engine stopped or got stuck, so that a supervisor restarts the daemon.
 pub async fn run(settings: Settings, stop: impl Future<Output = ()>) -> Result<(), ServiceError> {
-    restrict_umask();
-    let data = &settings.data;
-    prepare_data_dir(data)?;
-    crate::files::create_dirs(&settings.inbox)
-        .map_err(|source| ServiceError::Io { path: settings.inbox.clone(), source })?;
-    check_layout(data, &settings.inbox)?;
-    let registry = Arc::new(load_registry(&settings.registry)?);
-    let shutdown = Arc::new(AtomicBool::new(false));
-    let health = Arc::new(EngineHealth::default());
-    let opener = EngineOpener {
-        store_dir: data.join("store"),
-        reader: StoreReader::closed(),
-        registry: registry.clone(),
-        hasher: load_or_create_key(&data.join("id-hash.key"))?,
-        folders: Folders::with_inbox(data, &settings.inbox),
-        shutdown: shutdown.clone(),
-        health: health.clone(),
-        restart_in_place: settings.restart_in_place,
-    };
+    let (registry, opener) = prepare(&settings)?;
+    let health = opener.health.clone();
+    let shutdown = opener.shutdown.clone();
     let reader = opener.reader.clone();
     let mut report_cache = report::ReportCache::default();
-    let restarted = crate::restart::after_failure();
-    let engine =
-        match restarted.as_deref().map_or_else(|| opener.open().map(Some), |reason| Ok(restarted_waiting(reason))) {
-            Ok(None) => {
-                health.set_problems(vec![Problem::blocking(format!(
-                    "the store cannot be written ({}): mzd restarted itself so that nothing half-written reaches the \
-                 disk, and opens the store again as soon as it can; free disk space under {} (or fix the disk)",
-                    restarted.as_deref().unwrap_or_default(),
-                    data.display()
-                ))]);
-                None
-            }
-            Ok(Some(engine)) => Some(engine),
-            Err(ServiceError::Store(e)) if e.is_io() => {
-                let e = ServiceError::Store(e);
-                tracing::error!(error = %e, "cannot open the store; serving status and retrying");
-                health.set_problems(vec![cannot_open(&e)]);
-                None
-            }
-            Err(e) => return Err(e),
-        };
+    let engine = first_engine(&opener, &settings.data)?;
     let first = match &engine {
-        Some(engine) => report::dashboard(
-            &engine.state,
-            &engine.index,
-            &registry,
-            &engine.recent_files.iter().cloned().collect::<Vec<_>>(),
-            jiff::Timestamp::now(),
-            &mut report_cache,
-        ),
+        Some(e) => {
+            let recent: Vec<_> = e.recent_files.iter().cloned().collect();
+            report::dashboard(&e.state, &e.index, &registry, &recent, jiff::Timestamp::now(), &mut report_cache)
+        }
         None => Dashboard::default(),
     };
     let (status_tx, status_rx) = watch::channel(Arc::new(first));
-    let (registry_tx, registry_rx) = watch::channel(registry.clone());
     let (msg_tx, msg_rx) = mpsc::channel::<EngineMsg>();
-    let registry_problem: Arc<Mutex<Option<String>>> = Arc::default();
-
-    // Watcher → engine.
-    let (cand_tx, cand_rx) = mpsc::sync_channel::<Candidate>(1);
-    let watcher = Arc::new(
-        Watcher::start(WatcherConfig::new(settings.inbox.clone()), cand_tx)
-            .map_err(|e| ServiceError::Watch { path: settings.inbox.clone(), detail: e.to_string() })?,
-    );
-    let forward = {
-        let msg_tx = msg_tx.clone();
-        std::thread::Builder::new()
-            .name("mzd-intake".into())
-            .spawn(move || {
-                for c in cand_rx {
-                    if msg_tx.send(EngineMsg::Candidate(c)).is_err() {
-                        break;
-                    }
-                }
-            })
-            .map_err(|source| ServiceError::Io { path: "mzd-intake thread".into(), source })?
-    };
-
+    let (watcher, intake) = start_watcher(&settings, msg_tx.clone())?;
     let engine_thread = {
-        let watcher = watcher.clone();
+        let (watcher, health) = (watcher.clone(), health.clone());
         let paths = (settings.data.clone(), settings.registry.clone());
-        let health = health.clone();
         std::thread::Builder::new()
             .name("mzd-engine".into())
             .spawn(move || {
@@ -395,31 +327,8 @@ pub async fn run(settings: Settings, stop: impl Future<Output = ()>) -> Result<(
             })
             .map_err(|source| ServiceError::Io { path: "mzd-engine thread".into(), source })?
     };
-
-    let live = live_status(&settings, watcher.clone(), health.clone(), registry_problem.clone());
-    let ctx =
-        ServerContext { dashboard: status_rx.clone(), registry: registry_rx, reader, live, engine: msg_tx.clone() };
     let (stop_tx, stop_rx) = watch::channel(false);
-    let listener = server::bind(&settings.socket, settings.socket_group.as_deref()).await?;
-    let server_task = tokio::spawn(server::serve(listener, ctx.clone(), stop_rx.clone()));
-    if let Some(addr) = &settings.metrics {
-        let l = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|source| ServiceError::Metrics { addr: addr.clone(), source })?;
-        tokio::spawn(crate::metrics::serve(l, ctx.clone(), stop_rx.clone()));
-    }
-    tokio::spawn(reload_registry(
-        settings.registry.clone(),
-        msg_tx.clone(),
-        registry_tx,
-        registry_problem,
-        stop_rx.clone(),
-    ));
-    tracing::info!(
-        data = %settings.data.display(), inbox = %settings.inbox.display(), socket = %settings.socket.display(),
-        "mzd running"
-    );
-
+    let served = serve(&settings, registry, status_rx, reader, &watcher, &health, &msg_tx, stop_rx).await?;
     let outcome = tokio::select! {
         _ = stop => Ok(()),
         failure = watch_engine(health.clone()) => Err(failure),
@@ -441,18 +350,132 @@ pub async fn run(settings: Settings, stop: impl Future<Output = ()>) -> Result<(
         Ok(_) => Err(ServiceError::EngineStopped),
         Err(_) => Err(ServiceError::EngineStuck(SHUTDOWN_GRACE.as_secs())),
     };
-    drop(ctx);
-    let _ = server_task.await;
-    stop_watcher(watcher).await;
+    served.stop(watcher).await;
     // The intake thread ends when the watcher drops its sender; never wait for it.
-    drop(forward);
-    drop(msg_tx);
+    drop((intake, msg_tx));
     let _ = std::fs::remove_file(&settings.socket);
     match &outcome {
         Ok(()) => tracing::info!("mzd stopped"),
         Err(e) => tracing::error!(error = %e, "mzd stopped after a failure"),
     }
     outcome
+}
+
+/// The folders, the registry and what it takes to open the engine.
+fn prepare(settings: &Settings) -> Result<(Arc<Registry>, EngineOpener), ServiceError> {
+    restrict_umask();
+    let data = &settings.data;
+    prepare_data_dir(data)?;
+    crate::files::create_dirs(&settings.inbox)
+        .map_err(|source| ServiceError::Io { path: settings.inbox.clone(), source })?;
+    check_layout(data, &settings.inbox)?;
+    let registry = Arc::new(load_registry(&settings.registry)?);
+    let opener = EngineOpener {
+        store_dir: data.join("store"),
+        reader: StoreReader::closed(),
+        registry: registry.clone(),
+        hasher: load_or_create_key(&data.join("id-hash.key"))?,
+        folders: Folders::with_inbox(data, &settings.inbox),
+        shutdown: Arc::new(AtomicBool::new(false)),
+        health: Arc::new(EngineHealth::default()),
+        restart_in_place: settings.restart_in_place,
+    };
+    Ok((registry, opener))
+}
+
+/// The engine, when the store opens now; `None` (status then says why) when it must wait: just
+/// restarted after a failed write, or the disk cannot give what opening needs.
+fn first_engine(opener: &EngineOpener, data: &Path) -> Result<Option<Engine>, ServiceError> {
+    if let Some(reason) = crate::restart::after_failure() {
+        tracing::warn!(error = %reason, "restarted after a failed write to the store; opening it again shortly");
+        opener.health.set_problems(vec![Problem::blocking(format!(
+            "the store cannot be written ({reason}): mzd restarted itself so that nothing half-written reaches the \
+             disk, and opens the store again as soon as it can; free disk space under {} (or fix the disk)",
+            data.display()
+        ))]);
+        return Ok(None);
+    }
+    match opener.open() {
+        Ok(engine) => Ok(Some(engine)),
+        Err(ServiceError::Store(e)) if e.is_io() => {
+            let e = ServiceError::Store(e);
+            tracing::error!(error = %e, "cannot open the store; serving status and retrying");
+            opener.health.set_problems(vec![cannot_open(&e)]);
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The watcher and the thread that forwards its candidates to the engine.
+fn start_watcher(
+    settings: &Settings,
+    engine: mpsc::Sender<EngineMsg>,
+) -> Result<(Arc<Watcher>, std::thread::JoinHandle<()>), ServiceError> {
+    let (cand_tx, cand_rx) = mpsc::sync_channel::<Candidate>(1);
+    let watcher = Arc::new(
+        Watcher::start(WatcherConfig::new(settings.inbox.clone()), cand_tx)
+            .map_err(|e| ServiceError::Watch { path: settings.inbox.clone(), detail: e.to_string() })?,
+    );
+    let intake = std::thread::Builder::new()
+        .name("mzd-intake".into())
+        .spawn(move || {
+            for c in cand_rx {
+                if engine.send(EngineMsg::Candidate(c)).is_err() {
+                    break;
+                }
+            }
+        })
+        .map_err(|source| ServiceError::Io { path: "mzd-intake thread".into(), source })?;
+    Ok((watcher, intake))
+}
+
+/// What serves clients: the socket server (and metrics), the registry reloads.
+struct Served {
+    ctx: ServerContext,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Served {
+    /// Stops serving (the server ends on the stop signal already sent), then the watcher.
+    async fn stop(self, watcher: Arc<Watcher>) {
+        drop(self.ctx);
+        let _ = self.server.await;
+        stop_watcher(watcher).await;
+    }
+}
+
+/// Binds the socket and starts the server, metrics and registry reloads.
+#[allow(clippy::too_many_arguments)]
+async fn serve(
+    settings: &Settings,
+    registry: Arc<Registry>,
+    dashboard: watch::Receiver<Arc<Dashboard>>,
+    reader: StoreReader,
+    watcher: &Arc<Watcher>,
+    health: &Arc<EngineHealth>,
+    engine: &mpsc::Sender<EngineMsg>,
+    stop: watch::Receiver<bool>,
+) -> Result<Served, ServiceError> {
+    let (registry_tx, registry_rx) = watch::channel(registry);
+    let registry_problem: Arc<Mutex<Option<String>>> = Arc::default();
+    let live = live_status(settings, watcher.clone(), health.clone(), registry_problem.clone());
+    let ctx = ServerContext { dashboard, registry: registry_rx, reader, live, engine: engine.clone() };
+    let listener = server::bind(&settings.socket, settings.socket_group.as_deref()).await?;
+    let server = tokio::spawn(server::serve(listener, ctx.clone(), stop.clone()));
+    if let Some(addr) = &settings.metrics {
+        let l = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| ServiceError::Metrics { addr: addr.clone(), source })?;
+        tokio::spawn(crate::metrics::serve(l, ctx.clone(), stop.clone()));
+    }
+    let reload = reload_registry(settings.registry.clone(), engine.clone(), registry_tx, registry_problem, stop);
+    tokio::spawn(reload);
+    tracing::info!(
+        data = %settings.data.display(), inbox = %settings.inbox.display(), socket = %settings.socket.display(),
+        "mzd running"
+    );
+    Ok(Served { ctx, server })
 }
 
 /// Sets the engine's `stopped` flag when its thread ends, by return or by panic.
@@ -671,10 +694,9 @@ fn engine_loop(
         report(&mut engine);
         health.set_busy(false);
     }
+    // No final flush: every commit was made durable before it was reported, and after a write
+    // error inside sled (its background flusher on a full disk) a flush can hang for good.
     if !engine.store_is_down() {
-        if let Err(e) = engine.store.sync() {
-            tracing::error!(error = %e, "final flush failed");
-        }
         crate::cases::log_anchor(&engine.state, "shutdown");
     }
 }
