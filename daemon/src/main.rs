@@ -290,7 +290,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             // and `FAILPOINTS` is set.
             let _failpoints = fail::FailScenario::setup();
             let rt = runtime()?;
-            rt.block_on(async {
+            let outcome = rt.block_on(async {
                 let stop = async {
                     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
                         .expect("installing a SIGTERM handler");
@@ -300,7 +300,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     }
                 };
                 mzd::service::run(settings, stop).await
-            })?;
+            });
+            // A thread stuck in the storage engine (waited for by a blocking task) must not keep
+            // the process from exiting: give the runtime a moment, then leave.
+            rt.shutdown_timeout(std::time::Duration::from_secs(2));
+            outcome?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Status { socket, json } => {

@@ -699,6 +699,7 @@ fn engine_loop(
     if !engine.store_is_down() {
         crate::cases::log_anchor(&engine.state, "shutdown");
     }
+    engine.store.abandon();
 }
 
 /// Runs the clock-driven work (its errors show in status through the engine's problems).

@@ -6,6 +6,7 @@
 //!
 //! Build the binaries first: `cargo build --workspace && cargo test -p mz-tests`.
 
+pub mod feedfile;
 pub mod tmux;
 
 use serde_json::Value;
@@ -530,6 +531,19 @@ pub fn walk(dir: &Path) -> Vec<PathBuf> {
 /// Unix permission bits of a file.
 pub fn mode(path: &Path) -> u32 {
     fs::metadata(path).unwrap_or_else(|e| panic!("stat {}: {e}", path.display())).permissions().mode() & 0o7777
+}
+
+/// Fills the file system under `dir` with a file named `filler` (blocks of 1 MiB, then 4 KiB,
+/// until it is full); returns its path. Remove it to free the space.
+pub fn fill_disk(dir: &Path) -> PathBuf {
+    let filler = dir.join("filler");
+    let mut f = fs::File::create(&filler).expect("creating the filler");
+    let block = vec![0x55u8; 1 << 20];
+    while f.write_all(&block).is_ok() {}
+    let small = vec![0x55u8; 4096];
+    while f.write_all(&small).is_ok() {}
+    let _ = f.sync_all();
+    filler
 }
 
 /// Lines joined with CRLF, with a trailing CRLF.

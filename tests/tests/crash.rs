@@ -12,7 +12,8 @@
 mod common;
 
 use common::read_rejects;
-use mz_tests::{alerts_by_kind, date_plus, files_handled, gbk, id_number, local_time_ago, walk, Daemon, Rng};
+use mz_tests::feedfile::{render, Cols, Format};
+use mz_tests::{alerts_by_kind, date_plus, files_handled, id_number, local_time_ago, walk, Daemon, Rng};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -30,18 +31,6 @@ const ALL_FILES_TIMEOUT: Duration = Duration::from_secs(180);
 
 // ---------------------------------------------------------------------------------------------
 // Rendering rows.
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Csv,
-    CsvBom,
-    /// GBK with the Chinese header names.
-    CsvGbk,
-    Jsonl,
-}
-
-/// Column names: (English, Chinese).
-type Cols = &'static [(&'static str, &'static str)];
 
 const ADM_COLS: Cols = &[
     ("record_id", "记录编号"),
@@ -80,59 +69,6 @@ const MAR_COLS: Cols = &[
     ("party_b_hukou", "当事人乙户籍地"),
     ("counselling", "婚姻辅导"),
 ];
-
-/// Columns whose JSONL values are written as numbers.
-const NUMERIC: [&str; 5] = ["age", "capacity_total", "occupied", "new_interments", "eco_interments"];
-
-fn csv_cell(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-fn render(cols: Cols, rows: &[Vec<String>], format: Format) -> Vec<u8> {
-    let csv = |zh: bool, eol: &str| -> String {
-        let mut out = String::new();
-        out.push_str(&cols.iter().map(|(en, c)| if zh { *c } else { *en }).collect::<Vec<_>>().join(","));
-        out.push_str(eol);
-        for r in rows {
-            out.push_str(&r.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
-            out.push_str(eol);
-        }
-        out
-    };
-    match format {
-        Format::Csv => csv(false, "\n").into_bytes(),
-        Format::CsvBom => format!("\u{feff}{}", csv(false, "\r\n")).into_bytes(),
-        Format::CsvGbk => gbk(&csv(true, "\r\n")),
-        Format::Jsonl => {
-            let mut out = String::new();
-            for r in rows {
-                let mut m = Map::new();
-                for ((en, _), v) in cols.iter().zip(r) {
-                    if v.is_empty() {
-                        continue;
-                    }
-                    let value = if NUMERIC.contains(en) { json!(v.parse::<u64>().unwrap()) } else { json!(v) };
-                    m.insert(en.to_string(), value);
-                }
-                out.push_str(&Value::Object(m).to_string());
-                out.push('\n');
-            }
-            out.into_bytes()
-        }
-    }
-}
-
-fn ext(format: Format) -> &'static str {
-    if format == Format::Jsonl {
-        "jsonl"
-    } else {
-        "csv"
-    }
-}
 
 fn row(cells: &[&str]) -> Vec<String> {
     cells.iter().map(|s| s.to_string()).collect()
@@ -276,7 +212,7 @@ fn generate() -> (Vec<DropFile>, Expected) {
                 "轻伤（已更正）",
             ]));
         }
-        let name = format!("adm-{i:02}.{}", ext(format));
+        let name = format!("adm-{i:02}.{}", format.ext());
         let bytes = render(ADM_COLS, &rows, format);
         Expected::add(&mut e.records, "admissions", records);
         if rejected > 0 {
@@ -373,7 +309,7 @@ fn generate() -> (Vec<DropFile>, Expected) {
             rows.push(bur_first_row.clone().unwrap()); // same row as in file 0: a duplicate row
             Expected::add(&mut e.dup_rows, "burials", 1);
         }
-        let name = format!("bur-{j:02}.{}", ext(format));
+        let name = format!("bur-{j:02}.{}", format.ext());
         let bytes = render(BUR_COLS, &rows, format);
         Expected::add(&mut e.records, "burials", records);
         if rejected > 0 {
@@ -451,7 +387,7 @@ fn generate() -> (Vec<DropFile>, Expected) {
             rows.push(mar_reissue_0.clone().unwrap()); // same row as in file 0: a duplicate row
             Expected::add(&mut e.dup_rows, "marriages", 1);
         }
-        let name = format!("mar-{m:02}.{}", ext(format));
+        let name = format!("mar-{m:02}.{}", format.ext());
         let bytes = render(MAR_COLS, &rows, format);
         Expected::add(&mut e.records, "marriages", records);
         if rejected > 0 {

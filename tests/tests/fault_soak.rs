@@ -43,9 +43,10 @@
 mod common;
 
 use common::read_rejects;
+use mz_tests::feedfile::{render, Cols, Format};
 use mz_tests::{
-    date_plus, demo_registry, files_handled, gbk, id_number, id_number_bad_check, local_time, unix_now, walk, Daemon,
-    Rng, FEEDS, POLL,
+    date_plus, demo_registry, files_handled, id_number, id_number_bad_check, local_time, unix_now, walk, Daemon, Rng,
+    FEEDS, POLL,
 };
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -73,18 +74,6 @@ const TERM_TIMEOUT: Duration = Duration::from_secs(30);
 
 // ---------------------------------------------------------------------------------------------
 // Rendering rows (as in crash.rs: four formats, English or Chinese headers).
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Csv,
-    CsvBom,
-    /// GBK with the Chinese header names.
-    CsvGbk,
-    Jsonl,
-}
-
-/// Column names: (English, Chinese).
-type Cols = &'static [(&'static str, &'static str)];
 
 const ADM_COLS: Cols = &[
     ("record_id", "记录编号"),
@@ -125,59 +114,6 @@ const MAR_COLS: Cols = &[
     ("party_b_hukou", "当事人乙户籍地"),
     ("counselling", "婚姻辅导"),
 ];
-
-/// Columns whose JSONL values are written as numbers when they are numbers.
-const NUMERIC: [&str; 6] =
-    ["age", "capacity_total", "occupied", "new_interments", "eco_interments", "free_basic_services"];
-
-fn csv_cell(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-fn render(cols: Cols, rows: &[Vec<String>], format: Format) -> Vec<u8> {
-    let csv = |zh: bool, eol: &str| -> String {
-        let mut out = cols.iter().map(|(en, c)| if zh { *c } else { *en }).collect::<Vec<_>>().join(",");
-        out.push_str(eol);
-        for r in rows {
-            out.push_str(&r.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
-            out.push_str(eol);
-        }
-        out
-    };
-    match format {
-        Format::Csv => csv(false, "\n").into_bytes(),
-        Format::CsvBom => format!("\u{feff}{}", csv(false, "\r\n")).into_bytes(),
-        Format::CsvGbk => gbk(&csv(true, "\r\n")),
-        Format::Jsonl => {
-            let mut out = String::new();
-            for r in rows {
-                let mut m = Map::new();
-                for ((en, _), v) in cols.iter().zip(r).filter(|(_, v)| !v.is_empty()) {
-                    let value = match v.parse::<u64>() {
-                        Ok(n) if NUMERIC.contains(en) => json!(n),
-                        _ => json!(v),
-                    };
-                    m.insert(en.to_string(), value);
-                }
-                out.push_str(&Value::Object(m).to_string());
-                out.push('\n');
-            }
-            out.into_bytes()
-        }
-    }
-}
-
-fn ext(format: Format) -> &'static str {
-    if format == Format::Jsonl {
-        "jsonl"
-    } else {
-        "csv"
-    }
-}
 
 fn cells(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
@@ -747,7 +683,7 @@ impl Gen {
         }
         let format = self.format();
         self.expected.ingested += 1;
-        let rel = format!("{feed}/b{batch:03}-{}.{}", &feed[..3], ext(format));
+        let rel = format!("{feed}/b{batch:03}-{}.{}", &feed[..3], format.ext());
         DropFile { rel, bytes: render(cols, &rows, format), rows: rows.len() as u64, big: false }
     }
 
@@ -1153,19 +1089,6 @@ fn mount_tmpfs(dir: &Path, keep: bool) -> Result<Mount, String> {
     }
 }
 
-/// Fills the file system under `dir` with a filler file; returns it.
-fn fill(dir: &Path) -> PathBuf {
-    use std::io::Write;
-    let filler = dir.join("filler");
-    let mut f = fs::File::create(&filler).unwrap();
-    let block = vec![0x55u8; 1 << 20];
-    while f.write_all(&block).is_ok() {}
-    let small = vec![0x55u8; 4096];
-    while f.write_all(&small).is_ok() {}
-    let _ = f.sync_all();
-    filler
-}
-
 /// A registry save that must be refused: invalid, or cut short (every cut before `[roles]`
 /// leaves `[roles]` empty, refused on a reload).
 fn bad_registry(good: &str, rng: &mut Rng) -> (&'static str, String) {
@@ -1302,7 +1225,7 @@ impl Faulted {
     fn fill_disk(&mut self) {
         let dir = self.tmpfs.clone().expect("a tmpfs");
         let secs = self.rng.range(2, 8);
-        self.filler = Some((fill(&dir), Instant::now() + Duration::from_secs(secs)));
+        self.filler = Some((mz_tests::fill_disk(&dir), Instant::now() + Duration::from_secs(secs)));
         self.note("disk filled".into());
     }
 

@@ -243,19 +243,6 @@ impl Drop for Mount {
     }
 }
 
-/// Fills the file system under `dir` with a filler file; returns it.
-fn fill(dir: &Path) -> PathBuf {
-    let filler = dir.join("filler");
-    let mut f = fs::File::create(&filler).unwrap();
-    let block = vec![0x55u8; 1 << 20];
-    use std::io::Write;
-    while f.write_all(&block).is_ok() {}
-    let small = vec![0x55u8; 4096];
-    while f.write_all(&small).is_ok() {}
-    let _ = f.sync_all();
-    filler
-}
-
 #[test]
 fn a_full_disk_stops_ingest_visibly_and_ingest_resumes_by_itself_when_space_returns() {
     if unsafe { libc::geteuid() } != 0 {
@@ -283,7 +270,7 @@ fn a_full_disk_stops_ingest_visibly_and_ingest_resumes_by_itself_when_space_retu
     d.drop_file("admissions", "a.csv", csv(&admits("A", 10, 1)));
     d.wait_files(1);
 
-    let filler = fill(&small);
+    let filler = mz_tests::fill_disk(&small);
     d.drop_file("admissions", "b.csv", csv(&admits("B", 5000, 1)));
     // The daemon restarts itself in place (same pid) and waits for the store to open.
     let s = wait_any(&d, Duration::from_secs(60), "the store failure shows", |code, s| {
@@ -310,7 +297,7 @@ fn a_full_disk_stops_ingest_visibly_and_ingest_resumes_by_itself_when_space_retu
 
     // Started on a full disk: it waits (reachable, unhealthy) instead of exiting.
     d.terminate();
-    let filler = fill(&small);
+    let filler = mz_tests::fill_disk(&small);
     d.spawn_no_wait();
     let s = wait_any(&d, Duration::from_secs(30), "status answers on a full disk", |_, _| true);
     assert!(d.is_running(), "mzd started on a full disk keeps running: {s}");
@@ -340,6 +327,25 @@ fn a_stuck_engine_makes_status_unhealthy_and_mzd_exit_non_zero() {
     assert_eq!(s["healthy"], false, "{s}");
     let st = d.wait_exit(Duration::from_secs(30)).expect("mzd exits by itself when the engine is stuck");
     assert_eq!(st.code(), Some(1), "a supervisor must see a failure: {st}");
+}
+
+#[test]
+fn sigterm_with_a_stuck_engine_ends_mzd_within_its_grace() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut d = Daemon::prepare(tmp.path());
+    d.env = vec![
+        ("FAILPOINTS".into(), "engine-handle=sleep(600000)".into()),
+        ("MZD_STUCK_AFTER_SECS".into(), "1".into()),
+        ("MZD_STUCK_EXIT_SECS".into(), "600".into()),
+    ];
+    d.spawn();
+    d.drop_file("admissions", "stuck.csv", csv(&admits("T", 1, 1)));
+    wait_any(&d, DEFAULT_TIMEOUT, "the engine hangs in the file", |_, s| has_problem(s, "no progress"));
+    unsafe {
+        libc::kill(d.pid().expect("running") as libc::pid_t, libc::SIGTERM);
+    }
+    let st = d.wait_exit(Duration::from_secs(40)).expect("mzd exits within its 20 s shutdown grace");
+    assert_eq!(st.code(), Some(1), "the file in hand could not be finished: a failure: {st}");
 }
 
 #[test]
