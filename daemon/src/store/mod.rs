@@ -214,6 +214,7 @@ fn open_db(dir: &Path) -> Result<(sled::Db, File), StoreError> {
     let db = sled::Config::new()
         .path(dir)
         .cache_capacity(32 * 1024 * 1024)
+        .segment_size(segment_size(dir))
         .mode(sled::Mode::HighThroughput)
         .open()
         .map_err(|e| match e {
@@ -228,6 +229,32 @@ fn open_db(dir: &Path) -> Result<(sled::Db, File), StoreError> {
     // The folder's entries (db, conf, blobs/) must survive a power cut too.
     sync_dir(dir).map_err(|source| StoreError::Io { path: dir.to_owned(), source })?;
     Ok((db, data_file))
+}
+
+/// sled's segment size for new stores. sled writes a log record larger than a quarter of a
+/// segment to a separate blob file; a tree node of 17 entries of a few tens of KB each is that
+/// large with the default 512 KiB segments. At recovery sled drops blobs newer than its stable
+/// log, and the randomised fault run lost a large file's records that way after a full disk
+/// while the file's ledger entry survived. With 8 MiB segments only a record above 2 MiB
+/// becomes a blob, and no stored value comes near that.
+const SEGMENT_SIZE: usize = 8 * 1024 * 1024;
+
+/// The segment size to open `dir` with: the one it was created with (sled refuses any other),
+/// else [`SEGMENT_SIZE`].
+fn segment_size(dir: &Path) -> usize {
+    let Ok(conf) = std::fs::read_to_string(dir.join("conf")) else { return SEGMENT_SIZE };
+    let stored = conf.lines().find_map(|l| l.strip_prefix("segment_size:").and_then(|v| v.trim().parse().ok()));
+    match stored {
+        Some(size) if size != SEGMENT_SIZE => {
+            tracing::warn!(
+                segment_size = size,
+                "store created with smaller segments: large tree nodes go to blob files"
+            );
+            size
+        }
+        Some(size) => size,
+        None => SEGMENT_SIZE,
+    }
 }
 
 /// Removes `snap.*.generating` files: a snapshot sled was writing when the process died (or the
