@@ -4,7 +4,7 @@
 //! every error names the entry and key at fault.
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 /// Money in integer fen (分). The registry writes yuan with at most two decimals.
@@ -184,12 +184,66 @@ pub struct Department {
     pub name: String,
 }
 
+/// 社区/村: a community under a street, where grid reports (网格上报) come from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Community {
+    pub id: String,
+    pub name: String,
+    pub street: String,
+}
+
+/// Which rescue-station events open a 救急难 case by themselves (`[auto_cases]`, SPEC §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AutoCases {
+    /// 异常事件 (default on).
+    pub incident: bool,
+    /// A minor admitted: mandatory report (default on).
+    pub minor: bool,
+    /// A stay past `long_stay_days`: placement (default on).
+    pub long_stay: bool,
+    /// A death at a station: free basic funeral service (default on).
+    pub death: bool,
+    /// Elderly, disabled, mental, ill or pregnant adults (default off: station tasks instead).
+    pub vulnerable_adult: bool,
+    /// Identity unknown (default off: station tasks instead).
+    pub unidentified: bool,
+}
+
+impl Default for AutoCases {
+    fn default() -> Self {
+        AutoCases {
+            incident: true,
+            minor: true,
+            long_stay: true,
+            death: true,
+            vulnerable_adult: false,
+            unidentified: false,
+        }
+    }
+}
+
+impl AutoCases {
+    /// Every trigger on (benchmarks, tests).
+    pub fn all() -> AutoCases {
+        AutoCases {
+            incident: true,
+            minor: true,
+            long_stay: true,
+            death: true,
+            vulnerable_adult: true,
+            unidentified: true,
+        }
+    }
+}
+
 /// Case time limits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
     pub accept_within: Duration,
     pub close_within: Duration,
     pub paperwork_within: Duration,
+    /// A dispatched department's reply is due this long after the dispatch (default 48 h).
+    pub reply_within: Duration,
 }
 
 impl Default for Limits {
@@ -198,6 +252,7 @@ impl Default for Limits {
             accept_within: Duration::from_secs(30 * 60),
             close_within: Duration::from_secs(72 * 3600),
             paperwork_within: Duration::from_secs(5 * 86400),
+            reply_within: Duration::from_secs(48 * 3600),
         }
     }
 }
@@ -211,12 +266,20 @@ pub struct Registry {
     pub long_stay_days: u32,
     /// Optional 6-digit division code of the district (default for offices).
     pub district_code: Option<String>,
+    /// The district's name (通州区), for reports and the city roll-up.
+    pub district_name: Option<String>,
+    /// Public holidays: not working days (the DNA-request clock of SPEC §7).
+    pub holidays: BTreeSet<jiff::civil::Date>,
+    /// Weekend days that are working days (调休).
+    pub workdays: BTreeSet<jiff::civil::Date>,
     pub stations: Vec<Station>,
     pub sites: Vec<Site>,
     pub offices: Vec<Office>,
     pub streets: Vec<Street>,
     pub departments: Vec<Department>,
+    pub communities: Vec<Community>,
     pub limits: Limits,
+    pub auto_cases: AutoCases,
     /// OS user name -> role.
     pub roles: BTreeMap<String, Role>,
     /// The zone named by `timezone`, looked up once at parse.
@@ -279,6 +342,19 @@ impl Registry {
         self.departments.iter().find(|s| s.id == id)
     }
 
+    pub fn community(&self, id: &str) -> Option<&Community> {
+        self.communities.iter().find(|s| s.id == id)
+    }
+
+    /// Whether `date` is a working day: Monday to Friday unless a holiday, or a listed workday.
+    pub fn is_working_day(&self, date: jiff::civil::Date) -> bool {
+        if self.workdays.contains(&date) {
+            return true;
+        }
+        let weekend = matches!(date.weekday(), jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday);
+        !weekend && !self.holidays.contains(&date)
+    }
+
     /// Whether `user` with `role` may log station events at `station_id`: station staff at their
     /// own stations, admins anywhere.
     pub fn may_log_at(&self, user: &str, role: Role, station_id: &str) -> bool {
@@ -336,6 +412,11 @@ struct RawRegistry {
     timezone: Option<String>,
     long_stay_days: Option<i64>,
     district_code: Option<String>,
+    district_name: Option<String>,
+    #[serde(default)]
+    holidays: Vec<String>,
+    #[serde(default)]
+    workdays: Vec<String>,
     #[serde(default)]
     station: Vec<RawStation>,
     #[serde(default)]
@@ -346,7 +427,10 @@ struct RawRegistry {
     street: Vec<RawStreet>,
     #[serde(default)]
     department: Vec<RawDepartment>,
+    #[serde(default)]
+    community: Vec<RawCommunity>,
     limits: Option<RawLimits>,
+    auto_cases: Option<RawAutoCases>,
     #[serde(default)]
     roles: BTreeMap<String, String>,
 }
@@ -398,10 +482,59 @@ struct RawDepartment {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawCommunity {
+    id: String,
+    name: String,
+    street: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawLimits {
     accept_within: Option<String>,
     close_within: Option<String>,
     paperwork_within: Option<String>,
+    reply_within: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAutoCases {
+    incident: Option<bool>,
+    minor: Option<bool>,
+    long_stay: Option<bool>,
+    death: Option<bool>,
+    vulnerable_adult: Option<bool>,
+    unidentified: Option<bool>,
+}
+
+impl RawAutoCases {
+    fn validate(self) -> AutoCases {
+        let d = AutoCases::default();
+        AutoCases {
+            incident: self.incident.unwrap_or(d.incident),
+            minor: self.minor.unwrap_or(d.minor),
+            long_stay: self.long_stay.unwrap_or(d.long_stay),
+            death: self.death.unwrap_or(d.death),
+            vulnerable_adult: self.vulnerable_adult.unwrap_or(d.vulnerable_adult),
+            unidentified: self.unidentified.unwrap_or(d.unidentified),
+        }
+    }
+}
+
+/// A list of `YYYY-MM-DD` dates (`holidays`, `workdays`).
+fn dates(key: &str, texts: &[String]) -> Result<BTreeSet<jiff::civil::Date>, RegistryError> {
+    let mut out = BTreeSet::new();
+    for (i, text) in texts.iter().enumerate() {
+        let date = jiff::civil::Date::strptime("%Y-%m-%d", text.trim()).map_err(|_| {
+            invalid(
+                format!("{key}, item {}", i + 1),
+                format!("{text:?} is not a date: write it as \"2026-10-01\" (year-month-day)"),
+            )
+        })?;
+        out.insert(date);
+    }
+    Ok(out)
 }
 
 /// Turns a TOML error into a `Syntax` error with a 1-based line and column (in characters).
@@ -648,8 +781,39 @@ impl RawRegistry {
                     raw.paperwork_within.as_deref(),
                     defaults.paperwork_within,
                 )?,
+                reply_within: duration(
+                    "[limits] key reply_within",
+                    raw.reply_within.as_deref(),
+                    defaults.reply_within,
+                )?,
             },
         };
+
+        let mut communities = Vec::with_capacity(self.community.len());
+        let mut seen = BTreeMap::new();
+        for (i, raw) in self.community.into_iter().enumerate() {
+            check_id_name("community", i, &raw.id, &raw.name, &mut seen)?;
+            if !streets.iter().any(|s| s.id == raw.street) {
+                return Err(invalid(
+                    format!("{}, key street", entry("community", i, &raw.id)),
+                    format!(
+                        "street {:?} is not the id of a [[street]]: use one of {}",
+                        raw.street,
+                        known_ids(streets.iter().map(|s| s.id.as_str()))
+                    ),
+                ));
+            }
+            communities.push(Community { id: raw.id, name: raw.name, street: raw.street });
+        }
+        let holidays = dates("holidays", &self.holidays)?;
+        let workdays = dates("workdays", &self.workdays)?;
+        if let Some(both) = holidays.intersection(&workdays).next() {
+            return Err(invalid(
+                "workdays",
+                format!("{both} is listed both in holidays and in workdays: keep it in one"),
+            ));
+        }
+        let auto_cases = self.auto_cases.map(RawAutoCases::validate).unwrap_or_default();
 
         let mut roles = BTreeMap::new();
         for (user, role) in self.roles {
@@ -679,12 +843,17 @@ impl RawRegistry {
             timezone,
             long_stay_days,
             district_code: self.district_code,
+            district_name: self.district_name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
+            holidays,
+            workdays,
             stations,
             sites,
             offices,
             streets,
             departments,
+            communities,
             limits,
+            auto_cases,
             roles,
         })
     }
@@ -1021,5 +1190,40 @@ case_cap = 200.5
             assert_eq!(Fen::from_yuan_str(&Fen(fen).to_string()), Ok(Fen(fen)));
             assert_eq!(Fen::from_yuan_str(&Fen(fen).to_yuan_string()), Ok(Fen(fen)));
         }
+    }
+}
+
+#[cfg(test)]
+mod calendar_tests {
+    use super::*;
+
+    fn with(extra: &str) -> Result<Registry, RegistryError> {
+        Registry::parse(&format!(
+            "{extra}\n[[street]]\nid = \"ST-01\"\nname = \"北苑街道\"\nreserve_fund = 1\ncase_cap = 1\n"
+        ))
+    }
+
+    #[test]
+    fn working_days_follow_weekends_holidays_and_adjusted_workdays() {
+        let r = with("holidays = [\"2026-10-01\"]\nworkdays = [\"2026-09-27\"]").unwrap();
+        let d = |s: &str| jiff::civil::Date::strptime("%Y-%m-%d", s).unwrap();
+        assert!(r.is_working_day(d("2026-09-30")), "a Wednesday");
+        assert!(!r.is_working_day(d("2026-10-01")), "a holiday on a Thursday");
+        assert!(!r.is_working_day(d("2026-10-03")), "a Saturday");
+        assert!(r.is_working_day(d("2026-09-27")), "a Sunday worked instead (调休)");
+    }
+
+    #[test]
+    fn calendar_communities_and_auto_cases_are_checked() {
+        assert!(with("holidays = [\"2026-13-01\"]").unwrap_err().to_string().contains("holidays, item 1"));
+        assert!(with("holidays = [\"2026-10-01\"]\nworkdays = [\"2026-10-01\"]").is_err());
+        let e = with("[[community]]\nid = \"SQ\"\nname = \"x\"\nstreet = \"ST-99\"").unwrap_err();
+        assert!(e.to_string().contains("ST-99"), "{e}");
+        let r = with("[auto_cases]\nunidentified = true").unwrap();
+        assert!(r.auto_cases.unidentified && r.auto_cases.incident && !r.auto_cases.vulnerable_adult);
+        assert_eq!(with("").unwrap().auto_cases, AutoCases::default());
+        let demo = Registry::demo();
+        assert!(!demo.communities.is_empty() && !demo.holidays.is_empty());
+        assert_eq!(demo.limits.reply_within, std::time::Duration::from_secs(48 * 3600));
     }
 }
