@@ -37,6 +37,8 @@ pub struct EngineHealth {
     stopped: AtomicBool,
     /// A feed file is being read (it has left the inbox but is not handled yet).
     reading: AtomicBool,
+    /// The engine has opened the store and entered its loop.
+    running: AtomicBool,
 }
 
 fn now_ms() -> i64 {
@@ -53,6 +55,22 @@ impl EngineHealth {
     pub fn set_busy(&self, busy: bool) {
         self.beat();
         self.busy.store(busy, Ordering::Relaxed);
+    }
+
+    /// The engine has opened the store and entered its loop (set once).
+    pub fn set_running(&self) {
+        self.beat();
+        self.running.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.running.load(Ordering::Relaxed)
+    }
+
+    /// Time since the last beat (busy or not).
+    pub fn since_beat(&self) -> Duration {
+        let since = now_ms() - self.beat_ms.load(Ordering::Relaxed);
+        Duration::from_millis(since.max(0) as u64)
     }
 
     /// A feed file is being read (`true`) or done.

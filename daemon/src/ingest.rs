@@ -673,6 +673,9 @@ impl Engine {
                 self.health.set_reading(true);
                 let result = self.ingest_file(&taken, *feed);
                 self.health.set_reading(false);
+                if result.is_ok() {
+                    crate::metrics::observe_file(*feed, started.elapsed());
+                }
                 result
             }
             Candidate::Unsorted { path, reason } => self.quarantine(path, None, None, reason),

@@ -12,7 +12,8 @@
 //! - [`restart`]: `mzd run` replacing itself after a failed write to the store.
 //! - [`health`]: whether the engine makes progress, and its problems, for status.
 //! - [`files`]: names, moves and modes of the files the daemon writes beside handled files.
-//! - [`export`]: records in canonical CSV/JSONL; [`metrics`]: Prometheus text.
+//! - [`export`]: records in canonical CSV/JSONL; [`metrics`]: Prometheus metrics over HTTP.
+//! - [`systemd`]: readiness, reload, status and watchdog notifications to the service manager.
 //! - [`check`]: `mzd check`, the same validation without a store.
 //! - [`config`] and [`service`]: `mzd run`: settings, wiring, clean shutdown, `rebuild`.
 
@@ -32,4 +33,5 @@ pub mod service;
 pub mod source;
 pub mod state;
 pub mod store;
+pub mod systemd;
 pub mod watcher;

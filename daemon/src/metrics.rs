@@ -1,70 +1,195 @@
-//! `--metrics ADDR`: the status figures in the Prometheus text format over plain HTTP, for ops
-//! dashboards. Every request gets the same page.
+//! `--metrics ADDR`: Prometheus / OpenMetrics over HTTP, for ops dashboards and alerting.
+//!
+//! `GET /metrics` (and `HEAD`) answers the OpenMetrics text encoding of `prometheus-client`;
+//! every other path is 404, every other method 405. HTTP is `hyper`'s.
+//!
+//! What is exposed:
+//! - from the status figures, read at each scrape (no scan, the same numbers `mzd status`
+//!   shows): totals since the store was created as **counters** (`mz_files_total{outcome}`,
+//!   `mz_rejected_rows_total{feed}`, `mz_duplicate_rows_total{feed}`), current values as
+//!   **gauges** (`mz_healthy`, `mz_records{feed}`, `mz_station_occupied{station}`,
+//!   `mz_alerts_active{kind}`, `mz_cases_open`, `mz_cases_overdue`, `mz_audit_entries`);
+//! - measured by the engine since this process started: `mz_ingest_file_seconds{feed}`, a
+//!   histogram of the time from taking a feed file to its commit.
+//!
+//! Label values come from the registry, which ops engineers write by hand: they are escaped as
+//! the text format requires (`\\`, `\"`, `\n`), which `prometheus-client` itself does not do.
 
 use crate::server::{current_status, ServerContext};
-use std::fmt::Write;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use prometheus_client::encoding::{EncodeLabelValue, LabelValueEncoder};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+use std::fmt::Write as _;
+use std::sync::OnceLock;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-/// The metrics page.
+/// A label value, escaped for the text format when encoded.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+pub struct Escaped(pub String);
+
+impl EncodeLabelValue for Escaped {
+    fn encode(&self, encoder: &mut LabelValueEncoder<'_>) -> Result<(), std::fmt::Error> {
+        for c in self.0.chars() {
+            match c {
+                '\\' => encoder.write_str("\\\\")?,
+                '"' => encoder.write_str("\\\"")?,
+                '\n' => encoder.write_str("\\n")?,
+                c => encoder.write_char(c)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+type Labels = Vec<(&'static str, Escaped)>;
+
+fn label(name: &'static str, value: &str) -> Labels {
+    vec![(name, Escaped(value.to_owned()))]
+}
+
+/// What the engine measures as it goes (process-wide, from start-up).
+struct Measured {
+    ingest_seconds: Family<Labels, Histogram>,
+}
+
+fn measured() -> &'static Measured {
+    static MEASURED: OnceLock<Measured> = OnceLock::new();
+    MEASURED.get_or_init(|| Measured {
+        ingest_seconds: Family::new_with_constructor(|| Histogram::new(exponential_buckets(0.001, 4.0, 10))),
+    })
+}
+
+/// Records how long a feed file took from being taken to its commit.
+pub fn observe_file(feed: mz_shared::feed::Feed, took: Duration) {
+    measured().ingest_seconds.get_or_create(&label("feed", feed.as_str())).observe(took.as_secs_f64());
+}
+
+fn counters(registry: &mut Registry, name: &str, help: &str, rows: &[(Labels, u64)]) {
+    let family = Family::<Labels, Counter>::default();
+    for (labels, v) in rows {
+        family.get_or_create(labels).inc_by(*v);
+    }
+    registry.register(name, help, family);
+}
+
+fn gauges(registry: &mut Registry, name: &str, help: &str, rows: &[(Labels, i64)]) {
+    let family = Family::<Labels, Gauge>::default();
+    for (labels, v) in rows {
+        family.get_or_create(labels).set(*v);
+    }
+    registry.register(name, help, family);
+}
+
+fn gauge(registry: &mut Registry, name: &str, help: &str, v: i64) {
+    let g = Gauge::<i64>::default();
+    g.set(v);
+    registry.register(name, help, g);
+}
+
+fn per_feed(counts: mz_shared::protocol::FeedCounts) -> Vec<(Labels, u64)> {
+    mz_shared::feed::Feed::ALL.iter().map(|f| (label("feed", f.as_str()), counts.get(*f))).collect()
+}
+
+/// The metrics page, in the OpenMetrics text format.
 pub fn render(ctx: &ServerContext) -> String {
     let s = current_status(ctx);
-    let mut out = String::new();
-    let mut gauge = |name: &str, help: &str, rows: &[(String, u64)]| {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
-        for (labels, v) in rows {
-            let _ = writeln!(out, "{name}{labels} {v}");
-        }
-    };
-    gauge("mz_healthy", "1 when mzd is healthy", &[(String::new(), u64::from(s.healthy))]);
-    gauge(
+    let mut r = Registry::default();
+    let files = &s.files;
+    let outcome = |o: &str, v: u64| (label("outcome", o), v);
+    counters(
+        &mut r,
         "mz_files",
-        "files handled since the store was created, by outcome",
+        "feed files handled since the store was created, by outcome",
         &[
-            ("{outcome=\"ingested\"}".into(), s.files.ingested),
-            ("{outcome=\"quarantined\"}".into(), s.files.quarantined),
-            ("{outcome=\"duplicate\"}".into(), s.files.duplicates),
-            ("{outcome=\"in_progress\"}".into(), s.files.in_progress),
+            outcome("ingested", files.ingested),
+            outcome("quarantined", files.quarantined),
+            outcome("duplicate", files.duplicates),
         ],
     );
-    for (name, help, counts) in [
-        ("mz_records", "distinct stored records", s.records),
-        ("mz_rejected_rows", "rejected rows since the store was created", s.rejected_rows),
-        ("mz_duplicate_rows", "duplicate rows since the store was created", s.duplicate_rows),
-    ] {
-        let rows: Vec<(String, u64)> = mz_shared::feed::Feed::ALL
-            .iter()
-            .map(|f| (format!("{{feed=\"{}\"}}", f.as_str()), counts.get(*f)))
-            .collect();
-        gauge(name, help, &rows);
+    counters(&mut r, "mz_rejected_rows", "rows rejected since the store was created", &per_feed(s.rejected_rows));
+    counters(&mut r, "mz_duplicate_rows", "duplicate rows since the store was created", &per_feed(s.duplicate_rows));
+    let records: Vec<(Labels, i64)> = per_feed(s.records).into_iter().map(|(l, v)| (l, v as i64)).collect();
+    gauges(&mut r, "mz_records", "distinct stored records", &records);
+    gauge(&mut r, "mz_healthy", "1 when mzd is healthy", i64::from(s.healthy));
+    gauge(&mut r, "mz_files_in_progress", "feed files being read or waiting", files.in_progress as i64);
+    let occupied: Vec<(Labels, i64)> =
+        s.stations.iter().map(|st| (label("station", &st.id), i64::from(st.occupied))).collect();
+    gauges(&mut r, "mz_station_occupied", "people admitted per station", &occupied);
+    let alerts: Vec<(Labels, i64)> = s.alerts.by_kind.iter().map(|(k, v)| (label("kind", k), *v as i64)).collect();
+    gauges(&mut r, "mz_alerts_active", "active alerts by kind", &alerts);
+    gauge(&mut r, "mz_cases_open", "open emergency cases", s.cases.open as i64);
+    gauge(&mut r, "mz_cases_overdue", "open cases past a time limit", s.cases.overdue as i64);
+    gauge(&mut r, "mz_audit_entries", "entries in the audit trail", s.audit.entries as i64);
+    r.register(
+        "mz_ingest_file_seconds",
+        "time from taking a feed file to its commit, since mzd started",
+        measured().ingest_seconds.clone(),
+    );
+    let mut out = String::new();
+    if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &r) {
+        tracing::error!(error = %e, "cannot encode the metrics");
     }
-    let rows: Vec<(String, u64)> =
-        s.stations.iter().map(|st| (format!("{{station=\"{}\"}}", st.id), u64::from(st.occupied))).collect();
-    gauge("mz_station_occupied", "people admitted per station", &rows);
-    let rows: Vec<(String, u64)> = s.alerts.by_kind.iter().map(|(k, v)| (format!("{{kind=\"{k}\"}}"), *v)).collect();
-    gauge("mz_alerts_active", "active alerts by kind", &rows);
     out
 }
 
+/// Media type of the OpenMetrics text format.
+const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+fn answer(req: &Request<Incoming>, ctx: &ServerContext) -> Response<Full<Bytes>> {
+    let plain = |status: StatusCode, text: &'static str| {
+        let mut resp = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+        *resp.status_mut() = status;
+        resp
+    };
+    if req.uri().path() != "/metrics" {
+        return plain(StatusCode::NOT_FOUND, "not found: metrics are at /metrics\n");
+    }
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return plain(StatusCode::METHOD_NOT_ALLOWED, "only GET /metrics\n");
+    }
+    let mut resp = Response::new(Full::new(Bytes::from(render(ctx))));
+    if let Ok(v) = CONTENT_TYPE.parse() {
+        resp.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
+    }
+    resp
+}
+
+/// Serves `/metrics` until `stop`; each connection is served by its own task.
 pub async fn serve(listener: TcpListener, ctx: ServerContext, mut stop: watch::Receiver<bool>) {
     loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let Ok((mut stream, _)) = accepted else { continue };
-                let body = render(&ctx);
-                tokio::spawn(async move {
-                    let mut buf = [0u8; 1024];
-                    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), stream.read(&mut buf)).await;
-                    let head = format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                        body.len()
-                    );
-                    let _ = stream.write_all(head.as_bytes()).await;
-                    let _ = stream.write_all(body.as_bytes()).await;
-                });
-            }
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    tracing::warn!(error = %e, "metrics: cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
             _ = stop.changed() => return,
-        }
+        };
+        let ctx = ctx.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let resp = answer(&req, &ctx);
+                async move { Ok::<_, std::convert::Infallible>(resp) }
+            });
+            let conn = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(5))
+                .serve_connection(TokioIo::new(stream), service);
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "metrics connection ended with an error");
+            }
+        });
     }
 }

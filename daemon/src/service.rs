@@ -341,6 +341,7 @@ pub async fn run(settings: Settings, stop: impl Future<Output = ()>) -> Result<(
         return Err(ServiceError::EngineStuck(secs));
     }
     tracing::info!("shutting down: finishing the file in hand");
+    crate::systemd::stopping();
     shutdown.store(true, Ordering::Relaxed);
     let _ = msg_tx.send(EngineMsg::Shutdown);
     let _ = stop_tx.send(true);
@@ -469,6 +470,7 @@ async fn serve(
             .map_err(|source| ServiceError::Metrics { addr: addr.clone(), source })?;
         tokio::spawn(crate::metrics::serve(l, ctx.clone(), stop.clone()));
     }
+    tokio::spawn(crate::systemd::supervise(ctx.clone(), health.clone(), watcher.clone(), stop.clone()));
     let reload = reload_registry(settings.registry.clone(), engine.clone(), registry_tx, registry_problem, stop);
     tokio::spawn(reload);
     tracing::info!(
@@ -554,6 +556,8 @@ fn live_status(
 /// refuses actions, until it opens (the engine) or the daemon stops (`None`).
 fn wait_for_store(mut opener: EngineOpener, rx: &mpsc::Receiver<EngineMsg>, watcher: &Watcher) -> Option<Engine> {
     loop {
+        // Alive, only waiting: the service manager's watchdog keeps getting pings.
+        opener.health.beat();
         match rx.recv_timeout(Duration::from_secs(3)) {
             Ok(EngineMsg::Candidate(c)) => watcher.retry_later(c.path()),
             Ok(EngineMsg::Registry(r)) => opener.registry = r,
@@ -653,6 +657,7 @@ fn engine_loop(
     };
     let _ = engine.tick();
     report(&mut engine);
+    health.set_running();
     let mut leftovers_at = std::time::Instant::now();
     loop {
         let msg = rx.recv_timeout(Duration::from_secs(1));
@@ -757,8 +762,10 @@ async fn reload_registry(
                     continue;
                 }
                 tracing::info!(registry = %path.display(), "registry reloaded");
+                crate::systemd::reloading();
                 publish.send_replace(r.clone());
                 let _ = engine.send(EngineMsg::Registry(r));
+                crate::systemd::reloaded();
             }
             Err(e) => {
                 tracing::error!(error = %e, "registry refused; the previous one stays in force");

@@ -133,6 +133,8 @@ enum Msg {
 struct Shared {
     in_progress: AtomicU64,
     inbox_unreadable: AtomicBool,
+    /// Full scans of the inbox done so far.
+    scans: AtomicU64,
 }
 
 /// The running watcher. Dropping it stops it too.
@@ -196,6 +198,11 @@ impl Watcher {
     /// counting when it leaves the inbox.
     pub fn in_progress(&self) -> u64 {
         self.shared.in_progress.load(Ordering::Relaxed)
+    }
+
+    /// Full scans of the inbox done so far (the first one runs at start-up).
+    pub fn scans(&self) -> u64 {
+        self.shared.scans.load(Ordering::Relaxed)
     }
 
     /// False when the last scan could not read the inbox folder (for status `healthy`).
@@ -380,6 +387,7 @@ fn run(
             events_lost = false;
             next_scan = now + rescan_every;
             shared.inbox_unreadable.store(!tracker.inbox_readable(), Ordering::Relaxed);
+            shared.scans.fetch_add(1, Ordering::Relaxed);
         }
         tracker.run_due(now);
         tracker.evaluate(now);
