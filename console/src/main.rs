@@ -40,7 +40,8 @@ struct Args {
     /// Run an embedded daemon on a temporary folder with generated data.
     #[arg(long)]
     demo: bool,
-    /// Log file [default: $XDG_STATE_HOME/mz/mzc.log, else ~/.local/state/mz/mzc.log].
+    /// Log file, one per day as NAME.YYYY-MM-DD.log [default: $XDG_STATE_HOME/mz/mzc.log, else
+    /// ~/.local/state/mz/mzc.log].
     #[arg(long, value_name = "FILE")]
     log: Option<PathBuf>,
 }
@@ -62,7 +63,7 @@ fn main() -> ExitCode {
         Err(e) => {
             tracing::error!(error = format!("{e:#}"), "mzc failed");
             eprintln!("mzc: {e:#}");
-            if let Some(l) = log {
+            if let Some((l, _)) = &log {
                 eprintln!("(log: {})", l.display());
             }
             ExitCode::FAILURE
@@ -82,29 +83,35 @@ fn default_log_path() -> PathBuf {
     }
 }
 
-/// Logs to a file, never to the screen. Returns the file used, if any could be opened.
-fn init_logging(path: Option<&Path>) -> Option<PathBuf> {
-    let open = |p: &Path| {
-        if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
-        }
-        std::fs::OpenOptions::new().create(true).append(true).open(p)
-    };
+/// Daily log files kept (older ones are removed when a new day's file starts).
+const LOG_FILES_KEPT: usize = 14;
+
+/// Logs to files, never to the screen: written by a background thread (a slow disk never holds
+/// up a frame), one file per day (`mzc.YYYY-MM-DD.log` beside the path asked for), the last
+/// [`LOG_FILES_KEPT`] kept. Returns what to name in messages and the guard that flushes the
+/// log when dropped, if a log folder could be used.
+fn init_logging(path: Option<&Path>) -> Option<(PathBuf, tracing_appender::non_blocking::WorkerGuard)> {
     let wanted = path.map(Path::to_path_buf).unwrap_or_else(default_log_path);
-    let (file, used) = match open(&wanted) {
-        Ok(f) => (f, wanted),
-        Err(_) => {
-            let fallback = std::env::temp_dir().join("mzc.log");
-            match open(&fallback) {
-                Ok(f) => (f, fallback),
-                Err(_) => return None,
-            }
-        }
+    let appender = |p: &Path| {
+        let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let stem = p.file_stem().map_or("mzc".into(), |s| s.to_string_lossy().into_owned());
+        let ext = p.extension().map_or("log".into(), |s| s.to_string_lossy().into_owned());
+        std::fs::create_dir_all(dir).ok()?;
+        let a = tracing_appender::rolling::RollingFileAppender::builder()
+            .rotation(tracing_appender::rolling::Rotation::DAILY)
+            .filename_prefix(&stem)
+            .filename_suffix(&ext)
+            .max_log_files(LOG_FILES_KEPT)
+            .build(dir)
+            .ok()?;
+        Some((a, dir.join(format!("{stem}.YYYY-MM-DD.{ext}"))))
     };
+    let (appender, shown) = appender(&wanted).or_else(|| appender(&std::env::temp_dir().join("mzc.log")))?;
+    let (writer, guard) = tracing_appender::non_blocking(appender);
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_writer(std::sync::Mutex::new(file)).with_ansi(false).with_env_filter(filter).init();
-    Some(used)
+    tracing_subscriber::fmt().with_writer(writer).with_ansi(false).with_env_filter(filter).init();
+    Some((shown, guard))
 }
 
 fn restore_terminal() {

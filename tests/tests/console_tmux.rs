@@ -84,8 +84,16 @@ fn live_figures_views_help_resize_pause_and_quit() {
     t.keys(&["q"]);
     let screen = t.wait_for(&["MZC-EXIT=0", "TTY-COOKED"]);
     assert!(!screen.contains("[1 总览]"), "console still on screen after quit:\n{screen}");
-    let log_text = std::fs::read_to_string(&log).unwrap_or_default();
-    assert!(log_text.contains("connected to mzd"), "log file:\n{log_text}");
+    // `--log DIR/mzc.log` writes one file a day, `DIR/mzc.YYYY-MM-DD.log`, flushed at exit.
+    let rolled: Vec<PathBuf> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("mzc.20")))
+        .collect();
+    assert_eq!(rolled.len(), 1, "one day's log file: {rolled:?}");
+    let log_text = std::fs::read_to_string(&rolled[0]).unwrap_or_default();
+    assert!(log_text.contains("connected to mzd"), "log file {}:\n{log_text}", rolled[0].display());
+    assert!(!log.exists(), "no file under the plain name");
 }
 
 #[test]
