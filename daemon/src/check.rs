@@ -107,7 +107,7 @@ pub fn check(path: &Path, feed: Option<Feed>, registry: &Registry) -> Result<Che
             return Ok(report);
         }
     };
-    report.encoding = Some(format!("{encoding:?}"));
+    report.encoding = Some(encoding.name().to_owned());
     let mut reader = match RowReader::open(path, feed, format, encoding) {
         Ok(r) => r,
         Err(OpenError::Unreadable(reason)) => {

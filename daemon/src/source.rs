@@ -77,6 +77,17 @@ pub enum TextEncoding {
     Gb18030,
 }
 
+impl TextEncoding {
+    /// The name `mzd check` prints: `utf-8`, `utf-8-bom` or `gb18030`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TextEncoding::Utf8 { bom: false } => "utf-8",
+            TextEncoding::Utf8 { bom: true } => "utf-8-bom",
+            TextEncoding::Gb18030 => "gb18030",
+        }
+    }
+}
+
 /// What one read of the whole file found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Inspection {

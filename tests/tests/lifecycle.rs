@@ -1,7 +1,7 @@
 //! Stop and restart (SPEC §1, §6: totals kept across restarts), and the headless commands
 //! `mzd check` and `mzd status` without a daemon.
 
-use mz_tests::{id_number, lf, local_time_ago, run_mzd, Daemon};
+use mz_tests::{gbk, id_number, lf, local_time_ago, run_mzd, Daemon};
 use serde_json::{json, Value};
 use std::fs;
 
@@ -156,6 +156,13 @@ fn check_reports_problems_with_line_numbers() {
     collect_lines(&v, &mut lines);
     lines.sort();
     assert_eq!(lines, [4, 6], "the `line` values in check --json: {v:#}");
+    assert_eq!(v["encoding"], "utf-8", "plain data, no debug text: {v:#}");
+
+    // A GBK file says so.
+    std::fs::write(tmp.path().join("gbk.csv"), gbk(&bad.replace("two", "两行"))).unwrap();
+    let out = run_mzd(tmp.path(), &["check", "gbk.csv", "--feed", "admissions", "--json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).expect("check --json output");
+    assert_eq!(v["encoding"], "gb18030", "{v:#}");
 
     // Outside a feed folder, --feed names the feed.
     let out = run_mzd(tmp.path(), &["check", "loose.csv", "--feed", "admissions", "--json"]);
