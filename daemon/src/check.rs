@@ -94,13 +94,13 @@ pub fn check(path: &Path, feed: Option<Feed>, registry: &Registry) -> Result<Che
     };
     let Some(format) = SourceFormat::of(path) else {
         report.problems.push(whole(Reason::new(
-            "不支持的文件类型，请使用 .csv、.jsonl 或 .ndjson",
-            "unsupported file type: use .csv, .jsonl or .ndjson",
+            format!("不支持的文件类型，请使用 {}", SourceFormat::ACCEPTED),
+            format!("unsupported file type: use {}", SourceFormat::ACCEPTED),
         )));
         return Ok(report);
     };
     let inspection = source::inspect(path).map_err(io)?;
-    let encoding = match inspection.encoding {
+    let encoding = match source::encoding_for(&inspection, format) {
         Ok(e) => e,
         Err(reason) => {
             report.problems.push(whole(reason));

@@ -753,16 +753,16 @@ impl Engine {
             }
             None => (0, 0, RowCounts::default()),
         };
-        let encoding = match inspection.encoding {
-            Ok(e) => e,
-            Err(reason) => return self.quarantine(path, Some(feed), Some(hash), &reason),
-        };
         let Some(format) = SourceFormat::of(path) else {
             let reason = Reason::new(
                 format!("不支持的文件类型，请使用 {}", SourceFormat::ACCEPTED),
                 format!("unsupported file type: use {}", SourceFormat::ACCEPTED),
             );
             return self.quarantine(path, Some(feed), Some(hash), &reason);
+        };
+        let encoding = match source::encoding_for(&inspection, format) {
+            Ok(e) => e,
+            Err(reason) => return self.quarantine(path, Some(feed), Some(hash), &reason),
         };
         let reader = match RowReader::open(path, feed, format, encoding) {
             Ok(r) => r,

@@ -1,7 +1,7 @@
 //! `mzd`, the mz daemon: watcher → ingest → store → rules → server, data flowing one way.
 //!
 //! - [`watcher`]: which inbox files exist and when each is complete.
-//! - [`source`]: reading one drop file (encoding, CSV/JSONL rows).
+//! - [`source`]: reading one drop file (encoding, CSV/JSONL rows); [`workbook`]: `.xlsx` drops.
 //! - [`ingest`]: the engine that validates, applies and commits a file exactly once.
 //! - [`store`]: the sled database: pages of records, ledger, figures.
 //! - [`state`]: the maintained figures behind every dashboard.
@@ -35,3 +35,4 @@ pub mod state;
 pub mod store;
 pub mod systemd;
 pub mod watcher;
+pub mod workbook;

@@ -49,19 +49,23 @@ use std::path::Path;
 pub enum SourceFormat {
     Csv,
     Jsonl,
+    /// An Excel workbook: its first worksheet ([`crate::workbook`]).
+    Xlsx,
 }
 
 impl SourceFormat {
-    /// The accepted extensions, for messages: `.csv, .jsonl, .ndjson`.
-    pub const ACCEPTED: &'static str = ".csv, .jsonl, .ndjson";
+    /// The accepted extensions, for messages: `.csv, .jsonl, .ndjson, .xlsx`.
+    pub const ACCEPTED: &'static str = ".csv, .jsonl, .ndjson, .xlsx";
 
-    /// `.csv` → Csv, `.jsonl`/`.ndjson` → Jsonl, anything else → None.
+    /// `.csv` → Csv, `.jsonl`/`.ndjson` → Jsonl, `.xlsx` → Xlsx, anything else → None.
     pub fn of(path: &Path) -> Option<SourceFormat> {
         let ext = path.extension()?.to_str()?;
         if ext.eq_ignore_ascii_case("csv") {
             Some(SourceFormat::Csv)
         } else if ext.eq_ignore_ascii_case("jsonl") || ext.eq_ignore_ascii_case("ndjson") {
             Some(SourceFormat::Jsonl)
+        } else if ext.eq_ignore_ascii_case("xlsx") {
+            Some(SourceFormat::Xlsx)
         } else {
             None
         }
@@ -75,6 +79,8 @@ pub enum TextEncoding {
     Utf8 { bom: bool },
     /// GB18030 (a superset of GBK and GB2312), as written by Excel and older systems.
     Gb18030,
+    /// Not text: an Excel workbook, read cell by cell.
+    Xlsx,
 }
 
 impl TextEncoding {
@@ -84,6 +90,7 @@ impl TextEncoding {
             TextEncoding::Utf8 { bom: false } => "utf-8",
             TextEncoding::Utf8 { bom: true } => "utf-8-bom",
             TextEncoding::Gb18030 => "gb18030",
+            TextEncoding::Xlsx => "xlsx",
         }
     }
 }
@@ -97,6 +104,8 @@ pub struct Inspection {
     /// `Err` with a clerk-readable reason when the file as a whole cannot be read
     /// (empty, binary, undecodable).
     pub encoding: Result<TextEncoding, Reason>,
+    /// The file starts like a ZIP container (what an `.xlsx` workbook is).
+    pub zip: bool,
 }
 
 /// Read size of [`inspect`].
@@ -332,7 +341,8 @@ pub fn inspect(path: &Path) -> io::Result<Inspection> {
             ),
         ))
     };
-    Ok(Inspection { hash: *hasher.finalize().as_bytes(), size, encoding })
+    let zip = head.starts_with(b"PK\x03\x04");
+    Ok(Inspection { hash: *hasher.finalize().as_bytes(), size, encoding, zip })
 }
 
 /// Bytes of the file's start kept to recognise binary formats.
@@ -468,6 +478,7 @@ pub struct RowReader {
 enum Inner {
     Csv(CsvRows),
     Jsonl(JsonlRows),
+    Xlsx(crate::workbook::XlsxRows),
 }
 
 struct CsvRows {
@@ -515,6 +526,11 @@ impl RowReader {
         match format {
             SourceFormat::Csv => Self::open_csv(path, feed, encoding),
             SourceFormat::Jsonl => Self::open_jsonl(path, feed, encoding),
+            SourceFormat::Xlsx => {
+                open_regular(path)?;
+                let (header, rows) = crate::workbook::open(path, feed).map_err(OpenError::Unreadable)?;
+                Ok(RowReader { header, inner: Inner::Xlsx(rows) })
+            }
         }
     }
 
@@ -531,6 +547,7 @@ impl RowReader {
                 Box::new(file)
             }
             TextEncoding::Gb18030 => Box::new(DecodeReaderBytesBuilder::new().encoding(Some(GB18030)).build(file)),
+            TextEncoding::Xlsx => return Err(OpenError::Unreadable(not_text())),
         };
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
@@ -631,6 +648,7 @@ impl RowReader {
         match &self.inner {
             Inner::Csv(c) => c.columns.clone(),
             Inner::Jsonl(_) => vec!["raw".to_string()],
+            Inner::Xlsx(x) => x.columns.clone(),
         }
     }
 
@@ -692,6 +710,22 @@ impl RowReader {
                 };
                 Ok(Some(Row { line: j.line, values, problem: j.problem.clone() }))
             }
+            Inner::Xlsx(x) => {
+                if !x.advance() {
+                    return Ok(None);
+                }
+                let cells: Vec<&str> = x.cells.iter().map(String::as_str).collect();
+                let values = self.header.values(&cells);
+                let problem = x.problem.clone().or_else(|| {
+                    (x.cells.len() > x.columns.len()).then(|| {
+                        Reason::new(
+                            format!("此行有 {} 个单元格，表头有 {} 列", x.cells.len(), x.columns.len()),
+                            format!("row has {} cells but the header has {} columns", x.cells.len(), x.columns.len()),
+                        )
+                    })
+                });
+                Ok(Some(Row { line: x.line, values, problem }))
+            }
         }
     }
 
@@ -706,7 +740,29 @@ impl RowReader {
                 c.record.iter().map(|f| shown_cell(&String::from_utf8_lossy(f), cut)).collect()
             }
             Inner::Jsonl(j) => vec![shown_cell(&j.raw, j.cut)],
+            Inner::Xlsx(x) => x.cells.iter().map(|c| shown_cell(c, false)).collect(),
         }
+    }
+}
+
+fn not_text() -> Reason {
+    Reason::new(
+        "Excel 工作簿不是文本文件，只能按 .xlsx 读取",
+        "an Excel workbook is not text: it is read as .xlsx only",
+    )
+}
+
+/// The encoding to read `format` with: text formats need a text encoding; an `.xlsx` must be a
+/// ZIP container (its own reader finds out whether it is a workbook).
+pub fn encoding_for(inspection: &Inspection, format: SourceFormat) -> Result<TextEncoding, Reason> {
+    match format {
+        SourceFormat::Xlsx if inspection.size == 0 => inspection.encoding.clone(),
+        SourceFormat::Xlsx if inspection.zip => Ok(TextEncoding::Xlsx),
+        SourceFormat::Xlsx => Err(Reason::new(
+            "扩展名是 .xlsx，但内容不是 Excel 工作簿；请用 Excel 另存为 .xlsx 或 CSV 后重新放入",
+            "the name ends in .xlsx but the content is not an Excel workbook; save it from Excel as .xlsx or CSV",
+        )),
+        SourceFormat::Csv | SourceFormat::Jsonl => inspection.encoding.clone(),
     }
 }
 
@@ -1374,7 +1430,8 @@ mod tests {
         assert_eq!(SourceFormat::of(Path::new("a/b.CSV")), Some(SourceFormat::Csv));
         assert_eq!(SourceFormat::of(Path::new("b.JsonL")), Some(SourceFormat::Jsonl));
         assert_eq!(SourceFormat::of(Path::new("b.ndjson")), Some(SourceFormat::Jsonl));
-        assert_eq!(SourceFormat::of(Path::new("b.xlsx")), None);
+        assert_eq!(SourceFormat::of(Path::new("b.XLSX")), Some(SourceFormat::Xlsx));
+        assert_eq!(SourceFormat::of(Path::new("b.xls")), None);
         assert_eq!(SourceFormat::of(Path::new("csv")), None);
     }
 

@@ -538,7 +538,7 @@ mod tests {
         fs::write(inbox.join("other").join("b.csv"), b"x").unwrap();
         fs::create_dir_all(inbox.join("admissions").join("sub")).unwrap();
         fs::write(inbox.join("admissions").join("sub").join("c.csv"), b"x").unwrap();
-        fs::write(inbox.join("admissions").join("d.xlsx"), b"x").unwrap();
+        fs::write(inbox.join("admissions").join("d.docx"), b"x").unwrap();
         std::os::unix::fs::symlink(&target, inbox.join("burials").join("l.csv")).unwrap();
         std::os::unix::fs::symlink(&target, inbox.join("root-link.csv")).unwrap();
 
@@ -563,7 +563,7 @@ mod tests {
             ("root.csv", "unsorted"),
             ("other/b.csv", "unsorted"),
             ("admissions/sub/c.csv", "unsorted"),
-            ("admissions/d.xlsx", "unsorted"),
+            ("admissions/d.docx", "unsorted"),
             ("burials/l.csv", "symlink Some(Burials)"),
             ("root-link.csv", "symlink None"),
         ]

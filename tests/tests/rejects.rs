@@ -255,7 +255,8 @@ fn unreadable_files_are_quarantined_with_a_reason() {
     quarantined(&d, &["admissions"], "binary.csv");
     quarantined(&d, &["burials"], "unknown_header.csv");
     quarantined(&d, &["marriages"], "bad_encoding.csv");
-    quarantined(&d, &["unsorted"], "sheet.xlsx");
+    // An .xlsx is a feed file now (SPEC §2): one that is no workbook is quarantined in its feed.
+    quarantined(&d, &["admissions"], "sheet.xlsx");
     let (stray, _) = quarantined(&d, &["unsorted"], "stray.csv");
     assert_eq!(fs::read(&stray).unwrap(), target_text.as_bytes(), "the quarantined file keeps its bytes");
     let (link, _) = quarantined(&d, &["admissions", "unsorted"], "link.csv");

@@ -133,11 +133,12 @@ mod tests {
             assert_eq!(c(p), Class::InProgress, "{p}");
         }
         assert_eq!(c("burials/.sync/a.csv"), Class::Hidden);
-        for p in ["a.csv", "other/a.csv", "burials/sub/a.csv", "burials/a.xlsx", "burials/a"] {
+        for p in ["a.csv", "other/a.csv", "burials/sub/a.csv", "burials/a.docx", "burials/a"] {
             assert!(matches!(c(p), Class::Unsorted(_)), "{p}");
         }
-        let Class::Unsorted(r) = c("burials/a.xlsx") else { unreachable!() };
-        assert!(r.en.contains(".xlsx") && r.en.contains(".csv, .jsonl, .ndjson"), "{r}");
+        assert_eq!(c("burials/a.XLSX"), Class::Feed(Feed::Burials));
+        let Class::Unsorted(r) = c("burials/a.docx") else { unreachable!() };
+        assert!(r.en.contains(".docx") && r.en.contains(".csv, .jsonl, .ndjson, .xlsx"), "{r}");
         assert!(matches!(classify(Path::new("burials/p"), dt), Class::Unsorted(_)));
         assert_eq!(classify(Path::new("burials/l.csv"), lt), Class::Symlink(Some(Feed::Burials)));
         assert_eq!(classify(Path::new("l.csv"), lt), Class::Symlink(None));
