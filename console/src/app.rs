@@ -705,7 +705,7 @@ impl App {
     }
 
     /// The CSV export of the table on screen: suggested file name and content.
-    pub fn export_csv(&self) -> (String, String) {
+    pub fn export_csv(&self) -> (String, Vec<u8>) {
         let id = self.current_list();
         let t = self.table(id);
         let stamp = jiff::Timestamp::from_millisecond(self.now_ms)
@@ -925,6 +925,7 @@ pub(crate) mod tests {
         a.on_key(key(KeyCode::Enter));
         assert_eq!(a.on_key(ch('e')), Action::Export);
         let (name, csv) = a.export_csv();
+        let csv = String::from_utf8(csv).unwrap();
         assert!(name.starts_with("mzc-burials-") && name.ends_with(".csv"), "{name}");
         assert_eq!(csv.lines().count(), 3, "{csv}");
         assert!(csv.contains("宋庄镇公益性墓园"));

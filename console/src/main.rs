@@ -114,6 +114,14 @@ fn init_logging(path: Option<&Path>) -> Option<(PathBuf, tracing_appender::non_b
     Some((shown, guard))
 }
 
+/// Writes a file only its owner and group may read: exports hold names and case details.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o640).open(path)?;
+    f.write_all(bytes)
+}
+
 fn restore_terminal() {
     let _ = terminal::disable_raw_mode();
     let _ = execute!(std::io::stdout(), terminal::LeaveAlternateScreen, cursor::Show);
@@ -276,7 +284,7 @@ async fn event_loop(lang: i18n::Lang, socket: PathBuf, demo: bool) -> anyhow::Re
             Action::Export => {
                 let (name, csv) = app.export_csv();
                 let path = export_dir().join(name);
-                let result = std::fs::write(&path, csv).map(|()| path.display().to_string()).map_err(|e| e.to_string());
+                let result = write_private(&path, &csv).map(|()| path.display().to_string()).map_err(|e| e.to_string());
                 tracing::info!(path = %path.display(), ?result, "export");
                 app.export_done(result);
             }

@@ -78,7 +78,14 @@ fn live_figures_views_help_resize_pause_and_quit() {
         .collect();
     assert_eq!(exported.len(), 1, "{exported:?}");
     let csv = std::fs::read_to_string(&exported[0]).unwrap();
-    assert!(csv.starts_with("救助站,") && csv.contains("永顺镇临时救助点") && csv.contains("5/10"), "{csv}");
+    assert_eq!(mz_tests::mode(&exported[0]) & 0o777, 0o640, "exports hold names: owner and group only");
+    assert!(
+        csv.starts_with("\u{feff}救助站,")
+            && csv.contains("\r\n")
+            && csv.contains("永顺镇临时救助点")
+            && csv.contains("5/10"),
+        "{csv}"
+    );
 
     // Quit: exit code 0, alternate screen left, terminal back in cooked mode.
     t.keys(&["q"]);

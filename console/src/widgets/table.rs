@@ -91,27 +91,21 @@ impl TableData {
     }
 
     /// UTF-8 CSV of the header and the filtered rows.
-    pub fn to_csv(&self, filter: &str) -> String {
-        let mut out = String::new();
-        let header: Vec<String> = self.columns.iter().map(|c| csv_field(&c.title)).collect();
-        out.push_str(&header.join(","));
-        out.push('\n');
+    /// The rows that pass `filter` as a CSV file for Excel on Chinese Windows: UTF-8 with a BOM,
+    /// CRLF line ends, quoted where needed.
+    pub fn to_csv(&self, filter: &str) -> Vec<u8> {
+        let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(UTF8_BOM.to_vec());
+        // Writing into memory cannot fail.
+        let _ = w.write_record(self.columns.iter().map(|c| c.title.as_str()));
         for r in self.filtered(filter) {
-            let cells: Vec<String> = r.cells.iter().map(|c| csv_field(c.trim())).collect();
-            out.push_str(&cells.join(","));
-            out.push('\n');
+            let _ = w.write_record(r.cells.iter().map(|c| c.trim()));
         }
-        out
+        w.into_inner().unwrap_or_default()
     }
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
+/// What Excel looks for to read a CSV file as UTF-8.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Column widths for `avail` columns of space (one blank between shown columns): natural
 /// widths clamped to each column's limits; when too wide, `shrink_first` columns shrink to their
@@ -249,6 +243,7 @@ mod tests {
         let d = data();
         assert_eq!(d.filtered("救助").len(), 1);
         assert_eq!(d.filtered("point").len(), 1);
-        assert_eq!(d.to_csv(""), "名称,数\n通州区救助管理站,5\n\"Point, \"\"B\"\"\",12\n");
+        let csv = String::from_utf8(d.to_csv("")).unwrap();
+        assert_eq!(csv, "\u{feff}名称,数\r\n通州区救助管理站,5\r\n\"Point, \"\"B\"\"\",12\r\n");
     }
 }
