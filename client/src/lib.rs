@@ -122,6 +122,20 @@ impl Client {
             other => Err(ClientError::Protocol(format!("{other:?}"))),
         }
     }
+
+    /// The first `lines` lines of a rejects file the dashboard lists, masked as the role asks.
+    pub async fn rejects_preview(&mut self, path: &str, lines: u32) -> Result<Vec<String>, ClientError> {
+        self.request(Request::RejectsPreview { path: path.to_owned(), lines }).await?;
+        let mut out = Vec::new();
+        loop {
+            match self.recv().await? {
+                ServerMessage::Line { line } => out.push(line),
+                ServerMessage::End { .. } => return Ok(out),
+                ServerMessage::Error { reason } => return Err(ClientError::Refused(reason.to_string())),
+                other => return Err(ClientError::Protocol(format!("{other:?}"))),
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -683,6 +683,7 @@ impl App {
             }
             ClientEvent::CaseResult(result) => self.case_answered(result),
             ClientEvent::LogResult(result) => self.logged(result),
+            ClientEvent::Preview { path, lines } => self.set_preview(&path, lines),
             ClientEvent::AckResult { id: _, result } => match result {
                 Ok(()) => self.say(i18n::ACKED.t(self.lang), Mark::Normal),
                 Err(reason) => {

@@ -28,6 +28,8 @@ pub enum ClientEvent {
     CaseResult(Result<CaseAnswer, Reason>),
     /// The answer to a `LogStationEvent`: the record id the daemon assigned, or its refusal.
     LogResult(Result<String, Reason>),
+    /// The first lines of a rejects file (masked by the daemon), or why not.
+    Preview { path: String, lines: Result<Vec<String>, String> },
 }
 
 /// What the daemon answered to an accepted case request.
@@ -137,6 +139,18 @@ pub fn ack(socket: PathBuf, id: String, tx: UnboundedSender<ClientEvent>) {
         };
         tracing::info!(%id, ?result, "acknowledge alert");
         let _ = tx.send(ClientEvent::AckResult { id, result });
+    });
+}
+
+/// Asks the daemon for the first lines of a rejects file (masked as the user's role asks); the
+/// answer goes to `tx` as [`ClientEvent::Preview`].
+pub fn preview(socket: PathBuf, path: String, tx: UnboundedSender<ClientEvent>) {
+    tokio::spawn(async move {
+        let lines = match Client::connect(&socket, "mzc").await {
+            Err(e) => Err(e.to_string()),
+            Ok(mut c) => c.rejects_preview(&path, 20).await.map_err(|e| e.to_string()),
+        };
+        let _ = tx.send(ClientEvent::Preview { path, lines });
     });
 }
 

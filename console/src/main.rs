@@ -15,7 +15,7 @@ use mzc::demo;
 use mzc::{app, client, i18n, views};
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
-use std::io::{BufRead as _, Stdout};
+use std::io::Stdout;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -163,26 +163,6 @@ fn export_dir() -> PathBuf {
     std::env::var_os("MZ_EXPORT_DIR").filter(|v| !v.is_empty()).map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."))
 }
 
-/// The first `n` lines of a file (invalid UTF-8 replaced).
-fn first_lines(path: &str, n: usize) -> Result<Vec<String>, String> {
-    let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let mut out = Vec::new();
-    let mut r = std::io::BufReader::new(f);
-    let mut buf = Vec::new();
-    while out.len() < n {
-        buf.clear();
-        match r.read_until(b'\n', &mut buf) {
-            Ok(0) => break,
-            Ok(_) => {
-                let line = String::from_utf8_lossy(&buf);
-                out.push(line.trim_end_matches(['\r', '\n']).trim_start_matches('\u{feff}').to_string());
-            }
-            Err(e) => return Err(e.to_string()),
-        }
-    }
-    Ok(out)
-}
-
 async fn run(args: Args) -> anyhow::Result<()> {
     let lang = match args.lang {
         LangArg::Zh => i18n::Lang::Zh,
@@ -288,10 +268,7 @@ async fn event_loop(lang: i18n::Lang, socket: PathBuf, demo: bool) -> anyhow::Re
                 tracing::info!(path = %path.display(), ?result, "export");
                 app.export_done(result);
             }
-            Action::Preview(path) => {
-                let lines = first_lines(&path, 20);
-                app.set_preview(&path, lines);
-            }
+            Action::Preview(path) => client::preview(socket.clone(), path, client_tx.clone()),
         }
         if app.quit {
             break;

@@ -1,6 +1,7 @@
 //! Rendering stored records with the canonical field names, for `mzd export` (CSV or JSONL).
 //! ID numbers appear only in their masked form; times in RFC 3339 in the registry's zone; names
 //! reduced to their first character for viewers (SPEC §5), as cases and the console show them.
+//! Also the console's preview of a rejects file ([`rejects_preview`]), masked the same way.
 
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
@@ -118,4 +119,59 @@ fn csv_line(cells: impl IntoIterator<Item = String>) -> String {
     let mut bytes = w.into_inner().expect("writing to memory");
     bytes.pop();
     String::from_utf8(bytes).expect("csv of UTF-8 strings is UTF-8")
+}
+
+/// Columns of a rejects file that hold a person's name (masked for viewers).
+const NAME_COLUMNS: [&str; 2] = ["name", "姓名"];
+
+/// The first `n` lines of a rejects file, for the console's preview: each record re-written as
+/// one CSV line, every ID number in it masked, and with `mask_names` the name column masked too.
+pub fn rejects_preview(path: &std::path::Path, n: usize, mask_names: bool) -> std::io::Result<Vec<String>> {
+    let file = std::fs::File::open(path)?;
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(file);
+    let mut name_cols = Vec::new();
+    let mut out = Vec::with_capacity(n);
+    for (i, rec) in reader.records().take(n).enumerate() {
+        let rec = rec.map_err(|e| std::io::Error::other(e.to_string()))?;
+        let cells: Vec<String> = rec
+            .iter()
+            .enumerate()
+            .map(|(c, cell)| {
+                let cell = if i == 0 && c == 0 { cell.trim_start_matches('\u{feff}') } else { cell };
+                if i == 0 && NAME_COLUMNS.contains(&cell.trim()) {
+                    name_cols.push(c);
+                }
+                let cell = mz_shared::id_number::redact_id_numbers(cell);
+                if i > 0 && mask_names && name_cols.contains(&c) {
+                    crate::report::mask_name(&cell)
+                } else {
+                    cell
+                }
+            })
+            .collect();
+        let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+        w.write_record(&cells).map_err(|e| std::io::Error::other(e.to_string()))?;
+        let bytes = w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
+        out.push(String::from_utf8_lossy(&bytes).trim_end_matches('\n').to_owned());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod preview_tests {
+    use super::*;
+
+    #[test]
+    fn a_rejects_preview_masks_id_numbers_always_and_names_for_viewers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.csv.rejects.csv");
+        let id = "11010519491231002X";
+        std::fs::write(&path, format!("\u{feff}line,reason,name,id_number\r\n2,bad,张三丰,{id}\r\n")).unwrap();
+        let officer = rejects_preview(&path, 20, false).unwrap();
+        assert_eq!(officer[0], "line,reason,name,id_number");
+        assert!(officer[1].contains("张三丰") && !officer[1].contains(id), "{officer:?}");
+        let viewer = rejects_preview(&path, 20, true).unwrap();
+        assert!(!viewer[1].contains("张三丰") && !viewer[1].contains(id), "{viewer:?}");
+        assert_eq!(rejects_preview(&path, 1, true).unwrap().len(), 1);
+    }
 }

@@ -557,6 +557,7 @@ impl Session {
             }
             Request::LogStationEvent { values } => self.log_station_event(role, values).await?,
             Request::CaseShow { id } => self.case_show(role, &id).await?,
+            Request::RejectsPreview { path, lines } => self.rejects_preview(role, path, lines).await?,
             Request::CaseList { state } => self.case_list(role, state).await?,
             Request::AuditVerify => self.audit_verify().await?,
             Request::AuditCheck { anchors } => self.audit_check(anchors).await?,
@@ -635,6 +636,36 @@ impl Session {
         let answer = self.ask_engine(|reply| EngineMsg::LogStationEvent { actor, values, reply }).await;
         let msg = answer.map_or_else(error_message, |record_id| ServerMessage::Logged { record_id });
         self.send(&msg).await
+    }
+
+    async fn rejects_preview(&mut self, role: Role, path: String, lines: u32) -> io::Result<()> {
+        let listed = self.ctx.dashboard.borrow().ingest.iter().any(|e| e.note.as_deref() == Some(path.as_str()));
+        if !listed || !path.ends_with(".rejects.csv") {
+            return self
+                .refuse(Reason::new(
+                    "只能预览最近处理文件的拒收记录文件",
+                    "only the rejects file of a recently handled file can be previewed",
+                ))
+                .await;
+        }
+        let n = lines.clamp(1, 200) as usize;
+        let mask_names = role == Role::Viewer;
+        let read = tokio::task::spawn_blocking(move || crate::export::rejects_preview(Path::new(&path), n, mask_names));
+        match read.await.unwrap_or_else(|e| Err(io::Error::other(e.to_string()))) {
+            Ok(preview) => {
+                for line in &preview {
+                    self.send(&ServerMessage::Line { line: line.clone() }).await?;
+                }
+                self.send(&ServerMessage::End { count: preview.len() as u64 }).await
+            }
+            Err(e) => {
+                self.refuse(Reason::new(
+                    format!("无法读取拒收记录文件：{e}"),
+                    format!("cannot read the rejects file: {e}"),
+                ))
+                .await
+            }
+        }
     }
 
     async fn case_show(&mut self, role: Role, id: &str) -> io::Result<()> {

@@ -43,7 +43,8 @@ const CSV_SEED: &str = "record_id,station_id,event,occurred_at,person_ref,name,i
 R1,TZ-JZZ,admit,2026-11-20 08:00,P1,张三,110112198001010012\n\
 \"R2\",TZ-JZZ,\"dis,charge\",2026-11-20,P1,\"李\"\"四\",\n";
 
-const JSONL_SEED: &str = "{\"record_id\":\"R1\",\"station_id\":\"TZ-JZZ\",\"event\":\"admit\",\"occurred_at\":\"2026-11-20 08:00\"}\n\
+const JSONL_SEED: &str =
+    "{\"record_id\":\"R1\",\"station_id\":\"TZ-JZZ\",\"event\":\"admit\",\"occurred_at\":\"2026-11-20 08:00\"}\n\
 {\"record_id\":2,\"age\":30,\"flags\":null}\n";
 
 /// `seed` with a few bytes replaced, inserted or removed at the given places.

@@ -58,6 +58,12 @@ pub enum Request {
     CaseShow {
         id: String,
     },
+    /// The first `lines` lines of a rejects file the dashboard lists (the ingest view's preview),
+    /// answered by `Line`s then `End`: ID numbers masked for everyone, names also for viewers.
+    RejectsPreview {
+        path: String,
+        lines: u32,
+    },
     /// Re-compute the audit chain; answered by `AuditOk` or an error naming the first problem
     /// (the same checks as `AuditCheck` without anchors). Kept for older clients.
     AuditVerify,

@@ -162,3 +162,36 @@ fn acknowledging_an_alert_reaches_the_daemon_and_comes_back() {
     t.keys(&["q"]);
     t.wait_for(&["MZC-EXIT=0"]);
 }
+
+#[test]
+fn the_rejects_preview_comes_from_the_daemon_with_id_numbers_masked() {
+    if !tmux_available() {
+        eprintln!("tmux not installed: skipping");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let d = Daemon::start(tmp.path());
+    // The console runs in a folder of its own: the daemon's paths mean nothing there.
+    let elsewhere = tmp.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let id = mz_tests::id_number("110112", "19800101", 12, true);
+    let when = &local_time_ago(600)[..16];
+    let text = lf(&[
+        "record_id,id_number,name,station_id,event,occurred_at,person_ref,referral".to_string(),
+        format!("PV-1,{id},张三丰,TZ-NOPE,admit,{when},PV-P1,patrol"),
+    ]);
+    d.drop_file("admissions", "preview.csv", text);
+    d.wait_files(1);
+    let log = tmp.path().join("mzc.log");
+    let t = Tmux::start_mzc(&elsewhere, &["--socket", d.socket.to_str().unwrap(), "--log", log.to_str().unwrap()]);
+    t.wait_for(&["[1 总览]", "[已连接]"]);
+    t.keys(&["6"]);
+    t.wait_for(&["preview.csv"]);
+    t.resize(250, 40);
+    t.keys(&["Enter"]);
+    let screen = t.wait_for(&["PV-1,"]);
+    assert!(screen.contains(&mz_tests::masked(&id)), "the ID number shows masked:\n{screen}");
+    assert!(!screen.contains(&id), "never the full ID number:\n{screen}");
+    // Unknown users are viewers (SPEC §5): the name is masked for them too.
+    assert!(!screen.contains("张三丰") && screen.contains("张**"), "the name masked for a viewer:\n{screen}");
+}
