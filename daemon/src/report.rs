@@ -8,7 +8,7 @@ use crate::store::pages::RecordIndex;
 use jiff::Timestamp;
 use mz_shared::alert::{Alert, AlertKind};
 use mz_shared::dashboard::{
-    CoolingOffEntry, Dashboard, DayFigures, FundRow, IngestEntry, OfficeBoard, ResidentRow, SiteBoard, StationBoard,
+    CoolingOffEntry, Dashboard, DayFigures, IngestEntry, OfficeBoard, ResidentRow, SiteBoard, StationBoard,
 };
 use mz_shared::feed::Feed;
 use mz_shared::protocol::{AlertCounts, CaseCounts, FeedCounts, SiteStatus, StationStatus, StatusReport};
@@ -308,17 +308,7 @@ pub fn dashboard(
         limits: registry.limits.clone(),
         departments: registry.departments.clone(),
         cases,
-        funds: registry
-            .streets
-            .iter()
-            .map(|s| FundRow {
-                street: s.id.clone(),
-                name: s.name.clone(),
-                initial: s.reserve_fund,
-                balance: state.funds.balance(&s.id),
-                case_cap: s.case_cap,
-            })
-            .collect(),
+        funds: crate::funds::fund_rows(&state.funds, &state.fund_figures, registry),
     }
 }
 

@@ -337,6 +337,8 @@ pub struct State {
     pub case_triggers: HashSet<String>,
     /// Reserve-fund balances, derived from the registry and the cases' payments.
     pub funds: Funds,
+    /// Pending requests and open cases per street, kept by [`State::put_case`].
+    pub fund_figures: crate::funds::CaseFundFigures,
     /// Cases the rules asked for since the last commit: (trigger, what to open).
     pub cases_to_open: Vec<(String, OpenCase)>,
     /// The last audit entry, to chain the next one to.
@@ -365,6 +367,7 @@ impl State {
             case_index: CaseIndex::default(),
             case_triggers: HashSet::default(),
             funds: Funds::default(),
+            fund_figures: Default::default(),
             cases_to_open: Vec::new(),
             audit_tail: None,
             audit_pending: Vec::new(),
@@ -377,9 +380,11 @@ impl State {
         let mut case_index = CaseIndex::default();
         let mut case_triggers = HashSet::default();
         let mut aid_records = Vec::new();
+        let mut fund_figures = crate::funds::CaseFundFigures::default();
         for item in store.scan::<Case>(&keys::state_prefix("case")) {
             let case = item?.1;
             funds.count_paid(&case);
+            fund_figures.add(&case);
             case_index.add(&case, &registry.limits);
             if let Some(t) = &case.trigger {
                 case_triggers.insert(t.clone());
@@ -398,6 +403,7 @@ impl State {
             aid_records,
             case_triggers,
             funds,
+            fund_figures,
             cases_to_open: Vec::new(),
             audit_tail,
             audit_pending: Vec::new(),
@@ -424,6 +430,11 @@ impl State {
         }
         self.case_index.add(&case, limits);
         self.aid_records.extend(case.aid_records());
+        // The reserve-fund figures (pending requests, open cases per street).
+        if let Some(old) = old {
+            self.fund_figures.remove(old);
+        }
+        self.fund_figures.add(&case);
         self.cases.put(case);
     }
 

@@ -57,6 +57,15 @@ pub struct FundRow {
     pub balance: crate::registry::Fen,
     /// Most that may be paid on one case without a supervisor's approval.
     pub case_cap: crate::registry::Fen,
+    /// Paid from the fund so far.
+    #[serde(default)]
+    pub paid: crate::registry::Fen,
+    /// Requests above the case cap awaiting a supervisor's approval (一事一议).
+    #[serde(default)]
+    pub pending: crate::registry::Fen,
+    /// The street's cases not closed or referred.
+    #[serde(default)]
+    pub cases_open: u32,
 }
 
 /// 床位板: one rescue station or temporary point.
