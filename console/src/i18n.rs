@@ -155,6 +155,12 @@ pub const APPLIED_AT: L = L("申请时间", "Applied");
 pub const DAYS_LEFT: L = L("剩余天数", "Days left");
 pub const PEAK: L = L("最高", "peak");
 pub const NO_COOLING: L = L("无冷静期中的申请", "no applications in cooling-off");
+pub const DIVORCE_QUEUE: L = L("离婚申请", "Divorce applications");
+pub const DAYS_LEFT_SHORT: L = L("剩余", "Left");
+pub const WINDOW: L = L("阶段", "Window");
+pub const WINDOW_COOLING: L = L("冷静期", "cooling-off");
+pub const WINDOW_REGISTER: L = L("申领期", "to register");
+pub const LAPSED: L = L("视为撤回申请", "lapsed");
 
 // Alerts.
 pub const ALERT_ACTIVE: L = L("待处理", "ACTIVE");

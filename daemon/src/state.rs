@@ -306,6 +306,16 @@ pub struct DivorceApplication {
     pub applied_at_ms: i64,
 }
 
+/// Divorce applications of one office deemed withdrawn (视为撤回申请, 民法典 1077): neither
+/// withdrawn nor followed by a divorce within 60 days. Counted per local day of the lapse (the
+/// application's time + 60 days) and in total.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfficeLapses {
+    pub total: u64,
+    /// `YYYY-MM-DD` → applications that lapsed that day.
+    pub by_day: BTreeMap<String, u32>,
+}
+
 /// All maintained figures.
 pub struct State {
     pub counters: Counters,
@@ -324,6 +334,11 @@ pub struct State {
     pub spouses: Table<Spouse>,
     /// key: the couple's two ID hashes in hex, smaller first.
     pub divorce_applications: Table<DivorceApplication>,
+    /// Applications taken as lapsed, by couple: a divorce or withdrawal inside the window
+    /// that arrives late undoes the lapse. key: as `divorce_applications`.
+    pub lapsed_applications: Table<DivorceApplication>,
+    /// key: office.
+    pub divorce_lapses: Table<OfficeLapses>,
     /// key: alert id.
     pub alerts: Table<Alert>,
     /// 救急难 cases; key: case id. Change them through [`State::put_case`], which keeps
@@ -361,6 +376,8 @@ impl State {
             office_days: Table::new("office_day"),
             spouses: Table::new("spouse"),
             divorce_applications: Table::new("divorce_app"),
+            lapsed_applications: Table::new("divorce_app_lapsed"),
+            divorce_lapses: Table::new("divorce_lapses"),
             alerts: Table::new("alert"),
             cases: CaseTable { reader: None, pending: HashMap::default(), changes: 0 },
             aid_records: Vec::new(),
@@ -417,6 +434,8 @@ impl State {
             office_days: Table::load(store, "office_day")?,
             spouses: Table::load(store, "spouse")?,
             divorce_applications: Table::load(store, "divorce_app")?,
+            lapsed_applications: Table::load(store, "divorce_app_lapsed")?,
+            divorce_lapses: Table::load(store, "divorce_lapses")?,
             alerts: Table::load(store, "alert")?,
         })
     }
@@ -460,6 +479,8 @@ impl State {
             || self.office_days.is_dirty()
             || self.spouses.is_dirty()
             || self.divorce_applications.is_dirty()
+            || self.lapsed_applications.is_dirty()
+            || self.divorce_lapses.is_dirty()
             || self.alerts.is_dirty()
             || self.cases.is_dirty()
             || !self.audit_pending.is_empty()
@@ -478,6 +499,8 @@ impl State {
         self.office_days.write_into(batch);
         self.spouses.write_into(batch);
         self.divorce_applications.write_into(batch);
+        self.lapsed_applications.write_into(batch);
+        self.divorce_lapses.write_into(batch);
         self.alerts.write_into(batch);
         self.cases.write_into(batch);
         // The entries of one commit are one value, keyed by the first entry's number, in chunks

@@ -23,7 +23,8 @@ pub struct Dashboard {
     pub offices: Vec<OfficeBoard>,
     /// Registrations of all offices per day, oldest first, the last entry today (30 entries).
     pub registrations_daily: Vec<BTreeMap<MarriageKind, u32>>,
-    /// Divorce applications inside their 30-day cooling-off window.
+    /// Pending divorce applications: in their 30-day cooling-off window (1) or in the 30 days
+    /// after it to register the divorce (2), the soonest to end first.
     pub cooling_off: Vec<CoolingOffEntry>,
     /// Active alerts first (newest first), then acknowledged ones; at most 300 (the status counts all).
     pub alerts: Vec<Alert>,
@@ -156,18 +157,52 @@ pub struct OfficeBoard {
     pub daily_30: Vec<u32>,
     /// Share of the last 30 days' registrations with a party from outside the district.
     pub cross_district_share: Option<f64>,
-    /// Share of the last 30 days' registrations (with the field filled) that had counselling.
+    /// Share of the last 30 days' marriages (with the field filled) that had counselling.
     pub counselling_rate: Option<f64>,
+    /// Divorce applications deemed withdrawn (视为撤回申请) in the last 30 days, and ever.
+    #[serde(default)]
+    pub lapsed_30_days: u32,
+    #[serde(default)]
+    pub lapsed_total: u64,
 }
 
-/// A divorce application in its cooling-off window.
+/// A pending divorce application (民法典 1077) and the window it is in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CoolingOffEntry {
     pub office_id: String,
     pub record_id: String,
     pub applied_at_ms: i64,
-    /// Days left until the 30 days are over (0 on the last day).
+    /// Whole days left until the current window ends (0 on its last day).
     pub days_left: i64,
+    #[serde(default)]
+    pub window: DivorceWindow,
+}
+
+/// The two windows after a divorce application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DivorceWindow {
+    /// Window 1, 冷静期: the first 30 days; either party may withdraw.
+    #[default]
+    CoolingOff,
+    /// Window 2, 申领期: the next 30 days; both must come to register the divorce, or the
+    /// application is deemed withdrawn.
+    Registration,
+}
+
+impl DivorceWindow {
+    /// The window an application made `elapsed_ms` ago is in; `None` once both are over.
+    pub fn at(elapsed_ms: i64) -> Option<(DivorceWindow, i64)> {
+        const DAY: i64 = 86_400_000;
+        let elapsed = elapsed_ms.max(0);
+        if elapsed < 30 * DAY {
+            Some((DivorceWindow::CoolingOff, (30 * DAY - elapsed) / DAY))
+        } else if elapsed < 60 * DAY {
+            Some((DivorceWindow::Registration, (60 * DAY - elapsed) / DAY))
+        } else {
+            None
+        }
+    }
 }
 
 /// A handled file, for the ingest view.

@@ -134,6 +134,8 @@ pub fn sample() -> Dashboard {
             daily_30: (0..30).map(|i| 3 + i % 5).collect(),
             cross_district_share: Some(0.183),
             counselling_rate: Some(0.42),
+            lapsed_30_days: 1,
+            lapsed_total: 3,
         },
         OfficeBoard {
             id: "M-TZ-MJQ".into(),
@@ -144,6 +146,7 @@ pub fn sample() -> Dashboard {
             daily_30: (0..30).map(|i| i % 3).collect(),
             cross_district_share: None,
             counselling_rate: Some(0.5),
+            ..Default::default()
         },
     ];
     let registrations_daily = (0..30).map(|i| kinds([4 + i % 6, i % 2, 1, 0, i % 3])).collect();
@@ -222,12 +225,22 @@ pub fn sample() -> Dashboard {
         sites,
         offices,
         registrations_daily,
-        cooling_off: vec![CoolingOffEntry {
-            office_id: "M-TZ".into(),
-            record_id: "M-20250920-3".into(),
-            applied_at_ms: NOW - 19 * 24 * H,
-            days_left: 11,
-        }],
+        cooling_off: vec![
+            CoolingOffEntry {
+                office_id: "M-TZ".into(),
+                record_id: "M-20250920-3".into(),
+                applied_at_ms: NOW - 19 * 24 * H,
+                days_left: 11,
+                window: DivorceWindow::CoolingOff,
+            },
+            CoolingOffEntry {
+                office_id: "M-TZ".into(),
+                record_id: "M-20250815-7".into(),
+                applied_at_ms: NOW - 45 * 24 * H,
+                days_left: 15,
+                window: DivorceWindow::Registration,
+            },
+        ],
         alerts,
         ingest,
         rejected_today: 2,
@@ -451,13 +464,18 @@ fn marriages_view() {
                 "18.3%",
                 "辅导率",
                 "42.0%",
-                "离婚冷静期",
+                "1 冷静期",
+                "2 申领期",
                 "M-20250920-3",
-                "11",
+                "M-20250815-7",
+                "视为撤回申请 3",
             ],
         );
         let b = draw(&app(Lang::En, View::Marriages), w, h);
-        assert_all(&b, &["divorce application", "cross-district", "counselling", "Cooling-off"]);
+        assert_all(
+            &b,
+            &["divorce application", "cross-district", "counselling", "1 cooling-off", "2 to register", "lapsed 3"],
+        );
     }
 }
 
