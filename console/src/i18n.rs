@@ -31,6 +31,17 @@ pub const VIEW_MARRIAGES: L = L("婚姻", "Marriages");
 pub const VIEW_ALERTS: L = L("告警", "Alerts");
 pub const VIEW_INGEST: L = L("导入", "Ingest");
 pub const VIEW_CASES: L = L("救急难", "Cases");
+pub const VIEW_FUNDS: L = L("备用金", "Funds");
+
+// Reserve funds.
+pub const VIEW_FUNDS_TITLE: L = L("临时救助备用金（各街道）", "Reserve funds by street");
+pub const FUND_NAME: L = L("名称", "Name");
+pub const FUND_INITIAL: L = L("核定额度", "Allotted");
+pub const FUND_PAID: L = L("已支付", "Paid");
+pub const FUND_PENDING: L = L("待审批", "Pending");
+pub const FUND_BALANCE: L = L("余额", "Balance");
+pub const FUND_OPEN_CASES: L = L("在办案件", "Open cases");
+pub const NO_FUNDS: L = L("登记册中没有街道", "no streets in the registry");
 
 // Connection and status bar.
 pub const CONNECTING: L = L("正在连接…", "connecting...");

@@ -12,7 +12,7 @@ use mz_shared::dashboard::*;
 use mz_shared::protocol::StatusReport;
 use mz_shared::reason::Reason;
 use mz_shared::records::{EventKind, Flag, Gender, MarriageKind};
-use mz_shared::registry::{SiteKind, StationKind};
+use mz_shared::registry::{Fen, SiteKind, StationKind};
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::style::Color;
@@ -1268,4 +1268,58 @@ fn station_answers_show_the_record_id_or_the_refusal() {
     a.lang = Lang::En;
     a.on_client(ClientEvent::LogResult(Err(Reason::new("不能登记", "cannot log there"))));
     assert_all(&draw(&a, 160, 48), &["refused", "cannot log there"]);
+}
+
+fn with_funds(lang: Lang) -> App {
+    let mut a = app(lang, View::Funds);
+    let row = |street: &str, name: &str, initial: i64, paid: i64, pending: i64, open: u32| FundRow {
+        street: street.into(),
+        name: name.into(),
+        initial: Fen(initial),
+        paid: Fen(paid),
+        pending: Fen(pending),
+        balance: Fen(initial - paid),
+        case_cap: Fen(500_000),
+        cases_open: open,
+    };
+    if let Some(d) = a.dashboard.as_mut() {
+        d.funds = vec![
+            row("ST-01", "北苑街道", 20_000_000, 450_050, 600_000, 3),
+            row("ST-07", "宋庄镇", 12_000_000, 100, 0, 0),
+            row("ST-10", "于家务回族乡", 10_000_000, 9_000_000, 0, 12),
+        ];
+    }
+    a
+}
+
+#[test]
+fn funds_view_shows_each_street_aligned_with_totals() {
+    for (w, h) in SIZES {
+        let b = draw(&with_funds(Lang::Zh), w, h);
+        assert_all(
+            &b,
+            &[
+                "[8 备用金]",
+                "北苑街道",
+                "于家务回族乡",
+                "待审批",
+                "余额",
+                "¥195,499.50",
+                "¥6,000",
+                "¥100,000",
+                "在办案件",
+            ],
+        );
+        // Right-aligned amounts end in the same column whatever the width of the street name.
+        let ends: Vec<u16> = ["¥195,499.50", "¥119,999", "¥10,000"]
+            .iter()
+            .map(|n| {
+                let y = rows_with(&b, n)[0];
+                x_of(&b, y, n).unwrap() + unicode_width::UnicodeWidthStr::width(*n) as u16
+            })
+            .collect();
+        assert!(ends.windows(2).all(|p| p[0] == p[1]), "balances misaligned {ends:?}\n{}", text(&b));
+        let b = draw(&with_funds(Lang::En), w, h);
+        assert_all(&b, &["[8 Funds]", "Pending", "Balance", "Open cases", "¥6,000"]);
+    }
 }
