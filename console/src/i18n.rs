@@ -104,6 +104,7 @@ pub const NEARLY_FULL: L = L("将满(>=90%)", "nearly full (>=90%)");
 pub const GROWTH_VIOLATIONS: L = L("零增长违规", "zero-growth breaches");
 pub const SOONEST_FULL: L = L("最早用满", "soonest full");
 pub const MONTHS: L = L("个月", "months");
+pub const FULL_RATE_UNKNOWN: L = L("已用，增速未知", "full, rate unknown");
 pub const NONE: L = L("无", "none");
 pub const TOTAL: L = L("合计", "total");
 pub const CASES_OPEN: L = L("在办个案", "open cases");

@@ -145,6 +145,32 @@ pub struct SiteBoard {
     pub history: Vec<(String, u32, u32)>,
 }
 
+impl SiteBoard {
+    /// Share of the places used, `None` without a capacity.
+    pub fn fill(&self) -> Option<f64> {
+        (self.capacity_total > 0).then(|| f64::from(self.occupied) / f64::from(self.capacity_total))
+    }
+}
+
+/// Sites at least this full come first in [`soonest_full`] (the nearly-full alert's level).
+pub const NEARLY_FULL: f64 = 0.9;
+
+/// The site closest to being full. A site 90 % full or more whose growth rate is unknown (a
+/// single report gives none) comes first, the fullest of them: it may fill any day. Otherwise
+/// the site with the fewest months left at its recent rate.
+pub fn soonest_full(sites: &[SiteBoard]) -> Option<&SiteBoard> {
+    let unknown_rate = sites
+        .iter()
+        .filter(|s| s.months_to_full.is_none() && s.fill().is_some_and(|f| f >= NEARLY_FULL))
+        .max_by(|a, b| a.fill().partial_cmp(&b.fill()).unwrap_or(std::cmp::Ordering::Equal));
+    unknown_rate.or_else(|| {
+        sites
+            .iter()
+            .filter(|s| s.months_to_full.is_some())
+            .min_by(|a, b| a.months_to_full.partial_cmp(&b.months_to_full).unwrap_or(std::cmp::Ordering::Equal))
+    })
+}
+
 /// One marriage registration office.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct OfficeBoard {
@@ -221,4 +247,27 @@ pub struct IngestEntry {
     pub dest: String,
     /// Quarantine reason, or the rejects file's path.
     pub note: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site(id: &str, cap: u32, occ: u32, months: Option<f64>) -> SiteBoard {
+        SiteBoard { id: id.into(), capacity_total: cap, occupied: occ, months_to_full: months, ..Default::default() }
+    }
+
+    #[test]
+    fn a_nearly_full_site_with_one_report_comes_before_a_slow_filler() {
+        let sites = [site("slow", 1000, 500, Some(12.0)), site("one-report", 100, 95, None)];
+        assert_eq!(soonest_full(&sites).map(|s| s.id.as_str()), Some("one-report"));
+        let sites = [site("slow", 1000, 500, Some(12.0)), site("fast", 100, 80, Some(2.5)), site("empty", 0, 0, None)];
+        assert_eq!(soonest_full(&sites).map(|s| s.id.as_str()), Some("fast"));
+        let sites = [site("a", 100, 91, Some(1.0)), site("b", 100, 97, None), site("c", 100, 99, None)];
+        assert_eq!(soonest_full(&sites).map(|s| s.id.as_str()), Some("c"));
+        // With its rate known, a nearly full site ranks by its months like any other.
+        let sites = [site("slow", 100, 92, Some(20.0)), site("fast", 100, 60, Some(3.0))];
+        assert_eq!(soonest_full(&sites).map(|s| s.id.as_str()), Some("fast"));
+        assert!(soonest_full(&[site("new", 100, 10, None)]).is_none());
+    }
 }

@@ -82,3 +82,25 @@ fn the_funds_view_follows_payments_made_from_the_command_line() {
     en.keys(&["q"]);
     en.wait_for(&["MZC-EXIT=0"]);
 }
+
+#[test]
+fn the_overview_names_a_nearly_full_site_with_a_single_report_as_soonest_full() {
+    if !tmux_available() {
+        eprintln!("tmux not installed: skipping");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let d = Daemon::start(tmp.path());
+    // One report each: no growth rate anywhere; 宋庄镇公益性墓园 is 95 % full.
+    let text = mz_tests::lf(&[
+        "record_id,site_id,reported_on,capacity_total,occupied",
+        "SF-1,C-SZ,2026-10-31,1000,950",
+        "SF-2,C-MJQ,2026-10-31,1000,300",
+    ]);
+    d.drop_file("burials", "one-report.csv", text);
+    d.wait_files(1);
+    let t = Tmux::start_mzc(tmp.path(), &["--socket", d.socket.to_str().unwrap()]);
+    t.wait_for(&["[已连接]", "最早用满", "宋庄镇公益性墓园", "95.0% 已用，增速未知"]);
+    t.keys(&["q"]);
+    t.wait_for(&["MZC-EXIT=0"]);
+}

@@ -1323,3 +1323,24 @@ fn funds_view_shows_each_street_aligned_with_totals() {
         assert_all(&b, &["[8 Funds]", "Pending", "Balance", "Open cases", "¥6,000"]);
     }
 }
+
+#[test]
+fn soonest_full_shows_a_nearly_full_site_with_a_single_report() {
+    for lang in [Lang::Zh, Lang::En] {
+        let mut a = app(lang, View::Overview);
+        if let Some(d) = a.dashboard.as_mut() {
+            let one = d.sites.iter_mut().find(|s| s.id == "K-TZ").unwrap();
+            one.occupied = 11_400; // 95 %, one report: no growth rate
+            one.months_to_full = None;
+            one.history.truncate(1);
+        }
+        for (w, h) in SIZES {
+            let b = draw(&a, w, h);
+            let wanted: &[&str] = match lang {
+                Lang::Zh => &["最早用满", "通州区骨灰堂", "95.0% 已用，增速未知"],
+                Lang::En => &["soonest full", "95.0% full, rate unknown"],
+            };
+            assert_all(&b, wanted);
+        }
+    }
+}
