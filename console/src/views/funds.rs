@@ -20,11 +20,10 @@ use ratatui::widgets::{Paragraph, Widget};
 const LOW_SHARE: f64 = 0.2;
 
 fn mark(f: &FundRow) -> Mark {
+    let low = f.initial.0 > 0 && (f.balance.0 as f64) < f.initial.0 as f64 * LOW_SHARE;
     if f.initial.0 > 0 && f.balance.0 == 0 {
         Mark::Bad
-    } else if f.initial.0 > 0 && (f.balance.0 as f64) < f.initial.0 as f64 * LOW_SHARE {
-        Mark::Warn
-    } else if f.pending.0 > 0 {
+    } else if low || f.pending.0 > 0 {
         Mark::Warn
     } else {
         Mark::Normal
