@@ -258,6 +258,19 @@ mod tests {
     }
 
     #[test]
+    fn divorce_windows_and_days_left() {
+        const D: i64 = 86_400_000;
+        assert_eq!(DivorceWindow::at(0), Some((DivorceWindow::CoolingOff, 30)));
+        assert_eq!(DivorceWindow::at(10 * D - 3_600_000), Some((DivorceWindow::CoolingOff, 20)));
+        assert_eq!(DivorceWindow::at(30 * D - 1), Some((DivorceWindow::CoolingOff, 0)));
+        assert_eq!(DivorceWindow::at(30 * D), Some((DivorceWindow::Registration, 30)));
+        assert_eq!(DivorceWindow::at(45 * D - 3_600_000), Some((DivorceWindow::Registration, 15)));
+        assert_eq!(DivorceWindow::at(60 * D - 1), Some((DivorceWindow::Registration, 0)));
+        assert_eq!(DivorceWindow::at(60 * D), None);
+        assert_eq!(DivorceWindow::at(-D), Some((DivorceWindow::CoolingOff, 30)));
+    }
+
+    #[test]
     fn a_nearly_full_site_with_one_report_comes_before_a_slow_filler() {
         let sites = [site("slow", 1000, 500, Some(12.0)), site("one-report", 100, 95, None)];
         assert_eq!(soonest_full(&sites).map(|s| s.id.as_str()), Some("one-report"));

@@ -274,6 +274,9 @@ fn counselling_rate_is_a_share_of_marriages_only() {
     let dash = dashboard(&d);
     let rate = office(&dash, "M-TZ")["counselling_rate"].as_f64();
     assert_eq!(rate, Some(0.5), "{:#}", office(&dash, "M-TZ"));
+    // Anyone may read the funds: here the user is not in [roles], so a viewer.
+    let funds = json(&d, &["fund", "list", "--json"]);
+    assert_eq!(fund(&d, &funds, "ST-01")["balance_fen"], 20_000_000, "{funds:#}");
 }
 
 /// `registry` with the `beds` of station `id` set to `beds`.
