@@ -13,7 +13,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use mz_shared::dashboard::Dashboard;
 use mz_shared::registry::Role;
 
-/// The seven views, in navigation order (number keys 1–7).
+/// The eight views, in navigation order (number keys 1–8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
     Overview,
@@ -24,11 +24,21 @@ pub enum View {
     Ingest,
     /// 救急难 case desk.
     Cases,
+    /// 临时救助备用金: the streets' reserve funds.
+    Funds,
 }
 
 impl View {
-    pub const ALL: [View; 7] =
-        [View::Overview, View::Stations, View::Burials, View::Marriages, View::Alerts, View::Ingest, View::Cases];
+    pub const ALL: [View; 8] = [
+        View::Overview,
+        View::Stations,
+        View::Burials,
+        View::Marriages,
+        View::Alerts,
+        View::Ingest,
+        View::Cases,
+        View::Funds,
+    ];
 
     pub fn index(self) -> usize {
         View::ALL.iter().position(|v| *v == self).expect("listed")
@@ -43,6 +53,7 @@ impl View {
             View::Alerts => i18n::VIEW_ALERTS,
             View::Ingest => i18n::VIEW_INGEST,
             View::Cases => i18n::VIEW_CASES,
+            View::Funds => i18n::VIEW_FUNDS,
         }
     }
 
@@ -56,6 +67,7 @@ impl View {
             View::Alerts => "alerts",
             View::Ingest => "ingest",
             View::Cases => "cases",
+            View::Funds => "funds",
         }
     }
 }
@@ -72,10 +84,11 @@ pub enum ListId {
     Alerts,
     Ingest,
     Cases,
+    Funds,
 }
 
 impl ListId {
-    const COUNT: usize = 8;
+    const COUNT: usize = 9;
 
     fn slot(self) -> usize {
         self as usize
@@ -236,6 +249,7 @@ impl App {
             View::Alerts => ListId::Alerts,
             View::Ingest => ListId::Ingest,
             View::Cases => ListId::Cases,
+            View::Funds => ListId::Funds,
         }
     }
 
@@ -270,6 +284,7 @@ impl App {
             ListId::Alerts,
             ListId::Ingest,
             ListId::Cases,
+            ListId::Funds,
         ] {
             let t = self.table(id);
             let st = self.list(id).clone();
@@ -416,7 +431,7 @@ impl App {
                 self.quit = true;
                 return Action::Quit;
             }
-            KeyCode::Char(c @ '1'..='7') => self.set_view(View::ALL[(c as u8 - b'1') as usize]),
+            KeyCode::Char(c @ '1'..='8') => self.set_view(View::ALL[(c as u8 - b'1') as usize]),
             KeyCode::Tab => self.set_view(View::ALL[(self.view.index() + 1) % View::ALL.len()]),
             KeyCode::BackTab => self.set_view(View::ALL[(self.view.index() + View::ALL.len() - 1) % View::ALL.len()]),
             KeyCode::Down | KeyCode::Char('j') => self.move_selection(1),
@@ -770,9 +785,12 @@ pub(crate) mod tests {
         assert_eq!(a.view, View::Stations);
         a.on_key(ch('1'));
         a.on_key(key(KeyCode::BackTab));
-        assert_eq!(a.view, View::Cases);
+        assert_eq!(a.view, View::Funds);
         a.on_key(key(KeyCode::Tab));
         assert_eq!(a.view, View::Overview);
+        a.on_key(ch('8'));
+        assert_eq!(a.view, View::Funds);
+        a.on_key(ch('1'));
         a.on_key(ch('9'));
         assert_eq!(a.view, View::Overview);
     }

@@ -31,6 +31,17 @@ pub const VIEW_MARRIAGES: L = L("婚姻", "Marriages");
 pub const VIEW_ALERTS: L = L("告警", "Alerts");
 pub const VIEW_INGEST: L = L("导入", "Ingest");
 pub const VIEW_CASES: L = L("救急难", "Cases");
+pub const VIEW_FUNDS: L = L("备用金", "Funds");
+
+// Reserve funds.
+pub const VIEW_FUNDS_TITLE: L = L("临时救助备用金（各街道）", "Reserve funds by street");
+pub const FUND_NAME: L = L("名称", "Name");
+pub const FUND_INITIAL: L = L("核定额度", "Allotted");
+pub const FUND_PAID: L = L("已支付", "Paid");
+pub const FUND_PENDING: L = L("待审批", "Pending");
+pub const FUND_BALANCE: L = L("余额", "Balance");
+pub const FUND_OPEN_CASES: L = L("在办案件", "Open cases");
+pub const NO_FUNDS: L = L("登记册中没有街道", "no streets in the registry");
 
 // Connection and status bar.
 pub const CONNECTING: L = L("正在连接…", "connecting...");
@@ -93,6 +104,7 @@ pub const NEARLY_FULL: L = L("将满(>=90%)", "nearly full (>=90%)");
 pub const GROWTH_VIOLATIONS: L = L("零增长违规", "zero-growth breaches");
 pub const SOONEST_FULL: L = L("最早用满", "soonest full");
 pub const MONTHS: L = L("个月", "months");
+pub const FULL_RATE_UNKNOWN: L = L("已用，增速未知", "full, rate unknown");
 pub const NONE: L = L("无", "none");
 pub const TOTAL: L = L("合计", "total");
 pub const CASES_OPEN: L = L("在办个案", "open cases");
@@ -155,6 +167,12 @@ pub const APPLIED_AT: L = L("申请时间", "Applied");
 pub const DAYS_LEFT: L = L("剩余天数", "Days left");
 pub const PEAK: L = L("最高", "peak");
 pub const NO_COOLING: L = L("无冷静期中的申请", "no applications in cooling-off");
+pub const DIVORCE_QUEUE: L = L("离婚冷静期/申领期", "Divorce applications");
+pub const DAYS_LEFT_SHORT: L = L("剩余", "Left");
+pub const WINDOW: L = L("阶段", "Window");
+pub const WINDOW_COOLING: L = L("冷静期", "cooling-off");
+pub const WINDOW_REGISTER: L = L("申领期", "to register");
+pub const LAPSED: L = L("视为撤回申请", "lapsed");
 
 // Alerts.
 pub const ALERT_ACTIVE: L = L("待处理", "ACTIVE");

@@ -7,6 +7,7 @@
 //! - [`state`]: the maintained figures behind every dashboard.
 //! - [`rules`]: admission consistency, corrections and alerts.
 //! - [`cases`]: the 救急难 case desk: cases, reserve funds, audit trail.
+//! - [`funds`]: the reserve funds per street as `mzd fund list` and the console show them.
 //! - [`report`]: the status report and the console's dashboard, built from the figures.
 //! - [`server`]: the Unix-socket server (its client is the `mz-client` crate).
 //! - [`restart`]: `mzd run` replacing itself after a failed write to the store.
@@ -22,6 +23,7 @@ pub mod check;
 pub mod config;
 pub mod export;
 pub mod files;
+pub mod funds;
 pub mod health;
 pub mod ingest;
 pub mod metrics;

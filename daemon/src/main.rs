@@ -90,6 +90,13 @@ enum Command {
         #[arg(long, global = true)]
         socket: Option<PathBuf>,
     },
+    /// Reserve funds (临时救助备用金) per street.
+    Fund {
+        #[command(subcommand)]
+        command: FundCommand,
+        #[arg(long, global = true)]
+        socket: Option<PathBuf>,
+    },
     /// The audit trail of case actions.
     Audit {
         #[command(subcommand)]
@@ -215,6 +222,20 @@ enum AlertCommand {
     },
     /// Acknowledge an alert by its id (officer or above); every console sees it.
     Ack { id: String },
+}
+
+#[derive(Subcommand)]
+enum FundCommand {
+    /// One line per street: allotment, paid, pending approval, balance, open cases.
+    List {
+        /// One JSON array of objects (street, name, initial_fen, paid_fen, pending_fen,
+        /// balance_fen, cases_open).
+        #[arg(long)]
+        json: bool,
+        /// Language of the table's headers.
+        #[arg(long, value_parser = ["zh", "en"], default_value = "zh")]
+        lang: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -437,6 +458,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             })
         }
+        Command::Fund { command: FundCommand::List { json, lang }, socket } => {
+            fund_list(&config::client_socket(socket), json, lang == "en")
+        }
         Command::Audit { command: AuditCommand::Verify { anchor, entries, head, json }, socket } => {
             let anchors = audit_anchors(&anchor, entries, head.as_deref())?;
             audit_verify(&config::client_socket(socket), anchors, json)
@@ -479,6 +503,29 @@ fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 /// The anchors given to `mzd audit verify`: from files, then from --entries/--head.
+fn fund_list(socket: &std::path::Path, json: bool, english: bool) -> Result<ExitCode> {
+    runtime()?.block_on(async {
+        let mut c = Client::connect(socket, "mzd fund").await?;
+        match c.call(Request::FundList).await? {
+            ServerMessage::Funds { funds } => {
+                let mut out = std::io::stdout().lock();
+                if json {
+                    let list: Vec<_> = funds.iter().map(mzd::funds::fund_json).collect();
+                    writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?;
+                } else {
+                    write!(out, "{}", mzd::funds::fund_table(&funds, english))?;
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            ServerMessage::Error { reason } => {
+                eprintln!("mzd: {reason}");
+                Ok(ExitCode::from(1))
+            }
+            other => anyhow::bail!("unexpected answer: {other:?}"),
+        }
+    })
+}
+
 fn audit_anchors(files: &[PathBuf], entries: Option<u64>, head: Option<&str>) -> Result<Vec<AuditAnchor>> {
     let mut out = Vec::new();
     for f in files {

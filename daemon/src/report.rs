@@ -8,7 +8,8 @@ use crate::store::pages::RecordIndex;
 use jiff::Timestamp;
 use mz_shared::alert::{Alert, AlertKind};
 use mz_shared::dashboard::{
-    CoolingOffEntry, Dashboard, DayFigures, FundRow, IngestEntry, OfficeBoard, ResidentRow, SiteBoard, StationBoard,
+    CoolingOffEntry, Dashboard, DayFigures, DivorceWindow, IngestEntry, OfficeBoard, ResidentRow, SiteBoard,
+    StationBoard,
 };
 use mz_shared::feed::Feed;
 use mz_shared::protocol::{AlertCounts, CaseCounts, FeedCounts, SiteStatus, StationStatus, StatusReport};
@@ -269,6 +270,10 @@ pub fn dashboard(
             }
             board.cross_district_share = (total > 0).then(|| f64::from(cross) / f64::from(total));
             board.counselling_rate = (known > 0).then(|| f64::from(yes) / f64::from(known));
+            if let Some(l) = state.divorce_lapses.get(&o.id) {
+                board.lapsed_total = l.total;
+                board.lapsed_30_days = l.by_day.range(days30[0].clone()..).map(|(_, n)| n).sum();
+            }
             board
         })
         .collect();
@@ -277,16 +282,21 @@ pub fn dashboard(
         .divorce_applications
         .values()
         .filter_map(|a| {
-            let elapsed = (now_ms - a.applied_at_ms).max(0) / 86_400_000;
-            (elapsed < 30).then(|| CoolingOffEntry {
+            let (window, days_left) = DivorceWindow::at(now_ms - a.applied_at_ms)?;
+            Some(CoolingOffEntry {
                 office_id: a.office_id.clone(),
                 record_id: a.record_id.clone(),
                 applied_at_ms: a.applied_at_ms,
-                days_left: 30 - elapsed,
+                days_left,
+                window,
             })
         })
         .collect();
-    cooling_off.sort_by_key(|c| c.days_left);
+    // The soonest to end first: window 1 ends 30 days after the application, window 2 60.
+    cooling_off.sort_by_key(|c| {
+        let days = if c.window == DivorceWindow::Registration { 60 } else { 30 };
+        (c.applied_at_ms + days * 86_400_000, c.record_id.clone())
+    });
 
     let (_, alerts) = cache.alerts(state);
     let (_, cases) = cache.cases(state, registry, now_ms);
@@ -308,17 +318,7 @@ pub fn dashboard(
         limits: registry.limits.clone(),
         departments: registry.departments.clone(),
         cases,
-        funds: registry
-            .streets
-            .iter()
-            .map(|s| FundRow {
-                street: s.id.clone(),
-                name: s.name.clone(),
-                initial: s.reserve_fund,
-                balance: state.funds.balance(&s.id),
-                case_cap: s.case_cap,
-            })
-            .collect(),
+        funds: crate::funds::fund_rows(&state.funds, &state.fund_figures, registry),
     }
 }
 

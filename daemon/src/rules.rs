@@ -187,10 +187,7 @@ fn station_event_figures(state: &mut State, ctx: &RuleContext<'_>, ev: &StationE
                         AlertKind::OverCapacity,
                         alert_id("over_capacity", &st.id),
                         &st.id,
-                        Reason::new(
-                            format!("{} 超员：在站 {} 人，床位 {} 张", st.name, occupied, st.beds),
-                            format!("{} is over capacity: {} people for {} beds", st.name, occupied, st.beds),
-                        ),
+                        over_capacity_message(st, occupied),
                         Some(&ev.record_id),
                     );
                 }
@@ -451,7 +448,8 @@ fn office_day_counts(state: &mut State, ctx: &RuleContext<'_>, m: &MarriageRegis
     if cross {
         add(&mut day.cross_district);
     }
-    if let Some(c) = m.counselling {
+    // The counselling rate (婚姻辅导率) is a share of marriages, not of every registration.
+    if let Some(c) = m.counselling.filter(|_| m.kind == MarriageKind::Marriage) {
         add(&mut day.counselling_known);
         if c {
             add(&mut day.counselling_yes);
@@ -509,29 +507,7 @@ fn marriage(state: &mut State, ctx: &RuleContext<'_>, m: &MarriageRegistration) 
                 }
             }
             if let Some(ck) = couple_key(m) {
-                if let Some(app) = state.divorce_applications.remove(&ck) {
-                    if m.registered_at.as_millisecond() - app.applied_at_ms < 30 * 86_400_000 {
-                        let days = (m.registered_at.as_millisecond() - app.applied_at_ms) / 86_400_000;
-                        raise(
-                            state,
-                            ctx,
-                            AlertKind::CoolingOff,
-                            format!("cooling_off:{}", m.record_id),
-                            &m.office_id,
-                            Reason::new(
-                                format!(
-                                    "{office} 离婚登记 {}：距离婚申请（{}）仅 {days} 天，未满 30 天冷静期",
-                                    m.record_id, app.record_id
-                                ),
-                                format!(
-                                    "{office} divorce {}: only {days} days after the application ({}), inside the 30-day cooling-off period",
-                                    m.record_id, app.record_id
-                                ),
-                            ),
-                            Some(&m.record_id),
-                        );
-                    }
-                }
+                divorce_after_application(state, ctx, m, &ck, &office);
             }
         }
         MarriageKind::DivorceApplication => {
@@ -548,12 +524,111 @@ fn marriage(state: &mut State, ctx: &RuleContext<'_>, m: &MarriageRegistration) 
         }
         MarriageKind::DivorceWithdrawal => {
             if let Some(ck) = couple_key(m) {
-                state.divorce_applications.remove(&ck);
+                let at = m.registered_at.as_millisecond();
+                if state.divorce_applications.remove(&ck).is_none() {
+                    undo_lapse(state, ctx, &ck, at);
+                }
             }
         }
         MarriageKind::Reissue => {}
     }
     Ok(())
+}
+
+/// A day in milliseconds (the cooling-off windows count whole 24-hour days from the application).
+const DAY_MS: i64 = 86_400_000;
+/// End of window 1, 冷静期: either party may withdraw.
+pub const COOLING_OFF_MS: i64 = 30 * DAY_MS;
+/// End of window 2, 申领期: both must come to register the divorce by then, or the application
+/// is deemed withdrawn (视为撤回申请).
+pub const REGISTER_BY_MS: i64 = 60 * DAY_MS;
+
+/// A divorce of a couple: ends their pending application. Inside window 1 it raises the
+/// cooling-off alert (the divorce is still recorded); after window 2 the application had already
+/// lapsed and is counted so. An application taken as lapsed before this divorce (inside its
+/// window) arrived is no longer counted as lapsed.
+fn divorce_after_application(
+    state: &mut State,
+    ctx: &RuleContext<'_>,
+    m: &MarriageRegistration,
+    ck: &str,
+    office: &str,
+) {
+    let at = m.registered_at.as_millisecond();
+    let app = match state.divorce_applications.remove(ck) {
+        Some(app) => app,
+        None => match undo_lapse(state, ctx, ck, at) {
+            Some(app) => app,
+            None => return,
+        },
+    };
+    let elapsed = at - app.applied_at_ms;
+    if elapsed >= REGISTER_BY_MS {
+        count_lapse(state, ctx, &app, 1);
+        state.lapsed_applications.insert(ck.to_owned(), app);
+        return;
+    }
+    if elapsed < COOLING_OFF_MS {
+        let days = elapsed / DAY_MS;
+        raise(
+            state,
+            ctx,
+            AlertKind::CoolingOff,
+            format!("cooling_off:{}", m.record_id),
+            &m.office_id,
+            Reason::new(
+                format!(
+                    "{office} 离婚登记 {}：距离婚申请（{}）仅 {days} 天，未满 30 天冷静期",
+                    m.record_id, app.record_id
+                ),
+                format!(
+                    "{office} divorce {}: only {days} days after the application ({}), inside the 30-day cooling-off period",
+                    m.record_id, app.record_id
+                ),
+            ),
+            Some(&m.record_id),
+        );
+    }
+}
+
+/// Pending applications whose 60 days are over (by their own time) are deemed withdrawn: they
+/// leave the queue and are counted per office and day of the lapse.
+fn lapse_divorce_applications(state: &mut State, ctx: &RuleContext<'_>) {
+    let now = ctx.now.as_millisecond();
+    let due: Vec<(String, DivorceApplication)> = state
+        .divorce_applications
+        .iter()
+        .filter(|(_, a)| now - a.applied_at_ms >= REGISTER_BY_MS)
+        .map(|(k, a)| (k.clone(), a.clone()))
+        .collect();
+    for (ck, app) in due {
+        state.divorce_applications.remove(&ck);
+        count_lapse(state, ctx, &app, 1);
+        state.lapsed_applications.insert(ck, app);
+    }
+}
+
+/// A divorce or withdrawal at `at_ms` for a couple whose application was taken as lapsed: when
+/// it falls inside the application's 60 days the lapse is undone and the application returned.
+fn undo_lapse(state: &mut State, ctx: &RuleContext<'_>, ck: &str, at_ms: i64) -> Option<DivorceApplication> {
+    let app = state.lapsed_applications.get(ck)?;
+    if at_ms < app.applied_at_ms || at_ms - app.applied_at_ms >= REGISTER_BY_MS {
+        return None;
+    }
+    let app = state.lapsed_applications.remove(ck)?;
+    count_lapse(state, ctx, &app, -1);
+    Some(app)
+}
+
+fn count_lapse(state: &mut State, ctx: &RuleContext<'_>, app: &DivorceApplication, sign: i64) {
+    let day = ctx.local_date(Timestamp::from_millisecond(app.applied_at_ms + REGISTER_BY_MS).unwrap_or_default());
+    let lapses = state.divorce_lapses.entry(&app.office_id);
+    lapses.total = (lapses.total as i64 + sign).max(0) as u64;
+    let n = lapses.by_day.entry(day.clone()).or_default();
+    *n = (i64::from(*n) + sign).max(0) as u32;
+    if *n == 0 {
+        lapses.by_day.remove(&day);
+    }
 }
 
 fn marriage_correction(
@@ -636,13 +711,31 @@ pub fn tick(state: &mut State, ctx: &RuleContext<'_>) {
             Some(&r.record_id),
         );
     }
+    capacity_after_registry_change(state, ctx);
+    lapse_divorce_applications(state, ctx);
+}
+
+/// Over-capacity as the registry's beds now say: a station whose beds were lowered below its
+/// occupancy raises the alert, one whose beds now cover its occupancy clears it.
+fn capacity_after_registry_change(state: &mut State, ctx: &RuleContext<'_>) {
     for st in &ctx.registry.stations {
         let occupied = state.occupancy.get(&st.id).map_or(0, |o| o.occupied);
         let id = alert_id("over_capacity", &st.id);
-        if occupied <= st.beds && state.alerts.contains(&id) {
-            clear(state, &id);
+        if occupied <= st.beds {
+            if state.alerts.contains(&id) {
+                clear(state, &id);
+            }
+        } else if !state.alerts.contains(&id) {
+            raise(state, ctx, AlertKind::OverCapacity, id, &st.id, over_capacity_message(st, occupied), None);
         }
     }
+}
+
+fn over_capacity_message(st: &mz_shared::registry::Station, occupied: u32) -> Reason {
+    Reason::new(
+        format!("{} 超员：在站 {} 人，床位 {} 张", st.name, occupied, st.beds),
+        format!("{} is over capacity: {} people for {} beds", st.name, occupied, st.beds),
+    )
 }
 
 #[cfg(test)]
@@ -815,6 +908,81 @@ mod tests {
         apply(&mut st, &ctx, &marriage("M6", "divorce", &man, &other, "2026-05-02 10:00"), None).unwrap();
         assert_eq!(active(&st, AlertKind::CoolingOff), 1);
         assert_eq!(st.counters.marriages_by_kind[&MarriageKind::Divorce], 2);
+    }
+
+    #[test]
+    fn divorce_applications_lapse_after_60_days_unless_a_divorce_or_withdrawal_comes_in_time() {
+        let registry = Registry::demo();
+        let (a, b, c, e) = (id("19900101", "011"), id("19920202", "022"), id("19930303", "031"), id("19940404", "042"));
+        let mut st = State::empty();
+        let early = RuleContext::new(&registry, "2026-03-05T00:00:00Z".parse().unwrap());
+        apply(&mut st, &early, &marriage("L1", "divorce_application", &a, &b, "2026-01-01 10:00"), None).unwrap();
+        apply(&mut st, &early, &marriage("L2", "divorce_application", &c, &e, "2026-02-20 10:00"), None).unwrap();
+        tick(&mut st, &early);
+        // L1 is 63 days old: deemed withdrawn on its 60th day; L2 still pending.
+        assert_eq!(st.divorce_applications.len(), 1);
+        let lapses = st.divorce_lapses.get("M-TZ").unwrap();
+        assert_eq!((lapses.total, lapses.by_day.get("2026-03-02").copied()), (1, Some(1)));
+        // A divorce of L1's couple inside its 60 days, arriving late, undoes the lapse.
+        apply(&mut st, &early, &marriage("L3", "divorce", &b, &a, "2026-02-15 10:00"), None).unwrap();
+        assert_eq!(st.divorce_lapses.get("M-TZ").unwrap().total, 0);
+        assert_eq!(active(&st, AlertKind::CoolingOff), 0);
+        // A divorce 61 days after the application: the application had lapsed.
+        apply(&mut st, &early, &marriage("L4", "divorce", &c, &e, "2026-04-22 10:00"), None).unwrap();
+        assert_eq!(st.divorce_lapses.get("M-TZ").unwrap().total, 1);
+        assert!(st.divorce_applications.is_empty());
+    }
+
+    #[test]
+    fn lowering_beds_on_reload_raises_over_capacity_and_raising_them_clears_it() {
+        let mut registry = Registry::demo();
+        let ctx = RuleContext::new(&registry, "2026-11-21T00:00:00Z".parse().unwrap());
+        let mut st = State::empty();
+        for i in 0..3 {
+            apply(&mut st, &ctx, &admit(&format!("A{i}"), "TZ-P04", &format!("P{i}"), "2026-11-20 08:00"), None)
+                .unwrap();
+        }
+        tick(&mut st, &ctx);
+        assert_eq!(active(&st, AlertKind::OverCapacity), 0);
+        registry.stations.iter_mut().find(|s| s.id == "TZ-P04").unwrap().beds = 2;
+        let lowered = RuleContext::new(&registry, "2026-11-21T00:00:00Z".parse().unwrap());
+        tick(&mut st, &lowered);
+        assert_eq!(active(&st, AlertKind::OverCapacity), 1);
+        // Acknowledged, it is not raised again by the next tick.
+        let id = alert_id("over_capacity", "TZ-P04");
+        st.alerts.get_mut(&id).unwrap().state = AlertState::Acknowledged { by: "duty1".into(), at_ms: 0 };
+        tick(&mut st, &lowered);
+        assert_eq!(active(&st, AlertKind::OverCapacity), 0);
+        registry.stations.iter_mut().find(|s| s.id == "TZ-P04").unwrap().beds = 3;
+        tick(&mut st, &RuleContext::new(&registry, "2026-11-21T00:00:00Z".parse().unwrap()));
+        assert!(!st.alerts.contains(&id));
+    }
+
+    #[test]
+    fn counselling_rate_counts_marriages_only() {
+        let registry = Registry::demo();
+        let ctx = RuleContext::new(&registry, "2026-11-21T00:00:00Z".parse().unwrap());
+        let mut st = State::empty();
+        let (a, b) = (id("19900101", "011"), id("19920202", "022"));
+        let with = |rid: &str, kind: &str, c: &str| {
+            record(
+                Feed::Marriages,
+                &[
+                    ("record_id", rid),
+                    ("office_id", "M-TZ"),
+                    ("registered_at", "2026-11-20 10:00"),
+                    ("kind", kind),
+                    ("party_a_id", &a),
+                    ("party_b_id", &b),
+                    ("counselling", c),
+                ],
+            )
+        };
+        apply(&mut st, &ctx, &with("C1", "marriage", "true"), None).unwrap();
+        apply(&mut st, &ctx, &with("C2", "divorce_application", "false"), None).unwrap();
+        apply(&mut st, &ctx, &with("C3", "divorce_withdrawal", "false"), None).unwrap();
+        let day = st.office_days.get(&key2("M-TZ", "2026-11-20")).unwrap();
+        assert_eq!((day.counselling_known, day.counselling_yes), (1, 1));
     }
 
     #[test]

@@ -563,6 +563,7 @@ impl Session {
             Request::AuditCheck { anchors } => self.audit_check(anchors).await?,
             Request::Backup { dest } => self.backup(dest).await?,
             Request::AckAlert { id } => self.ack_alert(id).await?,
+            Request::FundList => self.fund_list().await?,
         }
         Ok(Flow::Continue)
     }
@@ -719,6 +720,13 @@ impl Session {
         let wait = BACKUP_TIMEOUT.max(self.limits.engine);
         let answer = ask_engine(&self.ctx, wait, |reply| EngineMsg::Backup { dest, reply }).await;
         let msg = answer.map_or_else(error_message, |_| ServerMessage::Done);
+        self.send(&msg).await
+    }
+
+    /// The reserve funds, from the engine so that an action just answered is counted.
+    async fn fund_list(&mut self) -> io::Result<()> {
+        let answer = self.ask_engine(|reply| EngineMsg::FundList { reply }).await;
+        let msg = answer.map_or_else(error_message, |funds| ServerMessage::Funds { funds });
         self.send(&msg).await
     }
 

@@ -161,6 +161,10 @@ pub enum EngineMsg {
         expected_version: u64,
         reply: oneshot::Sender<Result<Applied, Reason>>,
     },
+    /// The reserve funds as they stand (`mzd fund list`).
+    FundList {
+        reply: oneshot::Sender<Result<Vec<mz_shared::dashboard::FundRow>, Reason>>,
+    },
     Shutdown,
 }
 
@@ -589,6 +593,7 @@ fn refuse(msg: EngineMsg, reason: Reason) {
         EngineMsg::Backup { reply, .. } => drop(reply.send(Err(reason))),
         EngineMsg::LogStationEvent { reply, .. } => drop(reply.send(Err(reason))),
         EngineMsg::CaseAct { reply, .. } => drop(reply.send(Err(reason))),
+        EngineMsg::FundList { reply } => drop(reply.send(Err(reason))),
         EngineMsg::Candidate(_) | EngineMsg::Registry(_) | EngineMsg::Shutdown => {}
     }
 }
@@ -692,6 +697,10 @@ fn engine_loop(
             }
             Ok(EngineMsg::CaseAct { actor, id, action, expected_version, reply }) => {
                 drop(reply.send(engine.act_on_case(&actor, &id, &action, expected_version)))
+            }
+            Ok(EngineMsg::FundList { reply }) => {
+                let state = &engine.state;
+                drop(reply.send(Ok(crate::funds::fund_rows(&state.funds, &state.fund_figures, &engine.registry))))
             }
             Ok(EngineMsg::Shutdown) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
             Err(mpsc::RecvTimeoutError::Timeout) => tick(&mut engine),

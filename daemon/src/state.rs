@@ -306,6 +306,16 @@ pub struct DivorceApplication {
     pub applied_at_ms: i64,
 }
 
+/// Divorce applications of one office deemed withdrawn (视为撤回申请, 民法典 1077): neither
+/// withdrawn nor followed by a divorce within 60 days. Counted per local day of the lapse (the
+/// application's time + 60 days) and in total.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfficeLapses {
+    pub total: u64,
+    /// `YYYY-MM-DD` → applications that lapsed that day.
+    pub by_day: BTreeMap<String, u32>,
+}
+
 /// All maintained figures.
 pub struct State {
     pub counters: Counters,
@@ -324,6 +334,11 @@ pub struct State {
     pub spouses: Table<Spouse>,
     /// key: the couple's two ID hashes in hex, smaller first.
     pub divorce_applications: Table<DivorceApplication>,
+    /// Applications taken as lapsed, by couple: a divorce or withdrawal inside the window
+    /// that arrives late undoes the lapse. key: as `divorce_applications`.
+    pub lapsed_applications: Table<DivorceApplication>,
+    /// key: office.
+    pub divorce_lapses: Table<OfficeLapses>,
     /// key: alert id.
     pub alerts: Table<Alert>,
     /// 救急难 cases; key: case id. Change them through [`State::put_case`], which keeps
@@ -337,6 +352,8 @@ pub struct State {
     pub case_triggers: HashSet<String>,
     /// Reserve-fund balances, derived from the registry and the cases' payments.
     pub funds: Funds,
+    /// Pending requests and open cases per street, kept by [`State::put_case`].
+    pub fund_figures: crate::funds::CaseFundFigures,
     /// Cases the rules asked for since the last commit: (trigger, what to open).
     pub cases_to_open: Vec<(String, OpenCase)>,
     /// The last audit entry, to chain the next one to.
@@ -359,12 +376,15 @@ impl State {
             office_days: Table::new("office_day"),
             spouses: Table::new("spouse"),
             divorce_applications: Table::new("divorce_app"),
+            lapsed_applications: Table::new("divorce_app_lapsed"),
+            divorce_lapses: Table::new("divorce_lapses"),
             alerts: Table::new("alert"),
             cases: CaseTable { reader: None, pending: HashMap::default(), changes: 0 },
             aid_records: Vec::new(),
             case_index: CaseIndex::default(),
             case_triggers: HashSet::default(),
             funds: Funds::default(),
+            fund_figures: Default::default(),
             cases_to_open: Vec::new(),
             audit_tail: None,
             audit_pending: Vec::new(),
@@ -377,9 +397,11 @@ impl State {
         let mut case_index = CaseIndex::default();
         let mut case_triggers = HashSet::default();
         let mut aid_records = Vec::new();
+        let mut fund_figures = crate::funds::CaseFundFigures::default();
         for item in store.scan::<Case>(&keys::state_prefix("case")) {
             let case = item?.1;
             funds.count_paid(&case);
+            fund_figures.add(&case);
             case_index.add(&case, &registry.limits);
             if let Some(t) = &case.trigger {
                 case_triggers.insert(t.clone());
@@ -398,6 +420,7 @@ impl State {
             aid_records,
             case_triggers,
             funds,
+            fund_figures,
             cases_to_open: Vec::new(),
             audit_tail,
             audit_pending: Vec::new(),
@@ -411,6 +434,8 @@ impl State {
             office_days: Table::load(store, "office_day")?,
             spouses: Table::load(store, "spouse")?,
             divorce_applications: Table::load(store, "divorce_app")?,
+            lapsed_applications: Table::load(store, "divorce_app_lapsed")?,
+            divorce_lapses: Table::load(store, "divorce_lapses")?,
             alerts: Table::load(store, "alert")?,
         })
     }
@@ -424,6 +449,11 @@ impl State {
         }
         self.case_index.add(&case, limits);
         self.aid_records.extend(case.aid_records());
+        // The reserve-fund figures (pending requests, open cases per street).
+        if let Some(old) = old {
+            self.fund_figures.remove(old);
+        }
+        self.fund_figures.add(&case);
         self.cases.put(case);
     }
 
@@ -449,6 +479,8 @@ impl State {
             || self.office_days.is_dirty()
             || self.spouses.is_dirty()
             || self.divorce_applications.is_dirty()
+            || self.lapsed_applications.is_dirty()
+            || self.divorce_lapses.is_dirty()
             || self.alerts.is_dirty()
             || self.cases.is_dirty()
             || !self.audit_pending.is_empty()
@@ -467,6 +499,8 @@ impl State {
         self.office_days.write_into(batch);
         self.spouses.write_into(batch);
         self.divorce_applications.write_into(batch);
+        self.lapsed_applications.write_into(batch);
+        self.divorce_lapses.write_into(batch);
         self.alerts.write_into(batch);
         self.cases.write_into(batch);
         // The entries of one commit are one value, keyed by the first entry's number, in chunks

@@ -23,7 +23,8 @@ pub struct Dashboard {
     pub offices: Vec<OfficeBoard>,
     /// Registrations of all offices per day, oldest first, the last entry today (30 entries).
     pub registrations_daily: Vec<BTreeMap<MarriageKind, u32>>,
-    /// Divorce applications inside their 30-day cooling-off window.
+    /// Pending divorce applications: in their 30-day cooling-off window (1) or in the 30 days
+    /// after it to register the divorce (2), the soonest to end first.
     pub cooling_off: Vec<CoolingOffEntry>,
     /// Active alerts first (newest first), then acknowledged ones; at most 300 (the status counts all).
     pub alerts: Vec<Alert>,
@@ -57,6 +58,15 @@ pub struct FundRow {
     pub balance: crate::registry::Fen,
     /// Most that may be paid on one case without a supervisor's approval.
     pub case_cap: crate::registry::Fen,
+    /// Paid from the fund so far.
+    #[serde(default)]
+    pub paid: crate::registry::Fen,
+    /// Requests above the case cap awaiting a supervisor's approval (一事一议).
+    #[serde(default)]
+    pub pending: crate::registry::Fen,
+    /// The street's cases not closed or referred.
+    #[serde(default)]
+    pub cases_open: u32,
 }
 
 /// 床位板: one rescue station or temporary point.
@@ -135,6 +145,32 @@ pub struct SiteBoard {
     pub history: Vec<(String, u32, u32)>,
 }
 
+impl SiteBoard {
+    /// Share of the places used, `None` without a capacity.
+    pub fn fill(&self) -> Option<f64> {
+        (self.capacity_total > 0).then(|| f64::from(self.occupied) / f64::from(self.capacity_total))
+    }
+}
+
+/// Sites at least this full come first in [`soonest_full`] (the nearly-full alert's level).
+pub const NEARLY_FULL: f64 = 0.9;
+
+/// The site closest to being full. A site 90 % full or more whose growth rate is unknown (a
+/// single report gives none) comes first, the fullest of them: it may fill any day. Otherwise
+/// the site with the fewest months left at its recent rate.
+pub fn soonest_full(sites: &[SiteBoard]) -> Option<&SiteBoard> {
+    let unknown_rate = sites
+        .iter()
+        .filter(|s| s.months_to_full.is_none() && s.fill().is_some_and(|f| f >= NEARLY_FULL))
+        .max_by(|a, b| a.fill().partial_cmp(&b.fill()).unwrap_or(std::cmp::Ordering::Equal));
+    unknown_rate.or_else(|| {
+        sites
+            .iter()
+            .filter(|s| s.months_to_full.is_some())
+            .min_by(|a, b| a.months_to_full.partial_cmp(&b.months_to_full).unwrap_or(std::cmp::Ordering::Equal))
+    })
+}
+
 /// One marriage registration office.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct OfficeBoard {
@@ -147,18 +183,52 @@ pub struct OfficeBoard {
     pub daily_30: Vec<u32>,
     /// Share of the last 30 days' registrations with a party from outside the district.
     pub cross_district_share: Option<f64>,
-    /// Share of the last 30 days' registrations (with the field filled) that had counselling.
+    /// Share of the last 30 days' marriages (with the field filled) that had counselling.
     pub counselling_rate: Option<f64>,
+    /// Divorce applications deemed withdrawn (视为撤回申请) in the last 30 days, and ever.
+    #[serde(default)]
+    pub lapsed_30_days: u32,
+    #[serde(default)]
+    pub lapsed_total: u64,
 }
 
-/// A divorce application in its cooling-off window.
+/// A pending divorce application (民法典 1077) and the window it is in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CoolingOffEntry {
     pub office_id: String,
     pub record_id: String,
     pub applied_at_ms: i64,
-    /// Days left until the 30 days are over (0 on the last day).
+    /// Whole days left until the current window ends (0 on its last day).
     pub days_left: i64,
+    #[serde(default)]
+    pub window: DivorceWindow,
+}
+
+/// The two windows after a divorce application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DivorceWindow {
+    /// Window 1, 冷静期: the first 30 days; either party may withdraw.
+    #[default]
+    CoolingOff,
+    /// Window 2, 申领期: the next 30 days; both must come to register the divorce, or the
+    /// application is deemed withdrawn.
+    Registration,
+}
+
+impl DivorceWindow {
+    /// The window an application made `elapsed_ms` ago is in; `None` once both are over.
+    pub fn at(elapsed_ms: i64) -> Option<(DivorceWindow, i64)> {
+        const DAY: i64 = 86_400_000;
+        let elapsed = elapsed_ms.max(0);
+        if elapsed < 30 * DAY {
+            Some((DivorceWindow::CoolingOff, (30 * DAY - elapsed) / DAY))
+        } else if elapsed < 60 * DAY {
+            Some((DivorceWindow::Registration, (60 * DAY - elapsed) / DAY))
+        } else {
+            None
+        }
+    }
 }
 
 /// A handled file, for the ingest view.
@@ -177,4 +247,40 @@ pub struct IngestEntry {
     pub dest: String,
     /// Quarantine reason, or the rejects file's path.
     pub note: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site(id: &str, cap: u32, occ: u32, months: Option<f64>) -> SiteBoard {
+        SiteBoard { id: id.into(), capacity_total: cap, occupied: occ, months_to_full: months, ..Default::default() }
+    }
+
+    #[test]
+    fn divorce_windows_and_days_left() {
+        const D: i64 = 86_400_000;
+        assert_eq!(DivorceWindow::at(0), Some((DivorceWindow::CoolingOff, 30)));
+        assert_eq!(DivorceWindow::at(10 * D - 3_600_000), Some((DivorceWindow::CoolingOff, 20)));
+        assert_eq!(DivorceWindow::at(30 * D - 1), Some((DivorceWindow::CoolingOff, 0)));
+        assert_eq!(DivorceWindow::at(30 * D), Some((DivorceWindow::Registration, 30)));
+        assert_eq!(DivorceWindow::at(45 * D - 3_600_000), Some((DivorceWindow::Registration, 15)));
+        assert_eq!(DivorceWindow::at(60 * D - 1), Some((DivorceWindow::Registration, 0)));
+        assert_eq!(DivorceWindow::at(60 * D), None);
+        assert_eq!(DivorceWindow::at(-D), Some((DivorceWindow::CoolingOff, 30)));
+    }
+
+    #[test]
+    fn a_nearly_full_site_with_one_report_comes_before_a_slow_filler() {
+        let sites = [site("slow", 1000, 500, Some(12.0)), site("one-report", 100, 95, None)];
+        assert_eq!(soonest_full(&sites).map(|s| s.id.as_str()), Some("one-report"));
+        let sites = [site("slow", 1000, 500, Some(12.0)), site("fast", 100, 80, Some(2.5)), site("empty", 0, 0, None)];
+        assert_eq!(soonest_full(&sites).map(|s| s.id.as_str()), Some("fast"));
+        let sites = [site("a", 100, 91, Some(1.0)), site("b", 100, 97, None), site("c", 100, 99, None)];
+        assert_eq!(soonest_full(&sites).map(|s| s.id.as_str()), Some("c"));
+        // With its rate known, a nearly full site ranks by its months like any other.
+        let sites = [site("slow", 100, 92, Some(20.0)), site("fast", 100, 60, Some(3.0))];
+        assert_eq!(soonest_full(&sites).map(|s| s.id.as_str()), Some("fast"));
+        assert!(soonest_full(&[site("new", 100, 10, None)]).is_none());
+    }
 }

@@ -85,6 +85,9 @@ pub enum Request {
     Backup {
         dest: std::path::PathBuf,
     },
+    /// The reserve fund of every street (`mzd fund list`; any role); answered by `Funds` with
+    /// the figures as of the engine's last change.
+    FundList,
 }
 
 /// What opening a case needs. The ID number, if given, travels to the daemon only, which keeps
@@ -172,6 +175,10 @@ pub enum ServerMessage {
     },
     /// What an `AuditCheck` checked and found.
     AuditReport(Box<crate::audit::AuditReport>),
+    /// The reserve funds, one row per street of the registry.
+    Funds {
+        funds: Vec<crate::dashboard::FundRow>,
+    },
     Error {
         reason: Reason,
     },

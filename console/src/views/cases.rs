@@ -600,6 +600,7 @@ pub(crate) mod tests {
                     initial: Fen(2_000_000),
                     balance: Fen(2_000_000),
                     case_cap: Fen(500_000),
+                    ..Default::default()
                 },
                 FundRow {
                     street: "ST-02".into(),
@@ -607,6 +608,7 @@ pub(crate) mod tests {
                     initial: Fen(20_000_000),
                     balance: Fen(20_000_000),
                     case_cap: Fen(500_000),
+                    ..Default::default()
                 },
             ],
             limits: Limits::default(),

@@ -1,6 +1,7 @@
 //! View 4, 婚姻 Marriages: per office and kind, registrations today / 7 days / 30 days; each
-//! office's cross-district share and counselling rate; the 30-day chart of all offices; divorce
-//! applications in their cooling-off period with the days left.
+//! office's cross-district share and counselling rate (of marriages); the 30-day chart of all
+//! offices; pending divorce applications with their window (1: 冷静期 cooling-off, 2: 申领期 to
+//! register) and the days left in it, and the applications deemed withdrawn (视为撤回申请).
 
 use super::{block, kv};
 use crate::app::{App, ListId};
@@ -8,6 +9,7 @@ use crate::i18n;
 use crate::widgets::table::{self, Column, TableData, TableRow};
 use crate::widgets::text::{fit, pad_left, pad_right, percent, short_time};
 use crate::widgets::Mark;
+use mz_shared::dashboard::DivorceWindow;
 use mz_shared::records::MarriageKind;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -49,7 +51,8 @@ fn cooling_table(app: &App) -> TableData {
     let tz = app.zone();
     let columns = vec![
         Column::left(i18n::RECORD.t(lang), 6, 16),
-        Column::right(i18n::DAYS_LEFT.t(lang), 4, 9).keep(),
+        Column::left(i18n::WINDOW.t(lang), 8, 13).keep(),
+        Column::right(i18n::DAYS_LEFT_SHORT.t(lang), 4, 9).keep(),
         Column::left(i18n::OFFICE.t(lang), 4, 12).optional(),
         Column::left(i18n::APPLIED_AT.t(lang), 11, 11).optional(),
     ];
@@ -62,6 +65,7 @@ fn cooling_table(app: &App) -> TableData {
                 c.record_id.clone(),
                 vec![
                     c.record_id.clone(),
+                    window_label(c.window, lang),
                     c.days_left.to_string(),
                     c.office_id.clone(),
                     short_time(c.applied_at_ms, &tz),
@@ -71,6 +75,14 @@ fn cooling_table(app: &App) -> TableData {
         })
         .collect();
     TableData { columns, rows }
+}
+
+/// `1 冷静期` / `2 申领期`.
+fn window_label(w: DivorceWindow, lang: i18n::Lang) -> String {
+    match w {
+        DivorceWindow::CoolingOff => format!("1 {}", i18n::WINDOW_COOLING.t(lang)),
+        DivorceWindow::Registration => format!("2 {}", i18n::WINDOW_REGISTER.t(lang)),
+    }
 }
 
 pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
@@ -83,7 +95,7 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
     let (left, shares, chart, cool) = if wide {
         let left_w = (area.width * 62 / 100).min(90);
         let [left, right] = Layout::horizontal([Constraint::Length(left_w), Constraint::Fill(1)]).areas(area);
-        let shares_h = d.offices.len() as u16 * 3 + 2;
+        let shares_h = d.offices.len() as u16 * 3 + 3;
         let [shares, chart, cool] =
             Layout::vertical([Constraint::Length(shares_h), Constraint::Length(8), Constraint::Fill(1)]).areas(right);
         (left, shares, chart, cool)
@@ -91,7 +103,7 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
         let top_h = (t.rows.len() as u16 + 3).min(area.height.saturating_sub(8));
         let [left, bottom] = Layout::vertical([Constraint::Length(top_h), Constraint::Fill(1)]).areas(area);
         let [shares, chart, cool] =
-            Layout::horizontal([Constraint::Length(24), Constraint::Length(32), Constraint::Fill(1)]).areas(bottom);
+            Layout::horizontal([Constraint::Length(24), Constraint::Length(26), Constraint::Fill(1)]).areas(bottom);
         (left, shares, chart, cool)
     };
     table::render(
@@ -116,6 +128,7 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
             .push(Line::raw(fit(&format!(" {} {}", i18n::CROSS_DISTRICT.t(lang), percent(o.cross_district_share)), w)));
         lines.push(Line::raw(fit(&format!(" {} {}", i18n::COUNSELLING.t(lang), percent(o.counselling_rate)), w)));
     }
+    lines.push(Line::styled(fit(&lapsed_line(d, lang), w), theme.plain()));
     Paragraph::new(lines).render(inner, buf);
 
     let totals: Vec<u64> = d.registrations_daily.iter().map(|m| m.values().map(|v| u64::from(*v)).sum()).collect();
@@ -143,8 +156,15 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
     }
 
     let ct = cooling_table(app);
-    let title = format!("{} ({})", i18n::COOLING_OFF.t(lang), ct.rows.len());
+    let title = format!("{} ({})", i18n::DIVORCE_QUEUE.t(lang), ct.rows.len());
     table::render(buf, cool, block(&title, theme, false), &ct, "", None, theme, i18n::NO_COOLING.t(lang));
+}
+
+/// `视为撤回申请 2 (近30日 1)`: applications deemed withdrawn, all offices.
+fn lapsed_line(d: &mz_shared::dashboard::Dashboard, lang: i18n::Lang) -> String {
+    let total: u64 = d.offices.iter().map(|o| o.lapsed_total).sum();
+    let recent: u32 = d.offices.iter().map(|o| o.lapsed_30_days).sum();
+    format!("{} {total} ({} {recent})", i18n::LAPSED.t(lang), i18n::DAYS_30.t(lang))
 }
 
 pub fn detail(app: &App, key: &str) -> Option<(String, Vec<Line<'static>>)> {
@@ -157,6 +177,12 @@ pub fn detail(app: &App, key: &str) -> Option<(String, Vec<Line<'static>>)> {
         kv("ID", o.id.clone(), Mark::Normal, theme),
         kv(i18n::CROSS_DISTRICT.t(lang), percent(o.cross_district_share), Mark::Normal, theme),
         kv(i18n::COUNSELLING.t(lang), percent(o.counselling_rate), Mark::Normal, theme),
+        kv(
+            i18n::LAPSED.t(lang),
+            format!("{} ({} {})", o.lapsed_total, i18n::DAYS_30.t(lang), o.lapsed_30_days),
+            Mark::Normal,
+            theme,
+        ),
         Line::styled(
             format!(
                 "{} {} {} {}",
@@ -184,7 +210,7 @@ pub fn detail(app: &App, key: &str) -> Option<(String, Vec<Line<'static>>)> {
         .cooling_off
         .iter()
         .filter(|c| c.office_id == o.id)
-        .map(|c| format!("{} ({})", c.record_id, c.days_left))
+        .map(|c| format!("{} ({} {})", c.record_id, window_label(c.window, lang), c.days_left))
         .collect();
     if !cooling.is_empty() {
         lines.push(kv(i18n::COOLING_OFF.t(lang), cooling.join(", "), Mark::Normal, theme));

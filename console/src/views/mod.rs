@@ -6,6 +6,7 @@
 pub mod alerts;
 pub mod burials;
 pub mod cases;
+pub mod funds;
 pub mod ingest;
 pub mod marriages;
 pub mod overview;
@@ -76,6 +77,7 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
                 View::Alerts => alerts::render(buf, body, app),
                 View::Ingest => ingest::render(buf, body, app),
                 View::Cases => cases::render(buf, body, app),
+                View::Funds => funds::render(buf, body, app),
             }
             if disconnected {
                 // Last data kept, greyed out.
@@ -132,13 +134,16 @@ fn render_tabs(buf: &mut Buffer, area: Rect, app: &App) {
     let lang = app.lang;
     let theme = app.theme;
     let active_alerts = app.dashboard.as_ref().map_or(0, |d| d.alerts.iter().filter(|a| a.is_active()).count());
-    let build = |brand: bool, pad: bool| {
+    let build = |brand: bool, pad: bool, short: bool| {
         let mut spans = Vec::new();
         if brand {
             spans.push(Span::styled(" mz ", theme.title()));
         }
         for (i, v) in View::ALL.iter().enumerate() {
-            let mut label = format!("{} {}", i + 1, v.label().t(lang));
+            let name = v.label().t(lang);
+            // Last resort (English at 80 columns): other views' names cut, so the current one shows.
+            let name = if short && *v != app.view { name.chars().take(4).collect() } else { name.to_string() };
+            let mut label = format!("{} {name}", i + 1);
             if *v == View::Alerts && active_alerts > 0 {
                 label.push_str(&format!("({active_alerts})"));
             }
@@ -156,10 +161,19 @@ fn render_tabs(buf: &mut Buffer, area: Rect, app: &App) {
         }
         Line::from(spans)
     };
-    let line = [build(true, true), build(false, true), build(false, false)]
+    let line = [build(true, true, false), build(false, true, false), build(false, false, false)]
         .into_iter()
         .find(|l| l.width() <= area.width as usize)
-        .unwrap_or_else(|| build(false, false));
+        .unwrap_or_else(|| {
+            // Cut at the end unless that hides the current view.
+            let cut = build(false, false, false);
+            let upto: usize = cut.spans.iter().take(app.view.index() + 1).map(|s| s.width()).sum();
+            if upto <= area.width as usize {
+                cut
+            } else {
+                build(false, false, true)
+            }
+        });
     Paragraph::new(line).render(area, buf);
 }
 
@@ -247,6 +261,7 @@ pub fn table(app: &App, list: ListId) -> TableData {
         ListId::Alerts => alerts::table(app),
         ListId::Ingest => ingest::table(app),
         ListId::Cases => cases::table(app),
+        ListId::Funds => funds::table(app),
     }
 }
 
@@ -266,7 +281,7 @@ pub fn detail(app: &App, list: ListId, key: &str) -> Option<(String, Vec<Line<'s
 pub fn help_lines(app: &App) -> Vec<Line<'static>> {
     let lang = app.lang;
     let mut keys: Vec<(&str, &str)> = vec![
-        ("1-7", i18n::KEY_VIEWS.t(lang)),
+        ("1-8", i18n::KEY_VIEWS.t(lang)),
         ("Tab / Shift-Tab", i18n::KEY_TAB.t(lang)),
         ("Up Down / j k", i18n::KEY_MOVE.t(lang)),
         ("PgUp PgDn g G", i18n::KEY_PAGE.t(lang)),

@@ -31,11 +31,7 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
     let occ: u64 = d.sites.iter().map(|s| u64::from(s.occupied)).sum();
     let nearly = d.sites.iter().filter(|s| share(s.occupied, s.capacity_total).is_some_and(|x| x >= 0.9)).count();
     let breaches = d.sites.iter().filter(|s| s.zero_growth_violation).count();
-    let soonest = d
-        .sites
-        .iter()
-        .filter_map(|s| s.months_to_full.map(|m| (m, s)))
-        .min_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
+    let soonest = mz_shared::dashboard::soonest_full(&d.sites);
     let b = block(i18n::CEMETERIES.t(lang), theme, false);
     let inner = b.inner(cem);
     b.render(cem, buf);
@@ -54,9 +50,20 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
             if breaches > 0 { theme.bad() } else { theme.plain() },
         ),
     ];
-    if let Some((m, s)) = soonest {
+    if let Some(s) = soonest {
         lines.push(Line::raw(format!("{}:", i18n::SOONEST_FULL.t(lang))));
-        lines.push(Line::raw(format!(" {} {:.1}{}", fit(&s.name, w.saturating_sub(12)), m, i18n::MONTHS.t(lang))));
+        // A site with a single report has no growth rate: it is shown by how full it is.
+        match s.months_to_full {
+            Some(m) => {
+                let name = fit(&s.name, w.saturating_sub(12));
+                lines.push(Line::raw(format!(" {name} {m:.1}{}", i18n::MONTHS.t(lang))));
+            }
+            None => {
+                lines.push(Line::styled(format!(" {}", fit(&s.name, w.saturating_sub(1))), theme.warn()));
+                let fill = format!(" {} {}", percent(s.fill()), i18n::FULL_RATE_UNKNOWN.t(lang));
+                lines.push(Line::styled(fit(&fill, w), theme.warn()));
+            }
+        }
     }
     Paragraph::new(lines).render(inner, buf);
 

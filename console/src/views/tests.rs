@@ -12,7 +12,7 @@ use mz_shared::dashboard::*;
 use mz_shared::protocol::StatusReport;
 use mz_shared::reason::Reason;
 use mz_shared::records::{EventKind, Flag, Gender, MarriageKind};
-use mz_shared::registry::{SiteKind, StationKind};
+use mz_shared::registry::{Fen, SiteKind, StationKind};
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::style::Color;
@@ -134,6 +134,8 @@ pub fn sample() -> Dashboard {
             daily_30: (0..30).map(|i| 3 + i % 5).collect(),
             cross_district_share: Some(0.183),
             counselling_rate: Some(0.42),
+            lapsed_30_days: 1,
+            lapsed_total: 3,
         },
         OfficeBoard {
             id: "M-TZ-MJQ".into(),
@@ -144,6 +146,7 @@ pub fn sample() -> Dashboard {
             daily_30: (0..30).map(|i| i % 3).collect(),
             cross_district_share: None,
             counselling_rate: Some(0.5),
+            ..Default::default()
         },
     ];
     let registrations_daily = (0..30).map(|i| kinds([4 + i % 6, i % 2, 1, 0, i % 3])).collect();
@@ -222,12 +225,22 @@ pub fn sample() -> Dashboard {
         sites,
         offices,
         registrations_daily,
-        cooling_off: vec![CoolingOffEntry {
-            office_id: "M-TZ".into(),
-            record_id: "M-20250920-3".into(),
-            applied_at_ms: NOW - 19 * 24 * H,
-            days_left: 11,
-        }],
+        cooling_off: vec![
+            CoolingOffEntry {
+                office_id: "M-TZ".into(),
+                record_id: "M-20250920-3".into(),
+                applied_at_ms: NOW - 19 * 24 * H,
+                days_left: 11,
+                window: DivorceWindow::CoolingOff,
+            },
+            CoolingOffEntry {
+                office_id: "M-TZ".into(),
+                record_id: "M-20250815-7".into(),
+                applied_at_ms: NOW - 45 * 24 * H,
+                days_left: 15,
+                window: DivorceWindow::Registration,
+            },
+        ],
         alerts,
         ingest,
         rejected_today: 2,
@@ -451,13 +464,18 @@ fn marriages_view() {
                 "18.3%",
                 "辅导率",
                 "42.0%",
-                "离婚冷静期",
+                "1 冷静期",
+                "2 申领期",
                 "M-20250920-3",
-                "11",
+                "M-20250815-7",
+                "视为撤回申请 3",
             ],
         );
         let b = draw(&app(Lang::En, View::Marriages), w, h);
-        assert_all(&b, &["divorce application", "cross-district", "counselling", "Cooling-off"]);
+        assert_all(
+            &b,
+            &["divorce application", "cross-district", "counselling", "1 cooling-off", "2 to register", "lapsed 3"],
+        );
     }
 }
 
@@ -1250,4 +1268,79 @@ fn station_answers_show_the_record_id_or_the_refusal() {
     a.lang = Lang::En;
     a.on_client(ClientEvent::LogResult(Err(Reason::new("不能登记", "cannot log there"))));
     assert_all(&draw(&a, 160, 48), &["refused", "cannot log there"]);
+}
+
+fn with_funds(lang: Lang) -> App {
+    let mut a = app(lang, View::Funds);
+    let row = |street: &str, name: &str, initial: i64, paid: i64, pending: i64, open: u32| FundRow {
+        street: street.into(),
+        name: name.into(),
+        initial: Fen(initial),
+        paid: Fen(paid),
+        pending: Fen(pending),
+        balance: Fen(initial - paid),
+        case_cap: Fen(500_000),
+        cases_open: open,
+    };
+    if let Some(d) = a.dashboard.as_mut() {
+        d.funds = vec![
+            row("ST-01", "北苑街道", 20_000_000, 450_050, 600_000, 3),
+            row("ST-07", "宋庄镇", 12_000_000, 100, 0, 0),
+            row("ST-10", "于家务回族乡", 10_000_000, 9_000_000, 0, 12),
+        ];
+    }
+    a
+}
+
+#[test]
+fn funds_view_shows_each_street_aligned_with_totals() {
+    for (w, h) in SIZES {
+        let b = draw(&with_funds(Lang::Zh), w, h);
+        assert_all(
+            &b,
+            &[
+                "[8 备用金]",
+                "北苑街道",
+                "于家务回族乡",
+                "待审批",
+                "余额",
+                "¥195,499.50",
+                "¥6,000",
+                "¥100,000",
+                "在办案件",
+            ],
+        );
+        // Right-aligned amounts end in the same column whatever the width of the street name.
+        let ends: Vec<u16> = ["¥195,499.50", "¥119,999", "¥10,000"]
+            .iter()
+            .map(|n| {
+                let y = rows_with(&b, n)[0];
+                x_of(&b, y, n).unwrap() + unicode_width::UnicodeWidthStr::width(*n) as u16
+            })
+            .collect();
+        assert!(ends.windows(2).all(|p| p[0] == p[1]), "balances misaligned {ends:?}\n{}", text(&b));
+        let b = draw(&with_funds(Lang::En), w, h);
+        assert_all(&b, &["[8 Funds]", "Pending", "Balance", "Open cases", "¥6,000"]);
+    }
+}
+
+#[test]
+fn soonest_full_shows_a_nearly_full_site_with_a_single_report() {
+    for lang in [Lang::Zh, Lang::En] {
+        let mut a = app(lang, View::Overview);
+        if let Some(d) = a.dashboard.as_mut() {
+            let one = d.sites.iter_mut().find(|s| s.id == "K-TZ").unwrap();
+            one.occupied = 11_400; // 95 %, one report: no growth rate
+            one.months_to_full = None;
+            one.history.truncate(1);
+        }
+        for (w, h) in SIZES {
+            let b = draw(&a, w, h);
+            let wanted: &[&str] = match lang {
+                Lang::Zh => &["最早用满", "通州区骨灰堂", "95.0% 已用，增速未知"],
+                Lang::En => &["soonest full", "95.0% full, rate unknown"],
+            };
+            assert_all(&b, wanted);
+        }
+    }
 }
