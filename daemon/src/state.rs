@@ -335,6 +335,8 @@ pub struct State {
     pub case_index: CaseIndex,
     /// The triggers of the cases the rules opened (rebuilt from the cases at start-up).
     pub case_triggers: HashSet<String>,
+    /// Open cases by person (one person, one open case); kept by [`State::put_case`].
+    pub open_by_person: crate::cases::PersonIndex,
     /// Reserve-fund balances, derived from the registry and the cases' payments.
     pub funds: Funds,
     /// Cases the rules asked for since the last commit: (trigger, what to open).
@@ -364,6 +366,7 @@ impl State {
             aid_records: Vec::new(),
             case_index: CaseIndex::default(),
             case_triggers: HashSet::default(),
+            open_by_person: crate::cases::PersonIndex::default(),
             funds: Funds::default(),
             cases_to_open: Vec::new(),
             audit_tail: None,
@@ -376,14 +379,14 @@ impl State {
         let mut funds = Funds::from_registry(registry);
         let mut case_index = CaseIndex::default();
         let mut case_triggers = HashSet::default();
+        let mut open_by_person = crate::cases::PersonIndex::default();
         let mut aid_records = Vec::new();
         for item in store.scan::<Case>(&keys::state_prefix("case")) {
             let case = item?.1;
             funds.count_paid(&case);
             case_index.add(&case, &registry.limits);
-            if let Some(t) = &case.trigger {
-                case_triggers.insert(t.clone());
-            }
+            case_triggers.extend(case.all_triggers().cloned());
+            open_by_person.update(None, &case);
             aid_records.extend(case.aid_records());
         }
         let cases = CaseTable { reader: Some(store.reader()), pending: HashMap::default(), changes: 0 };
@@ -397,6 +400,7 @@ impl State {
             cases,
             aid_records,
             case_triggers,
+            open_by_person,
             funds,
             cases_to_open: Vec::new(),
             audit_tail,
@@ -424,6 +428,7 @@ impl State {
         }
         self.case_index.add(&case, limits);
         self.aid_records.extend(case.aid_records());
+        self.open_by_person.update(old, &case);
         self.cases.put(case);
     }
 
@@ -567,7 +572,7 @@ impl CaseIndex {
         let d = mz_shared::case::deadlines(case, limits);
         let accept = (case.state == mz_shared::case::CaseState::New).then_some(d.accept_by_ms);
         let earliest =
-            [accept, Some(d.close_by_ms), d.paperwork_due_ms].into_iter().flatten().min().unwrap_or(i64::MAX);
+            [accept, Some(d.close_by_ms), d.paperwork_due_ms, d.reply_due_ms].into_iter().flatten().min().unwrap_or(i64::MAX);
         let id = case.id.as_str().to_owned();
         Some(((case.urgency != mz_shared::case::Urgency::High, case.opened_at_ms, id.clone()), (earliest, id)))
     }
