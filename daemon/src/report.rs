@@ -307,6 +307,7 @@ pub fn dashboard(
         long_stay_days: registry.long_stay_days,
         limits: registry.limits.clone(),
         departments: registry.departments.clone(),
+        communities: registry.communities.clone(),
         cases,
         funds: registry
             .streets
