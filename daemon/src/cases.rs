@@ -371,3 +371,50 @@ fn departments(case: &Case, registry: &Registry, now_ms: i64) -> Value {
         })
         .collect::<Vec<_>>())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mz_shared::case::CaseExt;
+
+    fn case() -> Case {
+        let registry = Registry::demo();
+        let input = OpenCase { street: "ST-01".into(), summary: "来访求助".into(), ..OpenCase::default() };
+        Case::open(CaseId::new(2026, 1), input, &Actor::new("duty1", mz_shared::registry::Role::Officer), 0, &registry)
+            .unwrap()
+    }
+
+    #[test]
+    fn cases_stored_before_the_extension_still_load() {
+        let mut c = case();
+        c.departments.push("police".into());
+        c.ext = CaseExt::default();
+        let bytes = crate::store::encode(&c);
+        let ext_len = crate::store::encode(&CaseExt::default()).len();
+        // A case stored by the previous version: the same fields, ending before `ext`.
+        let old = &bytes[..bytes.len() - ext_len];
+        let read: Case = crate::store::decode(b"case", old).unwrap();
+        assert_eq!(read, c);
+        // And a current one round-trips with its extension.
+        let mut now = case();
+        now.ext.community = Some("SQ-0101".into());
+        let read: Case = crate::store::decode(b"case", &crate::store::encode(&now)).unwrap();
+        assert_eq!(read, now);
+    }
+
+    #[test]
+    fn the_person_index_follows_open_cases_only() {
+        let mut c = case();
+        c.station = Some("TZ-JZZ".into());
+        c.ext.person_ref = Some("P-1".into());
+        let mut index = PersonIndex::default();
+        index.update(None, &c);
+        let links = PersonLink::of(None, Some("TZ-JZZ"), Some("P-1"));
+        assert_eq!(index.find(&links), Some(&c.id));
+        let mut closed = c.clone();
+        closed.state = mz_shared::case::CaseState::Closed;
+        index.update(Some(&c), &closed);
+        assert_eq!(index.find(&links), None);
+        assert!(index.is_empty());
+    }
+}

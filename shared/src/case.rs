@@ -1934,6 +1934,11 @@ name = "公安"
 id = "health"
 name = "卫健"
 
+[[community]]
+id = "SQ-A1"
+name = "北苑社区"
+street = "ST-A"
+
 [limits]
 accept_within = "30m"
 close_within = "72h"
@@ -2934,5 +2939,155 @@ name = "卫健"
                 prop_assert_eq!(err.seq, i as u64 + 1, "field {} of entry {}: {:?}", tamper_field, i, err);
             }
         }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // The desk rules: replies, reopen, referral links, later events, communities, old cases.
+
+    fn reply(d: &str, text: &str) -> Action {
+        Action::Reply { department: d.into(), text: text.into() }
+    }
+
+    #[test]
+    fn dispatch_sets_a_reply_due_and_a_reply_clears_it() {
+        let mut b = Bench::new();
+        let c = b.ok_after_accept(&new_case("ST-A"), &officer(), dispatch("police"));
+        let at = b.now - MIN;
+        let d = c.dispatch("police").unwrap().clone();
+        assert_eq!((d.dispatched_at_ms, d.reply_due_ms), (at, at + 48 * HOUR), "default reply_within 48h");
+        assert_eq!(deadlines(&c, &b.reg.limits).reply_due_ms, Some(at + 48 * HOUR));
+        let c = b.ok(&c, &officer(), dispatch("health"));
+        assert_eq!(b.err(&c, &officer(), reply("police", " ")), CaseError::EmptyText(ActionKind::Reply));
+        let c = b.ok(&c, &officer(), reply("police", "已立案"));
+        assert_eq!(b.err(&c, &officer(), reply("police", "再答")), CaseError::AlreadyReplied("police".into()));
+        assert_eq!(b.err(&c, &officer(), reply("nobody", "x")), CaseError::NotDispatched("nobody".into()));
+        assert_eq!(c.history.last().unwrap().detail, "公安（police）答复：已立案");
+        assert_eq!(c.detail(c.history.len() - 1, true), "reply from 公安 (police): 已立案");
+        // Only health is still waiting: its deadline is the case's reply due.
+        let due = c.dispatch("health").unwrap().reply_due_ms;
+        assert_eq!(deadlines(&c, &b.reg.limits).reply_due_ms, Some(due));
+        let limits = &b.reg.limits;
+        assert!(!overdue_items(&c, limits, due).contains(&Overdue::Reply));
+        assert!(overdue_items(&c, limits, due + 1).contains(&Overdue::Reply));
+        assert_eq!(overdue_departments(&c, due + 1), ["health"]);
+        let words = overdue_words(&c, &b.reg, due + 1);
+        assert!(words.iter().any(|r| r.zh == "卫健（health）逾期未答复"), "{words:?}");
+        let c = b.ok(&c, &officer(), reply("health", "已安排就医"));
+        assert!(overdue_departments(&c, due + 1).is_empty());
+        assert_eq!(c.version as usize, c.history.len());
+        assert_eq!(c.ext.history_en.len(), c.history.len());
+    }
+
+    #[test]
+    fn a_supervisor_reopens_a_closed_case() {
+        let mut b = Bench::new();
+        let c = b.ok_after_accept(&new_case("ST-A"), &officer(), close("已解决"));
+        assert_eq!(
+            b.err(&c, &officer(), Action::Reopen { reason: "再次求助".into() }),
+            CaseError::WrongRole { role: Role::Officer, action: ActionKind::Reopen }
+        );
+        let r = b.err(&c, &officer(), Action::Reopen { reason: "x".into() }).reason();
+        assert!(r.zh.contains("主管") && r.en.contains("supervisor"), "{r:?}");
+        let open = b.ok(&c, &chief(), Action::Reopen { reason: "再次求助".into() });
+        assert_eq!((open.state, open.closed_at_ms, open.outcome.clone()), (CaseState::Accepted, None, None));
+        assert_eq!(open.history.last().unwrap().action, "reopen");
+        assert!(open.history.last().unwrap().detail.contains("再次求助"));
+        // Only closed cases: not an open one, not a referred one.
+        assert!(matches!(b.err(&open, &chief(), Action::Reopen { reason: "x".into() }), CaseError::WrongState { .. }));
+        let referred = b.ok(&new_case("ST-A"), &officer(), refer("ST-B"));
+        assert!(matches!(b.err(&referred, &admin(), Action::Reopen { reason: "x".into() }), CaseError::WrongState { .. }));
+    }
+
+    #[test]
+    fn a_referral_names_the_linked_case_which_opens_new_in_the_other_street() {
+        let reg = registry();
+        let c = new_case("ST-A");
+        let new_id = CaseId::new(2026, 2);
+        let ctx = Context { registry: &reg, fund_balance: Fen(0), other_aid: &[], referral_id: Some(&new_id) };
+        let old = apply(&c, &refer("ST-B"), &officer(), 1, T0 + MIN, &ctx).unwrap().case;
+        assert_eq!(old.ext.referred_to_case.as_ref(), Some(&new_id));
+        assert!(old.history.last().unwrap().detail.contains("JJN-2026-000002"));
+        let new = referred_in(&old, new_id.clone(), &officer(), T0 + MIN, &reg).unwrap();
+        assert_eq!((new.state, new.street.as_str(), new.version), (CaseState::New, "ST-B", 1));
+        assert_eq!(new.ext.referred_from.as_ref(), Some(&c.id));
+        assert_eq!(new.history[0].action, "open");
+        assert!(new.history[0].detail.contains(c.id.as_str()));
+        assert!(referred_in(&c, new_id, &officer(), T0, &reg).is_none(), "only a referred case hands off");
+    }
+
+    #[test]
+    fn later_events_join_the_open_case_and_raise_its_urgency() {
+        let reg = registry();
+        let input = OpenCase {
+            street: "ST-A".into(),
+            summary: "救助管理站 报告异常（受伤）".into(),
+            summary_en: Some("incident (injury)".into()),
+            station: Some("S1".into()),
+            person_ref: Some("P-1".into()),
+            source: Some(Source::LongStay),
+            ..OpenCase::default()
+        };
+        let c = Case::open(CaseId::new(2026, 1), input.clone(), &Actor::daemon(), T0, &reg).unwrap();
+        assert_eq!(c.person_links(), [PersonLink::Station { station: "S1".into(), person_ref: "P-1".into() }]);
+        assert_eq!(c.summary_in(true), "incident (injury)");
+        let death = OpenCase { summary: "受助人死亡".into(), summary_en: Some("died".into()), urgency: Urgency::High, ..input };
+        let c2 = add_event(&c, "death:S1/P-1", &death, &Actor::daemon(), T0 + HOUR);
+        assert_eq!((c2.version, c2.urgency), (2, Urgency::High));
+        assert_eq!(c2.history[1].action, "event");
+        assert!(c2.history[1].detail.contains("受助人死亡") && c2.history[1].detail.contains("紧急"));
+        assert!(c2.detail(1, true).contains("died") && c2.detail(1, true).contains("urgency raised"));
+        assert_eq!(c2.all_triggers().collect::<Vec<_>>(), ["death:S1/P-1"]);
+        // An ended case has no links: a later trigger opens a new case.
+        let mut ended = c2.clone();
+        ended.state = CaseState::Closed;
+        assert!(ended.person_links().is_empty());
+    }
+
+    #[test]
+    fn communities_must_belong_to_the_street() {
+        let reg = registry();
+        let with = |street: &str, k: &str| OpenCase { community: Some(k.into()), ..input(street) };
+        let c = Case::open(CaseId::new(2026, 1), with("ST-A", "SQ-A1"), &officer(), T0, &reg).unwrap();
+        assert_eq!(c.ext.community.as_deref(), Some("SQ-A1"));
+        assert!(c.history[0].detail.contains("北苑社区"));
+        assert_eq!(
+            Case::open(CaseId::new(2026, 1), with("ST-B", "SQ-A1"), &officer(), T0, &reg).unwrap_err(),
+            CaseError::CommunityElsewhere { community: "SQ-A1".into(), street: "ST-A".into() }
+        );
+        assert_eq!(
+            Case::open(CaseId::new(2026, 1), with("ST-A", "SQ-X"), &officer(), T0, &reg).unwrap_err(),
+            CaseError::UnknownCommunity("SQ-X".into())
+        );
+    }
+
+    #[test]
+    fn histories_are_plain_words_in_both_languages() {
+        let mut b = Bench::new();
+        let c = b.ok_after_accept(&new_case("ST-A"), &officer(), pay(8000));
+        let entry = c.history.last().unwrap();
+        assert_eq!(entry.action, "pay_request");
+        assert!(entry.detail.contains("一事一议") && !entry.detail.contains("cap"), "{}", entry.detail);
+        assert!(c.detail(c.history.len() - 1, true).contains("above the case cap ¥5,000.00"));
+        let c = b.ok(&c, &chief(), Action::Approve { note: None });
+        assert!(c.history.last().unwrap().detail.starts_with(&approve_detail_head(yuan(8000), "duty1")));
+        for (i, h) in c.history.iter().enumerate() {
+            assert!(!h.detail.contains("walk_in") && !h.detail.contains("requested by"), "{h:?}");
+            assert!(!c.detail(i, true).is_empty());
+        }
+    }
+
+    #[test]
+    fn a_case_stored_without_the_extension_still_reads() {
+        // JSON without `ext` (and postcard ending before it, see the daemon's store test).
+        let c = new_case("ST-A");
+        let mut v = serde_json::to_value(&c).unwrap();
+        v.as_object_mut().unwrap().remove("ext");
+        v["departments"] = serde_json::json!(["police"]);
+        let old: Case = serde_json::from_value(v).unwrap();
+        assert_eq!(old.ext, CaseExt::default());
+        assert_eq!(old.departments, ["police"]);
+        assert!(old.dispatch("police").is_none(), "no reply clock for an old dispatch");
+        assert_eq!(old.detail(0, true), old.history[0].detail, "Chinese where no English was kept");
+        assert_eq!(deadlines(&old, &registry().limits).reply_due_ms, None);
     }
 }
