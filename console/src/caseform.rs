@@ -287,6 +287,8 @@ pub struct Form {
     other_aid: Vec<AidRecord>,
     /// The dashboard's time, when the form was opened.
     now_ms: i64,
+    /// Open cases with a person: (masked ID number, case id), for the possible-duplicate warning.
+    open_people: Vec<(String, String)>,
 }
 
 fn street_choices(funds: &[FundRow], except: Option<&str>) -> Vec<Choice> {
@@ -407,7 +409,19 @@ impl Form {
             communities: dashboard.communities.clone(),
             other_aid,
             now_ms: dashboard.generated_at_ms,
+            open_people: dashboard
+                .cases
+                .iter()
+                .filter(|c| !c.is_terminal())
+                .filter_map(|c| c.person.as_ref().map(|p| (p.masked.clone(), c.id.to_string())))
+                .collect(),
         }
+    }
+
+    /// Open cases whose masked ID number is the one typed: possibly the same person (the daemon
+    /// checks the keyed hash and records the warning in the new case's history).
+    fn possible_duplicates(&self, masked: &str) -> Vec<&str> {
+        self.open_people.iter().filter(|(m, _)| m == masked).map(|(_, id)| id.as_str()).collect()
     }
 
     /// Warnings the daemon would give for paying this case now (same person aided elsewhere).
@@ -550,6 +564,13 @@ impl Form {
                 }
                 if let Some(Ok(idn)) = self.fields[3].optional().map(|v| IdNumber::parse(&v)) {
                     say(format!("{}: {} ({})", i18n::F_ID_NUMBER.t(lang), idn.masked(), i18n::ID_MASKED.t(lang)));
+                    for other in self.possible_duplicates(&idn.masked()) {
+                        warn.push(if zh {
+                            format!("注意：此人可能已有未办结的案件 {other}，请核实是否重复立案（仍可登记）。")
+                        } else {
+                            format!("Note: this person may already have the open case {other}; check this is not a duplicate (you may still open it).")
+                        });
+                    }
                 }
                 say(format!(
                     "{}: {}   {}: {}",
@@ -814,5 +835,68 @@ mod tests {
         f.on_key(k(KeyCode::Backspace), Lang::Zh);
         typed(&mut f, "X");
         assert_eq!(f.fields[3].problem(Lang::Zh, false), None);
+    }
+
+    #[test]
+    fn warnings_come_before_the_confirmation() {
+        use mz_shared::case::{Dispatch, Payment};
+        use mz_shared::id_number::{IdHash, ProtectedId};
+        let mut d = crate::views::cases::tests::dashboard();
+        let person = ProtectedId { masked: "110105********002X".into(), hash: IdHash([9; 16]) };
+        let idx = d.cases.iter().position(|c| c.state == mz_shared::case::CaseState::Accepted).unwrap();
+        d.cases[idx].person = Some(person.clone());
+        let other = d.cases.iter().position(|c| !c.is_terminal() && c.id != d.cases[idx].id).unwrap();
+        d.cases[other].person = Some(person);
+        d.cases[other].payments.push(Payment {
+            amount: Fen(50_000),
+            at_ms: d.generated_at_ms - 86_400_000,
+            by: "duty2".into(),
+            approved_by: None,
+            note: None,
+            paperwork: None,
+            paperwork_at_ms: None,
+        });
+        let other_id = d.cases[other].id.to_string();
+        let case = d.cases[idx].clone();
+        let mut f = Form::new(Op::Pay, Some(&case), &d, Lang::Zh);
+        typed(&mut f, "300");
+        f.on_key(k(KeyCode::Enter), Lang::Zh);
+        let lines = f.confirmation(Lang::Zh);
+        assert!(
+            lines.iter().any(|(s, warn)| *warn && s.contains(&other_id) && s.contains("30 天内")),
+            "{lines:?}"
+        );
+
+        // Opening a case for an ID number an open case has: a possible duplicate.
+        let mut f = Form::new(Op::Open, None, &d, Lang::Zh);
+        typed(&mut f, "");
+        f.focus = 1;
+        typed(&mut f, "来访");
+        f.focus = 3;
+        typed(&mut f, "11010519491231002X");
+        f.on_key(k(KeyCode::Enter), Lang::Zh);
+        assert!(f.confirming, "{:?}", f.error);
+        let lines = f.confirmation(Lang::Zh);
+        assert!(lines.iter().any(|(s, warn)| *warn && s.contains("可能已有未办结的案件")), "{lines:?}");
+
+        // A reply is offered for the departments still waiting only.
+        let mut c = case.clone();
+        for (id, replied) in [("police", Some(1)), ("health", None)] {
+            c.departments.push(id.into());
+            c.ext.dispatches.push(Dispatch {
+                id: id.into(),
+                dispatched_at_ms: 0,
+                reply_due_ms: 1,
+                replied_at_ms: replied,
+                reply: None,
+            });
+        }
+        let f = Form::new(Op::Reply, Some(&c), &d, Lang::Zh);
+        match &f.fields[0].input {
+            Input::Choice { options, .. } => {
+                assert_eq!(options.iter().map(|o| o.value.as_str()).collect::<Vec<_>>(), ["health"]);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -110,6 +110,14 @@ pub fn street_name(app: &App, id: &str) -> String {
         .map_or_else(|| id.to_string(), |f| f.name.clone())
 }
 
+/// The street, and the community when the case names one: `北苑街道 · 北苑社区`.
+fn street_cell(app: &App, c: &Case) -> String {
+    let street = street_name(app, &c.street);
+    let Some(k) = &c.ext.community else { return street };
+    let name = app.dashboard.as_ref().and_then(|d| d.communities.iter().find(|x| &x.id == k));
+    format!("{street} · {}", name.map_or(k.as_str(), |x| x.name.as_str()))
+}
+
 fn state_text(c: &Case, lang: Lang) -> String {
     let mut s = i18n::case_state(c.state, lang);
     if c.pending.is_some() {
@@ -124,7 +132,7 @@ pub fn table(app: &App) -> TableData {
     let columns = vec![
         Column::left(i18n::CASE_ID.t(lang), 8, 16).keep(),
         Column::left(i18n::STATE.t(lang), 4, 16).keep(),
-        Column::left(i18n::STREET.t(lang), 4, 12),
+        Column::left(i18n::STREET.t(lang), 4, 22),
         Column::left(i18n::URGENCY.t(lang), 4, 6).keep(),
         Column::left(i18n::SUMMARY.t(lang), 4, 60).shrink_first(),
         Column::left(i18n::DEADLINE.t(lang), 6, 20).keep(),
@@ -148,7 +156,7 @@ pub fn table(app: &App) -> TableData {
                 vec![
                     c.id.as_str().to_string(),
                     state_text(c, lang),
-                    street_name(app, &c.street),
+                    street_cell(app, c),
                     i18n::urgency(c.urgency, lang).to_string(),
                     c.summary_in(lang == Lang::En).to_string(),
                     countdown,
