@@ -12,11 +12,11 @@
 
 use crate::i18n::{self, Lang, L};
 use crossterm::event::{KeyCode, KeyEvent};
+use mz_shared::case::AidRecord;
 use mz_shared::case::{Action as CaseAction, ActionKind, Case, Source, Urgency};
 use mz_shared::dashboard::{Dashboard, FundRow};
 use mz_shared::id_number::{IdNumber, IdNumberError};
 use mz_shared::protocol::{CaseOpenRequest, Request};
-use mz_shared::case::AidRecord;
 use mz_shared::registry::{Community, Department, Fen};
 
 /// What a form does: open a case, or one action on the selected case.
@@ -323,11 +323,14 @@ impl Form {
                     .into_iter()
                     .map(|u| Choice { value: u.as_str().to_string(), label: i18n::urgency(u, lang).to_string() })
                     .collect();
-                let mut communities = vec![Choice { value: String::new(), label: L("（无）", "(none)").t(lang).into() }];
-                communities.extend(dashboard.communities.iter().map(|k| Choice {
-                    value: k.id.clone(),
-                    label: format!("{} ({}, {})", k.name, k.id, k.street),
-                }));
+                let mut communities =
+                    vec![Choice { value: String::new(), label: L("（无）", "(none)").t(lang).into() }];
+                communities.extend(
+                    dashboard
+                        .communities
+                        .iter()
+                        .map(|k| Choice { value: k.id.clone(), label: format!("{} ({}, {})", k.name, k.id, k.street) }),
+                );
                 vec![
                     Field::choice(i18n::F_STREET, street_choices(&funds, None)),
                     summary,
@@ -339,7 +342,8 @@ impl Form {
                 ]
             }
             Op::Reply => {
-                let waiting = case.into_iter().flat_map(|c| c.ext.dispatches.iter()).filter(|d| d.replied_at_ms.is_none());
+                let waiting =
+                    case.into_iter().flat_map(|c| c.ext.dispatches.iter()).filter(|d| d.replied_at_ms.is_none());
                 let opts = waiting
                     .map(|d| {
                         let name = departments.iter().find(|x| x.id == d.id).map_or(d.id.as_str(), |x| x.name.as_str());
@@ -391,12 +395,8 @@ impl Form {
             Op::Close => vec![Field::text(i18n::F_OUTCOME, true)],
         };
         let confirming = fields.is_empty();
-        let other_aid = dashboard
-            .cases
-            .iter()
-            .filter(|c| case.is_none_or(|x| x.id != c.id))
-            .flat_map(Case::aid_records)
-            .collect();
+        let other_aid =
+            dashboard.cases.iter().filter(|c| case.is_none_or(|x| x.id != c.id)).flat_map(Case::aid_records).collect();
         Form {
             op,
             case: case.cloned(),
@@ -862,10 +862,7 @@ mod tests {
         typed(&mut f, "300");
         f.on_key(k(KeyCode::Enter), Lang::Zh);
         let lines = f.confirmation(Lang::Zh);
-        assert!(
-            lines.iter().any(|(s, warn)| *warn && s.contains(&other_id) && s.contains("30 天内")),
-            "{lines:?}"
-        );
+        assert!(lines.iter().any(|(s, warn)| *warn && s.contains(&other_id) && s.contains("30 天内")), "{lines:?}");
 
         // Opening a case for an ID number an open case has: a possible duplicate.
         let mut f = Form::new(Op::Open, None, &d, Lang::Zh);

@@ -7,13 +7,13 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use mz_shared::alert::{Alert, AlertKind, AlertState};
 use mz_shared::case::{OpenCase, Source, Urgency};
-use mz_shared::trigger::{self, Trigger};
 use mz_shared::dashboard::EventRow;
 use mz_shared::id_number::ProtectedId;
 use mz_shared::reason::Reason;
 use mz_shared::records::{BurialReport, EventKind, MarriageKind, MarriageRegistration, Record, StationEvent};
 use mz_shared::records::{DischargeReason, IncidentType};
 use mz_shared::registry::{Registry, SiteKind};
+use mz_shared::trigger::{self, Trigger};
 use std::cell::RefCell;
 
 /// What the rules need besides the figures.
@@ -150,7 +150,10 @@ fn admission_cases(state: &mut State, ctx: &RuleContext<'_>, ev: &StationEvent) 
                 let en: Vec<&str> = ev.flags.iter().map(|f| f.as_str()).collect();
                 Reason::new(
                     format!("{station} 困境人员入站（{}）：受助人 {pr}，需协同救助", zh.join("、")),
-                    format!("{station}: a vulnerable adult admitted ({}): person {pr}, needs joint help", en.join(", ")),
+                    format!(
+                        "{station}: a vulnerable adult admitted ({}): person {pr}, needs joint help",
+                        en.join(", ")
+                    ),
                 )
             }
             _ => Reason::new(
@@ -354,7 +357,10 @@ fn death_case(state: &mut State, ctx: &RuleContext<'_>, ev: &StationEvent, name:
             urgency: Urgency::High,
             summary: Reason::new(
                 format!("{station} 受助人 {} 死亡：核实亲属，安排基本殡葬服务", ev.person_ref),
-                format!("{station}: person {} died: trace relatives, arrange the free basic funeral service", ev.person_ref),
+                format!(
+                    "{station}: person {} died: trace relatives, arrange the free basic funeral service",
+                    ev.person_ref
+                ),
             ),
             name: name.as_deref(),
             person: ev.id_number.as_ref(),
@@ -621,23 +627,23 @@ pub fn tick(state: &mut State, ctx: &RuleContext<'_>) {
         let station = station_name(ctx, &r.station_id).to_owned();
         if ctx.registry.auto_cases.long_stay {
             want_case(
-            state,
-            ctx,
-            alert_id("long_stay", &key2(&r.station_id, &r.person_ref)),
-            &r.station_id,
-            CaseWish {
-                source: Source::LongStay,
-                urgency: Urgency::Normal,
-                summary: Reason::new(
-                    format!("{station} 受助人 {} 已在站 {days} 天，需研究安置", r.person_ref),
-                    format!("{station}: person {} has stayed {days} days: placement needed", r.person_ref),
-                ),
-                name: r.name.as_deref(),
-                person: None,
-                person_ref: &r.person_ref,
-                record_id: &r.record_id,
-            },
-        );
+                state,
+                ctx,
+                alert_id("long_stay", &key2(&r.station_id, &r.person_ref)),
+                &r.station_id,
+                CaseWish {
+                    source: Source::LongStay,
+                    urgency: Urgency::Normal,
+                    summary: Reason::new(
+                        format!("{station} 受助人 {} 已在站 {days} 天，需研究安置", r.person_ref),
+                        format!("{station}: person {} has stayed {days} days: placement needed", r.person_ref),
+                    ),
+                    name: r.name.as_deref(),
+                    person: None,
+                    person_ref: &r.person_ref,
+                    record_id: &r.record_id,
+                },
+            );
         }
         let station = ctx.registry.station(&r.station_id).map_or(r.station_id.as_str(), |s| s.name.as_str()).to_owned();
         raise(

@@ -571,8 +571,11 @@ impl CaseIndex {
         }
         let d = mz_shared::case::deadlines(case, limits);
         let accept = (case.state == mz_shared::case::CaseState::New).then_some(d.accept_by_ms);
-        let earliest =
-            [accept, Some(d.close_by_ms), d.paperwork_due_ms, d.reply_due_ms].into_iter().flatten().min().unwrap_or(i64::MAX);
+        let earliest = [accept, Some(d.close_by_ms), d.paperwork_due_ms, d.reply_due_ms]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(i64::MAX);
         let id = case.id.as_str().to_owned();
         Some(((case.urgency != mz_shared::case::Urgency::High, case.opened_at_ms, id.clone()), (earliest, id)))
     }

@@ -680,7 +680,12 @@ impl Case {
     /// Appends one history entry with its detail in Chinese (`detail`) and English.
     fn record(&mut self, at_ms: i64, user: &str, action: ActionKind, zh: String, en: String) {
         self.ext.history_en.resize(self.history.len(), String::new());
-        self.history.push(HistoryEntry { at_ms, user: user.to_string(), action: action.as_str().to_string(), detail: zh });
+        self.history.push(HistoryEntry {
+            at_ms,
+            user: user.to_string(),
+            action: action.as_str().to_string(),
+            detail: zh,
+        });
         self.ext.history_en.push(en);
     }
 
@@ -873,18 +878,42 @@ pub fn referred_in(old: &Case, id: CaseId, actor: &Actor, now_ms: i64, registry:
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
     Accept,
-    Dispatch { department: String, note: Option<String> },
-    Refer { street: String, note: Option<String> },
-    Pay { amount: Fen, note: Option<String> },
-    Approve { note: Option<String> },
-    Reject { note: Option<String> },
-    Paperwork { text: String },
-    Note { text: String },
-    Close { outcome: String },
+    Dispatch {
+        department: String,
+        note: Option<String>,
+    },
+    Refer {
+        street: String,
+        note: Option<String>,
+    },
+    Pay {
+        amount: Fen,
+        note: Option<String>,
+    },
+    Approve {
+        note: Option<String>,
+    },
+    Reject {
+        note: Option<String>,
+    },
+    Paperwork {
+        text: String,
+    },
+    Note {
+        text: String,
+    },
+    Close {
+        outcome: String,
+    },
     /// A dispatched department's answer, recorded by an officer.
-    Reply { department: String, text: String },
+    Reply {
+        department: String,
+        text: String,
+    },
     /// Back to `accepted` from `closed` (supervisor), with the reason.
-    Reopen { reason: String },
+    Reopen {
+        reason: String,
+    },
 }
 
 impl Action {
@@ -1001,9 +1030,11 @@ pub fn apply(
     let mut debit = None;
     let mut warnings = Vec::new();
     let (recorded, mut zh, mut en) = match action {
-        Action::Accept | Action::Dispatch { .. } | Action::Reply { .. } | Action::Refer { .. } | Action::Reopen { .. } => {
-            apply_handling(case, &mut next, action, actor, now_ms, ctx)?
-        }
+        Action::Accept
+        | Action::Dispatch { .. }
+        | Action::Reply { .. }
+        | Action::Refer { .. }
+        | Action::Reopen { .. } => apply_handling(case, &mut next, action, actor, now_ms, ctx)?,
         _ => apply_money_and_text(case, &mut next, action, actor, now_ms, ctx, &mut debit, &mut warnings)?,
     };
     for w in &warnings {
@@ -1304,11 +1335,11 @@ pub fn department_words(registry: &Registry, id: &str) -> (String, String) {
 /// A duration in Chinese words: `48小时`, `5天`, `30分钟`, `2秒`.
 pub fn within_zh(d: Duration) -> String {
     let s = d.as_secs();
-    if s >= 86_400 && s % 86_400 == 0 {
+    if s >= 86_400 && s.is_multiple_of(86_400) {
         format!("{}天", s / 86_400)
-    } else if s >= 3600 && s % 3600 == 0 {
+    } else if s >= 3600 && s.is_multiple_of(3600) {
         format!("{}小时", s / 3600)
-    } else if s >= 60 && s % 60 == 0 {
+    } else if s >= 60 && s.is_multiple_of(60) {
         format!("{}分钟", s / 60)
     } else {
         format!("{s}秒")
@@ -2166,7 +2197,8 @@ paperwork_within = "5d"
     fn stale_version_is_refused() {
         let b = Bench::new();
         let c = new_case("ST-A");
-        let ctx = Context { registry: &b.reg, fund_balance: b.funds.balance("ST-A"), other_aid: &[], referral_id: None };
+        let ctx =
+            Context { registry: &b.reg, fund_balance: b.funds.balance("ST-A"), other_aid: &[], referral_id: None };
         // Two officers saw version 1; the first accepts.
         let first = apply(&c, &Action::Accept, &officer(), 1, T0 + MIN, &ctx).unwrap().case;
         assert_eq!(first.version, 2);
@@ -2222,7 +2254,10 @@ paperwork_within = "5d"
         let c = b.ok(&c, &officer(), Action::Dispatch { department: "police".into(), note: Some(" 请核查 ".into()) });
         assert_eq!(c.state, CaseState::Dispatched);
         assert_eq!(c.history.last().unwrap().detail, "分办至公安（police），应在2天内答复；备注：请核查");
-        assert_eq!(c.detail(c.history.len() - 1, true), "dispatched to 公安 (police), reply due within 2days; note: 请核查");
+        assert_eq!(
+            c.detail(c.history.len() - 1, true),
+            "dispatched to 公安 (police), reply due within 2days; note: 请核查"
+        );
         let c = b.ok(&c, &officer(), dispatch("health"));
         assert_eq!(c.state, CaseState::Dispatched);
         assert_eq!(c.departments, ["police", "health"]);
@@ -2293,7 +2328,10 @@ paperwork_within = "5d"
         assert_eq!(c.payments[0].by, "duty1");
         assert_eq!(c.payments[0].approved_by, None);
         assert_eq!(c.history.last().unwrap().action, "pay");
-        assert_eq!(c.history.last().unwrap().detail, "已支付 ¥3,000.50，来自北苑街道（ST-A）临时救助备用金；备注：购买车票");
+        assert_eq!(
+            c.history.last().unwrap().detail,
+            "已支付 ¥3,000.50，来自北苑街道（ST-A）临时救助备用金；备注：购买车票"
+        );
         assert_eq!(b.funds.balance("ST-A"), Fen(1_000_000 - 300_050));
         // Exactly up to the cap, cumulatively, is still no request.
         let c = b.ok(&c, &officer(), Action::Pay { amount: Fen(199_950), note: None });
@@ -2391,7 +2429,10 @@ paperwork_within = "5d"
         assert!(c.payments.is_empty());
         assert_eq!(c.state, CaseState::Accepted);
         assert_eq!(c.history.last().unwrap().detail, "驳回 duty1 申请的 ¥800.00，不予支付；备注：金额过高");
-        assert_eq!(c.detail(c.history.len() - 1, true), "rejected duty1's request of ¥800.00: nothing paid; note: 金额过高");
+        assert_eq!(
+            c.detail(c.history.len() - 1, true),
+            "rejected duty1's request of ¥800.00: nothing paid; note: 金额过高"
+        );
     }
 
     // ---- paperwork
@@ -2503,7 +2544,15 @@ paperwork_within = "5d"
         let mut b = Bench::new();
         let c = new_case("ST-A");
         let d = deadlines(&c, limits);
-        assert_eq!(d, Deadlines { accept_by_ms: T0 + 30 * MIN, close_by_ms: T0 + 72 * HOUR, paperwork_due_ms: None, reply_due_ms: None });
+        assert_eq!(
+            d,
+            Deadlines {
+                accept_by_ms: T0 + 30 * MIN,
+                close_by_ms: T0 + 72 * HOUR,
+                paperwork_due_ms: None,
+                reply_due_ms: None
+            }
+        );
         assert!(!overdue(&c, limits, T0 + 30 * MIN));
         assert_eq!(overdue_items(&c, limits, T0 + 30 * MIN + 1), [Overdue::Accept]);
         let c = b.ok(&c, &officer(), Action::Accept); // at T0 + 1 min
@@ -2995,7 +3044,10 @@ name = "卫健"
         // Only closed cases: not an open one, not a referred one.
         assert!(matches!(b.err(&open, &chief(), Action::Reopen { reason: "x".into() }), CaseError::WrongState { .. }));
         let referred = b.ok(&new_case("ST-A"), &officer(), refer("ST-B"));
-        assert!(matches!(b.err(&referred, &admin(), Action::Reopen { reason: "x".into() }), CaseError::WrongState { .. }));
+        assert!(matches!(
+            b.err(&referred, &admin(), Action::Reopen { reason: "x".into() }),
+            CaseError::WrongState { .. }
+        ));
     }
 
     #[test]
@@ -3030,7 +3082,10 @@ name = "卫健"
         let c = Case::open(CaseId::new(2026, 1), input.clone(), &Actor::daemon(), T0, &reg).unwrap();
         assert_eq!(c.person_links(), [PersonLink::Station { station: "S1".into(), person_ref: "P-1".into() }]);
         assert_eq!(c.summary_in(true), "incident (injury)");
-        let death = OpenCase { summary: "受助人死亡".into(), summary_en: Some("died".into()), urgency: Urgency::High, ..input };
+        let death =
+            OpenCase {
+                summary: "受助人死亡".into(), summary_en: Some("died".into()), urgency: Urgency::High, ..input
+            };
         let c2 = add_event(&c, "death:S1/P-1", &death, &Actor::daemon(), T0 + HOUR);
         assert_eq!((c2.version, c2.urgency), (2, Urgency::High));
         assert_eq!(c2.history[1].action, "event");

@@ -93,7 +93,12 @@ pub fn is_unidentified(id: Option<&ProtectedId>, name: Option<&str>) -> bool {
 
 /// The triggers an admission raises, enabled or not: minor or vulnerable adult, and
 /// unidentified.
-pub fn admission_triggers(age: Option<u8>, flags: &[Flag], id: Option<&ProtectedId>, name: Option<&str>) -> Vec<Trigger> {
+pub fn admission_triggers(
+    age: Option<u8>,
+    flags: &[Flag],
+    id: Option<&ProtectedId>,
+    name: Option<&str>,
+) -> Vec<Trigger> {
     let mut out = Vec::new();
     if is_minor(age, flags) {
         out.push(Trigger::Minor);
@@ -161,7 +166,10 @@ mod tests {
         let t = admission_triggers(Some(15), &[Flag::Minor], None, Some("无名氏"));
         assert_eq!(t, [Trigger::Minor, Trigger::Unidentified]);
         assert_eq!(Trigger::Minor.urgency(), Urgency::High);
-        assert_eq!(admission_triggers(Some(70), &[Flag::Elderly], Some(&id()), Some("李四")), [Trigger::VulnerableAdult]);
+        assert_eq!(
+            admission_triggers(Some(70), &[Flag::Elderly], Some(&id()), Some("李四")),
+            [Trigger::VulnerableAdult]
+        );
         assert_eq!(Trigger::VulnerableAdult.urgency(), Urgency::Normal);
         assert!(admission_triggers(Some(30), &[], Some(&id()), Some("王五")).is_empty());
     }

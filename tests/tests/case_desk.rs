@@ -36,7 +36,13 @@ fn case_cmd(d: &Daemon, args: &[&str]) -> Run {
 fn case_ok(d: &Daemon, args: &[&str]) -> Run {
     let r = case_cmd(d, args);
     if r.code != Some(0) {
-        d.fail(&format!("`mzd case {}` exited {:?}\nstdout: {}\nstderr: {}", args.join(" "), r.code, r.stdout, r.stderr));
+        d.fail(&format!(
+            "`mzd case {}` exited {:?}\nstdout: {}\nstderr: {}",
+            args.join(" "),
+            r.code,
+            r.stdout,
+            r.stderr
+        ));
     }
     r
 }
@@ -137,7 +143,8 @@ fn ago(mins: i64) -> String {
     local_time_ago(mins * 60)[..16].to_string()
 }
 
-const HEADER: &str = "record_id,station_id,event,occurred_at,person_ref,name,id_number,referral,flags,discharge_reason,incident_type";
+const HEADER: &str =
+    "record_id,station_id,event,occurred_at,person_ref,name,id_number,referral,flags,discharge_reason,incident_type";
 
 /// Drops an admissions file and waits until `files` files are handled.
 fn drop_rows(d: &Daemon, name: &str, rows: &[String], files: u64) -> Value {
@@ -378,7 +385,11 @@ fn communities_belong_to_the_case_street() {
         &["open", "--street", "ST-02", "--summary", "x", "--source", "grid", "--community", "SQ-0101"],
         &["SQ-0101", "ST-01", "belongs to street"],
     );
-    refused(&d, &["open", "--street", "ST-01", "--summary", "x", "--community", "SQ-9999"], &["SQ-9999", "[[community]]"]);
+    refused(
+        &d,
+        &["open", "--street", "ST-01", "--summary", "x", "--community", "SQ-9999"],
+        &["SQ-9999", "[[community]]"],
+    );
     assert_eq!(list(&d).len(), 1);
 }
 
