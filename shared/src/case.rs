@@ -1178,62 +1178,8 @@ fn apply_money_and_text(
             Err(CaseError::WrongState { state: case.state, action: kind })
         }
     };
-    let with_note = |(k, zh, en): Recorded, note: &Option<String>| -> Recorded {
-        match note.as_deref().and_then(clean_text) {
-            Some(n) => (k, format!("{zh}；备注：{n}"), format!("{en}; note: {n}")),
-            None => (k, zh, en),
-        }
-    };
     Ok(match action {
-        Action::Pay { amount, note } => {
-            need_state(&[Accepted, Dispatched, Aided])?;
-            if amount.0 <= 0 {
-                return Err(CaseError::InvalidAmount(*amount));
-            }
-            if let Some(p) = &case.pending {
-                return Err(CaseError::PendingRequestExists { amount: p.amount });
-            }
-            let street =
-                ctx.registry.street(&case.street).ok_or_else(|| CaseError::UnknownStreet(case.street.clone()))?;
-            check_fund(case, *amount, ctx.fund_balance)?;
-            let total = case.paid_total().0.checked_add(amount.0).ok_or(CaseError::InvalidAmount(*amount))?;
-            let note = note.as_deref().and_then(clean_text);
-            warnings.extend(aid_warnings(case, now_ms, ctx));
-            if total <= street.case_cap.0 {
-                next.payments.push(Payment {
-                    amount: *amount,
-                    at_ms: now_ms,
-                    by: actor.user.clone(),
-                    approved_by: None,
-                    note: note.clone(),
-                    paperwork: None,
-                    paperwork_at_ms: None,
-                });
-                next.state = Aided;
-                *debit = Some(*amount);
-                let (fzh, fen) = street_words(ctx.registry, &case.street);
-                with_note(
-                    (
-                        ActionKind::Pay,
-                        format!("{}，来自{fzh}临时救助备用金", pay_detail_head(*amount)),
-                        format!("paid {amount} from the reserve fund of {fen}"),
-                    ),
-                    &note,
-                )
-            } else {
-                next.pending =
-                    Some(PaymentRequest { amount: *amount, at_ms: now_ms, by: actor.user.clone(), note: note.clone() });
-                let (cap, paid) = (street.case_cap, case.paid_total());
-                with_note(
-                    (
-                        ActionKind::PayRequest,
-                        format!("申请拨付 {amount}，超过单案上限 {cap}（已拨付 {paid}），已提交一事一议审批，尚未支付"),
-                        format!("asked to pay {amount}, above the case cap {cap} (paid so far {paid}): awaiting a supervisor's approval, nothing paid yet"),
-                    ),
-                    &note,
-                )
-            }
-        }
+        Action::Pay { amount, note } => apply_pay(case, next, amount, note, actor, now_ms, ctx, debit, warnings)?,
         Action::Approve { note } => {
             let request = case.pending.as_ref().ok_or(CaseError::NoPendingRequest)?;
             check_fund(case, request.amount, ctx.fund_balance)?;
@@ -1250,7 +1196,7 @@ fn apply_money_and_text(
             next.pending = None;
             next.state = Aided;
             *debit = Some(request.amount);
-            with_note(
+            noted(
                 (
                     ActionKind::Approve,
                     format!("{}，已支付", approve_detail_head(request.amount, &request.by)),
@@ -1262,7 +1208,7 @@ fn apply_money_and_text(
         Action::Reject { note } => {
             let request = case.pending.as_ref().ok_or(CaseError::NoPendingRequest)?;
             next.pending = None;
-            with_note(
+            noted(
                 (
                     ActionKind::Reject,
                     format!("驳回 {} 申请的 {}，不予支付", request.by, request.amount),
@@ -1304,6 +1250,78 @@ fn apply_money_and_text(
         }
         _ => return Err(CaseError::WrongState { state: case.state, action: kind }),
     })
+}
+
+/// `pay AMOUNT`: paid at once within the street's case cap (→ aided), else the pending request.
+#[allow(clippy::too_many_arguments)]
+fn apply_pay(
+    case: &Case,
+    next: &mut Case,
+    amount: &Fen,
+    note: &Option<String>,
+    actor: &Actor,
+    now_ms: i64,
+    ctx: &Context<'_>,
+    debit: &mut Option<Fen>,
+    warnings: &mut Vec<CaseWarning>,
+) -> Result<Recorded, CaseError> {
+    use CaseState::*;
+    if ![Accepted, Dispatched, Aided].contains(&case.state) {
+        return Err(CaseError::WrongState { state: case.state, action: ActionKind::Pay });
+    }
+    if amount.0 <= 0 {
+        return Err(CaseError::InvalidAmount(*amount));
+    }
+    if let Some(p) = &case.pending {
+        return Err(CaseError::PendingRequestExists { amount: p.amount });
+    }
+    let street = ctx.registry.street(&case.street).ok_or_else(|| CaseError::UnknownStreet(case.street.clone()))?;
+    check_fund(case, *amount, ctx.fund_balance)?;
+    let total = case.paid_total().0.checked_add(amount.0).ok_or(CaseError::InvalidAmount(*amount))?;
+    let note = note.as_deref().and_then(clean_text);
+    warnings.extend(aid_warnings(case, now_ms, ctx));
+    Ok(if total <= street.case_cap.0 {
+        next.payments.push(Payment {
+            amount: *amount,
+            at_ms: now_ms,
+            by: actor.user.clone(),
+            approved_by: None,
+            note: note.clone(),
+            paperwork: None,
+            paperwork_at_ms: None,
+        });
+        next.state = Aided;
+        *debit = Some(*amount);
+        let (fzh, fen) = street_words(ctx.registry, &case.street);
+        noted(
+            (
+                ActionKind::Pay,
+                format!("{}，来自{fzh}临时救助备用金", pay_detail_head(*amount)),
+                format!("paid {amount} from the reserve fund of {fen}"),
+            ),
+            &note,
+        )
+    } else {
+        next.pending =
+            Some(PaymentRequest { amount: *amount, at_ms: now_ms, by: actor.user.clone(), note: note.clone() });
+        let (cap, paid) = (street.case_cap, case.paid_total());
+        noted(
+                (
+                    ActionKind::PayRequest,
+                    format!("申请拨付 {amount}，超过单案上限 {cap}（已拨付 {paid}），已提交一事一议审批，尚未支付"),
+                    format!("asked to pay {amount}, above the case cap {cap} (paid so far {paid}): awaiting a supervisor's approval, nothing paid yet"),
+                ),
+                &note,
+            )
+    })
+}
+
+/// The entry's words with the user's note, if any.
+fn noted((k, zh, en): Recorded, note: &Option<String>) -> Recorded {
+    match note.as_deref().and_then(clean_text) {
+        Some(n) => (k, format!("{zh}；备注：{n}"), format!("{en}; note: {n}")),
+        None => (k, zh, en),
+    }
 }
 
 /// The start of a `pay` entry's detail (the audit check matches payments by it).
