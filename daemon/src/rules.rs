@@ -146,8 +146,11 @@ fn admission_cases(state: &mut State, ctx: &RuleContext<'_>, ev: &StationEvent) 
                 format!("{station}: a minor admitted (person {pr}): mandatory report, child protection needed"),
             ),
             Trigger::VulnerableAdult => {
-                let zh: Vec<&str> = ev.flags.iter().map(|f| f.zh()).collect();
-                let en: Vec<&str> = ev.flags.iter().map(|f| f.as_str()).collect();
+                let mut zh: Vec<&str> = ev.flags.iter().map(|f| f.zh()).collect();
+                let mut en: Vec<&str> = ev.flags.iter().map(|f| f.as_str()).collect();
+                if zh.is_empty() {
+                    (zh, en) = (vec!["年满60岁"], vec!["aged 60 or over"]);
+                }
                 Reason::new(
                     format!("{station} 困境人员入站（{}）：受助人 {pr}，需协同救助", zh.join("、")),
                     format!(
