@@ -799,6 +799,9 @@ fn print_case(out: &mut impl Write, k: &serde_json::Value) -> std::io::Result<()
         s("close_by"),
         s("paperwork_due")
     )?;
+    for r in k["overdue_reasons"].as_array().into_iter().flatten() {
+        writeln!(out, "overdue:  {} | {}", r["zh"].as_str().unwrap_or_default(), r["en"].as_str().unwrap_or_default())?;
+    }
     writeln!(out, "paid:     {}", mz_shared::registry::Fen(k["paid_fen"].as_i64().unwrap_or(0)))?;
     if let Some(p) = k["pending_fen"].as_i64() {
         writeln!(out, "pending:  {} awaiting a supervisor", mz_shared::registry::Fen(p))?;

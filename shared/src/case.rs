@@ -1143,18 +1143,13 @@ fn apply_handling(
             next.outcome = None;
             (format!("重新办理，原因：{reason}"), format!("reopened, reason: {reason}"), None)
         }
-        _ => unreachable_handling(kind)?,
+        _ => return Err(CaseError::WrongState { state: case.state, action: kind }),
     };
     if let Some(n) = note.as_deref().and_then(clean_text) {
         zh.push_str(&format!("；备注：{n}"));
         en.push_str(&format!("; note: {n}"));
     }
     Ok((kind, zh, en))
-}
-
-/// `apply` routes only the handling actions to [`apply_handling`].
-fn unreachable_handling(kind: ActionKind) -> Result<(String, String, Option<String>), CaseError> {
-    Err(CaseError::WrongState { state: CaseState::New, action: kind })
 }
 
 /// Money, paperwork, notes and closing.
