@@ -556,8 +556,9 @@ impl App {
             self.say(i18n::NO_CASE_SELECTED.t(lang), Mark::Warn);
             return;
         };
-        if case.is_terminal() {
-            self.say(i18n::CASE_ENDED_NO_ACTION.t(lang), Mark::Warn);
+        if case.is_terminal() != (op == Op::Reopen) {
+            let only_closed = i18n::L("只有已办结的案件可以重新办理", "only a closed case can be reopened");
+            self.say((if op == Op::Reopen { only_closed } else { i18n::CASE_ENDED_NO_ACTION }).t(lang), Mark::Warn);
             return;
         }
         if matches!(op, Op::Approve | Op::Reject) && case.pending.is_none() {

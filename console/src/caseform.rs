@@ -5,14 +5,19 @@
 //! payment: the amount, the street's fund, the balance after, and whether it becomes a request
 //! for a supervisor because it is above the case cap). Actions carry the case version shown
 //! when the form was opened, so a case changed meanwhile is refused by the daemon.
+//!
+//! Warnings come before the confirmation: a payment to a person aided on another case within 30
+//! days (from the cases the dashboard holds; the daemon checks all of them again and records the
+//! warning in the case's history), a community of another street.
 
 use crate::i18n::{self, Lang, L};
 use crossterm::event::{KeyCode, KeyEvent};
+use mz_shared::case::AidRecord;
 use mz_shared::case::{Action as CaseAction, ActionKind, Case, Source, Urgency};
 use mz_shared::dashboard::{Dashboard, FundRow};
 use mz_shared::id_number::{IdNumber, IdNumberError};
 use mz_shared::protocol::{CaseOpenRequest, Request};
-use mz_shared::registry::{Department, Fen};
+use mz_shared::registry::{Community, Department, Fen};
 
 /// What a form does: open a case, or one action on the selected case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,13 +32,18 @@ pub enum Op {
     Paperwork,
     Note,
     Close,
+    /// A dispatched department's reply.
+    Reply,
+    /// Reopen a closed case (supervisor).
+    Reopen,
 }
 
 impl Op {
     /// In the order of the key line and the help.
-    pub const ALL: [Op; 10] = [
+    pub const ALL: [Op; 12] = [
         Op::Accept,
         Op::Dispatch,
+        Op::Reply,
         Op::Refer,
         Op::Pay,
         Op::Approve,
@@ -41,6 +51,7 @@ impl Op {
         Op::Paperwork,
         Op::Note,
         Op::Close,
+        Op::Reopen,
         Op::Open,
     ];
 
@@ -56,6 +67,8 @@ impl Op {
             Op::Paperwork => 'w',
             Op::Note => 'n',
             Op::Close => 'c',
+            Op::Reply => 'y',
+            Op::Reopen => 'u',
         }
     }
 
@@ -76,6 +89,8 @@ impl Op {
             Op::Paperwork => ActionKind::Paperwork,
             Op::Note => ActionKind::Note,
             Op::Close => ActionKind::Close,
+            Op::Reply => ActionKind::Reply,
+            Op::Reopen => ActionKind::Reopen,
         }
     }
 
@@ -92,6 +107,8 @@ impl Op {
             Op::Paperwork => L("说明", "paperwork"),
             Op::Note => L("备注", "note"),
             Op::Close => L("办结", "close"),
+            Op::Reply => L("答复", "reply"),
+            Op::Reopen => L("重办", "reopen"),
         }
     }
 
@@ -107,6 +124,8 @@ impl Op {
             Op::Paperwork => L("补充说明", "paperwork"),
             Op::Note => L("备注", "note"),
             Op::Close => L("办结", "close"),
+            Op::Reply => L("登记部门答复", "record a department's reply"),
+            Op::Reopen => L("重新办理", "reopen"),
         }
     }
 }
@@ -263,6 +282,13 @@ pub struct Form {
     pub error: Option<String>,
     funds: Vec<FundRow>,
     departments: Vec<Department>,
+    communities: Vec<Community>,
+    /// Payments of the other cases the dashboard holds, for the duplicate-aid warning.
+    other_aid: Vec<AidRecord>,
+    /// The dashboard's time, when the form was opened.
+    now_ms: i64,
+    /// Open cases with a person: (masked ID number, case id), for the possible-duplicate warning.
+    open_people: Vec<(String, String)>,
 }
 
 fn street_choices(funds: &[FundRow], except: Option<&str>) -> Vec<Choice> {
@@ -297,6 +323,14 @@ impl Form {
                     .into_iter()
                     .map(|u| Choice { value: u.as_str().to_string(), label: i18n::urgency(u, lang).to_string() })
                     .collect();
+                let mut communities =
+                    vec![Choice { value: String::new(), label: L("（无）", "(none)").t(lang).into() }];
+                communities.extend(
+                    dashboard
+                        .communities
+                        .iter()
+                        .map(|k| Choice { value: k.id.clone(), label: format!("{} ({}, {})", k.name, k.id, k.street) }),
+                );
                 vec![
                     Field::choice(i18n::F_STREET, street_choices(&funds, None)),
                     summary,
@@ -304,8 +338,21 @@ impl Form {
                     id,
                     Field::choice(i18n::F_SOURCE, sources),
                     Field::choice(i18n::F_URGENCY, urgencies),
+                    Field::choice(L("社区/村", "Community"), communities),
                 ]
             }
+            Op::Reply => {
+                let waiting =
+                    case.into_iter().flat_map(|c| c.ext.dispatches.iter()).filter(|d| d.replied_at_ms.is_none());
+                let opts = waiting
+                    .map(|d| {
+                        let name = departments.iter().find(|x| x.id == d.id).map_or(d.id.as_str(), |x| x.name.as_str());
+                        Choice { value: d.id.clone(), label: format!("{name} ({})", d.id) }
+                    })
+                    .collect();
+                vec![Field::choice(i18n::F_DEPARTMENT, opts), Field::text(L("答复内容", "Reply"), true)]
+            }
+            Op::Reopen => vec![Field::text(L("重新办理原因", "Reason"), true)],
             Op::Accept => Vec::new(),
             Op::Dispatch => {
                 let dept = if departments.is_empty() {
@@ -348,7 +395,43 @@ impl Form {
             Op::Close => vec![Field::text(i18n::F_OUTCOME, true)],
         };
         let confirming = fields.is_empty();
-        Form { op, case: case.cloned(), fields, focus: 0, confirming, error: None, funds, departments }
+        let other_aid =
+            dashboard.cases.iter().filter(|c| case.is_none_or(|x| x.id != c.id)).flat_map(Case::aid_records).collect();
+        Form {
+            op,
+            case: case.cloned(),
+            fields,
+            focus: 0,
+            confirming,
+            error: None,
+            funds,
+            departments,
+            communities: dashboard.communities.clone(),
+            other_aid,
+            now_ms: dashboard.generated_at_ms,
+            open_people: dashboard
+                .cases
+                .iter()
+                .filter(|c| !c.is_terminal())
+                .filter_map(|c| c.person.as_ref().map(|p| (p.masked.clone(), c.id.to_string())))
+                .collect(),
+        }
+    }
+
+    /// Open cases whose masked ID number is the one typed: possibly the same person (the daemon
+    /// checks the keyed hash and records the warning in the new case's history).
+    fn possible_duplicates(&self, masked: &str) -> Vec<&str> {
+        self.open_people.iter().filter(|(m, _)| m == masked).map(|(_, id)| id.as_str()).collect()
+    }
+
+    /// Warnings the daemon would give for paying this case now (same person aided elsewhere).
+    fn aid_warnings(&self) -> Vec<mz_shared::reason::Reason> {
+        let Some(c) = &self.case else { return Vec::new() };
+        let Some(person) = c.person_key() else { return Vec::new() };
+        mz_shared::case::duplicate_aid(&person, &c.id, &c.street, self.now_ms, &self.other_aid)
+            .iter()
+            .map(|w| w.reason())
+            .collect()
     }
 
     /// The fund of the street money would come from.
@@ -431,6 +514,7 @@ impl Form {
                     id_number: opt(3),
                     source: Source::parse(&f(4)),
                     urgency: Urgency::parse(&f(5)).unwrap_or_default(),
+                    community: opt(6),
                 })
             }
             Op::Accept => CaseAction::Accept,
@@ -442,6 +526,8 @@ impl Form {
             Op::Paperwork => CaseAction::Paperwork { text: f(0) },
             Op::Note => CaseAction::Note { text: f(0) },
             Op::Close => CaseAction::Close { outcome: f(0) },
+            Op::Reply => CaseAction::Reply { department: f(0), text: f(1) },
+            Op::Reopen => CaseAction::Reopen { reason: f(0) },
         };
         let case = self.case.as_ref();
         Request::CaseAct {
@@ -478,6 +564,13 @@ impl Form {
                 }
                 if let Some(Ok(idn)) = self.fields[3].optional().map(|v| IdNumber::parse(&v)) {
                     say(format!("{}: {} ({})", i18n::F_ID_NUMBER.t(lang), idn.masked(), i18n::ID_MASKED.t(lang)));
+                    for other in self.possible_duplicates(&idn.masked()) {
+                        warn.push(if zh {
+                            format!("注意：此人可能已有未办结的案件 {other}，请核实是否重复立案（仍可登记）。")
+                        } else {
+                            format!("Note: this person may already have the open case {other}; check this is not a duplicate (you may still open it).")
+                        });
+                    }
                 }
                 say(format!(
                     "{}: {}   {}: {}",
@@ -486,6 +579,35 @@ impl Form {
                     i18n::F_URGENCY.t(lang),
                     self.fields[5].shown()
                 ));
+                if let Some(k) = self.fields.get(6).and_then(Field::optional) {
+                    say(format!("{}: {}", L("社区/村", "Community").t(lang), self.fields[6].shown()));
+                    let street = self.fields[0].get();
+                    if self.communities.iter().any(|c| c.id == k && c.street != street) {
+                        warn.push(if zh {
+                            format!("社区/村 {k} 不属于所选街道，将被拒绝：请改选街道或社区。")
+                        } else {
+                            format!("Community {k} is not of the chosen street: it will be refused.")
+                        });
+                    }
+                }
+            }
+            Op::Reply => {
+                let d = self.fields[0].get();
+                let name = self.departments.iter().find(|x| x.id == d).map_or_else(|| d.clone(), |x| x.name.clone());
+                say(if zh {
+                    format!("登记 {name}（{d}）对案件 {id} 的答复：")
+                } else {
+                    format!("Record the reply of {name} ({d}) on case {id}:")
+                });
+                say(self.fields[1].get());
+            }
+            Op::Reopen => {
+                say(if zh {
+                    format!("重新办理已办结的案件 {id}（回到已受理）。")
+                } else {
+                    format!("Reopen closed case {id} (back to accepted).")
+                });
+                say(format!("{}: {}", L("原因", "Reason").t(lang), self.fields[0].get()));
             }
             Op::Accept => {
                 say(if zh { format!("受理案件 {id}：{summary}") } else { format!("Accept case {id}: {summary}") });
@@ -617,6 +739,9 @@ impl Form {
                 }
             }
         }
+        if matches!(self.op, Op::Pay | Op::Approve) {
+            warn.extend(self.aid_warnings().into_iter().map(|r| r.text(lang).to_string()));
+        }
         let needs_accepted = matches!(self.op, Op::Dispatch | Op::Pay | Op::Close);
         if needs_accepted && case.is_some_and(|c| c.state == mz_shared::case::CaseState::New) {
             warn.push(i18n::NOT_ACCEPTED_YET.t(lang).to_string());
@@ -710,5 +835,65 @@ mod tests {
         f.on_key(k(KeyCode::Backspace), Lang::Zh);
         typed(&mut f, "X");
         assert_eq!(f.fields[3].problem(Lang::Zh, false), None);
+    }
+
+    #[test]
+    fn warnings_come_before_the_confirmation() {
+        use mz_shared::case::{Dispatch, Payment};
+        use mz_shared::id_number::{IdHash, ProtectedId};
+        let mut d = crate::views::cases::tests::dashboard();
+        let person = ProtectedId { masked: "110105********002X".into(), hash: IdHash([9; 16]) };
+        let idx = d.cases.iter().position(|c| c.state == mz_shared::case::CaseState::Accepted).unwrap();
+        d.cases[idx].person = Some(person.clone());
+        let other = d.cases.iter().position(|c| !c.is_terminal() && c.id != d.cases[idx].id).unwrap();
+        d.cases[other].person = Some(person);
+        d.cases[other].payments.push(Payment {
+            amount: Fen(50_000),
+            at_ms: d.generated_at_ms - 86_400_000,
+            by: "duty2".into(),
+            approved_by: None,
+            note: None,
+            paperwork: None,
+            paperwork_at_ms: None,
+        });
+        let other_id = d.cases[other].id.to_string();
+        let case = d.cases[idx].clone();
+        let mut f = Form::new(Op::Pay, Some(&case), &d, Lang::Zh);
+        typed(&mut f, "300");
+        f.on_key(k(KeyCode::Enter), Lang::Zh);
+        let lines = f.confirmation(Lang::Zh);
+        assert!(lines.iter().any(|(s, warn)| *warn && s.contains(&other_id) && s.contains("30 天内")), "{lines:?}");
+
+        // Opening a case for an ID number an open case has: a possible duplicate.
+        let mut f = Form::new(Op::Open, None, &d, Lang::Zh);
+        typed(&mut f, "");
+        f.focus = 1;
+        typed(&mut f, "来访");
+        f.focus = 3;
+        typed(&mut f, "11010519491231002X");
+        f.on_key(k(KeyCode::Enter), Lang::Zh);
+        assert!(f.confirming, "{:?}", f.error);
+        let lines = f.confirmation(Lang::Zh);
+        assert!(lines.iter().any(|(s, warn)| *warn && s.contains("可能已有未办结的案件")), "{lines:?}");
+
+        // A reply is offered for the departments still waiting only.
+        let mut c = case.clone();
+        for (id, replied) in [("police", Some(1)), ("health", None)] {
+            c.departments.push(id.into());
+            c.ext.dispatches.push(Dispatch {
+                id: id.into(),
+                dispatched_at_ms: 0,
+                reply_due_ms: 1,
+                replied_at_ms: replied,
+                reply: None,
+            });
+        }
+        let f = Form::new(Op::Reply, Some(&c), &d, Lang::Zh);
+        match &f.fields[0].input {
+            Input::Choice { options, .. } => {
+                assert_eq!(options.iter().map(|o| o.value.as_str()).collect::<Vec<_>>(), ["health"]);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -339,6 +339,9 @@ pub fn case_action(action: &str, lang: Lang) -> String {
         K::Paperwork,
         K::Note,
         K::Close,
+        K::Reply,
+        K::Reopen,
+        K::Event,
     ];
     match (all.into_iter().find(|k| k.as_str() == action), lang) {
         (Some(k), Lang::Zh) => k.zh().to_string(),

@@ -8,18 +8,57 @@
 //! backups or saved status, and every case against the trail (the checks are pure, in
 //! [`mz_shared::audit`]). Invariant: every change to a case appends exactly one audit entry in
 //! the same commit, so a case and the trail can always be compared one-to-one.
+//!
+//! One person, one open case: [`PersonIndex`] maps each open case's person links (station and
+//! person number, ID-number hash) to its id, kept by `State::put_case`; a trigger about a person
+//! found there is added to that case's history instead of opening a second case.
 
 use crate::state::State;
 use crate::store::{keys, StoreError, StoreReader};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use mz_shared::audit::{append_case_entry, AuditAnchor, AuditEntry, AuditReport};
-use mz_shared::case::{self, Action, Actor, AidRecord, Applied, Case, CaseId, Context, OpenCase};
+use mz_shared::case::{self, Action, Actor, AidRecord, Applied, Case, CaseId, Context, OpenCase, PersonLink};
 use mz_shared::id_number::{IdHasher, IdNumber};
 use mz_shared::protocol::CaseOpenRequest;
 use mz_shared::reason::Reason;
 use mz_shared::registry::Registry;
+use rustc_hash::FxHashMap as HashMap;
 use serde_json::{json, Value};
+
+/// The open case of each person link (one person, one open case): small, in memory, rebuilt
+/// from the cases at start-up and kept by `State::put_case` with every case change.
+#[derive(Debug, Default)]
+pub struct PersonIndex {
+    open: HashMap<PersonLink, CaseId>,
+}
+
+impl PersonIndex {
+    /// Follows a case change: `old` as it was (`None` for a new case), `new` as it is now.
+    pub fn update(&mut self, old: Option<&Case>, new: &Case) {
+        for link in old.map(Case::person_links).unwrap_or_default() {
+            if self.open.get(&link) == Some(&old.map_or(new.id.clone(), |o| o.id.clone())) {
+                self.open.remove(&link);
+            }
+        }
+        for link in new.person_links() {
+            self.open.insert(link, new.id.clone());
+        }
+    }
+
+    /// The open case of the first of `links` that has one.
+    pub fn find(&self, links: &[PersonLink]) -> Option<&CaseId> {
+        links.iter().find_map(|l| self.open.get(l))
+    }
+
+    pub fn len(&self) -> usize {
+        self.open.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.open.is_empty()
+    }
+}
 
 fn audit(state: &mut State, entry: AuditEntry) {
     state.counters_mut().next_audit = entry.seq;
@@ -46,7 +85,22 @@ fn open_case(
     Ok(case)
 }
 
-/// Opens a case for an officer (`mzd case open`, the console).
+/// The next case id (the counter moves when the case is opened).
+fn next_id(state: &State, registry: &Registry, now_ms: i64) -> CaseId {
+    let year = Timestamp::from_millisecond(now_ms).unwrap_or_default().to_zoned(registry.time_zone()).year();
+    CaseId::new(year, state.counters.next_case + 1)
+}
+
+/// The warning for an officer opening a case for a person who already has an open one.
+fn duplicate_case_warning(other: &CaseId) -> Reason {
+    Reason::new(
+        format!("注意：此人已有未办结的案件 {other}，请核实是否重复立案"),
+        format!("note: this person already has an open case {other}; check this is not a duplicate"),
+    )
+}
+
+/// Opens a case for an officer (`mzd case open`, the console); with the warnings recorded in
+/// its `open` entry (the person already has an open case).
 pub fn open(
     state: &mut State,
     registry: &Registry,
@@ -54,7 +108,7 @@ pub fn open(
     actor: &Actor,
     req: CaseOpenRequest,
     now_ms: i64,
-) -> Result<Case, Reason> {
+) -> Result<(Case, Vec<Reason>), Reason> {
     let person = match req.id_number.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(text) => Some(
             IdNumber::parse(text)
@@ -63,17 +117,20 @@ pub fn open(
         ),
         None => None,
     };
+    let links = PersonLink::of(person.as_ref(), None, None);
+    let warnings: Vec<Reason> = state.open_by_person.find(&links).map(duplicate_case_warning).into_iter().collect();
     let input = OpenCase {
         street: req.street,
         summary: req.summary,
         name: req.name,
         person,
-        station: None,
         source: req.source,
         urgency: req.urgency,
-        source_record: None,
+        community: req.community,
+        warnings: warnings.clone(),
+        ..OpenCase::default()
     };
-    open_case(state, registry, actor, input, None, now_ms)
+    Ok((open_case(state, registry, actor, input, None, now_ms)?, warnings))
 }
 
 /// Applies an action to a case for `actor`, who saw it at `expected_version`.
@@ -90,7 +147,13 @@ pub fn act(
         return Err(Reason::new(format!("案件 {id} 不存在"), format!("case {id} does not exist")));
     };
     let other_aid: Vec<AidRecord> = state.aid_records.iter().filter(|a| a.case_id != case.id).cloned().collect();
-    let ctx = Context { registry, fund_balance: state.funds.balance(&case.street), other_aid: &other_aid };
+    let referral_id = matches!(action, Action::Refer { .. }).then(|| next_id(state, registry, now_ms));
+    let ctx = Context {
+        registry,
+        fund_balance: state.funds.balance(&case.street),
+        other_aid: &other_aid,
+        referral_id: referral_id.as_ref(),
+    };
     let applied = case::apply(&case, action, actor, expected_version, now_ms, &ctx).map_err(|e| e.reason())?;
     if let Some(amount) = applied.debit {
         state.funds.debit(&applied.case.street, amount).map_err(|e| e.reason())?;
@@ -98,13 +161,31 @@ pub fn act(
     let entry = append_case_entry(state.audit_tail.as_ref(), &applied.case.id, applied.entry());
     audit(state, entry);
     state.put_case(Some(&case), applied.case.clone(), &registry.limits);
+    if let Some(new) = referral_id.and_then(|id| case::referred_in(&applied.case, id, actor, now_ms, registry)) {
+        state.counters_mut().next_case += 1;
+        let entry = append_case_entry(state.audit_tail.as_ref(), &new.id, &new.history[0]);
+        audit(state, entry);
+        state.put_case(None, new, &registry.limits);
+    }
     Ok(applied)
 }
 
-/// Opens the cases the rules asked for, once per trigger.
+/// Opens the cases the rules asked for, once per trigger; a trigger about a person with an
+/// open case is added to that case's history instead (raising its urgency if higher).
 pub fn open_triggered(state: &mut State, registry: &Registry, now_ms: i64) {
     for (trigger, input) in std::mem::take(&mut state.cases_to_open) {
         if state.case_triggers.contains(&trigger) {
+            continue;
+        }
+        let links = PersonLink::of(input.person.as_ref(), input.station.as_deref(), input.person_ref.as_deref());
+        let open = state.open_by_person.find(&links).and_then(|id| state.cases.get(id.as_str()));
+        if let Some(old) = open {
+            let case = case::add_event(&old, &trigger, &input, &Actor::daemon(), now_ms);
+            let entry = append_case_entry(state.audit_tail.as_ref(), &case.id, &case.history[case.history.len() - 1]);
+            audit(state, entry);
+            tracing::debug!(case = %case.id, "trigger added to the person's open case");
+            state.put_case(Some(&old), case, &registry.limits);
+            state.case_triggers.insert(trigger);
             continue;
         }
         match open_case(state, registry, &Actor::daemon(), input, Some(trigger.clone()), now_ms) {
@@ -202,12 +283,20 @@ pub fn view(case: &Case, registry: &Registry, now_ms: i64, with_history: bool, m
         "opened_at": local(case.opened_at_ms, &tz),
         "opened_by": case.opened_by,
         "accepted_at": case.accepted_at_ms.map_or(Value::Null, |m| local(m, &tz)),
-        "departments": case.departments,
-        "referred_to": case.referred_to,
+        "departments": departments(case, registry, now_ms),
+        "referred_to": case.ext.referred_to_case.as_ref().map(CaseId::as_str),
+        "referred_to_street": case.referred_to,
+        "referred_from": case.ext.referred_from.as_ref().map(CaseId::as_str),
+        "community": case.ext.community,
+        "community_name": case.ext.community.as_deref().and_then(|c| registry.community(c)).map(|c| c.name.clone()),
+        "summary_en": case.ext.summary_en,
+        "person_ref": case.ext.person_ref,
         "paid_fen": case.paid_total().0,
+        "case_cap_fen": registry.street(&case.street).map(|s| s.case_cap.0),
         "pending_fen": case.pending.as_ref().map(|p| p.amount.0),
         "overdue": !overdue.is_empty(),
-        "overdue_items": overdue,
+        "overdue_items": overdue_items(case, &overdue, now_ms),
+        "overdue_reasons": case::overdue_words(case, registry, now_ms),
         "accept_by": local(d.accept_by_ms, &tz),
         "close_by": local(d.close_by_ms, &tz),
         "paperwork_due": d.paperwork_due_ms.map_or(Value::Null, |m| local(m, &tz)),
@@ -234,8 +323,98 @@ pub fn view(case: &Case, registry: &Registry, now_ms: i64, with_history: bool, m
         v["history"] = json!(case
             .history
             .iter()
-            .map(|h| json!({"at": local(h.at_ms, &tz), "user": h.user, "action": h.action, "detail": h.detail}))
+            .enumerate()
+            .map(|(i, h)| {
+                json!({"at": local(h.at_ms, &tz), "user": h.user, "action": h.action, "detail": h.detail,
+                       "detail_en": case.detail(i, true)})
+            })
             .collect::<Vec<_>>());
     }
     v
+}
+
+/// `accept`, `close`, `paperwork`, and one `reply:DEPARTMENT` per department overdue.
+fn overdue_items(case: &Case, items: &[case::Overdue], now_ms: i64) -> Vec<String> {
+    let mut out = Vec::new();
+    for item in items {
+        match item {
+            case::Overdue::Accept => out.push("accept".to_string()),
+            case::Overdue::Close => out.push("close".to_string()),
+            case::Overdue::Paperwork => out.push("paperwork".to_string()),
+            case::Overdue::Reply => {
+                out.extend(case::overdue_departments(case, now_ms).into_iter().map(|d| format!("reply:{d}")))
+            }
+        }
+    }
+    out
+}
+
+/// Each department dispatched to: `{id, name, dispatched_at, reply_due, replied_at, reply, overdue}`
+/// (departments dispatched before replies were kept have no times).
+fn departments(case: &Case, registry: &Registry, now_ms: i64) -> Value {
+    let tz = registry.time_zone();
+    let time = |ms: Option<i64>| ms.map_or(Value::Null, |m| local(m, &tz));
+    json!(case
+        .departments
+        .iter()
+        .map(|id| {
+            let d = case.dispatch(id);
+            json!({
+                "id": id,
+                "name": registry.department(id).map(|d| d.name.clone()),
+                "dispatched_at": time(d.map(|d| d.dispatched_at_ms)),
+                "reply_due": time(d.map(|d| d.reply_due_ms)),
+                "replied_at": time(d.and_then(|d| d.replied_at_ms)),
+                "reply": d.and_then(|d| d.reply.clone()),
+                "overdue": !case.is_terminal() && d.is_some_and(|d| d.overdue(now_ms)),
+            })
+        })
+        .collect::<Vec<_>>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mz_shared::case::CaseExt;
+
+    fn case() -> Case {
+        let registry = Registry::demo();
+        let input = OpenCase { street: "ST-01".into(), summary: "来访求助".into(), ..OpenCase::default() };
+        Case::open(CaseId::new(2026, 1), input, &Actor::new("duty1", mz_shared::registry::Role::Officer), 0, &registry)
+            .unwrap()
+    }
+
+    #[test]
+    fn cases_stored_before_the_extension_still_load() {
+        let mut c = case();
+        c.departments.push("police".into());
+        c.ext = CaseExt::default();
+        let bytes = crate::store::encode(&c);
+        let ext_len = crate::store::encode(&CaseExt::default()).len();
+        // A case stored by the previous version: the same fields, ending before `ext`.
+        let old = &bytes[..bytes.len() - ext_len];
+        let read: Case = crate::store::decode(b"case", old).unwrap();
+        assert_eq!(read, c);
+        // And a current one round-trips with its extension.
+        let mut now = case();
+        now.ext.community = Some("SQ-0101".into());
+        let read: Case = crate::store::decode(b"case", &crate::store::encode(&now)).unwrap();
+        assert_eq!(read, now);
+    }
+
+    #[test]
+    fn the_person_index_follows_open_cases_only() {
+        let mut c = case();
+        c.station = Some("TZ-JZZ".into());
+        c.ext.person_ref = Some("P-1".into());
+        let mut index = PersonIndex::default();
+        index.update(None, &c);
+        let links = PersonLink::of(None, Some("TZ-JZZ"), Some("P-1"));
+        assert_eq!(index.find(&links), Some(&c.id));
+        let mut closed = c.clone();
+        closed.state = mz_shared::case::CaseState::Closed;
+        index.update(Some(&c), &closed);
+        assert_eq!(index.find(&links), None);
+        assert!(index.is_empty());
+    }
 }

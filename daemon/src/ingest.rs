@@ -458,7 +458,7 @@ impl Engine {
     }
 
     /// Opens a case for an officer and commits it.
-    pub fn open_case(&mut self, actor: &Actor, mut req: CaseOpenRequest) -> Result<Case, Reason> {
+    pub fn open_case(&mut self, actor: &Actor, mut req: CaseOpenRequest) -> Result<(Case, Vec<Reason>), Reason> {
         self.ensure_open().map_err(not_stored)?;
         // Free text typed by an officer: an ID number there is masked like everywhere else.
         req.summary = mask_id_numbers(&req.summary);

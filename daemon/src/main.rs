@@ -143,6 +143,9 @@ enum CaseCommand {
         /// normal | high
         #[arg(long, default_value = "normal")]
         urgency: String,
+        /// The community (社区/村, registry id) of the street the report came from.
+        #[arg(long)]
+        community: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -210,6 +213,15 @@ enum ActCommand {
     /// 办结.
     Close {
         outcome: String,
+    },
+    /// A dispatched department's reply (部门答复), recorded by an officer.
+    Reply {
+        department: String,
+        text: String,
+    },
+    /// Reopen a closed case (supervisor), with the reason.
+    Reopen {
+        reason: String,
     },
 }
 
@@ -649,7 +661,7 @@ fn case_command(command: CaseCommand, socket: &std::path::Path) -> Result<ExitCo
         };
         let mut out = std::io::stdout().lock();
         match command {
-            CaseCommand::Open { street, summary, name, id_number, source, urgency, json } => {
+            CaseCommand::Open { street, summary, name, id_number, source, urgency, community, json } => {
                 let source = match source {
                     Some(s) => Some(
                         Source::parse(&s)
@@ -659,9 +671,12 @@ fn case_command(command: CaseCommand, socket: &std::path::Path) -> Result<ExitCo
                 };
                 let urgency = Urgency::parse(&urgency)
                     .ok_or_else(|| anyhow::anyhow!("unknown --urgency `{urgency}`: use normal or high"))?;
-                let req = CaseOpenRequest { street, summary, name, id_number, source, urgency };
+                let req = CaseOpenRequest { street, summary, name, id_number, source, urgency, community };
                 match c.call(Request::CaseOpen(req)).await? {
-                    ServerMessage::Case { case, .. } => {
+                    ServerMessage::Case { case, warnings } => {
+                        for w in &warnings {
+                            eprintln!("mzd: warning: {w}");
+                        }
                         if json {
                             writeln!(out, "{}", serde_json::to_string_pretty(&case)?)?;
                         } else {
@@ -737,7 +752,10 @@ fn case_command(command: CaseCommand, socket: &std::path::Path) -> Result<ExitCo
                     ActCommand::Paperwork { text } => Action::Paperwork { text },
                     ActCommand::Note { text } => Action::Note { text },
                     ActCommand::Close { outcome } => Action::Close { outcome },
+                    ActCommand::Reply { department, text } => Action::Reply { department, text },
+                    ActCommand::Reopen { reason } => Action::Reopen { reason },
                 };
+                let paying = matches!(action, Action::Pay { .. } | Action::Approve { .. });
                 // Act on the version seen now: if someone else acts in between, this is refused.
                 let version = match c.call(Request::CaseShow { id: id.clone() }).await? {
                     ServerMessage::Case { case, .. } => case["version"].as_u64().unwrap_or(0),
@@ -756,6 +774,12 @@ fn case_command(command: CaseCommand, socket: &std::path::Path) -> Result<ExitCo
                             case["state"].as_str().unwrap_or_default(),
                             case["version"]
                         )?;
+                        if paying {
+                            writeln!(out, "{}", payment_words(&case))?;
+                        }
+                        if let Some(new) = case["referred_to"].as_str() {
+                            writeln!(out, "referred: new case {new} / 已转办，新案件 {new}")?;
+                        }
                         Ok(ExitCode::SUCCESS)
                     }
                     ServerMessage::Error { reason } => refused(&reason),
@@ -764,6 +788,22 @@ fn case_command(command: CaseCommand, socket: &std::path::Path) -> Result<ExitCo
             }
         }
     })
+}
+
+/// What a payment action did, from the case after it: paid, or a request pending approval.
+fn payment_words(case: &serde_json::Value) -> String {
+    use mz_shared::registry::Fen;
+    let last = case["history"].as_array().and_then(|h| h.last());
+    let action = last.and_then(|h| h["action"].as_str()).unwrap_or_default();
+    if let Some(pending) = case["pending_fen"].as_i64().filter(|_| action == "pay_request") {
+        let cap = case["case_cap_fen"].as_i64().map(Fen).unwrap_or_default();
+        return format!(
+            "request pending approval {} (above the cap {cap}), nothing paid yet / 已提交一事一议审批，尚未支付",
+            Fen(pending)
+        );
+    }
+    let paid = case["payments"].as_array().and_then(|p| p.last()).and_then(|p| p["amount_fen"].as_i64());
+    format!("paid {} / 已支付", Fen(paid.unwrap_or(0)))
 }
 
 fn print_case(out: &mut impl Write, k: &serde_json::Value) -> std::io::Result<()> {
@@ -777,6 +817,26 @@ fn print_case(out: &mut impl Write, k: &serde_json::Value) -> std::io::Result<()
         if k["overdue"] == true { "  OVERDUE" } else { "" }
     )?;
     writeln!(out, "street:   {} {}", s("street"), s("street_name"))?;
+    if k["community"].is_string() {
+        writeln!(out, "community: {} {}", s("community"), s("community_name"))?;
+    }
+    if k["referred_from"].is_string() {
+        writeln!(out, "referred from: {}", s("referred_from"))?;
+    }
+    if k["referred_to"].is_string() {
+        writeln!(out, "referred to:   {} ({})", s("referred_to"), s("referred_to_street"))?;
+    }
+    for d in k["departments"].as_array().into_iter().flatten() {
+        let t = |key: &str| d[key].as_str().unwrap_or("-").to_owned();
+        let state = if d["replied_at"].is_string() {
+            format!("replied {}: {}", t("replied_at"), t("reply"))
+        } else if d["overdue"] == true {
+            format!("OVERDUE, reply was due {}", t("reply_due"))
+        } else {
+            format!("waiting, reply due {}", t("reply_due"))
+        };
+        writeln!(out, "department {} {}: {state}", t("id"), t("name"))?;
+    }
     writeln!(out, "summary:  {}", s("summary"))?;
     writeln!(out, "opened:   {} by {}", s("opened_at"), s("opened_by"))?;
     writeln!(
@@ -786,6 +846,9 @@ fn print_case(out: &mut impl Write, k: &serde_json::Value) -> std::io::Result<()
         s("close_by"),
         s("paperwork_due")
     )?;
+    for r in k["overdue_reasons"].as_array().into_iter().flatten() {
+        writeln!(out, "overdue:  {} | {}", r["zh"].as_str().unwrap_or_default(), r["en"].as_str().unwrap_or_default())?;
+    }
     writeln!(out, "paid:     {}", mz_shared::registry::Fen(k["paid_fen"].as_i64().unwrap_or(0)))?;
     if let Some(p) = k["pending_fen"].as_i64() {
         writeln!(out, "pending:  {} awaiting a supervisor", mz_shared::registry::Fen(p))?;

@@ -317,6 +317,7 @@ pub fn dashboard(
         long_stay_days: registry.long_stay_days,
         limits: registry.limits.clone(),
         departments: registry.departments.clone(),
+        communities: registry.communities.clone(),
         cases,
         funds: crate::funds::fund_rows(&state.funds, &state.fund_figures, registry),
     }

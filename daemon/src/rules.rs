@@ -11,8 +11,9 @@ use mz_shared::dashboard::EventRow;
 use mz_shared::id_number::ProtectedId;
 use mz_shared::reason::Reason;
 use mz_shared::records::{BurialReport, EventKind, MarriageKind, MarriageRegistration, Record, StationEvent};
-use mz_shared::records::{DischargeReason, Flag, IncidentType};
+use mz_shared::records::{DischargeReason, IncidentType};
 use mz_shared::registry::{Registry, SiteKind};
+use mz_shared::trigger::{self, Trigger};
 use std::cell::RefCell;
 
 /// What the rules need besides the figures.
@@ -100,29 +101,85 @@ fn raise(
 struct CaseWish<'e> {
     source: Source,
     urgency: Urgency,
-    summary: String,
+    /// The summary in Chinese and English.
+    summary: Reason,
     name: Option<&'e str>,
     person: Option<&'e ProtectedId>,
+    person_ref: &'e str,
     record_id: &'e str,
 }
 
-/// Asks the engine to open a case for a station event, once per `trigger`; the case goes to the
-/// station's street.
+/// Asks the engine to open a case for a station event, once per `trigger` (the engine adds it
+/// to the person's open case instead, if there is one); the case goes to the station's street.
 fn want_case(state: &mut State, ctx: &RuleContext<'_>, trigger: String, station_id: &str, wish: CaseWish<'_>) {
     let Some(station) = ctx.registry.station(station_id) else { return };
     state.cases_to_open.push((
         trigger,
         OpenCase {
             street: station.street.clone(),
-            summary: wish.summary,
+            summary: wish.summary.zh,
+            summary_en: Some(wish.summary.en),
             name: wish.name.map(str::to_owned),
             person: wish.person.cloned(),
+            person_ref: Some(wish.person_ref.to_owned()),
             station: Some(station.id.clone()),
             source: Some(wish.source),
             urgency: wish.urgency,
             source_record: Some(wish.record_id.to_owned()),
+            ..OpenCase::default()
         },
     ));
+}
+
+/// The cases an admission opens, as `[auto_cases]` says: a minor (mandatory report), a
+/// vulnerable adult, an unidentified arrival.
+fn admission_cases(state: &mut State, ctx: &RuleContext<'_>, ev: &StationEvent) {
+    let station = station_name(ctx, &ev.station_id).to_owned();
+    let pr = &ev.person_ref;
+    for t in trigger::admission_triggers(ev.age, &ev.flags, ev.id_number.as_ref(), ev.name.as_deref()) {
+        if !trigger::enabled(&ctx.registry.auto_cases, t) {
+            continue;
+        }
+        let summary = match t {
+            Trigger::Minor => Reason::new(
+                format!("{station} 未成年人入站（受助人 {pr}）：强制报告，需协同救助保护"),
+                format!("{station}: a minor admitted (person {pr}): mandatory report, child protection needed"),
+            ),
+            Trigger::VulnerableAdult => {
+                let mut zh: Vec<&str> = ev.flags.iter().map(|f| f.zh()).collect();
+                let mut en: Vec<&str> = ev.flags.iter().map(|f| f.as_str()).collect();
+                if zh.is_empty() {
+                    (zh, en) = (vec!["年满60岁"], vec!["aged 60 or over"]);
+                }
+                Reason::new(
+                    format!("{station} 困境人员入站（{}）：受助人 {pr}，需协同救助", zh.join("、")),
+                    format!(
+                        "{station}: a vulnerable adult admitted ({}): person {pr}, needs joint help",
+                        en.join(", ")
+                    ),
+                )
+            }
+            _ => Reason::new(
+                format!("{station} 身份不明人员入站（受助人 {pr}）：寻亲及身份核查"),
+                format!("{station}: an unidentified arrival (person {pr}): family search and identity check"),
+            ),
+        };
+        let wish = CaseWish {
+            source: t.source(),
+            urgency: t.urgency(),
+            summary,
+            name: ev.name.as_deref(),
+            person: ev.id_number.as_ref(),
+            person_ref: pr,
+            record_id: &ev.record_id,
+        };
+        want_case(state, ctx, alert_id(t.key(), &ev.record_id), &ev.station_id, wish);
+    }
+}
+
+/// An incident type in plain English (`severe illness`, not `severe_illness`).
+fn incident_words(kind: Option<IncidentType>) -> (&'static str, String) {
+    kind.map_or(("异常", "incident".to_string()), |k| (k.zh(), k.as_str().replace('_', " ")))
 }
 
 /// Clears a condition alert whose condition no longer holds (acknowledged or not).
@@ -192,49 +249,7 @@ fn station_event_figures(state: &mut State, ctx: &RuleContext<'_>, ev: &StationE
                     );
                 }
             }
-            let station = station_name(ctx, &ev.station_id);
-            if ev.unidentified() {
-                want_case(
-                    state,
-                    ctx,
-                    alert_id("unidentified", &ev.record_id),
-                    &ev.station_id,
-                    CaseWish {
-                        source: Source::UnidentifiedArrival,
-                        urgency: Urgency::High,
-                        summary: format!(
-                            "{station} 身份不明人员入站（{}）：24 小时内发布寻亲公告，7 个工作日内提请 DNA 比对",
-                            ev.person_ref
-                        ),
-                        name: ev.name.as_deref(),
-                        person: ev.id_number.as_ref(),
-                        record_id: &ev.record_id,
-                    },
-                );
-            }
-            const VULNERABLE: [Flag; 5] = [Flag::Minor, Flag::Elderly, Flag::Disabled, Flag::Mental, Flag::Pregnant];
-            let vulnerable: Vec<&str> = ev.flags.iter().filter(|f| VULNERABLE.contains(f)).map(|f| f.zh()).collect();
-            if !vulnerable.is_empty() {
-                let urgency = if ev.flags.contains(&Flag::Minor) { Urgency::High } else { Urgency::Normal };
-                want_case(
-                    state,
-                    ctx,
-                    alert_id("vulnerable", &ev.record_id),
-                    &ev.station_id,
-                    CaseWish {
-                        source: Source::VulnerableArrival,
-                        urgency,
-                        summary: format!(
-                            "{station} 困境人员入站（{}）：受助人 {}，需协同救助",
-                            vulnerable.join("、"),
-                            ev.person_ref
-                        ),
-                        name: ev.name.as_deref(),
-                        person: ev.id_number.as_ref(),
-                        record_id: &ev.record_id,
-                    },
-                );
-            }
+            admission_cases(state, ctx, ev);
             Ok(())
         }
         EventKind::Discharge | EventKind::Incident => {
@@ -280,10 +295,10 @@ fn station_event_figures(state: &mut State, ctx: &RuleContext<'_>, ev: &StationE
                 }
                 state.station_days.entry(&day).incidents += 1;
                 let station = ctx.registry.station(&ev.station_id).map_or(ev.station_id.as_str(), |s| s.name.as_str());
-                let kind = ev.incident_type.map_or(("异常", "incident"), |k| (k.zh(), k.as_str()));
+                let kind = incident_words(ev.incident_type);
                 if ev.incident_type == Some(IncidentType::Death) {
                     death_case(state, ctx, ev, resident_name.clone());
-                } else {
+                } else if ctx.registry.auto_cases.incident {
                     want_case(
                         state,
                         ctx,
@@ -292,9 +307,13 @@ fn station_event_figures(state: &mut State, ctx: &RuleContext<'_>, ev: &StationE
                         CaseWish {
                             source: Source::StationIncident,
                             urgency: Urgency::High,
-                            summary: format!("{station} 报告异常（{}）：受助人 {}", kind.0, ev.person_ref),
+                            summary: Reason::new(
+                                format!("{station} 报告异常（{}）：受助人 {}", kind.0, ev.person_ref),
+                                format!("{station} reports an incident ({}): person {}", kind.1, ev.person_ref),
+                            ),
                             name: resident_name.as_deref(),
                             person: ev.id_number.as_ref(),
+                            person_ref: &ev.person_ref,
                             record_id: &ev.record_id,
                         },
                     );
@@ -324,6 +343,9 @@ fn station_name<'r>(ctx: &'r RuleContext<'_>, id: &'r str) -> &'r str {
 /// A death at a station: free basic funeral service (基本殡葬服务). One case per person and
 /// station, whether the death comes as an incident, a discharge, or both.
 fn death_case(state: &mut State, ctx: &RuleContext<'_>, ev: &StationEvent, name: Option<String>) {
+    if !ctx.registry.auto_cases.death {
+        return;
+    }
     let station = station_name(ctx, &ev.station_id).to_owned();
     want_case(
         state,
@@ -333,9 +355,16 @@ fn death_case(state: &mut State, ctx: &RuleContext<'_>, ev: &StationEvent, name:
         CaseWish {
             source: Source::StationDeath,
             urgency: Urgency::High,
-            summary: format!("{station} 受助人 {} 死亡：核实亲属，安排基本殡葬服务", ev.person_ref),
+            summary: Reason::new(
+                format!("{station} 受助人 {} 死亡：核实亲属，安排基本殡葬服务", ev.person_ref),
+                format!(
+                    "{station}: person {} died: trace relatives, arrange the free basic funeral service",
+                    ev.person_ref
+                ),
+            ),
             name: name.as_deref(),
             person: ev.id_number.as_ref(),
+            person_ref: &ev.person_ref,
             record_id: &ev.record_id,
         },
     );
@@ -673,24 +702,27 @@ pub fn tick(state: &mut State, ctx: &RuleContext<'_>) {
         .collect();
     for r in due {
         let days = (now - r.admitted_at_ms) / 86_400_000;
-        want_case(
-            state,
-            ctx,
-            alert_id("long_stay", &key2(&r.station_id, &r.person_ref)),
-            &r.station_id,
-            CaseWish {
-                source: Source::LongStay,
-                urgency: Urgency::Normal,
-                summary: format!(
-                    "{} 受助人 {} 已在站 {days} 天，需研究安置",
-                    station_name(ctx, &r.station_id),
-                    r.person_ref
-                ),
-                name: r.name.as_deref(),
-                person: None,
-                record_id: &r.record_id,
-            },
-        );
+        let station = station_name(ctx, &r.station_id).to_owned();
+        if ctx.registry.auto_cases.long_stay {
+            want_case(
+                state,
+                ctx,
+                alert_id("long_stay", &key2(&r.station_id, &r.person_ref)),
+                &r.station_id,
+                CaseWish {
+                    source: Source::LongStay,
+                    urgency: Urgency::Normal,
+                    summary: Reason::new(
+                        format!("{station} 受助人 {} 已在站 {days} 天，需研究安置", r.person_ref),
+                        format!("{station}: person {} has stayed {days} days: placement needed", r.person_ref),
+                    ),
+                    name: r.name.as_deref(),
+                    person: None,
+                    person_ref: &r.person_ref,
+                    record_id: &r.record_id,
+                },
+            );
+        }
         let station = ctx.registry.station(&r.station_id).map_or(r.station_id.as_str(), |s| s.name.as_str()).to_owned();
         raise(
             state,

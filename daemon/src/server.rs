@@ -618,7 +618,7 @@ impl Session {
     async fn case_open(&mut self, role: Role, request: CaseOpenRequest) -> io::Result<()> {
         let actor = Actor::new(self.user.clone(), role);
         let answer = self.ask_engine(|reply| EngineMsg::CaseOpen { actor, request, reply }).await;
-        let msg = answer.map_or_else(error_message, |case| case_message(&self.ctx, &case, role, Vec::new()));
+        let msg = answer.map_or_else(error_message, |(case, warnings)| case_message(&self.ctx, &case, role, warnings));
         self.send(&msg).await
     }
 

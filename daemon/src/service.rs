@@ -140,7 +140,8 @@ pub enum EngineMsg {
     CaseOpen {
         actor: Actor,
         request: CaseOpenRequest,
-        reply: oneshot::Sender<Result<Case, Reason>>,
+        /// The new case and the warnings recorded in its `open` entry.
+        reply: oneshot::Sender<Result<(Case, Vec<Reason>), Reason>>,
     },
     /// Back the store up into a folder.
     Backup {

@@ -350,6 +350,8 @@ pub struct State {
     pub case_index: CaseIndex,
     /// The triggers of the cases the rules opened (rebuilt from the cases at start-up).
     pub case_triggers: HashSet<String>,
+    /// Open cases by person (one person, one open case); kept by [`State::put_case`].
+    pub open_by_person: crate::cases::PersonIndex,
     /// Reserve-fund balances, derived from the registry and the cases' payments.
     pub funds: Funds,
     /// Pending requests and open cases per street, kept by [`State::put_case`].
@@ -383,6 +385,7 @@ impl State {
             aid_records: Vec::new(),
             case_index: CaseIndex::default(),
             case_triggers: HashSet::default(),
+            open_by_person: crate::cases::PersonIndex::default(),
             funds: Funds::default(),
             fund_figures: Default::default(),
             cases_to_open: Vec::new(),
@@ -396,6 +399,7 @@ impl State {
         let mut funds = Funds::from_registry(registry);
         let mut case_index = CaseIndex::default();
         let mut case_triggers = HashSet::default();
+        let mut open_by_person = crate::cases::PersonIndex::default();
         let mut aid_records = Vec::new();
         let mut fund_figures = crate::funds::CaseFundFigures::default();
         for item in store.scan::<Case>(&keys::state_prefix("case")) {
@@ -403,9 +407,8 @@ impl State {
             funds.count_paid(&case);
             fund_figures.add(&case);
             case_index.add(&case, &registry.limits);
-            if let Some(t) = &case.trigger {
-                case_triggers.insert(t.clone());
-            }
+            case_triggers.extend(case.all_triggers().cloned());
+            open_by_person.update(None, &case);
             aid_records.extend(case.aid_records());
         }
         let cases = CaseTable { reader: Some(store.reader()), pending: HashMap::default(), changes: 0 };
@@ -419,6 +422,7 @@ impl State {
             cases,
             aid_records,
             case_triggers,
+            open_by_person,
             funds,
             fund_figures,
             cases_to_open: Vec::new(),
@@ -454,6 +458,7 @@ impl State {
             self.fund_figures.remove(old);
         }
         self.fund_figures.add(&case);
+        self.open_by_person.update(old, &case);
         self.cases.put(case);
     }
 
@@ -600,8 +605,11 @@ impl CaseIndex {
         }
         let d = mz_shared::case::deadlines(case, limits);
         let accept = (case.state == mz_shared::case::CaseState::New).then_some(d.accept_by_ms);
-        let earliest =
-            [accept, Some(d.close_by_ms), d.paperwork_due_ms].into_iter().flatten().min().unwrap_or(i64::MAX);
+        let earliest = [accept, Some(d.close_by_ms), d.paperwork_due_ms, d.reply_due_ms]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(i64::MAX);
         let id = case.id.as_str().to_owned();
         Some(((case.urgency != mz_shared::case::Urgency::High, case.opened_at_ms, id.clone()), (earliest, id)))
     }

@@ -560,11 +560,17 @@ fn is_entry_of(p: &Payment, e: &AuditEntry) -> bool {
         return false;
     }
     match &p.approved_by {
-        None => e.action == "pay" && e.user == p.by && detail_is(&e.detail, &p.amount.to_string()),
+        None => {
+            e.action == "pay"
+                && e.user == p.by
+                && (detail_is(&e.detail, &p.amount.to_string())
+                    || e.detail.starts_with(&crate::case::pay_detail_head(p.amount)))
+        }
         Some(sup) => {
             e.action == "approve"
                 && e.user == *sup
-                && detail_is(&e.detail, &format!("{} requested by {}", p.amount, p.by))
+                && (detail_is(&e.detail, &format!("{} requested by {}", p.amount, p.by))
+                    || e.detail.starts_with(&crate::case::approve_detail_head(p.amount, &p.by)))
         }
     }
 }
@@ -891,7 +897,7 @@ mod tests {
         let input = OpenCase { street: "ST-01".into(), summary: "求助".into(), ..OpenCase::default() };
         let mut case = Case::open(CaseId::new(2026, 1), input, &officer, T0, &reg).unwrap();
         let mut trail = vec![append_case_entry(None, &case.id, &case.history[0])];
-        let ctx = Context { registry: &reg, fund_balance: Fen(1_000_000_000), other_aid: &[] };
+        let ctx = Context { registry: &reg, fund_balance: Fen(1_000_000_000), other_aid: &[], referral_id: None };
         let steps = [
             (Action::Accept, &officer),
             (Action::Pay { amount: Fen(50_000), note: None }, &officer),

@@ -248,6 +248,20 @@ impl Source {
         }
     }
 
+    /// Plain English words.
+    pub fn en(self) -> &'static str {
+        match self {
+            Source::WalkIn => "walk-in",
+            Source::Hotline => "12345 hotline",
+            Source::Grid => "grid report",
+            Source::StationIncident => "station incident",
+            Source::VulnerableArrival => "vulnerable arrival",
+            Source::LongStay => "long stay",
+            Source::UnidentifiedArrival => "unidentified arrival",
+            Source::StationDeath => "death at a station",
+        }
+    }
+
     /// Opened by the daemon's rules rather than by an officer.
     pub fn daemon_opened(self) -> bool {
         !matches!(self, Source::WalkIn | Source::Hotline | Source::Grid)
@@ -320,6 +334,12 @@ pub enum ActionKind {
     Paperwork,
     Note,
     Close,
+    /// A dispatched department answered.
+    Reply,
+    /// A supervisor reopened a closed case.
+    Reopen,
+    /// The daemon added a later event about the same person (instead of a second case).
+    Event,
 }
 
 impl ActionKind {
@@ -336,6 +356,9 @@ impl ActionKind {
             ActionKind::Paperwork => "paperwork",
             ActionKind::Note => "note",
             ActionKind::Close => "close",
+            ActionKind::Reply => "reply",
+            ActionKind::Reopen => "reopen",
+            ActionKind::Event => "event",
         }
     }
 
@@ -352,6 +375,9 @@ impl ActionKind {
             ActionKind::Paperwork => "补充说明",
             ActionKind::Note => "备注",
             ActionKind::Close => "办结",
+            ActionKind::Reply => "部门答复",
+            ActionKind::Reopen => "重新办理",
+            ActionKind::Event => "新情况",
         }
     }
 
@@ -368,6 +394,9 @@ impl ActionKind {
             ActionKind::Paperwork => "file paperwork",
             ActionKind::Note => "add a note",
             ActionKind::Close => "close",
+            ActionKind::Reply => "record a reply",
+            ActionKind::Reopen => "reopen cases",
+            ActionKind::Event => "add events",
         }
     }
 }
@@ -492,6 +521,61 @@ pub struct Case {
     #[serde(default)]
     pub trigger: Option<String>,
     pub history: Vec<HistoryEntry>,
+    /// What the desk rules added later (replies, links, community, English texts). Always the
+    /// last field: see [`CaseExt`].
+    #[serde(default, deserialize_with = "lenient_ext")]
+    pub ext: CaseExt,
+}
+
+/// The parts of a case added after stores with cases existed.
+///
+/// The store encodes cases without field names (postcard), so a new field can only be
+/// appended, and a case stored before it simply ends early: [`lenient_ext`] reads a missing
+/// extension as the default (no dispatch details, no links, no community, no English texts).
+/// Old cases therefore load unchanged; departments they dispatched to have no reply clock.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct CaseExt {
+    /// Each department's dispatch and reply (分办及答复), in dispatch order; the same ids as
+    /// [`Case::departments`] (a department dispatched before replies were kept has none).
+    pub dispatches: Vec<Dispatch>,
+    /// The linked case opened in the receiving street by a referral.
+    pub referred_to_case: Option<CaseId>,
+    /// The case this one was referred from (转办来源).
+    pub referred_from: Option<CaseId>,
+    /// The community (社区/村) under the case's street that reported it.
+    pub community: Option<String>,
+    /// The summary in English, for cases the daemon opened (its rules write both languages).
+    pub summary_en: Option<String>,
+    /// The English of each history entry's `detail`, by position (empty: none).
+    pub history_en: Vec<String>,
+    /// The station's number for the person (受助人编号), for daemon-opened cases.
+    pub person_ref: Option<String>,
+    /// Later triggers about the same person added to this case instead of a second case.
+    pub triggers: Vec<String>,
+}
+
+/// Reads a [`CaseExt`], or its default where a stored case ends before it (see there).
+fn lenient_ext<'de, D: serde::Deserializer<'de>>(d: D) -> Result<CaseExt, D::Error> {
+    Ok(CaseExt::deserialize(d).unwrap_or_default())
+}
+
+/// A department a case was dispatched to, and its answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dispatch {
+    /// The registry's department id.
+    pub id: String,
+    pub dispatched_at_ms: i64,
+    /// `dispatched_at + limits.reply_within` when it was dispatched.
+    pub reply_due_ms: i64,
+    pub replied_at_ms: Option<i64>,
+    pub reply: Option<String>,
+}
+
+impl Dispatch {
+    /// Dispatched, not answered, and past its due time at `now_ms`.
+    pub fn overdue(&self, now_ms: i64) -> bool {
+        self.replied_at_ms.is_none() && now_ms > self.reply_due_ms
+    }
 }
 
 /// What `mzd case open` (or a daemon rule) gives to open a case.
@@ -505,6 +589,14 @@ pub struct OpenCase {
     pub source: Option<Source>,
     pub urgency: Urgency,
     pub source_record: Option<String>,
+    /// A community (社区/村) of `street`.
+    pub community: Option<String>,
+    /// The summary in English (daemon-opened cases).
+    pub summary_en: Option<String>,
+    /// The station's number for the person (daemon-opened cases).
+    pub person_ref: Option<String>,
+    /// Warnings to record in the `open` entry (a possible duplicate case).
+    pub warnings: Vec<Reason>,
 }
 
 impl Case {
@@ -537,13 +629,20 @@ impl Case {
                 return Err(CaseError::UnknownStation(station.clone()));
             }
         }
+        let community = match input.community.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+            Some(c) => match registry.community(c) {
+                None => return Err(CaseError::UnknownCommunity(c.to_string())),
+                Some(k) if k.street != input.street => {
+                    return Err(CaseError::CommunityElsewhere { community: c.to_string(), street: k.street.clone() })
+                }
+                Some(k) => Some(k.id.clone()),
+            },
+            None => None,
+        };
         let summary = clean_text(&input.summary).ok_or(CaseError::EmptyText(ActionKind::Open))?;
         let name = input.name.as_deref().and_then(clean_text);
-        let mut detail = format!("{} {} {}", input.street, source, input.urgency);
-        if let Some(record) = &input.source_record {
-            detail.push_str(&format!(" record {record}"));
-        }
-        Ok(Case {
+        let (zh, en) = open_words(&input, source, community.as_deref(), registry);
+        let mut case = Case {
             id,
             version: 1,
             state: CaseState::New,
@@ -566,13 +665,60 @@ impl Case {
             outcome: None,
             source_record: input.source_record,
             trigger: None,
-            history: vec![HistoryEntry {
-                at_ms: now_ms,
-                user: actor.user.clone(),
-                action: ActionKind::Open.as_str().to_string(),
-                detail,
-            }],
-        })
+            history: Vec::new(),
+            ext: CaseExt {
+                community,
+                summary_en: input.summary_en.as_deref().and_then(clean_text),
+                person_ref: input.person_ref,
+                ..CaseExt::default()
+            },
+        };
+        case.record(now_ms, &actor.user, ActionKind::Open, zh, en);
+        Ok(case)
+    }
+
+    /// Appends one history entry with its detail in Chinese (`detail`) and English.
+    fn record(&mut self, at_ms: i64, user: &str, action: ActionKind, zh: String, en: String) {
+        self.ext.history_en.resize(self.history.len(), String::new());
+        self.history.push(HistoryEntry {
+            at_ms,
+            user: user.to_string(),
+            action: action.as_str().to_string(),
+            detail: zh,
+        });
+        self.ext.history_en.push(en);
+    }
+
+    /// The detail of history entry `index` in `english` or Chinese (the Chinese one where no
+    /// English was kept).
+    pub fn detail(&self, index: usize, english: bool) -> &str {
+        let zh = self.history.get(index).map_or("", |h| h.detail.as_str());
+        if english {
+            match self.ext.history_en.get(index) {
+                Some(en) if !en.is_empty() => en,
+                _ => zh,
+            }
+        } else {
+            zh
+        }
+    }
+
+    /// The summary in `english` where the daemon wrote one, else as typed.
+    pub fn summary_in(&self, english: bool) -> &str {
+        match (&self.ext.summary_en, english) {
+            (Some(en), true) => en,
+            _ => &self.summary,
+        }
+    }
+
+    /// Every trigger that went into this case: the one that opened it and those added later.
+    pub fn all_triggers(&self) -> impl Iterator<Item = &String> {
+        self.trigger.iter().chain(self.ext.triggers.iter())
+    }
+
+    /// The department's dispatch, if it was dispatched with a reply clock.
+    pub fn dispatch(&self, department: &str) -> Option<&Dispatch> {
+        self.ext.dispatches.iter().find(|d| d.id == department)
     }
 
     /// Sum of the payments made (pending requests not included).
@@ -617,16 +763,111 @@ fn clean_text(text: &str) -> Option<String> {
     (!t.is_empty()).then(|| redact_id_numbers(t))
 }
 
-fn with_note(mut detail: String, note: Option<&str>) -> String {
-    if let Some(note) = note {
-        if detail.is_empty() {
-            detail.push_str(note);
-        } else {
-            detail.push_str(": ");
-            detail.push_str(note);
+// ---------------------------------------------------------------------------------------------
+// One person, one open case; referrals
+
+/// How a trigger finds the open case of the same person: the station and its number for the
+/// person (受助人编号), or the keyed ID-number hash. Small and cheap to hash.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PersonLink {
+    Id(IdHash),
+    Station { station: String, person_ref: String },
+}
+
+impl PersonLink {
+    /// The links of an event or a case: its ID hash and its station's person number, when known.
+    pub fn of(person: Option<&ProtectedId>, station: Option<&str>, person_ref: Option<&str>) -> Vec<PersonLink> {
+        let mut out = Vec::new();
+        if let Some(p) = person {
+            out.push(PersonLink::Id(p.hash));
         }
+        if let (Some(station), Some(person_ref)) = (station, person_ref) {
+            out.push(PersonLink::Station { station: station.to_string(), person_ref: person_ref.to_string() });
+        }
+        out
     }
-    detail
+}
+
+impl Case {
+    /// How later triggers about this person find the case (empty once it ended here).
+    pub fn person_links(&self) -> Vec<PersonLink> {
+        if self.is_terminal() {
+            return Vec::new();
+        }
+        PersonLink::of(self.person.as_ref(), self.station.as_deref(), self.ext.person_ref.as_deref())
+    }
+}
+
+/// Adds a later trigger about the same person to an open case (`event` entry, one version
+/// more), raising its urgency if the trigger's is higher. The words are the trigger's summary
+/// in Chinese and English; `trigger` is remembered so that it never applies twice.
+pub fn add_event(case: &Case, trigger: &str, input: &OpenCase, actor: &Actor, now_ms: i64) -> Case {
+    let mut next = case.clone();
+    let mut zh = format!("新情况：{}", input.summary.trim());
+    let mut en = format!("new event: {}", input.summary_en.as_deref().unwrap_or(&input.summary).trim());
+    if input.urgency > next.urgency {
+        next.urgency = input.urgency;
+        zh.push_str(&format!("；紧急程度升为{}", input.urgency.zh()));
+        en.push_str(&format!("; urgency raised to {}", input.urgency));
+    }
+    if let Some(record) = &input.source_record {
+        zh.push_str(&format!("（记录 {record}）"));
+        en.push_str(&format!(" (record {record})"));
+    }
+    if next.person.is_none() {
+        next.person = input.person.clone();
+    }
+    next.ext.triggers.push(trigger.to_string());
+    next.version += 1;
+    next.record(now_ms, &actor.user, ActionKind::Event, redact_id_numbers(&zh), redact_id_numbers(&en));
+    next
+}
+
+/// The linked case a referral opens in the receiving street (`new`, `referred_from` the old
+/// case): the same person, summary, source and urgency, its own history starting with `open`.
+pub fn referred_in(old: &Case, id: CaseId, actor: &Actor, now_ms: i64, registry: &Registry) -> Option<Case> {
+    let street = old.referred_to.clone()?;
+    let (fzh, fen) = street_words(registry, &old.street);
+    let (tzh, ten) = street_words(registry, &street);
+    let mut case = Case {
+        id,
+        version: 1,
+        state: CaseState::New,
+        street,
+        summary: old.summary.clone(),
+        name: old.name.clone(),
+        person: old.person.clone(),
+        station: old.station.clone(),
+        source: old.source,
+        urgency: old.urgency,
+        opened_at_ms: now_ms,
+        opened_by: actor.user.clone(),
+        accepted_at_ms: None,
+        departments: Vec::new(),
+        referred_to: None,
+        payments: Vec::new(),
+        pending: None,
+        notes: Vec::new(),
+        closed_at_ms: None,
+        outcome: None,
+        source_record: old.source_record.clone(),
+        trigger: None,
+        history: Vec::new(),
+        ext: CaseExt {
+            referred_from: Some(old.id.clone()),
+            summary_en: old.ext.summary_en.clone(),
+            person_ref: old.ext.person_ref.clone(),
+            ..CaseExt::default()
+        },
+    };
+    case.record(
+        now_ms,
+        &actor.user,
+        ActionKind::Open,
+        format!("登记：{tzh}，由{fzh}案件 {} 转办而来，{}", old.id, old.urgency.zh()),
+        format!("opened: {ten}, referred from case {} of {fen}, {} urgency", old.id, old.urgency),
+    );
+    Some(case)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -637,14 +878,42 @@ fn with_note(mut detail: String, note: Option<&str>) -> String {
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
     Accept,
-    Dispatch { department: String, note: Option<String> },
-    Refer { street: String, note: Option<String> },
-    Pay { amount: Fen, note: Option<String> },
-    Approve { note: Option<String> },
-    Reject { note: Option<String> },
-    Paperwork { text: String },
-    Note { text: String },
-    Close { outcome: String },
+    Dispatch {
+        department: String,
+        note: Option<String>,
+    },
+    Refer {
+        street: String,
+        note: Option<String>,
+    },
+    Pay {
+        amount: Fen,
+        note: Option<String>,
+    },
+    Approve {
+        note: Option<String>,
+    },
+    Reject {
+        note: Option<String>,
+    },
+    Paperwork {
+        text: String,
+    },
+    Note {
+        text: String,
+    },
+    Close {
+        outcome: String,
+    },
+    /// A dispatched department's answer, recorded by an officer.
+    Reply {
+        department: String,
+        text: String,
+    },
+    /// Back to `accepted` from `closed` (supervisor), with the reason.
+    Reopen {
+        reason: String,
+    },
 }
 
 impl Action {
@@ -662,6 +931,8 @@ impl Action {
             Action::Paperwork { text } => Action::Paperwork { text: mask(text) },
             Action::Note { text } => Action::Note { text: mask(text) },
             Action::Close { outcome } => Action::Close { outcome: mask(outcome) },
+            Action::Reply { department, text } => Action::Reply { department, text: mask(text) },
+            Action::Reopen { reason } => Action::Reopen { reason: mask(reason) },
             Action::Accept => Action::Accept,
         }
     }
@@ -678,6 +949,8 @@ impl Action {
             Action::Paperwork { .. } => ActionKind::Paperwork,
             Action::Note { .. } => ActionKind::Note,
             Action::Close { .. } => ActionKind::Close,
+            Action::Reply { .. } => ActionKind::Reply,
+            Action::Reopen { .. } => ActionKind::Reopen,
         }
     }
 }
@@ -686,7 +959,7 @@ impl Action {
 pub fn role_allows(role: Role, kind: ActionKind) -> bool {
     match role {
         Role::Viewer | Role::Station => false,
-        Role::Officer => !matches!(kind, ActionKind::Approve | ActionKind::Reject),
+        Role::Officer => !matches!(kind, ActionKind::Approve | ActionKind::Reject | ActionKind::Reopen),
         Role::Supervisor | Role::Admin => true,
     }
 }
@@ -700,6 +973,8 @@ pub struct Context<'a> {
     /// Payments on other cases, for the duplicate-aid warning ([`Case::aid_records`]).
     /// Records of the case itself are ignored.
     pub other_aid: &'a [AidRecord],
+    /// For `refer`: the id the linked case in the receiving street will get.
+    pub referral_id: Option<&'a CaseId>,
 }
 
 /// The result of an applied action.
@@ -740,7 +1015,6 @@ pub fn apply(
     now_ms: i64,
     ctx: &Context<'_>,
 ) -> Result<Applied, CaseError> {
-    use CaseState::*;
     let kind = action.kind();
     if !role_allows(actor.role, kind) {
         return Err(CaseError::WrongRole { role: actor.role, action: kind });
@@ -748,6 +1022,44 @@ pub fn apply(
     if expected_version != case.version {
         return Err(CaseError::StaleVersion { expected: expected_version, actual: case.version });
     }
+    let reopening = matches!(action, Action::Reopen { .. });
+    if case.state.is_terminal() != reopening || (reopening && case.state != CaseState::Closed) {
+        return Err(CaseError::WrongState { state: case.state, action: kind });
+    }
+    let mut next = case.clone();
+    let mut debit = None;
+    let mut warnings = Vec::new();
+    let (recorded, mut zh, mut en) = match action {
+        Action::Accept
+        | Action::Dispatch { .. }
+        | Action::Reply { .. }
+        | Action::Refer { .. }
+        | Action::Reopen { .. } => apply_handling(case, &mut next, action, actor, now_ms, ctx)?,
+        _ => apply_money_and_text(case, &mut next, action, actor, now_ms, ctx, &mut debit, &mut warnings)?,
+    };
+    for w in &warnings {
+        let r = w.reason();
+        zh.push_str(&format!("；{}", r.zh));
+        en.push_str(&format!("; {}", r.en));
+    }
+    next.version += 1;
+    next.record(now_ms, &actor.user, recorded, zh, en);
+    Ok(Applied { case: next, debit, warnings })
+}
+
+type Recorded = (ActionKind, String, String);
+
+/// The actions that move a case between desks: accept, dispatch, reply, refer, reopen.
+fn apply_handling(
+    case: &Case,
+    next: &mut Case,
+    action: &Action,
+    actor: &Actor,
+    now_ms: i64,
+    ctx: &Context<'_>,
+) -> Result<Recorded, CaseError> {
+    use CaseState::*;
+    let kind = action.kind();
     let need_state = |allowed: &[CaseState]| {
         if allowed.contains(&case.state) {
             Ok(())
@@ -755,19 +1067,12 @@ pub fn apply(
             Err(CaseError::WrongState { state: case.state, action: kind })
         }
     };
-    if case.state.is_terminal() {
-        return Err(CaseError::WrongState { state: case.state, action: kind });
-    }
-
-    let mut next = case.clone();
-    let mut debit = None;
-    let mut warnings = Vec::new();
-    let (recorded, detail) = match action {
+    let (mut zh, mut en, note) = match action {
         Action::Accept => {
             need_state(&[New])?;
             next.state = Accepted;
             next.accepted_at_ms = Some(now_ms);
-            (ActionKind::Accept, String::new())
+            (format!("受理（{}）", actor.user), format!("accepted ({})", actor.user), None)
         }
         Action::Dispatch { department, note } => {
             need_state(&[Accepted, Dispatched, Aided])?;
@@ -777,12 +1082,38 @@ pub fn apply(
             if case.departments.contains(department) {
                 return Err(CaseError::AlreadyDispatched(department.clone()));
             }
-            let note = note.as_deref().and_then(clean_text);
             next.departments.push(department.clone());
+            let due = plus(now_ms, ctx.registry.limits.reply_within);
+            next.ext.dispatches.push(Dispatch {
+                id: department.clone(),
+                dispatched_at_ms: now_ms,
+                reply_due_ms: due,
+                replied_at_ms: None,
+                reply: None,
+            });
             if next.state == Accepted {
                 next.state = Dispatched;
             }
-            (ActionKind::Dispatch, with_note(department.clone(), note.as_deref()))
+            let within = humantime::format_duration(ctx.registry.limits.reply_within).to_string();
+            let (dzh, den) = department_words(ctx.registry, department);
+            (
+                format!("分办至{dzh}，应在{}内答复", within_zh(ctx.registry.limits.reply_within)),
+                format!("dispatched to {den}, reply due within {within}"),
+                note.clone(),
+            )
+        }
+        Action::Reply { department, text } => {
+            need_state(&[Dispatched, Aided])?;
+            let text = clean_text(text).ok_or(CaseError::EmptyText(kind))?;
+            let slot = next.ext.dispatches.iter_mut().find(|d| d.id == *department);
+            let Some(slot) = slot else { return Err(CaseError::NotDispatched(department.clone())) };
+            if slot.replied_at_ms.is_some() {
+                return Err(CaseError::AlreadyReplied(department.clone()));
+            }
+            slot.replied_at_ms = Some(now_ms);
+            slot.reply = Some(text.clone());
+            let (dzh, den) = department_words(ctx.registry, department);
+            (format!("{dzh}答复：{text}"), format!("reply from {den}: {text}"), None)
         }
         Action::Refer { street, note } => {
             need_state(&[New, Accepted, Dispatched, Aided])?;
@@ -793,50 +1124,60 @@ pub fn apply(
                 return Err(CaseError::SameStreet(street.clone()));
             }
             ends_here_check(case)?;
-            let note = note.as_deref().and_then(clean_text);
             next.state = Referred;
             next.referred_to = Some(street.clone());
             next.closed_at_ms = Some(now_ms);
-            (ActionKind::Refer, with_note(street.clone(), note.as_deref()))
+            next.ext.referred_to_case = ctx.referral_id.cloned();
+            let (szh, sen) = street_words(ctx.registry, street);
+            let (mut zh, mut en) = (format!("转办至{szh}，本街道办理结束"), format!("referred to {sen}; ends here"));
+            if let Some(id) = ctx.referral_id {
+                zh.push_str(&format!("，新案件 {id}"));
+                en.push_str(&format!(", new case {id}"));
+            }
+            (zh, en, note.clone())
         }
-        Action::Pay { amount, note } => {
-            need_state(&[Accepted, Dispatched, Aided])?;
-            if amount.0 <= 0 {
-                return Err(CaseError::InvalidAmount(*amount));
-            }
-            if let Some(p) = &case.pending {
-                return Err(CaseError::PendingRequestExists { amount: p.amount });
-            }
-            let street =
-                ctx.registry.street(&case.street).ok_or_else(|| CaseError::UnknownStreet(case.street.clone()))?;
-            check_fund(case, *amount, ctx.fund_balance)?;
-            let total = case.paid_total().0.checked_add(amount.0).ok_or(CaseError::InvalidAmount(*amount))?;
-            let note = note.as_deref().and_then(clean_text);
-            warnings.extend(aid_warnings(case, now_ms, ctx));
-            if total <= street.case_cap.0 {
-                next.payments.push(Payment {
-                    amount: *amount,
-                    at_ms: now_ms,
-                    by: actor.user.clone(),
-                    approved_by: None,
-                    note: note.clone(),
-                    paperwork: None,
-                    paperwork_at_ms: None,
-                });
-                next.state = Aided;
-                debit = Some(*amount);
-                (ActionKind::Pay, with_note(amount.to_string(), note.as_deref()))
-            } else {
-                next.pending =
-                    Some(PaymentRequest { amount: *amount, at_ms: now_ms, by: actor.user.clone(), note: note.clone() });
-                let detail = format!("{amount} (cap {}, paid {})", street.case_cap, case.paid_total());
-                (ActionKind::PayRequest, with_note(detail, note.as_deref()))
-            }
+        Action::Reopen { reason } => {
+            let reason = clean_text(reason).ok_or(CaseError::EmptyText(kind))?;
+            next.state = Accepted;
+            next.closed_at_ms = None;
+            next.outcome = None;
+            (format!("重新办理，原因：{reason}"), format!("reopened, reason: {reason}"), None)
         }
+        _ => return Err(CaseError::WrongState { state: case.state, action: kind }),
+    };
+    if let Some(n) = note.as_deref().and_then(clean_text) {
+        zh.push_str(&format!("；备注：{n}"));
+        en.push_str(&format!("; note: {n}"));
+    }
+    Ok((kind, zh, en))
+}
+
+/// Money, paperwork, notes and closing.
+#[allow(clippy::too_many_arguments)]
+fn apply_money_and_text(
+    case: &Case,
+    next: &mut Case,
+    action: &Action,
+    actor: &Actor,
+    now_ms: i64,
+    ctx: &Context<'_>,
+    debit: &mut Option<Fen>,
+    warnings: &mut Vec<CaseWarning>,
+) -> Result<Recorded, CaseError> {
+    use CaseState::*;
+    let kind = action.kind();
+    let need_state = |allowed: &[CaseState]| {
+        if allowed.contains(&case.state) {
+            Ok(())
+        } else {
+            Err(CaseError::WrongState { state: case.state, action: kind })
+        }
+    };
+    Ok(match action {
+        Action::Pay { amount, note } => apply_pay(case, next, amount, note, actor, now_ms, ctx, debit, warnings)?,
         Action::Approve { note } => {
             let request = case.pending.as_ref().ok_or(CaseError::NoPendingRequest)?;
             check_fund(case, request.amount, ctx.fund_balance)?;
-            let note = note.as_deref().and_then(clean_text);
             warnings.extend(aid_warnings(case, now_ms, ctx));
             next.payments.push(Payment {
                 amount: request.amount,
@@ -849,14 +1190,27 @@ pub fn apply(
             });
             next.pending = None;
             next.state = Aided;
-            debit = Some(request.amount);
-            (ActionKind::Approve, with_note(format!("{} requested by {}", request.amount, request.by), note.as_deref()))
+            *debit = Some(request.amount);
+            noted(
+                (
+                    ActionKind::Approve,
+                    format!("{}，已支付", approve_detail_head(request.amount, &request.by)),
+                    format!("approved {}'s request of {}: paid", request.by, request.amount),
+                ),
+                note,
+            )
         }
         Action::Reject { note } => {
             let request = case.pending.as_ref().ok_or(CaseError::NoPendingRequest)?;
-            let note = note.as_deref().and_then(clean_text);
             next.pending = None;
-            (ActionKind::Reject, with_note(format!("{} requested by {}", request.amount, request.by), note.as_deref()))
+            noted(
+                (
+                    ActionKind::Reject,
+                    format!("驳回 {} 申请的 {}，不予支付", request.by, request.amount),
+                    format!("rejected {}'s request of {}: nothing paid", request.by, request.amount),
+                ),
+                note,
+            )
         }
         Action::Paperwork { text } => {
             let text = clean_text(text).ok_or(CaseError::EmptyText(kind))?;
@@ -868,12 +1222,17 @@ pub fn apply(
                 .ok_or(CaseError::NothingToFile)?;
             payment.paperwork = Some(text.clone());
             payment.paperwork_at_ms = Some(now_ms);
-            (ActionKind::Paperwork, format!("payment {} {}: {text}", index + 1, payment.amount))
+            let (n, amount) = (index + 1, payment.amount);
+            (
+                ActionKind::Paperwork,
+                format!("第 {n} 笔拨付（{amount}）事后补充说明：{text}"),
+                format!("paperwork for payment {n} ({amount}): {text}"),
+            )
         }
         Action::Note { text } => {
             let text = clean_text(text).ok_or(CaseError::EmptyText(kind))?;
             next.notes.push(CaseNote { at_ms: now_ms, by: actor.user.clone(), text: text.clone() });
-            (ActionKind::Note, text)
+            (ActionKind::Note, text.clone(), text)
         }
         Action::Close { outcome } => {
             need_state(&[Accepted, Dispatched, Aided])?;
@@ -882,17 +1241,142 @@ pub fn apply(
             next.state = Closed;
             next.closed_at_ms = Some(now_ms);
             next.outcome = Some(outcome.clone());
-            (ActionKind::Close, outcome)
+            (ActionKind::Close, format!("办结：{outcome}"), format!("closed: {outcome}"))
         }
-    };
-    next.version += 1;
-    next.history.push(HistoryEntry {
-        at_ms: now_ms,
-        user: actor.user.clone(),
-        action: recorded.as_str().to_string(),
-        detail,
-    });
-    Ok(Applied { case: next, debit, warnings })
+        _ => return Err(CaseError::WrongState { state: case.state, action: kind }),
+    })
+}
+
+/// `pay AMOUNT`: paid at once within the street's case cap (→ aided), else the pending request.
+#[allow(clippy::too_many_arguments)]
+fn apply_pay(
+    case: &Case,
+    next: &mut Case,
+    amount: &Fen,
+    note: &Option<String>,
+    actor: &Actor,
+    now_ms: i64,
+    ctx: &Context<'_>,
+    debit: &mut Option<Fen>,
+    warnings: &mut Vec<CaseWarning>,
+) -> Result<Recorded, CaseError> {
+    use CaseState::*;
+    if ![Accepted, Dispatched, Aided].contains(&case.state) {
+        return Err(CaseError::WrongState { state: case.state, action: ActionKind::Pay });
+    }
+    if amount.0 <= 0 {
+        return Err(CaseError::InvalidAmount(*amount));
+    }
+    if let Some(p) = &case.pending {
+        return Err(CaseError::PendingRequestExists { amount: p.amount });
+    }
+    let street = ctx.registry.street(&case.street).ok_or_else(|| CaseError::UnknownStreet(case.street.clone()))?;
+    check_fund(case, *amount, ctx.fund_balance)?;
+    let total = case.paid_total().0.checked_add(amount.0).ok_or(CaseError::InvalidAmount(*amount))?;
+    let note = note.as_deref().and_then(clean_text);
+    warnings.extend(aid_warnings(case, now_ms, ctx));
+    Ok(if total <= street.case_cap.0 {
+        next.payments.push(Payment {
+            amount: *amount,
+            at_ms: now_ms,
+            by: actor.user.clone(),
+            approved_by: None,
+            note: note.clone(),
+            paperwork: None,
+            paperwork_at_ms: None,
+        });
+        next.state = Aided;
+        *debit = Some(*amount);
+        let (fzh, fen) = street_words(ctx.registry, &case.street);
+        noted(
+            (
+                ActionKind::Pay,
+                format!("{}，来自{fzh}临时救助备用金", pay_detail_head(*amount)),
+                format!("paid {amount} from the reserve fund of {fen}"),
+            ),
+            &note,
+        )
+    } else {
+        next.pending =
+            Some(PaymentRequest { amount: *amount, at_ms: now_ms, by: actor.user.clone(), note: note.clone() });
+        let (cap, paid) = (street.case_cap, case.paid_total());
+        noted(
+                (
+                    ActionKind::PayRequest,
+                    format!("申请拨付 {amount}，超过单案上限 {cap}（已拨付 {paid}），已提交一事一议审批，尚未支付"),
+                    format!("asked to pay {amount}, above the case cap {cap} (paid so far {paid}): awaiting a supervisor's approval, nothing paid yet"),
+                ),
+                &note,
+            )
+    })
+}
+
+/// The entry's words with the user's note, if any.
+fn noted((k, zh, en): Recorded, note: &Option<String>) -> Recorded {
+    match note.as_deref().and_then(clean_text) {
+        Some(n) => (k, format!("{zh}；备注：{n}"), format!("{en}; note: {n}")),
+        None => (k, zh, en),
+    }
+}
+
+/// The start of a `pay` entry's detail (the audit check matches payments by it).
+pub fn pay_detail_head(amount: Fen) -> String {
+    format!("已支付 {amount}")
+}
+
+/// The start of an `approve` entry's detail (the audit check matches payments by it).
+pub fn approve_detail_head(amount: Fen, requested_by: &str) -> String {
+    format!("批准 {requested_by} 申请的 {amount}")
+}
+
+/// `北苑街道（ST-01）` and `北苑街道 (ST-01)`.
+pub fn street_words(registry: &Registry, id: &str) -> (String, String) {
+    match registry.street(id) {
+        Some(s) => (format!("{}（{id}）", s.name), format!("{} ({id})", s.name)),
+        None => (id.to_string(), id.to_string()),
+    }
+}
+
+/// `公安（police）` and `公安 (police)`.
+pub fn department_words(registry: &Registry, id: &str) -> (String, String) {
+    match registry.department(id) {
+        Some(d) => (format!("{}（{id}）", d.name), format!("{} ({id})", d.name)),
+        None => (id.to_string(), id.to_string()),
+    }
+}
+
+/// A duration in Chinese words: `48小时`, `5天`, `30分钟`, `2秒`.
+pub fn within_zh(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 86_400 && s.is_multiple_of(86_400) {
+        format!("{}天", s / 86_400)
+    } else if s >= 3600 && s.is_multiple_of(3600) {
+        format!("{}小时", s / 3600)
+    } else if s >= 60 && s.is_multiple_of(60) {
+        format!("{}分钟", s / 60)
+    } else {
+        format!("{s}秒")
+    }
+}
+
+/// The `open` entry's detail in Chinese and English.
+fn open_words(input: &OpenCase, source: Source, community: Option<&str>, registry: &Registry) -> (String, String) {
+    let (szh, sen) = street_words(registry, &input.street);
+    let mut zh = format!("登记：{szh}，{}，{}", source.zh(), input.urgency.zh());
+    let mut en = format!("opened: {sen}, {}, {} urgency", source.en(), input.urgency);
+    if let Some(c) = community.and_then(|c| registry.community(c)) {
+        zh.push_str(&format!("，{}（{}）", c.name, c.id));
+        en.push_str(&format!(", {} ({})", c.name, c.id));
+    }
+    if let Some(record) = &input.source_record {
+        zh.push_str(&format!("，依据记录 {record}"));
+        en.push_str(&format!(", from record {record}"));
+    }
+    for w in &input.warnings {
+        zh.push_str(&format!("；{}", w.zh));
+        en.push_str(&format!("; {}", w.en));
+    }
+    (zh, en)
 }
 
 /// Closing or referring: no request may be pending and every payment needs its paperwork.
@@ -970,6 +1454,15 @@ pub enum CaseError {
     NothingToFile,
     /// The action needs text (summary, note, paperwork, outcome) and got none.
     EmptyText(ActionKind),
+    UnknownCommunity(String),
+    /// The community belongs to another street.
+    CommunityElsewhere {
+        community: String,
+        street: String,
+    },
+    /// A reply from a department the case was not dispatched to (with a reply clock).
+    NotDispatched(String),
+    AlreadyReplied(String),
 }
 
 impl CaseError {
@@ -983,6 +1476,10 @@ impl CaseError {
                     (Role::Viewer | Role::Station, _) => Reason::new(
                         format!("您的角色（{rzh}）不能办理救急难案件"),
                         format!("your role ({ren}) may not act on cases"),
+                    ),
+                    (_, ActionKind::Reopen) => Reason::new(
+                        format!("只有主管或管理员可以重新办理已办结的案件，您的角色是{rzh}"),
+                        format!("only a supervisor or admin may reopen a closed case; your role is {ren}"),
                     ),
                     (_, ActionKind::Approve | ActionKind::Reject) => Reason::new(
                         format!("只有主管或管理员可以{}超额拨付申请，您的角色是{rzh}", action.zh()),
@@ -1064,10 +1561,28 @@ impl CaseError {
                 "没有需要补充说明的拨付：每笔救助金都已有说明",
                 "no payment is waiting for paperwork: every payment has it",
             ),
+            UnknownCommunity(c) => Reason::new(
+                format!("没有编号为 {c} 的社区/村，请检查登记表中的 [[community]]"),
+                format!("there is no community {c}: see [[community]] in the registry"),
+            ),
+            CommunityElsewhere { community, street } => Reason::new(
+                format!("社区/村 {community} 属于街道 {street}，不属于本案街道：请选择本街道的社区或改办理街道"),
+                format!("community {community} belongs to street {street}, not the case's street: pick one of its own communities or the other street"),
+            ),
+            NotDispatched(d) => Reason::new(
+                format!("案件未分办至 {d}，不能登记其答复"),
+                format!("the case was not dispatched to {d}: there is no reply to record"),
+            ),
+            AlreadyReplied(d) => Reason::new(
+                format!("{d} 已答复，如有补充请添加备注"),
+                format!("{d} has already replied: add a note for anything further"),
+            ),
             EmptyText(action) => match action {
                 ActionKind::Open => Reason::new("请填写案情摘要", "give a summary of the case"),
                 ActionKind::Paperwork => Reason::new("请填写事后补充说明的内容", "give the text of the paperwork"),
                 ActionKind::Close => Reason::new("请填写办结结果", "give the outcome of the case"),
+                ActionKind::Reply => Reason::new("请填写部门答复内容", "give the text of the department's reply"),
+                ActionKind::Reopen => Reason::new("请填写重新办理的原因", "give the reason for reopening"),
                 _ => Reason::new("请填写备注内容", "give the text of the note"),
             },
         }
@@ -1292,6 +1807,8 @@ pub struct Deadlines {
     pub close_by_ms: i64,
     /// The earliest `paid_at + paperwork_within` among payments still lacking paperwork.
     pub paperwork_due_ms: Option<i64>,
+    /// The earliest reply due of a dispatched department that has not replied.
+    pub reply_due_ms: Option<i64>,
 }
 
 /// Which time limit a case has overrun.
@@ -1304,6 +1821,9 @@ pub enum Overdue {
     Close,
     /// A payment's paperwork not filed within `paperwork_within`.
     Paperwork,
+    /// A dispatched department has not replied within `reply_within` ([`overdue_departments`]
+    /// names them).
+    Reply,
 }
 
 impl Overdue {
@@ -1312,6 +1832,7 @@ impl Overdue {
             Overdue::Accept => Reason::new("超时未受理", "not accepted in time"),
             Overdue::Close => Reason::new("超时未办结", "not closed in time"),
             Overdue::Paperwork => Reason::new("事后补充说明逾期", "paperwork overdue"),
+            Overdue::Reply => Reason::new("部门逾期未答复", "a department's reply is overdue"),
         }
     }
 }
@@ -1326,6 +1847,7 @@ pub fn deadlines(case: &Case, limits: &Limits) -> Deadlines {
         accept_by_ms: plus(case.opened_at_ms, limits.accept_within),
         close_by_ms: plus(case.opened_at_ms, limits.close_within),
         paperwork_due_ms: case.payments_missing_paperwork().map(|p| plus(p.at_ms, limits.paperwork_within)).min(),
+        reply_due_ms: case.ext.dispatches.iter().filter(|d| d.replied_at_ms.is_none()).map(|d| d.reply_due_ms).min(),
     }
 }
 
@@ -1346,11 +1868,38 @@ pub fn overdue_items(case: &Case, limits: &Limits, now_ms: i64) -> Vec<Overdue> 
     if d.paperwork_due_ms.is_some_and(|due| now_ms > due) {
         out.push(Overdue::Paperwork);
     }
+    if d.reply_due_ms.is_some_and(|due| now_ms > due) {
+        out.push(Overdue::Reply);
+    }
     out
 }
 
-/// Whether the case is overdue at `now_ms`: not accepted in time, not closed in time, or a
-/// payment's paperwork overdue.
+/// The departments of an open case whose reply is overdue at `now_ms`, in dispatch order.
+pub fn overdue_departments(case: &Case, now_ms: i64) -> Vec<&str> {
+    if case.is_terminal() {
+        return Vec::new();
+    }
+    case.ext.dispatches.iter().filter(|d| d.overdue(now_ms)).map(|d| d.id.as_str()).collect()
+}
+
+/// What is overdue, in words, each reply naming its department: `部门逾期未答复：公安（police）`.
+pub fn overdue_words(case: &Case, registry: &Registry, now_ms: i64) -> Vec<Reason> {
+    let mut out = Vec::new();
+    for item in overdue_items(case, &registry.limits, now_ms) {
+        if item != Overdue::Reply {
+            out.push(item.reason());
+            continue;
+        }
+        for d in overdue_departments(case, now_ms) {
+            let (zh, en) = department_words(registry, d);
+            out.push(Reason::new(format!("{zh}逾期未答复"), format!("{en} has not replied in time")));
+        }
+    }
+    out
+}
+
+/// Whether the case is overdue at `now_ms`: not accepted in time, not closed in time, a
+/// payment's paperwork overdue, or a department's reply overdue.
 pub fn overdue(case: &Case, limits: &Limits, now_ms: i64) -> bool {
     !overdue_items(case, limits, now_ms).is_empty()
 }
@@ -1429,6 +1978,11 @@ name = "公安"
 id = "health"
 name = "卫健"
 
+[[community]]
+id = "SQ-A1"
+name = "北苑社区"
+street = "ST-A"
+
 [limits]
 accept_within = "30m"
 close_within = "72h"
@@ -1495,6 +2049,7 @@ paperwork_within = "5d"
                 registry: &self.reg,
                 fund_balance: self.funds.balance(&case.street),
                 other_aid: &self.other_aid,
+                referral_id: None,
             };
             let applied = apply(case, &action, actor, case.version, self.now, &ctx)?;
             if let Some(d) = applied.debit {
@@ -1655,7 +2210,8 @@ paperwork_within = "5d"
     fn stale_version_is_refused() {
         let b = Bench::new();
         let c = new_case("ST-A");
-        let ctx = Context { registry: &b.reg, fund_balance: b.funds.balance("ST-A"), other_aid: &[] };
+        let ctx =
+            Context { registry: &b.reg, fund_balance: b.funds.balance("ST-A"), other_aid: &[], referral_id: None };
         // Two officers saw version 1; the first accepts.
         let first = apply(&c, &Action::Accept, &officer(), 1, T0 + MIN, &ctx).unwrap().case;
         assert_eq!(first.version, 2);
@@ -1710,7 +2266,11 @@ paperwork_within = "5d"
         assert_eq!(b.err(&c, &officer(), dispatch("army")), CaseError::UnknownDepartment("army".into()));
         let c = b.ok(&c, &officer(), Action::Dispatch { department: "police".into(), note: Some(" 请核查 ".into()) });
         assert_eq!(c.state, CaseState::Dispatched);
-        assert_eq!(c.history.last().unwrap().detail, "police: 请核查");
+        assert_eq!(c.history.last().unwrap().detail, "分办至公安（police），应在2天内答复；备注：请核查");
+        assert_eq!(
+            c.detail(c.history.len() - 1, true),
+            "dispatched to 公安 (police), reply due within 2days; note: 请核查"
+        );
         let c = b.ok(&c, &officer(), dispatch("health"));
         assert_eq!(c.state, CaseState::Dispatched);
         assert_eq!(c.departments, ["police", "health"]);
@@ -1781,7 +2341,10 @@ paperwork_within = "5d"
         assert_eq!(c.payments[0].by, "duty1");
         assert_eq!(c.payments[0].approved_by, None);
         assert_eq!(c.history.last().unwrap().action, "pay");
-        assert_eq!(c.history.last().unwrap().detail, "¥3,000.50: 购买车票");
+        assert_eq!(
+            c.history.last().unwrap().detail,
+            "已支付 ¥3,000.50，来自北苑街道（ST-A）临时救助备用金；备注：购买车票"
+        );
         assert_eq!(b.funds.balance("ST-A"), Fen(1_000_000 - 300_050));
         // Exactly up to the cap, cumulatively, is still no request.
         let c = b.ok(&c, &officer(), Action::Pay { amount: Fen(199_950), note: None });
@@ -1878,7 +2441,11 @@ paperwork_within = "5d"
         assert_eq!(c.pending, None);
         assert!(c.payments.is_empty());
         assert_eq!(c.state, CaseState::Accepted);
-        assert_eq!(c.history.last().unwrap().detail, "¥800.00 requested by duty1: 金额过高");
+        assert_eq!(c.history.last().unwrap().detail, "驳回 duty1 申请的 ¥800.00，不予支付；备注：金额过高");
+        assert_eq!(
+            c.detail(c.history.len() - 1, true),
+            "rejected duty1's request of ¥800.00: nothing paid; note: 金额过高"
+        );
     }
 
     // ---- paperwork
@@ -1895,7 +2462,7 @@ paperwork_within = "5d"
         assert_eq!(c.payments[0].paperwork.as_deref(), Some("车票收据"));
         assert!(c.payments[0].paperwork_at_ms.is_some());
         assert_eq!(c.payments[1].paperwork, None);
-        assert_eq!(c.history.last().unwrap().detail, "payment 1 ¥100.00: 车票收据");
+        assert_eq!(c.history.last().unwrap().detail, "第 1 笔拨付（¥100.00）事后补充说明：车票收据");
         let c = b.ok(&c, &officer(), paperwork("餐费收据"));
         assert_eq!(c.payments[1].paperwork.as_deref(), Some("餐费收据"));
         assert_eq!(b.err(&c, &officer(), paperwork("x")), CaseError::NothingToFile);
@@ -1990,7 +2557,15 @@ paperwork_within = "5d"
         let mut b = Bench::new();
         let c = new_case("ST-A");
         let d = deadlines(&c, limits);
-        assert_eq!(d, Deadlines { accept_by_ms: T0 + 30 * MIN, close_by_ms: T0 + 72 * HOUR, paperwork_due_ms: None });
+        assert_eq!(
+            d,
+            Deadlines {
+                accept_by_ms: T0 + 30 * MIN,
+                close_by_ms: T0 + 72 * HOUR,
+                paperwork_due_ms: None,
+                reply_due_ms: None
+            }
+        );
         assert!(!overdue(&c, limits, T0 + 30 * MIN));
         assert_eq!(overdue_items(&c, limits, T0 + 30 * MIN + 1), [Overdue::Accept]);
         let c = b.ok(&c, &officer(), Action::Accept); // at T0 + 1 min
@@ -2359,7 +2934,7 @@ name = "卫健"
                     let actor = &actors[s.actor];
                     let expected = if s.stale { before.version - 1 } else { before.version };
                     let other_aid: Vec<AidRecord> = cases.iter().flat_map(Case::aid_records).collect();
-                    let ctx = Context { registry: &reg, fund_balance: funds.balance(&before.street), other_aid: &other_aid };
+                    let ctx = Context { registry: &reg, fund_balance: funds.balance(&before.street), other_aid: &other_aid, referral_id: None };
                     match apply(&before, &s.action, actor, expected, now, &ctx) {
                         Ok(applied) => {
                             prop_assert!(role_allows(actor.role, s.action.kind()));
@@ -2426,5 +3001,161 @@ name = "卫健"
                 prop_assert_eq!(err.seq, i as u64 + 1, "field {} of entry {}: {:?}", tamper_field, i, err);
             }
         }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // The desk rules: replies, reopen, referral links, later events, communities, old cases.
+
+    fn reply(d: &str, text: &str) -> Action {
+        Action::Reply { department: d.into(), text: text.into() }
+    }
+
+    #[test]
+    fn dispatch_sets_a_reply_due_and_a_reply_clears_it() {
+        let mut b = Bench::new();
+        let c = b.ok_after_accept(&new_case("ST-A"), &officer(), dispatch("police"));
+        let at = b.now - MIN;
+        let d = c.dispatch("police").unwrap().clone();
+        assert_eq!((d.dispatched_at_ms, d.reply_due_ms), (at, at + 48 * HOUR), "default reply_within 48h");
+        assert_eq!(deadlines(&c, &b.reg.limits).reply_due_ms, Some(at + 48 * HOUR));
+        let c = b.ok(&c, &officer(), dispatch("health"));
+        assert_eq!(b.err(&c, &officer(), reply("police", " ")), CaseError::EmptyText(ActionKind::Reply));
+        let c = b.ok(&c, &officer(), reply("police", "已立案"));
+        assert_eq!(b.err(&c, &officer(), reply("police", "再答")), CaseError::AlreadyReplied("police".into()));
+        assert_eq!(b.err(&c, &officer(), reply("nobody", "x")), CaseError::NotDispatched("nobody".into()));
+        assert_eq!(c.history.last().unwrap().detail, "公安（police）答复：已立案");
+        assert_eq!(c.detail(c.history.len() - 1, true), "reply from 公安 (police): 已立案");
+        // Only health is still waiting: its deadline is the case's reply due.
+        let due = c.dispatch("health").unwrap().reply_due_ms;
+        assert_eq!(deadlines(&c, &b.reg.limits).reply_due_ms, Some(due));
+        let limits = &b.reg.limits;
+        assert!(!overdue_items(&c, limits, due).contains(&Overdue::Reply));
+        assert!(overdue_items(&c, limits, due + 1).contains(&Overdue::Reply));
+        assert_eq!(overdue_departments(&c, due + 1), ["health"]);
+        let words = overdue_words(&c, &b.reg, due + 1);
+        assert!(words.iter().any(|r| r.zh == "卫健（health）逾期未答复"), "{words:?}");
+        let c = b.ok(&c, &officer(), reply("health", "已安排就医"));
+        assert!(overdue_departments(&c, due + 1).is_empty());
+        assert_eq!(c.version as usize, c.history.len());
+        assert_eq!(c.ext.history_en.len(), c.history.len());
+    }
+
+    #[test]
+    fn a_supervisor_reopens_a_closed_case() {
+        let mut b = Bench::new();
+        let c = b.ok_after_accept(&new_case("ST-A"), &officer(), close("已解决"));
+        assert_eq!(
+            b.err(&c, &officer(), Action::Reopen { reason: "再次求助".into() }),
+            CaseError::WrongRole { role: Role::Officer, action: ActionKind::Reopen }
+        );
+        let r = b.err(&c, &officer(), Action::Reopen { reason: "x".into() }).reason();
+        assert!(r.zh.contains("主管") && r.en.contains("supervisor"), "{r:?}");
+        let open = b.ok(&c, &chief(), Action::Reopen { reason: "再次求助".into() });
+        assert_eq!((open.state, open.closed_at_ms, open.outcome.clone()), (CaseState::Accepted, None, None));
+        assert_eq!(open.history.last().unwrap().action, "reopen");
+        assert!(open.history.last().unwrap().detail.contains("再次求助"));
+        // Only closed cases: not an open one, not a referred one.
+        assert!(matches!(b.err(&open, &chief(), Action::Reopen { reason: "x".into() }), CaseError::WrongState { .. }));
+        let referred = b.ok(&new_case("ST-A"), &officer(), refer("ST-B"));
+        assert!(matches!(
+            b.err(&referred, &admin(), Action::Reopen { reason: "x".into() }),
+            CaseError::WrongState { .. }
+        ));
+    }
+
+    #[test]
+    fn a_referral_names_the_linked_case_which_opens_new_in_the_other_street() {
+        let reg = registry();
+        let c = new_case("ST-A");
+        let new_id = CaseId::new(2026, 2);
+        let ctx = Context { registry: &reg, fund_balance: Fen(0), other_aid: &[], referral_id: Some(&new_id) };
+        let old = apply(&c, &refer("ST-B"), &officer(), 1, T0 + MIN, &ctx).unwrap().case;
+        assert_eq!(old.ext.referred_to_case.as_ref(), Some(&new_id));
+        assert!(old.history.last().unwrap().detail.contains("JJN-2026-000002"));
+        let new = referred_in(&old, new_id.clone(), &officer(), T0 + MIN, &reg).unwrap();
+        assert_eq!((new.state, new.street.as_str(), new.version), (CaseState::New, "ST-B", 1));
+        assert_eq!(new.ext.referred_from.as_ref(), Some(&c.id));
+        assert_eq!(new.history[0].action, "open");
+        assert!(new.history[0].detail.contains(c.id.as_str()));
+        assert!(referred_in(&c, new_id, &officer(), T0, &reg).is_none(), "only a referred case hands off");
+    }
+
+    #[test]
+    fn later_events_join_the_open_case_and_raise_its_urgency() {
+        let reg = registry();
+        let input = OpenCase {
+            street: "ST-A".into(),
+            summary: "救助管理站 报告异常（受伤）".into(),
+            summary_en: Some("incident (injury)".into()),
+            station: Some("S1".into()),
+            person_ref: Some("P-1".into()),
+            source: Some(Source::LongStay),
+            ..OpenCase::default()
+        };
+        let c = Case::open(CaseId::new(2026, 1), input.clone(), &Actor::daemon(), T0, &reg).unwrap();
+        assert_eq!(c.person_links(), [PersonLink::Station { station: "S1".into(), person_ref: "P-1".into() }]);
+        assert_eq!(c.summary_in(true), "incident (injury)");
+        let death =
+            OpenCase {
+                summary: "受助人死亡".into(), summary_en: Some("died".into()), urgency: Urgency::High, ..input
+            };
+        let c2 = add_event(&c, "death:S1/P-1", &death, &Actor::daemon(), T0 + HOUR);
+        assert_eq!((c2.version, c2.urgency), (2, Urgency::High));
+        assert_eq!(c2.history[1].action, "event");
+        assert!(c2.history[1].detail.contains("受助人死亡") && c2.history[1].detail.contains("紧急"));
+        assert!(c2.detail(1, true).contains("died") && c2.detail(1, true).contains("urgency raised"));
+        assert_eq!(c2.all_triggers().collect::<Vec<_>>(), ["death:S1/P-1"]);
+        // An ended case has no links: a later trigger opens a new case.
+        let mut ended = c2.clone();
+        ended.state = CaseState::Closed;
+        assert!(ended.person_links().is_empty());
+    }
+
+    #[test]
+    fn communities_must_belong_to_the_street() {
+        let reg = registry();
+        let with = |street: &str, k: &str| OpenCase { community: Some(k.into()), ..input(street) };
+        let c = Case::open(CaseId::new(2026, 1), with("ST-A", "SQ-A1"), &officer(), T0, &reg).unwrap();
+        assert_eq!(c.ext.community.as_deref(), Some("SQ-A1"));
+        assert!(c.history[0].detail.contains("北苑社区"));
+        assert_eq!(
+            Case::open(CaseId::new(2026, 1), with("ST-B", "SQ-A1"), &officer(), T0, &reg).unwrap_err(),
+            CaseError::CommunityElsewhere { community: "SQ-A1".into(), street: "ST-A".into() }
+        );
+        assert_eq!(
+            Case::open(CaseId::new(2026, 1), with("ST-A", "SQ-X"), &officer(), T0, &reg).unwrap_err(),
+            CaseError::UnknownCommunity("SQ-X".into())
+        );
+    }
+
+    #[test]
+    fn histories_are_plain_words_in_both_languages() {
+        let mut b = Bench::new();
+        let c = b.ok_after_accept(&new_case("ST-A"), &officer(), pay(8000));
+        let entry = c.history.last().unwrap();
+        assert_eq!(entry.action, "pay_request");
+        assert!(entry.detail.contains("一事一议") && !entry.detail.contains("cap"), "{}", entry.detail);
+        assert!(c.detail(c.history.len() - 1, true).contains("above the case cap ¥5,000.00"));
+        let c = b.ok(&c, &chief(), Action::Approve { note: None });
+        assert!(c.history.last().unwrap().detail.starts_with(&approve_detail_head(yuan(8000), "duty1")));
+        for (i, h) in c.history.iter().enumerate() {
+            assert!(!h.detail.contains("walk_in") && !h.detail.contains("requested by"), "{h:?}");
+            assert!(!c.detail(i, true).is_empty());
+        }
+    }
+
+    #[test]
+    fn a_case_stored_without_the_extension_still_reads() {
+        // JSON without `ext` (and postcard ending before it, see the daemon's store test).
+        let c = new_case("ST-A");
+        let mut v = serde_json::to_value(&c).unwrap();
+        v.as_object_mut().unwrap().remove("ext");
+        v["departments"] = serde_json::json!(["police"]);
+        let old: Case = serde_json::from_value(v).unwrap();
+        assert_eq!(old.ext, CaseExt::default());
+        assert_eq!(old.departments, ["police"]);
+        assert!(old.dispatch("police").is_none(), "no reply clock for an old dispatch");
+        assert_eq!(old.detail(0, true), old.history[0].detail, "Chinese where no English was kept");
+        assert_eq!(deadlines(&old, &registry().limits).reply_due_ms, None);
     }
 }

@@ -47,6 +47,9 @@ pub struct Dashboard {
     /// Departments cases can be dispatched to (from the registry).
     #[serde(default)]
     pub departments: Vec<crate::registry::Department>,
+    /// Communities (社区/村) of the streets (from the registry), for the case form and detail.
+    #[serde(default)]
+    pub communities: Vec<crate::registry::Community>,
 }
 
 /// A street's reserve fund (临时救助备用金).

@@ -14,6 +14,7 @@
 //! - [`protocol`]: messages between the daemon and its clients over the Unix socket.
 //! - [`reason`]: bilingual messages shown to clerks.
 //! - [`case`]: 救急难 cases: the state machine, reserve funds, time limits, duplicate-aid warnings.
+//! - [`trigger`]: which rescue-station events open a case by themselves (`[auto_cases]`).
 //! - [`audit`]: the hash-chained, append-only audit trail and its verification.
 
 pub mod alert;
@@ -27,4 +28,5 @@ pub mod reason;
 pub mod records;
 pub mod registry;
 pub mod time;
+pub mod trigger;
 pub mod validate;

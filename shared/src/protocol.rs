@@ -100,6 +100,9 @@ pub struct CaseOpenRequest {
     pub id_number: Option<String>,
     pub source: Option<crate::case::Source>,
     pub urgency: crate::case::Urgency,
+    /// A community (社区/村) of the street: where a grid report came from.
+    #[serde(default)]
+    pub community: Option<String>,
 }
 
 /// What `mzd export` prints.

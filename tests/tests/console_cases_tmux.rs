@@ -122,3 +122,53 @@ fn open_accept_pay_above_cap_and_approve_from_the_console() {
     t.keys(&["q"]);
     t.wait_for(&["MZC-EXIT=0"]);
 }
+
+#[test]
+fn department_reply_states_in_the_case_detail_and_a_reply_from_the_console() {
+    if !tmux_available() {
+        eprintln!("tmux not installed: skipping");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let d = Daemon::start_with_registry(tmp.path(), &registry_as("officer"));
+    let id = case_ok(&d, &["open", "--street", "ST-01", "--summary", "独居老人断炊", "--community", "SQ-0101"])
+        .trim()
+        .to_string();
+    case_ok(&d, &["act", &id, "accept"]);
+    case_ok(&d, &["act", &id, "dispatch", "police"]);
+    case_ok(&d, &["act", &id, "dispatch", "health"]);
+    case_ok(&d, &["act", &id, "reply", "police", "已上门核实"]);
+
+    let log = tmp.path().join("mzc.log");
+    let t = Tmux::start_mzc(tmp.path(), &["--socket", d.socket.to_str().unwrap(), "--log", log.to_str().unwrap()]);
+    t.wait_for(&["[已连接]", "(值班员)"]);
+    t.keys(&["7"]);
+    t.wait_for(&["[7 救急难]", &id, "y 答复"]);
+    t.keys(&["Enter"]);
+    t.wait_for(&["案件详情", "北苑社区", "公安 (police)", "[已答复", "已上门核实", "卫健 (health)", "[待答复, 剩"]);
+    t.keys(&["Escape"]);
+    t.wait_gone("案件详情");
+
+    // The health department's reply, recorded from the console: only health is offered.
+    t.keys(&["y"]);
+    t.wait_for(&["登记部门答复", "卫健 (health)", "答复内容"]);
+    t.keys(&["Tab"]);
+    t.type_text("已安排就医");
+    t.keys(&["Enter"]);
+    t.wait_for(&["请确认", "登记 卫健（health）对案件"]);
+    t.keys(&["Enter"]);
+    t.wait_for(&["Enter / Esc", &format!("登记部门答复: {id}")]);
+    dismiss(&t);
+    t.keys(&["Enter"]);
+    let screen = t.wait_for(&["案件详情", "已安排就医"]);
+    assert!(!screen.contains("待答复"), "every department has replied:\n{screen}");
+    t.keys(&["Escape"]);
+    t.wait_gone("案件详情");
+
+    let shown: Value = serde_json::from_str(&case_ok(&d, &["show", &id, "--json"])).unwrap();
+    let health = &shown["departments"][1];
+    assert_eq!(health["id"], "health", "{shown}");
+    assert_eq!(health["reply"], "已安排就医", "{shown}");
+    t.keys(&["q"]);
+    t.wait_for(&["MZC-EXIT=0"]);
+}

@@ -1,6 +1,8 @@
 //! View 7, 救急难 case desk: the queue of open cases (urgent first, then the nearest deadline)
 //! with live countdowns and overdue cases marked `[超时]` as well as red; the detail pane with
-//! payments, the pending request, departments, the unidentified-arrival clocks and the history;
+//! payments, the pending request, each department's reply state (replied / waiting, due in … /
+//! overdue), the community, referral links, the unidentified-arrival clocks and the history
+//! (in the console's language);
 //! the key line of the actions the user's role allows; and the forms and confirmations.
 
 use super::{block, kv};
@@ -29,6 +31,7 @@ fn clock_label(c: Overdue) -> L {
         Overdue::Accept => L("受理", "accept"),
         Overdue::Close => L("办结", "close"),
         Overdue::Paperwork => L("说明", "paperwork"),
+        Overdue::Reply => L("答复", "reply"),
     }
 }
 
@@ -45,6 +48,9 @@ fn clocks(c: &Case, limits: &Limits) -> Vec<(Overdue, i64)> {
     v.push((Overdue::Close, d.close_by_ms));
     if let Some(p) = d.paperwork_due_ms {
         v.push((Overdue::Paperwork, p));
+    }
+    if let Some(r) = d.reply_due_ms {
+        v.push((Overdue::Reply, r));
     }
     v
 }
@@ -104,6 +110,14 @@ pub fn street_name(app: &App, id: &str) -> String {
         .map_or_else(|| id.to_string(), |f| f.name.clone())
 }
 
+/// The street, and the community when the case names one: `北苑街道 · 北苑社区`.
+fn street_cell(app: &App, c: &Case) -> String {
+    let street = street_name(app, &c.street);
+    let Some(k) = &c.ext.community else { return street };
+    let name = app.dashboard.as_ref().and_then(|d| d.communities.iter().find(|x| &x.id == k));
+    format!("{street} · {}", name.map_or(k.as_str(), |x| x.name.as_str()))
+}
+
 fn state_text(c: &Case, lang: Lang) -> String {
     let mut s = i18n::case_state(c.state, lang);
     if c.pending.is_some() {
@@ -118,7 +132,7 @@ pub fn table(app: &App) -> TableData {
     let columns = vec![
         Column::left(i18n::CASE_ID.t(lang), 8, 16).keep(),
         Column::left(i18n::STATE.t(lang), 4, 16).keep(),
-        Column::left(i18n::STREET.t(lang), 4, 12),
+        Column::left(i18n::STREET.t(lang), 4, 22),
         Column::left(i18n::URGENCY.t(lang), 4, 6).keep(),
         Column::left(i18n::SUMMARY.t(lang), 4, 60).shrink_first(),
         Column::left(i18n::DEADLINE.t(lang), 6, 20).keep(),
@@ -142,9 +156,9 @@ pub fn table(app: &App) -> TableData {
                 vec![
                     c.id.as_str().to_string(),
                     state_text(c, lang),
-                    street_name(app, &c.street),
+                    street_cell(app, c),
                     i18n::urgency(c.urgency, lang).to_string(),
-                    c.summary.clone(),
+                    c.summary_in(lang == Lang::En).to_string(),
                     countdown,
                     yuan(c.paid_total()),
                 ],
@@ -243,7 +257,15 @@ pub fn detail_lines(app: &App, c: &Case) -> Vec<Line<'static>> {
     if let Some(a) = c.accepted_at_ms {
         out.push(kv(i18n::ACCEPTED_AT.t(lang), at(app, a), Mark::Normal, theme));
     }
-    out.push(kv(i18n::SUMMARY.t(lang), c.summary.clone(), Mark::Normal, theme));
+    out.push(kv(i18n::SUMMARY.t(lang), c.summary_in(lang == Lang::En).to_string(), Mark::Normal, theme));
+    if let Some(k) = &c.ext.community {
+        let name = app.dashboard.as_ref().and_then(|d| d.communities.iter().find(|x| &x.id == k));
+        let text = name.map_or_else(|| k.clone(), |x| format!("{} ({k})", x.name));
+        out.push(kv(L("社区/村", "Community").t(lang), text, Mark::Normal, theme));
+    }
+    if let Some(from) = &c.ext.referred_from {
+        out.push(kv(L("转办来源", "Referred from").t(lang), from.to_string(), Mark::Normal, theme));
+    }
     if let Some(n) = &c.name {
         out.push(kv(i18n::NAME.t(lang), n.clone(), Mark::Normal, theme));
     }
@@ -254,20 +276,17 @@ pub fn detail_lines(app: &App, c: &Case) -> Vec<Line<'static>> {
         out.push(kv(i18n::STATION_OF.t(lang), s.clone(), Mark::Normal, theme));
     }
     if !c.departments.is_empty() {
-        let names: Vec<String> = c
-            .departments
-            .iter()
-            .map(|id| {
-                app.dashboard
-                    .as_ref()
-                    .and_then(|d| d.departments.iter().find(|x| &x.id == id))
-                    .map_or_else(|| id.clone(), |x| format!("{} ({id})", x.name))
-            })
-            .collect();
-        out.push(kv(i18n::DEPARTMENTS.t(lang), names.join(", "), Mark::Normal, theme));
+        out.push(Line::styled(format!("{}:", i18n::DEPARTMENTS.t(lang)), theme.dim()));
+        for id in &c.departments {
+            out.push(department_line(app, c, id));
+        }
     }
     if let Some(r) = &c.referred_to {
-        out.push(kv(i18n::REFERRED_TO.t(lang), format!("{} ({r})", street_name(app, r)), Mark::Normal, theme));
+        let mut text = format!("{} ({r})", street_name(app, r));
+        if let Some(new) = &c.ext.referred_to_case {
+            text.push_str(&format!("  {} {new}", L("新案件", "new case").t(lang)));
+        }
+        out.push(kv(i18n::REFERRED_TO.t(lang), text, Mark::Normal, theme));
     }
     // Clocks.
     if c.state == case::CaseState::New || c.accepted_at_ms.is_none() {
@@ -330,15 +349,51 @@ pub fn detail_lines(app: &App, c: &Case) -> Vec<Line<'static>> {
     }
     // History.
     out.push(Line::styled(format!("{} ({}):", i18n::HISTORY.t(lang), c.history.len()), theme.title()));
-    for h in &c.history {
+    for (i, h) in c.history.iter().enumerate() {
         out.push(Line::from(vec![
             Span::styled(format!("  {}  ", at(app, h.at_ms)), theme.dim()),
             Span::raw(format!("{}  ", h.user)),
             Span::styled(i18n::case_action(&h.action, lang), theme.warn()),
-            Span::raw(format!("  {}", h.detail)),
+            Span::raw(format!("  {}", c.detail(i, lang == Lang::En))),
         ]));
     }
     out
+}
+
+/// One department of a case: `  公安 (police)  [已答复 10-09 16:30] 已立案`,
+/// `[待答复，剩 3时]` or `[超时未答复] 2时` (red).
+fn department_line(app: &App, c: &Case, id: &str) -> Line<'static> {
+    let lang = app.lang;
+    let theme = app.theme;
+    let name = app
+        .dashboard
+        .as_ref()
+        .and_then(|d| d.departments.iter().find(|x| x.id == id))
+        .map_or_else(|| id.to_string(), |x| format!("{} ({id})", x.name));
+    let (state, mark) = match c.dispatch(id) {
+        None => (String::new(), Mark::Normal),
+        Some(d) => match (d.replied_at_ms, &d.reply) {
+            (Some(t), reply) => (
+                format!("[{} {}] {}", L("已答复", "replied").t(lang), at(app, t), reply.clone().unwrap_or_default()),
+                Mark::Normal,
+            ),
+            (None, _) if c.is_terminal() => (format!("[{}]", L("未答复", "no reply").t(lang)), Mark::Dim),
+            (None, _) if app.now_ms > d.reply_due_ms => (
+                format!("[{}] {}", L("超时未答复", "reply overdue").t(lang), span(app.now_ms - d.reply_due_ms, lang)),
+                Mark::Bad,
+            ),
+            (None, _) => (
+                format!(
+                    "[{}, {} {}]",
+                    L("待答复", "waiting").t(lang),
+                    L("剩", "due in").t(lang),
+                    span(d.reply_due_ms - app.now_ms, lang)
+                ),
+                Mark::Warn,
+            ),
+        },
+    };
+    Line::from(vec![Span::raw(format!("  {name}  ")), Span::styled(state, theme.mark(mark))])
 }
 
 /// The detail pane of case `key`, drawn over the view's body and scrolled by `scroll` lines.

@@ -350,6 +350,8 @@ fn op_key(o: crate::caseform::Op) -> &'static str {
         Op::Paperwork => "w",
         Op::Note => "n",
         Op::Close => "c",
+        Op::Reply => "y",
+        Op::Reopen => "u",
     }
 }
 
