@@ -7,6 +7,7 @@
 //! - [`state`]: the maintained figures behind every dashboard.
 //! - [`rules`]: admission consistency, corrections and alerts.
 //! - [`cases`]: the 救急难 case desk: cases, reserve funds, audit trail.
+//! - [`tasks`]: station tasks (在站事项): created, voided, completed; their counts.
 //! - [`report`]: the status report and the console's dashboard, built from the figures.
 //! - [`server`]: the Unix-socket server (its client is the `mz-client` crate).
 //! - [`restart`]: `mzd run` replacing itself after a failed write to the store.
@@ -32,4 +33,5 @@ pub mod service;
 pub mod source;
 pub mod state;
 pub mod store;
+pub mod tasks;
 pub mod watcher;

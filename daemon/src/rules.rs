@@ -62,7 +62,7 @@ pub fn apply(
 ) -> Result<(), Reason> {
     match (record, previous) {
         (Record::Station(ev), None) => station_event(state, ctx, ev),
-        (Record::Station(ev), Some(Record::Station(old))) => station_correction(state, ev, old),
+        (Record::Station(ev), Some(Record::Station(old))) => station_correction(state, ctx, ev, old),
         (Record::Burial(r), prev) => burial_report(state, ctx, r, prev.is_some()),
         (Record::Marriage(m), None) => marriage(state, ctx, m),
         (Record::Marriage(m), Some(Record::Marriage(old))) => marriage_correction(state, ctx, m, old),
@@ -173,6 +173,7 @@ fn station_event_figures(state: &mut State, ctx: &RuleContext<'_>, ev: &StationE
                     incidents: 0,
                 },
             );
+            crate::tasks::on_admission(state, ctx, ev);
             let occupied = {
                 let occ = state.occupancy.entry(&ev.station_id);
                 occ.occupied += 1;
@@ -271,6 +272,8 @@ fn station_event_figures(state: &mut State, ctx: &RuleContext<'_>, ev: &StationE
                 };
                 state.station_days.entry(&day).discharges += 1;
                 clear(state, &alert_id("long_stay", &key));
+                let at = ev.occurred_at.as_millisecond();
+                crate::tasks::on_discharge(state, &ev.station_id, &ev.person_ref, at, &ev.record_id);
                 if ev.discharge_reason == Some(DischargeReason::Died) {
                     death_case(state, ctx, ev, resident_name.clone());
                 }
@@ -344,7 +347,12 @@ fn death_case(state: &mut State, ctx: &RuleContext<'_>, ev: &StationEvent, name:
     );
 }
 
-fn station_correction(state: &mut State, ev: &StationEvent, old: &StationEvent) -> Result<(), Reason> {
+fn station_correction(
+    state: &mut State,
+    ctx: &RuleContext<'_>,
+    ev: &StationEvent,
+    old: &StationEvent,
+) -> Result<(), Reason> {
     if ev.event != old.event || ev.station_id != old.station_id || ev.person_ref != old.person_ref {
         return Err(Reason::new(
             format!(
@@ -367,6 +375,7 @@ fn station_correction(state: &mut State, ev: &StationEvent, old: &StationEvent) 
             r.bed = ev.bed.clone();
             r.unidentified = ev.unidentified();
         }
+        crate::tasks::on_admission(state, ctx, ev);
     }
     Ok(())
 }
@@ -636,6 +645,7 @@ pub fn tick(state: &mut State, ctx: &RuleContext<'_>) {
             Some(&r.record_id),
         );
     }
+    crate::tasks::stay_reviews(state, ctx);
     for st in &ctx.registry.stations {
         let occupied = state.occupancy.get(&st.id).map_or(0, |o| o.occupied);
         let id = alert_id("over_capacity", &st.id);

@@ -161,6 +161,13 @@ pub enum EngineMsg {
         expected_version: u64,
         reply: oneshot::Sender<Result<Applied, Reason>>,
     },
+    /// Complete a station task.
+    TaskDone {
+        actor: Actor,
+        id: String,
+        note: Option<String>,
+        reply: oneshot::Sender<Result<mz_shared::task::StationTask, Reason>>,
+    },
     Shutdown,
 }
 
@@ -585,6 +592,7 @@ fn refuse(msg: EngineMsg, reason: Reason) {
         EngineMsg::Backup { reply, .. } => drop(reply.send(Err(reason))),
         EngineMsg::LogStationEvent { reply, .. } => drop(reply.send(Err(reason))),
         EngineMsg::CaseAct { reply, .. } => drop(reply.send(Err(reason))),
+        EngineMsg::TaskDone { reply, .. } => drop(reply.send(Err(reason))),
         EngineMsg::Candidate(_) | EngineMsg::Registry(_) | EngineMsg::Shutdown => {}
     }
 }
@@ -602,7 +610,9 @@ impl Publisher {
         let due = self.last.elapsed() >= REPUBLISH_EVERY;
         // Nothing committed since the last snapshot and no case deadline passed: only the
         // minute's refresh is due.
-        let deadline_passed = self.cache.cases_stale(&engine.state, jiff::Timestamp::now().as_millisecond());
+        let now_ms = jiff::Timestamp::now().as_millisecond();
+        let deadline_passed =
+            self.cache.cases_stale(&engine.state, now_ms) || self.cache.tasks_stale(&engine.state, now_ms);
         if self.generation == Some(engine.generation) && !due && !deadline_passed {
             return;
         }
@@ -687,6 +697,9 @@ fn engine_loop(
             }
             Ok(EngineMsg::CaseAct { actor, id, action, expected_version, reply }) => {
                 drop(reply.send(engine.act_on_case(&actor, &id, &action, expected_version)))
+            }
+            Ok(EngineMsg::TaskDone { actor, id, note, reply }) => {
+                drop(reply.send(engine.complete_task(&actor, &id, note.as_deref())))
             }
             Ok(EngineMsg::Shutdown) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
             Err(mpsc::RecvTimeoutError::Timeout) => tick(&mut engine),

@@ -343,6 +343,11 @@ pub struct State {
     pub audit_tail: Option<AuditEntry>,
     /// Audit entries appended since the last commit.
     pub audit_pending: Vec<AuditEntry>,
+    /// Station tasks (在站事项); key: task id. Change them through [`crate::tasks::put`], which
+    /// keeps [`State::task_index`] in step.
+    pub tasks: Table<mz_shared::task::StationTask>,
+    /// Open tasks by due time, station and person; each stay's tasks (rebuilt at load).
+    pub task_index: crate::tasks::TaskIndex,
 }
 
 impl State {
@@ -368,6 +373,8 @@ impl State {
             cases_to_open: Vec::new(),
             audit_tail: None,
             audit_pending: Vec::new(),
+            tasks: Table::new("task"),
+            task_index: crate::tasks::TaskIndex::default(),
         }
     }
 
@@ -392,7 +399,11 @@ impl State {
             None => None,
         };
         warn_if_off_anchor(&store.reader(), audit_tail.as_ref())?;
+        let tasks = Table::load(store, "task")?;
+        let task_index = crate::tasks::TaskIndex::build(tasks.values());
         Ok(State {
+            tasks,
+            task_index,
             case_index,
             cases,
             aid_records,
@@ -452,6 +463,7 @@ impl State {
             || self.alerts.is_dirty()
             || self.cases.is_dirty()
             || !self.audit_pending.is_empty()
+            || self.tasks.is_dirty()
     }
 
     /// Writes every changed figure into `batch`.
@@ -469,6 +481,7 @@ impl State {
         self.divorce_applications.write_into(batch);
         self.alerts.write_into(batch);
         self.cases.write_into(batch);
+        self.tasks.write_into(batch);
         // The entries of one commit are one value, keyed by the first entry's number, in chunks
         // small enough for sled to keep inline; the trail's anchor goes with them.
         if !self.audit_pending.is_empty() {

@@ -15,6 +15,7 @@
 //! - [`reason`]: bilingual messages shown to clerks.
 //! - [`case`]: 救急难 cases: the state machine, reserve funds, time limits, duplicate-aid warnings.
 //! - [`audit`]: the hash-chained, append-only audit trail and its verification.
+//! - [`task`]: station tasks (在站事项): family notices, DNA requests, stay reviews and their clocks.
 
 pub mod alert;
 pub mod audit;
@@ -26,5 +27,6 @@ pub mod protocol;
 pub mod reason;
 pub mod records;
 pub mod registry;
+pub mod task;
 pub mod time;
 pub mod validate;

@@ -79,6 +79,18 @@ pub enum Request {
     Backup {
         dest: std::path::PathBuf,
     },
+    /// Station tasks (`mzd task list`), optionally of one station and in one state (or
+    /// overdue); answered by `Tasks`.
+    TaskList {
+        station: Option<String>,
+        state: Option<crate::task::TaskFilter>,
+    },
+    /// Complete an open task (`mzd task done`: station staff of its station, an officer or
+    /// above); answered by `Task` or an error with the reason.
+    TaskDone {
+        id: String,
+        note: Option<String>,
+    },
 }
 
 /// What opening a case needs. The ID number, if given, travels to the daemon only, which keeps
@@ -166,6 +178,14 @@ pub enum ServerMessage {
     },
     /// What an `AuditCheck` checked and found.
     AuditReport(Box<crate::audit::AuditReport>),
+    /// Station tasks as `mzd task list --json` prints them.
+    Tasks {
+        tasks: Vec<serde_json::Value>,
+    },
+    /// A task as `mzd task list --json` prints it, after an action on it.
+    Task {
+        task: serde_json::Value,
+    },
     Error {
         reason: Reason,
     },
@@ -187,6 +207,9 @@ pub struct StatusReport {
     pub sites: Vec<SiteStatus>,
     pub marriages_by_kind: BTreeMap<String, u64>,
     pub cases: CaseCounts,
+    /// Station tasks (SPEC §7): open, and of those past their due time.
+    #[serde(default)]
+    pub tasks: TaskCounts,
     pub alerts: AlertCounts,
     /// The audit trail's length and head as of the last commit: an anchor to keep and give to a
     /// later `mzd audit verify --anchor`.
@@ -243,6 +266,12 @@ pub struct SiteStatus {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct CaseCounts {
+    pub open: u64,
+    pub overdue: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct TaskCounts {
     pub open: u64,
     pub overdue: u64,
 }

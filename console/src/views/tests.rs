@@ -729,12 +729,12 @@ fn case_detail_shows_payments_pending_request_and_history() {
             assert_all(&b, bottom);
         }
     }
-    // The unidentified arrival's family-notice and DNA clocks.
+    // An unidentified arrival's case: its identity clocks are station tasks now (SPEC §7).
     let mut a = case_app(Lang::Zh, Role::Officer);
     select(&mut a, "JJN-2025-000005");
     a.on_key(key(KeyCode::Enter));
     let b = draw(&a, 160, 48);
-    assert_all(&b, &["身份不明人员入站", "寻亲公告时限", "DNA比对申请时限", "受理时限"]);
+    assert_all(&b, &["身份不明人员入站", "受理时限"]);
     a.on_key(key(KeyCode::Esc));
     assert_eq!(a.popup, None);
 }
