@@ -639,8 +639,12 @@ impl App {
         let lang = self.lang;
         let Some(role) = self.session.as_ref().map(|s| s.role) else { return };
         if !crate::stationform::role_may_complete(role) {
-            let text =
-                format!("{} ({}: {})", i18n::ROLE_CANNOT.t(lang), i18n::role(role, lang), i18n::TASK_DONE_TITLE.t(lang));
+            let text = format!(
+                "{} ({}: {})",
+                i18n::ROLE_CANNOT.t(lang),
+                i18n::role(role, lang),
+                i18n::TASK_DONE_TITLE.t(lang)
+            );
             self.say(text, Mark::Bad);
             return;
         }
@@ -671,7 +675,9 @@ impl App {
         self.completing = false;
         let (title, text, mark) = match result {
             Ok(id) => (i18n::DONE_OK, format!("{}: {id}", i18n::TASK_COMPLETED.t(lang)), Mark::Normal),
-            Err(reason) => (i18n::REFUSED, format!("{}: {}", i18n::TASK_DONE_TITLE.t(lang), reason.text(lang)), Mark::Bad),
+            Err(reason) => {
+                (i18n::REFUSED, format!("{}: {}", i18n::TASK_DONE_TITLE.t(lang), reason.text(lang)), Mark::Bad)
+            }
         };
         self.say(format!("{} {text}", title.t(lang)), mark);
         self.notice = Some((title.t(lang).to_string(), vec![(text, mark)]));

@@ -366,7 +366,8 @@ pub const DUE: L = L("到期", "Due");
 pub const TIME_LEFT: L = L("剩余", "Left");
 pub const NO_TASKS: L = L("无待办事项", "no open tasks");
 pub const TASK_DONE_TITLE: L = L("完成事项", "Complete task");
-pub const TASK_DONE_KEYS: L = L("输入备注(可空)  Enter确认完成  Esc取消", "type a note (optional)  Enter complete  Esc cancel");
+pub const TASK_DONE_KEYS: L =
+    L("输入备注(可空)  Enter确认完成  Esc取消", "type a note (optional)  Enter complete  Esc cancel");
 pub const TASK_COMPLETED: L = L("事项已完成", "task completed");
 pub const PICK_A_TASK: L =
     L("已切换到在站事项：选中一项后按 d 完成", "moved to the station tasks: select one and press d to complete it");

@@ -760,9 +760,10 @@ fn task_command(command: TaskCommand, socket: &std::path::Path) -> Result<ExitCo
         let answer = match command {
             TaskCommand::List { station, state, json } => {
                 let state = match state {
-                    Some(s) => Some(TaskFilter::parse(&s).ok_or_else(|| {
-                        anyhow::anyhow!("unknown --state `{s}`: use open, done, void or overdue")
-                    })?),
+                    Some(s) => Some(
+                        TaskFilter::parse(&s)
+                            .ok_or_else(|| anyhow::anyhow!("unknown --state `{s}`: use open, done, void or overdue"))?,
+                    ),
                     None => None,
                 };
                 match c.call(Request::TaskList { station, state }).await? {

@@ -351,10 +351,7 @@ mod tests {
             assert_eq!(dna(at, ""), ms("2026-03-18T00:00:00+08:00"), "{at}");
         }
         // Arriving on a holiday Wednesday: Thu, Fri, Mon–Wed, Thu, Fri → due at the end of Fri.
-        assert_eq!(
-            dna("2026-03-04T12:00:00+08:00", "holidays = [\"2026-03-04\"]"),
-            ms("2026-03-14T00:00:00+08:00")
-        );
+        assert_eq!(dna("2026-03-04T12:00:00+08:00", "holidays = [\"2026-03-04\"]"), ms("2026-03-14T00:00:00+08:00"));
         // The zone decides the day: Sunday 17:00 UTC is Monday 01:00 in Beijing.
         assert_eq!(dna("2026-03-08T17:00:00Z", ""), ms("2026-03-19T00:00:00+08:00"));
     }

@@ -37,7 +37,13 @@ fn task_cmd(d: &Daemon, args: &[&str]) -> Run {
 fn task_ok(d: &Daemon, args: &[&str]) -> String {
     let r = task_cmd(d, args);
     if r.code != Some(0) {
-        d.fail(&format!("`mzd task {}` exited {:?}\nstdout: {}\nstderr: {}", args.join(" "), r.code, r.stdout, r.stderr));
+        d.fail(&format!(
+            "`mzd task {}` exited {:?}\nstdout: {}\nstderr: {}",
+            args.join(" "),
+            r.code,
+            r.stdout,
+            r.stderr
+        ));
     }
     r.stdout
 }
@@ -110,7 +116,10 @@ fn a_late_file_yields_overdue_identity_tasks_counted_in_status() {
     let notice = find(&tasks, "TZ-JZZ/P-NN/family_notice");
     let arrived_min = arrived - arrived.rem_euclid(60);
     assert_eq!(notice["due_at"], rfc3339(arrived_min + 86_400), "{notice:#}");
-    assert_eq!((&notice["state"], &notice["overdue"], &notice["kind"]), (&"open".into(), &true.into(), &"family_notice".into()));
+    assert_eq!(
+        (&notice["state"], &notice["overdue"], &notice["kind"]),
+        (&"open".into(), &true.into(), &"family_notice".into())
+    );
     let dna = find(&tasks, "TZ-JZZ/P-NN/dna_request");
     assert!(dna["due_at"].as_str().unwrap().ends_with("T00:00:00+08:00"), "the end of a local day: {dna:#}");
     assert_eq!(dna["overdue"], false, "seven working days are not over after three days: {dna:#}");
@@ -127,7 +136,10 @@ fn a_late_file_yields_overdue_identity_tasks_counted_in_status() {
     assert_eq!(overdue.len(), 1);
     assert_eq!(list(&d, &["--station", "TZ-P01"]).len(), 2);
     let human = task_ok(&d, &["list"]);
-    assert!(human.contains("TZ-JZZ/P-NN/family_notice") && human.contains("寻亲公告") && human.contains("OVERDUE"), "{human}");
+    assert!(
+        human.contains("TZ-JZZ/P-NN/family_notice") && human.contains("寻亲公告") && human.contains("OVERDUE"),
+        "{human}"
+    );
 }
 
 #[test]
@@ -251,7 +263,11 @@ fn a_stay_review_appears_when_a_stay_passes_the_limit() {
     let text = lf(&[
         HEADER.to_string(),
         format!("R-1,TZ-P02,admit,{},P-R1,李四,{known},self,", &local_time(admitted)[..16]),
-        format!("R-2,TZ-P02,admit,{},P-R2,王五,{},self,", local_time_ago(3600), id_number("110105", "19810101", 31, true)),
+        format!(
+            "R-2,TZ-P02,admit,{},P-R2,王五,{},self,",
+            local_time_ago(3600),
+            id_number("110105", "19810101", 31, true)
+        ),
     ]);
     d.drop_file("admissions", "stay.csv", text);
     d.wait_files(1);

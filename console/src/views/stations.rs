@@ -323,8 +323,7 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
     }
     let wide = area.width >= 120;
     let [res_area, task_area, ev_area] = if wide {
-        let [left, right] =
-            Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(bottom);
+        let [left, right] = Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(bottom);
         let [tasks, events] = Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(right);
         [left, tasks, events]
     } else {
