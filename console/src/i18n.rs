@@ -375,7 +375,7 @@ pub const NO_TASK_SELECTED: L = L("该站没有待办事项", "this station has 
 pub const KEY_TASKS: L = L("切换到在站事项列表 / 返回", "move to the station tasks / back");
 pub const KEY_TASK_DONE: L = L("完成选中的事项", "complete the selected task");
 pub const KEY_TASKS_SHORT: L = L("事项", "tasks");
-pub const KEY_TASK_DONE_SHORT: L = L("完成事项", "complete task");
+pub const KEY_TASK_DONE_SHORT: L = L("完成事项", "done");
 
 // Help.
 pub const HELP_TITLE: L = L("按键说明", "Keys");

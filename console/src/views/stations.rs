@@ -174,10 +174,10 @@ pub fn task_table(app: &App) -> TableData {
     let lang = app.lang;
     let tz = app.zone();
     let columns = vec![
-        Column::left(i18n::TASK.t(lang), 6, 14),
-        Column::left(i18n::PERSON.t(lang), 6, 14),
+        Column::left(i18n::TASK.t(lang), 8, 14),
+        Column::left(i18n::PERSON.t(lang), 4, 14).shrink_first(),
         Column::left(i18n::DUE.t(lang), 11, 11),
-        Column::left(i18n::TIME_LEFT.t(lang), 6, 14).shrink_first(),
+        Column::left(i18n::TIME_LEFT.t(lang), 12, 14),
     ];
     let Some(s) = focused_station(app) else { return TableData { columns, rows: vec![] } };
     let rows = s
