@@ -107,12 +107,14 @@ fn a_late_file_yields_overdue_identity_tasks_counted_in_status() {
         format!("L-1,TZ-JZZ,admit,{},P-NN,无名氏,,police,", &local_time(arrived)[..16]),
         format!("L-2,TZ-JZZ,admit,{},P-KN,张三,{known},self,", &local_time(arrived)[..16]),
         format!("L-3,TZ-P01,admit,{},P-AN,,,patrol,", local_time_ago(20 * 3600)),
+        // Twenty days late: seven working days are over too, whatever the calendar.
+        format!("L-4,TZ-P02,admit,{},P-OLD,无名氏,,police,", local_time_ago(20 * 86_400)),
     ]);
     d.drop_file("admissions", "late.csv", text);
     d.wait_files(1);
     let tasks = list(&d, &[]);
     let ids: Vec<&str> = tasks.iter().map(|t| t["id"].as_str().unwrap()).collect();
-    assert_eq!(tasks.len(), 4, "two identity tasks for each unidentified arrival, none for 张三: {ids:?}");
+    assert_eq!(tasks.len(), 6, "two identity tasks for each unidentified arrival, none for 张三: {ids:?}");
     let notice = find(&tasks, "TZ-JZZ/P-NN/family_notice");
     let arrived_min = arrived - arrived.rem_euclid(60);
     assert_eq!(notice["due_at"], rfc3339(arrived_min + 86_400), "{notice:#}");
@@ -123,17 +125,18 @@ fn a_late_file_yields_overdue_identity_tasks_counted_in_status() {
     let dna = find(&tasks, "TZ-JZZ/P-NN/dna_request");
     assert!(dna["due_at"].as_str().unwrap().ends_with("T00:00:00+08:00"), "the end of a local day: {dna:#}");
     assert_eq!(dna["overdue"], false, "seven working days are not over after three days: {dna:#}");
-    // The arrival 20 hours ago: nothing overdue yet.
+    // The arrival 20 hours ago: nothing overdue yet; twenty days ago: both overdue at once.
     assert!(tasks.iter().filter(|t| t["station"] == "TZ-P01").all(|t| t["overdue"] == false));
+    assert!(tasks.iter().filter(|t| t["station"] == "TZ-P02").all(|t| t["overdue"] == true), "{tasks:#?}");
     for t in &tasks {
         for key in ["id", "kind", "station", "person_ref", "due_at", "state", "overdue", "done_at", "done_by"] {
             assert!(t.get(key).is_some(), "task without `{key}`: {t:#}");
         }
     }
     let s = d.status();
-    d.expect(&s, &[("/tasks/open", 4.into()), ("/tasks/overdue", 1.into())]);
+    d.expect(&s, &[("/tasks/open", 6.into()), ("/tasks/overdue", 3.into())]);
     let overdue = list(&d, &["--state", "overdue"]);
-    assert_eq!(overdue.len(), 1);
+    assert_eq!(overdue.len(), 3);
     assert_eq!(list(&d, &["--station", "TZ-P01"]).len(), 2);
     let human = task_ok(&d, &["list"]);
     assert!(
