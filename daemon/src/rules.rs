@@ -827,6 +827,41 @@ mod tests {
         assert_eq!(st.counters.marriages_by_kind[&MarriageKind::Divorce], 2);
     }
 
+    /// The task index agrees with a walk over the tasks.
+    fn task_counts_match(st: &State, now_ms: i64) -> (u64, u64) {
+        let open = st.tasks.values().filter(|t| t.is_open()).count() as u64;
+        let overdue = st.tasks.values().filter(|t| t.is_overdue(now_ms)).count() as u64;
+        let c = st.task_index.counts(now_ms);
+        assert_eq!((c.open, c.overdue), (open, overdue));
+        (open, overdue)
+    }
+
+    #[test]
+    fn station_tasks_follow_admissions_discharges_and_the_clock() {
+        let registry = Registry::demo();
+        let now: Timestamp = "2026-11-21T00:00:00Z".parse().unwrap();
+        let ctx = RuleContext::new(&registry, now);
+        let mut st = State::empty();
+        // Unidentified (no ID number): a family notice and a DNA request, from the arrival.
+        apply(&mut st, &ctx, &admit("A1", "TZ-P04", "P1", "2026-11-19 08:00"), None).unwrap();
+        assert_eq!(task_counts_match(&st, now.as_millisecond()), (2, 1));
+        // Discharged: both void; admitted again: two new tasks of the new stay.
+        apply(&mut st, &ctx, &event("D1", "P1", "discharge", ("discharge_reason", "home")), None).unwrap();
+        assert_eq!(task_counts_match(&st, now.as_millisecond()), (0, 0));
+        apply(&mut st, &ctx, &admit("A2", "TZ-P04", "P1", "2026-11-20 13:00"), None).unwrap();
+        assert!(st.tasks.contains("TZ-P04/P1/family_notice/2") && st.tasks.contains("TZ-P04/P1/dna_request/2"));
+        assert_eq!(task_counts_match(&st, now.as_millisecond()), (2, 0));
+        // Past ten days (12-01 10:00 local), the clock adds the stay review: created when the stay
+        // passed ten days (11-30 13:00), due a day later; the DNA request is due at 12-02 00:00.
+        let late = RuleContext::new(&registry, "2026-12-01T02:00:00Z".parse().unwrap());
+        tick(&mut st, &late);
+        tick(&mut st, &late);
+        let review = st.tasks.get("TZ-P04/P1/stay_review").expect("a stay review");
+        assert_eq!(review.record_id, "A2");
+        assert_eq!(task_counts_match(&st, late.now.as_millisecond()), (3, 1));
+        assert_eq!(task_counts_match(&st, late.now.as_millisecond() + 4 * 3_600_000), (3, 2));
+    }
+
     #[test]
     fn corrections_may_not_change_identity_fields() {
         let registry = Registry::demo();
