@@ -562,7 +562,8 @@ impl Engine {
         note: Option<&str>,
     ) -> Result<mz_shared::task::StationTask, Reason> {
         self.ensure_open().map_err(not_stored)?;
-        let task = crate::tasks::complete(&mut self.state, &self.registry, actor, id, note, now_ms())?;
+        let reader = self.store.reader();
+        let task = crate::tasks::complete(&mut self.state, Some(&reader), &self.registry, actor, id, note, now_ms())?;
         self.commit_action()?;
         tracing::info!(task = %task.id, "station task completed");
         Ok(task)

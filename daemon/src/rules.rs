@@ -264,6 +264,8 @@ fn station_event_figures(state: &mut State, ctx: &RuleContext<'_>, ev: &StationE
                 ));
             }
             if ev.event == EventKind::Discharge {
+                let at = ev.occurred_at.as_millisecond();
+                crate::tasks::on_discharge(state, &ev.station_id, &ev.person_ref, at, &ev.record_id);
                 state.residents.remove(&key);
                 let occupied = {
                     let occ = state.occupancy.entry(&ev.station_id);
@@ -272,8 +274,6 @@ fn station_event_figures(state: &mut State, ctx: &RuleContext<'_>, ev: &StationE
                 };
                 state.station_days.entry(&day).discharges += 1;
                 clear(state, &alert_id("long_stay", &key));
-                let at = ev.occurred_at.as_millisecond();
-                crate::tasks::on_discharge(state, &ev.station_id, &ev.person_ref, at, &ev.record_id);
                 if ev.discharge_reason == Some(DischargeReason::Died) {
                     death_case(state, ctx, ev, resident_name.clone());
                 }

@@ -115,6 +115,15 @@ impl<V: Serialize + DeserializeOwned> Table<V> {
         self.map.len()
     }
 
+    /// Forgets a written entity from memory (it stays in the store); an entity with unwritten
+    /// changes is kept.
+    pub fn evict(&mut self, key: &str) {
+        if !self.dirty.contains(key) {
+            self.map.remove(key);
+            self.persisted.remove(key);
+        }
+    }
+
     /// Changes so far (mutable accesses count as changes): equal numbers mean an equal table.
     pub fn changes(&self) -> u64 {
         self.changes
@@ -344,7 +353,8 @@ pub struct State {
     /// Audit entries appended since the last commit.
     pub audit_pending: Vec<AuditEntry>,
     /// Station tasks (在站事项); key: task id. Change them through [`crate::tasks::put`], which
-    /// keeps [`State::task_index`] in step.
+    /// keeps [`State::task_index`] in step. Memory holds the open ones (and closed ones until
+    /// written); done and void tasks stay in the store only.
     pub tasks: Table<mz_shared::task::StationTask>,
     /// Open tasks by due time, station and person; each stay's tasks (rebuilt at load).
     pub task_index: crate::tasks::TaskIndex,
@@ -399,8 +409,9 @@ impl State {
             None => None,
         };
         warn_if_off_anchor(&store.reader(), audit_tail.as_ref())?;
-        let tasks = Table::load(store, "task")?;
-        let task_index = crate::tasks::TaskIndex::build(tasks.values());
+        let residents = Table::load(store, "resident")?;
+        let mut tasks = Table::load(store, "task")?;
+        let task_index = crate::tasks::TaskIndex::build(&mut tasks, &residents);
         Ok(State {
             tasks,
             task_index,
@@ -415,7 +426,7 @@ impl State {
             counters: store.get(keys::COUNTERS)?.unwrap_or_default(),
             counters_dirty: false,
             occupancy: Table::load(store, "occupancy")?,
-            residents: Table::load(store, "resident")?,
+            residents,
             station_days: Table::load(store, "station_day")?,
             recent: Table::load(store, "recent")?,
             sites: Table::load(store, "site")?,
@@ -482,6 +493,9 @@ impl State {
         self.alerts.write_into(batch);
         self.cases.write_into(batch);
         self.tasks.write_into(batch);
+        for id in self.task_index.take_closed() {
+            self.tasks.evict(&id);
+        }
         // The entries of one commit are one value, keyed by the first entry's number, in chunks
         // small enough for sled to keep inline; the trail's anchor goes with them.
         if !self.audit_pending.is_empty() {

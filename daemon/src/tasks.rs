@@ -5,11 +5,16 @@
 //! Invariants: every change to a task goes through [`put`], which keeps [`TaskIndex`] in step
 //! with the `tasks` table, so the open and overdue counts and each station's open list are read
 //! from the index, never by walking the tasks. One task per stay (admission record) and kind:
-//! [`TaskIndex::of_stay`] is checked before creating one. Like everything the engine changes,
-//! tasks are committed in the batch of the row, tick or action that changed them.
+//! [`TaskIndex::of_stay`] knows the tasks of every stay still going on and is checked before
+//! creating one (an ended stay gets no new task). Memory holds open tasks only: a task done or
+//! voided is forgotten once written (the store keeps it; `mzd task list` and a second `done`
+//! read it there), so memory grows with the people present, not with the years. Like everything
+//! the engine changes, tasks are committed in the batch of the row, tick or action that changed
+//! them.
 
 use crate::rules::RuleContext;
-use crate::state::{key2, Resident, State};
+use crate::state::{key2, Resident, State, Table};
+use crate::store::{keys, StoreReader};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use mz_shared::case::Actor;
@@ -32,8 +37,26 @@ pub struct TaskIndex {
     open_by_station: HashMap<String, BTreeSet<(i64, String)>>,
     /// station ␟ person_ref → ids of the person's open tasks there.
     open_by_person: HashMap<String, Vec<String>>,
-    /// admission record ␟ kind → id: the task of a stay, whatever its state.
+    /// admission record ␟ kind → id: the task of a stay still going on, whatever its state.
     by_stay: HashMap<String, String>,
+    /// station ␟ person_ref ␟ kind → the highest stay number used in a task id.
+    stays: HashMap<String, u32>,
+    /// Tasks closed since the last write: forgotten from memory once written.
+    closed: Vec<String>,
+}
+
+fn person_kind(station: &str, person_ref: &str, kind: TaskKind) -> String {
+    key2(&key2(station, person_ref), kind.as_str())
+}
+
+/// The stay number in a task id (`…/KIND` is 1, `…/KIND/N` is N).
+fn stay_number(t: &StationTask) -> u32 {
+    let first = task::task_id(&t.station, &t.person_ref, t.kind, 1);
+    match t.id.strip_prefix(&first) {
+        Some("") => 1,
+        Some(rest) => rest.trim_start_matches('/').parse().unwrap_or(1),
+        None => 1,
+    }
 }
 
 fn stay_key(record_id: &str, kind: TaskKind) -> String {
@@ -41,13 +64,31 @@ fn stay_key(record_id: &str, kind: TaskKind) -> String {
 }
 
 impl TaskIndex {
-    /// The index of every task in `tasks`.
-    pub fn build<'a>(tasks: impl Iterator<Item = &'a StationTask>) -> TaskIndex {
+    /// The index of every task in `tasks` (all of the store's, at load), whose closed tasks it
+    /// then forgets from memory; `residents` tells which stays are still going on.
+    pub fn build(tasks: &mut Table<StationTask>, residents: &Table<Resident>) -> TaskIndex {
         let mut index = TaskIndex::default();
-        for t in tasks {
-            index.add(t);
+        let mut closed = Vec::new();
+        for t in tasks.values() {
+            let n = index.stays.entry(person_kind(&t.station, &t.person_ref, t.kind)).or_default();
+            *n = (*n).max(stay_number(t));
+            let present = residents.get(&key2(&t.station, &t.person_ref)).is_some_and(|r| r.record_id == t.record_id);
+            if present || t.is_open() {
+                index.add(t);
+            }
+            if !t.is_open() {
+                closed.push(t.id.clone());
+            }
+        }
+        for id in closed {
+            tasks.evict(&id);
         }
         index
+    }
+
+    /// Ids of the tasks closed since the last call (to forget once written).
+    pub fn take_closed(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.closed)
     }
 
     fn add(&mut self, t: &StationTask) {
@@ -60,7 +101,6 @@ impl TaskIndex {
     }
 
     fn remove(&mut self, t: &StationTask) {
-        self.by_stay.remove(&stay_key(&t.record_id, t.kind));
         if t.is_open() {
             self.open_by_due.remove(&(t.due_at_ms, t.id.clone()));
             if let Some(set) = self.open_by_station.get_mut(&t.station) {
@@ -106,6 +146,9 @@ pub fn put(state: &mut State, old: Option<&StationTask>, task: StationTask) {
         state.task_index.remove(old);
     }
     state.task_index.add(&task);
+    if !task.is_open() {
+        state.task_index.closed.push(task.id.clone());
+    }
     state.tasks.insert(task.id.clone(), task);
 }
 
@@ -115,10 +158,11 @@ fn create(state: &mut State, kind: TaskKind, r: &Resident, created_at_ms: i64, d
     if state.task_index.of_stay(&r.record_id, kind).is_some() {
         return;
     }
-    let mut stay = 1;
-    while state.tasks.contains(&task::task_id(&r.station_id, &r.person_ref, kind, stay)) {
-        stay += 1;
-    }
+    let stay = {
+        let n = state.task_index.stays.entry(person_kind(&r.station_id, &r.person_ref, kind)).or_default();
+        *n += 1;
+        *n
+    };
     let t = StationTask::open(kind, &r.station_id, &r.person_ref, &r.record_id, created_at_ms, due_at_ms, stay);
     tracing::debug!(task = %t.id, "station task created");
     put(state, None, t);
@@ -142,7 +186,8 @@ pub fn on_admission(state: &mut State, ctx: &RuleContext<'_>, ev: &StationEvent)
     }
 }
 
-/// A discharge: the person's open tasks at the station are void.
+/// A discharge (call it before the resident is removed): the person's open tasks at the
+/// station are void, and the stay ends for the task index.
 pub fn on_discharge(state: &mut State, station: &str, person_ref: &str, at_ms: i64, record_id: &str) {
     let ids = state.task_index.open_by_person.get(&key2(station, person_ref)).cloned().unwrap_or_default();
     for id in ids {
@@ -150,6 +195,11 @@ pub fn on_discharge(state: &mut State, station: &str, person_ref: &str, at_ms: i
         let mut t = old.clone();
         t.void(at_ms, record_id);
         put(state, Some(&old), t);
+    }
+    if let Some(stay) = state.residents.get(&key2(station, person_ref)).map(|r| r.record_id.clone()) {
+        for kind in TaskKind::ALL {
+            state.task_index.by_stay.remove(&stay_key(&stay, kind));
+        }
     }
 }
 
@@ -172,15 +222,19 @@ pub fn stay_reviews(state: &mut State, ctx: &RuleContext<'_>) {
 }
 
 /// Completes task `id` for `actor` (`mzd task done`, the console); returns the task as stored.
+/// A closed task is no longer in memory: `reader` finds it in the store, to say so.
 pub fn complete(
     state: &mut State,
+    reader: Option<&StoreReader>,
     registry: &Registry,
     actor: &Actor,
     id: &str,
     note: Option<&str>,
     now_ms: i64,
 ) -> Result<StationTask, Reason> {
-    let Some(old) = state.tasks.get(id.trim()).cloned() else {
+    let id = id.trim();
+    let stored = || reader.and_then(|r| r.get::<StationTask>(&keys::state("task", id)).ok().flatten());
+    let Some(old) = state.tasks.get(id).cloned().or_else(stored) else {
         return Err(Reason::new(
             format!("事项 {id} 不存在；用 mzd task list 查看事项编号"),
             format!("task {id} does not exist; see `mzd task list` for the ids"),
