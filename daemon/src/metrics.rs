@@ -44,6 +44,8 @@ pub fn render(ctx: &ServerContext) -> String {
     gauge("mz_station_occupied", "people admitted per station", &rows);
     let rows: Vec<(String, u64)> = s.alerts.by_kind.iter().map(|(k, v)| (format!("{{kind=\"{k}\"}}"), *v)).collect();
     gauge("mz_alerts_active", "active alerts by kind", &rows);
+    let rows = [("{state=\"open\"}".to_owned(), s.tasks.open), ("{state=\"overdue\"}".to_owned(), s.tasks.overdue)];
+    gauge("mz_tasks", "station tasks open, and of those overdue", &rows);
     out
 }
 

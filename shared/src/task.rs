@@ -268,7 +268,7 @@ impl StationTask {
         if self.is_open() {
             self.state = TaskState::Void;
             self.done_at_ms = Some(at_ms);
-            self.note = Some(format!("discharge {record_id}"));
+            self.note = Some(format!("离站 discharge {record_id}"));
         }
     }
 }
