@@ -565,7 +565,7 @@ impl Engine {
         let reader = self.store.reader();
         let task = crate::tasks::complete(&mut self.state, Some(&reader), &self.registry, actor, id, note, now_ms())?;
         self.commit_action()?;
-        tracing::info!(task = %task.id, "station task completed");
+        tracing::info!(kind = task.kind.as_str(), station = %task.station, "station task completed");
         Ok(task)
     }
 

@@ -164,7 +164,8 @@ fn create(state: &mut State, kind: TaskKind, r: &Resident, created_at_ms: i64, d
         *n
     };
     let t = StationTask::open(kind, &r.station_id, &r.person_ref, &r.record_id, created_at_ms, due_at_ms, stay);
-    tracing::debug!(task = %t.id, "station task created");
+    // No cell values in the log: the kind and the station only.
+    tracing::debug!(kind = kind.as_str(), station = %t.station, "station task created");
     put(state, None, t);
 }
 
@@ -182,7 +183,7 @@ pub fn on_admission(state: &mut State, ctx: &RuleContext<'_>, ev: &StationEvent)
     create(state, TaskKind::FamilyNotice, &r, at, task::family_notice_due(at));
     match task::dna_request_due(at, ctx.registry) {
         Some(due) => create(state, TaskKind::DnaRequest, &r, at, due),
-        None => tracing::warn!(record = %r.record_id, "arrival time outside the calendar: no DNA request task"),
+        None => tracing::warn!(station = %r.station_id, "arrival time outside the calendar: no DNA request task"),
     }
 }
 
