@@ -5,7 +5,7 @@
 use crate::caseform::{Form, Op, Outcome};
 use crate::client::{CaseAnswer, ClientEvent};
 use crate::i18n::{self, Lang};
-use crate::stationform::{StationForm, StationOp};
+use crate::stationform::{StationForm, StationOp, TaskForm};
 use crate::views;
 use crate::widgets::table::TableData;
 use crate::widgets::{Mark, Theme};
@@ -85,10 +85,12 @@ pub enum ListId {
     Ingest,
     Cases,
     Funds,
+    /// Open tasks of the station in view (在站事项).
+    Tasks,
 }
 
 impl ListId {
-    const COUNT: usize = 9;
+    const COUNT: usize = 10;
 
     fn slot(self) -> usize {
         self as usize
@@ -150,6 +152,8 @@ pub enum Action {
     Case(mz_shared::protocol::Request),
     /// Send this `LogStationEvent` over a short-lived connection.
     Log(mz_shared::protocol::Request),
+    /// Send this `TaskDone` over a short-lived connection.
+    Task(mz_shared::protocol::Request),
     None,
     Quit,
     /// Send `AckAlert` for this alert id.
@@ -205,6 +209,12 @@ pub struct App {
     pub show_ended_cases: bool,
     /// Lines scrolled in the case detail pane.
     pub detail_scroll: u16,
+    /// In the stations view, the keys act on the station's open tasks (`t` toggles).
+    pub tasks_focus: bool,
+    /// The task completion (note and confirmation) on screen.
+    pub task_form: Option<TaskForm>,
+    /// A task completion sent and not answered yet.
+    pub completing: bool,
 }
 
 impl App {
@@ -235,6 +245,9 @@ impl App {
             notice: None,
             show_ended_cases: false,
             detail_scroll: 0,
+            tasks_focus: false,
+            task_form: None,
+            completing: false,
         }
     }
 
@@ -242,6 +255,7 @@ impl App {
     pub fn current_list(&self) -> ListId {
         match self.view {
             View::Overview => ListId::Overview,
+            View::Stations if self.tasks_focus => ListId::Tasks,
             View::Stations if self.residents_of.is_some() => ListId::Residents,
             View::Stations => ListId::Stations,
             View::Burials => ListId::Sites,
@@ -285,6 +299,7 @@ impl App {
             ListId::Ingest,
             ListId::Cases,
             ListId::Funds,
+            ListId::Tasks,
         ] {
             let t = self.table(id);
             let st = self.list(id).clone();
@@ -378,6 +393,19 @@ impl App {
             }
             return Action::None;
         }
+        if let Some(form) = self.task_form.as_mut() {
+            match form.on_key(key) {
+                Outcome::Stay => {}
+                Outcome::Cancel => self.task_form = None,
+                Outcome::Send(request) => {
+                    self.completing = true;
+                    self.task_form = None;
+                    self.say(i18n::SENDING.t(self.lang), Mark::Normal);
+                    return Action::Task(request);
+                }
+            }
+            return Action::None;
+        }
         if self.notice.is_some() {
             if matches!(key.code, KeyCode::Esc | KeyCode::Enter | KeyCode::Backspace | KeyCode::Char(' ')) {
                 self.notice = None;
@@ -451,6 +479,11 @@ impl App {
                 self.show_ended_cases = !self.show_ended_cases;
                 self.resync();
             }
+            KeyCode::Char('t') if self.view == View::Stations => {
+                self.tasks_focus = !self.tasks_focus;
+                self.resync();
+            }
+            KeyCode::Char('d') if self.view == View::Stations => self.start_task_done(),
             KeyCode::Char(c) if self.view == View::Stations && StationOp::from_key(c).is_some() => {
                 self.start_station_op(StationOp::from_key(c).expect("checked"), None);
             }
@@ -523,6 +556,8 @@ impl App {
         if !self.list(id).filter.is_empty() {
             self.list_mut(id).filter.clear();
             self.resync();
+        } else if self.tasks_focus && self.view == View::Stations {
+            self.tasks_focus = false;
         } else if self.residents_of.is_some() && self.view == View::Stations {
             self.residents_of = None;
         } else {
@@ -568,6 +603,12 @@ impl App {
         self.form = Some(Form::new(op, Some(case), d, lang));
     }
 
+    /// Whether the connected user may complete station tasks (not a viewer; the daemon checks
+    /// that station staff complete their own stations' tasks only).
+    pub fn may_complete_tasks(&self) -> bool {
+        self.session.as_ref().is_some_and(|s| crate::stationform::role_may_complete(s.role))
+    }
+
     /// Whether the connected user gets the station forms (role `station` or `admin`; the
     /// daemon checks that the station is one of theirs).
     pub fn may_log(&self) -> bool {
@@ -606,6 +647,56 @@ impl App {
             None
         };
         self.station_form = Some(StationForm::new(op, &station.id, resident.as_ref(), d, self.now_ms, lang));
+    }
+
+    /// Opens the completion of the selected task of the station in view; the first `d` moves
+    /// to the task list when the keys act elsewhere.
+    fn start_task_done(&mut self) {
+        let lang = self.lang;
+        let Some(role) = self.session.as_ref().map(|s| s.role) else { return };
+        if !crate::stationform::role_may_complete(role) {
+            let text = format!(
+                "{} ({}: {})",
+                i18n::ROLE_CANNOT.t(lang),
+                i18n::role(role, lang),
+                i18n::TASK_DONE_TITLE.t(lang)
+            );
+            self.say(text, Mark::Bad);
+            return;
+        }
+        if self.sending.is_some() || self.logging.is_some() || self.completing {
+            self.say(i18n::SENDING.t(lang), Mark::Warn);
+            return;
+        }
+        let Some(station) = views::stations::focused_station(self).cloned() else {
+            self.say(i18n::NO_STATION_SELECTED.t(lang), Mark::Warn);
+            return;
+        };
+        if !self.tasks_focus {
+            self.tasks_focus = true;
+            self.resync();
+            self.say(i18n::PICK_A_TASK.t(lang), Mark::Warn);
+            return;
+        }
+        let task = self.selected_key(ListId::Tasks).and_then(|k| station.tasks.iter().find(|t| t.id == k).cloned());
+        match task {
+            Some(t) => self.task_form = Some(TaskForm::new(t, format!("{} ({})", station.name, station.id))),
+            None => self.say(i18n::NO_TASK_SELECTED.t(lang), Mark::Warn),
+        }
+    }
+
+    /// The daemon's answer to a task completion.
+    fn task_done(&mut self, result: Result<String, mz_shared::reason::Reason>) {
+        let lang = self.lang;
+        self.completing = false;
+        let (title, text, mark) = match result {
+            Ok(id) => (i18n::DONE_OK, format!("{}: {id}", i18n::TASK_COMPLETED.t(lang)), Mark::Normal),
+            Err(reason) => {
+                (i18n::REFUSED, format!("{}: {}", i18n::TASK_DONE_TITLE.t(lang), reason.text(lang)), Mark::Bad)
+            }
+        };
+        self.say(format!("{} {text}", title.t(lang)), mark);
+        self.notice = Some((title.t(lang).to_string(), vec![(text, mark)]));
     }
 
     /// The daemon's answer to a station event.
@@ -700,6 +791,7 @@ impl App {
             ClientEvent::CaseResult(result) => self.case_answered(result),
             ClientEvent::LogResult(result) => self.logged(result),
             ClientEvent::Preview { path, lines } => self.set_preview(&path, lines),
+            ClientEvent::TaskResult(result) => self.task_done(result),
             ClientEvent::AckResult { id: _, result } => match result {
                 Ok(()) => self.say(i18n::ACKED.t(self.lang), Mark::Normal),
                 Err(reason) => {
@@ -728,7 +820,11 @@ impl App {
         let stamp = jiff::Timestamp::from_millisecond(self.now_ms)
             .map(|t| t.to_zoned(self.zone()).strftime("%Y%m%d-%H%M%S").to_string())
             .unwrap_or_else(|_| "now".into());
-        let slug = if id == ListId::Residents { "residents" } else { self.view.slug() };
+        let slug = match id {
+            ListId::Residents => "residents",
+            ListId::Tasks => "tasks",
+            _ => self.view.slug(),
+        };
         (format!("mzc-{slug}-{stamp}.csv"), t.to_csv(&self.list(id).filter))
     }
 

@@ -30,6 +30,8 @@ pub enum ClientEvent {
     LogResult(Result<String, Reason>),
     /// The first lines of a rejects file (masked by the daemon), or why not.
     Preview { path: String, lines: Result<Vec<String>, String> },
+    /// The answer to a `TaskDone`: the task's id, or the refusal.
+    TaskResult(Result<String, Reason>),
 }
 
 /// What the daemon answered to an accepted case request.
@@ -207,6 +209,27 @@ pub fn log_request(socket: PathBuf, request: Request, tx: UnboundedSender<Client
         };
         tracing::info!(%station, %event, result = ?result.as_ref().map_err(|r| r.to_string()), "station event");
         let _ = tx.send(ClientEvent::LogResult(result));
+    });
+}
+
+/// Sends a `TaskDone` over a fresh connection (never the pushed stream); the answer goes to
+/// `tx` as [`ClientEvent::TaskResult`].
+pub fn task_request(socket: PathBuf, request: Request, tx: UnboundedSender<ClientEvent>) {
+    tokio::spawn(async move {
+        let result = match Client::connect(&socket, "mzc").await {
+            Err(e) => Err(Reason::new(format!("无法连接 mzd：{e}"), format!("cannot reach mzd: {e}"))),
+            Ok(mut c) => match c.call(request.clone()).await {
+                Ok(ServerMessage::Task { task }) => Ok(task["id"].as_str().unwrap_or_default().to_string()),
+                Ok(ServerMessage::Error { reason }) => Err(reason),
+                Ok(other) => {
+                    Err(Reason::new(format!("意外的应答：{other:?}"), format!("unexpected answer: {other:?}")))
+                }
+                Err(e) => Err(Reason::new(format!("连接中断：{e}"), format!("connection lost: {e}"))),
+            },
+        };
+        // The note may hold personal details: only the outcome is logged.
+        tracing::info!(ok = result.is_ok(), "task completion");
+        let _ = tx.send(ClientEvent::TaskResult(result));
     });
 }
 

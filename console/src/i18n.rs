@@ -239,8 +239,6 @@ pub const STATION_OF: L = L("救助站", "Station");
 pub const ACCEPT_BY: L = L("受理时限", "Accept by");
 pub const CLOSE_BY: L = L("办结时限", "Close by");
 pub const PAPERWORK_DUE: L = L("补充说明时限", "Paperwork due");
-pub const FAMILY_NOTICE_BY: L = L("寻亲公告时限", "Family notice by");
-pub const DNA_REQUEST_BY: L = L("DNA比对申请时限", "DNA request by");
 pub const PAYMENTS: L = L("拨付记录", "Payments");
 pub const PAPERWORK_FILED: L = L("已补充说明", "paperwork filed");
 pub const PAPERWORK_MISSING: L = L("待补充说明", "PAPERWORK MISSING");
@@ -382,6 +380,24 @@ pub const NO_RESIDENT_SELECTED: L =
     L("请先按Enter进入在站人员并选中一人", "press Enter for the residents and select one first");
 pub const NO_STATION_SELECTED: L = L("未选中救助站", "no station selected");
 
+// Station tasks (在站事项).
+pub const TASKS: L = L("在站事项", "Station tasks");
+pub const TASK: L = L("事项", "Task");
+pub const DUE: L = L("到期", "Due");
+pub const TIME_LEFT: L = L("剩余", "Left");
+pub const NO_TASKS: L = L("无待办事项", "no open tasks");
+pub const TASK_DONE_TITLE: L = L("完成事项", "Complete task");
+pub const TASK_DONE_KEYS: L =
+    L("输入备注(可空)  Enter确认完成  Esc取消", "type a note (optional)  Enter complete  Esc cancel");
+pub const TASK_COMPLETED: L = L("事项已完成", "task completed");
+pub const PICK_A_TASK: L =
+    L("已切换到在站事项：选中一项后按 d 完成", "moved to the station tasks: select one and press d to complete it");
+pub const NO_TASK_SELECTED: L = L("该站没有待办事项", "this station has no open tasks");
+pub const KEY_TASKS: L = L("切换到在站事项列表 / 返回", "move to the station tasks / back");
+pub const KEY_TASK_DONE: L = L("完成选中的事项", "complete the selected task");
+pub const KEY_TASKS_SHORT: L = L("事项", "tasks");
+pub const KEY_TASK_DONE_SHORT: L = L("完成事项", "done");
+
 // Help.
 pub const HELP_TITLE: L = L("按键说明", "Keys");
 pub const KEY_VIEWS: L = L("切换视图", "switch view");
@@ -419,6 +435,13 @@ pub fn marriage_kind(k: MarriageKind, lang: Lang) -> String {
 }
 
 pub fn event_kind(k: EventKind, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => k.zh().to_string(),
+        Lang::En => en_word(k.as_str()),
+    }
+}
+
+pub fn task_kind(k: mz_shared::task::TaskKind, lang: Lang) -> String {
     match lang {
         Lang::Zh => k.zh().to_string(),
         Lang::En => en_word(k.as_str()),

@@ -261,6 +261,7 @@ async fn event_loop(lang: i18n::Lang, socket: PathBuf, demo: bool) -> anyhow::Re
             Action::Ack(id) => client::ack(socket.clone(), id, client_tx.clone()),
             Action::Case(request) => client::case_request(socket.clone(), request, client_tx.clone()),
             Action::Log(request) => client::log_request(socket.clone(), request, client_tx.clone()),
+            Action::Task(request) => client::task_request(socket.clone(), request, client_tx.clone()),
             Action::Export => {
                 let (name, csv) = app.export_csv();
                 let path = export_dir().join(name);

@@ -1,7 +1,7 @@
 //! The station staff's forms of the 救助站 view (view 2): log an arrival (入站登记), a
-//! discharge (离站登记) or an incident (异常报告), and their confirmations. Pure: a
-//! [`StationForm`] takes keys and, once filled in and confirmed, yields the
-//! `Request::LogStationEvent` to send.
+//! discharge (离站登记) or an incident (异常报告), and their confirmations; complete a station
+//! task (完成事项, [`TaskForm`]). Pure: a form takes keys and, once filled in and confirmed,
+//! yields the `Request::LogStationEvent` or `Request::TaskDone` to send.
 //!
 //! Format-level checks run as the user types (required fields, the ID number's check digit,
 //! the time in the dashboard's zone, the age 0–130); the daemon runs the feed's full validation
@@ -66,6 +66,66 @@ impl StationOp {
 /// Whether a role gets the station forms (the daemon still checks "own stations").
 pub fn role_may_log(role: mz_shared::registry::Role) -> bool {
     matches!(role, mz_shared::registry::Role::Station | mz_shared::registry::Role::Admin)
+}
+
+/// Whether a role may complete station tasks (station staff: the daemon checks "own stations").
+pub fn role_may_complete(role: mz_shared::registry::Role) -> bool {
+    role != mz_shared::registry::Role::Viewer
+}
+
+/// 完成事项: the confirmation of a station task's completion, with an optional note typed in
+/// place. Enter sends, Esc cancels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskForm {
+    pub task: mz_shared::dashboard::TaskRow,
+    /// `name (id)` of the task's station.
+    pub station: String,
+    pub note: String,
+}
+
+impl TaskForm {
+    pub fn new(task: mz_shared::dashboard::TaskRow, station: String) -> TaskForm {
+        TaskForm { task, station, note: String::new() }
+    }
+
+    /// Handles one key: text goes into the note.
+    pub fn on_key(&mut self, key: KeyEvent) -> Outcome {
+        match key.code {
+            KeyCode::Esc => Outcome::Cancel,
+            KeyCode::Enter => Outcome::Send(self.request()),
+            KeyCode::Backspace => {
+                self.note.pop();
+                Outcome::Stay
+            }
+            KeyCode::Char(c) if !c.is_control() => {
+                self.note.push(c);
+                Outcome::Stay
+            }
+            _ => Outcome::Stay,
+        }
+    }
+
+    pub fn request(&self) -> Request {
+        let note = Some(self.note.trim().to_string()).filter(|n| !n.is_empty());
+        Request::TaskDone { id: self.task.id.clone(), note }
+    }
+
+    /// What will be recorded, in plain words.
+    pub fn confirmation(&self, lang: Lang) -> Vec<String> {
+        let kind = i18n::task_kind(self.task.kind, lang);
+        match lang {
+            Lang::Zh => vec![
+                format!("在{}完成事项：{kind}，受助人 {}。", self.station, self.task.person_ref),
+                format!("事项编号：{}", self.task.id),
+                "将记录完成人和完成时间。".to_string(),
+            ],
+            Lang::En => vec![
+                format!("Complete the task {kind} of {} at {}.", self.task.person_ref, self.station),
+                format!("Task id: {}", self.task.id),
+                "Who completed it and when are recorded.".to_string(),
+            ],
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

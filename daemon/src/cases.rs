@@ -304,10 +304,6 @@ pub fn view(case: &Case, registry: &Registry, now_ms: i64, with_history: bool, m
         "outcome": case.outcome,
         "source_record": case.source_record,
     });
-    if let Some(clocks) = case::unidentified_clocks(case, &tz) {
-        v["family_notice_by"] = local(clocks.family_notice_by_ms, &tz);
-        v["dna_request_by"] = local(clocks.dna_request_by_ms, &tz);
-    }
     if with_history {
         v["payments"] = json!(case
             .payments

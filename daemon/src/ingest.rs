@@ -554,6 +554,21 @@ impl Engine {
         Ok(bytes)
     }
 
+    /// Completes a station task for `actor` and commits it (`mzd task done`, the console).
+    pub fn complete_task(
+        &mut self,
+        actor: &Actor,
+        id: &str,
+        note: Option<&str>,
+    ) -> Result<mz_shared::task::StationTask, Reason> {
+        self.ensure_open().map_err(not_stored)?;
+        let reader = self.store.reader();
+        let task = crate::tasks::complete(&mut self.state, Some(&reader), &self.registry, actor, id, note, now_ms())?;
+        self.commit_action()?;
+        tracing::info!(kind = task.kind.as_str(), station = %task.station, "station task completed");
+        Ok(task)
+    }
+
     fn commit_action(&mut self) -> Result<(), Reason> {
         self.commit(sled::Batch::default()).map_err(not_stored)
     }

@@ -8,6 +8,7 @@
 //! - [`rules`]: admission consistency, corrections and alerts.
 //! - [`cases`]: the 救急难 case desk: cases, reserve funds, audit trail.
 //! - [`funds`]: the reserve funds per street as `mzd fund list` and the console show them.
+//! - [`tasks`]: station tasks (在站事项): created, voided, completed; their counts.
 //! - [`report`]: the status report and the console's dashboard, built from the figures.
 //! - [`server`]: the Unix-socket server (its client is the `mz-client` crate).
 //! - [`restart`]: `mzd run` replacing itself after a failed write to the store.
@@ -36,5 +37,6 @@ pub mod source;
 pub mod state;
 pub mod store;
 pub mod systemd;
+pub mod tasks;
 pub mod watcher;
 pub mod workbook;

@@ -83,6 +83,13 @@ enum Command {
         #[arg(long, global = true)]
         socket: Option<PathBuf>,
     },
+    /// Station tasks (在站事项): list them, complete one (as the console's station view does).
+    Task {
+        #[command(subcommand)]
+        command: TaskCommand,
+        #[arg(long, global = true)]
+        socket: Option<PathBuf>,
+    },
     /// Alerts: list them, acknowledge one (as the console's alerts view does).
     Alert {
         #[command(subcommand)]
@@ -222,6 +229,28 @@ enum ActCommand {
     /// Reopen a closed case (supervisor), with the reason.
     Reopen {
         reason: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TaskCommand {
+    /// Station tasks, soonest due first.
+    List {
+        /// Only this station's tasks (registry id).
+        #[arg(long)]
+        station: Option<String>,
+        /// open | done | void | overdue
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Complete an open task by its id (station staff of its station, officer or above).
+    Done {
+        id: String,
+        /// What was done (ID numbers in it are masked).
+        #[arg(long)]
+        note: Option<String>,
     },
 }
 
@@ -432,6 +461,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             })
         }
         Command::Case { command, socket } => case_command(command, &config::client_socket(socket)),
+        Command::Task { command, socket } => task_command(command, &config::client_socket(socket)),
         Command::Alert { command, socket } => {
             let socket = config::client_socket(socket);
             let rt = runtime()?;
@@ -644,6 +674,7 @@ fn print_status(s: &StatusReport) -> std::io::Result<()> {
     for st in &s.stations {
         writeln!(out, "station {:<12} {:>4}/{:<4} beds", st.id, st.occupied, st.beds)?;
     }
+    writeln!(out, "tasks: {} open, {} overdue", s.tasks.open, s.tasks.overdue)?;
     writeln!(out, "alerts: {} active", s.alerts.active)
 }
 
@@ -804,6 +835,81 @@ fn payment_words(case: &serde_json::Value) -> String {
     }
     let paid = case["payments"].as_array().and_then(|p| p.last()).and_then(|p| p["amount_fen"].as_i64());
     format!("paid {} / 已支付", Fen(paid.unwrap_or(0)))
+}
+
+/// Runs one `mzd task …` command. A refused completion exits 1 with the reason on stderr.
+fn task_command(command: TaskCommand, socket: &std::path::Path) -> Result<ExitCode> {
+    use mz_shared::task::TaskFilter;
+    let rt = runtime()?;
+    rt.block_on(async {
+        let mut c = Client::connect(socket, "mzd task").await?;
+        let mut out = std::io::stdout().lock();
+        let answer = match command {
+            TaskCommand::List { station, state, json } => {
+                let state = match state {
+                    Some(s) => Some(
+                        TaskFilter::parse(&s)
+                            .ok_or_else(|| anyhow::anyhow!("unknown --state `{s}`: use open, done, void or overdue"))?,
+                    ),
+                    None => None,
+                };
+                match c.call(Request::TaskList { station, state }).await? {
+                    ServerMessage::Tasks { tasks } if json => {
+                        writeln!(out, "{}", serde_json::to_string_pretty(&tasks)?)?;
+                        return Ok(ExitCode::SUCCESS);
+                    }
+                    ServerMessage::Tasks { tasks } => {
+                        print_tasks(&mut out, &tasks)?;
+                        return Ok(ExitCode::SUCCESS);
+                    }
+                    other => other,
+                }
+            }
+            TaskCommand::Done { id, note } => match c.call(Request::TaskDone { id, note }).await? {
+                ServerMessage::Task { task } => {
+                    let s = |k: &str| task[k].as_str().unwrap_or_default().to_owned();
+                    writeln!(out, "{}: 已完成 done ({} {})", s("id"), s("done_at"), s("done_by"))?;
+                    return Ok(ExitCode::SUCCESS);
+                }
+                other => other,
+            },
+        };
+        match answer {
+            ServerMessage::Error { reason } => {
+                eprintln!("mzd: {reason}");
+                Ok(ExitCode::from(1))
+            }
+            other => anyhow::bail!("unexpected answer: {other:?}"),
+        }
+    })
+}
+
+/// The task list as a table, headings in Chinese and English.
+fn print_tasks(out: &mut impl Write, tasks: &[serde_json::Value]) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{:<36} {:<24} {:<10} {:<16} {:<25} 状态 state",
+        "编号 id", "事项 kind", "救助站", "受助人 person", "到期 due"
+    )?;
+    for t in tasks {
+        let s = |k: &str| t[k].as_str().unwrap_or("-").to_owned();
+        let kind = format!("{} {}", s("kind_zh"), s("kind"));
+        let overdue = if t["overdue"] == true { "  逾期 OVERDUE" } else { "" };
+        writeln!(
+            out,
+            "{:<36} {:<24} {:<10} {:<16} {:<25} {}{overdue}",
+            s("id"),
+            kind,
+            s("station"),
+            s("person_ref"),
+            s("due_at"),
+            s("state")
+        )?;
+    }
+    if tasks.is_empty() {
+        writeln!(out, "（无事项）no tasks")?;
+    }
+    Ok(())
 }
 
 fn print_case(out: &mut impl Write, k: &serde_json::Value) -> std::io::Result<()> {

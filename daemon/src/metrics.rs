@@ -8,7 +8,8 @@
 //!   shows): totals since the store was created as **counters** (`mz_files_total{outcome}`,
 //!   `mz_rejected_rows_total{feed}`, `mz_duplicate_rows_total{feed}`), current values as
 //!   **gauges** (`mz_healthy`, `mz_records{feed}`, `mz_station_occupied{station}`,
-//!   `mz_alerts_active{kind}`, `mz_cases_open`, `mz_cases_overdue`, `mz_audit_entries`);
+//!   `mz_alerts_active{kind}`, `mz_cases_open`, `mz_cases_overdue`, `mz_tasks_open`,
+//!   `mz_tasks_overdue`, `mz_audit_entries`);
 //! - measured by the engine since this process started: `mz_ingest_file_seconds{feed}`, a
 //!   histogram of the time from taking a feed file to its commit.
 //!
@@ -128,6 +129,8 @@ pub fn render(ctx: &ServerContext) -> String {
     gauges(&mut r, "mz_alerts_active", "active alerts by kind", &alerts);
     gauge(&mut r, "mz_cases_open", "open emergency cases", s.cases.open as i64);
     gauge(&mut r, "mz_cases_overdue", "open cases past a time limit", s.cases.overdue as i64);
+    gauge(&mut r, "mz_tasks_open", "open station tasks", s.tasks.open as i64);
+    gauge(&mut r, "mz_tasks_overdue", "open station tasks past their due time", s.tasks.overdue as i64);
     gauge(&mut r, "mz_audit_entries", "entries in the audit trail", s.audit.entries as i64);
     r.register(
         "mz_ingest_file_seconds",

@@ -12,7 +12,7 @@ use mz_shared::dashboard::{
     StationBoard,
 };
 use mz_shared::feed::Feed;
-use mz_shared::protocol::{AlertCounts, CaseCounts, FeedCounts, SiteStatus, StationStatus, StatusReport};
+use mz_shared::protocol::{AlertCounts, CaseCounts, FeedCounts, SiteStatus, StationStatus, StatusReport, TaskCounts};
 use mz_shared::records::MarriageKind;
 use mz_shared::registry::Registry;
 use mz_shared::registry::SiteKind;
@@ -26,6 +26,8 @@ pub struct ReportCache {
     alerts: Option<(u64, AlertCounts, Vec<Alert>)>,
     /// (table changes, valid until: the next case deadline or a minute), counts, top cases.
     cases: Option<((u64, i64), CaseCounts, Vec<mz_shared::case::Case>)>,
+    /// When the task counts last built stop being right: the next due time passing.
+    tasks_valid_until: Option<i64>,
 }
 
 impl ReportCache {
@@ -51,6 +53,19 @@ impl ReportCache {
         let valid_until = next_deadline.map_or(now_ms + 60_000, |d| d.min(now_ms + 60_000));
         self.cases = Some(((state.cases.changes(), valid_until), counts, top.clone()));
         (counts, top)
+    }
+
+    /// Open and overdue tasks from the task index, and until when the overdue count holds.
+    fn tasks(&mut self, state: &State, now_ms: i64) -> TaskCounts {
+        let next = state.task_index.next_due(now_ms).map_or(i64::MAX, |d| d + 1);
+        self.tasks_valid_until = Some(next);
+        state.task_index.counts(now_ms)
+    }
+
+    /// True when a task's due time has passed since the counts were built (commits that change
+    /// tasks republish anyway).
+    pub fn tasks_stale(&self, _state: &State, now_ms: i64) -> bool {
+        self.tasks_valid_until.is_none_or(|until| now_ms >= until)
     }
 
     /// True when the case views must be rebuilt: a case changed, or a deadline (or a minute)
@@ -93,6 +108,7 @@ pub fn status(state: &State, index: &RecordIndex, registry: &Registry, cache: &m
     let now_ms = Timestamp::now().as_millisecond();
     let (alerts, _) = cache.alerts(state);
     let (cases, _) = cache.cases(state, registry, now_ms);
+    let tasks = cache.tasks(state, now_ms);
     let c = &state.counters;
     let mut records = FeedCounts::default();
     for feed in Feed::ALL {
@@ -132,6 +148,7 @@ pub fn status(state: &State, index: &RecordIndex, registry: &Registry, cache: &m
             .map(|k| (k.as_str().to_owned(), c.marriages_by_kind.get(k).copied().unwrap_or(0)))
             .collect(),
         cases,
+        tasks,
         alerts,
         audit: state.audit_anchor(),
     }
@@ -207,6 +224,7 @@ pub fn dashboard(
                 open_incidents,
                 residents,
                 recent: state.recent.get(&st.id).map(|r| r.events.iter().rev().cloned().collect()).unwrap_or_default(),
+                tasks: crate::tasks::station_rows(state, &st.id, StationBoard::TASKS_SHOWN),
             }
         })
         .collect();

@@ -63,7 +63,7 @@ pub fn apply(
 ) -> Result<(), Reason> {
     match (record, previous) {
         (Record::Station(ev), None) => station_event(state, ctx, ev),
-        (Record::Station(ev), Some(Record::Station(old))) => station_correction(state, ev, old),
+        (Record::Station(ev), Some(Record::Station(old))) => station_correction(state, ctx, ev, old),
         (Record::Burial(r), prev) => burial_report(state, ctx, r, prev.is_some()),
         (Record::Marriage(m), None) => marriage(state, ctx, m),
         (Record::Marriage(m), Some(Record::Marriage(old))) => marriage_correction(state, ctx, m, old),
@@ -230,6 +230,7 @@ fn station_event_figures(state: &mut State, ctx: &RuleContext<'_>, ev: &StationE
                     incidents: 0,
                 },
             );
+            crate::tasks::on_admission(state, ctx, ev);
             let occupied = {
                 let occ = state.occupancy.entry(&ev.station_id);
                 occ.occupied += 1;
@@ -275,6 +276,8 @@ fn station_event_figures(state: &mut State, ctx: &RuleContext<'_>, ev: &StationE
                 ));
             }
             if ev.event == EventKind::Discharge {
+                let at = ev.occurred_at.as_millisecond();
+                crate::tasks::on_discharge(state, &ev.station_id, &ev.person_ref, at, &ev.record_id);
                 state.residents.remove(&key);
                 let occupied = {
                     let occ = state.occupancy.entry(&ev.station_id);
@@ -370,7 +373,12 @@ fn death_case(state: &mut State, ctx: &RuleContext<'_>, ev: &StationEvent, name:
     );
 }
 
-fn station_correction(state: &mut State, ev: &StationEvent, old: &StationEvent) -> Result<(), Reason> {
+fn station_correction(
+    state: &mut State,
+    ctx: &RuleContext<'_>,
+    ev: &StationEvent,
+    old: &StationEvent,
+) -> Result<(), Reason> {
     if ev.event != old.event || ev.station_id != old.station_id || ev.person_ref != old.person_ref {
         return Err(Reason::new(
             format!(
@@ -393,6 +401,7 @@ fn station_correction(state: &mut State, ev: &StationEvent, old: &StationEvent) 
             r.bed = ev.bed.clone();
             r.unidentified = ev.unidentified();
         }
+        crate::tasks::on_admission(state, ctx, ev);
     }
     Ok(())
 }
@@ -743,6 +752,7 @@ pub fn tick(state: &mut State, ctx: &RuleContext<'_>) {
             Some(&r.record_id),
         );
     }
+    crate::tasks::stay_reviews(state, ctx);
     capacity_after_registry_change(state, ctx);
     lapse_divorce_applications(state, ctx);
 }
@@ -940,6 +950,41 @@ mod tests {
         apply(&mut st, &ctx, &marriage("M6", "divorce", &man, &other, "2026-05-02 10:00"), None).unwrap();
         assert_eq!(active(&st, AlertKind::CoolingOff), 1);
         assert_eq!(st.counters.marriages_by_kind[&MarriageKind::Divorce], 2);
+    }
+
+    /// The task index agrees with a walk over the tasks.
+    fn task_counts_match(st: &State, now_ms: i64) -> (u64, u64) {
+        let open = st.tasks.values().filter(|t| t.is_open()).count() as u64;
+        let overdue = st.tasks.values().filter(|t| t.is_overdue(now_ms)).count() as u64;
+        let c = st.task_index.counts(now_ms);
+        assert_eq!((c.open, c.overdue), (open, overdue));
+        (open, overdue)
+    }
+
+    #[test]
+    fn station_tasks_follow_admissions_discharges_and_the_clock() {
+        let registry = Registry::demo();
+        let now: Timestamp = "2026-11-21T00:00:00Z".parse().unwrap();
+        let ctx = RuleContext::new(&registry, now);
+        let mut st = State::empty();
+        // Unidentified (no ID number): a family notice and a DNA request, from the arrival.
+        apply(&mut st, &ctx, &admit("A1", "TZ-P04", "P1", "2026-11-19 08:00"), None).unwrap();
+        assert_eq!(task_counts_match(&st, now.as_millisecond()), (2, 1));
+        // Discharged: both void; admitted again: two new tasks of the new stay.
+        apply(&mut st, &ctx, &event("D1", "P1", "discharge", ("discharge_reason", "home")), None).unwrap();
+        assert_eq!(task_counts_match(&st, now.as_millisecond()), (0, 0));
+        apply(&mut st, &ctx, &admit("A2", "TZ-P04", "P1", "2026-11-20 13:00"), None).unwrap();
+        assert!(st.tasks.contains("TZ-P04/P1/family_notice/2") && st.tasks.contains("TZ-P04/P1/dna_request/2"));
+        assert_eq!(task_counts_match(&st, now.as_millisecond()), (2, 0));
+        // Past ten days (12-01 10:00 local), the clock adds the stay review: created when the stay
+        // passed ten days (11-30 13:00), due a day later; the DNA request is due at 12-02 00:00.
+        let late = RuleContext::new(&registry, "2026-12-01T02:00:00Z".parse().unwrap());
+        tick(&mut st, &late);
+        tick(&mut st, &late);
+        let review = st.tasks.get("TZ-P04/P1/stay_review").expect("a stay review");
+        assert_eq!(review.record_id, "A2");
+        assert_eq!(task_counts_match(&st, late.now.as_millisecond()), (3, 1));
+        assert_eq!(task_counts_match(&st, late.now.as_millisecond() + 4 * 3_600_000), (3, 2));
     }
 
     #[test]

@@ -22,6 +22,7 @@ use crate::service::EngineMsg;
 use crate::store::pages::export_latest;
 use crate::store::StoreReader;
 use crate::store::{keys, StoreError};
+use crate::tasks;
 use mz_shared::audit::{AuditAnchor, AuditReport};
 use mz_shared::case::{Action, Actor, Case, CaseState};
 use mz_shared::dashboard::Dashboard;
@@ -31,6 +32,7 @@ use mz_shared::protocol::{
 use mz_shared::reason::Reason;
 use mz_shared::registry::Registry;
 use mz_shared::registry::Role;
+use mz_shared::task::{StationTask, TaskFilter};
 use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -528,6 +530,10 @@ fn authorize(role: Role, request: &Request) -> Result<(), Reason> {
         Request::AckAlert { .. } if role == Role::Viewer => {
             Err(Reason::new("只读用户不能确认告警", "viewers cannot acknowledge alerts"))
         }
+        Request::TaskDone { .. } if role == Role::Viewer => Err(Reason::new(
+            "查看员（只读）不能完成事项；须由该站工作人员或值班员完成",
+            "viewers (read-only) cannot complete tasks; station staff of the task's station or an officer can",
+        )),
         _ => Ok(()),
     }
 }
@@ -564,6 +570,8 @@ impl Session {
             Request::Backup { dest } => self.backup(dest).await?,
             Request::AckAlert { id } => self.ack_alert(id).await?,
             Request::FundList => self.fund_list().await?,
+            Request::TaskList { station, state } => self.task_list(station, state).await?,
+            Request::TaskDone { id, note } => self.task_done(role, id, note).await?,
         }
         Ok(Flow::Continue)
     }
@@ -727,6 +735,33 @@ impl Session {
     async fn fund_list(&mut self) -> io::Result<()> {
         let answer = self.ask_engine(|reply| EngineMsg::FundList { reply }).await;
         let msg = answer.map_or_else(error_message, |funds| ServerMessage::Funds { funds });
+        self.send(&msg).await
+    }
+
+    /// Station tasks from the committed store, soonest due first.
+    async fn task_list(&mut self, station: Option<String>, filter: Option<TaskFilter>) -> io::Result<()> {
+        let registry = self.ctx.registry.borrow().clone();
+        let now = jiff::Timestamp::now().as_millisecond();
+        let read: Result<Vec<StationTask>, StoreError> =
+            self.ctx.reader.scan::<StationTask>(&keys::state_prefix("task")).map(|r| r.map(|(_, t)| t)).collect();
+        let msg = match read {
+            Ok(mut tasks) => {
+                tasks.retain(|t| station.as_ref().is_none_or(|s| t.station == *s));
+                tasks.retain(|t| filter.is_none_or(|f| f.matches(t, now)));
+                tasks.sort_by(|a, b| (a.due_at_ms, &a.id).cmp(&(b.due_at_ms, &b.id)));
+                ServerMessage::Tasks { tasks: tasks.iter().map(|t| tasks::view(t, &registry, now)).collect() }
+            }
+            Err(e) => error(format!("读取失败：{e}"), format!("cannot read the tasks: {e}")),
+        };
+        self.send(&msg).await
+    }
+
+    async fn task_done(&mut self, role: Role, id: String, note: Option<String>) -> io::Result<()> {
+        let actor = Actor::new(self.user.clone(), role);
+        let answer = self.ask_engine(|reply| EngineMsg::TaskDone { actor, id, note, reply }).await;
+        let registry = self.ctx.registry.borrow().clone();
+        let now = jiff::Timestamp::now().as_millisecond();
+        let msg = answer.map_or_else(error_message, |t| ServerMessage::Task { task: tasks::view(&t, &registry, now) });
         self.send(&msg).await
     }
 

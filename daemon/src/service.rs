@@ -166,6 +166,13 @@ pub enum EngineMsg {
     FundList {
         reply: oneshot::Sender<Result<Vec<mz_shared::dashboard::FundRow>, Reason>>,
     },
+    /// Complete a station task.
+    TaskDone {
+        actor: Actor,
+        id: String,
+        note: Option<String>,
+        reply: oneshot::Sender<Result<mz_shared::task::StationTask, Reason>>,
+    },
     Shutdown,
 }
 
@@ -595,6 +602,7 @@ fn refuse(msg: EngineMsg, reason: Reason) {
         EngineMsg::LogStationEvent { reply, .. } => drop(reply.send(Err(reason))),
         EngineMsg::CaseAct { reply, .. } => drop(reply.send(Err(reason))),
         EngineMsg::FundList { reply } => drop(reply.send(Err(reason))),
+        EngineMsg::TaskDone { reply, .. } => drop(reply.send(Err(reason))),
         EngineMsg::Candidate(_) | EngineMsg::Registry(_) | EngineMsg::Shutdown => {}
     }
 }
@@ -612,7 +620,9 @@ impl Publisher {
         let due = self.last.elapsed() >= REPUBLISH_EVERY;
         // Nothing committed since the last snapshot and no case deadline passed: only the
         // minute's refresh is due.
-        let deadline_passed = self.cache.cases_stale(&engine.state, jiff::Timestamp::now().as_millisecond());
+        let now_ms = jiff::Timestamp::now().as_millisecond();
+        let deadline_passed =
+            self.cache.cases_stale(&engine.state, now_ms) || self.cache.tasks_stale(&engine.state, now_ms);
         if self.generation == Some(engine.generation) && !due && !deadline_passed {
             return;
         }
@@ -702,6 +712,9 @@ fn engine_loop(
             Ok(EngineMsg::FundList { reply }) => {
                 let state = &engine.state;
                 drop(reply.send(Ok(crate::funds::fund_rows(&state.funds, &state.fund_figures, &engine.registry))))
+            }
+            Ok(EngineMsg::TaskDone { actor, id, note, reply }) => {
+                drop(reply.send(engine.complete_task(&actor, &id, note.as_deref())))
             }
             Ok(EngineMsg::Shutdown) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
             Err(mpsc::RecvTimeoutError::Timeout) => tick(&mut engine),

@@ -115,6 +115,15 @@ impl<V: Serialize + DeserializeOwned> Table<V> {
         self.map.len()
     }
 
+    /// Forgets a written entity from memory (it stays in the store); an entity with unwritten
+    /// changes is kept.
+    pub fn evict(&mut self, key: &str) {
+        if !self.dirty.contains(key) {
+            self.map.remove(key);
+            self.persisted.remove(key);
+        }
+    }
+
     /// Changes so far (mutable accesses count as changes): equal numbers mean an equal table.
     pub fn changes(&self) -> u64 {
         self.changes
@@ -362,6 +371,12 @@ pub struct State {
     pub audit_tail: Option<AuditEntry>,
     /// Audit entries appended since the last commit.
     pub audit_pending: Vec<AuditEntry>,
+    /// Station tasks (在站事项); key: task id. Change them through [`crate::tasks::put`], which
+    /// keeps [`State::task_index`] in step. Memory holds the open ones (and closed ones until
+    /// written); done and void tasks stay in the store only.
+    pub tasks: Table<mz_shared::task::StationTask>,
+    /// Open tasks by due time, station and person; each stay's tasks (rebuilt at load).
+    pub task_index: crate::tasks::TaskIndex,
 }
 
 impl State {
@@ -391,6 +406,8 @@ impl State {
             cases_to_open: Vec::new(),
             audit_tail: None,
             audit_pending: Vec::new(),
+            tasks: Table::new("task"),
+            task_index: crate::tasks::TaskIndex::default(),
         }
     }
 
@@ -417,7 +434,12 @@ impl State {
             None => None,
         };
         warn_if_off_anchor(&store.reader(), audit_tail.as_ref())?;
+        let residents = Table::load(store, "resident")?;
+        let mut tasks = Table::load(store, "task")?;
+        let task_index = crate::tasks::TaskIndex::build(&mut tasks, &residents);
         Ok(State {
+            tasks,
+            task_index,
             case_index,
             cases,
             aid_records,
@@ -431,7 +453,7 @@ impl State {
             counters: store.get(keys::COUNTERS)?.unwrap_or_default(),
             counters_dirty: false,
             occupancy: Table::load(store, "occupancy")?,
-            residents: Table::load(store, "resident")?,
+            residents,
             station_days: Table::load(store, "station_day")?,
             recent: Table::load(store, "recent")?,
             sites: Table::load(store, "site")?,
@@ -489,6 +511,7 @@ impl State {
             || self.alerts.is_dirty()
             || self.cases.is_dirty()
             || !self.audit_pending.is_empty()
+            || self.tasks.is_dirty()
     }
 
     /// Writes every changed figure into `batch`.
@@ -508,6 +531,10 @@ impl State {
         self.divorce_lapses.write_into(batch);
         self.alerts.write_into(batch);
         self.cases.write_into(batch);
+        self.tasks.write_into(batch);
+        for id in self.task_index.take_closed() {
+            self.tasks.evict(&id);
+        }
         // The entries of one commit are one value, keyed by the first entry's number, in chunks
         // small enough for sled to keep inline; the trail's anchor goes with them.
         if !self.audit_pending.is_empty() {

@@ -47,9 +47,6 @@
 use crate::id_number::{redact_id_numbers, IdHash, ProtectedId};
 use crate::reason::Reason;
 use crate::registry::{Fen, Limits, Registry, Role};
-use jiff::civil::{Date, Weekday};
-use jiff::tz::TimeZone;
-use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -59,12 +56,6 @@ const DAY_MS: i64 = 86_400_000;
 
 /// Two payments to the same person closer than this raise a duplicate-aid warning.
 pub const DUPLICATE_AID_WINDOW_MS: i64 = 30 * DAY_MS;
-
-/// An unidentified arrival's family-search notice (寻亲公告) is due this long after the case opens.
-pub const FAMILY_NOTICE_WITHIN_MS: i64 = DAY_MS;
-
-/// An unidentified arrival's DNA request (DNA 比对申请) is due within this many working days.
-pub const DNA_REQUEST_WORKING_DAYS: u32 = 7;
 
 // ---------------------------------------------------------------------------------------------
 // Identifiers and enumerations
@@ -1904,46 +1895,6 @@ pub fn overdue(case: &Case, limits: &Limits, now_ms: i64) -> bool {
     !overdue_items(case, limits, now_ms).is_empty()
 }
 
-/// The extra clocks of an unidentified arrival (身份不明人员).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UnidentifiedClocks {
-    /// Family-search notice (寻亲公告): 24 hours after the case opened.
-    pub family_notice_by_ms: i64,
-    /// DNA request (DNA 比对): the end of the 7th working day after the day the case opened.
-    pub dna_request_by_ms: i64,
-}
-
-/// The family-search and DNA clocks of a case whose source is `unidentified_arrival`, with
-/// working days counted in `tz` (normally [`Registry::time_zone`]); `None` for other cases
-/// (or a time outside the calendar's range).
-///
-/// Both clocks run from `opened_at_ms`. Working days skip Saturdays and Sundays only (no public
-/// holidays or make-up working days); the day the case opened does not count, so a case
-/// opened on a Monday is due at the end of the Wednesday of the next week.
-pub fn unidentified_clocks(case: &Case, tz: &TimeZone) -> Option<UnidentifiedClocks> {
-    if case.source != Source::UnidentifiedArrival {
-        return None;
-    }
-    Some(UnidentifiedClocks {
-        family_notice_by_ms: case.opened_at_ms.saturating_add(FAMILY_NOTICE_WITHIN_MS),
-        dna_request_by_ms: end_of_working_days(case.opened_at_ms, DNA_REQUEST_WORKING_DAYS, tz)?,
-    })
-}
-
-/// The end (next local midnight) of the `days`-th working day (Monday to Friday) after the local
-/// day of `start_ms` in `tz`.
-pub fn end_of_working_days(start_ms: i64, days: u32, tz: &TimeZone) -> Option<i64> {
-    let mut date: Date = Timestamp::from_millisecond(start_ms).ok()?.to_zoned(tz.clone()).date();
-    let mut counted = 0;
-    while counted < days {
-        date = date.tomorrow().ok()?;
-        if !matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday) {
-            counted += 1;
-        }
-    }
-    Some(date.tomorrow().ok()?.to_zoned(tz.clone()).ok()?.timestamp().as_millisecond())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2586,41 +2537,6 @@ paperwork_within = "5d"
         let c = b.ok(&c, &officer(), close("done"));
         assert!(!overdue(&c, limits, late));
         assert_eq!(Overdue::Paperwork.reason().zh, "事后补充说明逾期");
-    }
-
-    fn ms(text: &str) -> i64 {
-        text.parse::<Timestamp>().unwrap().as_millisecond()
-    }
-
-    #[test]
-    fn unidentified_arrival_clocks() {
-        let tz = TimeZone::get("Asia/Shanghai").unwrap();
-        let reg = registry();
-        let open_at = |at: i64| {
-            let input = OpenCase {
-                source: Some(Source::UnidentifiedArrival),
-                station: Some("S1".into()),
-                name: Some("无名氏".into()),
-                ..input("ST-A")
-            };
-            Case::open(CaseId::new(2026, 9), input, &Actor::daemon(), at, &reg).unwrap()
-        };
-        // Monday 10:00: Tue..Fri are 1–4, Mon..Wed of next week 5–7; due at the end of Wednesday.
-        let c = open_at(ms("2026-03-02T10:00:00+08:00"));
-        let clocks = unidentified_clocks(&c, &tz).unwrap();
-        assert_eq!(clocks.family_notice_by_ms, ms("2026-03-03T10:00:00+08:00"));
-        assert_eq!(clocks.dna_request_by_ms, ms("2026-03-12T00:00:00+08:00"));
-        // Friday late, Saturday and Sunday all count from Monday.
-        for opened in ["2026-03-06T23:30:00+08:00", "2026-03-07T09:00:00+08:00", "2026-03-08T18:00:00+08:00"] {
-            let c = open_at(ms(opened));
-            assert_eq!(unidentified_clocks(&c, &tz).unwrap().dna_request_by_ms, ms("2026-03-18T00:00:00+08:00"));
-        }
-        // The zone decides the day: Sunday 17:00 UTC is already Monday in Beijing.
-        let c = open_at(ms("2026-03-08T17:00:00Z"));
-        assert_eq!(unidentified_clocks(&c, &tz).unwrap().dna_request_by_ms, ms("2026-03-19T00:00:00+08:00"));
-        assert_eq!(unidentified_clocks(&c, &TimeZone::UTC).unwrap().dna_request_by_ms, ms("2026-03-18T00:00:00Z"));
-        // Other cases have no such clocks.
-        assert_eq!(unidentified_clocks(&new_case("ST-A"), &tz), None);
     }
 
     // ---- duplicate aid

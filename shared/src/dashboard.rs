@@ -90,6 +90,25 @@ pub struct StationBoard {
     pub residents: Vec<ResidentRow>,
     /// Latest events, newest first (at most 20).
     pub recent: Vec<EventRow>,
+    /// Open station tasks, soonest due first (at most [`StationBoard::TASKS_SHOWN`]).
+    #[serde(default)]
+    pub tasks: Vec<TaskRow>,
+}
+
+impl StationBoard {
+    /// Open tasks sent per station at most.
+    pub const TASKS_SHOWN: usize = 100;
+}
+
+/// An open station task (在站事项), as the station view lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskRow {
+    /// Accepted as is by `Request::TaskDone`.
+    pub id: String,
+    pub kind: crate::task::TaskKind,
+    pub person_ref: String,
+    pub created_at_ms: i64,
+    pub due_at_ms: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

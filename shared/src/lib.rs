@@ -16,6 +16,7 @@
 //! - [`case`]: 救急难 cases: the state machine, reserve funds, time limits, duplicate-aid warnings.
 //! - [`trigger`]: which rescue-station events open a case by themselves (`[auto_cases]`).
 //! - [`audit`]: the hash-chained, append-only audit trail and its verification.
+//! - [`task`]: station tasks (在站事项): family notices, DNA requests, stay reviews and their clocks.
 
 pub mod alert;
 pub mod audit;
@@ -27,6 +28,7 @@ pub mod protocol;
 pub mod reason;
 pub mod records;
 pub mod registry;
+pub mod task;
 pub mod time;
 pub mod trigger;
 pub mod validate;

@@ -88,6 +88,18 @@ pub enum Request {
     /// The reserve fund of every street (`mzd fund list`; any role); answered by `Funds` with
     /// the figures as of the engine's last change.
     FundList,
+    /// Station tasks (`mzd task list`), optionally of one station and in one state (or
+    /// overdue); answered by `Tasks`.
+    TaskList {
+        station: Option<String>,
+        state: Option<crate::task::TaskFilter>,
+    },
+    /// Complete an open task (`mzd task done`: station staff of its station, an officer or
+    /// above); answered by `Task` or an error with the reason.
+    TaskDone {
+        id: String,
+        note: Option<String>,
+    },
 }
 
 /// What opening a case needs. The ID number, if given, travels to the daemon only, which keeps
@@ -182,6 +194,14 @@ pub enum ServerMessage {
     Funds {
         funds: Vec<crate::dashboard::FundRow>,
     },
+    /// Station tasks as `mzd task list --json` prints them.
+    Tasks {
+        tasks: Vec<serde_json::Value>,
+    },
+    /// A task as `mzd task list --json` prints it, after an action on it.
+    Task {
+        task: serde_json::Value,
+    },
     Error {
         reason: Reason,
     },
@@ -203,6 +223,9 @@ pub struct StatusReport {
     pub sites: Vec<SiteStatus>,
     pub marriages_by_kind: BTreeMap<String, u64>,
     pub cases: CaseCounts,
+    /// Station tasks (SPEC §7): open, and of those past their due time.
+    #[serde(default)]
+    pub tasks: TaskCounts,
     pub alerts: AlertCounts,
     /// The audit trail's length and head as of the last commit: an anchor to keep and give to a
     /// later `mzd audit verify --anchor`.
@@ -259,6 +282,12 @@ pub struct SiteStatus {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct CaseCounts {
+    pub open: u64,
+    pub overdue: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct TaskCounts {
     pub open: u64,
     pub overdue: u64,
 }

@@ -532,6 +532,8 @@ fn cases_opened_by_the_daemon_once_per_trigger_and_the_audit_trail() {
         assert_eq!(c["state"], "new", "{source}: {c:#}");
         assert_eq!(c["station"], "TZ-JZZ", "{source}: {c:#}");
         assert_eq!(c["opened_by"], "mzd", "{source}: opened by the daemon: {c:#}");
+        // The identity clocks of an unidentified arrival are station tasks (SPEC §7), not case fields.
+        assert!(c.get("family_notice_by").is_none() && c.get("dna_request_by").is_none(), "{source}: {c:#}");
     }
 
     // The same content under another name, and a file re-sending the incident row.

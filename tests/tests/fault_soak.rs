@@ -782,17 +782,7 @@ const STATUS_KEYS: [&str; 10] = [
 
 /// Fields of an exported case that hold the time it was opened or acted on (or are computed from
 /// it): a case is opened when its file is handled, which differs between runs.
-const CASE_TIMES: [&str; 9] = [
-    "opened_at",
-    "accepted_at",
-    "closed_at",
-    "accept_by",
-    "close_by",
-    "paperwork_due",
-    "family_notice_by",
-    "dna_request_by",
-    "at",
-];
+const CASE_TIMES: [&str; 7] = ["opened_at", "accepted_at", "closed_at", "accept_by", "close_by", "paperwork_due", "at"];
 
 #[derive(Debug, PartialEq)]
 struct Outcome {

@@ -299,12 +299,6 @@ pub fn detail_lines(app: &App, c: &Case) -> Vec<Line<'static>> {
         let (v, m) = clock_value(app, c, p);
         out.push(kv(i18n::PAPERWORK_DUE.t(lang), v, m, theme));
     }
-    if let Some(u) = case::unidentified_clocks(c, &app.zone()) {
-        let (v, m) = clock_value(app, c, u.family_notice_by_ms);
-        out.push(kv(i18n::FAMILY_NOTICE_BY.t(lang), v, m, theme));
-        let (v, m) = clock_value(app, c, u.dna_request_by_ms);
-        out.push(kv(i18n::DNA_REQUEST_BY.t(lang), v, m, theme));
-    }
     // Money.
     out.push(kv(i18n::PAID.t(lang), yuan(c.paid_total()), Mark::Normal, theme));
     if !c.payments.is_empty() {

@@ -114,6 +114,9 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
     if let Some(form) = &app.station_form {
         stations::render_form(buf, body, app, form);
     }
+    if let Some(form) = &app.task_form {
+        stations::render_task_form(buf, body, app, form);
+    }
     if let Some((title, lines)) = &app.notice {
         cases::render_notice(buf, body, theme, title, lines);
     }
@@ -262,6 +265,7 @@ pub fn table(app: &App, list: ListId) -> TableData {
         ListId::Ingest => ingest::table(app),
         ListId::Cases => cases::table(app),
         ListId::Funds => funds::table(app),
+        ListId::Tasks => stations::task_table(app),
     }
 }
 
@@ -269,6 +273,7 @@ pub fn table(app: &App, list: ListId) -> TableData {
 pub fn detail(app: &App, list: ListId, key: &str) -> Option<(String, Vec<Line<'static>>)> {
     match list {
         ListId::Residents => stations::detail(app, key),
+        ListId::Tasks => stations::task_detail(app, key),
         ListId::Sites => burials::detail(app, key),
         ListId::Offices => marriages::detail(app, key),
         ListId::Alerts => alerts::detail(app, key),
@@ -294,7 +299,13 @@ pub fn help_lines(app: &App) -> Vec<Line<'static>> {
         ("q", i18n::KEY_QUIT.t(lang)),
     ];
     match app.view {
-        View::Stations => keys.insert(4, ("Enter / Esc", i18n::KEY_RESIDENTS.t(lang))),
+        View::Stations => {
+            keys.insert(4, ("Enter / Esc", i18n::KEY_RESIDENTS.t(lang)));
+            keys.insert(5, ("t", i18n::KEY_TASKS.t(lang)));
+            if app.may_complete_tasks() {
+                keys.insert(6, ("d", i18n::KEY_TASK_DONE.t(lang)));
+            }
+        }
         View::Alerts => keys.insert(4, ("a", i18n::KEY_ACK.t(lang))),
         View::Ingest => keys.insert(4, ("Enter", i18n::KEY_PREVIEW.t(lang))),
         View::Cases => {

@@ -1,11 +1,12 @@
 //! View 2, 救助站 Stations: the bed board of every station and temporary point; drilling into
 //! one (Enter) lists its residents (days in station, flags, long stays marked in text), beside
-//! its recent events (incidents marked).
+//! its open station tasks (在站事项: due time and countdown, overdue ones marked red; `t` moves
+//! the keys there, `d` completes the selected one) and its recent events (incidents marked).
 
 use super::{block, kv};
 use crate::app::{App, ListId};
 use crate::i18n::{self, Lang};
-use crate::stationform::{Input, StationForm, StationOp};
+use crate::stationform::{Input, StationForm, StationOp, TaskForm};
 use crate::widgets::bar::fill_bar;
 use crate::widgets::popup;
 use crate::widgets::table::{self, Column, TableData, TableRow};
@@ -167,19 +168,103 @@ fn events_table(app: &App, s: &StationBoard) -> TableData {
     TableData { columns, rows }
 }
 
-/// The station staff's keys (`i` arrival, `o` discharge, `x` incident), for roles that log.
+/// Open tasks of the focused station, soonest due first (key: task id): kind, person, due time
+/// and the time left, overdue ones marked bad.
+pub fn task_table(app: &App) -> TableData {
+    let lang = app.lang;
+    let tz = app.zone();
+    let columns = vec![
+        Column::left(i18n::TASK.t(lang), 8, 14),
+        Column::left(i18n::PERSON.t(lang), 4, 14).shrink_first(),
+        Column::left(i18n::DUE.t(lang), 11, 11),
+        Column::left(i18n::TIME_LEFT.t(lang), 12, 14),
+    ];
+    let Some(s) = focused_station(app) else { return TableData { columns, rows: vec![] } };
+    let rows = s
+        .tasks
+        .iter()
+        .map(|t| {
+            let (left, mark) = countdown(app, t.due_at_ms);
+            TableRow::new(
+                t.id.clone(),
+                vec![i18n::task_kind(t.kind, lang), t.person_ref.clone(), short_time(t.due_at_ms, &tz), left],
+            )
+            .mark(mark)
+        })
+        .collect();
+    TableData { columns, rows }
+}
+
+/// `剩 5时` before the due time, `[超时] 3时` (bad) after it.
+fn countdown(app: &App, due_ms: i64) -> (String, Mark) {
+    let lang = app.lang;
+    if app.now_ms > due_ms {
+        (format!("{} {}", i18n::OVERDUE_MARK.t(lang), super::cases::span(app.now_ms - due_ms, lang)), Mark::Bad)
+    } else {
+        (format!("{} {}", i18n::LEFT.t(lang), super::cases::span(due_ms - app.now_ms, lang)), Mark::Normal)
+    }
+}
+
+/// Detail of an open task of the focused station.
+pub fn task_detail(app: &App, key: &str) -> Option<(String, Vec<Line<'static>>)> {
+    let lang = app.lang;
+    let theme = app.theme;
+    let s = focused_station(app)?;
+    let t = s.tasks.iter().find(|t| t.id == key)?;
+    let tz = app.zone();
+    let (left, mark) = countdown(app, t.due_at_ms);
+    let lines = vec![
+        kv(i18n::TASK.t(lang), i18n::task_kind(t.kind, lang), Mark::Normal, theme),
+        kv("ID", t.id.clone(), Mark::Normal, theme),
+        kv(i18n::STATION.t(lang), s.name.clone(), Mark::Normal, theme),
+        kv(i18n::PERSON.t(lang), t.person_ref.clone(), Mark::Normal, theme),
+        kv(i18n::DUE.t(lang), format!("{}  {left}", time(t.due_at_ms, &tz, "%Y-%m-%d %H:%M")), mark, theme),
+    ];
+    Some((format!("{} {}", i18n::TASK.t(lang), i18n::task_kind(t.kind, lang)), lines))
+}
+
+/// The keys of the view: the station staff's (`i` arrival, `o` discharge, `x` incident) for
+/// roles that log, then the tasks' (`t` to the task list, `d` complete) for roles that may.
 pub fn key_line(app: &App) -> Option<Line<'static>> {
-    if !app.may_log() {
+    if !app.may_log() && !app.may_complete_tasks() {
         return None;
     }
     let lang = app.lang;
     let theme = app.theme;
     let mut spans = vec![Span::styled(format!(" {}:", i18n::ACTIONS.t(lang)), theme.dim())];
-    for o in StationOp::ALL {
-        spans.push(Span::styled(format!(" {}", o.key()), theme.warn()));
-        spans.push(Span::raw(format!(" {}", o.label().t(lang))));
+    let mut keys: Vec<(char, &str)> = Vec::new();
+    if app.may_log() {
+        keys.extend(StationOp::ALL.iter().map(|o| (o.key(), o.label().t(lang))));
+    }
+    keys.push(('t', i18n::KEY_TASKS_SHORT.t(lang)));
+    keys.push(('d', i18n::KEY_TASK_DONE_SHORT.t(lang)));
+    for (k, label) in keys {
+        spans.push(Span::styled(format!(" {k}"), theme.warn()));
+        spans.push(Span::raw(format!(" {label}")));
     }
     Some(Line::from(spans))
+}
+
+/// The completion of a task, as a popup: what will be recorded and the note being typed.
+pub fn render_task_form(buf: &mut Buffer, area: Rect, app: &App, form: &TaskForm) {
+    use super::cases::{form_width, pad_first, tail, wrap};
+    let lang = app.lang;
+    let theme = app.theme;
+    let w = form_width(area);
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    for text in form.confirmation(lang) {
+        for part in wrap(&text, w) {
+            lines.push(Line::styled(part, theme.plain()));
+        }
+    }
+    let label = format!("> {}: ", i18n::F_NOTE.t(lang));
+    let room = w.saturating_sub(width(&label) + 1).max(4);
+    lines.push(Line::from(vec![
+        Span::styled(label, theme.title()),
+        Span::styled(tail(&format!("{}_", form.note), room), theme.plain().add_modifier(Modifier::UNDERLINED)),
+    ]));
+    pad_first(&mut lines, w);
+    popup::render(buf, area, i18n::TASK_DONE_TITLE.t(lang), lines, theme, i18n::TASK_DONE_KEYS.t(lang));
 }
 
 pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
@@ -237,21 +322,27 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
         );
     }
     let wide = area.width >= 120;
-    let [res_area, ev_area] = if wide {
-        Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(bottom)
+    let [res_area, task_area, ev_area] = if wide {
+        let [left, right] = Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(bottom);
+        let [tasks, events] = Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(right);
+        [left, tasks, events]
     } else {
-        Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(bottom)
+        let [top, lower] = Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(bottom);
+        let [tasks, events] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(lower);
+        [top, tasks, events]
     };
+    render_tasks(buf, task_area, app);
     let station = focused_station(app);
     let name = station.map_or(String::new(), |s| s.name.clone());
     let residents = resident_table(app);
     let rs = app.list(ListId::Residents);
     let title = format!("{} - {} ({})", i18n::RESIDENTS.t(lang), fit(&name, 24), residents.rows.len());
-    let (filter, sel) = if drilled { (rs.filter.as_str(), Some(rs.selected)) } else { ("", None) };
+    let residents_focus = drilled && !app.tasks_focus;
+    let (filter, sel) = if residents_focus { (rs.filter.as_str(), Some(rs.selected)) } else { ("", None) };
     table::render(
         buf,
         res_area,
-        block(&title, theme, drilled),
+        block(&title, theme, residents_focus),
         &residents,
         filter,
         sel,
@@ -261,6 +352,21 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
     let events = station.map(|s| events_table(app, s)).unwrap_or_default();
     let title = format!("{} - {}", i18n::RECENT_EVENTS.t(lang), fit(&name, 24));
     table::render(buf, ev_area, block(&title, theme, false), &events, "", None, theme, i18n::NO_EVENTS.t(lang));
+}
+
+/// The open tasks of the focused station, with the selection while the keys act on them.
+fn render_tasks(buf: &mut Buffer, area: Rect, app: &App) {
+    let lang = app.lang;
+    let tasks = task_table(app);
+    let overdue = tasks.rows.iter().filter(|r| r.mark == Mark::Bad).count();
+    let mut title = format!("{} ({})", i18n::TASKS.t(lang), tasks.rows.len());
+    if overdue > 0 {
+        title.push_str(&format!(" {} {overdue}", i18n::OVERDUE_MARK.t(lang)));
+    }
+    let st = app.list(ListId::Tasks);
+    let (filter, sel) = if app.tasks_focus { (st.filter.as_str(), Some(st.selected)) } else { ("", None) };
+    let b = block(&title, app.theme, app.tasks_focus);
+    table::render(buf, area, b, &tasks, filter, sel, app.theme, i18n::NO_TASKS.t(lang));
 }
 
 /// Detail of a resident of the focused station.

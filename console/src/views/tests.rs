@@ -92,6 +92,22 @@ pub fn sample() -> Dashboard {
             detail: None,
         },
     ];
+    jzz.tasks = vec![
+        TaskRow {
+            id: "TZ-JZZ/TZ-JZZ-00009/family_notice".into(),
+            kind: mz_shared::task::TaskKind::FamilyNotice,
+            person_ref: "TZ-JZZ-00009".into(),
+            created_at_ms: NOW - 26 * H,
+            due_at_ms: NOW - 2 * H,
+        },
+        TaskRow {
+            id: "TZ-JZZ/TZ-JZZ-00009/dna_request".into(),
+            kind: mz_shared::task::TaskKind::DnaRequest,
+            person_ref: "TZ-JZZ-00009".into(),
+            created_at_ms: NOW - 26 * H,
+            due_at_ms: NOW + 5 * 24 * H,
+        },
+    ];
     let mut p04 = station("TZ-P04", "宋庄镇临时救助点", StationKind::Point, 6, 7);
     p04.today.admits = 2;
     let stations = vec![
@@ -747,12 +763,12 @@ fn case_detail_shows_payments_pending_request_and_history() {
             assert_all(&b, bottom);
         }
     }
-    // The unidentified arrival's family-notice and DNA clocks.
+    // An unidentified arrival's case: its identity clocks are station tasks now (SPEC §7).
     let mut a = case_app(Lang::Zh, Role::Officer);
     select(&mut a, "JJN-2025-000005");
     a.on_key(key(KeyCode::Enter));
     let b = draw(&a, 160, 48);
-    assert_all(&b, &["身份不明人员入站", "寻亲公告时限", "DNA比对申请时限", "受理时限"]);
+    assert_all(&b, &["身份不明人员入站", "受理时限"]);
     a.on_key(key(KeyCode::Esc));
     assert_eq!(a.popup, None);
 }
@@ -1325,6 +1341,31 @@ fn funds_view_shows_each_street_aligned_with_totals() {
 }
 
 #[test]
+#[test]
+fn station_tasks_show_due_time_countdown_and_overdue_in_red() {
+    use mz_shared::registry::Role;
+    for (w, h) in SIZES {
+        let mut a = app(Lang::Zh, View::Stations);
+        a.on_client(ClientEvent::Connected { user: "clerk1".into(), role: Role::Station });
+        let b = draw(&a, w, h);
+        assert_all(&b, &["在站事项 (2) [超时] 1", "寻亲公告", "采血比对", "TZ-JZZ-00009", "[超时] 2时", "剩 5天"]);
+        assert_all(&b, &["i 入站登记", "t 事项", "d 完成事项"]);
+        let late = rows_with(&b, "寻亲公告")[0];
+        let x = x_of(&b, late, "[超时]").expect("marked in text");
+        assert_eq!(b[(x, late)].fg, Color::Red, "overdue tasks are red");
+        let later = rows_with(&b, "采血比对")[0];
+        assert_ne!(b[(x_of(&b, later, "采血比对").unwrap(), later)].fg, Color::Red);
+        let mut a = app(Lang::En, View::Stations);
+        a.on_client(ClientEvent::Connected { user: "clerk1".into(), role: Role::Station });
+        let b = draw(&a, w, h);
+        assert_all(&b, &["Station tasks (2) [OVERDUE] 1", "[OVERDUE] 2h", "in 5d", "t tasks d done"]);
+        if w >= 120 {
+            assert_all(&b, &["family notice", "dna request"]);
+        }
+    }
+}
+
+#[test]
 fn soonest_full_shows_a_nearly_full_site_with_a_single_report() {
     for lang in [Lang::Zh, Lang::En] {
         let mut a = app(lang, View::Overview);
@@ -1343,4 +1384,48 @@ fn soonest_full_shows_a_nearly_full_site_with_a_single_report() {
             assert_all(&b, wanted);
         }
     }
+}
+
+#[test]
+fn completing_a_task_with_t_d_a_note_and_enter() {
+    use crate::app::Action;
+    use mz_shared::protocol::Request;
+    use mz_shared::registry::Role;
+    let mut a = app(Lang::Zh, View::Stations);
+    a.on_client(ClientEvent::Connected { user: "clerk1".into(), role: Role::Station });
+    // The first d moves the keys to the task list; the second opens the confirmation.
+    assert_eq!(a.on_key(ch('d')), crate::app::Action::None);
+    assert!(a.tasks_focus && a.task_form.is_none());
+    assert_eq!(a.current_list(), crate::app::ListId::Tasks);
+    a.on_key(ch('d'));
+    let form = a.task_form.as_ref().expect("the confirmation");
+    assert_eq!(form.task.id, "TZ-JZZ/TZ-JZZ-00009/family_notice");
+    let b = draw(&a, 80, 24);
+    assert_all(&b, &["完成事项", "寻亲公告，受助人 TZ-JZZ-00009", "Enter确认完成"]);
+    for c in "已发布".chars() {
+        a.on_key(ch(c));
+    }
+    let sent = a.on_key(key(KeyCode::Enter));
+    let want = Request::TaskDone { id: "TZ-JZZ/TZ-JZZ-00009/family_notice".into(), note: Some("已发布".into()) };
+    assert_eq!(sent, Action::Task(want));
+    assert!(a.completing && a.task_form.is_none());
+    a.on_client(ClientEvent::TaskResult(Ok("TZ-JZZ/TZ-JZZ-00009/family_notice".into())));
+    assert!(!a.completing);
+    assert!(a.notice.as_ref().unwrap().1[0].0.contains("事项已完成"));
+    a.on_key(key(KeyCode::Esc));
+    // j moves within the tasks; Esc leaves them.
+    a.on_key(ch('j'));
+    assert_eq!(a.selected_key(crate::app::ListId::Tasks).as_deref(), Some("TZ-JZZ/TZ-JZZ-00009/dna_request"));
+    a.on_key(key(KeyCode::Esc));
+    assert!(!a.tasks_focus);
+    // A refusal is shown; viewers get no form at all.
+    a.on_client(ClientEvent::TaskResult(Err(Reason::new("不是该站工作人员", "not on the staff"))));
+    assert!(a.message.as_ref().unwrap().text.contains("不是该站工作人员"));
+    a.notice = None;
+    let mut v = app(Lang::En, View::Stations);
+    v.on_client(ClientEvent::Connected { user: "guest".into(), role: Role::Viewer });
+    v.on_key(ch('t'));
+    v.on_key(ch('d'));
+    assert!(v.task_form.is_none());
+    assert!(!text(&draw(&v, 80, 24)).contains("d done"), "viewers are not offered d");
 }
