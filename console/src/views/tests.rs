@@ -1341,7 +1341,6 @@ fn funds_view_shows_each_street_aligned_with_totals() {
 }
 
 #[test]
-#[test]
 fn station_tasks_show_due_time_countdown_and_overdue_in_red() {
     use mz_shared::registry::Role;
     for (w, h) in SIZES {
