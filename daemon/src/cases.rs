@@ -10,7 +10,7 @@
 //! the same commit, so a case and the trail can always be compared one-to-one.
 
 use crate::state::State;
-use crate::store::{keys, StoreError, StoreReader};
+use crate::store::{StoreError, StoreReader};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use mz_shared::audit::{append_case_entry, AuditAnchor, AuditEntry, AuditReport};
@@ -133,8 +133,8 @@ pub fn verify(reader: &StoreReader, given: &[AuditAnchor]) -> Result<AuditReport
         let before = crate::state::audit_figure(reader)?;
         let chain = crate::state::audit_entries(reader)?;
         let mut failed = None;
-        let cases = reader.scan::<Case>(&keys::state_prefix("case")).map_while(|r| match r {
-            Ok((_, case)) => Some(case),
+        let cases = crate::state::scan_cases(reader).map_while(|r| match r {
+            Ok(case) => Some(case),
             Err(e) => {
                 failed = Some(e);
                 None

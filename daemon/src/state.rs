@@ -544,6 +544,16 @@ impl CaseTable {
     }
 }
 
+/// Every stored case in id order, read as the iterator is advanced (committed cases only).
+pub fn scan_cases(reader: &crate::store::StoreReader) -> impl Iterator<Item = Result<Case, StoreError>> {
+    reader.scan::<Case>(&keys::state_prefix("case")).map(|r| r.map(|(_, c)| c))
+}
+
+/// One committed case.
+pub fn read_case(reader: &crate::store::StoreReader, id: &str) -> Result<Option<Case>, StoreError> {
+    reader.get(&keys::state("case", id))
+}
+
 /// (not high urgency, opened at, id): the queue order of open cases.
 pub type UrgencyKey = (bool, i64, String);
 /// (earliest deadline, id) of an open case: overdue once it is in the past.
