@@ -104,13 +104,14 @@ pub fn act(
 /// Opens the cases the rules asked for, once per trigger.
 pub fn open_triggered(state: &mut State, registry: &Registry, now_ms: i64) {
     for (trigger, input) in std::mem::take(&mut state.cases_to_open) {
-        if state.case_triggers.contains(&trigger) {
+        let hash = crate::state::trigger_hash(&trigger);
+        if state.case_triggers.contains(&hash) {
             continue;
         }
         match open_case(state, registry, &Actor::daemon(), input, Some(trigger.clone()), now_ms) {
             Ok(case) => {
                 tracing::debug!(case = %case.id, source = case.source.as_str(), "case opened by the rules");
-                state.case_triggers.insert(trigger);
+                state.case_triggers.insert(hash);
             }
             Err(reason) => tracing::warn!(trigger = %trigger, reason = %reason.en, "case not opened"),
         }

@@ -304,6 +304,15 @@ impl StoreReader {
         Ok(db_of(&self.slot)?.get(key)?)
     }
 
+    /// Keys and raw values under a prefix, in key order.
+    pub fn scan_raw(&self, prefix: &[u8]) -> impl Iterator<Item = Result<(sled::IVec, sled::IVec), StoreError>> {
+        let (closed, iter) = match db_of(&self.slot) {
+            Ok(db) => (None, Some(db.scan_prefix(prefix))),
+            Err(e) => (Some(Err(e)), None),
+        };
+        closed.into_iter().chain(iter.into_iter().flatten().map(|r| r.map_err(StoreError::from)))
+    }
+
     pub fn scan<T: DeserializeOwned>(
         &self,
         prefix: &[u8],
@@ -323,6 +332,28 @@ impl StoreReader {
 /// Serializes a stored value.
 pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     postcard::to_stdvec(value).expect("serializing to memory cannot fail")
+}
+
+/// First byte of a compressed value ([`compress`]). Plain postcard values of the kinds that
+/// may be compressed (audit chunks: a sequence of at most 64 entries) never start with it.
+const COMPRESSED: u8 = 0xC1;
+
+/// zstd (level 1) behind a tag byte, for values read whole: case blocks, audit chunks.
+pub fn compress(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len() / 3 + 16);
+    out.push(COMPRESSED);
+    out.extend(zstd::bulk::compress(raw, 1).expect("compressing in memory cannot fail"));
+    out
+}
+
+/// The value [`compress`] was given; a value without the tag is returned as it is.
+pub fn decompress<'a>(key: &[u8], bytes: &'a [u8]) -> Result<std::borrow::Cow<'a, [u8]>, StoreError> {
+    match bytes.split_first() {
+        Some((&COMPRESSED, rest)) => zstd::stream::decode_all(rest)
+            .map(std::borrow::Cow::Owned)
+            .map_err(|e| StoreError::Decode { key: String::from_utf8_lossy(key).into_owned(), detail: e.to_string() }),
+        _ => Ok(std::borrow::Cow::Borrowed(bytes)),
+    }
 }
 
 /// Deserializes a stored value, naming the key on failure.
