@@ -378,7 +378,7 @@ impl State {
         let mut case_index = CaseIndex::default();
         let mut case_triggers = HashSet::default();
         let mut aid_records = Vec::new();
-        for item in scan_cases(&store.reader()) {
+        for item in scan_cases_read_ahead(&store.reader()) {
             let case = item?;
             funds.count_paid(&case);
             case_index.add(&case, &registry.limits);
@@ -717,6 +717,25 @@ pub fn audit_chunks(reader: &crate::store::StoreReader) -> Result<Vec<(sled::IVe
 /// A chunk of audit entries as stored.
 pub fn encode_audit_chunk(entries: &[AuditEntry]) -> Vec<u8> {
     crate::store::compress(&encode(&entries))
+}
+
+/// [`scan_cases`] on a second thread, a few blocks ahead: decompressing and decoding take one
+/// core while the caller indexes on the other (start-up).
+fn scan_cases_read_ahead(reader: &crate::store::StoreReader) -> impl Iterator<Item = Result<Case, StoreError>> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Result<Case, StoreError>>>(4);
+    let reader = reader.clone();
+    let spawned = std::thread::Builder::new().name("mzd-case-load".into()).spawn(move || {
+        let mut chunk = Vec::with_capacity(CASE_BLOCK as usize);
+        for item in scan_cases(&reader) {
+            chunk.push(item);
+            if chunk.len() == CASE_BLOCK as usize && tx.send(std::mem::take(&mut chunk)).is_err() {
+                return;
+            }
+        }
+        let _ = tx.send(chunk);
+    });
+    let failed = spawned.err().map(|e| Err(StoreError::Io { path: "case loader thread".into(), source: e }));
+    failed.into_iter().chain(rx.into_iter().flatten())
 }
 
 /// One committed case.

@@ -349,11 +349,30 @@ pub fn compress(raw: &[u8]) -> Vec<u8> {
 /// The value [`compress`] was given; a value without the tag is returned as it is.
 pub fn decompress<'a>(key: &[u8], bytes: &'a [u8]) -> Result<std::borrow::Cow<'a, [u8]>, StoreError> {
     match bytes.split_first() {
-        Some((&COMPRESSED, rest)) => zstd::stream::decode_all(rest)
+        Some((&COMPRESSED, rest)) => unzstd(rest)
             .map(std::borrow::Cow::Owned)
             .map_err(|e| StoreError::Decode { key: String::from_utf8_lossy(key).into_owned(), detail: e.to_string() }),
         _ => Ok(std::borrow::Cow::Borrowed(bytes)),
     }
+}
+
+/// Decompresses one zstd frame with this thread's decompression context (making a context
+/// per value cost more than decompressing a block of cases).
+fn unzstd(frame: &[u8]) -> std::io::Result<Vec<u8>> {
+    thread_local! {
+        static CONTEXT: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { std::cell::RefCell::new(None) };
+    }
+    let Ok(Some(size)) = zstd::zstd_safe::get_frame_content_size(frame) else {
+        return zstd::stream::decode_all(frame);
+    };
+    let size = usize::try_from(size).map_err(|_| std::io::Error::other("frame too large"))?;
+    CONTEXT.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(zstd::bulk::Decompressor::new()?);
+        }
+        slot.as_mut().expect("just set").decompress(frame, size)
+    })
 }
 
 /// Deserializes a stored value, naming the key on failure.
