@@ -183,7 +183,7 @@ fn case_list_streams_with_limit_and_state() {
     let first = &all_ids[0];
     mzd_ok(&d, &["case", "act", first, "accept"]);
     let accepted = list(&d, &["--state", "accepted"]);
-    assert_eq!(ids(&accepted), [first.clone()], "--state accepted");
+    assert_eq!(ids(&accepted), std::slice::from_ref(first), "--state accepted");
     assert_eq!(accepted[0]["state"], "accepted");
     let new = list(&d, &["--state", "new", "--limit", "3"]);
     assert_eq!(ids(&new), all_ids[1..4], "--state new --limit 3");
