@@ -270,10 +270,12 @@ import sys, time, duckdb
 db, csv = sys.argv[1], sys.argv[2]
 t = time.monotonic()
 c = duckdb.connect(db)
+c.execute("SET enable_progress_bar = false")
 c.execute("CREATE TABLE admissions(record_id VARCHAR PRIMARY KEY, station_id VARCHAR, event VARCHAR, occurred_at VARCHAR, person_ref VARCHAR, name VARCHAR, id_number VARCHAR, gender VARCHAR, age VARCHAR, origin VARCHAR, referral VARCHAR, flags VARCHAR, bed VARCHAR, discharge_reason VARCHAR, incident_type VARCHAR, note VARCHAR)")
 c.execute("INSERT INTO admissions SELECT * FROM read_csv(?, header=true, all_varchar=true)", [csv])
 c.execute("CHECKPOINT")
 c.close()
+sys.stdout.flush()
 print(time.monotonic() - t)
 "#;
     let out = Command::new("python3").args(["-c", script]).arg(&db).arg(csv).output().ok()?;
@@ -283,7 +285,15 @@ print(time.monotonic() - t)
         eprintln!("duckdb: {}", String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or_default());
         return None;
     }
-    String::from_utf8_lossy(&out.stdout).trim().parse::<f64>().ok().map(Duration::from_secs_f64)
+    // The last line: DuckDB may print a progress bar before it on a large file.
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    match text.lines().last().and_then(|l| l.trim().parse::<f64>().ok()) {
+        Some(secs) => Some(Duration::from_secs_f64(secs)),
+        None => {
+            eprintln!("duckdb: unexpected output {:?}", text.chars().take(200).collect::<String>());
+            None
+        }
+    }
 }
 
 /// `mzd case list --json` against the daemon: (time to the first line, lines, whole time).

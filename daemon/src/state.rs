@@ -912,3 +912,72 @@ pub fn audit_entries(reader: &crate::store::StoreReader) -> Result<Vec<AuditEntr
 pub fn hash_key(h: &IdHash) -> String {
     h.0.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mz_shared::case::{Actor, CaseId, OpenCase};
+
+    fn case(registry: &Registry, seq: u32, summary: &str) -> Case {
+        let input = OpenCase { street: "ST-01".into(), summary: summary.into(), ..OpenCase::default() };
+        Case::open(
+            CaseId::new(2026, seq),
+            input,
+            &Actor::new("officer", mz_shared::registry::Role::Officer),
+            0,
+            registry,
+        )
+        .expect("a valid case")
+    }
+
+    #[test]
+    fn case_numbers_round_trip() {
+        for (year, seq) in [(2026, 1), (1999, 999_999), (2100, 64)] {
+            let id = CaseId::new(year, seq);
+            assert_eq!(CaseNo::of(&id).map(CaseNo::id), Some(id));
+        }
+        assert!(CaseNo::of(&CaseId::new(2026, 1)) < CaseNo::of(&CaseId::new(2026, 2)));
+    }
+
+    #[test]
+    fn cases_go_into_blocks_and_old_per_case_keys_move_when_changed() {
+        let registry = Registry::demo();
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        // A store from before blocks: cases 1 and 70 one per key.
+        let mut batch = sled::Batch::default();
+        for seq in [1, 70] {
+            let c = case(&registry, seq, "old");
+            batch.insert(keys::state("case", c.id.as_str()), encode(&c));
+        }
+        store.commit(batch).unwrap();
+
+        let mut state = State::load(&store, &registry).unwrap();
+        assert_eq!(state.case_index.open_by_urgency.len(), 2);
+        let old = state.cases.get(CaseId::new(2026, 70).as_str()).expect("old case readable");
+        let mut changed = old.clone();
+        changed.summary = "changed".into();
+        state.put_case(Some(&old), changed, &registry.limits);
+        for seq in (2..=130).filter(|s| *s != 70) {
+            state.put_case(None, case(&registry, seq, "new"), &registry.limits);
+        }
+        let mut batch = sled::Batch::default();
+        state.write_into(&mut batch);
+        store.commit(batch).unwrap();
+
+        let reader = store.reader();
+        let all: Vec<Case> = scan_cases(&reader).collect::<Result<_, _>>().unwrap();
+        assert_eq!(all.len(), 130, "every case once");
+        let ids: Vec<u32> = all.iter().filter_map(|c| c.id.seq()).collect();
+        let want: Vec<u32> = (2..=130).chain([1]).collect();
+        assert_eq!(ids, want, "blocks first, in number order, then case 1 still kept old-style");
+        assert!(reader.get_raw(&keys::state("case", CaseId::new(2026, 70).as_str())).unwrap().is_none());
+        assert!(reader.get_raw(&keys::state("case", CaseId::new(2026, 1).as_str())).unwrap().is_some());
+        assert_eq!(read_case(&reader, CaseId::new(2026, 70).as_str()).unwrap().unwrap().summary, "changed");
+        assert_eq!(reader.scan_raw(keys::CASE_BLOCK_PREFIX).count(), 3, "blocks 0, 1 and 2");
+
+        let again = State::load(&store, &registry).unwrap();
+        assert_eq!(again.case_index.open_by_urgency.len(), 130);
+        assert_eq!(again.cases.get(CaseId::new(2026, 129).as_str()).map(|c| c.summary), Some("new".into()));
+    }
+}

@@ -8,7 +8,9 @@
 //! Layout (one tree, key prefixes; see [`keys`]):
 //! - records live in compressed pages, written once ([`pages`]);
 //! - the file ledger and the finalize jobs make ingest exactly-once ([`ledger`]);
-//! - the maintained figures are small per-entity values ([`crate::state`]).
+//! - the maintained figures are small per-entity values ([`crate::state`]);
+//! - 救急难 cases live in blocks of 64 by case number and audit entries in chunks of 256, both
+//!   postcard compressed with zstd ([`compress`]), so a case costs about what a row costs.
 
 pub mod keys;
 pub mod ledger;
