@@ -340,11 +340,25 @@ pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
 /// may be compressed (audit chunks: a sequence of at most 64 entries) never start with it.
 const COMPRESSED: u8 = 0xC1;
 
-/// zstd (level 1) behind a tag byte, for values read whole: case blocks, audit chunks.
+/// zstd (level 1) behind a tag byte, for values read whole: case blocks, audit chunks. Each
+/// thread keeps its compression context (making one per value showed in the ingest profile).
 pub fn compress(raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(raw.len() / 3 + 16);
     out.push(COMPRESSED);
-    out.extend(zstd::bulk::compress(raw, 1).expect("compressing in memory cannot fail"));
+    thread_local! {
+        static CONTEXT: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> = const { std::cell::RefCell::new(None) };
+    }
+    let compressed = CONTEXT.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = zstd::bulk::Compressor::new(1).ok();
+        }
+        match slot.as_mut() {
+            Some(c) => c.compress(raw),
+            None => zstd::bulk::compress(raw, 1),
+        }
+    });
+    out.extend(compressed.expect("compressing in memory cannot fail"));
     out
 }
 
