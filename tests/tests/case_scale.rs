@@ -133,6 +133,8 @@ fn a_kill_in_the_middle_of_a_case_heavy_file_ends_as_a_clean_run() {
         std::thread::sleep(POLL);
     }
     d.kill9();
+    let archived = std::fs::read_dir(d.archive_dir("admissions")).map(|rd| rd.count()).unwrap_or(0);
+    assert_eq!(archived, 0, "the kill must land in the middle of the file (is mzd built with failpoints?)");
 
     d.env.clear();
     d.spawn();
