@@ -14,7 +14,7 @@
 //! found there is added to that case's history instead of opening a second case.
 
 use crate::state::State;
-use crate::store::{keys, StoreError, StoreReader};
+use crate::store::{StoreError, StoreReader};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use mz_shared::audit::{append_case_entry, AuditAnchor, AuditEntry, AuditReport};
@@ -174,7 +174,8 @@ pub fn act(
 /// open case is added to that case's history instead (raising its urgency if higher).
 pub fn open_triggered(state: &mut State, registry: &Registry, now_ms: i64) {
     for (trigger, input) in std::mem::take(&mut state.cases_to_open) {
-        if state.case_triggers.contains(&trigger) {
+        let hash = crate::state::trigger_hash(&trigger);
+        if state.case_triggers.contains(&hash) {
             continue;
         }
         let links = PersonLink::of(input.person.as_ref(), input.station.as_deref(), input.person_ref.as_deref());
@@ -185,13 +186,13 @@ pub fn open_triggered(state: &mut State, registry: &Registry, now_ms: i64) {
             audit(state, entry);
             tracing::debug!(case = %case.id, "trigger added to the person's open case");
             state.put_case(Some(&old), case, &registry.limits);
-            state.case_triggers.insert(trigger);
+            state.case_triggers.insert(hash);
             continue;
         }
         match open_case(state, registry, &Actor::daemon(), input, Some(trigger.clone()), now_ms) {
             Ok(case) => {
                 tracing::debug!(case = %case.id, source = case.source.as_str(), "case opened by the rules");
-                state.case_triggers.insert(trigger);
+                state.case_triggers.insert(hash);
             }
             Err(reason) => tracing::warn!(trigger = %trigger, reason = %reason.en, "case not opened"),
         }
@@ -214,8 +215,8 @@ pub fn verify(reader: &StoreReader, given: &[AuditAnchor]) -> Result<AuditReport
         let before = crate::state::audit_figure(reader)?;
         let chain = crate::state::audit_entries(reader)?;
         let mut failed = None;
-        let cases = reader.scan::<Case>(&keys::state_prefix("case")).map_while(|r| match r {
-            Ok((_, case)) => Some(case),
+        let cases = crate::state::scan_cases(reader).map_while(|r| match r {
+            Ok(case) => Some(case),
             Err(e) => {
                 failed = Some(e);
                 None

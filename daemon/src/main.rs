@@ -161,6 +161,9 @@ enum CaseCommand {
         /// new | accepted | dispatched | referred | aided | closed
         #[arg(long)]
         state: Option<String>,
+        /// At most this many cases (the first in id order).
+        #[arg(long)]
+        limit: Option<u64>,
         #[arg(long)]
         json: bool,
     },
@@ -719,7 +722,7 @@ fn case_command(command: CaseCommand, socket: &std::path::Path) -> Result<ExitCo
                     other => anyhow::bail!("unexpected answer: {other:?}"),
                 }
             }
-            CaseCommand::List { state, json } => {
+            CaseCommand::List { state, limit, json } => {
                 let state = match state {
                     Some(s) => Some(CaseState::parse(&s).ok_or_else(|| {
                         anyhow::anyhow!(
@@ -728,30 +731,8 @@ fn case_command(command: CaseCommand, socket: &std::path::Path) -> Result<ExitCo
                     })?),
                     None => None,
                 };
-                match c.call(Request::CaseList { state }).await? {
-                    ServerMessage::Cases { cases } => {
-                        if json {
-                            writeln!(out, "{}", serde_json::to_string_pretty(&cases)?)?;
-                        } else {
-                            for k in &cases {
-                                writeln!(
-                                    out,
-                                    "{:<17} {:<10} {:<6} {:<8} {:>10} {}{}",
-                                    k["id"].as_str().unwrap_or_default(),
-                                    k["state"].as_str().unwrap_or_default(),
-                                    k["street"].as_str().unwrap_or_default(),
-                                    k["urgency"].as_str().unwrap_or_default(),
-                                    Fen(k["paid_fen"].as_i64().unwrap_or(0)).to_string(),
-                                    if k["overdue"].as_bool() == Some(true) { "OVERDUE " } else { "" },
-                                    k["summary"].as_str().unwrap_or_default(),
-                                )?;
-                            }
-                        }
-                        Ok(ExitCode::SUCCESS)
-                    }
-                    ServerMessage::Error { reason } => refused(&reason),
-                    other => anyhow::bail!("unexpected answer: {other:?}"),
-                }
+                c.request(Request::CaseList { state, limit }).await?;
+                list_cases(&mut c, &mut out, json).await
             }
             CaseCommand::Show { id, json } => match c.call(Request::CaseShow { id }).await? {
                 ServerMessage::Case { case, .. } => {
@@ -910,6 +891,58 @@ fn print_tasks(out: &mut impl Write, tasks: &[serde_json::Value]) -> std::io::Re
         writeln!(out, "（无事项）no tasks")?;
     }
     Ok(())
+}
+
+/// Prints a streamed case list as it arrives: a JSON array (one pretty object per element) or
+/// one line per case. Nothing is printed before the daemon's first answer, so a refusal prints
+/// only the reason.
+async fn list_cases(c: &mut Client, out: &mut impl Write, json: bool) -> Result<ExitCode> {
+    let mut printed = 0u64;
+    loop {
+        match c.recv().await? {
+            ServerMessage::Cases { cases } => {
+                if json && printed == 0 {
+                    writeln!(out, "[")?;
+                }
+                for k in &cases {
+                    if json {
+                        let text = serde_json::to_string_pretty(k)?.replace('\n', "\n  ");
+                        write!(out, "{}  {text}", if printed == 0 { "" } else { ",\n" })?;
+                    } else {
+                        print_case_line(out, k)?;
+                    }
+                    printed += 1;
+                }
+                out.flush()?;
+            }
+            ServerMessage::End { .. } => {
+                if json {
+                    writeln!(out, "{}]", if printed == 0 { "" } else { "\n" })?;
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            ServerMessage::Error { reason } => {
+                eprintln!("mzd: {reason}");
+                return Ok(ExitCode::from(1));
+            }
+            other => anyhow::bail!("unexpected answer: {other:?}"),
+        }
+    }
+}
+
+fn print_case_line(out: &mut impl Write, k: &serde_json::Value) -> std::io::Result<()> {
+    use mz_shared::registry::Fen;
+    writeln!(
+        out,
+        "{:<17} {:<10} {:<6} {:<8} {:>10} {}{}",
+        k["id"].as_str().unwrap_or_default(),
+        k["state"].as_str().unwrap_or_default(),
+        k["street"].as_str().unwrap_or_default(),
+        k["urgency"].as_str().unwrap_or_default(),
+        Fen(k["paid_fen"].as_i64().unwrap_or(0)).to_string(),
+        if k["overdue"].as_bool() == Some(true) { "OVERDUE " } else { "" },
+        k["summary"].as_str().unwrap_or_default(),
+    )
 }
 
 fn print_case(out: &mut impl Write, k: &serde_json::Value) -> std::io::Result<()> {

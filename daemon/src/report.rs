@@ -349,9 +349,9 @@ const DASHBOARD_ENDED_CASES: usize = 50;
 /// The most urgent open cases (high urgency first, then oldest), then the latest ended ones.
 fn dashboard_cases(state: &State) -> Vec<mz_shared::case::Case> {
     let index = &state.case_index;
-    let open = index.open_by_urgency.iter().take(DASHBOARD_OPEN_CASES).map(|(_, _, id)| id);
-    let ended = index.ended.iter().rev().take(DASHBOARD_ENDED_CASES).map(|(_, id)| id);
-    open.chain(ended).filter_map(|id| state.cases.get(id)).collect()
+    let open = index.open_by_urgency.iter().take(DASHBOARD_OPEN_CASES).map(|(_, _, no)| no);
+    let ended = index.ended.iter().rev().take(DASHBOARD_ENDED_CASES).map(|(_, no)| no);
+    open.chain(ended).filter_map(|no| state.cases.get(no.id().as_str())).collect()
 }
 
 /// Months until a site is full, from the growth of `occupied` over its recent reports.

@@ -20,8 +20,9 @@ use crate::export;
 use crate::report;
 use crate::service::EngineMsg;
 use crate::store::pages::export_latest;
+use crate::store::StoreError;
 use crate::store::StoreReader;
-use crate::store::{keys, StoreError};
+use crate::store::keys;
 use crate::tasks;
 use mz_shared::audit::{AuditAnchor, AuditReport};
 use mz_shared::case::{Action, Actor, Case, CaseState};
@@ -564,7 +565,7 @@ impl Session {
             Request::LogStationEvent { values } => self.log_station_event(role, values).await?,
             Request::CaseShow { id } => self.case_show(role, &id).await?,
             Request::RejectsPreview { path, lines } => self.rejects_preview(role, path, lines).await?,
-            Request::CaseList { state } => self.case_list(role, state).await?,
+            Request::CaseList { state, limit } => self.case_list(role, state, limit).await?,
             Request::AuditVerify => self.audit_verify().await?,
             Request::AuditCheck { anchors } => self.audit_check(anchors).await?,
             Request::Backup { dest } => self.backup(dest).await?,
@@ -686,17 +687,48 @@ impl Session {
         self.send(&msg).await
     }
 
-    async fn case_list(&mut self, role: Role, state: Option<CaseState>) -> io::Result<()> {
+    /// Streams the cases from the store in chunks of [`LIST_CHUNK`]: a reader thread decodes
+    /// them as the client takes them (a channel of two chunks), so memory stays bounded however
+    /// many cases there are. A client that stops reading for the idle timeout is dropped, which
+    /// stops the reader.
+    async fn case_list(&mut self, role: Role, state: Option<CaseState>, limit: Option<u64>) -> io::Result<()> {
         let registry = self.ctx.registry.borrow().clone();
         let now = jiff::Timestamp::now().as_millisecond();
-        let msg = match read_cases(&self.ctx) {
-            Ok(cases) => ServerMessage::Cases {
-                cases: cases
-                    .iter()
-                    .filter(|c| state.is_none_or(|s| c.state == s))
-                    .map(|c| cases::view(c, &registry, now, false, role == Role::Viewer))
-                    .collect(),
-            },
+        let reader = self.ctx.reader.clone();
+        let mask = role == Role::Viewer;
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<serde_json::Value>>(2);
+        let producer = tokio::task::spawn_blocking(move || -> Result<u64, StoreError> {
+            let mut count = 0;
+            let mut chunk = Vec::with_capacity(LIST_CHUNK);
+            for case in crate::state::scan_cases(&reader) {
+                if limit.is_some_and(|l| count >= l) {
+                    break;
+                }
+                let case = case?;
+                if state.is_some_and(|s| case.state != s) {
+                    continue;
+                }
+                chunk.push(cases::view(&case, &registry, now, false, mask));
+                count += 1;
+                if chunk.len() == LIST_CHUNK && tx.blocking_send(std::mem::take(&mut chunk)).is_err() {
+                    return Ok(count);
+                }
+            }
+            if !chunk.is_empty() || count == 0 {
+                let _ = tx.blocking_send(chunk);
+            }
+            Ok(count)
+        });
+        while let Some(cases) = rx.recv().await {
+            let sent = tokio::time::timeout(self.limits.idle, self.send(&ServerMessage::Cases { cases })).await;
+            match sent {
+                Ok(r) => r?,
+                Err(_) => return Err(io::Error::new(io::ErrorKind::TimedOut, "client stopped reading the case list")),
+            }
+        }
+        let msg = match producer.await {
+            Ok(Ok(count)) => ServerMessage::End { count },
+            Ok(Err(e)) => error(format!("读取失败：{e}"), format!("cannot read the cases: {e}")),
             Err(e) => error(format!("读取失败：{e}"), format!("cannot read the cases: {e}")),
         };
         self.send(&msg).await
@@ -813,12 +845,15 @@ async fn export(
     }
 }
 
+/// Cases per `Cases` message of a streamed case list.
+const LIST_CHUNK: usize = 64;
+
 fn read_cases(ctx: &ServerContext) -> Result<Vec<Case>, StoreError> {
-    ctx.reader.scan::<Case>(&keys::state_prefix("case")).map(|r| r.map(|(_, c)| c)).collect()
+    crate::state::scan_cases(&ctx.reader).collect()
 }
 
 fn read_case(ctx: &ServerContext, id: &str) -> Result<Option<Case>, StoreError> {
-    ctx.reader.get(&keys::state("case", id))
+    crate::state::read_case(&ctx.reader, id)
 }
 
 fn case_message(ctx: &ServerContext, case: &Case, role: Role, warnings: Vec<Reason>) -> ServerMessage {

@@ -357,8 +357,9 @@ pub struct State {
     pub aid_records: Vec<mz_shared::case::AidRecord>,
     /// Orderings of the cases for the dashboard and the status, kept with every change.
     pub case_index: CaseIndex,
-    /// The triggers of the cases the rules opened (rebuilt from the cases at start-up).
-    pub case_triggers: HashSet<String>,
+    /// The triggers of the cases the rules opened, by [`trigger_hash`] (rebuilt from the cases
+    /// at start-up).
+    pub case_triggers: HashSet<u64>,
     /// Open cases by person (one person, one open case); kept by [`State::put_case`].
     pub open_by_person: crate::cases::PersonIndex,
     /// Reserve-fund balances, derived from the registry and the cases' payments.
@@ -396,7 +397,7 @@ impl State {
             lapsed_applications: Table::new("divorce_app_lapsed"),
             divorce_lapses: Table::new("divorce_lapses"),
             alerts: Table::new("alert"),
-            cases: CaseTable { reader: None, pending: HashMap::default(), changes: 0 },
+            cases: CaseTable::new(None),
             aid_records: Vec::new(),
             case_index: CaseIndex::default(),
             case_triggers: HashSet::default(),
@@ -419,18 +420,18 @@ impl State {
         let mut open_by_person = crate::cases::PersonIndex::default();
         let mut aid_records = Vec::new();
         let mut fund_figures = crate::funds::CaseFundFigures::default();
-        for item in store.scan::<Case>(&keys::state_prefix("case")) {
-            let case = item?.1;
+        for item in scan_cases_read_ahead(&store.reader()) {
+            let case = item?;
             funds.count_paid(&case);
             fund_figures.add(&case);
             case_index.add(&case, &registry.limits);
-            case_triggers.extend(case.all_triggers().cloned());
+            case_triggers.extend(case.all_triggers().map(|t| trigger_hash(t)));
             open_by_person.update(None, &case);
             aid_records.extend(case.aid_records());
         }
-        let cases = CaseTable { reader: Some(store.reader()), pending: HashMap::default(), changes: 0 };
+        let cases = CaseTable::new(Some(store.reader()));
         let audit_tail = match store.reader().last(keys::AUDIT_PREFIX)? {
-            Some((key, bytes)) => crate::store::decode::<Vec<AuditEntry>>(&key, &bytes)?.pop(),
+            Some((key, bytes)) => decode_audit_chunk(&key, &bytes)?.pop(),
             None => None,
         };
         warn_if_off_anchor(&store.reader(), audit_tail.as_ref())?;
@@ -541,33 +542,89 @@ impl State {
             batch.insert(audit_anchor_key(), encode(&self.audit_anchor()));
         }
         for chunk in std::mem::take(&mut self.audit_pending).chunks(AUDIT_CHUNK) {
-            batch.insert(keys::audit(chunk[0].seq), encode(&chunk));
+            batch.insert(keys::audit(chunk[0].seq), encode_audit_chunk(chunk));
         }
     }
 }
 
 /// The cases: read from the store when needed (there may be hundreds of thousands); only the
 /// changes since the last commit are held in memory.
+///
+/// Stored in blocks of [`CASE_BLOCK`] cases by number (`c<block>`, see [`keys::case_block`]):
+/// a block is postcard, zstd-compressed, so cases the rules open in bulk are written once, a
+/// block per 64, and cost a few hundred bytes each. A case changed later rewrites its block.
+/// Cases of stores written before blocks (`scase/<id>`) are read where they are and move into
+/// their block the first time they change, in the same batch.
 pub struct CaseTable {
     reader: Option<crate::store::StoreReader>,
     pending: HashMap<String, Case>,
     changes: u64,
+    /// The store still has cases kept one per key (written before blocks).
+    legacy: bool,
+    /// The last block read, decoded (reads come in runs over neighbouring cases).
+    cached: std::sync::Mutex<Option<(u32, std::sync::Arc<Vec<Case>>)>>,
+}
+
+/// Cases per stored block.
+pub const CASE_BLOCK: u32 = 64;
+
+/// The block of a case id, `None` for an id without a number (never made by the daemon).
+fn block_of(id: &str) -> Option<u32> {
+    mz_shared::case::CaseId::parse(id).and_then(|c| c.seq()).map(|s| s / CASE_BLOCK)
+}
+
+/// Encodes a block of cases (sorted by number): postcard, compressed.
+fn encode_block(cases: &[Case]) -> Vec<u8> {
+    crate::store::compress(&encode(&cases))
+}
+
+/// Decodes a stored block.
+fn decode_block(key: &[u8], bytes: &[u8]) -> Result<Vec<Case>, StoreError> {
+    let raw = crate::store::decompress(key, bytes)?;
+    crate::store::decode(key, &raw)
 }
 
 impl CaseTable {
+    fn new(reader: Option<crate::store::StoreReader>) -> CaseTable {
+        let legacy = reader.as_ref().is_some_and(|r| r.scan_raw(&keys::state_prefix("case")).next().is_some());
+        CaseTable { reader, pending: HashMap::default(), changes: 0, legacy, cached: Default::default() }
+    }
+
+    /// The committed block `block`, decoded (empty when absent).
+    fn block(&self, block: u32) -> Result<std::sync::Arc<Vec<Case>>, StoreError> {
+        if let Some((b, cases)) = self.cached.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            if *b == block {
+                return Ok(cases.clone());
+            }
+        }
+        let Some(reader) = &self.reader else { return Ok(Default::default()) };
+        let key = keys::case_block(block);
+        let cases = match reader.get_raw(&key)? {
+            Some(bytes) => std::sync::Arc::new(decode_block(&key, &bytes)?),
+            None => Default::default(),
+        };
+        *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some((block, cases.clone()));
+        Ok(cases)
+    }
+
     /// The case as last changed (committed or not).
     pub fn get(&self, id: &str) -> Option<Case> {
         if let Some(c) = self.pending.get(id) {
             return Some(c.clone());
         }
         let reader = self.reader.as_ref()?;
-        match reader.get::<Case>(&keys::state("case", id)) {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::error!(case = id, error = %e, "case unreadable");
-                None
-            }
-        }
+        let found = match block_of(id) {
+            Some(b) => self.block(b).map(|cases| cases.iter().find(|c| c.id.as_str() == id).cloned()),
+            None => Ok(None),
+        };
+        let found = match found {
+            Ok(None) => reader.get::<Case>(&keys::state("case", id)),
+            other => other,
+        };
+        found.unwrap_or_else(|e| {
+            tracing::error!(case = id, error = %e, "case unreadable");
+            None
+        })
     }
 
     fn put(&mut self, case: Case) {
@@ -579,9 +636,9 @@ impl CaseTable {
     pub fn all(&self) -> Vec<Case> {
         let mut all: HashMap<String, Case> = HashMap::default();
         if let Some(reader) = &self.reader {
-            for item in reader.scan::<Case>(&keys::state_prefix("case")) {
+            for item in scan_cases(reader) {
                 match item {
-                    Ok((_, c)) => {
+                    Ok(c) => {
                         all.insert(c.id.as_str().to_owned(), c);
                     }
                     Err(e) => tracing::error!(error = %e, "case unreadable"),
@@ -603,30 +660,211 @@ impl CaseTable {
         !self.pending.is_empty()
     }
 
+    /// Writes each block with a changed case once: the committed block merged with the
+    /// changes. Blocks are compressed on two threads when there are several.
     fn write_into(&mut self, batch: &mut sled::Batch) {
+        let mut blocks: BTreeMap<u32, Vec<Case>> = BTreeMap::new();
         for (id, case) in self.pending.drain() {
-            batch.insert(keys::state("case", &id), encode(&case));
+            match block_of(&id) {
+                Some(b) => {
+                    if self.legacy {
+                        // Moved into its block: the old key goes in the same batch.
+                        batch.remove(keys::state("case", &id));
+                    }
+                    blocks.entry(b).or_default().push(case);
+                }
+                None => batch.insert(keys::state("case", &id), encode(&case)),
+            }
+        }
+        let merged: Vec<(u32, Vec<Case>)> = blocks
+            .into_iter()
+            .map(|(b, changed)| {
+                let stored = self.block(b).map(|c| (*c).clone()).unwrap_or_else(|e| {
+                    tracing::error!(block = b, error = %e, "case block unreadable: rewritten from the changes");
+                    Vec::new()
+                });
+                (b, merge_block(stored, changed))
+            })
+            .collect();
+        *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        for (b, bytes) in encode_blocks(&merged) {
+            batch.insert(keys::case_block(b), bytes);
         }
     }
 }
 
-/// (not high urgency, opened at, id): the queue order of open cases.
-pub type UrgencyKey = (bool, i64, String);
-/// (earliest deadline, id) of an open case: overdue once it is in the past.
-pub type DeadlineKey = (i64, String);
+/// `stored` with `changed` cases replaced or added, ordered by number.
+fn merge_block(stored: Vec<Case>, changed: Vec<Case>) -> Vec<Case> {
+    let mut by_id: BTreeMap<(u32, String), Case> =
+        stored.into_iter().map(|c| ((c.id.seq().unwrap_or(0), c.id.as_str().to_owned()), c)).collect();
+    for c in changed {
+        by_id.insert((c.id.seq().unwrap_or(0), c.id.as_str().to_owned()), c);
+    }
+    by_id.into_values().collect()
+}
+
+/// Encodes and compresses blocks, the second half on another thread when there are several
+/// (compression is most of a bulk commit's case cost; the engine thread does the first half).
+fn encode_blocks(blocks: &[(u32, Vec<Case>)]) -> Vec<(u32, Vec<u8>)> {
+    let enc = |part: &[(u32, Vec<Case>)]| part.iter().map(|(b, c)| (*b, encode_block(c))).collect::<Vec<_>>();
+    if blocks.len() < 4 {
+        return enc(blocks);
+    }
+    let (first, second) = blocks.split_at(blocks.len() / 2);
+    std::thread::scope(|s| {
+        let other = s.spawn(|| enc(second));
+        let mut out = enc(first);
+        out.extend(other.join().unwrap_or_else(|_| enc(second)));
+        out
+    })
+}
+
+/// Every stored case: the blocks in number order, then cases of older stores kept one per key.
+/// Read as the iterator is advanced (committed cases only).
+pub fn scan_cases(reader: &crate::store::StoreReader) -> impl Iterator<Item = Result<Case, StoreError>> {
+    let blocks = reader.scan_raw(keys::CASE_BLOCK_PREFIX).flat_map(|item| {
+        let cases = item.and_then(|(k, v)| decode_block(&k, &v));
+        let (ok, err) = match cases {
+            Ok(cases) => (cases, None),
+            Err(e) => (Vec::new(), Some(Err(e))),
+        };
+        err.into_iter().chain(ok.into_iter().map(Ok))
+    });
+    let legacy = reader.scan::<Case>(&keys::state_prefix("case")).map(|r| r.map(|(_, c)| c));
+    blocks.chain(legacy)
+}
+
+/// Writes `cases` and removes the cases numbered `removed` straight into `batch`, each block
+/// once: for tools and tests that repair or tamper with a stopped store (the engine changes
+/// cases through [`State::put_case`] only).
+pub fn write_cases_raw(
+    reader: &crate::store::StoreReader,
+    batch: &mut sled::Batch,
+    cases: Vec<Case>,
+    removed: &[&str],
+) -> Result<(), StoreError> {
+    let mut blocks: BTreeMap<u32, (Vec<Case>, Vec<&str>)> = BTreeMap::new();
+    for c in cases {
+        match block_of(c.id.as_str()) {
+            Some(b) => blocks.entry(b).or_default().0.push(c),
+            None => batch.insert(keys::state("case", c.id.as_str()), encode(&c)),
+        }
+    }
+    for id in removed {
+        match block_of(id) {
+            Some(b) => blocks.entry(b).or_default().1.push(id),
+            None => batch.remove(keys::state("case", id)),
+        }
+    }
+    for (b, (changed, gone)) in blocks {
+        let key = keys::case_block(b);
+        let stored = match reader.get_raw(&key)? {
+            Some(bytes) => decode_block(&key, &bytes)?,
+            None => Vec::new(),
+        };
+        let mut merged = merge_block(stored, changed);
+        merged.retain(|c| !gone.contains(&c.id.as_str()));
+        batch.insert(key, encode_block(&merged));
+    }
+    Ok(())
+}
+
+/// Every stored chunk of audit entries with its key, in order.
+pub fn audit_chunks(reader: &crate::store::StoreReader) -> Result<Vec<(sled::IVec, Vec<AuditEntry>)>, StoreError> {
+    let mut all = Vec::new();
+    for item in reader.scan_raw(keys::AUDIT_PREFIX) {
+        let (key, bytes) = item?;
+        let entries = decode_audit_chunk(&key, &bytes)?;
+        all.push((key, entries));
+    }
+    Ok(all)
+}
+
+/// A chunk of audit entries as stored.
+pub fn encode_audit_chunk(entries: &[AuditEntry]) -> Vec<u8> {
+    crate::store::compress(&encode(&entries))
+}
+
+/// [`scan_cases`] on a second thread, a few blocks ahead: decompressing and decoding take one
+/// core while the caller indexes on the other (start-up).
+fn scan_cases_read_ahead(reader: &crate::store::StoreReader) -> impl Iterator<Item = Result<Case, StoreError>> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Result<Case, StoreError>>>(4);
+    let reader = reader.clone();
+    let spawned = std::thread::Builder::new().name("mzd-case-load".into()).spawn(move || {
+        let mut chunk = Vec::with_capacity(CASE_BLOCK as usize);
+        for item in scan_cases(&reader) {
+            chunk.push(item);
+            if chunk.len() == CASE_BLOCK as usize && tx.send(std::mem::take(&mut chunk)).is_err() {
+                return;
+            }
+        }
+        let _ = tx.send(chunk);
+    });
+    let failed = spawned.err().map(|e| Err(StoreError::Io { path: "case loader thread".into(), source: e }));
+    failed.into_iter().chain(rx.into_iter().flatten())
+}
+
+/// One committed case.
+pub fn read_case(reader: &crate::store::StoreReader, id: &str) -> Result<Option<Case>, StoreError> {
+    if let Some(b) = block_of(id) {
+        let key = keys::case_block(b);
+        if let Some(bytes) = reader.get_raw(&key)? {
+            if let Some(c) = decode_block(&key, &bytes)?.into_iter().find(|c| c.id.as_str() == id) {
+                return Ok(Some(c));
+            }
+        }
+    }
+    reader.get(&keys::state("case", id))
+}
+
+/// A case's number in 8 bytes: its year and sequence number (`JJN-2026-000123`), so that the
+/// orderings below hold fixed-size keys instead of strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CaseNo(u64);
+
+impl CaseNo {
+    /// The number of `id` (`None` for an id the daemon never makes).
+    pub fn of(id: &mz_shared::case::CaseId) -> Option<CaseNo> {
+        let (year, seq) = (id.year()?, id.seq()?);
+        Some(CaseNo((u64::from(year as u16) << 32) | u64::from(seq)))
+    }
+
+    /// The case id again.
+    pub fn id(self) -> mz_shared::case::CaseId {
+        mz_shared::case::CaseId::new((self.0 >> 32) as u16 as i16, self.0 as u32)
+    }
+
+    /// Below every real number (for range bounds).
+    pub const MIN: CaseNo = CaseNo(0);
+}
+
+/// The 64-bit hash a rule trigger is remembered by (in memory only: rebuilt at start-up).
+pub fn trigger_hash(trigger: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    trigger.hash(&mut h);
+    h.finish()
+}
+
+/// (not high urgency, opened at, number): the queue order of open cases.
+pub type UrgencyKey = (bool, i64, CaseNo);
+/// (earliest deadline, number) of an open case: overdue once it is in the past.
+pub type DeadlineKey = (i64, CaseNo);
 
 /// Open cases by urgency and age, by their earliest deadline, and ended cases by end time: the
-/// dashboard's queue and the status's counts without walking every case.
+/// dashboard's queue and the status's counts without walking every case. Keys are fixed-size
+/// (24 bytes at most), no strings.
 #[derive(Debug, Default)]
 pub struct CaseIndex {
     pub open_by_urgency: std::collections::BTreeSet<UrgencyKey>,
     pub open_by_deadline: std::collections::BTreeSet<DeadlineKey>,
-    /// (closed at, id) of closed and referred cases.
-    pub ended: std::collections::BTreeSet<(i64, String)>,
+    /// (closed at, number) of closed and referred cases.
+    pub ended: std::collections::BTreeSet<(i64, CaseNo)>,
 }
 
 impl CaseIndex {
-    fn keys(case: &Case, limits: &mz_shared::registry::Limits) -> Option<(UrgencyKey, DeadlineKey)> {
+    /// The keys of an open case (`None` for a closed or referred one).
+    fn keys(case: &Case, no: CaseNo, limits: &mz_shared::registry::Limits) -> Option<(UrgencyKey, DeadlineKey)> {
         if case.is_terminal() {
             return None;
         }
@@ -637,30 +875,31 @@ impl CaseIndex {
             .flatten()
             .min()
             .unwrap_or(i64::MAX);
-        let id = case.id.as_str().to_owned();
-        Some(((case.urgency != mz_shared::case::Urgency::High, case.opened_at_ms, id.clone()), (earliest, id)))
+        Some(((case.urgency != mz_shared::case::Urgency::High, case.opened_at_ms, no), (earliest, no)))
     }
 
     fn add(&mut self, case: &Case, limits: &mz_shared::registry::Limits) {
-        match Self::keys(case, limits) {
+        let Some(no) = CaseNo::of(&case.id) else { return };
+        match Self::keys(case, no, limits) {
             Some((u, d)) => {
                 self.open_by_urgency.insert(u);
                 self.open_by_deadline.insert(d);
             }
             None => {
-                self.ended.insert((case.closed_at_ms.unwrap_or(0), case.id.as_str().to_owned()));
+                self.ended.insert((case.closed_at_ms.unwrap_or(0), no));
             }
         }
     }
 
     fn remove(&mut self, case: &Case, limits: &mz_shared::registry::Limits) {
-        match Self::keys(case, limits) {
+        let Some(no) = CaseNo::of(&case.id) else { return };
+        match Self::keys(case, no, limits) {
             Some((u, d)) => {
                 self.open_by_urgency.remove(&u);
                 self.open_by_deadline.remove(&d);
             }
             None => {
-                self.ended.remove(&(case.closed_at_ms.unwrap_or(0), case.id.as_str().to_owned()));
+                self.ended.remove(&(case.closed_at_ms.unwrap_or(0), no));
             }
         }
     }
@@ -675,17 +914,23 @@ impl CaseIndex {
 
     /// Open cases with a deadline before `now_ms`.
     pub fn overdue(&self, now_ms: i64) -> usize {
-        self.open_by_deadline.range(..(now_ms, String::new())).count()
+        self.open_by_deadline.range(..(now_ms, CaseNo::MIN)).count()
     }
 
     /// The earliest deadline still ahead of `now_ms`.
     pub fn next_deadline(&self, now_ms: i64) -> Option<i64> {
-        self.open_by_deadline.range((now_ms, String::new())..).next().map(|(t, _)| *t)
+        self.open_by_deadline.range((now_ms, CaseNo::MIN)..).next().map(|(t, _)| *t)
     }
 }
 
-/// Audit entries per stored value (an entry is a few hundred bytes).
-const AUDIT_CHUNK: usize = 64;
+/// Audit entries per stored value (an entry is a few hundred bytes; a chunk is compressed).
+const AUDIT_CHUNK: usize = 256;
+
+/// A stored chunk of audit entries: compressed, or plain postcard as older stores wrote it.
+fn decode_audit_chunk(key: &[u8], bytes: &[u8]) -> Result<Vec<AuditEntry>, StoreError> {
+    let raw = crate::store::decompress(key, bytes)?;
+    crate::store::decode(key, &raw)
+}
 
 /// Store key of the trail's anchor ([`AuditAnchor`]), written in the batch of every commit that
 /// appends audit entries. Stores written before anchors were kept have none until their next
@@ -725,8 +970,9 @@ pub fn audit_figure(reader: &crate::store::StoreReader) -> Result<StoreFigure, S
 /// Every audit entry, in order.
 pub fn audit_entries(reader: &crate::store::StoreReader) -> Result<Vec<AuditEntry>, StoreError> {
     let mut all = Vec::new();
-    for chunk in reader.scan::<Vec<AuditEntry>>(keys::AUDIT_PREFIX) {
-        all.extend(chunk?.1);
+    for item in reader.scan_raw(keys::AUDIT_PREFIX) {
+        let (key, bytes) = item?;
+        all.extend(decode_audit_chunk(&key, &bytes)?);
     }
     Ok(all)
 }
@@ -734,4 +980,73 @@ pub fn audit_entries(reader: &crate::store::StoreReader) -> Result<Vec<AuditEntr
 /// Lower-case hex of an ID hash, as used in entity keys.
 pub fn hash_key(h: &IdHash) -> String {
     h.0.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mz_shared::case::{Actor, CaseId, OpenCase};
+
+    fn case(registry: &Registry, seq: u32, summary: &str) -> Case {
+        let input = OpenCase { street: "ST-01".into(), summary: summary.into(), ..OpenCase::default() };
+        Case::open(
+            CaseId::new(2026, seq),
+            input,
+            &Actor::new("officer", mz_shared::registry::Role::Officer),
+            0,
+            registry,
+        )
+        .expect("a valid case")
+    }
+
+    #[test]
+    fn case_numbers_round_trip() {
+        for (year, seq) in [(2026, 1), (1999, 999_999), (2100, 64)] {
+            let id = CaseId::new(year, seq);
+            assert_eq!(CaseNo::of(&id).map(CaseNo::id), Some(id));
+        }
+        assert!(CaseNo::of(&CaseId::new(2026, 1)) < CaseNo::of(&CaseId::new(2026, 2)));
+    }
+
+    #[test]
+    fn cases_go_into_blocks_and_old_per_case_keys_move_when_changed() {
+        let registry = Registry::demo();
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        // A store from before blocks: cases 1 and 70 one per key.
+        let mut batch = sled::Batch::default();
+        for seq in [1, 70] {
+            let c = case(&registry, seq, "old");
+            batch.insert(keys::state("case", c.id.as_str()), encode(&c));
+        }
+        store.commit(batch).unwrap();
+
+        let mut state = State::load(&store, &registry).unwrap();
+        assert_eq!(state.case_index.open_by_urgency.len(), 2);
+        let old = state.cases.get(CaseId::new(2026, 70).as_str()).expect("old case readable");
+        let mut changed = old.clone();
+        changed.summary = "changed".into();
+        state.put_case(Some(&old), changed, &registry.limits);
+        for seq in (2..=130).filter(|s| *s != 70) {
+            state.put_case(None, case(&registry, seq, "new"), &registry.limits);
+        }
+        let mut batch = sled::Batch::default();
+        state.write_into(&mut batch);
+        store.commit(batch).unwrap();
+
+        let reader = store.reader();
+        let all: Vec<Case> = scan_cases(&reader).collect::<Result<_, _>>().unwrap();
+        assert_eq!(all.len(), 130, "every case once");
+        let ids: Vec<u32> = all.iter().filter_map(|c| c.id.seq()).collect();
+        let want: Vec<u32> = (2..=130).chain([1]).collect();
+        assert_eq!(ids, want, "blocks first, in number order, then case 1 still kept old-style");
+        assert!(reader.get_raw(&keys::state("case", CaseId::new(2026, 70).as_str())).unwrap().is_none());
+        assert!(reader.get_raw(&keys::state("case", CaseId::new(2026, 1).as_str())).unwrap().is_some());
+        assert_eq!(read_case(&reader, CaseId::new(2026, 70).as_str()).unwrap().unwrap().summary, "changed");
+        assert_eq!(reader.scan_raw(keys::CASE_BLOCK_PREFIX).count(), 3, "blocks 0, 1 and 2");
+
+        let again = State::load(&store, &registry).unwrap();
+        assert_eq!(again.case_index.open_by_urgency.len(), 130);
+        assert_eq!(again.cases.get(CaseId::new(2026, 129).as_str()).map(|c| c.summary), Some("new".into()));
+    }
 }

@@ -50,9 +50,13 @@ pub enum Request {
         action: crate::case::Action,
         expected_version: u64,
     },
-    /// Cases, optionally in one state; answered by `Cases`.
+    /// Cases in id order, optionally in one state and at most `limit` of them; answered by a
+    /// stream: one or more `Cases` (each a chunk, the first possibly empty), then `End` with the
+    /// count. The daemon reads the store as it sends, so a long list costs it no memory.
     CaseList {
         state: Option<crate::case::CaseState>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<u64>,
     },
     /// One case with its history; answered by `Case`.
     CaseShow {
@@ -176,7 +180,7 @@ pub enum ServerMessage {
         /// Warnings of the action just applied (e.g. the same person aided twice in 30 days).
         warnings: Vec<Reason>,
     },
-    /// Cases as `mzd case list --json` prints them.
+    /// Cases as `mzd case list --json` prints them: one chunk of a `CaseList` answer.
     Cases {
         cases: Vec<serde_json::Value>,
     },

@@ -265,7 +265,7 @@ fn connections_beyond_the_limit_are_refused_and_status_still_answers() {
     eprintln!("{refused} of {TOTAL} connections refused at their hello");
     let mut served = 0;
     for c in &mut open {
-        c.request(Request::CaseList { state: None });
+        c.request(Request::CaseList { state: None, limit: None });
         match c.recv() {
             Got::Message(m) if m["type"] == "cases" => served += 1,
             Got::Message(m) if error_text(&m).is_some_and(|r| r.contains("too many connections")) => refused += 1,

@@ -106,3 +106,13 @@ pub fn audit(seq: u64) -> Vec<u8> {
 }
 
 pub const AUDIT_PREFIX: &[u8] = b"u";
+
+/// Prefix of the case blocks.
+pub const CASE_BLOCK_PREFIX: &[u8] = b"c";
+
+/// `c<block BE>`: cases numbered `block * 64 ..` (see [`crate::state::CaseTable`]).
+pub fn case_block(block: u32) -> Vec<u8> {
+    let mut k = vec![b'c'];
+    k.extend_from_slice(&block.to_be_bytes());
+    k
+}

@@ -8,7 +8,9 @@
 //! Layout (one tree, key prefixes; see [`keys`]):
 //! - records live in compressed pages, written once ([`pages`]);
 //! - the file ledger and the finalize jobs make ingest exactly-once ([`ledger`]);
-//! - the maintained figures are small per-entity values ([`crate::state`]).
+//! - the maintained figures are small per-entity values ([`crate::state`]);
+//! - 救急难 cases live in blocks of 64 by case number and audit entries in chunks of 256, both
+//!   postcard compressed with zstd ([`compress`]), so a case costs about what a row costs.
 
 pub mod keys;
 pub mod ledger;
@@ -304,6 +306,15 @@ impl StoreReader {
         Ok(db_of(&self.slot)?.get(key)?)
     }
 
+    /// Keys and raw values under a prefix, in key order.
+    pub fn scan_raw(&self, prefix: &[u8]) -> impl Iterator<Item = Result<(sled::IVec, sled::IVec), StoreError>> {
+        let (closed, iter) = match db_of(&self.slot) {
+            Ok(db) => (None, Some(db.scan_prefix(prefix))),
+            Err(e) => (Some(Err(e)), None),
+        };
+        closed.into_iter().chain(iter.into_iter().flatten().map(|r| r.map_err(StoreError::from)))
+    }
+
     pub fn scan<T: DeserializeOwned>(
         &self,
         prefix: &[u8],
@@ -323,6 +334,61 @@ impl StoreReader {
 /// Serializes a stored value.
 pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     postcard::to_stdvec(value).expect("serializing to memory cannot fail")
+}
+
+/// First byte of a compressed value ([`compress`]). Plain postcard values of the kinds that
+/// may be compressed (audit chunks: a sequence of at most 64 entries) never start with it.
+const COMPRESSED: u8 = 0xC1;
+
+/// zstd (level 1) behind a tag byte, for values read whole: case blocks, audit chunks. Each
+/// thread keeps its compression context (making one per value showed in the ingest profile).
+pub fn compress(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len() / 3 + 16);
+    out.push(COMPRESSED);
+    thread_local! {
+        static CONTEXT: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> = const { std::cell::RefCell::new(None) };
+    }
+    let compressed = CONTEXT.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = zstd::bulk::Compressor::new(1).ok();
+        }
+        match slot.as_mut() {
+            Some(c) => c.compress(raw),
+            None => zstd::bulk::compress(raw, 1),
+        }
+    });
+    out.extend(compressed.expect("compressing in memory cannot fail"));
+    out
+}
+
+/// The value [`compress`] was given; a value without the tag is returned as it is.
+pub fn decompress<'a>(key: &[u8], bytes: &'a [u8]) -> Result<std::borrow::Cow<'a, [u8]>, StoreError> {
+    match bytes.split_first() {
+        Some((&COMPRESSED, rest)) => unzstd(rest)
+            .map(std::borrow::Cow::Owned)
+            .map_err(|e| StoreError::Decode { key: String::from_utf8_lossy(key).into_owned(), detail: e.to_string() }),
+        _ => Ok(std::borrow::Cow::Borrowed(bytes)),
+    }
+}
+
+/// Decompresses one zstd frame with this thread's decompression context (making a context
+/// per value cost more than decompressing a block of cases).
+fn unzstd(frame: &[u8]) -> std::io::Result<Vec<u8>> {
+    thread_local! {
+        static CONTEXT: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { std::cell::RefCell::new(None) };
+    }
+    let Ok(Some(size)) = zstd::zstd_safe::get_frame_content_size(frame) else {
+        return zstd::stream::decode_all(frame);
+    };
+    let size = usize::try_from(size).map_err(|_| std::io::Error::other("frame too large"))?;
+    CONTEXT.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(zstd::bulk::Decompressor::new()?);
+        }
+        slot.as_mut().expect("just set").decompress(frame, size)
+    })
 }
 
 /// Deserializes a stored value, naming the key on failure.

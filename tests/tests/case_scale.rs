@@ -1,0 +1,219 @@
+//! Cases at scale (the issue "cases as cheap as rows"): with every automatic case trigger on
+//! (`[auto_cases]` all true, SPEC §4), a file whose rows open thousands of cases survives a
+//! `kill -9` in the middle and ends exactly as a clean run (cases, audit trail, figures); and
+//! `mzd case list` (SPEC §1) streams: `--limit`, `--state`, a valid JSON array, and a client that
+//! stops reading neither stalls the daemon nor makes it grow.
+
+use mz_shared::protocol::{ClientMessage, Request, PROTOCOL_VERSION};
+use mz_tests::{local_time_ago, mzd, registry_as, Daemon, DEFAULT_TIMEOUT, POLL};
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+/// The demo registry with every automatic case trigger on and the current user a supervisor.
+fn registry() -> String {
+    let r = registry_as("supervisor")
+        .replace("vulnerable_adult = false", "vulnerable_adult = true")
+        .replace("unidentified = false", "unidentified = true");
+    assert!(r.contains("vulnerable_adult = true") && r.contains("unidentified = true"), "[auto_cases] not found");
+    r
+}
+
+const HEADER: &str = "record_id,station_id,event,occurred_at,person_ref,name,id_number,gender,age,origin,referral,flags,bed,discharge_reason,incident_type,note";
+
+/// An admissions file: `blocks` times, `cases` unidentified arrivals (each opens a case) and
+/// then `rejects` rows of an unknown station (each rejected: 2,000 rejected rows make the engine
+/// commit, so a large block ends in a commit in the middle of the file).
+fn file(blocks: usize, cases: usize, rejects: usize) -> String {
+    let mut out = format!("{HEADER}\n");
+    let mut n = 0;
+    for b in 0..blocks {
+        for i in 0..cases {
+            n += 1;
+            let at = local_time_ago(3 * 3600 - (b * cases + i) as i64 / 10);
+            out.push_str(&format!("S{n},TZ-JZZ,admit,{at},Q{n},无名氏,,,,,police,,,,,\n"));
+        }
+        for _ in 0..rejects {
+            n += 1;
+            let at = local_time_ago(3 * 3600);
+            out.push_str(&format!("S{n},XX-NONE,admit,{at},Q{n},无名氏,,,,,police,,,,,\n"));
+        }
+    }
+    out
+}
+
+/// `mzd ARGS --socket …`, which must exit 0; its stdout.
+fn mzd_ok(d: &Daemon, args: &[&str]) -> String {
+    let out = mzd()
+        .current_dir(&d.dir)
+        .args(args)
+        .arg("--socket")
+        .arg(&d.socket)
+        .stdin(Stdio::null())
+        .output()
+        .expect("running mzd");
+    if !out.status.success() {
+        d.fail(&format!(
+            "`mzd {}` exited with {}: {}",
+            args.join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+/// `mzd case list --json ARGS`, parsed (it must be one JSON array).
+fn list(d: &Daemon, args: &[&str]) -> Vec<Value> {
+    let mut all = vec!["case", "list", "--json"];
+    all.extend_from_slice(args);
+    let text = mzd_ok(d, &all);
+    match serde_json::from_str::<Value>(&text) {
+        Ok(Value::Array(cases)) => cases,
+        other => d.fail(&format!("`mzd case list --json {}` is not a JSON array: {other:?}", args.join(" "))),
+    }
+}
+
+fn ids(cases: &[Value]) -> Vec<String> {
+    cases.iter().map(|c| c["id"].as_str().unwrap_or_default().to_owned()).collect()
+}
+
+/// What a run ended with, without the wall-clock times (cases are opened at handling time).
+#[derive(Debug, PartialEq)]
+struct Outcome {
+    cases: Vec<Value>,
+    audit: Vec<Value>,
+    figures: Value,
+}
+
+fn outcome(d: &Daemon) -> Outcome {
+    let keep = |v: &Value, keys: &[&str]| -> Value { keys.iter().map(|k| (k.to_string(), v[*k].clone())).collect() };
+    let cases = list(d, &[])
+        .iter()
+        .map(|c| keep(c, &["id", "version", "state", "street", "summary", "source", "urgency", "source_record"]))
+        .collect();
+    let audit = mzd_ok(d, &["export", "audit", "--format", "jsonl"])
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("audit line is JSON"))
+        .map(|e| keep(&e, &["seq", "user", "case_id", "action", "detail"]))
+        .collect();
+    let s = d.status();
+    let figures = serde_json::json!({
+        "records": s["records"], "rejected_rows": s["rejected_rows"], "files": s["files"],
+        "stations": s["stations"], "alerts": s["alerts"], "open_cases": s["cases"]["open"],
+        "audit_entries": s["audit"]["entries"],
+    });
+    mzd_ok(d, &["audit", "verify"]);
+    Outcome { cases, audit, figures }
+}
+
+#[test]
+fn a_kill_in_the_middle_of_a_case_heavy_file_ends_as_a_clean_run() {
+    let text = file(3, 1_500, 2_000);
+    let tmp = tempfile::tempdir().unwrap();
+
+    let clean = Daemon::start_with_registry(&tmp.path().join("clean"), &registry());
+    clean.drop_file("admissions", "arrivals.csv", &text);
+    clean.wait_files_for(Duration::from_secs(180), 1);
+    let reference = outcome(&clean);
+    assert_eq!(reference.cases.len(), 4_500, "one case per unidentified arrival");
+    assert_eq!(reference.audit.len(), 4_500, "one audit entry per case opened");
+    drop(clean);
+
+    let mut d = Daemon::prepare_with_registry(&tmp.path().join("killed"), &registry());
+    // The first part of the file committed, the engine waits; the kill lands there.
+    d.env.push(("FAILPOINTS".into(), "ingest-chunk-committed=1*sleep(600000)".into()));
+    d.spawn();
+    d.drop_file("admissions", "arrivals.csv", &text);
+    let start = Instant::now();
+    while !std::fs::read_to_string(&d.log).unwrap_or_default().contains("part of a large file committed") {
+        assert!(start.elapsed() < Duration::from_secs(180), "no part committed:\n{}", d.log_tail(30));
+        std::thread::sleep(POLL);
+    }
+    d.kill9();
+    let archived = std::fs::read_dir(d.archive_dir("admissions")).map(|rd| rd.count()).unwrap_or(0);
+    assert_eq!(archived, 0, "the kill must land in the middle of the file (is mzd built with failpoints?)");
+
+    d.env.clear();
+    d.spawn();
+    d.wait_files_for(Duration::from_secs(180), 1);
+    let after = outcome(&d);
+    assert_eq!(after.figures, reference.figures, "figures after the kill and restart");
+    assert_eq!(after.cases.len(), reference.cases.len(), "cases after the kill and restart");
+    assert!(after.cases == reference.cases, "the cases differ from the clean run's");
+    assert!(after.audit == reference.audit, "the audit trail differs from the clean run's");
+}
+
+/// A raw connection: hello, then requests as JSON lines.
+fn connect(d: &Daemon) -> (BufReader<UnixStream>, UnixStream) {
+    let s = UnixStream::connect(&d.socket).unwrap_or_else(|e| d.fail(&format!("connect: {e}")));
+    s.set_read_timeout(Some(DEFAULT_TIMEOUT)).unwrap();
+    let mut w = s.try_clone().unwrap();
+    let mut r = BufReader::new(s);
+    let hello = ClientMessage::Hello { protocol: PROTOCOL_VERSION, client: "case_scale".into() };
+    writeln!(w, "{}", serde_json::to_string(&hello).unwrap()).unwrap();
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap();
+    assert!(line.contains("welcome"), "no welcome: {line}");
+    (r, w)
+}
+
+fn rss_kib(d: &Daemon) -> u64 {
+    let s = std::fs::read_to_string(format!("/proc/{}/status", d.pid().expect("running"))).unwrap_or_default();
+    s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()).unwrap_or(0)
+}
+
+#[test]
+fn case_list_streams_with_limit_and_state() {
+    const CASES: usize = 3_000;
+    let tmp = tempfile::tempdir().unwrap();
+    let d = Daemon::start_with_registry(tmp.path(), &registry());
+    d.drop_file("admissions", "arrivals.csv", file(1, CASES, 0));
+    d.wait_files_for(Duration::from_secs(120), 1);
+
+    let all = list(&d, &[]);
+    assert_eq!(all.len(), CASES);
+    let all_ids = ids(&all);
+    let mut sorted = all_ids.clone();
+    sorted.sort();
+    assert_eq!(all_ids, sorted, "cases are listed in id order");
+    assert_eq!(ids(&list(&d, &["--limit", "7"])), all_ids[..7], "--limit 7: the first seven");
+    assert_eq!(list(&d, &["--limit", "0"]), Vec::<Value>::new(), "--limit 0: an empty array");
+
+    let first = &all_ids[0];
+    mzd_ok(&d, &["case", "act", first, "accept"]);
+    let accepted = list(&d, &["--state", "accepted"]);
+    assert_eq!(ids(&accepted), std::slice::from_ref(first), "--state accepted");
+    assert_eq!(accepted[0]["state"], "accepted");
+    let new = list(&d, &["--state", "new", "--limit", "3"]);
+    assert_eq!(ids(&new), all_ids[1..4], "--state new --limit 3");
+    assert_eq!(list(&d, &["--state", "closed"]), Vec::<Value>::new());
+    let text = mzd_ok(&d, &["case", "list", "--limit", "2"]);
+    assert_eq!(text.lines().count(), 2, "two lines of text: {text}");
+
+    // A client that asks for every case and reads only the first message.
+    let before = rss_kib(&d);
+    let (mut r, mut w) = connect(&d);
+    let req = ClientMessage::Request(Request::CaseList { state: None, limit: None });
+    writeln!(w, "{}", serde_json::to_string(&req).unwrap()).unwrap();
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap();
+    let msg: Value = serde_json::from_str(&line).expect("a JSON message");
+    assert_eq!(msg["type"], "cases", "the first answer: {}", &line[..line.len().min(200)]);
+    let chunk = msg["cases"].as_array().map_or(0, Vec::len);
+    assert!(chunk > 0 && chunk < CASES, "the answer comes in chunks, not all {CASES} cases at once ({chunk})");
+
+    // Meanwhile the daemon answers others and does not build the rest of the list in memory.
+    std::thread::sleep(Duration::from_secs(2));
+    let t = Instant::now();
+    assert_eq!(list(&d, &["--limit", "5"]).len(), 5);
+    d.status();
+    assert!(t.elapsed() < Duration::from_secs(5), "the daemon stalled behind a client that does not read");
+    let grown = rss_kib(&d).saturating_sub(before);
+    assert!(grown < 16 * 1024, "the daemon grew by {grown} KiB for a client that does not read");
+    drop((r, w));
+    std::thread::sleep(POLL);
+    assert_eq!(list(&d, &[]).len(), CASES, "the whole list once the stalled client is gone");
+}
