@@ -182,6 +182,34 @@ impl Daemon {
         self.child = Some(child);
     }
 
+    /// `mzd ARGS --socket <this daemon's socket>`, run in the test folder; its output.
+    pub fn mzd(&self, args: &[&str]) -> Output {
+        mzd()
+            .current_dir(&self.dir)
+            .args(args)
+            .arg("--socket")
+            .arg(&self.socket)
+            .stdin(Stdio::null())
+            .output()
+            .expect("running mzd")
+    }
+
+    /// The same, which must exit 0 (else the test fails with both outputs and the daemon's
+    /// log); its stdout.
+    pub fn mzd_ok(&self, args: &[&str]) -> String {
+        let out = self.mzd(args);
+        if !out.status.success() {
+            self.fail(&format!(
+                "`mzd {}` exited with {:?}\nstdout: {}\nstderr: {}",
+                args.join(" "),
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// Waits until `mzd status --json` exits 0; fails if the daemon exits first.
     pub fn wait_ready(&mut self, timeout: Duration) {
         let start = Instant::now();

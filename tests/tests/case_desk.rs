@@ -7,7 +7,6 @@
 use mz_tests::{id_number, lf, local_time_ago, mzd, registry_as, Daemon, DEFAULT_TIMEOUT, POLL};
 use serde_json::Value;
 use std::fs;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 struct Run {
@@ -17,15 +16,8 @@ struct Run {
 }
 
 fn case_cmd(d: &Daemon, args: &[&str]) -> Run {
-    let out = mzd()
-        .current_dir(&d.dir)
-        .arg("case")
-        .args(args)
-        .arg("--socket")
-        .arg(&d.socket)
-        .stdin(Stdio::null())
-        .output()
-        .expect("running mzd case");
+    let args: Vec<&str> = std::iter::once("case").chain(args.iter().copied()).collect();
+    let out = d.mzd(&args);
     Run {
         code: out.status.code(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -5,11 +5,10 @@
 //! stops reading neither stalls the daemon nor makes it grow.
 
 use mz_shared::protocol::{ClientMessage, Request, PROTOCOL_VERSION};
-use mz_tests::{local_time_ago, mzd, registry_as, Daemon, DEFAULT_TIMEOUT, POLL};
+use mz_tests::{local_time_ago, registry_as, Daemon, DEFAULT_TIMEOUT, POLL};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 /// The demo registry with every automatic case trigger on and the current user a supervisor.
@@ -46,23 +45,7 @@ fn file(blocks: usize, cases: usize, rejects: usize) -> String {
 
 /// `mzd ARGS --socket …`, which must exit 0; its stdout.
 fn mzd_ok(d: &Daemon, args: &[&str]) -> String {
-    let out = mzd()
-        .current_dir(&d.dir)
-        .args(args)
-        .arg("--socket")
-        .arg(&d.socket)
-        .stdin(Stdio::null())
-        .output()
-        .expect("running mzd");
-    if !out.status.success() {
-        d.fail(&format!(
-            "`mzd {}` exited with {}: {}",
-            args.join(" "),
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    String::from_utf8(out.stdout).expect("UTF-8 output")
+    d.mzd_ok(args)
 }
 
 /// `mzd case list --json ARGS`, parsed (it must be one JSON array).

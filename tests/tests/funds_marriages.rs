@@ -2,32 +2,14 @@
 //! 民法典 1077), over-capacity after beds are lowered on a registry reload, and the counselling
 //! rate (marriages only), all through the real `mzd` binaries.
 
-use mz_tests::{demo_registry, id_number, lf, local_time_ago, mzd, registry_as, Daemon, DEFAULT_TIMEOUT, POLL};
+use mz_tests::{demo_registry, id_number, lf, local_time_ago, registry_as, Daemon, DEFAULT_TIMEOUT, POLL};
 use serde_json::Value;
 use std::fs;
-use std::process::Stdio;
 use std::time::Instant;
 
 /// `mzd ARGS --socket …`; fails the test unless it exits 0. Returns stdout.
 fn mzd_ok(d: &Daemon, args: &[&str]) -> String {
-    let out = mzd()
-        .current_dir(&d.dir)
-        .args(args)
-        .arg("--socket")
-        .arg(&d.socket)
-        .stdin(Stdio::null())
-        .output()
-        .expect("running mzd");
-    if !out.status.success() {
-        d.fail(&format!(
-            "`mzd {}` exited with {:?}\nstdout: {}\nstderr: {}",
-            args.join(" "),
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    d.mzd_ok(args)
 }
 
 fn json(d: &Daemon, args: &[&str]) -> Value {
