@@ -228,6 +228,10 @@ fn open_db(dir: &Path) -> Result<(sled::Db, File), StoreError> {
         })?;
     let data_path = dir.join("db");
     let data_file = File::open(&data_path).map_err(|source| StoreError::Io { path: data_path, source })?;
+    // sled writes `conf` (the segment size it must be opened with) but never syncs it: a power
+    // cut soon after a store is created could leave it empty (found by the power-cut test).
+    let conf = dir.join("conf");
+    File::open(&conf).and_then(|f| f.sync_all()).map_err(|source| StoreError::Io { path: conf, source })?;
     // The folder's entries (db, conf, blobs/) must survive a power cut too.
     sync_dir(dir).map_err(|source| StoreError::Io { path: dir.to_owned(), source })?;
     Ok((db, data_file))
