@@ -25,7 +25,7 @@ impl ReserveFund {
 }
 
 /// The reserve funds of all streets: a pure value the daemon persists (or rebuilds with
-/// [`Funds::tally`]) and debits with every [`Applied::debit`].
+/// [`Funds::tally`]) and debits with every [`Applied::debit`](super::Applied::debit).
 ///
 /// The registry's `reserve_fund` is read as the fund's allotment: the balance is that amount
 /// minus what was paid, so editing the registry (a top-up) keeps the record of payments.

@@ -41,7 +41,7 @@
 //! # Free text
 //!
 //! Summaries, notes, paperwork and outcomes are trimmed and anything in them that looks like an
-//! ID number is masked ([`redact_id_numbers`]) before it is kept: ID numbers are never stored in
+//! ID number is masked ([`redact_id_numbers`](crate::id_number::redact_id_numbers)) before it is kept: ID numbers are never stored in
 //! full (SPEC §3).
 
 mod actions;

@@ -110,7 +110,7 @@ pub fn role_allows(role: Role, kind: ActionKind) -> bool {
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {
     pub registry: &'a Registry,
-    /// The current balance of the case's street's reserve fund ([`Funds::balance`]).
+    /// The current balance of the case's street's reserve fund ([`Funds::balance`](super::Funds::balance)).
     pub fund_balance: Fen,
     /// Payments on other cases, for the duplicate-aid warning ([`Case::aid_records`]).
     /// Records of the case itself are ignored.
@@ -125,7 +125,7 @@ pub struct Applied {
     /// The new case: version + 1, one history entry more.
     pub case: Case,
     /// Money paid from the case's street's reserve fund by this action: the daemon debits
-    /// [`Funds`] with it ([`Funds::debit`]) in the same commit.
+    /// [`Funds`](super::Funds) with it ([`Funds::debit`](super::Funds::debit)) in the same commit.
     pub debit: Option<Fen>,
     /// Shown to the officer; the action was applied anyway.
     pub warnings: Vec<CaseWarning>,
