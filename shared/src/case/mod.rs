@@ -20,13 +20,15 @@
 //! |---|---|---|---|
 //! | `accept` | officer, supervisor, admin | new | → accepted |
 //! | `dispatch DEPT` | officer+ | accepted, dispatched, aided | adds the department; accepted → dispatched |
-//! | `refer STREET` | officer+ | new, accepted, dispatched, aided | → referred (terminal) |
+//! | `reply DEPT TEXT` | officer+ | a dispatched department without a reply | records its answer |
+//! | `refer STREET` | officer+ | new, accepted, dispatched, aided | → referred (terminal); opens a linked case there |
 //! | `pay AMOUNT` | officer+ | accepted, dispatched, aided | paid (→ aided), or a pending request above the cap |
 //! | `approve` | supervisor, admin | a pending request | pays it (→ aided) |
 //! | `reject` | supervisor, admin | a pending request | drops it |
 //! | `paperwork TEXT` | officer+ | any non-terminal | files the oldest payment's missing paperwork |
 //! | `note TEXT` | officer+ | any non-terminal | adds a note |
 //! | `close OUTCOME` | officer+ | accepted, dispatched, aided | → closed (terminal) |
+//! | `reopen REASON` | supervisor, admin | closed | → accepted |
 //!
 //! `refer` and `close` also need no pending request and every payment's paperwork filed.
 //! `viewer` and `station` users never act on cases. Closed and referred cases take no further
