@@ -3,7 +3,7 @@
 //! earlier, in another file, is reported). Only regular files are checked: a FIFO, a device, a
 //! socket or a directory is refused at once (reading them could block or never end).
 
-use crate::ingest::{apply_row, RowOutcome};
+use crate::engine::{apply_row, RowOutcome};
 use crate::source::{self, OpenError, RowReader, SourceFormat};
 use crate::state::State;
 use crate::store::pages::RecordIndex;

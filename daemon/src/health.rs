@@ -6,7 +6,6 @@
 //! blocking problem — and `mzd run` exits non-zero after [`stuck_exit_after`] so that a
 //! supervisor restarts it (a thread stuck inside the storage engine cannot be interrupted).
 
-use crate::server::Problem;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -121,6 +120,26 @@ impl EngineHealth {
             )));
         }
         out
+    }
+}
+
+/// Something an operator should act on, in words they can act on (what, where, what to do).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub text: String,
+    /// True while it stops ingest (or the store): status is then unhealthy.
+    pub stops_ingest: bool,
+}
+
+impl Problem {
+    /// A problem that stops ingest: status unhealthy while it lasts.
+    pub fn blocking(text: impl Into<String>) -> Problem {
+        Problem { text: text.into(), stops_ingest: true }
+    }
+
+    /// A problem that needs attention but does not stop ingest.
+    pub fn attention(text: impl Into<String>) -> Problem {
+        Problem { text: text.into(), stops_ingest: false }
     }
 }
 

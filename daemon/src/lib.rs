@@ -2,7 +2,8 @@
 //!
 //! - [`watcher`]: which inbox files exist and when each is complete.
 //! - [`source`]: reading one drop file (encoding, CSV/JSONL rows); [`workbook`]: `.xlsx` drops.
-//! - [`ingest`]: the engine that validates, applies and commits a file exactly once.
+//! - [`engine`]: the single writer: its thread and messages, file ingest (exactly once), the
+//!   case desk, station events, backups; [`engine::EngineHandle`] is how the server asks it.
 //! - [`store`]: the sled database: pages of records, ledger, figures.
 //! - [`state`]: the maintained figures behind every dashboard.
 //! - [`rules`]: admission consistency, corrections and alerts.
@@ -22,11 +23,13 @@
 pub mod cases;
 pub mod check;
 pub mod config;
+pub mod engine;
 pub mod export;
 pub mod files;
 pub mod funds;
 pub mod health;
-pub mod ingest;
+#[cfg(test)]
+mod layering;
 pub mod metrics;
 pub mod report;
 pub mod restart;
@@ -40,3 +43,6 @@ pub mod systemd;
 pub mod tasks;
 pub mod watcher;
 pub mod workbook;
+
+/// File ingest, at its former path.
+pub use engine::ingest;

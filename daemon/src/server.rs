@@ -16,9 +16,11 @@
 //! timeouts (for tests).
 
 use crate::cases;
+use crate::engine::handle::span;
+use crate::engine::EngineHandle;
 use crate::export;
+pub use crate::health::Problem;
 use crate::report;
-use crate::service::EngineMsg;
 use crate::store::keys;
 use crate::store::pages::export_latest;
 use crate::store::StoreError;
@@ -43,7 +45,7 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{UnixListener, UnixStream};
-use tokio::sync::{oneshot, watch, Semaphore};
+use tokio::sync::{watch, Semaphore};
 
 /// The longest request line (1 MiB). A longer line is answered with an error and the connection
 /// closed: a client cannot make the daemon buffer without end.
@@ -111,7 +113,7 @@ pub struct ServerContext {
     /// The figures as of the last commit.
     pub dashboard: watch::Receiver<Arc<Dashboard>>,
     /// Commands to the engine (the only writer).
-    pub engine: std::sync::mpsc::Sender<EngineMsg>,
+    pub engine: EngineHandle,
     pub registry: watch::Receiver<Arc<Registry>>,
     pub reader: StoreReader,
     /// Live checks added to every status: files waiting in the inbox, health problems.
@@ -123,26 +125,6 @@ pub struct ServerContext {
 pub struct LiveStatus {
     pub in_progress: u64,
     pub problems: Vec<Problem>,
-}
-
-/// Something an operator should act on, in words they can act on (what, where, what to do).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub text: String,
-    /// True while it stops ingest (or the store): status is then unhealthy.
-    pub stops_ingest: bool,
-}
-
-impl Problem {
-    /// A problem that stops ingest: status unhealthy while it lasts.
-    pub fn blocking(text: impl Into<String>) -> Problem {
-        Problem { text: text.into(), stops_ingest: true }
-    }
-
-    /// A problem that needs attention but does not stop ingest.
-    pub fn attention(text: impl Into<String>) -> Problem {
-        Problem { text: text.into(), stops_ingest: false }
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -431,17 +413,6 @@ fn error(zh: impl Into<String>, en: impl Into<String>) -> ServerMessage {
     error_message(Reason::new(zh, en))
 }
 
-/// `30 s`, `1500 ms` in English; `30 秒`, `1500 毫秒` in Chinese.
-fn span(d: Duration) -> (String, String) {
-    if d.subsec_millis() == 0 {
-        let s = d.as_secs();
-        (format!("{s} 秒"), format!("{s} s"))
-    } else {
-        let ms = d.as_millis();
-        (format!("{ms} 毫秒"), format!("{ms} ms"))
-    }
-}
-
 fn no_hello_reason(wait: Duration) -> Reason {
     let (zh, en) = span(wait);
     Reason::new(format!("{zh}内未收到 hello，连接已关闭"), format!("no hello within {en}: connection closed"))
@@ -472,42 +443,10 @@ fn too_many_connections() -> Reason {
     )
 }
 
-fn engine_timeout(wait: Duration) -> Reason {
-    let (zh, en) = span(wait);
-    Reason::new(
-        format!(
-            "处理引擎 {zh}内未应答（可能正忙于大文件或磁盘阻塞，mzd status 与日志可见原因）；\
-             该请求稍后仍可能生效，请先查看再重试"
-        ),
-        format!(
-            "the engine did not answer within {en} (busy with a large file or blocked on the disk: \
-             mzd status and the log show why); the request may still be applied later, check before repeating it"
-        ),
-    )
-}
-
 async fn send(w: &mut (impl AsyncWriteExt + Unpin), msg: &ServerMessage) -> io::Result<()> {
     let mut line = serde_json::to_vec(msg).expect("protocol messages serialize");
     line.push(b'\n');
     w.write_all(&line).await
-}
-
-/// Sends a command to the engine (the only writer) and waits at most `wait` for its answer.
-async fn ask_engine<T>(
-    ctx: &ServerContext,
-    wait: Duration,
-    message: impl FnOnce(oneshot::Sender<Result<T, Reason>>) -> EngineMsg,
-) -> Result<T, Reason> {
-    let (reply, answer) = oneshot::channel();
-    let stopping = || Reason::new("守护进程正在停止", "mzd is shutting down");
-    ctx.engine.send(message(reply)).map_err(|_| stopping())?;
-    match tokio::time::timeout(wait, answer).await {
-        Ok(answer) => answer.map_err(|_| stopping())?,
-        Err(_) => {
-            tracing::warn!(waited_ms = wait.as_millis() as u64, "the engine did not answer a request in time");
-            Err(engine_timeout(wait))
-        }
-    }
 }
 
 /// The status report with live checks applied.
@@ -577,14 +516,6 @@ impl Session {
         Ok(Flow::Continue)
     }
 
-    /// Sends a command to the engine and waits for it, at most the engine timeout.
-    async fn ask_engine<T>(
-        &self,
-        message: impl FnOnce(oneshot::Sender<Result<T, Reason>>) -> EngineMsg,
-    ) -> Result<T, Reason> {
-        ask_engine(&self.ctx, self.limits.engine, message).await
-    }
-
     async fn status(&mut self) -> io::Result<()> {
         let status = current_status(&self.ctx);
         self.send(&ServerMessage::Status(Box::new(status))).await
@@ -626,14 +557,14 @@ impl Session {
 
     async fn case_open(&mut self, role: Role, request: CaseOpenRequest) -> io::Result<()> {
         let actor = Actor::new(self.user.clone(), role);
-        let answer = self.ask_engine(|reply| EngineMsg::CaseOpen { actor, request, reply }).await;
+        let answer = self.ctx.engine.case_open(actor, request, self.limits.engine).await;
         let msg = answer.map_or_else(error_message, |(case, warnings)| case_message(&self.ctx, &case, role, warnings));
         self.send(&msg).await
     }
 
     async fn case_act(&mut self, role: Role, id: String, action: Action, expected_version: u64) -> io::Result<()> {
         let actor = Actor::new(self.user.clone(), role);
-        let answer = self.ask_engine(|reply| EngineMsg::CaseAct { actor, id, action, expected_version, reply }).await;
+        let answer = self.ctx.engine.case_act(actor, id, action, expected_version, self.limits.engine).await;
         let msg = answer.map_or_else(error_message, |applied| {
             let warnings = applied.warnings.iter().map(|w| w.reason()).collect();
             case_message(&self.ctx, &applied.case, role, warnings)
@@ -643,7 +574,7 @@ impl Session {
 
     async fn log_station_event(&mut self, role: Role, values: BTreeMap<String, String>) -> io::Result<()> {
         let actor = Actor::new(self.user.clone(), role);
-        let answer = self.ask_engine(|reply| EngineMsg::LogStationEvent { actor, values, reply }).await;
+        let answer = self.ctx.engine.log_station_event(actor, values, self.limits.engine).await;
         let msg = answer.map_or_else(error_message, |record_id| ServerMessage::Logged { record_id });
         self.send(&msg).await
     }
@@ -758,14 +689,14 @@ impl Session {
 
     async fn backup(&mut self, dest: PathBuf) -> io::Result<()> {
         let wait = BACKUP_TIMEOUT.max(self.limits.engine);
-        let answer = ask_engine(&self.ctx, wait, |reply| EngineMsg::Backup { dest, reply }).await;
+        let answer = self.ctx.engine.backup(dest, wait).await;
         let msg = answer.map_or_else(error_message, |_| ServerMessage::Done);
         self.send(&msg).await
     }
 
     /// The reserve funds, from the engine so that an action just answered is counted.
     async fn fund_list(&mut self) -> io::Result<()> {
-        let answer = self.ask_engine(|reply| EngineMsg::FundList { reply }).await;
+        let answer = self.ctx.engine.fund_list(self.limits.engine).await;
         let msg = answer.map_or_else(error_message, |funds| ServerMessage::Funds { funds });
         self.send(&msg).await
     }
@@ -790,7 +721,7 @@ impl Session {
 
     async fn task_done(&mut self, role: Role, id: String, note: Option<String>) -> io::Result<()> {
         let actor = Actor::new(self.user.clone(), role);
-        let answer = self.ask_engine(|reply| EngineMsg::TaskDone { actor, id, note, reply }).await;
+        let answer = self.ctx.engine.task_done(actor, id, note, self.limits.engine).await;
         let registry = self.ctx.registry.borrow().clone();
         let now = jiff::Timestamp::now().as_millisecond();
         let msg = answer.map_or_else(error_message, |t| ServerMessage::Task { task: tasks::view(&t, &registry, now) });
@@ -799,7 +730,7 @@ impl Session {
 
     async fn ack_alert(&mut self, id: String) -> io::Result<()> {
         let user = self.user.clone();
-        let answer = self.ask_engine(|reply| EngineMsg::AckAlert { id, user, reply }).await;
+        let answer = self.ctx.engine.ack_alert(id, user, self.limits.engine).await;
         let msg = answer.map_or_else(error_message, |()| ServerMessage::Done);
         self.send(&msg).await
     }

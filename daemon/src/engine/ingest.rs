@@ -1,5 +1,6 @@
-//! The ingest engine: takes one complete inbox file at a time, validates and applies its rows,
-//! and commits rows, rejects, figures, counters and the file's ledger entry together.
+//! File ingest, as the engine runs it: takes one complete inbox file at a time, validates and
+//! applies its rows, and commits rows, rejects, figures, counters and the file's ledger entry
+//! together.
 //!
 //! Exactly-once: see [`crate::store::ledger`]. A file's rows are committed in chunks of a few
 //! megabytes; each chunk's batch records how many source rows are applied, so a restart after a
@@ -7,10 +8,9 @@
 //! writes the rejects file and moves the file out of the inbox; jobs are re-run at start-up until
 //! they are deleted.
 
-use crate::files::{copy_tree, display_name, log_name, move_file, reason_path, sync_dir, unique_path, write_atomic};
-use crate::health::EngineHealth;
+use super::{now_ms, Engine, RECENT_FILES};
+use crate::files::{display_name, log_name, move_file, reason_path, unique_path, write_atomic};
 use crate::rules::{self, RuleContext};
-use crate::server::Problem;
 use crate::source::{self, OpenError, RowReader, SourceFormat};
 use crate::state::State;
 use crate::store::keys;
@@ -18,24 +18,21 @@ use crate::store::ledger::{
     FinalizeJob, HandledFile, HandledKind, LedgerEntry, Outcome, ReasonFile, RejectedRow, RejectsFile, RowCounts,
 };
 use crate::store::pages::{Encoded, Novelty, RecordIndex};
-use crate::store::{encode, Store, StoreError};
+use crate::store::{encode, StoreError};
 use crate::watcher::Candidate;
 use jiff::Timestamp;
-use mz_shared::alert::AlertState;
-use mz_shared::case::{Action, Actor, Applied, Case};
 use mz_shared::feed::Feed;
 use mz_shared::id_number::IdHasher;
-use mz_shared::protocol::CaseOpenRequest;
 use mz_shared::reason::Reason;
 use mz_shared::records::Record;
 use mz_shared::registry::Registry;
 use mz_shared::validate::{validate_row, ValidationContext};
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::atomic::Ordering;
+use std::sync::mpsc;
 use std::time::Instant;
 
 /// Staged record bytes at which a large file's rows are committed as a chunk.
@@ -44,19 +41,6 @@ const CHUNK_BYTES: usize = 4 * 1024 * 1024;
 /// Rejected rows at which they are committed as a chunk; compressed, a chunk stays well below a
 /// quarter of sled's segment size (reasons repeat a lot).
 const CHUNK_REJECTS: usize = 2_000;
-/// First delay before a failed finalize job is tried again; it doubles up to [`PARK_MAX_RETRY`].
-const PARK_FIRST_RETRY: std::time::Duration = std::time::Duration::from_secs(5);
-const PARK_MAX_RETRY: std::time::Duration = std::time::Duration::from_secs(300);
-
-/// A finalize job whose file-system work failed (a file that cannot be moved, a folder without
-/// write permission…): its commit stands, the file stays in the inbox until a retry succeeds.
-struct ParkedJob {
-    src: PathBuf,
-    error: String,
-    attempts: u32,
-    next_try: Instant,
-}
-
 /// Handled-file history entries kept for the ingest view.
 const HANDLED_KEEP: u64 = 500;
 
@@ -213,467 +197,7 @@ pub fn apply_record(
     Ok(if previous.is_some() { RowOutcome::Corrected } else { RowOutcome::Stored })
 }
 
-/// The single writer of the store.
-pub struct Engine {
-    pub store: Store,
-    pub index: RecordIndex,
-    pub state: State,
-    pub registry: Arc<Registry>,
-    hasher: IdHasher,
-    folders: Folders,
-    shutdown: Arc<AtomicBool>,
-    /// Inbox paths with a pending finalize job: never taken as new files.
-    pending_srcs: HashSet<PathBuf>,
-    /// Finalize jobs that failed, by job key: retried with a growing delay, shown as problems.
-    parked: BTreeMap<Vec<u8>, ParkedJob>,
-    /// The latest handled files, newest first (for the ingest view).
-    pub recent_files: VecDeque<HandledFile>,
-    /// Bumped by every commit and registry change: the published figures are stale when it moved.
-    pub generation: u64,
-    /// Progress and problems, for status.
-    pub health: Arc<EngineHealth>,
-    /// Set after a failed commit: the store is closed until it can be reopened.
-    store_down: Option<StoreDown>,
-    /// Files interrupted mid-way before this start (by hash): the clock-driven rules wait until
-    /// they are finished, as they would have in an uninterrupted run (or [`RESUME_GRACE`] passed).
-    resuming: HashSet<[u8; 32]>,
-    opened_at: Instant,
-    /// Inbox files that cannot be read (permissions…), with why.
-    unreadable: BTreeMap<PathBuf, String>,
-    /// The last store error that was not a failed commit (a read, a decode), until the next
-    /// successful commit.
-    store_error: Option<String>,
-    /// After a failed commit, replace the process ([`crate::restart`]) rather than reopen the
-    /// store in it: `mzd run` does; a daemon embedded in another program (the demo) cannot.
-    pub restart_in_place: bool,
-}
-
-/// How long the clock-driven rules wait at start-up for interrupted files to be resumed.
-const RESUME_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
-/// How often a closed store is tried again.
-const REOPEN_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
-
-/// Why the store is closed, and when to try again.
-struct StoreDown {
-    error: String,
-    since: Instant,
-    next_try: Instant,
-}
-
-/// Handled files kept in memory for the dashboard.
-const RECENT_FILES: usize = 50;
-
 impl Engine {
-    pub fn open(
-        store: Store,
-        registry: Arc<Registry>,
-        hasher: IdHasher,
-        folders: Folders,
-        shutdown: Arc<AtomicBool>,
-    ) -> Result<Engine, StoreError> {
-        let index = RecordIndex::load(&store)?;
-        let state = State::load(&store, &registry)?;
-        let recent_files = load_recent_files(&store)?;
-        let resuming = interrupted_files(&store)?;
-        if !resuming.is_empty() {
-            tracing::info!(files = resuming.len(), "files interrupted before this start; clock rules wait for them");
-        }
-        Ok(Engine {
-            store,
-            index,
-            state,
-            registry,
-            hasher,
-            folders,
-            shutdown,
-            pending_srcs: HashSet::new(),
-            parked: BTreeMap::new(),
-            recent_files,
-            generation: 0,
-            health: Arc::default(),
-            store_down: None,
-            resuming,
-            opened_at: Instant::now(),
-            unreadable: BTreeMap::new(),
-            store_error: None,
-            restart_in_place: false,
-        })
-    }
-
-    /// After a failed commit: closes the store (sled keeps a write error until it is reopened)
-    /// and forgets nothing on disk; the figures in memory are re-read when it reopens.
-    fn store_failed(&mut self, e: &StoreError) {
-        if self.restart_in_place {
-            // Returns only when the process cannot replace itself.
-            crate::restart::in_place(&e.to_string());
-        }
-        tracing::error!(error = %e, "commit failed; the store is closed and reopened as soon as possible");
-        self.store.close();
-        let now = Instant::now();
-        let since = self.store_down.as_ref().map_or(now, |d| d.since);
-        self.store_down = Some(StoreDown { error: e.to_string(), since, next_try: now + REOPEN_EVERY });
-        self.generation += 1;
-    }
-
-    /// Tries to reopen a closed store and re-read everything from it; true when it is back.
-    fn try_reopen(&mut self) -> bool {
-        let Some(down) = &self.store_down else { return true };
-        if down.next_try > Instant::now() {
-            return false;
-        }
-        let result = self.store.reopen().and_then(|()| self.reload());
-        match result {
-            Ok(()) => {
-                let secs = self.store_down.take().map_or(0, |d| d.since.elapsed().as_secs());
-                tracing::warn!(closed_for_s = secs, "store reopened; ingest resumes");
-                self.generation += 1;
-                true
-            }
-            Err(e) => {
-                self.store.close();
-                tracing::debug!(error = %e, "store still cannot be reopened");
-                if let Some(d) = &mut self.store_down {
-                    d.error = e.to_string();
-                    d.next_try = Instant::now() + REOPEN_EVERY;
-                }
-                false
-            }
-        }
-    }
-
-    /// Re-reads figures, the record index, the file history and the finalize jobs from the
-    /// store, dropping anything not committed.
-    fn reload(&mut self) -> Result<(), StoreError> {
-        self.index = RecordIndex::load(&self.store)?;
-        self.state = State::load(&self.store, &self.registry)?;
-        self.recent_files = load_recent_files(&self.store)?;
-        self.parked.clear();
-        self.run_pending_jobs()
-    }
-
-    /// Refuses work while the store is closed.
-    fn ensure_open(&self) -> Result<(), StoreError> {
-        match &self.store_down {
-            Some(d) => Err(StoreError::Unavailable(d.error.clone())),
-            None => Ok(()),
-        }
-    }
-
-    /// True while the store is closed after a write failure.
-    pub fn store_is_down(&self) -> bool {
-        self.store_down.is_some()
-    }
-
-    /// The engine's own problems for status: the store closed (blocking), files that cannot be
-    /// moved out or read (attention: other files still go in).
-    pub fn problems(&self) -> Vec<Problem> {
-        let mut out = Vec::new();
-        if let Some(d) = &self.store_down {
-            out.push(Problem::blocking(format!(
-                "the store cannot be written since {} s ({}); nothing is ingested meanwhile. Free disk space under \
-                 {} (or fix the disk): mzd reopens the store and resumes by itself, nothing is lost",
-                d.since.elapsed().as_secs(),
-                d.error,
-                self.store.dir().display()
-            )));
-        }
-        if let Some(e) = self.store_error.as_ref().filter(|_| self.store_down.is_none()) {
-            out.push(Problem::blocking(format!("store: {e}")));
-        }
-        out.extend(self.parked_problems().into_iter().map(Problem::attention));
-        for (path, error) in &self.unreadable {
-            out.push(Problem::attention(format!(
-                "file {} in the inbox cannot be read ({error}); give the mzd user read access (e.g. chmod g+r) \
-                 or remove it. Other files are not held up",
-                log_name(path)
-            )));
-        }
-        out
-    }
-
-    /// Notes an inbox file that could not be read, until it is handled or gone.
-    pub fn note_unreadable(&mut self, path: &Path, error: Option<&std::io::Error>) {
-        match error {
-            Some(e) => {
-                self.unreadable.insert(path.to_owned(), e.to_string());
-            }
-            None => {
-                self.unreadable.remove(path);
-            }
-        }
-    }
-
-    /// Clock rules wait while interrupted files may still be resumed.
-    fn resuming_files(&self) -> bool {
-        !self.resuming.is_empty() && self.opened_at.elapsed() < RESUME_GRACE
-    }
-
-    /// Commits everything staged plus `extra` writes; on failure, drops the uncommitted state.
-    fn commit(&mut self, mut batch: sled::Batch) -> Result<(), StoreError> {
-        if !self.state.cases_to_open.is_empty() {
-            crate::cases::open_triggered(&mut self.state, &self.registry, now_ms());
-        }
-        self.index.write_into(&mut batch);
-        self.state.write_into(&mut batch);
-        self.generation += 1;
-        match self.store.commit(batch) {
-            Ok(()) => {
-                self.index.committed();
-                self.store_error = None;
-                Ok(())
-            }
-            Err(e) => {
-                self.store_failed(&e);
-                Err(e)
-            }
-        }
-    }
-
-    /// Time-driven work: reopening a closed store, retrying parked finalize jobs, the clock
-    /// rules (long stays); commits if anything changed.
-    pub fn tick(&mut self) -> Result<(), StoreError> {
-        if !self.try_reopen() {
-            return Ok(());
-        }
-        self.unreadable.retain(|p, _| fs::symlink_metadata(p).is_ok());
-        if self.parked_due() {
-            self.run_pending_jobs()?;
-        }
-        if self.resuming_files() {
-            return Ok(());
-        }
-        let ctx = RuleContext::new(&self.registry, Timestamp::now());
-        rules::tick(&mut self.state, &ctx);
-        if self.state.is_dirty() {
-            self.commit(sled::Batch::default())?;
-        }
-        Ok(())
-    }
-
-    pub fn set_registry(&mut self, registry: Arc<Registry>) {
-        self.generation += 1;
-        self.state.funds.sync(&registry);
-        self.state.case_index.reindex(&self.state.cases, &registry.limits);
-        self.registry = registry;
-    }
-
-    /// Opens a case for an officer and commits it.
-    pub fn open_case(&mut self, actor: &Actor, mut req: CaseOpenRequest) -> Result<(Case, Vec<Reason>), Reason> {
-        self.ensure_open().map_err(not_stored)?;
-        // Free text typed by an officer: an ID number there is masked like everywhere else.
-        req.summary = mask_id_numbers(&req.summary);
-        req.name = req.name.as_deref().map(mask_id_numbers);
-        let case = crate::cases::open(&mut self.state, &self.registry, &self.hasher, actor, req, now_ms())?;
-        self.commit_action()?;
-        Ok(case)
-    }
-
-    /// Applies an action to a case and commits it.
-    pub fn act_on_case(
-        &mut self,
-        actor: &Actor,
-        id: &str,
-        action: &Action,
-        expected_version: u64,
-    ) -> Result<Applied, Reason> {
-        self.ensure_open().map_err(not_stored)?;
-        let action = &action.clone().with_id_numbers_masked();
-        let applied =
-            crate::cases::act(&mut self.state, &self.registry, actor, id, action, expected_version, now_ms())?;
-        self.commit_action()?;
-        Ok(applied)
-    }
-
-    /// Stores an arrival, discharge or incident logged from the console by station staff, with
-    /// the same validation and rules as a feed row. Returns the record id it was given.
-    pub fn log_station_event(&mut self, actor: &Actor, values: &BTreeMap<String, String>) -> Result<String, Reason> {
-        self.ensure_open().map_err(not_stored)?;
-        let station = values.get("station_id").map(|s| s.trim()).unwrap_or_default();
-        if !self.registry.may_log_at(&actor.user, actor.role, station) {
-            return Err(Reason::new(
-                format!("{} 不是救助站 {station} 的登记人员，不能登记", actor.user),
-                format!("{} is not on the staff of station {station} and cannot log events there", actor.user),
-            ));
-        }
-        let year = Timestamp::now().to_zoned(self.registry.time_zone()).year();
-        let record_id = format!("CON-{year}-{:06}", self.state.counters.next_console_record + 1);
-        let feed = Feed::Admissions;
-        let cells: Vec<Option<&str>> = feed
-            .columns()
-            .iter()
-            .map(|c| {
-                if c.name == "record_id" {
-                    Some(record_id.as_str())
-                } else {
-                    values.get(c.name).map(|v| v.trim()).filter(|v| !v.is_empty())
-                }
-            })
-            .collect();
-        let registry = self.registry.clone();
-        let ctx = RuleContext::new(&registry, Timestamp::now());
-        let reader = self.store.reader();
-        let outcome = apply_row(&mut self.index, &mut self.state, &ctx, &self.hasher, Some(&reader), feed, &cells)
-            .map_err(|e| Reason::new(format!("读取失败：{e}"), format!("store error: {e}")))?;
-        match outcome {
-            RowOutcome::Stored | RowOutcome::Corrected => {
-                self.state.counters_mut().next_console_record += 1;
-                self.commit_action()?;
-                tracing::info!(record = %record_id, "station event logged from the console");
-                Ok(record_id)
-            }
-            RowOutcome::Duplicate => Err(Reason::new("重复登记", "already stored")),
-            // Validation and the rules change nothing when they refuse a row.
-            RowOutcome::Rejected(_, reason) => Err(reason),
-        }
-    }
-
-    /// Copies a consistent snapshot of the store, the ID-hash key and the registry into `dest`
-    /// (which must not exist yet or be empty). While it runs nothing else is written: the
-    /// engine is the only writer and it is busy here.
-    pub fn backup(&mut self, data: &Path, registry_path: &Path, dest: &Path) -> Result<u64, Reason> {
-        let fail = |e: std::io::Error| {
-            Reason::new(
-                format!("备份失败：{} ({e})", dest.display()),
-                format!("backup to {} failed: {e}", dest.display()),
-            )
-        };
-        if fs::read_dir(dest).map(|mut d| d.next().is_some()).unwrap_or(false) {
-            return Err(Reason::new(
-                format!("备份目录 {} 不是空的，请换一个新目录", dest.display()),
-                format!("backup folder {} is not empty: give a new folder", dest.display()),
-            ));
-        }
-        self.store.sync().map_err(|e| Reason::new(format!("备份失败：{e}"), format!("backup failed: {e}")))?;
-        let mut bytes = copy_tree(self.store.dir(), &dest.join("store")).map_err(fail)?;
-        for (from, name) in [(data.join("id-hash.key"), "id-hash.key"), (registry_path.to_owned(), "registry.toml")] {
-            bytes += fs::copy(&from, dest.join(name)).map_err(fail)?;
-        }
-        bytes += crate::cases::write_anchor_file(&self.state, &self.registry, dest).map_err(fail)?;
-        sync_dir(dest).map_err(fail)?;
-        tracing::info!(dest = %dest.display(), bytes, "backup written");
-        Ok(bytes)
-    }
-
-    /// Completes a station task for `actor` and commits it (`mzd task done`, the console).
-    pub fn complete_task(
-        &mut self,
-        actor: &Actor,
-        id: &str,
-        note: Option<&str>,
-    ) -> Result<mz_shared::task::StationTask, Reason> {
-        self.ensure_open().map_err(not_stored)?;
-        let reader = self.store.reader();
-        let task = crate::tasks::complete(&mut self.state, Some(&reader), &self.registry, actor, id, note, now_ms())?;
-        self.commit_action()?;
-        tracing::info!(kind = task.kind.as_str(), station = %task.station, "station task completed");
-        Ok(task)
-    }
-
-    fn commit_action(&mut self) -> Result<(), Reason> {
-        self.commit(sled::Batch::default()).map_err(not_stored)
-    }
-
-    /// Acknowledges an active alert on behalf of `user`.
-    pub fn acknowledge_alert(&mut self, id: &str, user: &str) -> Result<(), Reason> {
-        self.ensure_open().map_err(not_stored)?;
-        // The id as stored, or as printed (`mzd alert list`).
-        let stored = match self.state.alerts.get(id) {
-            Some(_) => id.to_owned(),
-            None => self
-                .state
-                .alerts
-                .iter()
-                .find(|(k, _)| mz_shared::alert::printable_id(k) == id)
-                .map_or_else(|| id.to_owned(), |(k, _)| k.clone()),
-        };
-        let id = stored.as_str();
-        let Some(alert) = self.state.alerts.get(id) else {
-            return Err(Reason::new(
-                format!("告警 {id} 不存在或已解除"),
-                format!("alert {id} does not exist or has cleared"),
-            ));
-        };
-        if let AlertState::Acknowledged { by, .. } = &alert.state {
-            return Err(Reason::new(format!("告警已由 {by} 确认"), format!("alert already acknowledged by {by}")));
-        }
-        if let Some(a) = self.state.alerts.get_mut(id) {
-            a.state = AlertState::Acknowledged { by: user.to_owned(), at_ms: now_ms() };
-        }
-        self.commit(sled::Batch::default())
-            .map_err(|e| Reason::new(format!("保存失败：{e}"), format!("could not store the acknowledgement: {e}")))
-    }
-
-    /// Runs every pending finalize job that is due (at start-up, on a retry, when its file is
-    /// offered again). A job that fails is parked, not fatal: only a store error is returned.
-    pub fn run_pending_jobs(&mut self) -> Result<(), StoreError> {
-        let jobs: Vec<(sled::IVec, FinalizeJob)> =
-            self.store.scan::<FinalizeJob>(keys::JOB_PREFIX).collect::<Result<_, _>>()?;
-        self.pending_srcs = jobs.iter().map(|(_, j)| j.src.clone()).collect();
-        let now = Instant::now();
-        self.parked.retain(|k, _| jobs.iter().any(|(key, _)| key.as_ref() == k.as_slice()));
-        for (key, job) in jobs {
-            if self.parked.get(key.as_ref()).is_some_and(|p| p.next_try > now) {
-                continue;
-            }
-            self.try_job(&key, &job)?;
-        }
-        Ok(())
-    }
-
-    /// Runs one finalize job; on a file-system failure parks it for a later retry.
-    fn try_job(&mut self, key: &[u8], job: &FinalizeJob) -> Result<(), StoreError> {
-        match self.run_job(key, job) {
-            Ok(()) => {
-                if self.parked.remove(key).is_some() {
-                    tracing::info!(file = %log_name(&job.src), "a parked file was handled on retry");
-                }
-                self.pending_srcs.remove(&job.src);
-                Ok(())
-            }
-            Err(IngestError::Store(e)) => Err(e),
-            Err(e) => {
-                let attempts = self.parked.get(key).map_or(0, |p| p.attempts) + 1;
-                let delay = PARK_FIRST_RETRY.saturating_mul(1 << attempts.min(6)).min(PARK_MAX_RETRY);
-                tracing::warn!(file = %log_name(&job.src), error = %e, attempts, retry_in_s = delay.as_secs(), "finalize step failed; parked");
-                let parked = ParkedJob {
-                    src: job.src.clone(),
-                    error: e.to_string(),
-                    attempts,
-                    next_try: Instant::now() + delay,
-                };
-                self.parked.insert(key.to_vec(), parked);
-                Ok(())
-            }
-        }
-    }
-
-    /// Parked finalize jobs, as problems an operator can act on.
-    pub fn parked_problems(&self) -> Vec<String> {
-        self.parked
-            .values()
-            .map(|p| {
-                format!(
-                    "file {} in the inbox: its rows are stored, but moving it out failed {} time(s) ({}); \
-                     fix the cause (permissions, disk space) and mzd retries by itself",
-                    log_name(&p.src),
-                    p.attempts,
-                    p.error
-                )
-            })
-            .collect()
-    }
-
-    /// True when a parked job's retry time has come.
-    pub fn parked_due(&self) -> bool {
-        let now = Instant::now();
-        self.parked.values().any(|p| p.next_try <= now)
-    }
-
-    /// True when `path` is waiting for its finalize job (not a new drop).
-    pub fn is_pending(&self, path: &Path) -> bool {
-        self.pending_srcs.contains(path)
-    }
-
     /// Handles one candidate from the watcher.
     pub fn handle(&mut self, candidate: Candidate) -> Result<(), IngestError> {
         self.ensure_open()?;
@@ -1022,7 +546,7 @@ impl Engine {
     }
 
     /// Does a finalize job's file-system work (idempotent), then deletes the job.
-    fn run_job(&mut self, key: &[u8], job: &FinalizeJob) -> Result<(), IngestError> {
+    pub(super) fn run_job(&mut self, key: &[u8], job: &FinalizeJob) -> Result<(), IngestError> {
         let werr = |path: &Path| {
             let path = path.to_owned();
             move |source| IngestError::Write { path, source }
@@ -1118,10 +642,6 @@ fn decode_rejects(key: &[u8], bytes: &[u8]) -> Result<Vec<RejectedRow>, StoreErr
     crate::store::decode(key, &raw)
 }
 
-fn now_ms() -> i64 {
-    Timestamp::now().as_millisecond()
-}
-
 fn reason_text(name: &str, reason: &Reason) -> String {
     format!(
         "文件：{name}\n原因：{}\n\nFile: {name}\nReason: {}\n\n处理时间 / handled at: {}\n",
@@ -1129,36 +649,4 @@ fn reason_text(name: &str, reason: &Reason) -> String {
         reason.en,
         Timestamp::now()
     )
-}
-
-/// The refusal of an action that could not be stored.
-fn not_stored(e: StoreError) -> Reason {
-    Reason::new(format!("保存失败，未生效：{e}"), format!("could not be stored, not applied: {e}"))
-}
-
-/// The latest handled files, newest first.
-fn load_recent_files(store: &Store) -> Result<VecDeque<HandledFile>, StoreError> {
-    let mut recent_files = VecDeque::new();
-    for item in store.scan::<HandledFile>(keys::HANDLED_PREFIX) {
-        recent_files.push_front(item?.1);
-        recent_files.truncate(RECENT_FILES);
-    }
-    Ok(recent_files)
-}
-
-/// Hashes of the files whose ledger says some chunks are committed and the rest is not.
-fn interrupted_files(store: &Store) -> Result<HashSet<[u8; 32]>, StoreError> {
-    let mut out = HashSet::new();
-    for item in store.scan::<LedgerEntry>(keys::LEDGER_PREFIX) {
-        let (key, entry) = item?;
-        if let (LedgerEntry::InProgress { .. }, Ok(hash)) = (entry, <[u8; 32]>::try_from(&key[1..])) {
-            out.insert(hash);
-        }
-    }
-    Ok(out)
-}
-
-/// `text` with every valid ID number in it masked.
-fn mask_id_numbers(text: &str) -> String {
-    mz_shared::id_number::protect_id_numbers_in(text, None).into_owned()
 }

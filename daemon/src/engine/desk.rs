@@ -1,0 +1,37 @@
+//! The case desk (救急难) as the engine runs it: opening a case and acting on one, each committed
+//! with the funds, audit entry and figures it changes. The rules are in [`crate::cases`] and
+//! `mz_shared::case`; officers' free text is stored with ID numbers masked.
+
+use super::{mask_id_numbers, not_stored, now_ms, Engine};
+use mz_shared::case::{Action, Actor, Applied, Case};
+use mz_shared::protocol::CaseOpenRequest;
+use mz_shared::reason::Reason;
+
+impl Engine {
+    /// Opens a case for an officer and commits it.
+    pub fn open_case(&mut self, actor: &Actor, mut req: CaseOpenRequest) -> Result<(Case, Vec<Reason>), Reason> {
+        self.ensure_open().map_err(not_stored)?;
+        // Free text typed by an officer: an ID number there is masked like everywhere else.
+        req.summary = mask_id_numbers(&req.summary);
+        req.name = req.name.as_deref().map(mask_id_numbers);
+        let case = crate::cases::open(&mut self.state, &self.registry, &self.hasher, actor, req, now_ms())?;
+        self.commit_action()?;
+        Ok(case)
+    }
+
+    /// Applies an action to a case and commits it.
+    pub fn act_on_case(
+        &mut self,
+        actor: &Actor,
+        id: &str,
+        action: &Action,
+        expected_version: u64,
+    ) -> Result<Applied, Reason> {
+        self.ensure_open().map_err(not_stored)?;
+        let action = &action.clone().with_id_numbers_masked();
+        let applied =
+            crate::cases::act(&mut self.state, &self.registry, actor, id, action, expected_version, now_ms())?;
+        self.commit_action()?;
+        Ok(applied)
+    }
+}
