@@ -30,6 +30,7 @@ pub mod funds;
 pub mod health;
 #[cfg(test)]
 mod layering;
+pub mod measured;
 pub mod metrics;
 pub mod report;
 pub mod restart;

@@ -21,58 +21,15 @@ use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use prometheus_client::encoding::{EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
-use std::fmt::Write as _;
-use std::sync::OnceLock;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-/// A label value, escaped for the text format when encoded.
-#[derive(Clone, Debug, Hash, PartialEq, Eq)]
-pub struct Escaped(pub String);
-
-impl EncodeLabelValue for Escaped {
-    fn encode(&self, encoder: &mut LabelValueEncoder<'_>) -> Result<(), std::fmt::Error> {
-        for c in self.0.chars() {
-            match c {
-                '\\' => encoder.write_str("\\\\")?,
-                '"' => encoder.write_str("\\\"")?,
-                '\n' => encoder.write_str("\\n")?,
-                c => encoder.write_char(c)?,
-            }
-        }
-        Ok(())
-    }
-}
-
-type Labels = Vec<(&'static str, Escaped)>;
-
-fn label(name: &'static str, value: &str) -> Labels {
-    vec![(name, Escaped(value.to_owned()))]
-}
-
-/// What the engine measures as it goes (process-wide, from start-up).
-struct Measured {
-    ingest_seconds: Family<Labels, Histogram>,
-}
-
-fn measured() -> &'static Measured {
-    static MEASURED: OnceLock<Measured> = OnceLock::new();
-    MEASURED.get_or_init(|| Measured {
-        ingest_seconds: Family::new_with_constructor(|| Histogram::new(exponential_buckets(0.001, 4.0, 10))),
-    })
-}
-
-/// Records how long a feed file took from being taken to its commit.
-pub fn observe_file(feed: mz_shared::feed::Feed, took: Duration) {
-    measured().ingest_seconds.get_or_create(&label("feed", feed.as_str())).observe(took.as_secs_f64());
-}
+use crate::measured::{label, Labels};
 
 fn counters(registry: &mut Registry, name: &str, help: &str, rows: &[(Labels, u64)]) {
     let family = Family::<Labels, Counter>::default();
@@ -135,7 +92,7 @@ pub fn render(ctx: &ServerContext) -> String {
     r.register(
         "mz_ingest_file_seconds",
         "time from taking a feed file to its commit, since mzd started",
-        measured().ingest_seconds.clone(),
+        crate::measured::ingest_seconds(),
     );
     let mut out = String::new();
     if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &r) {

@@ -213,7 +213,7 @@ impl Engine {
                 let result = self.ingest_file(&taken, *feed);
                 self.health.set_reading(false);
                 if result.is_ok() {
-                    crate::metrics::observe_file(*feed, started.elapsed());
+                    crate::measured::observe_file(*feed, started.elapsed());
                 }
                 result
             }
