@@ -801,6 +801,94 @@ mod tests {
         assert!(cooling, "a divorce within 30 days of its application");
     }
 
+    /// A demo day, batch by batch as `mzc --demo` makes them (4 s of wall time = 4 demo minutes).
+    fn a_demo_day(start: Timestamp) -> Vec<DemoFile> {
+        let mut g = Generator::new(11);
+        let mut files = g.initial(start);
+        for i in 1..=360 {
+            let t = start.checked_add(SignedDuration::from_secs(i * 4 * i64::from(CLOCK_SPEED))).unwrap();
+            files.extend(g.next(t));
+        }
+        files
+    }
+
+    #[test]
+    fn the_demo_keeps_a_districts_pace() {
+        let start: Timestamp = "2026-03-16T00:00:00Z".parse().unwrap();
+        let mut g = Generator::new(3);
+        let first = g.initial(start);
+        let admitted_at_start = first.iter().filter(|f| f.feed == Feed::Admissions).flat_map(|f| &f.rows).count();
+        let day: Vec<DemoFile> = a_demo_day(start).into_iter().skip(first.len()).collect();
+        let admits = day
+            .iter()
+            .flat_map(|f| &f.rows)
+            .filter(|r| r.valid && r.cells.get(2).is_some_and(|c| c == "admit"))
+            .count();
+        assert!((10..=80).contains(&admits), "{admits} arrivals in a demo day");
+        assert!(admitted_at_start > 0);
+        for f in day.iter().filter(|f| f.feed == Feed::Marriages) {
+            for r in &f.rows {
+                let at: jiff::civil::DateTime = r.cells[2].parse().unwrap();
+                assert!(mz_testdata::time::in_office_hours(at), "registration out of hours: {:?}", r.cells);
+            }
+        }
+    }
+
+    #[test]
+    fn beds_are_given_only_when_free_and_people_are_consistent() {
+        let start: Timestamp = "2026-03-16T00:00:00Z".parse().unwrap();
+        let mut held: BTreeMap<(String, String), String> = BTreeMap::new();
+        for f in a_demo_day(start).iter().filter(|f| f.feed == Feed::Admissions) {
+            for r in f.rows.iter().filter(|r| r.valid) {
+                let c = &r.cells;
+                let key = (c[1].clone(), c[4].clone());
+                match c[2].as_str() {
+                    "admit" => {
+                        if !c[12].is_empty() {
+                            assert!(
+                                !held.values().any(|b| *b == format!("{}/{}", c[1], c[12])),
+                                "bed {} of {} given twice",
+                                c[12],
+                                c[1]
+                            );
+                            held.insert(key, format!("{}/{}", c[1], c[12]));
+                        }
+                        if !c[6].is_empty() {
+                            let male = (c[6].as_bytes()[16] - b'0') % 2 == 1;
+                            assert_eq!(c[7], if male { "male" } else { "female" }, "{c:?}");
+                            let given =
+                                if male { mz_testdata::names::MALE_GIVEN } else { mz_testdata::names::FEMALE_GIVEN };
+                            assert!(given.iter().any(|g| c[5].ends_with(g)), "{c:?}");
+                        }
+                    }
+                    "discharge" => {
+                        held.remove(&key);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn burial_figures_only_grow() {
+        let start: Timestamp = "2026-03-16T00:00:00Z".parse().unwrap();
+        let mut last: BTreeMap<String, (u32, u32)> = BTreeMap::new();
+        let mut reports = 0;
+        for f in a_demo_day(start).iter().filter(|f| f.feed == Feed::Burials) {
+            for r in &f.rows {
+                let (cap, occ): (u32, u32) = (r.cells[3].parse().unwrap(), r.cells[4].parse().unwrap());
+                let new: u32 = r.cells[5].parse().unwrap();
+                if let Some((pcap, pocc)) = last.insert(r.cells[1].clone(), (cap, occ)) {
+                    assert!(cap >= pcap && occ >= pocc, "{:?} after {pcap}/{pocc}", r.cells);
+                    assert!(occ - pocc <= new.max(3) + 40, "a jump: {:?} after {pocc}", r.cells);
+                    reports += 1;
+                }
+            }
+        }
+        assert!(reports > 80, "{reports}");
+    }
+
     #[test]
     fn files_are_dropped_by_rename() {
         let dir = tempfile::tempdir().unwrap();
