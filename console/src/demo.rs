@@ -890,6 +890,13 @@ mod tests {
     }
 
     #[test]
+    fn the_screen_states_the_clock_speed() {
+        use crate::i18n::{Lang, DEMO};
+        assert!(DEMO.t(Lang::Zh).contains(&format!("×{CLOCK_SPEED}")), "{}", DEMO.t(Lang::Zh));
+        assert!(DEMO.t(Lang::En).contains(&format!("×{CLOCK_SPEED}")), "{}", DEMO.t(Lang::En));
+    }
+
+    #[test]
     fn files_are_dropped_by_rename() {
         let dir = tempfile::tempdir().unwrap();
         let mut g = Generator::new(1);
