@@ -63,13 +63,8 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 // Realistic admission rows (the generator of daemon/benches/ingest.rs, with its state kept so
 // that later files continue the same stations, people and timeline).
 
-const STATIONS: &[&str] = &["TZ-JZZ", "TZ-P01", "TZ-P02", "TZ-P03", "TZ-P04", "TZ-P05"];
-const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙"];
-const GIVEN: &[&str] = &["伟", "芳", "娜", "敏", "静", "强", "磊", "军", "洋", "勇", "艳", "杰", "涛", "明"];
-const ORIGINS: &[&str] =
-    &["河北省保定市", "河南省周口市", "山东省菏泽市", "安徽省阜阳市", "四川省南充市", "北京市通州区"];
-const REFERRALS: &[&str] = &["police", "patrol", "self", "agency", "hotline"];
-const REASONS: &[&str] = &["home", "family", "welfare", "hospital", "left", "other"];
+use mz_testdata::names::{FEMALE_GIVEN, MALE_GIVEN, SURNAMES};
+use mz_testdata::places::{DISCHARGE_REASONS as REASONS, ORIGINS, REFERRALS, STATIONS};
 
 /// Mean seconds between two generated rows (`5..60`).
 const MEAN_STEP_S: f64 = 32.0;
@@ -122,7 +117,10 @@ impl AdmissionSim {
             if present.len() < target && roll < 60 || present.is_empty() {
                 self.person += 1;
                 present.push(self.person);
-                let name = format!("{}{}", SURNAMES[rng.usize(..SURNAMES.len())], GIVEN[rng.usize(..GIVEN.len())]);
+                let name = format!("{}{}", SURNAMES[rng.usize(..SURNAMES.len())], {
+                    let given = if rng.bool() { MALE_GIVEN } else { FEMALE_GIVEN };
+                    given[rng.usize(..given.len())]
+                });
                 let (name, id) =
                     if rng.u32(..10) == 0 { ("无名氏".to_string(), String::new()) } else { (name, id_number(rng)) };
                 writeln!(
@@ -696,6 +694,18 @@ impl DropFigure {
     }
 }
 
+/// The demo generator's next non-empty batch, its clock an hour further on each try (the demo
+/// keeps a district's pace, so a few seconds often bring nothing).
+fn next_batch(gen: &mut demo::Generator, t: &mut jiff::Timestamp) -> Vec<demo::DemoFile> {
+    loop {
+        *t = t.checked_add(jiff::SignedDuration::from_hours(1)).expect("in range");
+        let batch = gen.next(*t);
+        if !batch.is_empty() {
+            return batch;
+        }
+    }
+}
+
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.replace('_', "").parse().ok()).unwrap_or(default)
 }
@@ -785,7 +795,8 @@ fn main() {
     // Every feed: the `--demo` generator's first batch (burial history, registrations, alerts).
     let mut gen = demo::Generator::new(7);
     let mut dropped_files = 1u64;
-    let batch = gen.initial(jiff::Timestamp::now());
+    let mut demo_t = jiff::Timestamp::now();
+    let batch = gen.initial(demo_t);
     for f in &batch {
         demo::drop_file(&inbox_root, f).expect("demo drop");
     }
@@ -816,7 +827,7 @@ fn main() {
                 break d;
             }
         };
-        let batch = gen.next(jiff::Timestamp::now());
+        let batch = next_batch(&mut gen, &mut demo_t);
         for f in &batch {
             demo::drop_file(&inbox_root, f).expect("demo drop");
         }
@@ -878,7 +889,7 @@ fn main() {
             let mut small = 0;
             while t.elapsed() < Duration::from_secs(10) {
                 if Instant::now() >= next_drop {
-                    let batch = gen.next(jiff::Timestamp::now());
+                    let batch = next_batch(&mut gen, &mut demo_t);
                     for f in &batch {
                         demo::drop_file(&inbox_root, f).expect("demo drop");
                     }

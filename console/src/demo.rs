@@ -1,6 +1,11 @@
 //! `mzc --demo`: an embedded daemon on a fresh temporary data folder with the demo registry,
 //! and a generator thread that drops realistic files into its inbox every few seconds.
 //!
+//! Demo time runs [`CLOCK_SPEED`] times faster than the wall clock (the tab bar says so), so a
+//! district's pace — tens of arrivals a day, registrations in office hours, a burial report now
+//! and then — still shows movement within a minute. People, names and ID numbers come from
+//! `mz-testdata`.
+//!
 //! The generator ([`Generator`]) is pure (time and randomness passed in) so its rows can be
 //! checked against the shared validation. It writes: admissions with valid ID numbers (GB 11643
 //! check digit), discharges of earlier arrivals, an incident, a minor's arrival, a long stay (an
@@ -8,14 +13,11 @@
 //! with one site near 90 % full and one village point whose capacity grows; marriages, divorce
 //! applications and divorces, including a divorce within 30 days of its application and a
 //! bigamy case.
-// Without the `demo` feature only the generator's data types are used (by tests and benches).
-#![cfg_attr(not(feature = "demo"), allow(dead_code, unused_imports))]
 
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use mz_shared::feed::Feed;
-use mz_shared::id_number::IdNumber;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -56,59 +58,20 @@ impl DemoFile {
     }
 }
 
-/// splitmix64: small, seeded, reproducible.
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
+use mz_testdata::people::{self, Person, Sex};
+use mz_testdata::places::{self, REGIONS};
+use mz_testdata::{names, Rng};
 
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
+/// How much faster than the wall clock the demo's time runs (shown on screen as
+/// `演示：时间加速 ×60`, see `i18n::DEMO`).
+pub const CLOCK_SPEED: u32 = 60;
 
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `lo..=hi`.
-    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo + 1)
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.range(0, items.len() as u64 - 1) as usize]
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.range(1, 100) <= percent
-    }
-}
-
-const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "马", "胡", "郭"];
-const GIVEN: &[&str] =
-    &["建国", "秀英", "志强", "桂兰", "海燕", "伟", "芳", "磊", "丽娟", "德福", "春梅", "军", "小龙", "玉珍"];
-const REGIONS: &[(&str, &str)] = &[
-    ("110112", "北京市通州区"),
-    ("110105", "北京市朝阳区"),
-    ("130281", "河北省遵化市"),
-    ("130682", "河北省定州市"),
-    ("410523", "河南省汤阴县"),
-    ("341221", "安徽省临泉县"),
-    ("510722", "四川省三台县"),
-    ("230204", "黑龙江省齐齐哈尔市"),
-];
-const REFERRALS: &[&str] = &["police", "patrol", "self", "agency", "hotline"];
+/// Arrivals per day across the district (the station and its temporary points).
+const ARRIVALS_PER_DAY: f64 = 36.0;
+/// Marriage-office registrations per office hour, all offices together.
+const REGISTRATIONS_PER_HOUR: f64 = 1.5;
 const DISCHARGES: &[&str] = &["home", "family", "welfare", "hospital", "left"];
 const POINTS: &[&str] = &["TZ-P01", "TZ-P02", "TZ-P03", "TZ-P05"];
-
-/// A generated citizen.
-#[derive(Debug, Clone)]
-struct Person {
-    id: String,
-}
 
 /// Someone the generator admitted and has not discharged yet.
 #[derive(Debug, Clone)]
@@ -117,32 +80,47 @@ struct Resident {
     person_ref: String,
     at: Timestamp,
     long_stay: bool,
+    /// The bed they hold; `None` when the station was full (a mat, not a bed).
+    bed: Option<u32>,
 }
 
-/// Produces the demo's drop files. Pure: `now` is passed in.
+/// A burial site's running figures, so each report continues the last one.
+#[derive(Debug, Clone)]
+struct Site {
+    id: String,
+    village: bool,
+    cap: u32,
+    occ: u32,
+    last_report: Option<Date>,
+}
+
+/// Produces the demo's drop files. Pure: `now` (demo time) is passed in. Invariants: a bed is
+/// given only when no resident holds it; names, sex and ID numbers agree; marriage-office rows
+/// fall in office hours; burial figures only grow, a few graves at a time.
 pub struct Generator {
     rng: Rng,
     tz: TimeZone,
     seq: u32,
     files: u32,
-    tick: u32,
     residents: Vec<Resident>,
-    /// Couples for later events: (a, b) of the cooling-off divorce, bigamy spouse.
-    cooling: Option<(Person, Person)>,
-    bigamist: Option<Person>,
+    beds: std::collections::BTreeMap<&'static str, u32>,
+    sites: Vec<Site>,
+    last: Option<Timestamp>,
 }
 
 impl Generator {
     pub fn new(seed: u64) -> Generator {
+        let registry = mz_shared::registry::Registry::demo();
+        let beds = places::STATIONS.iter().map(|s| (*s, registry.station(s).map_or(0, |st| st.beds))).collect();
         Generator {
             rng: Rng::new(seed),
             tz: TimeZone::get("Asia/Shanghai").unwrap_or(TimeZone::UTC),
             seq: 0,
             files: 0,
-            tick: 0,
             residents: Vec::new(),
-            cooling: None,
-            bigamist: None,
+            beds,
+            sites: Vec::new(),
+            last: None,
         }
     }
 
@@ -156,34 +134,31 @@ impl Generator {
         format!("{stem}-{:03}.csv", self.files)
     }
 
+    fn civil(&self, t: Timestamp) -> jiff::civil::DateTime {
+        t.to_zoned(self.tz.clone()).datetime()
+    }
+
     fn local(&self, t: Timestamp) -> String {
-        t.to_zoned(self.tz.clone()).strftime("%Y-%m-%d %H:%M:%S").to_string()
+        mz_testdata::time::row_time(self.civil(t))
     }
 
     fn today(&self, now: Timestamp) -> Date {
         now.to_zoned(self.tz.clone()).date()
     }
 
-    /// A valid ID number for someone `age` years old on `on`.
-    fn person(&mut self, on: Date, age: i16, male: bool) -> Person {
-        let (region, _) = *self.rng.pick(REGIONS);
-        let birth =
-            Date::new(on.year() - age, self.rng.range(1, 12) as i8, self.rng.range(1, 28) as i8).expect("valid date");
-        // Keep the age exact: a birthday later this year would make the person a year younger.
-        let birth = if (birth.month(), birth.day()) > (on.month(), on.day()) {
-            Date::new(birth.year(), 1, 1).expect("valid date")
-        } else {
-            birth
-        };
-        let seq = self.rng.range(0, 99);
-        let sex = if male { 1 + 2 * self.rng.range(0, 4) } else { 2 * self.rng.range(0, 4) };
-        let body = format!("{region}{}{seq:02}{sex}", birth.strftime("%Y%m%d"));
-        let check = IdNumber::check_digit_for(&body).expect("17 digits");
-        Person { id: format!("{body}{check}") }
+    fn at_local(&self, dt: jiff::civil::DateTime) -> Option<Timestamp> {
+        dt.to_zoned(self.tz.clone()).ok().map(|z| z.timestamp())
     }
 
-    fn name(&mut self) -> String {
-        format!("{}{}", self.rng.pick(SURNAMES), self.rng.pick(GIVEN))
+    /// Someone `age` years old on `on`, sex, name and ID number agreeing.
+    fn person(&mut self, on: Date, age: i16, sex: Sex) -> Person {
+        people::person(&mut self.rng, on, age, sex)
+    }
+
+    /// The lowest-numbered bed of `station` nobody holds.
+    fn free_bed(&self, station: &str) -> Option<u32> {
+        let total = self.beds.get(station).copied().unwrap_or(0);
+        (1..=total).find(|b| !self.residents.iter().any(|r| r.station == station && r.bed == Some(*b)))
     }
 
     fn admit(&mut self, f: &mut DemoFile, station: &'static str, at: Timestamp, age: Option<i16>, long_stay: bool) {
@@ -191,13 +166,12 @@ impl Generator {
         let person_ref = format!("{station}-{:05}", self.seq);
         let on = at.to_zoned(self.tz.clone()).date();
         let (name, id, gender, origin) = if age.is_none() && self.rng.chance(15) {
-            ("无名氏".to_string(), String::new(), "unknown".to_string(), String::new())
+            (names::UNKNOWN.to_string(), String::new(), "unknown".to_string(), String::new())
         } else {
-            let male = self.rng.chance(70);
+            let sex = Sex::random(&mut self.rng, 70);
             let age = age.unwrap_or_else(|| self.rng.range(19, 78) as i16);
-            let p = self.person(on, age, male);
-            let origin = REGIONS.iter().find(|(r, _)| p.id.starts_with(r)).map_or("", |(_, n)| n).to_string();
-            (self.name(), p.id, if male { "male".into() } else { "female".into() }, origin)
+            let p = self.person(on, age, sex);
+            (p.name, p.id, sex.code().to_string(), p.origin.to_string())
         };
         let mut flags = Vec::new();
         if self.rng.chance(12) {
@@ -209,30 +183,14 @@ impl Generator {
         if self.rng.chance(5) {
             flags.push("disabled");
         }
-        let referral = if age.is_some_and(|a| a < 18) { "police" } else { *self.rng.pick(REFERRALS) };
-        let bed = format!("{}-{:02}", if station == "TZ-JZZ" { "A" } else { "L" }, self.rng.range(1, 50));
-        f.rows.push(DemoRow {
-            cells: vec![
-                record,
-                station.to_string(),
-                "admit".into(),
-                self.local(at),
-                person_ref.clone(),
-                name,
-                id,
-                gender,
-                String::new(),
-                origin,
-                referral.into(),
-                flags.join(";"),
-                bed,
-                String::new(),
-                String::new(),
-                String::new(),
-            ],
-            valid: true,
-        });
-        self.residents.push(Resident { station, person_ref, at, long_stay });
+        let referral = if age.is_some_and(|a| a < 18) { "police" } else { *self.rng.pick(places::REFERRALS) };
+        let bed = self.free_bed(station);
+        let bed_cell = bed.map_or(String::new(), |b| format!("{}-{b:02}", if station == "TZ-JZZ" { "A" } else { "L" }));
+        let mut cells = vec![record, station.into(), "admit".into(), self.local(at), person_ref.clone(), name, id];
+        cells.extend([gender, String::new(), origin, referral.into(), flags.join(";"), bed_cell]);
+        cells.extend([String::new(), String::new(), String::new()]);
+        f.rows.push(DemoRow { cells, valid: true });
+        self.residents.push(Resident { station, person_ref, at, long_stay, bed });
     }
 
     fn station_event(&mut self, f: &mut DemoFile, r: &Resident, at: Timestamp, event: &str, detail: &str) {
@@ -249,12 +207,22 @@ impl Generator {
         f.rows.push(DemoRow { cells, valid: true });
     }
 
-    /// Discharges the earliest resident of `station` that is not the long stay.
+    /// Discharges the earliest resident of `station` that is not the long stay (freeing the bed).
     fn discharge_one(&mut self, f: &mut DemoFile, station: &str, at: Timestamp) {
         if let Some(i) = self.residents.iter().position(|r| r.station == station && !r.long_stay && r.at < at) {
             let r = self.residents.remove(i);
             let reason = *self.rng.pick(DISCHARGES);
             self.station_event(f, &r, at, "discharge", reason);
+        }
+    }
+
+    fn incident(&mut self, f: &mut DemoFile, at: Timestamp) {
+        let candidates: Vec<Resident> =
+            self.residents.iter().filter(|r| r.at < Self::ago(at, 600) && !r.long_stay).cloned().collect();
+        if !candidates.is_empty() {
+            let r = self.rng.pick(&candidates).clone();
+            let kind = *self.rng.pick(&["severe_illness", "injury", "conflict"]);
+            self.station_event(f, &r, at, "incident", kind);
         }
     }
 
@@ -265,18 +233,15 @@ impl Generator {
     fn bad_rows(&mut self, f: &mut DemoFile, at: Timestamp) {
         let on = at.to_zoned(self.tz.clone()).date();
         // A wrong check digit.
-        let p = self.person(on, 40, true);
-        let last = p.id.chars().last().expect("18 chars");
-        let wrong = if last == '1' { '2' } else { '1' };
-        let bad_id = format!("{}{wrong}", &p.id[..17]);
+        let p = self.person(on, 40, Sex::Male);
         let mut cells = vec![String::new(); 16];
         cells[0] = self.next_id("A");
         cells[1] = "TZ-JZZ".into();
         cells[2] = "admit".into();
         cells[3] = self.local(at);
         cells[4] = format!("TZ-JZZ-X{}", self.seq);
-        cells[5] = self.name();
-        cells[6] = bad_id;
+        cells[5] = p.name;
+        cells[6] = mz_testdata::id_number::with_wrong_check(&p.id);
         cells[10] = "patrol".into();
         f.rows.push(DemoRow { cells, valid: false });
         // A station that is not in the registry.
@@ -294,9 +259,11 @@ impl Generator {
         now.checked_sub(SignedDuration::from_secs(secs)).unwrap_or(now)
     }
 
-    /// The first batch: history (burial reports of six months, 30 days of registrations), the
-    /// residents present, the long stay, a minor, an over-full point.
+    /// The first batch: history (burial reports of six months, 30 days of registrations with a
+    /// bigamous marriage and a divorce inside its cooling-off period), the residents present,
+    /// the long stay, a minor, an over-full point, an incident, a few bad rows.
     pub fn initial(&mut self, now: Timestamp) -> Vec<DemoFile> {
+        self.last = Some(now);
         let today = self.today(now);
         let mut files = vec![self.burial_history(today), self.marriage_history(now)];
 
@@ -325,10 +292,14 @@ impl Generator {
         for _ in 0..4 {
             self.discharge_one(&mut f, "TZ-JZZ", Self::ago(now, 600));
         }
+        self.incident(&mut f, Self::ago(now, 300));
+        self.bad_rows(&mut f, Self::ago(now, 120));
         files.push(f);
         files
     }
 
+    /// Six month-end reports per site. Figures only grow: one cemetery reaches 91 % in the last
+    /// month (from about 88 %), one village point's capacity grows once.
     fn burial_history(&mut self, today: Date) -> DemoFile {
         let mut f = DemoFile::new(Feed::Burials, "殡葬月报.csv".into(), true);
         let registry = mz_shared::registry::Registry::demo();
@@ -344,36 +315,57 @@ impl Generator {
                 mz_shared::registry::SiteKind::Columbarium => 12000,
                 _ => self.rng.range(2000, 6000) as u32,
             };
-            let near_full = site.id == "C-MJQ";
-            let grows = site.id == "V-SZ-01";
-            let mut occ = if near_full { cap * 86 / 100 } else { cap * self.rng.range(35, 75) as u32 / 100 };
-            for (i, d) in month_ends.iter().enumerate() {
-                let new = if village { self.rng.range(0, 3) as u32 } else { self.rng.range(8, 40) as u32 };
-                let eco = new * self.rng.range(30, 70) as u32 / 100;
-                if grows && i == month_ends.len() - 1 {
+            let news: Vec<u32> = month_ends
+                .iter()
+                .map(|_| if village { self.rng.range(0, 3) as u32 } else { self.rng.range(8, 40) as u32 })
+                .collect();
+            let total: u32 = news.iter().sum();
+            let mut occ = if site.id == "C-MJQ" {
+                (cap * 91 / 100).saturating_sub(total)
+            } else {
+                cap * self.rng.range(35, 75) as u32 / 100
+            };
+            for (i, (d, new)) in month_ends.iter().zip(news).enumerate() {
+                if site.id == "V-SZ-01" && i == month_ends.len() - 1 {
                     cap += 40;
                 }
                 occ = (occ + new).min(cap);
-                let cells = vec![
-                    self.next_id("B"),
-                    site.id.clone(),
-                    d.strftime("%Y-%m-%d").to_string(),
-                    cap.to_string(),
-                    occ.to_string(),
-                    new.to_string(),
-                    eco.to_string(),
-                    self.rng.range(0, new.into()).to_string(),
-                    String::new(),
-                ];
-                f.rows.push(DemoRow { cells, valid: true });
+                let row = self.burial_row(&site.id, *d, cap, occ, new);
+                f.rows.push(row);
             }
-            if near_full {
-                // Bring it past 90 %.
-                let last = f.rows.last_mut().expect("a row");
-                last.cells[4] = (cap * 91 / 100).to_string();
-            }
+            self.sites.push(Site { id: site.id.clone(), village, cap, occ, last_report: None });
         }
         f
+    }
+
+    fn burial_row(&mut self, site: &str, on: Date, cap: u32, occ: u32, new: u32) -> DemoRow {
+        let eco = new * self.rng.range(30, 70) as u32 / 100;
+        let free = self.rng.range(0, new.into());
+        let cells = vec![
+            self.next_id("B"),
+            site.to_string(),
+            on.strftime("%Y-%m-%d").to_string(),
+            cap.to_string(),
+            occ.to_string(),
+            new.to_string(),
+            eco.to_string(),
+            free.to_string(),
+            String::new(),
+        ];
+        DemoRow { cells, valid: true }
+    }
+
+    /// A report for one site not reported today: a few more graves than its last report.
+    fn burial_update(&mut self, f: &mut DemoFile, today: Date) {
+        let due: Vec<usize> = (0..self.sites.len()).filter(|i| self.sites[*i].last_report != Some(today)).collect();
+        let Some(&i) = (!due.is_empty()).then(|| self.rng.pick(&due)) else { return };
+        let new = if self.sites[i].village { self.rng.range(0, 1) } else { self.rng.range(0, 3) } as u32;
+        let s = &mut self.sites[i];
+        s.occ = (s.occ + new).min(s.cap);
+        s.last_report = Some(today);
+        let (id, cap, occ) = (s.id.clone(), s.cap, s.occ);
+        let row = self.burial_row(&id, today, cap, occ, new);
+        f.rows.push(row);
     }
 
     fn marriage_row(
@@ -411,134 +403,141 @@ impl Generator {
     fn couple(&mut self, on: Date) -> (Person, Person) {
         let a = self.rng.range(24, 45) as i16;
         let b = self.rng.range(22, 42) as i16;
-        (self.person(on, a, true), self.person(on, b, false))
+        (self.person(on, a, Sex::Male), self.person(on, b, Sex::Female))
     }
 
+    /// A time in office hours on `date` (`None` on a weekend).
+    fn office_at(&mut self, date: Date) -> Option<Timestamp> {
+        let dt = mz_testdata::time::office_time(&mut self.rng, date)?;
+        self.at_local(dt)
+    }
+
+    /// Registrations of the last 29 days, on weekdays in office hours. A man married about 20
+    /// days ago marries again in the last three days (bigamy); a couple applies for divorce about
+    /// ten days ago and divorces in the last three days (inside the 30-day cooling-off period).
     fn marriage_history(&mut self, now: Timestamp) -> DemoFile {
         let mut f = DemoFile::new(Feed::Marriages, self.file_name("mar"), false);
         let today = self.today(now);
+        let (mut bigamist, mut cooling): (Option<Person>, Option<(Person, Person)>) = (None, None);
+        let (mut bigamy_done, mut cooling_done) = (false, false);
         for day in (1..30).rev() {
-            let base = Self::ago(now, day * 86400);
+            let Some(date) = today.checked_sub(jiff::Span::new().days(day)).ok() else { continue };
+            if !mz_testdata::time::is_weekday(date) {
+                continue;
+            }
             for (office, lo, hi) in [("M-TZ", 2, 8), ("M-TZ-MJQ", 0, 3)] {
                 let n = self.rng.range(lo, hi);
-                for i in 0..n {
-                    let at = Self::ago(base, (i * 900) as i64);
-                    let (a, b) = self.couple(today);
-                    let row = self.marriage_row(office, at, "marriage", Some(&a), Some(&b));
-                    f.rows.push(row);
-                    if day == 20 && office == "M-TZ" && i == 0 {
-                        self.bigamist = Some(a.clone());
-                    }
+                for _ in 0..n {
+                    self.history_registration(&mut f, office, date, "marriage");
                 }
                 if self.rng.chance(40) {
-                    let (a, b) = self.couple(today);
-                    let row =
-                        self.marriage_row(office, Self::ago(base, 7200), "divorce_application", Some(&a), Some(&b));
-                    f.rows.push(row);
-                    if self.rng.chance(30) {
-                        let row =
-                            self.marriage_row(office, Self::ago(base, 3600), "divorce_withdrawal", Some(&a), Some(&b));
+                    self.history_divorce_application(&mut f, office, date);
+                }
+                if self.rng.chance(25) {
+                    self.history_registration(&mut f, office, date, "divorce");
+                }
+                if self.rng.chance(20) {
+                    if let Some(at) = self.office_at(date) {
+                        let row = self.marriage_row(office, at, "reissue", None, None);
                         f.rows.push(row);
                     }
                 }
-                if self.rng.chance(25) {
-                    let (a, b) = self.couple(today);
-                    let row = self.marriage_row(office, Self::ago(base, 5400), "divorce", Some(&a), Some(&b));
-                    f.rows.push(row);
-                }
-                if self.rng.chance(20) {
-                    let row = self.marriage_row(office, Self::ago(base, 4000), "reissue", None, None);
-                    f.rows.push(row);
-                }
             }
-            if day == 10 {
+            let at = self.office_at(date).unwrap_or(now);
+            if day <= 20 && !bigamy_done && bigamist.is_none() {
                 let (a, b) = self.couple(today);
-                let row = self.marriage_row("M-TZ", base, "divorce_application", Some(&a), Some(&b));
-                f.rows.push(row);
-                self.cooling = Some((a, b));
+                f.rows.push(self.marriage_row("M-TZ", at, "marriage", Some(&a), Some(&b)));
+                bigamist = Some(a);
+            }
+            if day <= 10 && !cooling_done && cooling.is_none() {
+                let (a, b) = self.couple(today);
+                f.rows.push(self.marriage_row("M-TZ", at, "divorce_application", Some(&a), Some(&b)));
+                cooling = Some((a, b));
+            }
+            if day <= 3 {
+                if let Some(a) = bigamist.take() {
+                    let b = self.person(today, 30, Sex::Female);
+                    f.rows.push(self.marriage_row("M-TZ-MJQ", at, "marriage", Some(&a), Some(&b)));
+                    bigamy_done = true;
+                }
+                if let Some((a, b)) = cooling.take() {
+                    f.rows.push(self.marriage_row("M-TZ", at, "divorce", Some(&a), Some(&b)));
+                    cooling_done = true;
+                }
             }
         }
         f
     }
 
-    /// The next batch, a few seconds later.
-    pub fn next(&mut self, now: Timestamp) -> Vec<DemoFile> {
-        self.tick += 1;
-        let today = self.today(now);
-        let mut files = Vec::new();
-        let mut f = DemoFile::new(Feed::Admissions, self.file_name("adm"), false);
-        let arrivals = self.rng.range(1, 2);
-        for _ in 0..arrivals {
-            let station = if self.rng.chance(65) { "TZ-JZZ" } else { *self.rng.pick(POINTS) };
-            self.admit(&mut f, station, Self::ago(now, 60), None, false);
-        }
-        if self.tick.is_multiple_of(2) || self.occupancy("TZ-JZZ") > 40 {
-            self.discharge_one(&mut f, "TZ-JZZ", Self::ago(now, 30));
-        }
-        if self.tick.is_multiple_of(3) {
-            let p = *self.rng.pick(POINTS);
-            self.discharge_one(&mut f, p, Self::ago(now, 30));
-        }
-        if self.tick % 7 == 2 {
-            let candidates: Vec<Resident> =
-                self.residents.iter().filter(|r| r.at < Self::ago(now, 60) && !r.long_stay).cloned().collect();
-            if !candidates.is_empty() {
-                let r = self.rng.pick(&candidates).clone();
-                let kind = *self.rng.pick(&["severe_illness", "injury", "conflict"]);
-                self.station_event(&mut f, &r, Self::ago(now, 20), "incident", kind);
-            }
-        }
-        if self.tick % 5 == 3 {
-            self.bad_rows(&mut f, Self::ago(now, 15));
-        }
-        files.push(f);
+    fn history_registration(&mut self, f: &mut DemoFile, office: &str, date: Date, kind: &str) {
+        let Some(at) = self.office_at(date) else { return };
+        let (a, b) = self.couple(date);
+        let row = self.marriage_row(office, at, kind, Some(&a), Some(&b));
+        f.rows.push(row);
+    }
 
-        if self.tick % 2 == 1 {
-            let mut m = DemoFile::new(Feed::Marriages, self.file_name("mar"), false);
-            let office = if self.rng.chance(70) { "M-TZ" } else { "M-TZ-MJQ" };
-            let (a, b) = self.couple(today);
-            let row = self.marriage_row(office, Self::ago(now, 40), "marriage", Some(&a), Some(&b));
-            m.rows.push(row);
-            if self.rng.chance(30) {
-                let (a, b) = self.couple(today);
-                let row = self.marriage_row(office, Self::ago(now, 35), "divorce_application", Some(&a), Some(&b));
+    /// A divorce application, withdrawn later the same day three times in ten.
+    fn history_divorce_application(&mut self, f: &mut DemoFile, office: &str, date: Date) {
+        let (Some(t1), Some(t2)) = (self.office_at(date), self.office_at(date)) else { return };
+        let (a, b) = self.couple(date);
+        let row = self.marriage_row(office, t1.min(t2), "divorce_application", Some(&a), Some(&b));
+        f.rows.push(row);
+        if t1 != t2 && self.rng.chance(30) {
+            let row = self.marriage_row(office, t1.max(t2), "divorce_withdrawal", Some(&a), Some(&b));
+            f.rows.push(row);
+        }
+    }
+
+    /// The rows of the demo time since the last call, up to `now`: arrivals at about
+    /// [`ARRIVALS_PER_DAY`], as many departures, now and then an incident or a bad row,
+    /// marriage-office registrations in office hours only, and burial reports a few graves on.
+    /// Only files with rows are returned (often none: a district is quiet minute to minute).
+    pub fn next(&mut self, now: Timestamp) -> Vec<DemoFile> {
+        let prev = self.last.replace(now).unwrap_or(now);
+        let minutes = (now.duration_since(prev).as_secs() / 60).clamp(0, 24 * 60);
+        let per_min = ARRIVALS_PER_DAY / 1440.0;
+        let mut f = DemoFile::new(Feed::Admissions, String::new(), false);
+        let mut m = DemoFile::new(Feed::Marriages, String::new(), false);
+        let mut b = DemoFile::new(Feed::Burials, String::new(), false);
+        for i in 0..minutes {
+            let at = Self::ago(now, (minutes - 1 - i) * 60 + self.rng.range(0, 59) as i64);
+            if self.rng.bernoulli(per_min) {
+                let station = if self.rng.chance(65) { "TZ-JZZ" } else { *self.rng.pick(POINTS) };
+                self.admit(&mut f, station, at, None, false);
+            }
+            if self.rng.bernoulli(per_min) {
+                let station = if self.occupancy("TZ-JZZ") > 30 || self.rng.chance(65) {
+                    "TZ-JZZ"
+                } else {
+                    *self.rng.pick(POINTS)
+                };
+                self.discharge_one(&mut f, station, at);
+            }
+            if self.rng.bernoulli(2.0 / 1440.0) {
+                self.incident(&mut f, at);
+            }
+            if self.rng.bernoulli(3.0 / 1440.0) {
+                self.bad_rows(&mut f, at);
+            }
+            if self.rng.bernoulli(self.sites.len() as f64 / 1440.0) {
+                self.burial_update(&mut b, self.today(at));
+            }
+            if mz_testdata::time::in_office_hours(self.civil(at)) && self.rng.bernoulli(REGISTRATIONS_PER_HOUR / 60.0) {
+                let office = if self.rng.chance(70) { "M-TZ" } else { "M-TZ-MJQ" };
+                let kind = if self.rng.chance(75) { "marriage" } else { "divorce_application" };
+                let (pa, pb) = self.couple(self.today(at));
+                let row = self.marriage_row(office, at, kind, Some(&pa), Some(&pb));
                 m.rows.push(row);
             }
-            if self.tick == 3 {
-                if let Some(a) = self.bigamist.take() {
-                    let b = self.person(today, 30, false);
-                    let row = self.marriage_row("M-TZ-MJQ", Self::ago(now, 30), "marriage", Some(&a), Some(&b));
-                    m.rows.push(row);
-                }
-            }
-            if self.tick == 5 {
-                if let Some((a, b)) = self.cooling.take() {
-                    let row = self.marriage_row("M-TZ", Self::ago(now, 25), "divorce", Some(&a), Some(&b));
-                    m.rows.push(row);
-                }
-            }
-            files.push(m);
         }
-
-        if self.tick == 6 {
-            let mut b = DemoFile::new(Feed::Burials, self.file_name("bur"), false);
-            b.rows.push(DemoRow {
-                cells: vec![
-                    self.next_id("B"),
-                    "K-TZ".into(),
-                    today.strftime("%Y-%m-%d").to_string(),
-                    "12000".into(),
-                    "7400".into(),
-                    "6".into(),
-                    "6".into(),
-                    "6".into(),
-                    "本月中期统计".into(),
-                ],
-                valid: true,
-            });
-            files.push(b);
+        let mut out = Vec::new();
+        for (mut file, stem) in [(f, "adm"), (m, "mar"), (b, "bur")] {
+            if !file.rows.is_empty() {
+                file.name = self.file_name(stem);
+                out.push(file);
+            }
         }
-        files
+        out
     }
 }
 
@@ -632,10 +631,18 @@ impl Demo {
     }
 }
 
+/// Demo time: the wall clock at the start, then [`CLOCK_SPEED`] times faster.
+#[cfg(feature = "demo")]
+fn demo_now(start: Timestamp, since: std::time::Instant) -> Timestamp {
+    let elapsed = since.elapsed().saturating_mul(CLOCK_SPEED);
+    SignedDuration::try_from(elapsed).ok().and_then(|d| start.checked_add(d).ok()).unwrap_or(start)
+}
+
+#[cfg(feature = "demo")]
 fn generate(inbox: &Path, stop: &AtomicBool) {
-    let seed = Timestamp::now().as_nanosecond() as u64;
-    let mut g = Generator::new(seed);
-    let mut batch = g.initial(Timestamp::now());
+    let (start, since) = (Timestamp::now(), std::time::Instant::now());
+    let mut g = Generator::new(start.as_nanosecond() as u64);
+    let mut batch = g.initial(start);
     loop {
         for f in &batch {
             if let Err(e) = drop_file(inbox, f) {
@@ -650,7 +657,7 @@ fn generate(inbox: &Path, stop: &AtomicBool) {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        batch = g.next(Timestamp::now());
+        batch = g.next(demo_now(start, since));
     }
 }
 
@@ -669,7 +676,7 @@ mod tests {
         let mut g = Generator::new(7);
         let mut files = g.initial(now);
         for i in 1..=30 {
-            files.extend(g.next(now.checked_add(SignedDuration::from_secs(4 * i)).unwrap()));
+            files.extend(g.next(now.checked_add(SignedDuration::from_secs(4 * 60 * i)).unwrap()));
         }
         (files, now)
     }
@@ -792,6 +799,101 @@ mod tests {
         assert!(nearly_full, "a site near 90 % full");
         assert!(bigamy, "a bigamy case");
         assert!(cooling, "a divorce within 30 days of its application");
+    }
+
+    /// A demo day, batch by batch as `mzc --demo` makes them (4 s of wall time = 4 demo minutes).
+    fn a_demo_day(start: Timestamp) -> Vec<DemoFile> {
+        let mut g = Generator::new(11);
+        let mut files = g.initial(start);
+        for i in 1..=360 {
+            let t = start.checked_add(SignedDuration::from_secs(i * 4 * i64::from(CLOCK_SPEED))).unwrap();
+            files.extend(g.next(t));
+        }
+        files
+    }
+
+    #[test]
+    fn the_demo_keeps_a_districts_pace() {
+        let start: Timestamp = "2026-03-16T00:00:00Z".parse().unwrap();
+        let mut g = Generator::new(3);
+        let first = g.initial(start);
+        let admitted_at_start = first.iter().filter(|f| f.feed == Feed::Admissions).flat_map(|f| &f.rows).count();
+        let day: Vec<DemoFile> = a_demo_day(start).into_iter().skip(first.len()).collect();
+        let admits = day
+            .iter()
+            .flat_map(|f| &f.rows)
+            .filter(|r| r.valid && r.cells.get(2).is_some_and(|c| c == "admit"))
+            .count();
+        assert!((10..=80).contains(&admits), "{admits} arrivals in a demo day");
+        assert!(admitted_at_start > 0);
+        for f in day.iter().filter(|f| f.feed == Feed::Marriages) {
+            for r in &f.rows {
+                let at: jiff::civil::DateTime = r.cells[2].parse().unwrap();
+                assert!(mz_testdata::time::in_office_hours(at), "registration out of hours: {:?}", r.cells);
+            }
+        }
+    }
+
+    #[test]
+    fn beds_are_given_only_when_free_and_people_are_consistent() {
+        let start: Timestamp = "2026-03-16T00:00:00Z".parse().unwrap();
+        let mut held: BTreeMap<(String, String), String> = BTreeMap::new();
+        for f in a_demo_day(start).iter().filter(|f| f.feed == Feed::Admissions) {
+            for r in f.rows.iter().filter(|r| r.valid) {
+                let c = &r.cells;
+                let key = (c[1].clone(), c[4].clone());
+                match c[2].as_str() {
+                    "admit" => {
+                        if !c[12].is_empty() {
+                            assert!(
+                                !held.values().any(|b| *b == format!("{}/{}", c[1], c[12])),
+                                "bed {} of {} given twice",
+                                c[12],
+                                c[1]
+                            );
+                            held.insert(key, format!("{}/{}", c[1], c[12]));
+                        }
+                        if !c[6].is_empty() {
+                            let male = (c[6].as_bytes()[16] - b'0') % 2 == 1;
+                            assert_eq!(c[7], if male { "male" } else { "female" }, "{c:?}");
+                            let given =
+                                if male { mz_testdata::names::MALE_GIVEN } else { mz_testdata::names::FEMALE_GIVEN };
+                            assert!(given.iter().any(|g| c[5].ends_with(g)), "{c:?}");
+                        }
+                    }
+                    "discharge" => {
+                        held.remove(&key);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn burial_figures_only_grow() {
+        let start: Timestamp = "2026-03-16T00:00:00Z".parse().unwrap();
+        let mut last: BTreeMap<String, (u32, u32)> = BTreeMap::new();
+        let mut reports = 0;
+        for f in a_demo_day(start).iter().filter(|f| f.feed == Feed::Burials) {
+            for r in &f.rows {
+                let (cap, occ): (u32, u32) = (r.cells[3].parse().unwrap(), r.cells[4].parse().unwrap());
+                let new: u32 = r.cells[5].parse().unwrap();
+                if let Some((pcap, pocc)) = last.insert(r.cells[1].clone(), (cap, occ)) {
+                    assert!(cap >= pcap && occ >= pocc, "{:?} after {pcap}/{pocc}", r.cells);
+                    assert!(occ - pocc <= new.max(3) + 40, "a jump: {:?} after {pocc}", r.cells);
+                    reports += 1;
+                }
+            }
+        }
+        assert!(reports > 80, "{reports}");
+    }
+
+    #[test]
+    fn the_screen_states_the_clock_speed() {
+        use crate::i18n::{Lang, DEMO};
+        assert!(DEMO.t(Lang::Zh).contains(&format!("×{CLOCK_SPEED}")), "{}", DEMO.t(Lang::Zh));
+        assert!(DEMO.t(Lang::En).contains(&format!("×{CLOCK_SPEED}")), "{}", DEMO.t(Lang::En));
     }
 
     #[test]

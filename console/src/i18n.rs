@@ -67,7 +67,8 @@ pub const NOTHING_SELECTED: L = L("未选中任何行", "nothing selected");
 pub const FILTER: L = L("过滤", "filter");
 pub const FILTER_HINT: L = L("Enter确定 Esc清除", "Enter apply  Esc clear");
 pub const ROWS: L = L("行", "rows");
-pub const DEMO: L = L("演示", "demo");
+/// The demo marker; the speed matches `demo::CLOCK_SPEED`.
+pub const DEMO: L = L("演示：时间加速 ×60", "demo: clock ×60");
 
 // Roles.
 pub fn role(role: Role, lang: Lang) -> &'static str {

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod caseform;
 pub mod client;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod i18n;
 pub mod stationform;

@@ -27,13 +27,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const STATIONS: &[&str] = &["TZ-JZZ", "TZ-P01", "TZ-P02", "TZ-P03", "TZ-P04", "TZ-P05"];
-const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙"];
-const GIVEN: &[&str] = &["伟", "芳", "娜", "敏", "静", "强", "磊", "军", "洋", "勇", "艳", "杰", "涛", "明"];
-const ORIGINS: &[&str] =
-    &["河北省保定市", "河南省周口市", "山东省菏泽市", "安徽省阜阳市", "四川省南充市", "北京市通州区"];
-const REFERRALS: &[&str] = &["police", "patrol", "self", "agency", "hotline"];
-const REASONS: &[&str] = &["home", "family", "welfare", "hospital", "left", "other"];
+use mz_testdata::names::{FEMALE_GIVEN, MALE_GIVEN, SURNAMES};
+use mz_testdata::places::{DISCHARGE_REASONS as REASONS, ORIGINS, REFERRALS, STATIONS};
 
 /// One benchmark workload.
 struct Workload {
@@ -134,7 +129,10 @@ fn admit(
     ts: &str,
     person: usize,
 ) -> std::io::Result<()> {
-    let name = format!("{}{}", SURNAMES[rng.usize(..SURNAMES.len())], GIVEN[rng.usize(..GIVEN.len())]);
+    let name = format!("{}{}", SURNAMES[rng.usize(..SURNAMES.len())], {
+        let given = if rng.bool() { MALE_GIVEN } else { FEMALE_GIVEN };
+        given[rng.usize(..given.len())]
+    });
     let (age, year) = if w.elderly_pct == 0 {
         (String::new(), if rng.u32(..10) == 0 { rng.u32(1940..1966) } else { rng.u32(1966..2005) })
     } else {

@@ -594,32 +594,7 @@ pub fn gbk(text: &str) -> Vec<u8> {
 // ---------------------------------------------------------------------------------------------
 // ID numbers (GB 11643-1999), computed here independently of the code under test.
 
-const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-const CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
-
-/// The check character of a 17-digit body.
-pub fn check_digit(body: &str) -> char {
-    assert!(body.len() == 17 && body.bytes().all(|b| b.is_ascii_digit()), "bad ID body {body}");
-    let sum: u32 = body.bytes().zip(WEIGHTS).map(|(d, w)| u32::from(d - b'0') * w).sum();
-    CHECK[(sum % 11) as usize]
-}
-
-/// A valid ID number: 6-digit region, `YYYYMMDD` birth date, a 2-digit sequence and the sex
-/// digit (odd for a man, even for a woman), then the check digit.
-pub fn id_number(region: &str, birth: &str, seq: u32, male: bool) -> String {
-    assert!(seq < 100);
-    let sex = if male { 1 + 2 * (seq % 5) } else { 2 * (seq % 5) };
-    let body = format!("{region}{birth}{seq:02}{sex}");
-    format!("{body}{}", check_digit(&body))
-}
-
-/// The same with a wrong check digit.
-pub fn id_number_bad_check(region: &str, birth: &str, seq: u32, male: bool) -> String {
-    let good = id_number(region, birth, seq, male);
-    let last = good.chars().last().unwrap();
-    let wrong = if last == '1' { '2' } else { '1' };
-    format!("{}{wrong}", &good[..17])
-}
+pub use mz_testdata::id_number::{check_digit, id_number, id_number_bad_check};
 
 /// `110105********002X`: first 6 and last 4 characters.
 pub fn masked(id: &str) -> String {
@@ -694,28 +669,9 @@ pub fn compact(date: &str) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
-// A small seeded RNG (splitmix64) for reproducible randomness.
+// A small seeded RNG (over `fastrand`), shared with the demo and the benches.
 
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `lo..=hi`.
-    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next_u64() % (hi - lo + 1)
-    }
-}
+pub use mz_testdata::Rng;
 
 /// The OS user running the tests (`id -un`): the user the daemon sees on its socket.
 pub fn current_user() -> String {
