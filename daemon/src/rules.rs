@@ -238,7 +238,9 @@ fn station_event_figures(state: &mut State, ctx: &RuleContext<'_>, ev: &StationE
             };
             state.station_days.entry(&day).admits += 1;
             if let Some(st) = ctx.registry.station(&ev.station_id) {
-                if occupied > st.beds {
+                // Raised once per spell over capacity: an officer's acknowledgement stands until
+                // occupancy is back within the beds (the discharge that gets there clears it).
+                if occupied > st.beds && !state.alerts.contains(&alert_id("over_capacity", &st.id)) {
                     raise(
                         state,
                         ctx,

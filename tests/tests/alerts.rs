@@ -262,3 +262,39 @@ fn a_long_stay_alert_is_acknowledged_by_the_id_it_is_listed_with() {
     assert!(out.status.success(), "ack by the printed id: {out:?}");
     d.wait_until("acknowledged", |s| s["alerts"]["by_kind"]["long_stay"] == json!(0));
 }
+
+/// An acknowledged over-capacity alert stays acknowledged while the station stays over its beds
+/// (each further admission used to raise it again); once occupancy is back within the beds it
+/// clears, and the next spell over capacity raises a new one.
+#[test]
+fn an_acknowledged_over_capacity_alert_is_not_raised_again_by_the_next_admission() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = Daemon::start_with_registry(tmp.path(), &mz_tests::registry_as("officer"));
+    let admit = |from: usize, to: usize| {
+        let mut lines = vec!["record_id,station_id,event,occurred_at,person_ref,referral".to_string()];
+        for i in from..=to {
+            lines.push(format!("OA-{i},TZ-P04,admit,{},P-OA-{i},patrol", minutes_ago(200 - i as i64)));
+        }
+        lf(&lines)
+    };
+    d.drop_file("admissions", "first.csv", admit(1, 7)); // 7 people, 6 beds
+    d.wait_until("over capacity", |s| s["alerts"]["by_kind"]["over_capacity"] == json!(1));
+    d.mzd_ok(&["alert", "ack", "over_capacity:TZ-P04"]);
+    d.wait_until("acknowledged", |s| s["alerts"]["by_kind"]["over_capacity"] == json!(0));
+    d.drop_file("admissions", "second.csv", admit(8, 8));
+    let s = d.wait_files(2);
+    d.expect_station(&s, "TZ-P04", 8);
+    assert_eq!(s["alerts"]["by_kind"]["over_capacity"], json!(0), "still acknowledged: {s:#}");
+    // Back within the beds, then over again: a new alert.
+    let leave = lf(&[
+        "record_id,station_id,event,occurred_at,person_ref,discharge_reason".to_string(),
+        format!("OL-1,TZ-P04,discharge,{},P-OA-1,home", minutes_ago(30)),
+        format!("OL-2,TZ-P04,discharge,{},P-OA-2,home", minutes_ago(29)),
+    ]);
+    d.drop_file("admissions", "leave.csv", leave);
+    d.wait_files(3);
+    d.drop_file("admissions", "third.csv", admit(9, 9));
+    let s = d.wait_files(4);
+    d.expect_station(&s, "TZ-P04", 7);
+    assert_eq!(s["alerts"]["by_kind"]["over_capacity"], json!(1), "a new spell raises a new alert: {s:#}");
+}
