@@ -11,7 +11,6 @@ use mzd::state::Counters;
 use mzd::store::{encode, keys, Store};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers.
@@ -29,14 +28,7 @@ impl Run {
 }
 
 fn run(d: &Daemon, args: &[&str]) -> Run {
-    let out = mzd()
-        .current_dir(&d.dir)
-        .args(args)
-        .arg("--socket")
-        .arg(&d.socket)
-        .stdin(Stdio::null())
-        .output()
-        .expect("running mzd");
+    let out = d.mzd(args);
     Run {
         code: out.status.code(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -44,15 +44,7 @@ fn run_output(out: Output) -> Run {
 
 /// `mzd case ARGS --socket …` as the current user.
 fn case_cmd(d: &Daemon, args: &[&str]) -> Run {
-    let out = mzd()
-        .current_dir(&d.dir)
-        .arg("case")
-        .args(args)
-        .arg("--socket")
-        .arg(&d.socket)
-        .stdin(Stdio::null())
-        .output()
-        .expect("running mzd case");
+    let out = d.mzd(&[&["case"][..], args].concat());
     run_output(out)
 }
 

@@ -7,21 +7,12 @@
 //! Build first: `cargo build --workspace && cargo test -p mz-tests --test console_cases_tmux`.
 
 use mz_tests::tmux::{tmux_available, Tmux};
-use mz_tests::{current_user, mzd, registry_as, Daemon};
+use mz_tests::{current_user, registry_as, Daemon};
 use serde_json::Value;
-use std::process::Stdio;
 
 /// `mzd case ARGS --socket S`, which must exit 0; stdout.
 fn case_ok(d: &Daemon, args: &[&str]) -> String {
-    let out = mzd()
-        .current_dir(&d.dir)
-        .arg("case")
-        .args(args)
-        .arg("--socket")
-        .arg(&d.socket)
-        .stdin(Stdio::null())
-        .output()
-        .expect("running mzd case");
+    let out = d.mzd(&[&["case"][..], args].concat());
     assert!(
         out.status.success(),
         "`mzd case {}` failed: {}\n{}",

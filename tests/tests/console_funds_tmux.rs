@@ -7,20 +7,11 @@
 //! Build first: `cargo build --workspace && cargo test -p mz-tests --test console_funds_tmux`.
 
 use mz_tests::tmux::{tmux_available, Tmux};
-use mz_tests::{mzd, registry_as, Daemon, DEFAULT_TIMEOUT};
-use std::process::Stdio;
+use mz_tests::{registry_as, Daemon, DEFAULT_TIMEOUT};
 use std::time::{Duration, Instant};
 
 fn case(d: &Daemon, args: &[&str]) -> String {
-    let out = mzd()
-        .current_dir(&d.dir)
-        .arg("case")
-        .args(args)
-        .arg("--socket")
-        .arg(&d.socket)
-        .stdin(Stdio::null())
-        .output()
-        .expect("running mzd case");
+    let out = d.mzd(&[&["case"][..], args].concat());
     assert!(out.status.success(), "mzd case {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
