@@ -41,6 +41,7 @@ pub mod source;
 pub mod state;
 pub mod store;
 pub mod systemd;
+pub mod task_archive;
 pub mod tasks;
 pub mod watcher;
 pub mod workbook;

@@ -21,7 +21,6 @@ use crate::engine::EngineHandle;
 use crate::export;
 pub use crate::health::Problem;
 use crate::report;
-use crate::store::keys;
 use crate::store::pages::export_latest;
 use crate::store::StoreError;
 use crate::store::StoreReader;
@@ -705,8 +704,7 @@ impl Session {
     async fn task_list(&mut self, station: Option<String>, filter: Option<TaskFilter>) -> io::Result<()> {
         let registry = self.ctx.registry.borrow().clone();
         let now = jiff::Timestamp::now().as_millisecond();
-        let read: Result<Vec<StationTask>, StoreError> =
-            self.ctx.reader.scan::<StationTask>(&keys::state_prefix("task")).map(|r| r.map(|(_, t)| t)).collect();
+        let read: Result<Vec<StationTask>, StoreError> = tasks::stored(&self.ctx.reader);
         let msg = match read {
             Ok(mut tasks) => {
                 tasks.retain(|t| station.as_ref().is_none_or(|s| t.station == *s));

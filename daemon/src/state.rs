@@ -115,15 +115,6 @@ impl<V: Serialize + DeserializeOwned> Table<V> {
         self.map.len()
     }
 
-    /// Forgets a written entity from memory (it stays in the store); an entity with unwritten
-    /// changes is kept.
-    pub fn evict(&mut self, key: &str) {
-        if !self.dirty.contains(key) {
-            self.map.remove(key);
-            self.persisted.remove(key);
-        }
-    }
-
     /// Changes so far (mutable accesses count as changes): equal numbers mean an equal table.
     pub fn changes(&self) -> u64 {
         self.changes
@@ -437,7 +428,8 @@ impl State {
         warn_if_off_anchor(&store.reader(), audit_tail.as_ref())?;
         let residents = Table::load(store, "resident")?;
         let mut tasks = Table::load(store, "task")?;
-        let task_index = crate::tasks::TaskIndex::build(&mut tasks, &residents);
+        let closed_marks = crate::task_archive::marks(&store.reader())?;
+        let task_index = crate::tasks::TaskIndex::build(&mut tasks, &residents, &closed_marks);
         Ok(State {
             tasks,
             task_index,
@@ -533,9 +525,7 @@ impl State {
         self.alerts.write_into(batch);
         self.cases.write_into(batch);
         self.tasks.write_into(batch);
-        for id in self.task_index.take_closed() {
-            self.tasks.evict(&id);
-        }
+        crate::tasks::archive_closed(&mut self.task_index, batch);
         // The entries of one commit are one value, keyed by the first entry's number, in chunks
         // small enough for sled to keep inline; the trail's anchor goes with them.
         if !self.audit_pending.is_empty() {

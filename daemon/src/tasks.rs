@@ -5,16 +5,17 @@
 //! Invariants: every change to a task goes through [`put`], which keeps [`TaskIndex`] in step
 //! with the `tasks` table, so the open and overdue counts and each station's open list are read
 //! from the index, never by walking the tasks. One task per stay (admission record) and kind:
-//! [`TaskIndex::of_stay`] knows the tasks of every stay still going on and is checked before
-//! creating one (an ended stay gets no new task). Memory holds open tasks only: a task done or
-//! voided is forgotten once written (the store keeps it; `mzd task list` and a second `done`
-//! read it there), so memory grows with the people present, not with the years. Like everything
-//! the engine changes, tasks are committed in the batch of the row, tick or action that changed
-//! them.
+//! [`TaskIndex::stay_has`] knows the tasks of every stay still going on and is checked before
+//! creating one (an ended stay gets no new task). Memory and the `task` table hold open tasks
+//! only: a task done or voided moves to the [`crate::task_archive`] in the commit that closed it
+//! (`mzd task list` and a second `done` read it there), and memory keeps fixed-size hashes of it,
+//! so memory grows with the people present, not with the years. Like everything the engine
+//! changes, tasks are committed in the batch of the row, tick or action that changed them.
 
 use crate::rules::RuleContext;
 use crate::state::{key2, Resident, State, Table};
-use crate::store::{keys, StoreReader};
+use crate::store::{keys, StoreError, StoreReader};
+use crate::task_archive::{self, ClosedMark};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use mz_shared::case::Actor;
@@ -24,7 +25,7 @@ use mz_shared::reason::Reason;
 use mz_shared::records::StationEvent;
 use mz_shared::registry::Registry;
 use mz_shared::task::{self, StationTask, TaskKind, TaskState};
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
@@ -37,16 +38,15 @@ pub struct TaskIndex {
     open_by_station: HashMap<String, BTreeSet<(i64, String)>>,
     /// station ␟ person_ref → ids of the person's open tasks there.
     open_by_person: HashMap<String, Vec<String>>,
-    /// admission record ␟ kind → id: the task of a stay still going on, whatever its state.
-    by_stay: HashMap<String, String>,
-    /// station ␟ person_ref ␟ kind → the highest stay number used in a task id.
-    stays: HashMap<String, u32>,
-    /// Tasks closed since the last write: forgotten from memory once written.
-    closed: Vec<String>,
-}
-
-fn person_kind(station: &str, person_ref: &str, kind: TaskKind) -> String {
-    key2(&key2(station, person_ref), kind.as_str())
+    /// [`task_archive::stay_hash`] of the tasks of every stay still going on, whatever their
+    /// state: a stay gets at most one task of a kind.
+    by_stay: HashSet<u64>,
+    /// [`task_archive::person_kind_hash`] → the highest stay number used in a task id.
+    stays: HashMap<u64, u32>,
+    /// [`task_archive::id_hash`] of every closed task (archived or about to be).
+    closed_ids: HashSet<u64>,
+    /// Tasks closed since the last write, for the archive: forgotten from memory once written.
+    archive: Vec<StationTask>,
 }
 
 /// The stay number in a task id (`…/KIND` is 1, `…/KIND/N` is N).
@@ -59,40 +59,50 @@ fn stay_number(t: &StationTask) -> u32 {
     }
 }
 
-fn stay_key(record_id: &str, kind: TaskKind) -> String {
-    key2(record_id, kind.as_str())
-}
-
 impl TaskIndex {
-    /// The index of every task in `tasks` (all of the store's, at load), whose closed tasks it
-    /// then forgets from memory; `residents` tells which stays are still going on.
-    pub fn build(tasks: &mut Table<StationTask>, residents: &Table<Resident>) -> TaskIndex {
+    /// The index of the open tasks in `tasks` and of the closed ones (`marks`, from the
+    /// archive); `residents` tells which stays are still going on. Closed tasks of a store
+    /// written before the archive are moved out of `tasks` into the archive (written by the
+    /// next commit).
+    pub fn build(tasks: &mut Table<StationTask>, residents: &Table<Resident>, marks: &[ClosedMark]) -> TaskIndex {
         let mut index = TaskIndex::default();
-        let mut closed = Vec::new();
-        for t in tasks.values() {
-            let n = index.stays.entry(person_kind(&t.station, &t.person_ref, t.kind)).or_default();
-            *n = (*n).max(stay_number(t));
-            let present = residents.get(&key2(&t.station, &t.person_ref)).is_some_and(|r| r.record_id == t.record_id);
-            if present || t.is_open() {
-                index.add(t);
-            }
-            if !t.is_open() {
-                closed.push(t.id.clone());
+        let present: HashSet<u64> = residents
+            .values()
+            .flat_map(|r| TaskKind::ALL.into_iter().map(|k| task_archive::stay_hash(&r.record_id, k)))
+            .collect();
+        let legacy: Vec<StationTask> = tasks.values().filter(|t| !t.is_open()).cloned().collect();
+        for t in tasks.values().filter(|t| t.is_open()) {
+            index.note_stay(&ClosedMark::of(t, stay_number(t)));
+            index.add(t);
+        }
+        let legacy_marks: Vec<ClosedMark> = legacy.iter().map(|t| ClosedMark::of(t, stay_number(t))).collect();
+        for m in marks.iter().chain(&legacy_marks) {
+            index.note_stay(m);
+            index.closed_ids.insert(m.id);
+            if !present.contains(&m.stay) {
+                index.by_stay.remove(&m.stay);
             }
         }
-        for id in closed {
-            tasks.evict(&id);
+        for t in legacy {
+            tasks.remove(&t.id);
+            index.archive.push(t);
         }
         index
     }
 
-    /// Ids of the tasks closed since the last call (to forget once written).
-    pub fn take_closed(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.closed)
+    fn note_stay(&mut self, m: &ClosedMark) {
+        let n = self.stays.entry(m.person_kind).or_default();
+        *n = (*n).max(m.number);
+        self.by_stay.insert(m.stay);
+    }
+
+    /// Tasks closed since the last call, to archive.
+    pub fn take_archive(&mut self) -> Vec<StationTask> {
+        std::mem::take(&mut self.archive)
     }
 
     fn add(&mut self, t: &StationTask) {
-        self.by_stay.insert(stay_key(&t.record_id, t.kind), t.id.clone());
+        self.by_stay.insert(task_archive::stay_hash(&t.record_id, t.kind));
         if t.is_open() {
             self.open_by_due.insert((t.due_at_ms, t.id.clone()));
             self.open_by_station.entry(t.station.clone()).or_default().insert((t.due_at_ms, t.id.clone()));
@@ -116,9 +126,14 @@ impl TaskIndex {
         }
     }
 
-    /// The id of the stay's task of `kind`, if it has one.
-    pub fn of_stay(&self, record_id: &str, kind: TaskKind) -> Option<&String> {
-        self.by_stay.get(&stay_key(record_id, kind))
+    /// Whether the stay already has its task of `kind`.
+    pub fn stay_has(&self, record_id: &str, kind: TaskKind) -> bool {
+        self.by_stay.contains(&task_archive::stay_hash(record_id, kind))
+    }
+
+    /// Whether task `id` existed and is closed (its body is in the archive).
+    pub fn is_closed(&self, id: &str) -> bool {
+        self.closed_ids.contains(&task_archive::id_hash(id))
     }
 
     /// Open tasks, and of those strictly past their due time at `now_ms`.
@@ -146,20 +161,42 @@ pub fn put(state: &mut State, old: Option<&StationTask>, task: StationTask) {
         state.task_index.remove(old);
     }
     state.task_index.add(&task);
-    if !task.is_open() {
-        state.task_index.closed.push(task.id.clone());
+    if task.is_open() {
+        state.tasks.insert(task.id.clone(), task);
+    } else {
+        state.tasks.remove(&task.id);
+        state.task_index.closed_ids.insert(task_archive::id_hash(&task.id));
+        state.task_index.archive.push(task);
     }
-    state.tasks.insert(task.id.clone(), task);
+}
+
+/// Writes the tasks closed since the last commit into the archive (in `batch`).
+pub fn archive_closed(index: &mut TaskIndex, batch: &mut sled::Batch) {
+    let closed = index.take_archive();
+    if !closed.is_empty() {
+        task_archive::write(batch, &closed, stay_number);
+    }
+}
+
+/// Every stored task, open and closed, as committed (`mzd task list`).
+pub fn stored(reader: &StoreReader) -> Result<Vec<StationTask>, StoreError> {
+    let mut all: Vec<StationTask> =
+        reader.scan::<StationTask>(&keys::state_prefix("task")).map(|r| r.map(|(_, t)| t)).collect::<Result<_, _>>()?;
+    for chunk in task_archive::scan(reader) {
+        all.extend(chunk?);
+    }
+    Ok(all)
 }
 
 /// Creates the stay's task of `kind` unless it has one. The id takes the first free stay number
 /// of the person at the station (a re-admission gets `…/KIND/2`).
 fn create(state: &mut State, kind: TaskKind, r: &Resident, created_at_ms: i64, due_at_ms: i64) {
-    if state.task_index.of_stay(&r.record_id, kind).is_some() {
+    if state.task_index.stay_has(&r.record_id, kind) {
         return;
     }
     let stay = {
-        let n = state.task_index.stays.entry(person_kind(&r.station_id, &r.person_ref, kind)).or_default();
+        let key = task_archive::person_kind_hash(&r.station_id, &r.person_ref, kind);
+        let n = state.task_index.stays.entry(key).or_default();
         *n += 1;
         *n
     };
@@ -199,7 +236,7 @@ pub fn on_discharge(state: &mut State, station: &str, person_ref: &str, at_ms: i
     }
     if let Some(stay) = state.residents.get(&key2(station, person_ref)).map(|r| r.record_id.clone()) {
         for kind in TaskKind::ALL {
-            state.task_index.by_stay.remove(&stay_key(&stay, kind));
+            state.task_index.by_stay.remove(&task_archive::stay_hash(&stay, kind));
         }
     }
 }
@@ -213,7 +250,7 @@ pub fn stay_reviews(state: &mut State, ctx: &RuleContext<'_>) {
         .residents
         .values()
         .filter(|r| now - r.admitted_at_ms > limit_ms)
-        .filter(|r| state.task_index.of_stay(&r.record_id, TaskKind::StayReview).is_none())
+        .filter(|r| !state.task_index.stay_has(&r.record_id, TaskKind::StayReview))
         .cloned()
         .collect();
     for r in due {
@@ -234,8 +271,11 @@ pub fn complete(
     now_ms: i64,
 ) -> Result<StationTask, Reason> {
     let id = id.trim();
-    let stored = || reader.and_then(|r| r.get::<StationTask>(&keys::state("task", id)).ok().flatten());
-    let Some(old) = state.tasks.get(id).cloned().or_else(stored) else {
+    let archived = || {
+        let closed = state.task_index.is_closed(id);
+        reader.filter(|_| closed).and_then(|r| task_archive::find(r, id).ok().flatten())
+    };
+    let Some(old) = state.tasks.get(id).cloned().or_else(archived) else {
         return Err(Reason::new(
             format!("事项 {id} 不存在；用 mzd task list 查看事项编号"),
             format!("task {id} does not exist; see `mzd task list` for the ids"),
@@ -291,4 +331,64 @@ pub fn view(t: &StationTask, registry: &Registry, now_ms: i64) -> Value {
         "voided_at": local(t.done_at_ms.filter(|_| t.state == TaskState::Void), &tz),
         "note": t.note,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{encode, Store};
+
+    fn task(person: &str, kind: TaskKind, stay: u32) -> StationTask {
+        StationTask::open(kind, "TZ-JZZ", person, &format!("R-{person}-{stay}"), 0, 1_000, stay)
+    }
+
+    fn commit(state: &mut State, store: &mut Store) {
+        let mut batch = sled::Batch::default();
+        state.write_into(&mut batch);
+        store.commit(batch).unwrap();
+    }
+
+    #[test]
+    fn closed_tasks_move_to_the_archive_and_old_stores_are_moved_there_too() {
+        let registry = Registry::demo();
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        // A store from before the archive: a void task kept one per key, beside an open one.
+        let mut void = task("P1", TaskKind::FamilyNotice, 1);
+        void.void(500, "D1");
+        let open = task("P2", TaskKind::FamilyNotice, 1);
+        let mut batch = sled::Batch::default();
+        for t in [&void, &open] {
+            batch.insert(keys::state("task", &t.id), encode(t));
+        }
+        store.commit(batch).unwrap();
+
+        let mut state = State::load(&store, &registry).unwrap();
+        assert!(state.task_index.is_closed(&void.id), "a closed task of the old layout is known as closed");
+        assert!(state.tasks.get(&void.id).is_none() && state.tasks.get(&open.id).is_some(), "memory: open tasks only");
+        assert_eq!(state.task_index.counts(0).open, 1);
+        // The open task is done: it goes to the archive in this commit, with the old one.
+        let actor = Actor::new("admin", mz_shared::registry::Role::Admin);
+        complete(&mut state, Some(&store.reader()), &registry, &actor, &open.id, Some("已发布"), 900).unwrap();
+        commit(&mut state, &mut store);
+
+        let reader = store.reader();
+        assert_eq!(reader.scan_raw(&keys::state_prefix("task")).count(), 0, "no task kept one per key");
+        let stored = stored(&reader).unwrap();
+        assert_eq!(stored.len(), 2, "both tasks readable: {stored:?}");
+        assert!(stored.iter().any(|t| t.id == open.id && t.state == TaskState::Done));
+        assert_eq!(task_archive::find(&reader, &void.id).unwrap().map(|t| t.state), Some(TaskState::Void));
+
+        // After a restart: a second `done` finds the archived task and is refused; a new stay
+        // of the same person gets the next stay number.
+        let mut again = State::load(&store, &registry).unwrap();
+        assert!(again.task_index.is_closed(&open.id) && again.task_index.is_closed(&void.id));
+        let second = complete(&mut again, Some(&store.reader()), &registry, &actor, &open.id, None, 950);
+        assert!(second.is_err(), "a closed task cannot be done twice");
+        let missing =
+            complete(&mut again, Some(&store.reader()), &registry, &actor, "TZ-JZZ/none/family_notice", None, 950);
+        assert!(missing.unwrap_err().en.contains("does not exist"));
+        let key = task_archive::person_kind_hash("TZ-JZZ", "P1", TaskKind::FamilyNotice);
+        assert_eq!(again.task_index.stays.get(&key), Some(&1), "the stay number survives the archive");
+    }
 }

@@ -653,21 +653,50 @@ fn hex(bytes: &[u8; 32]) -> String {
 }
 
 /// `[u8; 32]` as 64 hex digits in serde formats.
+/// The hashes: 64 hex digits for people (JSON), 32 raw bytes in the store (postcard). Values
+/// stored before the raw form (hex digits behind the same length prefix) are still read.
 mod hex32 {
-    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+    use serde::{de, de::Error, Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(bytes: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&super::hex(bytes))
+        if s.is_human_readable() {
+            s.serialize_str(&super::hex(bytes))
+        } else {
+            s.serialize_bytes(bytes)
+        }
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
-        let text = String::deserialize(d)?;
-        let t = text.as_bytes();
-        if t.len() != 64 {
-            return Err(D::Error::custom(format!("expected 64 hex digits, found {} characters", t.len())));
+        if d.is_human_readable() {
+            from_hex(String::deserialize(d)?.as_bytes())
+        } else {
+            d.deserialize_bytes(RawOrHex)
         }
-        let nibble = |c: u8| -> Result<u8, D::Error> {
-            (c as char).to_digit(16).map(|v| v as u8).ok_or_else(|| D::Error::custom("not a hex digit"))
+    }
+
+    struct RawOrHex;
+
+    impl de::Visitor<'_> for RawOrHex {
+        type Value = [u8; 32];
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("32 bytes or 64 hex digits")
+        }
+
+        fn visit_bytes<E: Error>(self, v: &[u8]) -> Result<[u8; 32], E> {
+            match <[u8; 32]>::try_from(v) {
+                Ok(raw) => Ok(raw),
+                Err(_) => from_hex(v),
+            }
+        }
+    }
+
+    fn from_hex<E: Error>(t: &[u8]) -> Result<[u8; 32], E> {
+        if t.len() != 64 {
+            return Err(E::custom(format!("expected 64 hex digits, found {} characters", t.len())));
+        }
+        let nibble = |c: u8| -> Result<u8, E> {
+            (c as char).to_digit(16).map(|v| v as u8).ok_or_else(|| E::custom("not a hex digit"))
         };
         let mut out = [0u8; 32];
         for (i, pair) in t.chunks(2).enumerate() {
@@ -689,6 +718,41 @@ mod tests {
             out.push(e);
         }
         out
+    }
+
+    #[test]
+    fn hashes_are_raw_in_postcard_hex_in_json_and_old_hex_values_still_read() {
+        let e = chain(1).pop().expect("one entry");
+        let raw = postcard::to_stdvec(&e).expect("encodes");
+        assert_eq!(postcard::from_bytes::<AuditEntry>(&raw).expect("decodes"), e);
+        // The same entry as stored before the raw form: both hashes as hex strings.
+        #[derive(Serialize)]
+        struct Legacy<'a> {
+            seq: u64,
+            at_ms: i64,
+            user: &'a str,
+            case_id: Option<&'a str>,
+            action: &'a str,
+            detail: &'a str,
+            prev_hash: String,
+            hash: String,
+        }
+        let legacy = Legacy {
+            seq: e.seq,
+            at_ms: e.at_ms,
+            user: &e.user,
+            case_id: e.case_id.as_deref(),
+            action: &e.action,
+            detail: &e.detail,
+            prev_hash: hex(&e.prev_hash),
+            hash: hex(&e.hash),
+        };
+        let old = postcard::to_stdvec(&legacy).expect("encodes");
+        assert_eq!(raw.len() + 64, old.len(), "two hashes of 32 raw bytes instead of 64 digits");
+        assert_eq!(postcard::from_bytes::<AuditEntry>(&old).expect("old values decode"), e);
+        let json = serde_json::to_value(&e).expect("json");
+        assert_eq!(json["hash"], serde_json::Value::String(e.hash_hex()));
+        assert_eq!(serde_json::from_value::<AuditEntry>(json).expect("json decodes"), e);
     }
 
     #[test]

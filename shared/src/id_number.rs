@@ -167,27 +167,36 @@ fn mask(id: &str) -> String {
 /// holding at least 14 digits), keeping its first 6 and last 4 characters. For echoing
 /// user-supplied values in messages and logs when a column may hold a misplaced ID number.
 pub fn redact_id_numbers(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = String::with_capacity(text.len());
+    // Works on bytes: digits and X are ASCII, and no byte of a multi-byte UTF-8 character is
+    // ASCII, so every run boundary is a character boundary. Text without a long enough run
+    // (nearly all of it) is copied as it is.
+    let is_id_byte = |b: u8| b.is_ascii_digit() || b == b'X' || b == b'x';
+    let bytes = text.as_bytes();
+    let mut out = String::new();
+    let mut copied = 0;
     let mut i = 0;
-    while i < chars.len() {
-        if chars[i].is_ascii_digit() || chars[i] == 'X' || chars[i] == 'x' {
-            let start = i;
-            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == 'X' || chars[i] == 'x') {
-                i += 1;
-            }
-            let run: String = chars[start..i].iter().collect();
-            let digits = chars[start..i].iter().filter(|c| c.is_ascii_digit()).count();
-            if run.chars().count() >= 15 && digits >= 14 {
-                out.push_str(&mask(&run));
-            } else {
-                out.push_str(&run);
-            }
-        } else {
-            out.push(chars[i]);
+    while i < bytes.len() {
+        if !is_id_byte(bytes[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && is_id_byte(bytes[i]) {
             i += 1;
         }
+        let run = &text[start..i];
+        let digits = run.bytes().filter(u8::is_ascii_digit).count();
+        if run.len() >= 15 && digits >= 14 {
+            out.reserve(text.len());
+            out.push_str(&text[copied..start]);
+            out.push_str(&mask(run));
+            copied = i;
+        }
     }
+    if copied == 0 {
+        return text.to_owned();
+    }
+    out.push_str(&text[copied..]);
     out
 }
 

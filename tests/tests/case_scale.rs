@@ -22,9 +22,11 @@ fn registry() -> String {
 
 const HEADER: &str = "record_id,station_id,event,occurred_at,person_ref,name,id_number,gender,age,origin,referral,flags,bed,discharge_reason,incident_type,note";
 
-/// An admissions file: `blocks` times, `cases` unidentified arrivals (each opens a case) and
-/// then `rejects` rows of an unknown station (each rejected: 2,000 rejected rows make the engine
-/// commit, so a large block ends in a commit in the middle of the file).
+/// An admissions file: `blocks` times, `cases` unidentified arrivals (each opens a case and gets
+/// its station tasks), the discharge of every second one of them (their open tasks turn void
+/// and go to the task archive), and then `rejects` rows of an unknown station (each rejected:
+/// 2,000 rejected rows make the engine commit, so a large block ends in a commit in the middle
+/// of the file).
 fn file(blocks: usize, cases: usize, rejects: usize) -> String {
     let mut out = format!("{HEADER}\n");
     let mut n = 0;
@@ -33,6 +35,11 @@ fn file(blocks: usize, cases: usize, rejects: usize) -> String {
             n += 1;
             let at = local_time_ago(3 * 3600 - (b * cases + i) as i64 / 10);
             out.push_str(&format!("S{n},TZ-JZZ,admit,{at},Q{n},无名氏,,,,,police,,,,,\n"));
+        }
+        let first = n - cases + 1;
+        for q in (first..=n).step_by(2) {
+            let at = local_time_ago(3600);
+            out.push_str(&format!("D{q},TZ-JZZ,discharge,{at},Q{q},,,,,,,,,home,,\n"));
         }
         for _ in 0..rejects {
             n += 1;
@@ -68,6 +75,7 @@ fn ids(cases: &[Value]) -> Vec<String> {
 struct Outcome {
     cases: Vec<Value>,
     audit: Vec<Value>,
+    tasks: Vec<Value>,
     figures: Value,
 }
 
@@ -82,14 +90,20 @@ fn outcome(d: &Daemon) -> Outcome {
         .map(|l| serde_json::from_str::<Value>(l).expect("audit line is JSON"))
         .map(|e| keep(&e, &["seq", "user", "case_id", "action", "detail"]))
         .collect();
+    let tasks = match serde_json::from_str::<Value>(&mzd_ok(d, &["task", "list", "--json"])) {
+        Ok(Value::Array(tasks)) => {
+            tasks.iter().map(|t| keep(t, &["id", "kind", "station", "person_ref", "state", "due_at"])).collect()
+        }
+        other => d.fail(&format!("`mzd task list --json` is not a JSON array: {other:?}")),
+    };
     let s = d.status();
     let figures = serde_json::json!({
         "records": s["records"], "rejected_rows": s["rejected_rows"], "files": s["files"],
         "stations": s["stations"], "alerts": s["alerts"], "open_cases": s["cases"]["open"],
-        "audit_entries": s["audit"]["entries"],
+        "audit_entries": s["audit"]["entries"], "tasks": s["tasks"],
     });
     mzd_ok(d, &["audit", "verify"]);
-    Outcome { cases, audit, figures }
+    Outcome { cases, audit, tasks, figures }
 }
 
 #[test]
@@ -103,6 +117,9 @@ fn a_kill_in_the_middle_of_a_case_heavy_file_ends_as_a_clean_run() {
     let reference = outcome(&clean);
     assert_eq!(reference.cases.len(), 4_500, "one case per unidentified arrival");
     assert_eq!(reference.audit.len(), 4_500, "one audit entry per case opened");
+    let void = reference.tasks.iter().filter(|t| t["state"] == "void").count();
+    let open = reference.tasks.iter().filter(|t| t["state"] == "open").count();
+    assert_eq!((void, open), (4_500, 4_500), "two tasks per arrival, those of the discharged void");
     drop(clean);
 
     let mut d = Daemon::prepare_with_registry(&tmp.path().join("killed"), &registry());
@@ -127,6 +144,7 @@ fn a_kill_in_the_middle_of_a_case_heavy_file_ends_as_a_clean_run() {
     assert_eq!(after.cases.len(), reference.cases.len(), "cases after the kill and restart");
     assert!(after.cases == reference.cases, "the cases differ from the clean run's");
     assert!(after.audit == reference.audit, "the audit trail differs from the clean run's");
+    assert!(after.tasks == reference.tasks, "the station tasks differ from the clean run's");
 }
 
 /// A raw connection: hello, then requests as JSON lines.

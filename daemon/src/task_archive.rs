@@ -1,0 +1,118 @@
+//! The archive of closed station tasks (done or void): written once, in compressed chunks, and
+//! read only when somebody asks for closed tasks (`mzd task list --state done|void`, a second
+//! `mzd task done`).
+//!
+//! A task closes once and never reopens, so a closed task is moved out of the open-task table
+//! (`task`, one key each) into a chunk of at most [`CHUNK`] tasks (`task_closed/<first id>`,
+//! postcard, zstd) in the batch of the commit that closed it. Beside each chunk, under the same
+//! key in `task_marks`, go its [`ClosedMark`]s: the fixed-size facts start-up needs of every
+//! closed task (that it exists, its stay, its person's stay number) without decompressing
+//! anything. Most tasks of a busy station open and close between two commits (an unidentified
+//! arrival discharged the same day): those are written exactly once, in a chunk.
+//!
+//! Invariants: a task id is in at most one chunk (chunks are keyed by their first id, and a
+//! closed task is never archived again); chunks stay far below sled's blob threshold (FACTS).
+
+use crate::store::{compress, decode, decompress, encode, keys, StoreError, StoreReader};
+use mz_shared::task::{StationTask, TaskKind};
+use serde::{Deserialize, Serialize};
+use xxhash_rust::xxh3::xxh3_64;
+
+/// Closed tasks per stored chunk (a chunk of 256 compresses to a few KiB).
+pub const CHUNK: usize = 256;
+const TASKS: &str = "task_closed";
+const MARKS: &str = "task_marks";
+
+/// What the task index needs of a closed task at start-up, as hashes of its keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClosedMark {
+    /// [`id_hash`] of the task id.
+    pub id: u64,
+    /// [`stay_hash`] of its stay (admission record) and kind.
+    pub stay: u64,
+    /// [`person_kind_hash`] of its station, person and kind.
+    pub person_kind: u64,
+    /// The stay number in its id (`…/KIND` is 1, `…/KIND/N` is N).
+    pub number: u32,
+}
+
+fn hash_parts(parts: &[&str]) -> u64 {
+    let mut joined = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+    for p in parts {
+        joined.push_str(p);
+        joined.push('\u{1f}');
+    }
+    xxh3_64(joined.as_bytes())
+}
+
+pub fn id_hash(id: &str) -> u64 {
+    xxh3_64(id.as_bytes())
+}
+
+/// The stay (admission record) and kind of a task: a stay has at most one task of a kind.
+pub fn stay_hash(record_id: &str, kind: TaskKind) -> u64 {
+    hash_parts(&[record_id, kind.as_str()])
+}
+
+/// The person at a station and a kind: the key of the person's stay numbers.
+pub fn person_kind_hash(station: &str, person_ref: &str, kind: TaskKind) -> u64 {
+    hash_parts(&[station, person_ref, kind.as_str()])
+}
+
+impl ClosedMark {
+    pub fn of(t: &StationTask, number: u32) -> ClosedMark {
+        ClosedMark {
+            id: id_hash(&t.id),
+            stay: stay_hash(&t.record_id, t.kind),
+            person_kind: person_kind_hash(&t.station, &t.person_ref, t.kind),
+            number,
+        }
+    }
+}
+
+/// Adds the chunks of `closed` (tasks closed since the last commit) to `batch`.
+pub fn write(batch: &mut sled::Batch, closed: &[StationTask], number: impl Fn(&StationTask) -> u32) {
+    for chunk in closed.chunks(CHUNK) {
+        let first = &chunk[0].id;
+        batch.insert(keys::state(TASKS, first), compress(&encode(&chunk)));
+        let marks: Vec<ClosedMark> = chunk.iter().map(|t| ClosedMark::of(t, number(t))).collect();
+        batch.insert(keys::state(MARKS, first), encode(&marks));
+    }
+}
+
+/// Every closed task's mark (start-up).
+pub fn marks(reader: &StoreReader) -> Result<Vec<ClosedMark>, StoreError> {
+    let mut all = Vec::new();
+    for item in reader.scan::<Vec<ClosedMark>>(&keys::state_prefix(MARKS)) {
+        all.extend(item?.1);
+    }
+    Ok(all)
+}
+
+fn decode_chunk(key: &[u8], bytes: &[u8]) -> Result<Vec<StationTask>, StoreError> {
+    decode(key, &decompress(key, bytes)?)
+}
+
+/// Every closed task, chunk by chunk.
+pub fn scan(reader: &StoreReader) -> impl Iterator<Item = Result<Vec<StationTask>, StoreError>> + '_ {
+    reader.scan_raw(&keys::state_prefix(TASKS)).map(|item| item.and_then(|(k, v)| decode_chunk(&k, &v)))
+}
+
+/// The closed task `id`: the marks say which chunk holds it, then that chunk alone is read.
+pub fn find(reader: &StoreReader, id: &str) -> Result<Option<StationTask>, StoreError> {
+    let wanted = id_hash(id);
+    let prefix = keys::state_prefix(MARKS);
+    for item in reader.scan::<Vec<ClosedMark>>(&prefix) {
+        let (key, marks) = item?;
+        if !marks.iter().any(|m| m.id == wanted) {
+            continue;
+        }
+        let chunk_key = keys::state(TASKS, &String::from_utf8_lossy(&key[prefix.len()..]));
+        if let Some(bytes) = reader.get_raw(&chunk_key)? {
+            if let Some(t) = decode_chunk(&chunk_key, &bytes)?.into_iter().find(|t| t.id == id) {
+                return Ok(Some(t));
+            }
+        }
+    }
+    Ok(None)
+}
