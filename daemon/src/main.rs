@@ -5,8 +5,10 @@ use clap::{Parser, Subcommand};
 use mz_client::Client;
 use mz_shared::audit::{AuditAnchor, AuditReport, StoreFigure};
 use mz_shared::feed::Feed;
-use mz_shared::protocol::{ExportFormat, ExportWhat, Request, ServerMessage, StatusReport};
-use mz_shared::registry::{Registry, DEMO_REGISTRY};
+use mz_shared::case::{Action, CaseState, Source, Urgency};
+use mz_shared::protocol::{CaseOpenRequest, CaseView, ExportFormat, ExportWhat, StatusReport, TaskView};
+use mz_shared::registry::{Fen, Registry, DEMO_REGISTRY};
+use mz_shared::task::TaskFilter;
 use mzd::check;
 use mzd::config::{self, ConfigFile, LogFormat, RunFlags};
 use std::io::Write;
@@ -441,68 +443,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(if report.ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Command::Export { what, format, socket } => {
-            let socket = config::client_socket(socket);
             let format = match format {
                 Format::Csv => ExportFormat::Csv,
                 Format::Jsonl => ExportFormat::Jsonl,
             };
-            let rt = runtime()?;
-            rt.block_on(async {
-                let mut c = Client::connect(&socket, "mzd export").await?;
-                c.request(Request::Export { what, format }).await?;
-                let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-                loop {
-                    match c.recv().await? {
-                        ServerMessage::Line { line } => writeln!(out, "{line}")?,
-                        ServerMessage::End { .. } => break,
-                        ServerMessage::Error { reason } => anyhow::bail!("{}", reason.en),
-                        other => anyhow::bail!("unexpected answer: {other:?}"),
-                    }
-                }
-                out.flush()?;
-                Ok(ExitCode::SUCCESS)
-            })
+            export(&config::client_socket(socket), what, format)
         }
         Command::Case { command, socket } => case_command(command, &config::client_socket(socket)),
         Command::Task { command, socket } => task_command(command, &config::client_socket(socket)),
-        Command::Alert { command, socket } => {
-            let socket = config::client_socket(socket);
-            let rt = runtime()?;
-            rt.block_on(async {
-                let mut c = Client::connect(&socket, "mzd alert").await?;
-                let mut out = std::io::stdout().lock();
-                match command {
-                    AlertCommand::List { json } => {
-                        c.request(Request::SubscribeDashboard).await?;
-                        let ServerMessage::Dashboard(d) = c.recv().await? else {
-                            anyhow::bail!("unexpected answer to a dashboard subscription");
-                        };
-                        let tz = jiff::tz::TimeZone::get(&d.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
-                        if json {
-                            let list: Vec<_> = d.alerts.iter().map(|a| a.to_json(&tz)).collect();
-                            writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?;
-                        } else {
-                            for a in &d.alerts {
-                                let state = if a.is_active() { "ACTIVE" } else { "acked" };
-                                writeln!(out, "{:<6} {:<40} {}", state, a.printable_id(), a.message)?;
-                            }
-                        }
-                        Ok(ExitCode::SUCCESS)
-                    }
-                    AlertCommand::Ack { id } => match c.call(Request::AckAlert { id: id.clone() }).await? {
-                        ServerMessage::Done => {
-                            writeln!(out, "{id}: acknowledged")?;
-                            Ok(ExitCode::SUCCESS)
-                        }
-                        ServerMessage::Error { reason } => {
-                            eprintln!("mzd: {reason}");
-                            Ok(ExitCode::from(1))
-                        }
-                        other => anyhow::bail!("unexpected answer: {other:?}"),
-                    },
-                }
-            })
-        }
+        Command::Alert { command, socket } => alert_command(command, &config::client_socket(socket)),
         Command::Fund { command: FundCommand::List { json, lang }, socket } => {
             fund_list(&config::client_socket(socket), json, lang == "en")
         }
@@ -511,23 +460,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             audit_verify(&config::client_socket(socket), anchors, json)
         }
         Command::Backup { dest_dir, socket } => {
-            let socket = config::client_socket(socket);
             let dest = std::path::absolute(&dest_dir)?;
-            let rt = runtime()?;
-            rt.block_on(async {
-                let mut c = Client::connect(&socket, "mzd backup").await?;
-                match c.call(Request::Backup { dest: dest.clone() }).await? {
-                    ServerMessage::Done => {
-                        writeln!(std::io::stdout(), "backup written to {}", dest.display())?;
-                        Ok(ExitCode::SUCCESS)
-                    }
-                    ServerMessage::Error { reason } => {
-                        eprintln!("mzd: {reason}");
-                        Ok(ExitCode::from(1))
-                    }
-                    other => anyhow::bail!("unexpected answer: {other:?}"),
-                }
-            })
+            runtime()?.block_on(async {
+                Client::connect(&config::client_socket(socket), "mzd backup").await?.backup(&dest).await
+            })?;
+            writeln!(std::io::stdout(), "backup written to {}", dest.display())?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Rebuild { config, data } => {
             let file = match &config {
@@ -547,30 +485,70 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-/// The anchors given to `mzd audit verify`: from files, then from --entries/--head.
-fn fund_list(socket: &std::path::Path, json: bool, english: bool) -> Result<ExitCode> {
+/// `mzd export`: the daemon's lines as they come.
+fn export(socket: &std::path::Path, what: ExportWhat, format: ExportFormat) -> Result<ExitCode> {
     runtime()?.block_on(async {
-        let mut c = Client::connect(socket, "mzd fund").await?;
-        match c.call(Request::FundList).await? {
-            ServerMessage::Funds { funds } => {
-                let mut out = std::io::stdout().lock();
-                if json {
-                    let list: Vec<_> = funds.iter().map(mzd::funds::fund_json).collect();
-                    writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?;
-                } else {
-                    write!(out, "{}", mzd::funds::fund_table(&funds, english))?;
-                }
-                Ok(ExitCode::SUCCESS)
-            }
-            ServerMessage::Error { reason } => {
-                eprintln!("mzd: {reason}");
-                Ok(ExitCode::from(1))
-            }
-            other => anyhow::bail!("unexpected answer: {other:?}"),
+        let mut c = Client::connect(socket, "mzd export").await?;
+        let mut lines = c.export(what, format).await?;
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        while let Some(line) = lines.next().await? {
+            writeln!(out, "{line}")?;
         }
+        out.flush()?;
+        Ok(ExitCode::SUCCESS)
     })
 }
 
+/// `mzd alert list|ack`: the alerts of the current dashboard, or acknowledging one.
+fn alert_command(command: AlertCommand, socket: &std::path::Path) -> Result<ExitCode> {
+    runtime()?.block_on(async {
+        let mut c = Client::connect(socket, "mzd alert").await?;
+        let mut out = std::io::stdout().lock();
+        match command {
+            AlertCommand::List { json } => {
+                let d = c.dashboard().await?;
+                let tz = jiff::tz::TimeZone::get(&d.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+                if json {
+                    let list: Vec<_> = d.alerts.iter().map(|a| a.to_json(&tz)).collect();
+                    writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?;
+                } else {
+                    print_alerts(&mut out, &d.alerts, &tz)?;
+                }
+            }
+            AlertCommand::Ack { id } => {
+                c.ack_alert(&id).await?;
+                writeln!(out, "{id}: acknowledged")?;
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// One line per alert: what `--json` shows, in columns.
+fn print_alerts(out: &mut impl Write, alerts: &[mz_shared::alert::Alert], tz: &jiff::tz::TimeZone) -> Result<()> {
+    for a in alerts {
+        let j = a.to_json(tz);
+        let s = |k: &str| j[k].as_str().unwrap_or("-").to_owned();
+        let state = if a.is_active() { "ACTIVE".to_owned() } else { format!("acked by {} {}", s("acknowledged_by"), s("acknowledged_at")) };
+        writeln!(out, "{:<6} {:<40} {:<16} {}  {} | {}", state, s("id"), s("kind"), s("raised_at"), s("message"), s("message_en"))?;
+    }
+    Ok(())
+}
+
+/// `mzd fund list`: the reserve funds as JSON or as a table.
+fn fund_list(socket: &std::path::Path, json: bool, english: bool) -> Result<ExitCode> {
+    let funds = runtime()?.block_on(async { Client::connect(socket, "mzd fund").await?.fund_list().await })?;
+    let mut out = std::io::stdout().lock();
+    if json {
+        let list: Vec<_> = funds.iter().map(mzd::funds::fund_json).collect();
+        writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?;
+    } else {
+        write!(out, "{}", mzd::funds::fund_table(&funds, english))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The anchors given to `mzd audit verify`: from files, then from --entries/--head.
 fn audit_anchors(files: &[PathBuf], entries: Option<u64>, head: Option<&str>) -> Result<Vec<AuditAnchor>> {
     let mut out = Vec::new();
     for f in files {
@@ -589,22 +567,8 @@ fn audit_anchors(files: &[PathBuf], entries: Option<u64>, head: Option<&str>) ->
 
 /// `mzd audit verify`: asks the daemon for every audit check and prints what it found.
 fn audit_verify(socket: &std::path::Path, anchors: Vec<AuditAnchor>, json: bool) -> Result<ExitCode> {
-    let rt = runtime()?;
-    let report = rt.block_on(async {
-        let mut c = Client::connect(socket, "mzd audit").await?;
-        match c.call(Request::AuditCheck { anchors }).await? {
-            ServerMessage::AuditReport(r) => Ok(Ok(r)),
-            ServerMessage::Error { reason } => Ok(Err(reason)),
-            other => anyhow::bail!("unexpected answer: {other:?}"),
-        }
-    })?;
-    let report = match report {
-        Ok(r) => r,
-        Err(reason) => {
-            eprintln!("mzd: {reason}");
-            return Ok(ExitCode::from(1));
-        }
-    };
+    let report =
+        runtime()?.block_on(async { Client::connect(socket, "mzd audit").await?.audit_check(anchors).await })?;
     if json {
         writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(&report)?)?;
     } else {
@@ -681,45 +645,21 @@ fn print_status(s: &StatusReport) -> std::io::Result<()> {
     writeln!(out, "alerts: {} active", s.alerts.active)
 }
 
+
 /// Runs one `mzd case …` command. A refused action exits 1 with the reason on stderr.
 fn case_command(command: CaseCommand, socket: &std::path::Path) -> Result<ExitCode> {
-    use mz_shared::case::{Action, CaseState, Source, Urgency};
-    use mz_shared::protocol::CaseOpenRequest;
-    use mz_shared::registry::Fen;
-    let rt = runtime()?;
-    rt.block_on(async {
+    runtime()?.block_on(async {
         let mut c = Client::connect(socket, "mzd case").await?;
-        let refused = |reason: &mz_shared::reason::Reason| {
-            eprintln!("mzd: {reason}");
-            Ok(ExitCode::from(1))
-        };
         let mut out = std::io::stdout().lock();
         match command {
             CaseCommand::Open { street, summary, name, id_number, source, urgency, community, json } => {
-                let source = match source {
-                    Some(s) => Some(
-                        Source::parse(&s)
-                            .ok_or_else(|| anyhow::anyhow!("unknown --source `{s}`: use walk-in, hotline or grid"))?,
-                    ),
-                    None => None,
-                };
-                let urgency = Urgency::parse(&urgency)
-                    .ok_or_else(|| anyhow::anyhow!("unknown --urgency `{urgency}`: use normal or high"))?;
-                let req = CaseOpenRequest { street, summary, name, id_number, source, urgency, community };
-                match c.call(Request::CaseOpen(req)).await? {
-                    ServerMessage::Case { case, warnings } => {
-                        for w in &warnings {
-                            eprintln!("mzd: warning: {w}");
-                        }
-                        if json {
-                            writeln!(out, "{}", serde_json::to_string_pretty(&case)?)?;
-                        } else {
-                            writeln!(out, "{}", case["id"].as_str().unwrap_or_default())?;
-                        }
-                        Ok(ExitCode::SUCCESS)
-                    }
-                    ServerMessage::Error { reason } => refused(&reason),
-                    other => anyhow::bail!("unexpected answer: {other:?}"),
+                let request = open_request(street, summary, name, id_number, source, urgency, community)?;
+                let reply = c.case_open(request).await?;
+                print_warnings(&reply.warnings);
+                if json {
+                    writeln!(out, "{}", serde_json::to_string_pretty(&reply.case)?)?;
+                } else {
+                    writeln!(out, "{}", reply.case.id)?;
                 }
             }
             CaseCommand::List { state, limit, json } => {
@@ -731,101 +671,93 @@ fn case_command(command: CaseCommand, socket: &std::path::Path) -> Result<ExitCo
                     })?),
                     None => None,
                 };
-                c.request(Request::CaseList { state, limit }).await?;
-                list_cases(&mut c, &mut out, json).await
+                list_cases(&mut c, state, limit, &mut out, json).await?;
             }
-            CaseCommand::Show { id, json } => match c.call(Request::CaseShow { id }).await? {
-                ServerMessage::Case { case, .. } => {
-                    if json {
-                        writeln!(out, "{}", serde_json::to_string_pretty(&case)?)?;
-                    } else {
-                        print_case(&mut out, &case)?;
-                    }
-                    Ok(ExitCode::SUCCESS)
+            CaseCommand::Show { id, json } => {
+                let case = c.case_show(&id).await?;
+                if json {
+                    writeln!(out, "{}", serde_json::to_string_pretty(&case)?)?;
+                } else {
+                    print_case(&mut out, &case)?;
                 }
-                ServerMessage::Error { reason } => refused(&reason),
-                other => anyhow::bail!("unexpected answer: {other:?}"),
-            },
+            }
             CaseCommand::Act { id, action } => {
-                let action = match action {
-                    ActCommand::Accept => Action::Accept,
-                    ActCommand::Dispatch { department, note } => Action::Dispatch { department, note },
-                    ActCommand::Refer { street, note } => Action::Refer { street, note },
-                    ActCommand::Pay { amount_yuan, note } => {
-                        let amount = Fen::from_yuan_str(&amount_yuan).map_err(|e| {
-                            anyhow::anyhow!(
-                                "amount `{amount_yuan}` is not a sum of yuan with at most two decimals: {e}"
-                            )
-                        })?;
-                        Action::Pay { amount, note }
-                    }
-                    ActCommand::Approve { note } => Action::Approve { note },
-                    ActCommand::Reject { note } => Action::Reject { note },
-                    ActCommand::Paperwork { text } => Action::Paperwork { text },
-                    ActCommand::Note { text } => Action::Note { text },
-                    ActCommand::Close { outcome } => Action::Close { outcome },
-                    ActCommand::Reply { department, text } => Action::Reply { department, text },
-                    ActCommand::Reopen { reason } => Action::Reopen { reason },
-                };
+                let action = case_action(action)?;
                 let paying = matches!(action, Action::Pay { .. } | Action::Approve { .. });
                 // Act on the version seen now: if someone else acts in between, this is refused.
-                let version = match c.call(Request::CaseShow { id: id.clone() }).await? {
-                    ServerMessage::Case { case, .. } => case["version"].as_u64().unwrap_or(0),
-                    ServerMessage::Error { reason } => return refused(&reason),
-                    other => anyhow::bail!("unexpected answer: {other:?}"),
-                };
-                match c.call(Request::CaseAct { id, action, expected_version: version }).await? {
-                    ServerMessage::Case { case, warnings } => {
-                        for w in &warnings {
-                            eprintln!("mzd: warning: {w}");
-                        }
-                        writeln!(
-                            out,
-                            "{}: {} (version {})",
-                            case["id"].as_str().unwrap_or_default(),
-                            case["state"].as_str().unwrap_or_default(),
-                            case["version"]
-                        )?;
-                        if paying {
-                            writeln!(out, "{}", payment_words(&case))?;
-                        }
-                        if let Some(new) = case["referred_to"].as_str() {
-                            writeln!(out, "referred: new case {new} / 已转办，新案件 {new}")?;
-                        }
-                        Ok(ExitCode::SUCCESS)
-                    }
-                    ServerMessage::Error { reason } => refused(&reason),
-                    other => anyhow::bail!("unexpected answer: {other:?}"),
+                let version = c.case_show(&id).await?.version;
+                let reply = c.case_act(&id, action, version).await?;
+                print_warnings(&reply.warnings);
+                let case = &reply.case;
+                writeln!(out, "{}: {} (version {})", case.id, case.state.as_str(), case.version)?;
+                if paying {
+                    writeln!(out, "{}", case.payment_words())?;
+                }
+                if let Some(new) = &case.referred_to {
+                    writeln!(out, "referred: new case {new} / 已转办，新案件 {new}")?;
                 }
             }
         }
+        Ok(ExitCode::SUCCESS)
     })
 }
 
-/// What a payment action did, from the case after it: paid, or a request pending approval.
-fn payment_words(case: &serde_json::Value) -> String {
-    use mz_shared::registry::Fen;
-    let last = case["history"].as_array().and_then(|h| h.last());
-    let action = last.and_then(|h| h["action"].as_str()).unwrap_or_default();
-    if let Some(pending) = case["pending_fen"].as_i64().filter(|_| action == "pay_request") {
-        let cap = case["case_cap_fen"].as_i64().map(Fen).unwrap_or_default();
-        return format!(
-            "request pending approval {} (above the cap {cap}), nothing paid yet / 已提交一事一议审批，尚未支付",
-            Fen(pending)
-        );
+/// The warnings of an action (applied nonetheless), on stderr.
+fn print_warnings(warnings: &[mz_shared::reason::Reason]) {
+    for w in warnings {
+        eprintln!("mzd: warning: {w}");
     }
-    let paid = case["payments"].as_array().and_then(|p| p.last()).and_then(|p| p["amount_fen"].as_i64());
-    format!("paid {} / 已支付", Fen(paid.unwrap_or(0)))
+}
+
+/// The request of `mzd case open`, its words checked.
+fn open_request(
+    street: String,
+    summary: String,
+    name: Option<String>,
+    id_number: Option<String>,
+    source: Option<String>,
+    urgency: String,
+    community: Option<String>,
+) -> Result<CaseOpenRequest> {
+    let source = match source {
+        Some(s) => {
+            Some(Source::parse(&s).ok_or_else(|| anyhow::anyhow!("unknown --source `{s}`: use walk-in, hotline or grid"))?)
+        }
+        None => None,
+    };
+    let urgency =
+        Urgency::parse(&urgency).ok_or_else(|| anyhow::anyhow!("unknown --urgency `{urgency}`: use normal or high"))?;
+    Ok(CaseOpenRequest { street, summary, name, id_number, source, urgency, community })
+}
+
+/// The action of `mzd case act`, its amount checked.
+fn case_action(action: ActCommand) -> Result<Action> {
+    Ok(match action {
+        ActCommand::Accept => Action::Accept,
+        ActCommand::Dispatch { department, note } => Action::Dispatch { department, note },
+        ActCommand::Refer { street, note } => Action::Refer { street, note },
+        ActCommand::Pay { amount_yuan, note } => {
+            let amount = Fen::from_yuan_str(&amount_yuan).map_err(|e| {
+                anyhow::anyhow!("amount `{amount_yuan}` is not a sum of yuan with at most two decimals: {e}")
+            })?;
+            Action::Pay { amount, note }
+        }
+        ActCommand::Approve { note } => Action::Approve { note },
+        ActCommand::Reject { note } => Action::Reject { note },
+        ActCommand::Paperwork { text } => Action::Paperwork { text },
+        ActCommand::Note { text } => Action::Note { text },
+        ActCommand::Close { outcome } => Action::Close { outcome },
+        ActCommand::Reply { department, text } => Action::Reply { department, text },
+        ActCommand::Reopen { reason } => Action::Reopen { reason },
+    })
 }
 
 /// Runs one `mzd task …` command. A refused completion exits 1 with the reason on stderr.
 fn task_command(command: TaskCommand, socket: &std::path::Path) -> Result<ExitCode> {
-    use mz_shared::task::TaskFilter;
-    let rt = runtime()?;
-    rt.block_on(async {
+    runtime()?.block_on(async {
         let mut c = Client::connect(socket, "mzd task").await?;
         let mut out = std::io::stdout().lock();
-        let answer = match command {
+        match command {
             TaskCommand::List { station, state, json } => {
                 let state = match state {
                     Some(s) => Some(
@@ -834,57 +766,48 @@ fn task_command(command: TaskCommand, socket: &std::path::Path) -> Result<ExitCo
                     ),
                     None => None,
                 };
-                match c.call(Request::TaskList { station, state }).await? {
-                    ServerMessage::Tasks { tasks } if json => {
-                        writeln!(out, "{}", serde_json::to_string_pretty(&tasks)?)?;
-                        return Ok(ExitCode::SUCCESS);
-                    }
-                    ServerMessage::Tasks { tasks } => {
-                        print_tasks(&mut out, &tasks)?;
-                        return Ok(ExitCode::SUCCESS);
-                    }
-                    other => other,
+                let tasks = c.task_list(station, state).await?;
+                if json {
+                    writeln!(out, "{}", serde_json::to_string_pretty(&tasks)?)?;
+                } else {
+                    print_tasks(&mut out, &tasks)?;
                 }
             }
-            TaskCommand::Done { id, note } => match c.call(Request::TaskDone { id, note }).await? {
-                ServerMessage::Task { task } => {
-                    let s = |k: &str| task[k].as_str().unwrap_or_default().to_owned();
-                    writeln!(out, "{}: 已完成 done ({} {})", s("id"), s("done_at"), s("done_by"))?;
-                    return Ok(ExitCode::SUCCESS);
-                }
-                other => other,
-            },
-        };
-        match answer {
-            ServerMessage::Error { reason } => {
-                eprintln!("mzd: {reason}");
-                Ok(ExitCode::from(1))
+            TaskCommand::Done { id, note } => {
+                let task = c.task_done(&id, note).await?;
+                let done_at = task.done_at.as_deref().unwrap_or_default();
+                let done_by = task.done_by.as_deref().unwrap_or_default();
+                writeln!(out, "{}: 已完成 done ({done_at} {done_by})", task.id)?;
             }
-            other => anyhow::bail!("unexpected answer: {other:?}"),
         }
+        Ok(ExitCode::SUCCESS)
     })
 }
 
 /// The task list as a table, headings in Chinese and English.
-fn print_tasks(out: &mut impl Write, tasks: &[serde_json::Value]) -> std::io::Result<()> {
+fn print_tasks(out: &mut impl Write, tasks: &[TaskView]) -> std::io::Result<()> {
     writeln!(
         out,
         "{:<36} {:<24} {:<10} {:<16} {:<25} 状态 state",
         "编号 id", "事项 kind", "救助站", "受助人 person", "到期 due"
     )?;
     for t in tasks {
-        let s = |k: &str| t[k].as_str().unwrap_or("-").to_owned();
-        let kind = format!("{} {}", s("kind_zh"), s("kind"));
-        let overdue = if t["overdue"] == true { "  逾期 OVERDUE" } else { "" };
+        let kind = format!("{} {}", t.kind_zh, t.kind.as_str());
+        let overdue = if t.overdue { "  逾期 OVERDUE" } else { "" };
+        let done = match (&t.done_at, &t.voided_at) {
+            (Some(at), _) => format!(" {at} {}", t.done_by.as_deref().unwrap_or("-")),
+            (None, Some(at)) => format!(" {at}"),
+            (None, None) => String::new(),
+        };
         writeln!(
             out,
-            "{:<36} {:<24} {:<10} {:<16} {:<25} {}{overdue}",
-            s("id"),
+            "{:<36} {:<24} {:<10} {:<16} {:<25} {}{done}{overdue}",
+            t.id,
             kind,
-            s("station"),
-            s("person_ref"),
-            s("due_at"),
-            s("state")
+            t.station,
+            t.person_ref,
+            t.due_at.as_deref().unwrap_or("-"),
+            t.state.as_str()
         )?;
     }
     if tasks.is_empty() {
@@ -896,112 +819,125 @@ fn print_tasks(out: &mut impl Write, tasks: &[serde_json::Value]) -> std::io::Re
 /// Prints a streamed case list as it arrives: a JSON array (one pretty object per element) or
 /// one line per case. Nothing is printed before the daemon's first answer, so a refusal prints
 /// only the reason.
-async fn list_cases(c: &mut Client, out: &mut impl Write, json: bool) -> Result<ExitCode> {
+async fn list_cases(
+    c: &mut Client,
+    state: Option<CaseState>,
+    limit: Option<u64>,
+    out: &mut impl Write,
+    json: bool,
+) -> Result<()> {
+    let mut chunks = c.case_list(state, limit).await?;
     let mut printed = 0u64;
-    loop {
-        match c.recv().await? {
-            ServerMessage::Cases { cases } => {
-                if json && printed == 0 {
-                    writeln!(out, "[")?;
-                }
-                for k in &cases {
-                    if json {
-                        let text = serde_json::to_string_pretty(k)?.replace('\n', "\n  ");
-                        write!(out, "{}  {text}", if printed == 0 { "" } else { ",\n" })?;
-                    } else {
-                        print_case_line(out, k)?;
-                    }
-                    printed += 1;
-                }
-                out.flush()?;
-            }
-            ServerMessage::End { .. } => {
-                if json {
-                    writeln!(out, "{}]", if printed == 0 { "" } else { "\n" })?;
-                }
-                return Ok(ExitCode::SUCCESS);
-            }
-            ServerMessage::Error { reason } => {
-                eprintln!("mzd: {reason}");
-                return Ok(ExitCode::from(1));
-            }
-            other => anyhow::bail!("unexpected answer: {other:?}"),
+    while let Some(cases) = chunks.next().await? {
+        if json && printed == 0 {
+            writeln!(out, "[")?;
         }
+        for k in &cases {
+            if json {
+                let text = serde_json::to_string_pretty(k)?.replace('\n', "\n  ");
+                write!(out, "{}  {text}", if printed == 0 { "" } else { ",\n" })?;
+            } else {
+                print_case_line(out, k)?;
+            }
+            printed += 1;
+        }
+        out.flush()?;
     }
+    if json {
+        writeln!(out, "{}]", if printed == 0 { "" } else { "\n" })?;
+    }
+    Ok(())
 }
 
-fn print_case_line(out: &mut impl Write, k: &serde_json::Value) -> std::io::Result<()> {
-    use mz_shared::registry::Fen;
+fn print_case_line(out: &mut impl Write, k: &CaseView) -> std::io::Result<()> {
     writeln!(
         out,
         "{:<17} {:<10} {:<6} {:<8} {:>10} {}{}",
-        k["id"].as_str().unwrap_or_default(),
-        k["state"].as_str().unwrap_or_default(),
-        k["street"].as_str().unwrap_or_default(),
-        k["urgency"].as_str().unwrap_or_default(),
-        Fen(k["paid_fen"].as_i64().unwrap_or(0)).to_string(),
-        if k["overdue"].as_bool() == Some(true) { "OVERDUE " } else { "" },
-        k["summary"].as_str().unwrap_or_default(),
+        k.id,
+        k.state.as_str(),
+        k.street,
+        k.urgency.as_str(),
+        Fen(k.paid_fen).to_string(),
+        if k.overdue { "OVERDUE " } else { "" },
+        k.summary,
     )
 }
 
-fn print_case(out: &mut impl Write, k: &serde_json::Value) -> std::io::Result<()> {
-    let s = |key: &str| k[key].as_str().unwrap_or("-").to_owned();
-    writeln!(
-        out,
-        "{}  {}  {}{}",
-        s("id"),
-        s("state"),
-        s("urgency"),
-        if k["overdue"] == true { "  OVERDUE" } else { "" }
-    )?;
-    writeln!(out, "street:   {} {}", s("street"), s("street_name"))?;
-    if k["community"].is_string() {
-        writeln!(out, "community: {} {}", s("community"), s("community_name"))?;
+/// A case for a person: every fact and clock that `--json` has.
+fn print_case(out: &mut impl Write, k: &CaseView) -> std::io::Result<()> {
+    let t = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
+    writeln!(out, "{}  {}  {}{}", k.id, k.state.as_str(), k.urgency.as_str(), if k.overdue { "  OVERDUE" } else { "" })?;
+    writeln!(out, "version:  {}", k.version)?;
+    writeln!(out, "street:   {} {}", k.street, t(&k.street_name))?;
+    if let Some(community) = &k.community {
+        writeln!(out, "community: {community} {}", t(&k.community_name))?;
     }
-    if k["referred_from"].is_string() {
-        writeln!(out, "referred from: {}", s("referred_from"))?;
+    writeln!(out, "source:   {}{}", k.source.as_str(), k.source_record.as_ref().map(|r| format!(" (record {r})")).unwrap_or_default())?;
+    if let Some(station) = &k.station {
+        writeln!(out, "station:  {station}")?;
     }
-    if k["referred_to"].is_string() {
-        writeln!(out, "referred to:   {} ({})", s("referred_to"), s("referred_to_street"))?;
+    if k.name.is_some() || k.id_number.is_some() || k.person_ref.is_some() {
+        writeln!(out, "person:   {} {} {}", t(&k.name), t(&k.id_number), t(&k.person_ref))?;
     }
-    for d in k["departments"].as_array().into_iter().flatten() {
-        let t = |key: &str| d[key].as_str().unwrap_or("-").to_owned();
-        let state = if d["replied_at"].is_string() {
-            format!("replied {}: {}", t("replied_at"), t("reply"))
-        } else if d["overdue"] == true {
-            format!("OVERDUE, reply was due {}", t("reply_due"))
-        } else {
-            format!("waiting, reply due {}", t("reply_due"))
-        };
-        writeln!(out, "department {} {}: {state}", t("id"), t("name"))?;
+    if let Some(from) = &k.referred_from {
+        writeln!(out, "referred from: {from}")?;
     }
-    writeln!(out, "summary:  {}", s("summary"))?;
-    writeln!(out, "opened:   {} by {}", s("opened_at"), s("opened_by"))?;
-    writeln!(
-        out,
-        "limits:   accept by {}, close by {}, paperwork due {}",
-        s("accept_by"),
-        s("close_by"),
-        s("paperwork_due")
-    )?;
-    for r in k["overdue_reasons"].as_array().into_iter().flatten() {
-        writeln!(out, "overdue:  {} | {}", r["zh"].as_str().unwrap_or_default(), r["en"].as_str().unwrap_or_default())?;
+    if let Some(to) = &k.referred_to {
+        writeln!(out, "referred to:   {to} ({})", t(&k.referred_to_street))?;
     }
-    writeln!(out, "paid:     {}", mz_shared::registry::Fen(k["paid_fen"].as_i64().unwrap_or(0)))?;
-    if let Some(p) = k["pending_fen"].as_i64() {
-        writeln!(out, "pending:  {} awaiting a supervisor", mz_shared::registry::Fen(p))?;
+    for d in &k.departments {
+        writeln!(out, "department {} {}: dispatched {}, {}", d.id, t(&d.name), t(&d.dispatched_at), department_state(d))?;
+    }
+    writeln!(out, "summary:  {}", k.summary)?;
+    if let Some(en) = &k.summary_en {
+        writeln!(out, "          {en}")?;
+    }
+    writeln!(out, "opened:   {} by {}", t(&k.opened_at), k.opened_by)?;
+    writeln!(out, "accepted: {}", t(&k.accepted_at))?;
+    writeln!(out, "limits:   accept by {}, close by {}, paperwork due {}", t(&k.accept_by), t(&k.close_by), t(&k.paperwork_due))?;
+    if !k.overdue_items.is_empty() {
+        writeln!(out, "overdue items: {}", k.overdue_items.join(", "))?;
+    }
+    for r in &k.overdue_reasons {
+        writeln!(out, "overdue:  {} | {}", r.zh, r.en)?;
+    }
+    print_money(out, k)?;
+    if k.closed_at.is_some() || k.outcome.is_some() {
+        writeln!(out, "closed:   {} {}", t(&k.closed_at), t(&k.outcome))?;
     }
     writeln!(out, "history:")?;
-    for h in k["history"].as_array().into_iter().flatten() {
-        writeln!(
-            out,
-            "  {}  {:<10} {:<12} {}",
-            h["at"].as_str().unwrap_or_default(),
-            h["user"].as_str().unwrap_or_default(),
-            h["action"].as_str().unwrap_or_default(),
-            h["detail"].as_str().unwrap_or_default()
-        )?;
+    for h in k.history.iter().flatten() {
+        writeln!(out, "  {}  {:<10} {:<12} {}", t(&h.at), h.user, h.action, h.detail)?;
+        if !h.detail_en.is_empty() && h.detail_en != h.detail {
+            writeln!(out, "  {:<25}  {:<10} {:<12} {}", "", "", "", h.detail_en)?;
+        }
+    }
+    Ok(())
+}
+
+/// A department's reply clock in words.
+fn department_state(d: &mz_shared::protocol::DepartmentView) -> String {
+    let t = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
+    if d.replied_at.is_some() {
+        format!("replied {}: {}", t(&d.replied_at), t(&d.reply))
+    } else if d.overdue {
+        format!("OVERDUE, reply was due {}", t(&d.reply_due))
+    } else {
+        format!("waiting, reply due {}", t(&d.reply_due))
+    }
+}
+
+/// What was paid from the fund, what waits for approval, and each payment.
+fn print_money(out: &mut impl Write, k: &CaseView) -> std::io::Result<()> {
+    let cap = k.case_cap_fen.map(|c| format!(" (cap {})", Fen(c))).unwrap_or_default();
+    writeln!(out, "paid:     {}{cap}", Fen(k.paid_fen))?;
+    if let Some(p) = k.pending_fen {
+        writeln!(out, "pending:  {} awaiting a supervisor", Fen(p))?;
+    }
+    for p in k.payments.iter().flatten() {
+        let approved = p.approved_by.as_ref().map(|a| format!(", approved by {a}")).unwrap_or_default();
+        let paperwork = p.paperwork.as_deref().unwrap_or("paperwork missing");
+        writeln!(out, "  payment {} at {} by {}{approved}: {paperwork}", Fen(p.amount_fen), p.at.as_deref().unwrap_or("-"), p.by)?;
     }
     Ok(())
 }

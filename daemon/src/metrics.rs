@@ -27,7 +27,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use crate::shutdown::Shutdown;
 
 use crate::measured::{label, Labels};
 
@@ -124,7 +124,7 @@ fn answer(req: &Request<Incoming>, ctx: &ServerContext) -> Response<Full<Bytes>>
 }
 
 /// Serves `/metrics` until `stop`; each connection is served by its own task.
-pub async fn serve(listener: TcpListener, ctx: ServerContext, mut stop: watch::Receiver<bool>) {
+pub async fn serve(listener: TcpListener, ctx: ServerContext, mut stop: Shutdown) {
     loop {
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -135,7 +135,7 @@ pub async fn serve(listener: TcpListener, ctx: ServerContext, mut stop: watch::R
                     continue;
                 }
             },
-            _ = stop.changed() => return,
+            _ = stop.recv() => return,
         };
         let ctx = ctx.clone();
         tokio::spawn(async move {

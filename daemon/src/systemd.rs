@@ -21,7 +21,7 @@ use crate::watcher::Watcher;
 use sd_notify::NotifyState;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
+use crate::shutdown::Shutdown;
 
 /// How often the `STATUS=` line is refreshed (only sent when its text changed).
 const STATUS_EVERY: Duration = Duration::from_secs(5);
@@ -81,7 +81,7 @@ pub async fn supervise(
     ctx: ServerContext,
     health: Arc<EngineHealth>,
     watcher: Arc<Watcher>,
-    mut stop: watch::Receiver<bool>,
+    mut stop: Shutdown,
 ) {
     if !managed() {
         return;
@@ -93,7 +93,7 @@ pub async fn supervise(
     loop {
         tokio::select! {
             _ = tick.tick() => {}
-            _ = stop.changed() => return,
+            _ = stop.recv() => return,
         }
         if !ready {
             ready = health.is_running() && watcher.scans() > 0;
