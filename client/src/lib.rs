@@ -190,7 +190,12 @@ impl Client {
     }
 
     /// Acts on a case at the version the user saw: the case after the action, and its warnings.
-    pub async fn case_act(&mut self, id: &str, action: Action, expected_version: u64) -> Result<CaseReply, ClientError> {
+    pub async fn case_act(
+        &mut self,
+        id: &str,
+        action: Action,
+        expected_version: u64,
+    ) -> Result<CaseReply, ClientError> {
         self.case(Request::CaseAct { id: id.to_owned(), action, expected_version }).await
     }
 

@@ -134,9 +134,7 @@ where
     })?;
     ask(client).await.map_err(|e| match e {
         ClientError::Refused(refusal) => refusal.reason,
-        ClientError::Protocol(what) => {
-            Reason::new(format!("意外的应答：{what}"), format!("unexpected answer: {what}"))
-        }
+        ClientError::Protocol(what) => Reason::new(format!("意外的应答：{what}"), format!("unexpected answer: {what}")),
         e => Reason::new(format!("连接中断：{e}"), format!("connection lost: {e}")),
     })
 }

@@ -21,10 +21,10 @@ use mz_shared::audit::{append_case_entry, AuditAnchor, AuditEntry, AuditReport};
 use mz_shared::case::{self, Action, Actor, AidRecord, Applied, Case, CaseId, Context, OpenCase, PersonLink};
 use mz_shared::id_number::{IdHasher, IdNumber};
 use mz_shared::protocol::CaseOpenRequest;
+use mz_shared::protocol::{CaseView, DepartmentView, HistoryView, PaymentView};
 use mz_shared::reason::Reason;
 use mz_shared::registry::Registry;
 use rustc_hash::FxHashMap as HashMap;
-use mz_shared::protocol::{CaseView, DepartmentView, HistoryView, PaymentView};
 use serde_json::json;
 
 /// The open case of each person link (one person, one open case): small, in memory, rebuilt

@@ -4,8 +4,8 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use mz_client::Client;
 use mz_shared::audit::{AuditAnchor, AuditReport, StoreFigure};
-use mz_shared::feed::Feed;
 use mz_shared::case::{Action, CaseState, Source, Urgency};
+use mz_shared::feed::Feed;
 use mz_shared::protocol::{CaseOpenRequest, CaseView, ExportFormat, ExportWhat, StatusReport, TaskView};
 use mz_shared::registry::{Fen, Registry, DEMO_REGISTRY};
 use mz_shared::task::TaskFilter;
@@ -529,8 +529,21 @@ fn print_alerts(out: &mut impl Write, alerts: &[mz_shared::alert::Alert], tz: &j
     for a in alerts {
         let j = a.to_json(tz);
         let s = |k: &str| j[k].as_str().unwrap_or("-").to_owned();
-        let state = if a.is_active() { "ACTIVE".to_owned() } else { format!("acked by {} {}", s("acknowledged_by"), s("acknowledged_at")) };
-        writeln!(out, "{:<6} {:<40} {:<16} {}  {} | {}", state, s("id"), s("kind"), s("raised_at"), s("message"), s("message_en"))?;
+        let state = if a.is_active() {
+            "ACTIVE".to_owned()
+        } else {
+            format!("acked by {} {}", s("acknowledged_by"), s("acknowledged_at"))
+        };
+        writeln!(
+            out,
+            "{:<6} {:<40} {:<16} {}  {} | {}",
+            state,
+            s("id"),
+            s("kind"),
+            s("raised_at"),
+            s("message"),
+            s("message_en")
+        )?;
     }
     Ok(())
 }
@@ -645,7 +658,6 @@ fn print_status(s: &StatusReport) -> std::io::Result<()> {
     writeln!(out, "alerts: {} active", s.alerts.active)
 }
 
-
 /// Runs one `mzd case …` command. A refused action exits 1 with the reason on stderr.
 fn case_command(command: CaseCommand, socket: &std::path::Path) -> Result<ExitCode> {
     runtime()?.block_on(async {
@@ -720,9 +732,9 @@ fn open_request(
     community: Option<String>,
 ) -> Result<CaseOpenRequest> {
     let source = match source {
-        Some(s) => {
-            Some(Source::parse(&s).ok_or_else(|| anyhow::anyhow!("unknown --source `{s}`: use walk-in, hotline or grid"))?)
-        }
+        Some(s) => Some(
+            Source::parse(&s).ok_or_else(|| anyhow::anyhow!("unknown --source `{s}`: use walk-in, hotline or grid"))?,
+        ),
         None => None,
     };
     let urgency =
@@ -866,13 +878,25 @@ fn print_case_line(out: &mut impl Write, k: &CaseView) -> std::io::Result<()> {
 /// A case for a person: every fact and clock that `--json` has.
 fn print_case(out: &mut impl Write, k: &CaseView) -> std::io::Result<()> {
     let t = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
-    writeln!(out, "{}  {}  {}{}", k.id, k.state.as_str(), k.urgency.as_str(), if k.overdue { "  OVERDUE" } else { "" })?;
+    writeln!(
+        out,
+        "{}  {}  {}{}",
+        k.id,
+        k.state.as_str(),
+        k.urgency.as_str(),
+        if k.overdue { "  OVERDUE" } else { "" }
+    )?;
     writeln!(out, "version:  {}", k.version)?;
     writeln!(out, "street:   {} {}", k.street, t(&k.street_name))?;
     if let Some(community) = &k.community {
         writeln!(out, "community: {community} {}", t(&k.community_name))?;
     }
-    writeln!(out, "source:   {}{}", k.source.as_str(), k.source_record.as_ref().map(|r| format!(" (record {r})")).unwrap_or_default())?;
+    writeln!(
+        out,
+        "source:   {}{}",
+        k.source.as_str(),
+        k.source_record.as_ref().map(|r| format!(" (record {r})")).unwrap_or_default()
+    )?;
     if let Some(station) = &k.station {
         writeln!(out, "station:  {station}")?;
     }
@@ -886,7 +910,14 @@ fn print_case(out: &mut impl Write, k: &CaseView) -> std::io::Result<()> {
         writeln!(out, "referred to:   {to} ({})", t(&k.referred_to_street))?;
     }
     for d in &k.departments {
-        writeln!(out, "department {} {}: dispatched {}, {}", d.id, t(&d.name), t(&d.dispatched_at), department_state(d))?;
+        writeln!(
+            out,
+            "department {} {}: dispatched {}, {}",
+            d.id,
+            t(&d.name),
+            t(&d.dispatched_at),
+            department_state(d)
+        )?;
     }
     writeln!(out, "summary:  {}", k.summary)?;
     if let Some(en) = &k.summary_en {
@@ -894,7 +925,13 @@ fn print_case(out: &mut impl Write, k: &CaseView) -> std::io::Result<()> {
     }
     writeln!(out, "opened:   {} by {}", t(&k.opened_at), k.opened_by)?;
     writeln!(out, "accepted: {}", t(&k.accepted_at))?;
-    writeln!(out, "limits:   accept by {}, close by {}, paperwork due {}", t(&k.accept_by), t(&k.close_by), t(&k.paperwork_due))?;
+    writeln!(
+        out,
+        "limits:   accept by {}, close by {}, paperwork due {}",
+        t(&k.accept_by),
+        t(&k.close_by),
+        t(&k.paperwork_due)
+    )?;
     if !k.overdue_items.is_empty() {
         writeln!(out, "overdue items: {}", k.overdue_items.join(", "))?;
     }
@@ -937,7 +974,13 @@ fn print_money(out: &mut impl Write, k: &CaseView) -> std::io::Result<()> {
     for p in k.payments.iter().flatten() {
         let approved = p.approved_by.as_ref().map(|a| format!(", approved by {a}")).unwrap_or_default();
         let paperwork = p.paperwork.as_deref().unwrap_or("paperwork missing");
-        writeln!(out, "  payment {} at {} by {}{approved}: {paperwork}", Fen(p.amount_fen), p.at.as_deref().unwrap_or("-"), p.by)?;
+        writeln!(
+            out,
+            "  payment {} at {} by {}{approved}: {paperwork}",
+            Fen(p.amount_fen),
+            p.at.as_deref().unwrap_or("-"),
+            p.by
+        )?;
     }
     Ok(())
 }

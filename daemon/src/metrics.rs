@@ -17,6 +17,7 @@
 //! the text format requires (`\\`, `\"`, `\n`), which `prometheus-client` itself does not do.
 
 use crate::server::{current_status, ServerContext};
+use crate::shutdown::Shutdown;
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
@@ -27,7 +28,6 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use crate::shutdown::Shutdown;
 
 use crate::measured::{label, Labels};
 

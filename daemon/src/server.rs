@@ -31,8 +31,8 @@ use mz_shared::audit::{AuditAnchor, AuditReport};
 use mz_shared::case::{Action, Actor, Case, CaseState};
 use mz_shared::dashboard::Dashboard;
 use mz_shared::protocol::{
-    CaseOpenRequest, ClientMessage, ExportFormat, ExportWhat, Refusal, RefusalCode, Request, ServerMessage, StatusReport,
-    PROTOCOL_VERSION,
+    CaseOpenRequest, ClientMessage, ExportFormat, ExportWhat, Refusal, RefusalCode, Request, ServerMessage,
+    StatusReport, PROTOCOL_VERSION,
 };
 use mz_shared::reason::Reason;
 use mz_shared::registry::Registry;
@@ -351,7 +351,8 @@ impl Session {
                 Ok(false)
             }
             _ => {
-                self.refuse(protocol_refusal(Reason::new("连接须先发送 hello", "the first message must be a hello"))).await?;
+                self.refuse(protocol_refusal(Reason::new("连接须先发送 hello", "the first message must be a hello")))
+                    .await?;
                 Ok(false)
             }
         }
@@ -410,11 +411,6 @@ enum Flow {
 /// The answer to a refused request.
 fn refused(refusal: Refusal) -> ServerMessage {
     ServerMessage::Error(refusal)
-}
-
-/// A rule refused the request (the engine's refusals).
-fn rejected(refusal: Refusal) -> ServerMessage {
-    refused(refusal)
 }
 
 /// The store could not be read: try again later.
@@ -485,7 +481,9 @@ pub fn current_status(ctx: &ServerContext) -> StatusReport {
 fn authorize(role: Role, request: &Request) -> Result<(), Refusal> {
     let forbidden = |zh: &str, en: &str| Err(Refusal::new(RefusalCode::Forbidden, Reason::new(zh, en)));
     match request {
-        Request::Backup { .. } if role != Role::Admin => forbidden("只有管理员可以备份", "only an admin may make a backup"),
+        Request::Backup { .. } if role != Role::Admin => {
+            forbidden("只有管理员可以备份", "only an admin may make a backup")
+        }
         Request::AckAlert { .. } if role == Role::Viewer => {
             forbidden("只读用户不能确认告警", "viewers cannot acknowledge alerts")
         }
@@ -577,14 +575,14 @@ impl Session {
     async fn case_open(&mut self, role: Role, request: CaseOpenRequest) -> io::Result<()> {
         let actor = Actor::new(self.user.clone(), role);
         let answer = self.ctx.engine.case_open(actor, request, self.limits.engine).await;
-        let msg = answer.map_or_else(rejected, |(case, warnings)| case_message(&self.ctx, &case, role, warnings));
+        let msg = answer.map_or_else(refused, |(case, warnings)| case_message(&self.ctx, &case, role, warnings));
         self.send(&msg).await
     }
 
     async fn case_act(&mut self, role: Role, id: String, action: Action, expected_version: u64) -> io::Result<()> {
         let actor = Actor::new(self.user.clone(), role);
         let answer = self.ctx.engine.case_act(actor, id, action, expected_version, self.limits.engine).await;
-        let msg = answer.map_or_else(rejected, |applied| {
+        let msg = answer.map_or_else(refused, |applied| {
             let warnings = applied.warnings.iter().map(|w| w.reason()).collect();
             case_message(&self.ctx, &applied.case, role, warnings)
         });
@@ -594,7 +592,7 @@ impl Session {
     async fn log_station_event(&mut self, role: Role, values: BTreeMap<String, String>) -> io::Result<()> {
         let actor = Actor::new(self.user.clone(), role);
         let answer = self.ctx.engine.log_station_event(actor, values, self.limits.engine).await;
-        let msg = answer.map_or_else(rejected, |record_id| ServerMessage::Logged { record_id });
+        let msg = answer.map_or_else(refused, |record_id| ServerMessage::Logged { record_id });
         self.send(&msg).await
     }
 
@@ -694,14 +692,10 @@ impl Session {
     async fn audit_verify(&mut self) -> io::Result<()> {
         let msg = match audit_check(&self.ctx, Vec::new()).await {
             Ok(report) if report.ok => ServerMessage::AuditOk { entries: report.trail.entries },
-            Ok(report) => report
-                .problems
-                .first()
-                .cloned()
-                .map_or_else(
-                    || refused(Refusal::rejected(Reason::new("审计校验失败", "the audit check failed"))),
-                    |reason| refused(Refusal::rejected(reason)),
-                ),
+            Ok(report) => report.problems.first().cloned().map_or_else(
+                || refused(Refusal::rejected(Reason::new("审计校验失败", "the audit check failed"))),
+                |reason| refused(Refusal::rejected(reason)),
+            ),
             Err(refusal) => refused(refusal),
         };
         self.send(&msg).await
@@ -709,23 +703,22 @@ impl Session {
 
     /// The chain, the store's anchor, the given anchors and every case against the trail.
     async fn audit_check(&mut self, anchors: Vec<AuditAnchor>) -> io::Result<()> {
-        let msg = audit_check(&self.ctx, anchors)
-            .await
-            .map_or_else(refused, |r| ServerMessage::AuditReport(Box::new(r)));
+        let msg =
+            audit_check(&self.ctx, anchors).await.map_or_else(refused, |r| ServerMessage::AuditReport(Box::new(r)));
         self.send(&msg).await
     }
 
     async fn backup(&mut self, dest: PathBuf) -> io::Result<()> {
         let wait = BACKUP_TIMEOUT.max(self.limits.engine);
         let answer = self.ctx.engine.backup(dest, wait).await;
-        let msg = answer.map_or_else(rejected, |_| ServerMessage::Done);
+        let msg = answer.map_or_else(refused, |_| ServerMessage::Done);
         self.send(&msg).await
     }
 
     /// The reserve funds, from the engine so that an action just answered is counted.
     async fn fund_list(&mut self) -> io::Result<()> {
         let answer = self.ctx.engine.fund_list(self.limits.engine).await;
-        let msg = answer.map_or_else(rejected, |funds| ServerMessage::Funds { funds });
+        let msg = answer.map_or_else(refused, |funds| ServerMessage::Funds { funds });
         self.send(&msg).await
     }
 
@@ -752,14 +745,15 @@ impl Session {
         let answer = self.ctx.engine.task_done(actor, id, note, self.limits.engine).await;
         let registry = self.ctx.registry.borrow().clone();
         let now = jiff::Timestamp::now().as_millisecond();
-        let msg = answer.map_or_else(rejected, |t| ServerMessage::Task { task: Box::new(tasks::view(&t, &registry, now)) });
+        let msg =
+            answer.map_or_else(refused, |t| ServerMessage::Task { task: Box::new(tasks::view(&t, &registry, now)) });
         self.send(&msg).await
     }
 
     async fn ack_alert(&mut self, id: String) -> io::Result<()> {
         let user = self.user.clone();
         let answer = self.ctx.engine.ack_alert(id, user, self.limits.engine).await;
-        let msg = answer.map_or_else(rejected, |()| ServerMessage::Done);
+        let msg = answer.map_or_else(refused, |()| ServerMessage::Done);
         self.send(&msg).await
     }
 }
@@ -849,8 +843,9 @@ async fn export_desk(
         ExportWhat::Cases => {
             let registry = ctx.registry.borrow().clone();
             let now = jiff::Timestamp::now().as_millisecond();
-            read_cases(ctx)
-                .map(|cs| cs.iter().map(|c| case_row(cases::view(c, &registry, now, true, role == Role::Viewer))).collect())
+            read_cases(ctx).map(|cs| {
+                cs.iter().map(|c| case_row(cases::view(c, &registry, now, true, role == Role::Viewer))).collect()
+            })
         }
         _ => crate::state::audit_entries(&ctx.reader)
             .map(|es| es.iter().map(|e| serde_json::to_value(e).expect("audit entries serialize")).collect()),

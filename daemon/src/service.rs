@@ -251,8 +251,7 @@ pub async fn run(settings: Settings, stop: impl Future<Output = ()>) -> Result<(
             })
             .map_err(|source| ServiceError::Io { path: "mzd-engine thread".into(), source })?
     };
-    let served =
-        serve(&settings, registry, status_rx, reader, &watcher, &health, &msg_tx, signal.subscribe()).await?;
+    let served = serve(&settings, registry, status_rx, reader, &watcher, &health, &msg_tx, signal.subscribe()).await?;
     let outcome = tokio::select! {
         _ = stop => Ok(()),
         failure = watch_engine(health.clone()) => Err(failure),

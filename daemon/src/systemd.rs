@@ -17,11 +17,11 @@
 
 use crate::health::EngineHealth;
 use crate::server::{current_status, ServerContext};
+use crate::shutdown::Shutdown;
 use crate::watcher::Watcher;
 use sd_notify::NotifyState;
 use std::sync::Arc;
 use std::time::Duration;
-use crate::shutdown::Shutdown;
 
 /// How often the `STATUS=` line is refreshed (only sent when its text changed).
 const STATUS_EVERY: Duration = Duration::from_secs(5);
@@ -77,12 +77,7 @@ fn status_line(ctx: &ServerContext) -> String {
 
 /// Runs until `stop`: sends `READY=1` once the daemon is ready, then the status line and the
 /// watchdog pings. Does nothing without a service manager.
-pub async fn supervise(
-    ctx: ServerContext,
-    health: Arc<EngineHealth>,
-    watcher: Arc<Watcher>,
-    mut stop: Shutdown,
-) {
+pub async fn supervise(ctx: ServerContext, health: Arc<EngineHealth>, watcher: Arc<Watcher>, mut stop: Shutdown) {
     if !managed() {
         return;
     }

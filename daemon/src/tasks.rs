@@ -20,12 +20,12 @@ use jiff::Timestamp;
 use mz_shared::case::Actor;
 use mz_shared::dashboard::TaskRow;
 use mz_shared::protocol::TaskCounts;
+use mz_shared::protocol::TaskView;
 use mz_shared::reason::Reason;
 use mz_shared::records::StationEvent;
 use mz_shared::registry::Registry;
 use mz_shared::task::{self, StationTask, TaskKind, TaskState};
 use rustc_hash::FxHashMap as HashMap;
-use mz_shared::protocol::TaskView;
 use std::collections::BTreeSet;
 
 /// Orderings of the tasks, rebuilt at load and kept with every change through [`put`].

@@ -17,7 +17,8 @@ fn registry() -> String {
 /// Parses stdout as JSON, failing with both outputs and the daemon's log.
 fn json_of(d: &Daemon, args: &[&str]) -> Value {
     let out = d.mzd_ok(args);
-    serde_json::from_str(&out).unwrap_or_else(|e| d.fail(&format!("`mzd {}` printed no JSON ({e}):\n{out}", args.join(" "))))
+    serde_json::from_str(&out)
+        .unwrap_or_else(|e| d.fail(&format!("`mzd {}` printed no JSON ({e}):\n{out}", args.join(" "))))
 }
 
 fn array_of(d: &Daemon, args: &[&str]) -> Vec<Value> {
@@ -137,7 +138,8 @@ fn busy_daemon(dir: &std::path::Path) -> (Daemon, String) {
     d.wait_until("tasks and the incident alert", |s| {
         s["tasks"]["open"].as_u64() >= Some(2) && s["alerts"]["by_kind"]["incident"] == 1
     });
-    let opened = json_of(&d, &["case", "open", "--street", "ST-01", "--summary", "来访求助", "--name", "王五", "--json"]);
+    let opened =
+        json_of(&d, &["case", "open", "--street", "ST-01", "--summary", "来访求助", "--name", "王五", "--json"]);
     let id = opened["id"].as_str().unwrap_or_else(|| d.fail(&format!("case open --json without id: {opened:#}")));
     let id = id.to_owned();
     d.mzd_ok(&["case", "act", &id, "accept"]);
@@ -176,7 +178,8 @@ fn every_json_output_is_plain_data_with_the_spec_keys() {
     assert!(cases.len() >= 2, "the officer's case and the incident's: {cases:#?}");
     for k in &cases {
         assert_plain(&d, "case list --json", k);
-        let keys = [("id", "s"), ("state", "s"), ("street", "s"), ("opened_at", "s"), ("overdue", "b"), ("paid_fen", "n")];
+        let keys =
+            [("id", "s"), ("state", "s"), ("street", "s"), ("opened_at", "s"), ("overdue", "b"), ("paid_fen", "n")];
         assert_keys(&d, "case list item", k, &keys);
     }
     let shown = json_of(&d, &["case", "show", &id, "--json"]);
@@ -186,7 +189,8 @@ fn every_json_output_is_plain_data_with_the_spec_keys() {
     for h in shown["history"].as_array().unwrap() {
         assert_keys(&d, "history entry", h, &[("at", "s"), ("user", "s"), ("action", "s"), ("detail", "s")]);
     }
-    let actions: Vec<&str> = shown["history"].as_array().unwrap().iter().map(|h| h["action"].as_str().unwrap()).collect();
+    let actions: Vec<&str> =
+        shown["history"].as_array().unwrap().iter().map(|h| h["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["open", "accept", "dispatch", "pay"], "{shown:#}");
     let department = &shown["departments"][0];
     let keys = [("id", "s"), ("dispatched_at", "s"), ("reply_due", "s"), ("replied_at", "s?"), ("reply", "s?")];
@@ -281,9 +285,13 @@ fn check_json_is_plain_data_and_names_each_problem() {
     ] {
         assert!(report.get(key).is_some_and(check), "`{key}`: {report:#}");
     }
-    assert_eq!((report["feed"].as_str(), report["rows"].as_u64(), report["valid"].as_u64()), (Some("admissions"), Some(3), Some(1)));
+    assert_eq!(
+        (report["feed"].as_str(), report["rows"].as_u64(), report["valid"].as_u64()),
+        (Some("admissions"), Some(3), Some(1))
+    );
     assert_eq!(report["unknown_columns"], serde_json::json!(["colour"]), "{report:#}");
-    let lines: Vec<u64> = report["problems"].as_array().unwrap().iter().filter_map(|p| p["line"].as_u64()).filter(|l| *l > 0).collect();
+    let lines: Vec<u64> =
+        report["problems"].as_array().unwrap().iter().filter_map(|p| p["line"].as_u64()).filter(|l| *l > 0).collect();
     assert_eq!(lines, [3, 4], "{report:#}");
     for p in report["problems"].as_array().unwrap() {
         assert!(p["reason_zh"].is_string() && p["reason_en"].is_string(), "{p:#}");

@@ -93,7 +93,8 @@ impl EngineHandle {
         message: impl FnOnce(oneshot::Sender<Result<T, Reason>>) -> EngineMsg,
     ) -> Result<T, Refusal> {
         let (reply, answer) = oneshot::channel();
-        let stopping = || Refusal::new(RefusalCode::Unavailable, Reason::new("守护进程正在停止", "mzd is shutting down"));
+        let stopping =
+            || Refusal::new(RefusalCode::Unavailable, Reason::new("守护进程正在停止", "mzd is shutting down"));
         self.tx.send(message(reply)).map_err(|_| stopping())?;
         match tokio::time::timeout(wait, answer).await {
             Ok(answer) => answer.map_err(|_| stopping())?.map_err(Refusal::rejected),

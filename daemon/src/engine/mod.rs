@@ -26,6 +26,7 @@ use crate::files::log_name;
 use crate::health::EngineHealth;
 use crate::health::Problem;
 use crate::rules::{self, RuleContext};
+use crate::shutdown::Shutdown;
 use crate::state::State;
 use crate::store::keys;
 use crate::store::ledger::{FinalizeJob, HandledFile, LedgerEntry};
@@ -38,7 +39,6 @@ use mz_shared::registry::Registry;
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::fs;
 use std::path::{Path, PathBuf};
-use crate::shutdown::Shutdown;
 use std::sync::Arc;
 use std::time::Instant;
 
