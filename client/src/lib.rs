@@ -4,15 +4,29 @@
 //! the daemon, so the console does not link the store.
 //!
 //! One [`Client`] is one connection: a hello, then requests answered in order (see
-//! [`mz_shared::protocol`]). Typed methods ([`Client::status`]) return the answer's type or a
-//! [`ClientError`]; [`Client::call`] returns any answer for the requests without a typed method.
+//! [`mz_shared::protocol`]). Every request has a typed method ([`Client::status`],
+//! [`Client::case_show`], …) returning the answer's type, or a [`ClientError`]:
+//! [`ClientError::Refused`] carries the daemon's [`Refusal`] (code and bilingual reason).
+//! Answers of many messages (exports, case lists, subscriptions) come as [`Answers`], read one
+//! item at a time. [`Client::call`] and [`Client::recv`] stay for raw access (benches, tests).
 
-use mz_shared::protocol::{ClientMessage, Request, ServerMessage, StatusReport, PROTOCOL_VERSION};
+use mz_shared::audit::{AuditAnchor, AuditReport};
+use mz_shared::case::{Action, CaseState};
+use mz_shared::dashboard::{Dashboard, FundRow};
+use mz_shared::protocol::{
+    CaseOpenRequest, CaseReply, CaseView, ClientMessage, ExportFormat, ExportWhat, Refusal, Request, ServerMessage,
+    StatusReport, TaskView, PROTOCOL_VERSION,
+};
 use mz_shared::registry::Role;
+use mz_shared::task::TaskFilter;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::UnixStream;
+
+mod stream;
+pub use stream::Answers;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -22,8 +36,31 @@ pub enum ClientError {
     Io(#[from] std::io::Error),
     #[error("mzd sent something unexpected: {0}")]
     Protocol(String),
+    /// The daemon refused the request: the reason, `中文 | English`.
     #[error("{0}")]
-    Refused(String),
+    Refused(Refusal),
+}
+
+impl ClientError {
+    /// The daemon's refusal, when that is what this is.
+    pub fn refusal(&self) -> Option<&Refusal> {
+        match self {
+            ClientError::Refused(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+/// What to make of an answer a typed method did not expect: a refusal, or a protocol error that
+/// names the answer's type only (its contents may hold personal data).
+fn unexpected(msg: ServerMessage) -> ClientError {
+    match msg {
+        ServerMessage::Error(refusal) => ClientError::Refused(refusal),
+        other => {
+            let kind = serde_json::to_value(&other).ok().and_then(|v| v["type"].as_str().map(str::to_owned));
+            ClientError::Protocol(format!("an answer of type `{}`", kind.unwrap_or_default()))
+        }
+    }
 }
 
 /// The socket a client uses: the flag, else `$MZ_SOCKET`, else the default socket of
@@ -84,8 +121,7 @@ impl Client {
                 c.daemon_version = version;
                 Ok(c)
             }
-            ServerMessage::Error { reason } => Err(ClientError::Refused(reason.en)),
-            other => Err(ClientError::Protocol(format!("{other:?}"))),
+            other => Err(unexpected(other)),
         }
     }
 
@@ -118,22 +154,147 @@ impl Client {
     pub async fn status(&mut self) -> Result<StatusReport, ClientError> {
         match self.call(Request::Status).await? {
             ServerMessage::Status(s) => Ok(*s),
-            ServerMessage::Error { reason } => Err(ClientError::Refused(reason.to_string())),
-            other => Err(ClientError::Protocol(format!("{other:?}"))),
+            other => Err(unexpected(other)),
         }
+    }
+
+    /// Sends a request answered by `Done`.
+    async fn done(&mut self, request: Request) -> Result<(), ClientError> {
+        match self.call(request).await? {
+            ServerMessage::Done => Ok(()),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Acknowledges an alert by its printable id.
+    pub async fn ack_alert(&mut self, id: &str) -> Result<(), ClientError> {
+        self.done(Request::AckAlert { id: id.to_owned() }).await
+    }
+
+    /// Backs the store up into `dest` (a folder on the daemon's machine; admin only).
+    pub async fn backup(&mut self, dest: &Path) -> Result<(), ClientError> {
+        self.done(Request::Backup { dest: dest.to_owned() }).await
+    }
+
+    /// Sends a request answered by `Case`.
+    async fn case(&mut self, request: Request) -> Result<CaseReply, ClientError> {
+        match self.call(request).await? {
+            ServerMessage::Case { case, warnings } => Ok(CaseReply { case: *case, warnings }),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Opens a case: the new case and its warnings.
+    pub async fn case_open(&mut self, request: CaseOpenRequest) -> Result<CaseReply, ClientError> {
+        self.case(Request::CaseOpen(request)).await
+    }
+
+    /// Acts on a case at the version the user saw: the case after the action, and its warnings.
+    pub async fn case_act(
+        &mut self,
+        id: &str,
+        action: Action,
+        expected_version: u64,
+    ) -> Result<CaseReply, ClientError> {
+        self.case(Request::CaseAct { id: id.to_owned(), action, expected_version }).await
+    }
+
+    /// One case with its history.
+    pub async fn case_show(&mut self, id: &str) -> Result<CaseView, ClientError> {
+        Ok(self.case(Request::CaseShow { id: id.to_owned() }).await?.case)
+    }
+
+    /// Cases in id order, as the daemon streams them: chunks of cases, then the end.
+    pub async fn case_list(
+        &mut self,
+        state: Option<CaseState>,
+        limit: Option<u64>,
+    ) -> Result<Answers<'_, Vec<CaseView>>, ClientError> {
+        self.request(Request::CaseList { state, limit }).await?;
+        Ok(Answers::new(self, stream::case_chunk))
+    }
+
+    /// The lines of an export (CSV with its header, or JSONL), as the daemon streams them.
+    pub async fn export(&mut self, what: ExportWhat, format: ExportFormat) -> Result<Answers<'_, String>, ClientError> {
+        self.request(Request::Export { what, format }).await?;
+        Ok(Answers::new(self, stream::line))
     }
 
     /// The first `lines` lines of a rejects file the dashboard lists, masked as the role asks.
     pub async fn rejects_preview(&mut self, path: &str, lines: u32) -> Result<Vec<String>, ClientError> {
         self.request(Request::RejectsPreview { path: path.to_owned(), lines }).await?;
-        let mut out = Vec::new();
-        loop {
-            match self.recv().await? {
-                ServerMessage::Line { line } => out.push(line),
-                ServerMessage::End { .. } => return Ok(out),
-                ServerMessage::Error { reason } => return Err(ClientError::Refused(reason.to_string())),
-                other => return Err(ClientError::Protocol(format!("{other:?}"))),
-            }
+        Answers::new(self, stream::line).collect().await
+    }
+
+    /// A fresh status after every commit; the connection serves nothing else afterwards.
+    pub async fn subscribe(&mut self) -> Result<Answers<'_, StatusReport>, ClientError> {
+        self.request(Request::Subscribe).await?;
+        Ok(Answers::new(self, stream::status))
+    }
+
+    /// A fresh dashboard after every commit and every minute; the connection serves nothing else
+    /// afterwards.
+    pub async fn subscribe_dashboard(&mut self) -> Result<Answers<'_, Box<Dashboard>>, ClientError> {
+        self.request(Request::SubscribeDashboard).await?;
+        Ok(Answers::new(self, stream::dashboard))
+    }
+
+    /// The dashboard as of now (the first of a subscription; the connection is used up).
+    pub async fn dashboard(&mut self) -> Result<Box<Dashboard>, ClientError> {
+        let mut updates = self.subscribe_dashboard().await?;
+        let first = updates.next().await?;
+        first.ok_or_else(|| ClientError::Protocol("a dashboard subscription that ended at once".into()))
+    }
+
+    /// Every audit check, with `anchors` as earlier states of the trail.
+    pub async fn audit_check(&mut self, anchors: Vec<AuditAnchor>) -> Result<AuditReport, ClientError> {
+        match self.call(Request::AuditCheck { anchors }).await? {
+            ServerMessage::AuditReport(r) => Ok(*r),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// The older audit request: the number of entries verified, or the first problem.
+    pub async fn audit_verify(&mut self) -> Result<u64, ClientError> {
+        match self.call(Request::AuditVerify).await? {
+            ServerMessage::AuditOk { entries } => Ok(entries),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Logs an arrival, discharge or incident (station staff): the record id it was stored under.
+    pub async fn log_station_event(&mut self, values: BTreeMap<String, String>) -> Result<String, ClientError> {
+        match self.call(Request::LogStationEvent { values }).await? {
+            ServerMessage::Logged { record_id } => Ok(record_id),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// The reserve fund of every street.
+    pub async fn fund_list(&mut self) -> Result<Vec<FundRow>, ClientError> {
+        match self.call(Request::FundList).await? {
+            ServerMessage::Funds { funds } => Ok(funds),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Station tasks, soonest due first.
+    pub async fn task_list(
+        &mut self,
+        station: Option<String>,
+        state: Option<TaskFilter>,
+    ) -> Result<Vec<TaskView>, ClientError> {
+        match self.call(Request::TaskList { station, state }).await? {
+            ServerMessage::Tasks { tasks } => Ok(tasks),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Completes an open task: the task after it.
+    pub async fn task_done(&mut self, id: &str, note: Option<String>) -> Result<TaskView, ClientError> {
+        match self.call(Request::TaskDone { id: id.to_owned(), note }).await? {
+            ServerMessage::Task { task } => Ok(*task),
+            other => Err(unexpected(other)),
         }
     }
 }

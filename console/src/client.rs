@@ -1,14 +1,17 @@
 //! The connection to `mzd`: one task that connects, subscribes to dashboards once and forwards
 //! every pushed [`Dashboard`] over a channel; when the connection drops it says so and
-//! reconnects with backoff (250 ms doubling, at most 2 s). Acknowledgements and case actions go
-//! over their own short connections so that their answers never mix with the pushed stream.
+//! reconnects with backoff (250 ms doubling, at most 2 s). Acknowledgements, case actions,
+//! station events, task completions and previews each go over their own short connection
+//! ([`one_shot`]) so that their answers never mix with the pushed stream. Every request goes
+//! through the typed methods of [`mz_client::Client`].
 
-use mz_client::Client;
+use mz_client::{Client, ClientError};
 use mz_shared::case::CaseState;
 use mz_shared::dashboard::Dashboard;
-use mz_shared::protocol::{Request, ServerMessage};
+use mz_shared::protocol::{CaseView, Request};
 use mz_shared::reason::Reason;
 use mz_shared::registry::Role;
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
@@ -48,13 +51,8 @@ pub struct CaseAnswer {
 
 impl CaseAnswer {
     /// From the daemon's case view (`mzd case show --json`).
-    pub fn from_view(case: &serde_json::Value, warnings: Vec<Reason>) -> CaseAnswer {
-        CaseAnswer {
-            id: case["id"].as_str().unwrap_or_default().to_string(),
-            state: case["state"].as_str().and_then(CaseState::parse),
-            pending: case["pending_fen"].as_i64().is_some(),
-            warnings,
-        }
+    pub fn from_view(case: &CaseView, warnings: Vec<Reason>) -> CaseAnswer {
+        CaseAnswer { id: case.id.clone(), state: Some(case.state), pending: case.pending_fen.is_some(), warnings }
     }
 }
 
@@ -96,49 +94,56 @@ async fn session(socket: &Path, tx: &UnboundedSender<ClientEvent>, attempt: &mut
         Ok(c) => c,
         Err(e) => return e.to_string(),
     };
-    if let Err(e) = client.request(Request::SubscribeDashboard).await {
-        return e.to_string();
-    }
-    tracing::info!(user = %client.user, role = ?client.role, version = %client.daemon_version, "connected to mzd");
+    let (user, role, version) = (client.user.clone(), client.role, client.daemon_version.clone());
+    let mut updates = match client.subscribe_dashboard().await {
+        Ok(updates) => updates,
+        Err(e) => return e.to_string(),
+    };
+    tracing::info!(%user, ?role, %version, "connected to mzd");
     *attempt = 0;
-    if tx.send(ClientEvent::Connected { user: client.user.clone(), role: client.role }).is_err() {
+    if tx.send(ClientEvent::Connected { user, role }).is_err() {
         return "console closing".into();
     }
     loop {
-        let msg = match tokio::time::timeout(SILENCE_LIMIT, client.recv()).await {
+        let dashboard = match tokio::time::timeout(SILENCE_LIMIT, updates.next()).await {
             Err(_) => return format!("no update from mzd for {} s", SILENCE_LIMIT.as_secs()),
+            Ok(Err(ClientError::Refused(refusal))) => {
+                tracing::warn!(reason = %refusal, "mzd refused the dashboard subscription");
+                return refusal.to_string();
+            }
             Ok(Err(e)) => return e.to_string(),
-            Ok(Ok(m)) => m,
+            Ok(Ok(None)) => return "mzd ended the dashboard stream".into(),
+            Ok(Ok(Some(d))) => d,
         };
-        match msg {
-            ServerMessage::Dashboard(d) => {
-                if tx.send(ClientEvent::Dashboard(d)).is_err() {
-                    return "console closing".into();
-                }
-            }
-            ServerMessage::Error { reason } => {
-                tracing::warn!(%reason, "mzd refused the dashboard subscription");
-                return reason.to_string();
-            }
-            other => tracing::debug!(?other, "ignored message on the dashboard stream"),
+        if tx.send(ClientEvent::Dashboard(dashboard)).is_err() {
+            return "console closing".into();
         }
     }
+}
+
+/// Runs one request over a fresh connection (never the pushed stream): the answer, or why there
+/// is none in words for the user.
+async fn one_shot<T, F, Fut>(socket: &Path, ask: F) -> Result<T, Reason>
+where
+    F: FnOnce(Client) -> Fut,
+    Fut: Future<Output = Result<T, ClientError>>,
+{
+    let client = Client::connect(socket, "mzc").await.map_err(|e| match e {
+        ClientError::Refused(refusal) => refusal.reason,
+        e => Reason::new(format!("无法连接 mzd：{e}"), format!("cannot reach mzd: {e}")),
+    })?;
+    ask(client).await.map_err(|e| match e {
+        ClientError::Refused(refusal) => refusal.reason,
+        ClientError::Protocol(what) => Reason::new(format!("意外的应答：{what}"), format!("unexpected answer: {what}")),
+        e => Reason::new(format!("连接中断：{e}"), format!("connection lost: {e}")),
+    })
 }
 
 /// Acknowledges an alert over a fresh connection; the answer goes to `tx`.
 pub fn ack(socket: PathBuf, id: String, tx: UnboundedSender<ClientEvent>) {
     tokio::spawn(async move {
-        let result = match Client::connect(&socket, "mzc").await {
-            Err(e) => Err(Reason::new(format!("无法连接 mzd：{e}"), format!("cannot reach mzd: {e}"))),
-            Ok(mut c) => match c.call(Request::AckAlert { id: id.clone() }).await {
-                Ok(ServerMessage::Done) => Ok(()),
-                Ok(ServerMessage::Error { reason }) => Err(reason),
-                Ok(other) => {
-                    Err(Reason::new(format!("意外的应答：{other:?}"), format!("unexpected answer: {other:?}")))
-                }
-                Err(e) => Err(Reason::new(format!("连接中断：{e}"), format!("connection lost: {e}"))),
-            },
-        };
+        let asked = id.clone();
+        let result = one_shot(&socket, |mut c| async move { c.ack_alert(&asked).await }).await;
         tracing::info!(%id, ?result, "acknowledge alert");
         let _ = tx.send(ClientEvent::AckResult { id, result });
     });
@@ -156,77 +161,57 @@ pub fn preview(socket: PathBuf, path: String, tx: UnboundedSender<ClientEvent>) 
     });
 }
 
-/// Sends a case request over a fresh connection (never the pushed stream); the answer goes to
+/// Sends a case request (`CaseOpen`, `CaseAct`) over a fresh connection; the answer goes to
 /// `tx` as [`ClientEvent::CaseResult`].
 pub fn case_request(socket: PathBuf, request: Request, tx: UnboundedSender<ClientEvent>) {
+    // Never log the request itself: an opened case's ID number travels in it.
+    let what = match &request {
+        Request::CaseOpen(r) => format!("open on {}", r.street),
+        Request::CaseAct { id, action, expected_version } => format!("{} on {id} v{expected_version}", action.kind()),
+        _ => "other".into(),
+    };
     tokio::spawn(async move {
-        let result = match Client::connect(&socket, "mzc").await {
-            Err(e) => Err(Reason::new(format!("无法连接 mzd：{e}"), format!("cannot reach mzd: {e}"))),
-            Ok(mut c) => match c.call(request.clone()).await {
-                Ok(ServerMessage::Case { case, warnings }) => Ok(CaseAnswer::from_view(&case, warnings)),
-                Ok(ServerMessage::Error { reason }) => Err(reason),
-                Ok(other) => {
-                    Err(Reason::new(format!("意外的应答：{other:?}"), format!("unexpected answer: {other:?}")))
-                }
-                Err(e) => Err(Reason::new(format!("连接中断：{e}"), format!("connection lost: {e}"))),
-            },
-        };
-        // Never log the request itself: an opened case's ID number travels in it.
-        let what = match &request {
-            Request::CaseOpen(r) => format!("open on {}", r.street),
-            Request::CaseAct { id, action, expected_version } => {
-                format!("{} on {id} v{expected_version}", action.kind())
+        let result = one_shot(&socket, |mut c| async move {
+            match request {
+                Request::CaseOpen(open) => c.case_open(open).await,
+                Request::CaseAct { id, action, expected_version } => c.case_act(&id, action, expected_version).await,
+                _ => Err(ClientError::Protocol("not a case request".into())),
             }
-            _ => "other".into(),
-        };
+        })
+        .await
+        .map(|reply| CaseAnswer::from_view(&reply.case, reply.warnings));
         tracing::info!(%what, ok = result.is_ok(), "case request");
         let _ = tx.send(ClientEvent::CaseResult(result));
     });
 }
 
-/// Sends a `LogStationEvent` over a fresh connection (never the pushed stream); the answer goes
-/// to `tx` as [`ClientEvent::LogResult`].
+/// Sends a `LogStationEvent` over a fresh connection; the answer goes to `tx` as
+/// [`ClientEvent::LogResult`].
 pub fn log_request(socket: PathBuf, request: Request, tx: UnboundedSender<ClientEvent>) {
+    let Request::LogStationEvent { values } = request else {
+        let refused = Reason::new("不是站内事件登记请求", "not a station event");
+        let _ = tx.send(ClientEvent::LogResult(Err(refused)));
+        return;
+    };
+    // Never log the values themselves: an ID number may travel in them.
+    let station = values.get("station_id").cloned().unwrap_or_default();
+    let event = values.get("event").cloned().unwrap_or_default();
     tokio::spawn(async move {
-        let result = match Client::connect(&socket, "mzc").await {
-            Err(e) => Err(Reason::new(format!("无法连接 mzd：{e}"), format!("cannot reach mzd: {e}"))),
-            Ok(mut c) => match c.call(request.clone()).await {
-                Ok(ServerMessage::Logged { record_id }) => Ok(record_id),
-                Ok(ServerMessage::Error { reason }) => Err(reason),
-                Ok(other) => {
-                    Err(Reason::new(format!("意外的应答：{other:?}"), format!("unexpected answer: {other:?}")))
-                }
-                Err(e) => Err(Reason::new(format!("连接中断：{e}"), format!("connection lost: {e}"))),
-            },
-        };
-        // Never log the values themselves: an ID number may travel in them.
-        let (station, event) = match &request {
-            Request::LogStationEvent { values } => (
-                values.get("station_id").cloned().unwrap_or_default(),
-                values.get("event").cloned().unwrap_or_default(),
-            ),
-            _ => Default::default(),
-        };
+        let result = one_shot(&socket, |mut c| async move { c.log_station_event(values).await }).await;
         tracing::info!(%station, %event, result = ?result.as_ref().map_err(|r| r.to_string()), "station event");
         let _ = tx.send(ClientEvent::LogResult(result));
     });
 }
 
-/// Sends a `TaskDone` over a fresh connection (never the pushed stream); the answer goes to
-/// `tx` as [`ClientEvent::TaskResult`].
+/// Sends a `TaskDone` over a fresh connection; the answer goes to `tx` as
+/// [`ClientEvent::TaskResult`].
 pub fn task_request(socket: PathBuf, request: Request, tx: UnboundedSender<ClientEvent>) {
+    let Request::TaskDone { id, note } = request else {
+        let _ = tx.send(ClientEvent::TaskResult(Err(Reason::new("不是完成事项请求", "not a task completion"))));
+        return;
+    };
     tokio::spawn(async move {
-        let result = match Client::connect(&socket, "mzc").await {
-            Err(e) => Err(Reason::new(format!("无法连接 mzd：{e}"), format!("cannot reach mzd: {e}"))),
-            Ok(mut c) => match c.call(request.clone()).await {
-                Ok(ServerMessage::Task { task }) => Ok(task["id"].as_str().unwrap_or_default().to_string()),
-                Ok(ServerMessage::Error { reason }) => Err(reason),
-                Ok(other) => {
-                    Err(Reason::new(format!("意外的应答：{other:?}"), format!("unexpected answer: {other:?}")))
-                }
-                Err(e) => Err(Reason::new(format!("连接中断：{e}"), format!("connection lost: {e}"))),
-            },
-        };
+        let result = one_shot(&socket, |mut c| async move { c.task_done(&id, note).await.map(|t| t.id) }).await;
         // The note may hold personal details: only the outcome is logged.
         tracing::info!(ok = result.is_ok(), "task completion");
         let _ = tx.send(ClientEvent::TaskResult(result));

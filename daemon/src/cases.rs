@@ -21,10 +21,11 @@ use mz_shared::audit::{append_case_entry, AuditAnchor, AuditEntry, AuditReport};
 use mz_shared::case::{self, Action, Actor, AidRecord, Applied, Case, CaseId, Context, OpenCase, PersonLink};
 use mz_shared::id_number::{IdHasher, IdNumber};
 use mz_shared::protocol::CaseOpenRequest;
+use mz_shared::protocol::{CaseView, DepartmentView, HistoryView, PaymentView};
 use mz_shared::reason::Reason;
 use mz_shared::registry::Registry;
 use rustc_hash::FxHashMap as HashMap;
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// The open case of each person link (one person, one open case): small, in memory, rebuilt
 /// from the cases at start-up and kept by `State::put_case` with every case change.
@@ -255,79 +256,76 @@ pub fn write_anchor_file(state: &State, registry: &Registry, dir: &std::path::Pa
     Ok(text.len() as u64 + 1)
 }
 
-fn local(ms: i64, tz: &TimeZone) -> Value {
-    match Timestamp::from_millisecond(ms) {
-        Ok(t) => Value::String(t.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()),
-        Err(_) => Value::Null,
-    }
+fn local(ms: i64, tz: &TimeZone) -> Option<String> {
+    let t = Timestamp::from_millisecond(ms).ok()?;
+    Some(t.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string())
 }
 
 /// A case as `mzd case list/show --json` and `mzd export cases` print it. Names are masked for
 /// viewers; ID numbers are always masked.
-pub fn view(case: &Case, registry: &Registry, now_ms: i64, with_history: bool, mask_names: bool) -> Value {
+pub fn view(case: &Case, registry: &Registry, now_ms: i64, with_history: bool, mask_names: bool) -> CaseView {
     let tz = registry.time_zone();
     let d = case::deadlines(case, &registry.limits);
     let overdue = case::overdue_items(case, &registry.limits, now_ms);
     let name = case.name.as_deref().map(|n| if mask_names { crate::report::mask_name(n) } else { n.to_owned() });
-    let mut v = json!({
-        "id": case.id.as_str(),
-        "version": case.version,
-        "state": case.state.as_str(),
-        "street": case.street,
-        "street_name": registry.street(&case.street).map(|s| s.name.clone()),
-        "summary": case.summary,
-        "name": name,
-        "id_number": case.person.as_ref().map(|p| p.masked.clone()),
-        "station": case.station,
-        "source": case.source.as_str(),
-        "urgency": case.urgency.as_str(),
-        "opened_at": local(case.opened_at_ms, &tz),
-        "opened_by": case.opened_by,
-        "accepted_at": case.accepted_at_ms.map_or(Value::Null, |m| local(m, &tz)),
-        "departments": departments(case, registry, now_ms),
-        "referred_to": case.ext.referred_to_case.as_ref().map(CaseId::as_str),
-        "referred_to_street": case.referred_to,
-        "referred_from": case.ext.referred_from.as_ref().map(CaseId::as_str),
-        "community": case.ext.community,
-        "community_name": case.ext.community.as_deref().and_then(|c| registry.community(c)).map(|c| c.name.clone()),
-        "summary_en": case.ext.summary_en,
-        "person_ref": case.ext.person_ref,
-        "paid_fen": case.paid_total().0,
-        "case_cap_fen": registry.street(&case.street).map(|s| s.case_cap.0),
-        "pending_fen": case.pending.as_ref().map(|p| p.amount.0),
-        "overdue": !overdue.is_empty(),
-        "overdue_items": overdue_items(case, &overdue, now_ms),
-        "overdue_reasons": case::overdue_words(case, registry, now_ms),
-        "accept_by": local(d.accept_by_ms, &tz),
-        "close_by": local(d.close_by_ms, &tz),
-        "paperwork_due": d.paperwork_due_ms.map_or(Value::Null, |m| local(m, &tz)),
-        "closed_at": case.closed_at_ms.map_or(Value::Null, |m| local(m, &tz)),
-        "outcome": case.outcome,
-        "source_record": case.source_record,
+    let history = with_history.then(|| {
+        let entry = |(i, h): (usize, &case::HistoryEntry)| HistoryView {
+            at: local(h.at_ms, &tz),
+            user: h.user.clone(),
+            action: h.action.clone(),
+            detail: h.detail.clone(),
+            detail_en: case.detail(i, true).to_owned(),
+        };
+        case.history.iter().enumerate().map(entry).collect()
     });
-    if with_history {
-        v["payments"] = json!(case
-            .payments
-            .iter()
-            .map(|p| json!({
-                "amount_fen": p.amount.0,
-                "at": local(p.at_ms, &tz),
-                "by": p.by,
-                "approved_by": p.approved_by,
-                "paperwork": p.paperwork,
-            }))
-            .collect::<Vec<_>>());
-        v["history"] = json!(case
-            .history
-            .iter()
-            .enumerate()
-            .map(|(i, h)| {
-                json!({"at": local(h.at_ms, &tz), "user": h.user, "action": h.action, "detail": h.detail,
-                       "detail_en": case.detail(i, true)})
-            })
-            .collect::<Vec<_>>());
+    CaseView {
+        id: case.id.as_str().to_owned(),
+        version: case.version,
+        state: case.state,
+        street: case.street.clone(),
+        street_name: registry.street(&case.street).map(|s| s.name.clone()),
+        summary: case.summary.clone(),
+        name,
+        id_number: case.person.as_ref().map(|p| p.masked.clone()),
+        station: case.station.clone(),
+        source: case.source,
+        urgency: case.urgency,
+        opened_at: local(case.opened_at_ms, &tz),
+        opened_by: case.opened_by.clone(),
+        accepted_at: case.accepted_at_ms.and_then(|m| local(m, &tz)),
+        departments: departments(case, registry, now_ms),
+        referred_to: case.ext.referred_to_case.as_ref().map(|c| c.as_str().to_owned()),
+        referred_to_street: case.referred_to.clone(),
+        referred_from: case.ext.referred_from.as_ref().map(|c| c.as_str().to_owned()),
+        community: case.ext.community.clone(),
+        community_name: case.ext.community.as_deref().and_then(|c| registry.community(c)).map(|c| c.name.clone()),
+        summary_en: case.ext.summary_en.clone(),
+        person_ref: case.ext.person_ref.clone(),
+        paid_fen: case.paid_total().0,
+        case_cap_fen: registry.street(&case.street).map(|s| s.case_cap.0),
+        pending_fen: case.pending.as_ref().map(|p| p.amount.0),
+        overdue: !overdue.is_empty(),
+        overdue_items: overdue_items(case, &overdue, now_ms),
+        overdue_reasons: case::overdue_words(case, registry, now_ms),
+        accept_by: local(d.accept_by_ms, &tz),
+        close_by: local(d.close_by_ms, &tz),
+        paperwork_due: d.paperwork_due_ms.and_then(|m| local(m, &tz)),
+        closed_at: case.closed_at_ms.and_then(|m| local(m, &tz)),
+        outcome: case.outcome.clone(),
+        source_record: case.source_record.clone(),
+        payments: with_history.then(|| case.payments.iter().map(|p| payment(p, &tz)).collect()),
+        history,
     }
-    v
+}
+
+fn payment(p: &case::Payment, tz: &TimeZone) -> PaymentView {
+    PaymentView {
+        amount_fen: p.amount.0,
+        at: local(p.at_ms, tz),
+        by: p.by.clone(),
+        approved_by: p.approved_by.clone(),
+        paperwork: p.paperwork.clone(),
+    }
 }
 
 /// `accept`, `close`, `paperwork`, and one `reply:DEPARTMENT` per department overdue.
@@ -348,25 +346,22 @@ fn overdue_items(case: &Case, items: &[case::Overdue], now_ms: i64) -> Vec<Strin
 
 /// Each department dispatched to: `{id, name, dispatched_at, reply_due, replied_at, reply, overdue}`
 /// (departments dispatched before replies were kept have no times).
-fn departments(case: &Case, registry: &Registry, now_ms: i64) -> Value {
+fn departments(case: &Case, registry: &Registry, now_ms: i64) -> Vec<DepartmentView> {
     let tz = registry.time_zone();
-    let time = |ms: Option<i64>| ms.map_or(Value::Null, |m| local(m, &tz));
-    json!(case
-        .departments
-        .iter()
-        .map(|id| {
-            let d = case.dispatch(id);
-            json!({
-                "id": id,
-                "name": registry.department(id).map(|d| d.name.clone()),
-                "dispatched_at": time(d.map(|d| d.dispatched_at_ms)),
-                "reply_due": time(d.map(|d| d.reply_due_ms)),
-                "replied_at": time(d.and_then(|d| d.replied_at_ms)),
-                "reply": d.and_then(|d| d.reply.clone()),
-                "overdue": !case.is_terminal() && d.is_some_and(|d| d.overdue(now_ms)),
-            })
-        })
-        .collect::<Vec<_>>())
+    let time = |ms: Option<i64>| ms.and_then(|m| local(m, &tz));
+    let department = |id: &String| {
+        let d = case.dispatch(id);
+        DepartmentView {
+            id: id.clone(),
+            name: registry.department(id).map(|d| d.name.clone()),
+            dispatched_at: time(d.map(|d| d.dispatched_at_ms)),
+            reply_due: time(d.map(|d| d.reply_due_ms)),
+            replied_at: time(d.and_then(|d| d.replied_at_ms)),
+            reply: d.and_then(|d| d.reply.clone()),
+            overdue: !case.is_terminal() && d.is_some_and(|d| d.overdue(now_ms)),
+        }
+    };
+    case.departments.iter().map(department).collect()
 }
 
 #[cfg(test)]

@@ -18,7 +18,8 @@
 //! - [`export`]: records in canonical CSV/JSONL; [`metrics`]: Prometheus metrics over HTTP.
 //! - [`systemd`]: readiness, reload, status and watchdog notifications to the service manager.
 //! - [`check`]: `mzd check`, the same validation without a store.
-//! - [`config`] and [`service`]: `mzd run`: settings, wiring, clean shutdown, `rebuild`.
+//! - [`config`] and [`service`]: `mzd run`: settings, wiring, clean shutdown, `rebuild`;
+//!   [`shutdown`]: the one signal every part of `mzd run` stops on.
 
 pub mod cases;
 pub mod check;
@@ -37,6 +38,7 @@ pub mod restart;
 pub mod rules;
 pub mod server;
 pub mod service;
+pub mod shutdown;
 pub mod source;
 pub mod state;
 pub mod store;

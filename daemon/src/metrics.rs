@@ -17,6 +17,7 @@
 //! the text format requires (`\\`, `\"`, `\n`), which `prometheus-client` itself does not do.
 
 use crate::server::{current_status, ServerContext};
+use crate::shutdown::Shutdown;
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
@@ -27,7 +28,6 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 use crate::measured::{label, Labels};
 
@@ -124,7 +124,7 @@ fn answer(req: &Request<Incoming>, ctx: &ServerContext) -> Response<Full<Bytes>>
 }
 
 /// Serves `/metrics` until `stop`; each connection is served by its own task.
-pub async fn serve(listener: TcpListener, ctx: ServerContext, mut stop: watch::Receiver<bool>) {
+pub async fn serve(listener: TcpListener, ctx: ServerContext, mut stop: Shutdown) {
     loop {
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -135,7 +135,7 @@ pub async fn serve(listener: TcpListener, ctx: ServerContext, mut stop: watch::R
                     continue;
                 }
             },
-            _ = stop.changed() => return,
+            _ = stop.recv() => return,
         };
         let ctx = ctx.clone();
         tokio::spawn(async move {

@@ -21,6 +21,7 @@ use crate::engine::EngineHandle;
 use crate::export;
 pub use crate::health::Problem;
 use crate::report;
+use crate::shutdown::Shutdown;
 use crate::store::pages::export_latest;
 use crate::store::StoreError;
 use crate::store::StoreReader;
@@ -29,7 +30,8 @@ use mz_shared::audit::{AuditAnchor, AuditReport};
 use mz_shared::case::{Action, Actor, Case, CaseState};
 use mz_shared::dashboard::Dashboard;
 use mz_shared::protocol::{
-    CaseOpenRequest, ClientMessage, ExportFormat, ExportWhat, Request, ServerMessage, StatusReport, PROTOCOL_VERSION,
+    CaseOpenRequest, ClientMessage, ExportFormat, ExportWhat, Refusal, RefusalCode, Request, ServerMessage,
+    StatusReport, PROTOCOL_VERSION,
 };
 use mz_shared::reason::Reason;
 use mz_shared::registry::Registry;
@@ -182,7 +184,7 @@ async fn remove_stale_socket(path: &Path) -> Result<(), ServerError> {
 }
 
 /// Accepts connections until `shutdown` fires.
-pub async fn serve(listener: UnixListener, ctx: ServerContext, mut shutdown: watch::Receiver<bool>) {
+pub async fn serve(listener: UnixListener, ctx: ServerContext, mut shutdown: Shutdown) {
     let gate = Gate::new(Limits::from_env());
     loop {
         tokio::select! {
@@ -193,7 +195,7 @@ pub async fn serve(listener: UnixListener, ctx: ServerContext, mut shutdown: wat
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             },
-            _ = shutdown.changed() => break,
+            _ = shutdown.recv() => break,
         }
     }
 }
@@ -219,7 +221,7 @@ impl Gate {
     }
 
     /// Serves, serves the status only, or refuses `stream`, by the connections already open.
-    fn admit(&self, stream: UnixStream, ctx: &ServerContext, shutdown: &watch::Receiver<bool>) {
+    fn admit(&self, stream: UnixStream, ctx: &ServerContext, shutdown: &Shutdown) {
         let (ctx, limits, shutdown) = (ctx.clone(), self.limits, shutdown.clone());
         if let Ok(permit) = self.served.clone().try_acquire_owned() {
             tokio::spawn(async move {
@@ -251,7 +253,7 @@ impl Gate {
 /// Over every limit: says why without waiting (a new connection's send buffer is empty, the
 /// line fits) and closes.
 fn refuse_now(stream: &UnixStream) {
-    let mut line = serde_json::to_vec(&error_message(too_many_connections())).expect("protocol messages serialize");
+    let mut line = serde_json::to_vec(&refused(too_many_connections())).expect("protocol messages serialize");
     line.push(b'\n');
     let _ = stream.try_write(&line);
 }
@@ -276,11 +278,11 @@ struct Session {
     user: String,
     reader: BufReader<OwnedReadHalf>,
     writer: OwnedWriteHalf,
-    shutdown: watch::Receiver<bool>,
+    shutdown: Shutdown,
 }
 
 impl Session {
-    fn new(stream: UnixStream, ctx: ServerContext, limits: Limits, shutdown: watch::Receiver<bool>) -> Session {
+    fn new(stream: UnixStream, ctx: ServerContext, limits: Limits, shutdown: Shutdown) -> Session {
         let user = stream.peer_cred().map(|c| mz_client::user_name(c.uid())).unwrap_or_else(|_| "unknown".to_owned());
         let (r, writer) = stream.into_split();
         Session { ctx, limits, user, reader: BufReader::new(r), writer, shutdown }
@@ -295,8 +297,8 @@ impl Session {
         send(&mut self.writer, msg).await
     }
 
-    async fn refuse(&mut self, reason: Reason) -> io::Result<()> {
-        self.send(&ServerMessage::Error { reason }).await
+    async fn refuse(&mut self, refusal: Refusal) -> io::Result<()> {
+        self.send(&ServerMessage::Error(refusal)).await
     }
 
     /// The hello, then requests until the client leaves, idles too long or subscribes.
@@ -340,22 +342,23 @@ impl Session {
                 Ok(true)
             }
             Ok(ClientMessage::Hello { protocol, .. }) => {
-                self.refuse(Reason::new(
+                self.refuse(protocol_refusal(Reason::new(
                     format!("协议版本不符：客户端 {protocol}，服务端 {PROTOCOL_VERSION}；请使用同一版本的 mzd/mzc"),
                     format!("protocol mismatch: client {protocol}, daemon {PROTOCOL_VERSION}; use mzd and mzc of the same version"),
-                ))
+                )))
                 .await?;
                 Ok(false)
             }
             _ => {
-                self.refuse(Reason::new("连接须先发送 hello", "the first message must be a hello")).await?;
+                self.refuse(protocol_refusal(Reason::new("连接须先发送 hello", "the first message must be a hello")))
+                    .await?;
                 Ok(false)
             }
         }
     }
 
     /// The next request. Lines that are not requests are answered with an error and skipped.
-    async fn next_request(&mut self, wait: Duration, timed_out: fn(Duration) -> Reason) -> io::Result<Incoming> {
+    async fn next_request(&mut self, wait: Duration, timed_out: fn(Duration) -> Refusal) -> io::Result<Incoming> {
         loop {
             let Some(line) = self.next_line(wait, timed_out).await? else { return Ok(Incoming::End) };
             let reason = match serde_json::from_str::<ClientMessage>(&line) {
@@ -363,13 +366,13 @@ impl Session {
                 Ok(ClientMessage::Hello { .. }) => Reason::new("重复的 hello", "hello sent twice"),
                 Err(e) => Reason::new(format!("无法解析的请求：{e}"), format!("request not understood: {e}")),
             };
-            self.refuse(reason).await?;
+            self.refuse(protocol_refusal(reason)).await?;
         }
     }
 
     /// The next line (without its end), read into at most [`MAX_LINE_BYTES`]. `None` when the
     /// client left, or when it was too slow (told `timed_out(wait)`) or its line too long.
-    async fn next_line(&mut self, wait: Duration, timed_out: fn(Duration) -> Reason) -> io::Result<Option<String>> {
+    async fn next_line(&mut self, wait: Duration, timed_out: fn(Duration) -> Refusal) -> io::Result<Option<String>> {
         let mut buf = Vec::new();
         let mut limited = (&mut self.reader).take(MAX_LINE_BYTES as u64 + 1);
         let n = match tokio::time::timeout(wait, limited.read_until(b'\n', &mut buf)).await {
@@ -390,9 +393,9 @@ impl Session {
         Ok(Some(String::from_utf8_lossy(&buf).into_owned()))
     }
 
-    async fn close_with(&mut self, reason: Reason) -> io::Result<Option<String>> {
-        tracing::debug!(user = %self.user, reason = %reason.en, "closing a connection");
-        self.refuse(reason).await?;
+    async fn close_with(&mut self, refusal: Refusal) -> io::Result<Option<String>> {
+        tracing::debug!(user = %self.user, reason = %refusal.reason.en, "closing a connection");
+        self.refuse(refusal).await?;
         let _ = self.writer.shutdown().await;
         Ok(None)
     }
@@ -404,42 +407,55 @@ enum Flow {
     Close,
 }
 
-fn error_message(reason: Reason) -> ServerMessage {
-    ServerMessage::Error { reason }
+/// The answer to a refused request.
+fn refused(refusal: Refusal) -> ServerMessage {
+    ServerMessage::Error(refusal)
 }
 
-fn error(zh: impl Into<String>, en: impl Into<String>) -> ServerMessage {
-    error_message(Reason::new(zh, en))
+/// The store could not be read: try again later.
+fn unavailable(zh: impl Into<String>, en: impl Into<String>) -> ServerMessage {
+    refused(Refusal::new(RefusalCode::Unavailable, Reason::new(zh, en)))
 }
 
-fn no_hello_reason(wait: Duration) -> Reason {
+fn protocol_refusal(reason: Reason) -> Refusal {
+    Refusal::new(RefusalCode::Protocol, reason)
+}
+
+fn limit_refusal(reason: Reason) -> Refusal {
+    Refusal::new(RefusalCode::Limit, reason)
+}
+
+fn no_hello_reason(wait: Duration) -> Refusal {
     let (zh, en) = span(wait);
-    Reason::new(format!("{zh}内未收到 hello，连接已关闭"), format!("no hello within {en}: connection closed"))
+    protocol_refusal(Reason::new(
+        format!("{zh}内未收到 hello，连接已关闭"),
+        format!("no hello within {en}: connection closed"),
+    ))
 }
 
-fn idle_reason(wait: Duration) -> Reason {
+fn idle_reason(wait: Duration) -> Refusal {
     let (zh, en) = span(wait);
-    Reason::new(
+    limit_refusal(Reason::new(
         format!("连接空闲超过 {zh}，已关闭；需要时请重新连接"),
         format!("connection idle for {en}: closed; connect again when needed"),
-    )
+    ))
 }
 
-fn line_too_long() -> Reason {
+fn line_too_long() -> Refusal {
     let mib = MAX_LINE_BYTES >> 20;
-    Reason::new(
+    limit_refusal(Reason::new(
         format!("请求过长（超过 {mib} MiB），连接已关闭"),
         format!("request line too long (over {mib} MiB): connection closed"),
-    )
+    ))
 }
 
-fn too_many_connections() -> Reason {
-    Reason::new(
+fn too_many_connections() -> Refusal {
+    limit_refusal(Reason::new(
         format!("mzd 连接数已达上限（{MAX_CONNECTIONS} 个），请稍后再试；此时只应答 mzd status"),
         format!(
             "too many connections to mzd (limit {MAX_CONNECTIONS}): try again later; only mzd status is answered now"
         ),
-    )
+    ))
 }
 
 async fn send(w: &mut (impl AsyncWriteExt + Unpin), msg: &ServerMessage) -> io::Result<()> {
@@ -461,18 +477,19 @@ pub fn current_status(ctx: &ServerContext) -> StatusReport {
 /// The checks the server makes itself before a request runs. Opening and acting on cases and
 /// logging station events also depend on the case, street or station: the engine checks those
 /// with the same role ([`mz_shared::case`], [`Registry::may_log_at`]).
-fn authorize(role: Role, request: &Request) -> Result<(), Reason> {
+fn authorize(role: Role, request: &Request) -> Result<(), Refusal> {
+    let forbidden = |zh: &str, en: &str| Err(Refusal::new(RefusalCode::Forbidden, Reason::new(zh, en)));
     match request {
         Request::Backup { .. } if role != Role::Admin => {
-            Err(Reason::new("只有管理员可以备份", "only an admin may make a backup"))
+            forbidden("只有管理员可以备份", "only an admin may make a backup")
         }
         Request::AckAlert { .. } if role == Role::Viewer => {
-            Err(Reason::new("只读用户不能确认告警", "viewers cannot acknowledge alerts"))
+            forbidden("只读用户不能确认告警", "viewers cannot acknowledge alerts")
         }
-        Request::TaskDone { .. } if role == Role::Viewer => Err(Reason::new(
+        Request::TaskDone { .. } if role == Role::Viewer => forbidden(
             "查看员（只读）不能完成事项；须由该站工作人员或值班员完成",
             "viewers (read-only) cannot complete tasks; station staff of the task's station or an officer can",
-        )),
+        ),
         _ => Ok(()),
     }
 }
@@ -527,7 +544,7 @@ impl Session {
             self.status().await?;
             tokio::select! {
                 changed = dash.changed() => if changed.is_err() { return Ok(()) },
-                _ = self.shutdown.changed() => return Ok(()),
+                _ = self.shutdown.recv() => return Ok(()),
             }
         }
     }
@@ -549,7 +566,7 @@ impl Session {
             self.send(&ServerMessage::Dashboard(Box::new(d))).await?;
             tokio::select! {
                 changed = dash.changed() => if changed.is_err() { return Ok(()) },
-                _ = self.shutdown.changed() => return Ok(()),
+                _ = self.shutdown.recv() => return Ok(()),
             }
         }
     }
@@ -557,14 +574,14 @@ impl Session {
     async fn case_open(&mut self, role: Role, request: CaseOpenRequest) -> io::Result<()> {
         let actor = Actor::new(self.user.clone(), role);
         let answer = self.ctx.engine.case_open(actor, request, self.limits.engine).await;
-        let msg = answer.map_or_else(error_message, |(case, warnings)| case_message(&self.ctx, &case, role, warnings));
+        let msg = answer.map_or_else(refused, |(case, warnings)| case_message(&self.ctx, &case, role, warnings));
         self.send(&msg).await
     }
 
     async fn case_act(&mut self, role: Role, id: String, action: Action, expected_version: u64) -> io::Result<()> {
         let actor = Actor::new(self.user.clone(), role);
         let answer = self.ctx.engine.case_act(actor, id, action, expected_version, self.limits.engine).await;
-        let msg = answer.map_or_else(error_message, |applied| {
+        let msg = answer.map_or_else(refused, |applied| {
             let warnings = applied.warnings.iter().map(|w| w.reason()).collect();
             case_message(&self.ctx, &applied.case, role, warnings)
         });
@@ -574,7 +591,7 @@ impl Session {
     async fn log_station_event(&mut self, role: Role, values: BTreeMap<String, String>) -> io::Result<()> {
         let actor = Actor::new(self.user.clone(), role);
         let answer = self.ctx.engine.log_station_event(actor, values, self.limits.engine).await;
-        let msg = answer.map_or_else(error_message, |record_id| ServerMessage::Logged { record_id });
+        let msg = answer.map_or_else(refused, |record_id| ServerMessage::Logged { record_id });
         self.send(&msg).await
     }
 
@@ -582,9 +599,12 @@ impl Session {
         let listed = self.ctx.dashboard.borrow().ingest.iter().any(|e| e.note.as_deref() == Some(path.as_str()));
         if !listed || !path.ends_with(".rejects.csv") {
             return self
-                .refuse(Reason::new(
-                    "只能预览最近处理文件的拒收记录文件",
-                    "only the rejects file of a recently handled file can be previewed",
+                .refuse(Refusal::new(
+                    RefusalCode::NotFound,
+                    Reason::new(
+                        "只能预览最近处理文件的拒收记录文件",
+                        "only the rejects file of a recently handled file can be previewed",
+                    ),
                 ))
                 .await;
         }
@@ -599,9 +619,9 @@ impl Session {
                 self.send(&ServerMessage::End { count: preview.len() as u64 }).await
             }
             Err(e) => {
-                self.refuse(Reason::new(
-                    format!("无法读取拒收记录文件：{e}"),
-                    format!("cannot read the rejects file: {e}"),
+                self.refuse(Refusal::new(
+                    RefusalCode::Unavailable,
+                    Reason::new(format!("无法读取拒收记录文件：{e}"), format!("cannot read the rejects file: {e}")),
                 ))
                 .await
             }
@@ -611,8 +631,11 @@ impl Session {
     async fn case_show(&mut self, role: Role, id: &str) -> io::Result<()> {
         let msg = match read_case(&self.ctx, id) {
             Ok(Some(case)) => case_message(&self.ctx, &case, role, Vec::new()),
-            Ok(None) => error(format!("案件 {id} 不存在"), format!("case {id} does not exist")),
-            Err(e) => error(format!("读取失败：{e}"), format!("cannot read the case: {e}")),
+            Ok(None) => refused(Refusal::new(
+                RefusalCode::NotFound,
+                Reason::new(format!("案件 {id} 不存在"), format!("case {id} does not exist")),
+            )),
+            Err(e) => unavailable(format!("读取失败：{e}"), format!("cannot read the case: {e}")),
         };
         self.send(&msg).await
     }
@@ -626,7 +649,7 @@ impl Session {
         let now = jiff::Timestamp::now().as_millisecond();
         let reader = self.ctx.reader.clone();
         let mask = role == Role::Viewer;
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<serde_json::Value>>(2);
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<mz_shared::protocol::CaseView>>(2);
         let producer = tokio::task::spawn_blocking(move || -> Result<u64, StoreError> {
             let mut count = 0;
             let mut chunk = Vec::with_capacity(LIST_CHUNK);
@@ -658,8 +681,8 @@ impl Session {
         }
         let msg = match producer.await {
             Ok(Ok(count)) => ServerMessage::End { count },
-            Ok(Err(e)) => error(format!("读取失败：{e}"), format!("cannot read the cases: {e}")),
-            Err(e) => error(format!("读取失败：{e}"), format!("cannot read the cases: {e}")),
+            Ok(Err(e)) => unavailable(format!("读取失败：{e}"), format!("cannot read the cases: {e}")),
+            Err(e) => unavailable(format!("读取失败：{e}"), format!("cannot read the cases: {e}")),
         };
         self.send(&msg).await
     }
@@ -668,35 +691,33 @@ impl Session {
     async fn audit_verify(&mut self) -> io::Result<()> {
         let msg = match audit_check(&self.ctx, Vec::new()).await {
             Ok(report) if report.ok => ServerMessage::AuditOk { entries: report.trail.entries },
-            Ok(report) => report
-                .problems
-                .first()
-                .cloned()
-                .map_or_else(|| error("审计校验失败", "the audit check failed"), error_message),
-            Err(reason) => error_message(reason),
+            Ok(report) => report.problems.first().cloned().map_or_else(
+                || refused(Refusal::rejected(Reason::new("审计校验失败", "the audit check failed"))),
+                |reason| refused(Refusal::rejected(reason)),
+            ),
+            Err(refusal) => refused(refusal),
         };
         self.send(&msg).await
     }
 
     /// The chain, the store's anchor, the given anchors and every case against the trail.
     async fn audit_check(&mut self, anchors: Vec<AuditAnchor>) -> io::Result<()> {
-        let msg = audit_check(&self.ctx, anchors)
-            .await
-            .map_or_else(error_message, |r| ServerMessage::AuditReport(Box::new(r)));
+        let msg =
+            audit_check(&self.ctx, anchors).await.map_or_else(refused, |r| ServerMessage::AuditReport(Box::new(r)));
         self.send(&msg).await
     }
 
     async fn backup(&mut self, dest: PathBuf) -> io::Result<()> {
         let wait = BACKUP_TIMEOUT.max(self.limits.engine);
         let answer = self.ctx.engine.backup(dest, wait).await;
-        let msg = answer.map_or_else(error_message, |_| ServerMessage::Done);
+        let msg = answer.map_or_else(refused, |_| ServerMessage::Done);
         self.send(&msg).await
     }
 
     /// The reserve funds, from the engine so that an action just answered is counted.
     async fn fund_list(&mut self) -> io::Result<()> {
         let answer = self.ctx.engine.fund_list(self.limits.engine).await;
-        let msg = answer.map_or_else(error_message, |funds| ServerMessage::Funds { funds });
+        let msg = answer.map_or_else(refused, |funds| ServerMessage::Funds { funds });
         self.send(&msg).await
     }
 
@@ -712,7 +733,7 @@ impl Session {
                 tasks.sort_by(|a, b| (a.due_at_ms, &a.id).cmp(&(b.due_at_ms, &b.id)));
                 ServerMessage::Tasks { tasks: tasks.iter().map(|t| tasks::view(t, &registry, now)).collect() }
             }
-            Err(e) => error(format!("读取失败：{e}"), format!("cannot read the tasks: {e}")),
+            Err(e) => unavailable(format!("读取失败：{e}"), format!("cannot read the tasks: {e}")),
         };
         self.send(&msg).await
     }
@@ -722,14 +743,15 @@ impl Session {
         let answer = self.ctx.engine.task_done(actor, id, note, self.limits.engine).await;
         let registry = self.ctx.registry.borrow().clone();
         let now = jiff::Timestamp::now().as_millisecond();
-        let msg = answer.map_or_else(error_message, |t| ServerMessage::Task { task: tasks::view(&t, &registry, now) });
+        let msg =
+            answer.map_or_else(refused, |t| ServerMessage::Task { task: Box::new(tasks::view(&t, &registry, now)) });
         self.send(&msg).await
     }
 
     async fn ack_alert(&mut self, id: String) -> io::Result<()> {
         let user = self.user.clone();
         let answer = self.ctx.engine.ack_alert(id, user, self.limits.engine).await;
-        let msg = answer.map_or_else(error_message, |()| ServerMessage::Done);
+        let msg = answer.map_or_else(refused, |()| ServerMessage::Done);
         self.send(&msg).await
     }
 }
@@ -769,8 +791,8 @@ async fn export(
     }
     match producer.await {
         Ok(Ok(count)) => send(w, &ServerMessage::End { count }).await,
-        Ok(Err(e)) => send(w, &error(format!("导出失败：{e}"), format!("export failed: {e}"))).await,
-        Err(e) => send(w, &error(format!("导出失败：{e}"), format!("export failed: {e}"))).await,
+        Ok(Err(e)) => send(w, &unavailable(format!("导出失败：{e}"), format!("export failed: {e}"))).await,
+        Err(e) => send(w, &unavailable(format!("导出失败：{e}"), format!("export failed: {e}"))).await,
     }
 }
 
@@ -788,17 +810,23 @@ fn read_case(ctx: &ServerContext, id: &str) -> Result<Option<Case>, StoreError> 
 fn case_message(ctx: &ServerContext, case: &Case, role: Role, warnings: Vec<Reason>) -> ServerMessage {
     let registry = ctx.registry.borrow().clone();
     let now = jiff::Timestamp::now().as_millisecond();
-    ServerMessage::Case { case: cases::view(case, &registry, now, true, role == Role::Viewer), warnings }
+    ServerMessage::Case { case: Box::new(cases::view(case, &registry, now, true, role == Role::Viewer)), warnings }
 }
 
 /// `mzd audit verify`: every audit check over the store, off the async threads.
-async fn audit_check(ctx: &ServerContext, anchors: Vec<AuditAnchor>) -> Result<AuditReport, Reason> {
+async fn audit_check(ctx: &ServerContext, anchors: Vec<AuditAnchor>) -> Result<AuditReport, Refusal> {
     let reader = ctx.reader.clone();
+    let unavailable = |zh: String, en: String| Refusal::new(RefusalCode::Unavailable, Reason::new(zh, en));
     match tokio::task::spawn_blocking(move || cases::verify(&reader, &anchors)).await {
         Ok(Ok(report)) => Ok(report),
-        Ok(Err(e)) => Err(Reason::new(format!("读取审计记录失败：{e}"), format!("cannot read the audit trail: {e}"))),
-        Err(e) => Err(Reason::new(format!("校验失败：{e}"), format!("verification failed: {e}"))),
+        Ok(Err(e)) => Err(unavailable(format!("读取审计记录失败：{e}"), format!("cannot read the audit trail: {e}"))),
+        Err(e) => Err(unavailable(format!("校验失败：{e}"), format!("verification failed: {e}"))),
     }
+}
+
+/// A case as one row of `mzd export cases`: its view as JSON.
+fn case_row(view: mz_shared::protocol::CaseView) -> serde_json::Value {
+    serde_json::to_value(view).expect("case views serialize")
 }
 
 /// `mzd export cases|audit`: one JSON object per line (JSONL), or CSV of the main fields.
@@ -813,15 +841,16 @@ async fn export_desk(
         ExportWhat::Cases => {
             let registry = ctx.registry.borrow().clone();
             let now = jiff::Timestamp::now().as_millisecond();
-            read_cases(ctx)
-                .map(|cs| cs.iter().map(|c| cases::view(c, &registry, now, true, role == Role::Viewer)).collect())
+            read_cases(ctx).map(|cs| {
+                cs.iter().map(|c| case_row(cases::view(c, &registry, now, true, role == Role::Viewer))).collect()
+            })
         }
         _ => crate::state::audit_entries(&ctx.reader)
             .map(|es| es.iter().map(|e| serde_json::to_value(e).expect("audit entries serialize")).collect()),
     };
     let rows = match rows {
         Ok(rows) => rows,
-        Err(e) => return send(w, &error(format!("导出失败：{e}"), format!("export failed: {e}"))).await,
+        Err(e) => return send(w, &unavailable(format!("导出失败：{e}"), format!("export failed: {e}"))).await,
     };
     let columns: &[&str] = match what {
         ExportWhat::Cases => {

@@ -2,7 +2,10 @@
 //!
 //! Threads: the watcher's own threads; one engine thread, the only writer of the store, fed by
 //! a channel; the tokio runtime for the socket server, signals and registry reloads. The engine
-//! publishes the status after every commit on a watch channel that the server reads.
+//! publishes the status after every commit on a watch channel that the server reads. One
+//! [`ShutdownSignal`] stops them all: the server, its connections, metrics, registry reloads and
+//! systemd supervision await their [`crate::shutdown::Shutdown`]; the engine polls its own
+//! between the parts of a file and is woken on its channel; the watcher is stopped last.
 
 use crate::engine::run::cannot_open;
 use crate::engine::{engine_loop, wait_for_store, Engine, EngineHandle, EngineMsg, EngineOpener, Folders, IngestError};
@@ -10,6 +13,7 @@ use crate::health::EngineHealth;
 use crate::health::Problem;
 use crate::report;
 use crate::server::{self, LiveStatus, ServerContext};
+use crate::shutdown::{Shutdown, ShutdownSignal};
 use crate::store::{Store, StoreError, StoreReader};
 use crate::watcher::{Candidate, Watcher, WatcherConfig};
 use mz_shared::dashboard::Dashboard;
@@ -17,7 +21,6 @@ use mz_shared::id_number::IdHasher;
 use mz_shared::registry::{Registry, RegistryError};
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -109,7 +112,8 @@ pub fn rebuild(settings: &Settings) -> Result<usize, ServiceError> {
     files.sort();
     let hasher = load_or_create_key(&data.join("id-hash.key"))?;
     let store = Store::open(&store_dir)?;
-    let mut engine = Engine::open(store, registry, hasher, Folders::new(data), Arc::new(AtomicBool::new(false)))?;
+    let never = ShutdownSignal::new();
+    let mut engine = Engine::open(store, registry, hasher, Folders::new(data), never.subscribe())?;
     let staging = data.join("rebuild-staging");
     let count = files.len();
     for (_, _, path, feed) in files {
@@ -215,9 +219,9 @@ fn prepare_data_dir(data: &Path) -> Result<(), ServiceError> {
 /// Runs the daemon until `stop` completes, then shuts down cleanly. Returns an error (exit 1)
 /// when the engine stopped or got stuck, so that a supervisor restarts the daemon.
 pub async fn run(settings: Settings, stop: impl Future<Output = ()>) -> Result<(), ServiceError> {
-    let (registry, opener) = prepare(&settings)?;
+    let signal = ShutdownSignal::new();
+    let (registry, opener) = prepare(&settings, signal.subscribe())?;
     let health = opener.health.clone();
-    let shutdown = opener.shutdown.clone();
     let reader = opener.reader.clone();
     let mut report_cache = report::ReportCache::default();
     let engine = first_engine(&opener, &settings.data)?;
@@ -230,6 +234,10 @@ pub async fn run(settings: Settings, stop: impl Future<Output = ()>) -> Result<(
     };
     let (status_tx, status_rx) = watch::channel(Arc::new(first));
     let (msg_tx, msg_rx) = mpsc::channel::<EngineMsg>();
+    let wake = msg_tx.clone();
+    signal.on_fire(move || {
+        let _ = wake.send(EngineMsg::Shutdown);
+    });
     let (watcher, intake) = start_watcher(&settings, msg_tx.clone())?;
     let engine_thread = {
         let (watcher, health) = (watcher.clone(), health.clone());
@@ -243,8 +251,7 @@ pub async fn run(settings: Settings, stop: impl Future<Output = ()>) -> Result<(
             })
             .map_err(|source| ServiceError::Io { path: "mzd-engine thread".into(), source })?
     };
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let served = serve(&settings, registry, status_rx, reader, &watcher, &health, &msg_tx, stop_rx).await?;
+    let served = serve(&settings, registry, status_rx, reader, &watcher, &health, &msg_tx, signal.subscribe()).await?;
     let outcome = tokio::select! {
         _ = stop => Ok(()),
         failure = watch_engine(health.clone()) => Err(failure),
@@ -258,9 +265,7 @@ pub async fn run(settings: Settings, stop: impl Future<Output = ()>) -> Result<(
     }
     tracing::info!("shutting down: finishing the file in hand");
     crate::systemd::stopping();
-    shutdown.store(true, Ordering::Relaxed);
-    let _ = msg_tx.send(EngineMsg::Shutdown);
-    let _ = stop_tx.send(true);
+    signal.fire();
     let joined = tokio::time::timeout(SHUTDOWN_GRACE, tokio::task::spawn_blocking(move || engine_thread.join())).await;
     let outcome = match joined {
         Ok(Ok(Ok(()))) => outcome,
@@ -279,7 +284,7 @@ pub async fn run(settings: Settings, stop: impl Future<Output = ()>) -> Result<(
 }
 
 /// The folders, the registry and what it takes to open the engine.
-fn prepare(settings: &Settings) -> Result<(Arc<Registry>, EngineOpener), ServiceError> {
+fn prepare(settings: &Settings, shutdown: Shutdown) -> Result<(Arc<Registry>, EngineOpener), ServiceError> {
     restrict_umask();
     let data = &settings.data;
     prepare_data_dir(data)?;
@@ -293,7 +298,7 @@ fn prepare(settings: &Settings) -> Result<(Arc<Registry>, EngineOpener), Service
         registry: registry.clone(),
         hasher: load_or_create_key(&data.join("id-hash.key"))?,
         folders: Folders::with_inbox(data, &settings.inbox),
-        shutdown: Arc::new(AtomicBool::new(false)),
+        shutdown,
         health: Arc::new(EngineHealth::default()),
         restart_in_place: settings.restart_in_place,
     };
@@ -371,7 +376,7 @@ async fn serve(
     watcher: &Arc<Watcher>,
     health: &Arc<EngineHealth>,
     engine: &mpsc::Sender<EngineMsg>,
-    stop: watch::Receiver<bool>,
+    stop: Shutdown,
 ) -> Result<Served, ServiceError> {
     let (registry_tx, registry_rx) = watch::channel(registry);
     let registry_problem: Arc<Mutex<Option<String>>> = Arc::default();
@@ -419,20 +424,9 @@ async fn watch_engine(health: Arc<EngineHealth>) -> ServiceError {
     }
 }
 
-/// Stops the watcher once connections still open let go of it.
-async fn stop_watcher(mut watcher: Arc<Watcher>) {
-    for _ in 0..50 {
-        match Arc::try_unwrap(watcher) {
-            Ok(w) => {
-                let _ = tokio::task::spawn_blocking(move || w.stop()).await;
-                return;
-            }
-            Err(w) => {
-                watcher = w;
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        }
-    }
+/// Stops the watcher's threads (connections still open may hold it: they only read figures).
+async fn stop_watcher(watcher: Arc<Watcher>) {
+    let _ = tokio::task::spawn_blocking(move || watcher.stop()).await;
 }
 
 /// The checks made on every status request: inbox, engine, registry, disk.
@@ -476,7 +470,7 @@ async fn reload_registry(
     engine: mpsc::Sender<EngineMsg>,
     publish: watch::Sender<Arc<Registry>>,
     problem: Arc<Mutex<Option<String>>>,
-    mut stop: watch::Receiver<bool>,
+    mut stop: Shutdown,
 ) {
     let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
     let mut last = mtime(&path);
@@ -485,7 +479,7 @@ async fn reload_registry(
         let by_signal = tokio::select! {
             _ = async { match hup.as_mut() { Some(h) => { h.recv().await; } None => std::future::pending().await } } => true,
             _ = poll.tick() => false,
-            _ = stop.changed() => return,
+            _ = stop.recv() => return,
         };
         let now = mtime(&path);
         if !by_signal && now == last {

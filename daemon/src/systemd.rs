@@ -17,11 +17,11 @@
 
 use crate::health::EngineHealth;
 use crate::server::{current_status, ServerContext};
+use crate::shutdown::Shutdown;
 use crate::watcher::Watcher;
 use sd_notify::NotifyState;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
 
 /// How often the `STATUS=` line is refreshed (only sent when its text changed).
 const STATUS_EVERY: Duration = Duration::from_secs(5);
@@ -77,12 +77,7 @@ fn status_line(ctx: &ServerContext) -> String {
 
 /// Runs until `stop`: sends `READY=1` once the daemon is ready, then the status line and the
 /// watchdog pings. Does nothing without a service manager.
-pub async fn supervise(
-    ctx: ServerContext,
-    health: Arc<EngineHealth>,
-    watcher: Arc<Watcher>,
-    mut stop: watch::Receiver<bool>,
-) {
+pub async fn supervise(ctx: ServerContext, health: Arc<EngineHealth>, watcher: Arc<Watcher>, mut stop: Shutdown) {
     if !managed() {
         return;
     }
@@ -93,7 +88,7 @@ pub async fn supervise(
     loop {
         tokio::select! {
             _ = tick.tick() => {}
-            _ = stop.changed() => return,
+            _ = stop.recv() => return,
         }
         if !ready {
             ready = health.is_running() && watcher.scans() > 0;

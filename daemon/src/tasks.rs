@@ -21,12 +21,12 @@ use jiff::Timestamp;
 use mz_shared::case::Actor;
 use mz_shared::dashboard::TaskRow;
 use mz_shared::protocol::TaskCounts;
+use mz_shared::protocol::TaskView;
 use mz_shared::reason::Reason;
 use mz_shared::records::StationEvent;
 use mz_shared::registry::Registry;
 use mz_shared::task::{self, StationTask, TaskKind, TaskState};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
-use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
 /// Orderings of the tasks, rebuilt at load and kept with every change through [`put`].
@@ -304,33 +304,31 @@ pub fn station_rows(state: &State, station: &str, limit: usize) -> Vec<TaskRow> 
         .collect()
 }
 
-fn local(ms: Option<i64>, tz: &TimeZone) -> Value {
-    match ms.map(Timestamp::from_millisecond) {
-        Some(Ok(t)) => Value::String(t.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()),
-        _ => Value::Null,
-    }
+fn local(ms: Option<i64>, tz: &TimeZone) -> Option<String> {
+    let t = Timestamp::from_millisecond(ms?).ok()?;
+    Some(t.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string())
 }
 
 /// A task as `mzd task list --json` prints it (SPEC §7), times in the registry's zone.
-pub fn view(t: &StationTask, registry: &Registry, now_ms: i64) -> Value {
+pub fn view(t: &StationTask, registry: &Registry, now_ms: i64) -> TaskView {
     let tz = registry.time_zone();
-    json!({
-        "id": t.id,
-        "kind": t.kind.as_str(),
-        "kind_zh": t.kind.zh(),
-        "station": t.station,
-        "station_name": registry.station(&t.station).map(|s| s.name.clone()),
-        "person_ref": t.person_ref,
-        "record_id": t.record_id,
-        "created_at": local(Some(t.created_at_ms), &tz),
-        "due_at": local(Some(t.due_at_ms), &tz),
-        "state": t.state.as_str(),
-        "overdue": t.is_overdue(now_ms),
-        "done_at": local(t.done_at_ms.filter(|_| t.state == TaskState::Done), &tz),
-        "done_by": t.done_by,
-        "voided_at": local(t.done_at_ms.filter(|_| t.state == TaskState::Void), &tz),
-        "note": t.note,
-    })
+    TaskView {
+        id: t.id.clone(),
+        kind: t.kind,
+        kind_zh: t.kind.zh().to_owned(),
+        station: t.station.clone(),
+        station_name: registry.station(&t.station).map(|s| s.name.clone()),
+        person_ref: t.person_ref.clone(),
+        record_id: t.record_id.clone(),
+        created_at: local(Some(t.created_at_ms), &tz),
+        due_at: local(Some(t.due_at_ms), &tz),
+        state: t.state,
+        overdue: t.is_overdue(now_ms),
+        done_at: local(t.done_at_ms.filter(|_| t.state == TaskState::Done), &tz),
+        done_by: t.done_by.clone(),
+        voided_at: local(t.done_at_ms.filter(|_| t.state == TaskState::Void), &tz),
+        note: t.note.clone(),
+    }
 }
 
 #[cfg(test)]

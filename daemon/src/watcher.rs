@@ -140,7 +140,9 @@ struct Shared {
 /// The running watcher. Dropping it stops it too.
 pub struct Watcher {
     msg_tx: Sender<Msg>,
-    thread: Option<JoinHandle<()>>,
+    /// Taken by the first [`Watcher::stop`]: a watcher shared with connections still open can
+    /// be stopped without waiting for them to let go of it.
+    thread: std::sync::Mutex<Option<JoinHandle<()>>>,
     shared: Arc<Shared>,
 }
 
@@ -181,7 +183,7 @@ impl Watcher {
                 move || run(tracker, events, msg_rx, tx, cfg.rescan_every, &shared)
             })
             .map_err(WatchError::Spawn)?;
-        Ok(Watcher { msg_tx, thread: Some(thread), shared })
+        Ok(Watcher { msg_tx, thread: std::sync::Mutex::new(Some(thread)), shared })
     }
 
     /// The consumer calls this after handling a candidate whose file is still at `path` (it failed
@@ -210,13 +212,15 @@ impl Watcher {
         !self.shared.inbox_unreadable.load(Ordering::Relaxed)
     }
 
-    /// Stops the threads and the notify watcher; returns when they have exited.
-    pub fn stop(mut self) {
+    /// Stops the threads and the notify watcher; returns when they have exited. Stopping again
+    /// does nothing.
+    pub fn stop(&self) {
         self.shutdown();
     }
 
-    fn shutdown(&mut self) {
-        if let Some(thread) = self.thread.take() {
+    fn shutdown(&self) {
+        let thread = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(thread) = thread {
             let _ = self.msg_tx.send(Msg::Stop);
             if thread.join().is_err() {
                 tracing::warn!("the watcher thread panicked");

@@ -4,7 +4,27 @@
 //! [`ClientMessage::Hello`] with [`PROTOCOL_VERSION`]; the daemon answers [`ServerMessage::Welcome`]
 //! (or an error if the versions differ), then each [`Request`] gets its answer in order.
 //! `Export` answers with any number of `Line`s then `End`; `Subscribe` turns the connection into a
-//! stream of pushed updates.
+//! stream of pushed updates. A refused request is answered by `Error`: a [`Refusal`] with a
+//! [`RefusalCode`] and the bilingual reason.
+//!
+//! Answers are typed ([`views::CaseView`], [`views::TaskView`], [`StatusReport`], …): what a
+//! `--json` output prints is the serialisation of the answer's type, field for field.
+//!
+//! To add a request:
+//! 1. add its variant to [`Request`] (fields the daemon needs; `#[serde(default)]` on new
+//!    optional fields so older clients still parse) and, if no existing answer fits, a variant to
+//!    [`ServerMessage`] carrying a typed struct (put new answer views in [`views`]);
+//! 2. in the daemon, `server.rs`: one line in `authorize` if a role may not make it, one arm in
+//!    `Session::handle` calling one handler method that answers on the connection;
+//! 3. in `mz-client`: one typed method returning the answer's type (or a stream for answers of
+//!    many messages), mapping `Error` to `ClientError::Refused`;
+//! 4. the command or console action calls that method; its `--json` prints the typed answer.
+
+mod refusal;
+pub mod views;
+
+pub use refusal::{Refusal, RefusalCode};
+pub use views::{CaseReply, CaseView, DepartmentView, HistoryView, PaymentView, TaskView};
 
 use crate::dashboard::Dashboard;
 use crate::feed::Feed;
@@ -174,15 +194,15 @@ pub enum ServerMessage {
     Dashboard(Box<Dashboard>),
     /// An action was applied.
     Done,
-    /// A case as `mzd case show --json` prints it (see the daemon's case view).
+    /// A case as `mzd case show --json` prints it.
     Case {
-        case: serde_json::Value,
+        case: Box<CaseView>,
         /// Warnings of the action just applied (e.g. the same person aided twice in 30 days).
         warnings: Vec<Reason>,
     },
     /// Cases as `mzd case list --json` prints them: one chunk of a `CaseList` answer.
     Cases {
-        cases: Vec<serde_json::Value>,
+        cases: Vec<CaseView>,
     },
     /// A station event logged from the console was stored under this record id.
     Logged {
@@ -200,15 +220,14 @@ pub enum ServerMessage {
     },
     /// Station tasks as `mzd task list --json` prints them.
     Tasks {
-        tasks: Vec<serde_json::Value>,
+        tasks: Vec<TaskView>,
     },
     /// A task as `mzd task list --json` prints it, after an action on it.
     Task {
-        task: serde_json::Value,
+        task: Box<TaskView>,
     },
-    Error {
-        reason: Reason,
-    },
+    /// The request was refused: `{"type":"error","code":…,"reason":{"zh":…,"en":…}}`.
+    Error(Refusal),
 }
 
 /// `mzd status --json` (SPEC §6). Keys are stable; more may be added.
@@ -300,4 +319,20 @@ pub struct TaskCounts {
 pub struct AlertCounts {
     pub active: u64,
     pub by_kind: BTreeMap<String, u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_travels_with_its_type_code_and_reason() {
+        let msg = ServerMessage::Error(Refusal::new(RefusalCode::Forbidden, Reason::new("不行", "no")));
+        let text = serde_json::to_string(&msg).unwrap();
+        assert_eq!(text, r#"{"type":"error","code":"forbidden","reason":{"zh":"不行","en":"no"}}"#);
+        assert_eq!(serde_json::from_str::<ServerMessage>(&text).unwrap(), msg);
+        // An older daemon's refusal, without a code.
+        let old: ServerMessage = serde_json::from_str(r#"{"type":"error","reason":{"zh":"不行","en":"no"}}"#).unwrap();
+        assert_eq!(old, ServerMessage::Error(Refusal::rejected(Reason::new("不行", "no"))));
+    }
 }

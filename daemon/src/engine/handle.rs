@@ -1,13 +1,14 @@
 //! [`EngineHandle`]: how the server asks the engine thread (the only writer) for an action.
 //!
 //! Each method sends one [`EngineMsg`] and waits at most `wait` for its answer; the answer, or
-//! why there is none (the daemon stopping, the engine busy past `wait`), is a bilingual
-//! [`Reason`]. A request that timed out may still be applied later: the reason says so.
+//! why there is none (the daemon stopping, the engine busy past `wait`), is a [`Refusal`]: the
+//! engine's own refusals are `rejected`, no answer is `unavailable`. A request that timed out may
+//! still be applied later: the reason says so.
 
 use super::run::EngineMsg;
 use mz_shared::case::{Action, Actor, Applied, Case};
 use mz_shared::dashboard::FundRow;
-use mz_shared::protocol::CaseOpenRequest;
+use mz_shared::protocol::{CaseOpenRequest, Refusal, RefusalCode};
 use mz_shared::reason::Reason;
 use mz_shared::task::StationTask;
 use std::collections::BTreeMap;
@@ -28,7 +29,7 @@ impl EngineHandle {
     }
 
     /// Acknowledges an alert for `user`.
-    pub async fn ack_alert(&self, id: String, user: String, wait: Duration) -> Result<(), Reason> {
+    pub async fn ack_alert(&self, id: String, user: String, wait: Duration) -> Result<(), Refusal> {
         self.ask(wait, |reply| EngineMsg::AckAlert { id, user, reply }).await
     }
 
@@ -38,7 +39,7 @@ impl EngineHandle {
         actor: Actor,
         request: CaseOpenRequest,
         wait: Duration,
-    ) -> Result<(Case, Vec<Reason>), Reason> {
+    ) -> Result<(Case, Vec<Reason>), Refusal> {
         self.ask(wait, |reply| EngineMsg::CaseOpen { actor, request, reply }).await
     }
 
@@ -50,12 +51,12 @@ impl EngineHandle {
         action: Action,
         expected_version: u64,
         wait: Duration,
-    ) -> Result<Applied, Reason> {
+    ) -> Result<Applied, Refusal> {
         self.ask(wait, |reply| EngineMsg::CaseAct { actor, id, action, expected_version, reply }).await
     }
 
     /// The reserve funds as they stand, counting every action already answered.
-    pub async fn fund_list(&self, wait: Duration) -> Result<Vec<FundRow>, Reason> {
+    pub async fn fund_list(&self, wait: Duration) -> Result<Vec<FundRow>, Refusal> {
         self.ask(wait, |reply| EngineMsg::FundList { reply }).await
     }
 
@@ -66,7 +67,7 @@ impl EngineHandle {
         id: String,
         note: Option<String>,
         wait: Duration,
-    ) -> Result<StationTask, Reason> {
+    ) -> Result<StationTask, Refusal> {
         self.ask(wait, |reply| EngineMsg::TaskDone { actor, id, note, reply }).await
     }
 
@@ -76,12 +77,12 @@ impl EngineHandle {
         actor: Actor,
         values: BTreeMap<String, String>,
         wait: Duration,
-    ) -> Result<String, Reason> {
+    ) -> Result<String, Refusal> {
         self.ask(wait, |reply| EngineMsg::LogStationEvent { actor, values, reply }).await
     }
 
     /// Backs the store up into `dest`: the bytes written.
-    pub async fn backup(&self, dest: PathBuf, wait: Duration) -> Result<u64, Reason> {
+    pub async fn backup(&self, dest: PathBuf, wait: Duration) -> Result<u64, Refusal> {
         self.ask(wait, |reply| EngineMsg::Backup { dest, reply }).await
     }
 
@@ -90,12 +91,13 @@ impl EngineHandle {
         &self,
         wait: Duration,
         message: impl FnOnce(oneshot::Sender<Result<T, Reason>>) -> EngineMsg,
-    ) -> Result<T, Reason> {
+    ) -> Result<T, Refusal> {
         let (reply, answer) = oneshot::channel();
-        let stopping = || Reason::new("守护进程正在停止", "mzd is shutting down");
+        let stopping =
+            || Refusal::new(RefusalCode::Unavailable, Reason::new("守护进程正在停止", "mzd is shutting down"));
         self.tx.send(message(reply)).map_err(|_| stopping())?;
         match tokio::time::timeout(wait, answer).await {
-            Ok(answer) => answer.map_err(|_| stopping())?,
+            Ok(answer) => answer.map_err(|_| stopping())?.map_err(Refusal::rejected),
             Err(_) => {
                 tracing::warn!(waited_ms = wait.as_millis() as u64, "the engine did not answer a request in time");
                 Err(engine_timeout(wait))
@@ -104,9 +106,9 @@ impl EngineHandle {
     }
 }
 
-fn engine_timeout(wait: Duration) -> Reason {
+fn engine_timeout(wait: Duration) -> Refusal {
     let (zh, en) = span(wait);
-    Reason::new(
+    let reason = Reason::new(
         format!(
             "处理引擎 {zh}内未应答（可能正忙于大文件或磁盘阻塞，mzd status 与日志可见原因）；\
              该请求稍后仍可能生效，请先查看再重试"
@@ -115,7 +117,8 @@ fn engine_timeout(wait: Duration) -> Reason {
             "the engine did not answer within {en} (busy with a large file or blocked on the disk: \
              mzd status and the log show why); the request may still be applied later, check before repeating it"
         ),
-    )
+    );
+    Refusal::new(RefusalCode::Unavailable, reason)
 }
 
 /// `30 s`, `1500 ms` in English; `30 秒`, `1500 毫秒` in Chinese.

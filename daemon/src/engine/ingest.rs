@@ -31,7 +31,6 @@ use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::time::Instant;
 
@@ -366,7 +365,7 @@ impl Engine {
                         self.commit(batch)?;
                         tracing::info!(file = %log_name(path), rows = rows_seen, "part of a large file committed");
                         fail::fail_point!("ingest-chunk-committed");
-                        if self.shutdown.load(Ordering::Relaxed) {
+                        if self.shutdown.is_shutdown() {
                             return Err(IngestError::Shutdown);
                         }
                     }

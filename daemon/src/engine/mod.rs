@@ -26,6 +26,7 @@ use crate::files::log_name;
 use crate::health::EngineHealth;
 use crate::health::Problem;
 use crate::rules::{self, RuleContext};
+use crate::shutdown::Shutdown;
 use crate::state::State;
 use crate::store::keys;
 use crate::store::ledger::{FinalizeJob, HandledFile, LedgerEntry};
@@ -38,7 +39,6 @@ use mz_shared::registry::Registry;
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -63,7 +63,7 @@ pub struct Engine {
     pub registry: Arc<Registry>,
     hasher: IdHasher,
     folders: Folders,
-    shutdown: Arc<AtomicBool>,
+    shutdown: Shutdown,
     /// Inbox paths with a pending finalize job: never taken as new files.
     pending_srcs: HashSet<PathBuf>,
     /// Finalize jobs that failed, by job key: retried with a growing delay, shown as problems.
@@ -111,7 +111,7 @@ impl Engine {
         registry: Arc<Registry>,
         hasher: IdHasher,
         folders: Folders,
-        shutdown: Arc<AtomicBool>,
+        shutdown: Shutdown,
     ) -> Result<Engine, StoreError> {
         let index = RecordIndex::load(&store)?;
         let state = State::load(&store, &registry)?;

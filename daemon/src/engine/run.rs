@@ -8,6 +8,7 @@
 use super::{Engine, Folders, IngestError};
 use crate::health::{EngineHealth, Problem};
 use crate::report;
+use crate::shutdown::Shutdown;
 use crate::store::{Store, StoreError, StoreReader};
 use crate::watcher::{Candidate, Watcher};
 use mz_shared::case::{Action, Actor, Applied, Case};
@@ -17,7 +18,6 @@ use mz_shared::protocol::CaseOpenRequest;
 use mz_shared::reason::Reason;
 use mz_shared::registry::Registry;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -86,7 +86,7 @@ pub struct EngineOpener {
     pub registry: Arc<Registry>,
     pub hasher: IdHasher,
     pub folders: Folders,
-    pub shutdown: Arc<AtomicBool>,
+    pub shutdown: Shutdown,
     pub health: Arc<EngineHealth>,
     pub restart_in_place: bool,
 }
