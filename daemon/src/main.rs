@@ -104,6 +104,19 @@ enum Command {
         #[arg(long, global = true)]
         socket: Option<PathBuf>,
     },
+    /// Statistics reports (统计报表, SPEC §8): the day or the month, as text, CSV or JSON.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+        /// text (default), csv (UTF-8 with a BOM, for Excel) or json.
+        #[arg(long, global = true, value_parser = ["text", "csv", "json"], default_value = "text")]
+        format: String,
+        /// Language of the text and CSV (JSON keys are English).
+        #[arg(long, global = true, value_parser = ["zh", "en"], default_value = "zh")]
+        lang: String,
+        #[arg(long, global = true)]
+        socket: Option<PathBuf>,
+    },
     /// The audit trail of case actions.
     Audit {
         #[command(subcommand)]
@@ -279,6 +292,22 @@ enum FundCommand {
         /// Language of the table's headers.
         #[arg(long, value_parser = ["zh", "en"], default_value = "zh")]
         lang: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// One day (default: yesterday, in the registry's time zone).
+    Day {
+        /// YYYY-MM-DD.
+        #[arg(long)]
+        date: Option<String>,
+    },
+    /// One month (default: last month).
+    Month {
+        /// YYYY-MM.
+        #[arg(long)]
+        month: Option<String>,
     },
 }
 
@@ -506,6 +535,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Fund { command: FundCommand::List { json, lang }, socket } => {
             fund_list(&config::client_socket(socket), json, lang == "en")
         }
+        Command::Report { command, format, lang, socket } => {
+            use mz_shared::statistics::{Period, PeriodKind};
+            let (kind, period) = match command {
+                ReportCommand::Day { date } => (PeriodKind::Day, date.as_deref().map(Period::parse_day).transpose()?),
+                ReportCommand::Month { month } => {
+                    (PeriodKind::Month, month.as_deref().map(Period::parse_month).transpose()?)
+                }
+            };
+            report(&config::client_socket(socket), kind, period, &format, lang == "en")
+        }
         Command::Audit { command: AuditCommand::Verify { anchor, entries, head, json }, socket } => {
             let anchors = audit_anchors(&anchor, entries, head.as_deref())?;
             audit_verify(&config::client_socket(socket), anchors, json)
@@ -545,6 +584,35 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `mzd report`: the report asked for, printed as text, CSV or JSON.
+fn report(
+    socket: &std::path::Path,
+    kind: mz_shared::statistics::PeriodKind,
+    period: Option<mz_shared::statistics::Period>,
+    format: &str,
+    english: bool,
+) -> Result<ExitCode> {
+    use mz_shared::statistics::render;
+    runtime()?.block_on(async {
+        let mut c = Client::connect(socket, "mzd report").await?;
+        let r = match c.report(kind, period).await {
+            Ok(r) => r,
+            Err(mz_client::ClientError::Refused(reason)) => {
+                eprintln!("mzd: {reason}");
+                return Ok(ExitCode::from(1));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let text = match format {
+            "json" => format!("{}\n", serde_json::to_string_pretty(&r)?),
+            "csv" => render::csv(&r, english),
+            _ => render::text(&r, english),
+        };
+        std::io::stdout().lock().write_all(text.as_bytes())?;
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 /// The anchors given to `mzd audit verify`: from files, then from --entries/--head.

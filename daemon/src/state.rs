@@ -378,6 +378,8 @@ pub struct State {
     pub tasks: Table<mz_shared::task::StationTask>,
     /// Open tasks by due time, station and person; each stay's tasks (rebuilt at load).
     pub task_index: crate::tasks::TaskIndex,
+    /// Per-day figures of the statistics reports (统计报表), and which report files are stale.
+    pub stats: crate::statistics::Statistics,
 }
 
 impl State {
@@ -409,6 +411,9 @@ impl State {
             audit_pending: Vec::new(),
             tasks: Table::new("task"),
             task_index: crate::tasks::TaskIndex::default(),
+            stats: crate::statistics::Statistics::new(
+                jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC),
+            ),
         }
     }
 
@@ -439,6 +444,7 @@ impl State {
         let mut tasks = Table::load(store, "task")?;
         let task_index = crate::tasks::TaskIndex::build(&mut tasks, &residents);
         Ok(State {
+            stats: crate::statistics::Statistics::load(store, registry)?,
             tasks,
             task_index,
             case_index,
@@ -482,6 +488,7 @@ impl State {
         }
         self.fund_figures.add(&case);
         self.open_by_person.update(old, &case);
+        self.stats.case_change(old, &case);
         self.cases.put(case);
     }
 
@@ -513,6 +520,7 @@ impl State {
             || self.cases.is_dirty()
             || !self.audit_pending.is_empty()
             || self.tasks.is_dirty()
+            || self.stats.is_dirty()
     }
 
     /// Writes every changed figure into `batch`.
@@ -533,6 +541,7 @@ impl State {
         self.alerts.write_into(batch);
         self.cases.write_into(batch);
         self.tasks.write_into(batch);
+        self.stats.write_into(batch);
         for id in self.task_index.take_closed() {
             self.tasks.evict(&id);
         }

@@ -146,6 +146,7 @@ pub fn put(state: &mut State, old: Option<&StationTask>, task: StationTask) {
         state.task_index.remove(old);
     }
     state.task_index.add(&task);
+    state.stats.task_change(old, &task);
     if !task.is_open() {
         state.task_index.closed.push(task.id.clone());
     }

@@ -281,6 +281,7 @@ impl Engine {
         if self.parked_due() {
             self.run_pending_jobs()?;
         }
+        self.write_reports();
         if self.resuming_files() {
             return Ok(());
         }
@@ -292,8 +293,33 @@ impl Engine {
         Ok(())
     }
 
+    /// Writes the statistics report files that are due (ended or stale); what was written is
+    /// recorded with the next commit.
+    fn write_reports(&mut self) {
+        let data = self.folders.archive.parent().unwrap_or(Path::new("."));
+        let reports = data.join("reports");
+        crate::statistics::files::write_due(&reports, &mut self.state, &self.registry, crate::statistics::clock());
+    }
+
+    /// The statistics report of `period` (`None`: the default one of `kind`) as of now.
+    pub fn statistics_report(
+        &self,
+        kind: mz_shared::statistics::PeriodKind,
+        period: Option<mz_shared::statistics::Period>,
+    ) -> mz_shared::statistics::Report {
+        use mz_shared::statistics::{Period, PeriodKind};
+        let now = crate::statistics::clock();
+        let today = self.state.stats.today(now);
+        let period = period.unwrap_or(match kind {
+            PeriodKind::Day => Period::yesterday(today),
+            PeriodKind::Month => Period::last_month(today),
+        });
+        self.state.stats.report(&self.state, &self.registry, period, now)
+    }
+
     pub fn set_registry(&mut self, registry: Arc<Registry>) {
         self.generation += 1;
+        self.state.stats.tz = registry.time_zone();
         self.state.funds.sync(&registry);
         self.state.case_index.reindex(&self.state.cases, &registry.limits);
         self.registry = registry;
