@@ -76,7 +76,7 @@ fn station_events(rng: &mut Rng, days: &[String], prefix: &str) -> Vec<Event> {
                     time: format!("08:{:02}", i),
                     person: person.clone(),
                     id_number: idn,
-                    referral: rng.pick(&REFERRALS),
+                    referral: *rng.pick(&REFERRALS),
                     reason: "",
                 });
                 present.entry(station).or_default().push(person);
@@ -98,7 +98,7 @@ fn station_events(rng: &mut Rng, days: &[String], prefix: &str) -> Vec<Event> {
             }
             for i in 0..rng.range(0, 3).min(here.len() as u64) {
                 n += 1;
-                let p = here.remove(rng.range(0, here.len() as u64) as usize);
+                let p = here.remove(rng.range(0, here.len() as u64 - 1) as usize);
                 out.push(Event {
                     id: format!("{prefix}D{n}"),
                     station,
@@ -108,7 +108,7 @@ fn station_events(rng: &mut Rng, days: &[String], prefix: &str) -> Vec<Event> {
                     person: p,
                     id_number: None,
                     referral: "",
-                    reason: rng.pick(&REASONS),
+                    reason: *rng.pick(&REASONS),
                 });
             }
         }
@@ -272,7 +272,7 @@ fn generate(days: &[String], seed: u64) -> Rows {
     for (i, date) in days.iter().enumerate() {
         for site in ["C-SZ", "C-HX", "V-SZ-01"] {
             let new = rng.range(0, 20);
-            let eco = rng.range(0, new + 1);
+            let eco = rng.range(0, new); // inclusive
             burials.push((format!("B{i}{site}"), site, date.clone(), new, eco, rng.range(0, 5)));
         }
     }
