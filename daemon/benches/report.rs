@@ -47,7 +47,8 @@ fn generate(path: &Path, rows: usize) -> std::io::Result<()> {
 }
 
 fn status_records(socket: &Path) -> Option<u64> {
-    let out = Command::new(env!("CARGO_BIN_EXE_mzd")).args(["status", "--json", "--socket"]).arg(socket).output().ok()?;
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_mzd")).args(["status", "--json", "--socket"]).arg(socket).output().ok()?;
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
     v["records"]["admissions"].as_u64()
 }

@@ -143,8 +143,12 @@ fn count(events: &[Event], station: &str, kind: &str, days: &[&str]) -> u64 {
 type Burial = (String, &'static str, String, u64, u64, u64);
 
 fn burial_file(rows: &[Burial]) -> String {
-    let mut lines = vec!["record_id,site_id,reported_on,capacity_total,occupied,new_interments,eco_interments,free_basic_services".to_owned()];
-    lines.extend(rows.iter().map(|(id, site, date, new, eco, free)| format!("{id},{site},{date},5000,1000,{new},{eco},{free}")));
+    let mut lines =
+        vec!["record_id,site_id,reported_on,capacity_total,occupied,new_interments,eco_interments,free_basic_services"
+            .to_owned()];
+    lines.extend(
+        rows.iter().map(|(id, site, date, new, eco, free)| format!("{id},{site},{date},5000,1000,{new},{eco},{free}")),
+    );
     lf(&lines)
 }
 
@@ -152,8 +156,11 @@ fn burial_file(rows: &[Burial]) -> String {
 type Registration = (String, &'static str, String, &'static str, String, String, String, &'static str);
 
 fn marriage_file(rows: &[Registration]) -> String {
-    let mut lines = vec!["record_id,office_id,registered_at,kind,party_a_id,party_b_id,party_a_hukou,counselling".to_owned()];
-    lines.extend(rows.iter().map(|(id, office, date, kind, a, b, hukou, c)| format!("{id},{office},{date} 10:00,{kind},{a},{b},{hukou},{c}")));
+    let mut lines =
+        vec!["record_id,office_id,registered_at,kind,party_a_id,party_b_id,party_a_hukou,counselling".to_owned()];
+    lines.extend(rows.iter().map(|(id, office, date, kind, a, b, hukou, c)| {
+        format!("{id},{office},{date} 10:00,{kind},{a},{b},{hukou},{c}")
+    }));
     lf(&lines)
 }
 
@@ -191,7 +198,8 @@ fn report(d: &Daemon, args: &[&str]) -> Value {
     all.extend_from_slice(args);
     all.extend_from_slice(&["--format", "json"]);
     let text = d.mzd_ok(&all);
-    serde_json::from_str(&text).unwrap_or_else(|e| d.fail(&format!("`mzd {}` printed no JSON ({e}):\n{text}", all.join(" "))))
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| d.fail(&format!("`mzd {}` printed no JSON ({e}):\n{text}", all.join(" "))))
 }
 
 fn row<'a>(d: &Daemon, list: &'a Value, id: &str) -> &'a Value {
@@ -217,14 +225,19 @@ fn check_report(d: &Daemon, r: &Value, rows: &Rows, days: &[&str], period_days: 
         check(d, &what("discharges"), &s["discharges"], count(&rows.events, st, "discharge", days));
         check(d, &what("incidents"), &s["incidents"], count(&rows.events, st, "incident", days));
         for reason in REASONS {
-            let n = rows.events.iter().filter(|e| e.station == st && e.reason == reason && days.contains(&e.date.as_str())).count();
+            let n = rows
+                .events
+                .iter()
+                .filter(|e| e.station == st && e.reason == reason && days.contains(&e.date.as_str()))
+                .count();
             check(d, &what(reason), &s["discharges_by_reason"][reason], n as u64);
         }
         check(d, &what("occupied_at_end"), &s["occupied_at_end"], occupancy_at_end(&rows.events, st, last) as u64);
         let bed_days: i64 = period_days.iter().map(|day| occupancy_at_end(&rows.events, st, day)).sum();
         check(d, &what("bed_days"), &s["bed_days"], bed_days as u64);
     }
-    let admits: Vec<&Event> = rows.events.iter().filter(|e| e.kind == "admit" && days.contains(&e.date.as_str())).collect();
+    let admits: Vec<&Event> =
+        rows.events.iter().filter(|e| e.kind == "admit" && days.contains(&e.date.as_str())).collect();
     for referral in REFERRALS {
         let n = admits.iter().filter(|e| e.referral == referral).count() as u64;
         check(d, &format!("referral {referral}"), &r["admissions_by_referral"][referral], n);
@@ -249,13 +262,24 @@ fn check_report(d: &Daemon, r: &Value, rows: &Rows, days: &[&str], period_days: 
         check(d, &format!("{site} free"), &s["free_basic_services"], mine.iter().map(|b| b.5).sum());
     }
     for office in ["M-TZ", "M-TZ-MJQ"] {
-        let mine: Vec<&Registration> = rows.marriages.iter().filter(|m| m.1 == office && days.contains(&m.2.as_str())).collect();
+        let mine: Vec<&Registration> =
+            rows.marriages.iter().filter(|m| m.1 == office && days.contains(&m.2.as_str())).collect();
         let o = row(d, &r["offices"], office);
         for kind in ["marriage", "divorce", "divorce_application", "divorce_withdrawal", "reissue"] {
-            check(d, &format!("{office} {kind}"), &o["by_kind"][kind], mine.iter().filter(|m| m.3 == kind).count() as u64);
+            check(
+                d,
+                &format!("{office} {kind}"),
+                &o["by_kind"][kind],
+                mine.iter().filter(|m| m.3 == kind).count() as u64,
+            );
         }
         check(d, &format!("{office} cross"), &o["cross_district"], mine.iter().filter(|m| cross(m)).count() as u64);
-        check(d, &format!("{office} counselling"), &o["counselling"], mine.iter().filter(|m| m.7 == "true").count() as u64);
+        check(
+            d,
+            &format!("{office} counselling"),
+            &o["counselling"],
+            mine.iter().filter(|m| m.7 == "true").count() as u64,
+        );
     }
 }
 
@@ -413,7 +437,9 @@ fn a_late_file_for_a_closed_day_rewrites_its_files() {
         assert!(p.exists(), "{} written", p.display());
         assert_eq!(mode(&p), 0o640, "{} mode", p.display());
     }
-    let p04 = |v: &Value, k: &str| v["stations"].as_array().unwrap().iter().find(|s| s["id"] == "TZ-P04").unwrap()[k].as_u64();
+    let p04 = |v: &Value, k: &str| {
+        v["stations"].as_array().unwrap().iter().find(|s| s["id"] == "TZ-P04").unwrap()[k].as_u64()
+    };
     assert_eq!(p04(&first, "admissions"), Some(0));
     // Two arrivals at TZ-P04 on day a, dropped now: a's files, a's month, and b's census change.
     let late: Vec<Event> = (0..2)

@@ -42,7 +42,10 @@ impl Default for ReportView {
 /// Labels of the view (Chinese, English).
 const TITLE_DAY: (&str, &str) = ("日报", "Daily report");
 const TITLE_MONTH: (&str, &str) = ("月报", "Monthly report");
-const KEYS: (&str, &str) = ("←/→ 上一期/下一期  d 日报  m 月报  ↑/↓ 滚动  r 刷新  e 导出CSV", "←/→ previous/next  d day  m month  ↑/↓ scroll  r reload  e export CSV");
+const KEYS: (&str, &str) = (
+    "←/→ 上一期/下一期  d 日报  m 月报  ↑/↓ 滚动  r 刷新  e 导出CSV",
+    "←/→ previous/next  d day  m month  ↑/↓ scroll  r reload  e export CSV",
+);
 const LOADING: (&str, &str) = ("正在读取报表…", "loading the report…");
 const FAILED: (&str, &str) = ("报表读取失败", "the report could not be read");
 const OCCUPANCY: (&str, &str) = ("日末在站人数", "Occupancy at day end");
@@ -163,7 +166,13 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
         _ => None,
     };
     let chart_rows = match report {
-        Some(r) if !r.daily.is_empty() => if area.height >= 30 { 10 } else { 6 },
+        Some(r) if !r.daily.is_empty() => {
+            if area.height >= 30 {
+                10
+            } else {
+                6
+            }
+        }
         _ => 0,
     };
     let [head, info, chart, body] = Layout::vertical([
@@ -218,12 +227,17 @@ fn render_chart(buf: &mut Buffer, area: Rect, app: &App, r: &Report) {
     let caption = |name: &str, v: &[u64]| {
         let max = v.iter().max().copied().unwrap_or(0);
         let now = v.last().copied().unwrap_or(0);
-        format!(" {name}  {first} … {last}  max {max}  {} {now}", if app.lang == crate::i18n::Lang::En { "last" } else { "末日" })
+        format!(
+            " {name}  {first} … {last}  max {max}  {} {now}",
+            if app.lang == crate::i18n::Lang::En { "last" } else { "末日" }
+        )
     };
-    Paragraph::new(Line::styled(fit(&caption(t(app, OCCUPANCY), &occ), l1.width as usize), theme.header())).render(l1, buf);
+    Paragraph::new(Line::styled(fit(&caption(t(app, OCCUPANCY), &occ), l1.width as usize), theme.header()))
+        .render(l1, buf);
     let inner = |a: Rect| Rect { x: a.x + 1, width: a.width.saturating_sub(1), ..a };
     Sparkline::default().data(stretch(occ)).style(theme.ok()).render(inner(s1), buf);
-    Paragraph::new(Line::styled(fit(&caption(t(app, ARRIVALS), &arr), l2.width as usize), theme.header())).render(l2, buf);
+    Paragraph::new(Line::styled(fit(&caption(t(app, ARRIVALS), &arr), l2.width as usize), theme.header()))
+        .render(l2, buf);
     Sparkline::default().data(stretch(arr)).style(theme.warn()).render(inner(s2), buf);
 }
 

@@ -24,7 +24,13 @@ pub fn report_stem(reports: &Path, period: Period) -> PathBuf {
 }
 
 /// Writes the CSV and JSON files of `period`.
-pub fn write_period(reports: &Path, state: &State, registry: &Registry, period: Period, now: Timestamp) -> std::io::Result<()> {
+pub fn write_period(
+    reports: &Path,
+    state: &State,
+    registry: &Registry,
+    period: Period,
+    now: Timestamp,
+) -> std::io::Result<()> {
     let report = state.stats.report(state, registry, period, now);
     let stem = report_stem(reports, period);
     let json = serde_json::to_vec_pretty(&report).map_err(std::io::Error::other)?;
@@ -41,10 +47,9 @@ fn due(stats: &Statistics, today: Date, limit: usize) -> Vec<Period> {
     let mut out: Vec<Period> = meta.dirty.iter().copied().take(limit).collect();
     let last_day = Period::Day(today).previous();
     let last_month = Period::month_of(today).previous();
-    for (done, first, last) in [
-        (meta.days_done, Period::Day(first), last_day),
-        (meta.months_done, Period::month_of(first), last_month),
-    ] {
+    for (done, first, last) in
+        [(meta.days_done, Period::Day(first), last_day), (meta.months_done, Period::month_of(first), last_month)]
+    {
         if first > last {
             continue;
         }

@@ -77,7 +77,13 @@ pub struct Statistics {
 
 impl Statistics {
     pub fn new(tz: TimeZone) -> Statistics {
-        Statistics { days: BTreeMap::new(), meta: StatsMeta::default(), touched: BTreeMap::new(), meta_dirty: false, tz }
+        Statistics {
+            days: BTreeMap::new(),
+            meta: StatsMeta::default(),
+            touched: BTreeMap::new(),
+            meta_dirty: false,
+            tz,
+        }
     }
 
     pub fn load(store: &Store, registry: &Registry) -> Result<Statistics, StoreError> {
@@ -210,7 +216,10 @@ impl Statistics {
             }
         }
         let day_net = |d: Date| -> BTreeMap<String, i64> {
-            self.days.get(&d).map(|f| f.stations.iter().map(|(id, s)| (id.clone(), s.net())).collect()).unwrap_or_default()
+            self.days
+                .get(&d)
+                .map(|f| f.stations.iter().map(|(id, s)| (id.clone(), s.net())).collect())
+                .unwrap_or_default()
         };
         let census = stats::census(period, today, &current, &later, &day_net);
         let now_ms = now.as_millisecond();

@@ -8,8 +8,8 @@
 //! occupancy, from which the midnight census is derived.
 
 use crate::case::{Case, CaseState};
-use crate::records::{BurialReport, DischargeReason, MarriageKind, MarriageRegistration, Referral, StationEvent};
 use crate::records::EventKind;
+use crate::records::{BurialReport, DischargeReason, MarriageKind, MarriageRegistration, Referral, StationEvent};
 use crate::task::{StationTask, TaskState};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

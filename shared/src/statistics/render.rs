@@ -74,7 +74,11 @@ fn stations(r: &Report, en: bool) -> Table {
         words(en, "入站人次", "Admissions"),
         words(en, "离站人次", "Discharges"),
     ];
-    headers.extend(DischargeReason::ALL.iter().map(|d| format!("{}{}", words(en, "离站-", "Discharged: "), word(en, d.zh(), d.as_str()))));
+    headers.extend(
+        DischargeReason::ALL
+            .iter()
+            .map(|d| format!("{}{}", words(en, "离站-", "Discharged: "), word(en, d.zh(), d.as_str()))),
+    );
     headers.extend([
         words(en, "异常", "Incidents"),
         words(en, "期末在站", "Occupied at end"),
@@ -84,7 +88,13 @@ fn stations(r: &Report, en: bool) -> Table {
         .stations
         .iter()
         .map(|s| {
-            let mut row = vec![t(&s.id), t(&s.name), Cell::Count(u64::from(s.beds)), Cell::Count(s.admissions), Cell::Count(s.discharges)];
+            let mut row = vec![
+                t(&s.id),
+                t(&s.name),
+                Cell::Count(u64::from(s.beds)),
+                Cell::Count(s.admissions),
+                Cell::Count(s.discharges),
+            ];
             row.extend(DischargeReason::ALL.iter().map(|d| Cell::Count(s.discharges_by_reason.get(d.as_str()))));
             row.extend([Cell::Count(s.incidents), Cell::Count(s.occupied_at_end), Cell::Count(s.bed_days)]);
             row
@@ -100,7 +110,13 @@ fn word(english: bool, zh: &str, en: &str) -> String {
 fn referrals(r: &Report, en: bool) -> Table {
     let rows = Referral::ALL
         .iter()
-        .map(|x| vec![t(x.as_str()), Cell::Text(word(en, x.zh(), x.as_str())), Cell::Count(r.admissions_by_referral.get(x.as_str()))])
+        .map(|x| {
+            vec![
+                t(x.as_str()),
+                Cell::Text(word(en, x.zh(), x.as_str())),
+                Cell::Count(r.admissions_by_referral.get(x.as_str())),
+            ]
+        })
         .collect();
     Table {
         title: words(en, "入站来源", "Admissions by referral"),
@@ -157,7 +173,11 @@ fn burials(r: &Report, en: bool) -> Table {
 fn offices(r: &Report, en: bool) -> Table {
     let mut headers = vec![words(en, "登记机关编码", "Office"), words(en, "名称", "Name")];
     headers.extend(MarriageKind::ALL.iter().map(|k| word(en, k.zh(), k.as_str())));
-    headers.extend([words(en, "合计", "Total"), words(en, "跨区", "Cross-district"), words(en, "婚姻辅导", "Counselling")]);
+    headers.extend([
+        words(en, "合计", "Total"),
+        words(en, "跨区", "Cross-district"),
+        words(en, "婚姻辅导", "Counselling"),
+    ]);
     let rows = r
         .offices
         .iter()
@@ -176,7 +196,16 @@ fn cases(r: &Report, en: bool) -> Table {
         .cases
         .by_street
         .iter()
-        .map(|s| vec![t(&s.id), t(&s.name), Cell::Count(s.opened), Cell::Count(s.closed), Cell::Count(s.referred), Cell::Yuan(s.paid_fen)])
+        .map(|s| {
+            vec![
+                t(&s.id),
+                t(&s.name),
+                Cell::Count(s.opened),
+                Cell::Count(s.closed),
+                Cell::Count(s.referred),
+                Cell::Yuan(s.paid_fen),
+            ]
+        })
         .collect();
     let c = &r.cases;
     rows.push(vec![
@@ -218,7 +247,11 @@ pub fn heading(r: &Report, english: bool) -> Vec<String> {
         (_, false) => "月报",
         (_, true) => "monthly report",
     };
-    let span = if r.period.from == r.period.to { r.period.from.clone() } else { format!("{} – {}", r.period.from, r.period.to) };
+    let span = if r.period.from == r.period.to {
+        r.period.from.clone()
+    } else {
+        format!("{} – {}", r.period.from, r.period.to)
+    };
     let mut lines = vec![if english {
         format!("{district} statistics, {kind}: {span}").trim().to_owned()
     } else {
@@ -270,7 +303,13 @@ pub fn csv(r: &Report, english: bool) -> String {
 pub fn width(s: &str) -> usize {
     s.chars()
         .map(|c| match c as u32 {
-            0x1100..=0x115F | 0x2E80..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6 => 2,
+            0x1100..=0x115F
+            | 0x2E80..=0xA4CF
+            | 0xAC00..=0xD7A3
+            | 0xF900..=0xFAFF
+            | 0xFE30..=0xFE4F
+            | 0xFF00..=0xFF60
+            | 0xFFE0..=0xFFE6 => 2,
             _ => 1,
         })
         .sum()
@@ -315,19 +354,46 @@ pub fn text(r: &Report, english: bool) -> String {
 /// The province (or region) of a 2-digit GB/T 2260 code.
 pub fn province(code: &str, english: bool) -> String {
     const P: &[(&str, &str, &str)] = &[
-        ("11", "北京", "Beijing"), ("12", "天津", "Tianjin"), ("13", "河北", "Hebei"), ("14", "山西", "Shanxi"),
-        ("15", "内蒙古", "Inner Mongolia"), ("21", "辽宁", "Liaoning"), ("22", "吉林", "Jilin"),
-        ("23", "黑龙江", "Heilongjiang"), ("31", "上海", "Shanghai"), ("32", "江苏", "Jiangsu"),
-        ("33", "浙江", "Zhejiang"), ("34", "安徽", "Anhui"), ("35", "福建", "Fujian"), ("36", "江西", "Jiangxi"),
-        ("37", "山东", "Shandong"), ("41", "河南", "Henan"), ("42", "湖北", "Hubei"), ("43", "湖南", "Hunan"),
-        ("44", "广东", "Guangdong"), ("45", "广西", "Guangxi"), ("46", "海南", "Hainan"), ("50", "重庆", "Chongqing"),
-        ("51", "四川", "Sichuan"), ("52", "贵州", "Guizhou"), ("53", "云南", "Yunnan"), ("54", "西藏", "Tibet"),
-        ("61", "陕西", "Shaanxi"), ("62", "甘肃", "Gansu"), ("63", "青海", "Qinghai"), ("64", "宁夏", "Ningxia"),
-        ("65", "新疆", "Xinjiang"), ("71", "台湾", "Taiwan"), ("81", "香港", "Hong Kong"), ("82", "澳门", "Macao"),
+        ("11", "北京", "Beijing"),
+        ("12", "天津", "Tianjin"),
+        ("13", "河北", "Hebei"),
+        ("14", "山西", "Shanxi"),
+        ("15", "内蒙古", "Inner Mongolia"),
+        ("21", "辽宁", "Liaoning"),
+        ("22", "吉林", "Jilin"),
+        ("23", "黑龙江", "Heilongjiang"),
+        ("31", "上海", "Shanghai"),
+        ("32", "江苏", "Jiangsu"),
+        ("33", "浙江", "Zhejiang"),
+        ("34", "安徽", "Anhui"),
+        ("35", "福建", "Fujian"),
+        ("36", "江西", "Jiangxi"),
+        ("37", "山东", "Shandong"),
+        ("41", "河南", "Henan"),
+        ("42", "湖北", "Hubei"),
+        ("43", "湖南", "Hunan"),
+        ("44", "广东", "Guangdong"),
+        ("45", "广西", "Guangxi"),
+        ("46", "海南", "Hainan"),
+        ("50", "重庆", "Chongqing"),
+        ("51", "四川", "Sichuan"),
+        ("52", "贵州", "Guizhou"),
+        ("53", "云南", "Yunnan"),
+        ("54", "西藏", "Tibet"),
+        ("61", "陕西", "Shaanxi"),
+        ("62", "甘肃", "Gansu"),
+        ("63", "青海", "Qinghai"),
+        ("64", "宁夏", "Ningxia"),
+        ("65", "新疆", "Xinjiang"),
+        ("71", "台湾", "Taiwan"),
+        ("81", "香港", "Hong Kong"),
+        ("82", "澳门", "Macao"),
     ];
     match P.iter().find(|(c, _, _)| *c == code) {
         Some((_, zh, en)) => words(english, zh, en),
-        None if code == super::figures::UNKNOWN_ORIGIN => words(english, "未知（无身份证号）", "unknown (no ID number)"),
+        None if code == super::figures::UNKNOWN_ORIGIN => {
+            words(english, "未知（无身份证号）", "unknown (no ID number)")
+        }
         None => words(english, "其他", "other"),
     }
 }

@@ -294,7 +294,10 @@ pub fn build(input: &ReportInput<'_>) -> Report {
         district: reg.district_name.clone(),
         stations: station_rows(input),
         admissions_by_referral: Counts(
-            Referral::ALL.iter().map(|r| (r.as_str().to_owned(), n(m.referrals.get(r).copied().unwrap_or(0)))).collect(),
+            Referral::ALL
+                .iter()
+                .map(|r| (r.as_str().to_owned(), n(m.referrals.get(r).copied().unwrap_or(0))))
+                .collect(),
         ),
         admissions_by_origin: origins(m),
         sites: site_rows(reg, m),

@@ -87,7 +87,7 @@ fn merged_days_list_every_registry_entity_and_render_csv_with_bom() {
     a.sites.entry("C-SZ".into()).or_default().new_interments = 7;
     a.sites.entry("C-SZ".into()).or_default().eco_interments = 3;
     let mut b = a.clone();
-    b.streets.entry("ST-01".into()).or_default().paid_fen = 123_45;
+    b.streets.entry("ST-01".into()).or_default().paid_fen = 12_345;
     a.add(&b);
     let census = BTreeMap::new();
     let input = ReportInput {
@@ -108,9 +108,11 @@ fn merged_days_list_every_registry_entity_and_render_csv_with_bom() {
     assert_eq!((jzz.admissions, jzz.discharges), (6, 2));
     let sz = r.sites.iter().find(|s| s.id == "C-SZ").unwrap();
     assert_eq!((sz.new_interments, sz.eco_interments, sz.eco_share_pct), (14, 6, Some(42.9)));
-    assert_eq!(r.cases.paid_fen, 123_45);
+    assert_eq!(r.cases.paid_fen, 12_345);
     let json = serde_json::to_value(&r).unwrap();
-    for key in ["period", "stations", "admissions_by_referral", "admissions_by_origin", "sites", "offices", "cases", "tasks"] {
+    for key in
+        ["period", "stations", "admissions_by_referral", "admissions_by_origin", "sites", "offices", "cases", "tasks"]
+    {
         assert!(json.get(key).is_some(), "{key}");
     }
     assert_eq!(json["admissions_by_referral"].as_object().unwrap().keys().next().unwrap(), "police");
