@@ -76,7 +76,7 @@ fn station_events(rng: &mut Rng, days: &[String], prefix: &str) -> Vec<Event> {
                     time: format!("08:{:02}", i),
                     person: person.clone(),
                     id_number: idn,
-                    referral: *rng.pick(&REFERRALS),
+                    referral: REFERRALS[rng.range(0, REFERRALS.len() as u64 - 1) as usize],
                     reason: "",
                 });
                 present.entry(station).or_default().push(person);
@@ -108,7 +108,7 @@ fn station_events(rng: &mut Rng, days: &[String], prefix: &str) -> Vec<Event> {
                     person: p,
                     id_number: None,
                     referral: "",
-                    reason: *rng.pick(&REASONS),
+                    reason: REASONS[rng.range(0, REASONS.len() as u64 - 1) as usize],
                 });
             }
         }
