@@ -298,7 +298,15 @@ impl Engine {
     fn write_reports(&mut self) {
         let data = self.folders.archive.parent().unwrap_or(Path::new("."));
         let reports = data.join("reports");
-        crate::statistics::files::write_due(&reports, &mut self.state, &self.registry, crate::statistics::clock());
+        let (occupancy, tasks) = (&self.state.occupancy, &self.state.tasks);
+        let live = || live_figures(occupancy, tasks);
+        crate::statistics::files::write_due(
+            &reports,
+            &mut self.state.stats,
+            live,
+            &self.registry,
+            crate::statistics::clock(),
+        );
     }
 
     /// The statistics report of `period` (`None`: the default one of `kind`) as of now.
@@ -314,7 +322,8 @@ impl Engine {
             PeriodKind::Day => Period::yesterday(today),
             PeriodKind::Month => Period::last_month(today),
         });
-        self.state.stats.report(&self.state, &self.registry, period, now)
+        let live = live_figures(&self.state.occupancy, &self.state.tasks);
+        self.state.stats.report(&live, &self.registry, period, now)
     }
 
     pub fn set_registry(&mut self, registry: Arc<Registry>) {
@@ -397,6 +406,17 @@ impl Engine {
     /// True when `path` is waiting for its finalize job (not a new drop).
     pub fn is_pending(&self, path: &Path) -> bool {
         self.pending_srcs.contains(path)
+    }
+}
+
+/// What the statistics need of the live figures: occupancy now, the open tasks' due times.
+fn live_figures(
+    occupancy: &crate::state::Table<crate::state::StationOccupancy>,
+    tasks: &crate::state::Table<mz_shared::task::StationTask>,
+) -> crate::statistics::Live {
+    crate::statistics::Live {
+        occupancy: occupancy.iter().map(|(id, o)| (id.clone(), i64::from(o.occupied))).collect(),
+        open_task_due_ms: tasks.values().filter(|t| t.is_open()).map(|t| t.due_at_ms).collect(),
     }
 }
 

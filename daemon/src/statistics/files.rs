@@ -7,8 +7,7 @@
 //! that record is committed with the engine's next commit. At most [`PER_ROUND`] periods are
 //! written per round, so a long catch-up never holds the engine up for long.
 
-use super::Statistics;
-use crate::state::State;
+use super::{Live, Statistics};
 use jiff::civil::Date;
 use jiff::Timestamp;
 use mz_shared::registry::Registry;
@@ -26,12 +25,13 @@ pub fn report_stem(reports: &Path, period: Period) -> PathBuf {
 /// Writes the CSV and JSON files of `period`.
 pub fn write_period(
     reports: &Path,
-    state: &State,
+    stats: &Statistics,
+    live: &Live,
     registry: &Registry,
     period: Period,
     now: Timestamp,
 ) -> std::io::Result<()> {
-    let report = state.stats.report(state, registry, period, now);
+    let report = stats.report(live, registry, period, now);
     let stem = report_stem(reports, period);
     let json = serde_json::to_vec_pretty(&report).map_err(std::io::Error::other)?;
     crate::files::write_atomic(&stem.with_extension("csv"), render::csv(&report, false).as_bytes())?;
@@ -102,16 +102,28 @@ fn mark_done(stats: &mut Statistics, p: Period) {
 }
 
 /// Writes the files of the periods that are due (ended and not written, or stale), as many as
-/// one round allows. Returns how many were written; the caller commits the state.
-pub fn write_due(reports: &Path, state: &mut State, registry: &Registry, now: Timestamp) -> usize {
-    let today = state.stats.today(now);
+/// one round allows; `live` is asked for only when something is due. Returns how many were
+/// written; the caller commits the figures.
+pub fn write_due(
+    reports: &Path,
+    stats: &mut Statistics,
+    live: impl FnOnce() -> Live,
+    registry: &Registry,
+    now: Timestamp,
+) -> usize {
+    let today = stats.today(now);
+    let periods = due(stats, today, PER_ROUND);
+    if periods.is_empty() {
+        return 0;
+    }
+    let live = live();
     let mut written = 0;
-    for p in due(&state.stats, today, PER_ROUND) {
-        if let Err(e) = write_period(reports, state, registry, p, now) {
+    for p in periods {
+        if let Err(e) = write_period(reports, stats, &live, registry, p, now) {
             tracing::warn!(period = %p, error = %e, "report file could not be written; tried again later");
             break;
         }
-        mark_done(&mut state.stats, p);
+        mark_done(stats, p);
         written += 1;
     }
     if written > 0 {

@@ -64,6 +64,14 @@ impl StatsMeta {
     }
 }
 
+/// What a report needs of the live figures: each station's occupancy now and the due times of
+/// the open station tasks (the engine builds it from its state).
+#[derive(Debug, Clone, Default)]
+pub struct Live {
+    pub occupancy: BTreeMap<String, i64>,
+    pub open_task_due_ms: Vec<i64>,
+}
+
 /// The maintained day figures.
 pub struct Statistics {
     days: BTreeMap<Date, DayFigures>,
@@ -198,15 +206,13 @@ impl Statistics {
 
     /// The report of `period` as of `now`: the period's days merged, the census, the tasks
     /// still open past their due time.
-    pub fn report(&self, state: &crate::state::State, registry: &Registry, period: Period, now: Timestamp) -> Report {
+    pub fn report(&self, live: &Live, registry: &Registry, period: Period, now: Timestamp) -> Report {
         let zoned = now.to_zoned(self.tz.clone());
         let today = zoned.date();
         let mut merged = DayFigures::default();
         for (_, f) in self.days.range(period.from()..=period.to()) {
             merged.add(f);
         }
-        let current: BTreeMap<String, i64> =
-            state.occupancy.iter().map(|(id, o)| (id.clone(), i64::from(o.occupied))).collect();
         let last = period.to().min(today);
         let mut later: BTreeMap<String, i64> = BTreeMap::new();
         let after = last.tomorrow().unwrap_or(last);
@@ -221,12 +227,12 @@ impl Statistics {
                 .map(|f| f.stations.iter().map(|(id, s)| (id.clone(), s.net())).collect())
                 .unwrap_or_default()
         };
-        let census = stats::census(period, today, &current, &later, &day_net);
+        let census = stats::census(period, today, &live.occupancy, &later, &day_net);
         let now_ms = now.as_millisecond();
-        let open_overdue = state
-            .tasks
-            .values()
-            .filter(|t| t.is_open() && t.due_at_ms < now_ms && period.contains(self.day_of(t.due_at_ms)))
+        let open_overdue = live
+            .open_task_due_ms
+            .iter()
+            .filter(|due| **due < now_ms && period.contains(self.day_of(**due)))
             .count() as u64;
         let occupied: i64 = census.values().map(|c| c.occupied_at_end as i64).sum();
         let daily = stats::report::daily(period, today, occupied, &|d: Date| self.days.get(&d).cloned());
