@@ -175,15 +175,18 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
         }
         _ => 0,
     };
+    let frame = super::block(&format!("{} {kind}", period.title(english)), theme, true);
+    let inner = frame.inner(area);
+    frame.render(area, buf);
     let [head, info, chart, body] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Length(chart_rows),
         Constraint::Fill(1),
     ])
-    .areas(area);
-    let title = format!(" {} {}  {}", period.title(english), kind, t(app, KEYS));
-    Paragraph::new(Line::styled(fit(&title, head.width as usize), theme.title())).render(head, buf);
+    .areas(inner);
+    Paragraph::new(Line::styled(fit(&format!(" {}", t(app, KEYS)), head.width as usize), theme.dim()))
+        .render(head, buf);
     let (text, style) = match (&app.report.report, app.report.loading) {
         (_, true) | (None, _) => (t(app, LOADING).to_owned(), theme.dim()),
         (Some(Err(e)), _) => (format!("{}: {e}", t(app, FAILED)), theme.bad()),
@@ -297,4 +300,82 @@ fn table_lines(tables: &[Table], max: usize, app: &App) -> Vec<Line<'static>> {
         out.push(Line::raw(""));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mz_shared::registry::Registry;
+    use mz_shared::statistics::{build, DayFigures, ReportInput};
+    use std::collections::BTreeMap;
+
+    fn month_report(registry: &Registry) -> Report {
+        let merged = DayFigures::default();
+        let census = BTreeMap::new();
+        let daily = (1..=30)
+            .map(|d| mz_shared::statistics::report::DailyPoint {
+                date: format!("2026-11-{d:02}"),
+                admissions: d % 7,
+                occupied_at_end: 20 + d % 5,
+            })
+            .collect();
+        build(&ReportInput {
+            period: Period::parse_month("2026-11").unwrap(),
+            registry,
+            merged: &merged,
+            census: &census,
+            open_overdue: 0,
+            generated_at: "2026-12-01T00:00:01+08:00".into(),
+            complete: true,
+            daily,
+        })
+    }
+
+    fn screen(app: &App, w: u16, h: u16) -> (Buffer, String) {
+        let area = Rect::new(0, 0, w, h);
+        let mut buf = Buffer::empty(area);
+        render(&mut buf, area, app);
+        let text = (0..h)
+            .map(|y| (0..w).map(|x| buf[(x, y)].symbol().to_owned()).collect::<String>())
+            .collect::<Vec<_>>()
+            .join("\n");
+        (buf, text)
+    }
+
+    #[test]
+    fn a_month_shows_its_chart_and_tables_inside_the_frame_at_80x24_and_160x48() {
+        let registry = Registry::demo();
+        for lang in [crate::i18n::Lang::Zh, crate::i18n::Lang::En] {
+            let mut app = App::new(lang, false);
+            app.report = ReportView {
+                kind: PeriodKind::Month,
+                period: Period::parse_month("2026-11").ok(),
+                report: Some(Ok(Box::new(month_report(&registry)))),
+                loading: false,
+                scroll: 0,
+            };
+            for (w, h) in [(80, 22), (160, 46)] {
+                let (buf, text) = screen(&app, w, h);
+                let (chart, table) = match lang {
+                    crate::i18n::Lang::Zh => ("日末在站人数", "救助站（流浪乞讨人员救助）"),
+                    crate::i18n::Lang::En => ("Occupancy at day end", "Rescue stations"),
+                };
+                // Wide characters leave a blank continuation cell in the dump: compare without blanks.
+                let packed = text.replace(' ', "");
+                assert!(
+                    packed.contains(&chart.replace(" ", "")) && packed.contains(&table.replace(" ", "")),
+                    "{w}x{h}:\n{text}"
+                );
+                assert!(text.contains("TZ-JZZ"), "{text}");
+                for y in 1..h - 1 {
+                    assert_eq!(buf[(w - 1, y)].symbol(), "│", "right edge at row {y}:\n{text}");
+                }
+            }
+        }
+        let mut app = App::new(crate::i18n::Lang::Zh, false);
+        app.report.report = Some(Ok(Box::new(month_report(&registry))));
+        let (name, bytes) = export(&app).expect("a report to export");
+        assert_eq!(name, "mzc-report-month-2026-11.csv");
+        assert!(bytes.starts_with("\u{feff}".as_bytes()));
+    }
 }

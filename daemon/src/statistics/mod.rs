@@ -229,11 +229,9 @@ impl Statistics {
         };
         let census = stats::census(period, today, &live.occupancy, &later, &day_net);
         let now_ms = now.as_millisecond();
-        let open_overdue = live
-            .open_task_due_ms
-            .iter()
-            .filter(|due| **due < now_ms && period.contains(self.day_of(**due)))
-            .count() as u64;
+        let open_overdue =
+            live.open_task_due_ms.iter().filter(|due| **due < now_ms && period.contains(self.day_of(**due))).count()
+                as u64;
         let occupied: i64 = census.values().map(|c| c.occupied_at_end as i64).sum();
         let daily = stats::report::daily(period, today, occupied, &|d: Date| self.days.get(&d).cloned());
         let input = ReportInput {
