@@ -363,7 +363,7 @@ mod tests {
                 // Wide characters leave a blank continuation cell in the dump: compare without blanks.
                 let packed = text.replace(' ', "");
                 assert!(
-                    packed.contains(&chart.replace(" ", "")) && packed.contains(&table.replace(" ", "")),
+                    packed.contains(&chart.replace(' ', "")) && packed.contains(&table.replace(' ', "")),
                     "{w}x{h}:\n{text}"
                 );
                 assert!(text.contains("TZ-JZZ"), "{text}");
