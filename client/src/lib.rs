@@ -220,6 +220,19 @@ impl Client {
         Ok(Answers::new(self, stream::line))
     }
 
+    /// A statistics report (SPEC §8): `period` `None` is the default of `kind` (yesterday, last
+    /// month).
+    pub async fn report(
+        &mut self,
+        kind: mz_shared::statistics::PeriodKind,
+        period: Option<mz_shared::statistics::Period>,
+    ) -> Result<mz_shared::statistics::Report, ClientError> {
+        match self.call(Request::Report { kind, period }).await? {
+            ServerMessage::Report(r) => Ok(*r),
+            other => Err(unexpected(other)),
+        }
+    }
+
     /// The first `lines` lines of a rejects file the dashboard lists, masked as the role asks.
     pub async fn rejects_preview(&mut self, path: &str, lines: u32) -> Result<Vec<String>, ClientError> {
         self.request(Request::RejectsPreview { path: path.to_owned(), lines }).await?;

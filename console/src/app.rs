@@ -13,7 +13,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use mz_shared::dashboard::Dashboard;
 use mz_shared::registry::Role;
 
-/// The eight views, in navigation order (number keys 1–8).
+/// The nine views, in navigation order (number keys 1–9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
     Overview,
@@ -26,10 +26,12 @@ pub enum View {
     Cases,
     /// 临时救助备用金: the streets' reserve funds.
     Funds,
+    /// 统计报表: the day's and the month's statistics report.
+    Report,
 }
 
 impl View {
-    pub const ALL: [View; 8] = [
+    pub const ALL: [View; 9] = [
         View::Overview,
         View::Stations,
         View::Burials,
@@ -38,6 +40,7 @@ impl View {
         View::Ingest,
         View::Cases,
         View::Funds,
+        View::Report,
     ];
 
     pub fn index(self) -> usize {
@@ -54,6 +57,7 @@ impl View {
             View::Ingest => i18n::VIEW_INGEST,
             View::Cases => i18n::VIEW_CASES,
             View::Funds => i18n::VIEW_FUNDS,
+            View::Report => i18n::VIEW_REPORT,
         }
     }
 
@@ -68,6 +72,7 @@ impl View {
             View::Ingest => "ingest",
             View::Cases => "cases",
             View::Funds => "funds",
+            View::Report => "report",
         }
     }
 }
@@ -160,6 +165,8 @@ pub enum Action {
     Ack(String),
     /// Write the current table to a CSV file.
     Export,
+    /// Ask for the statistics report of this kind and period (`None`: the daemon's default).
+    Report(mz_shared::statistics::PeriodKind, Option<mz_shared::statistics::Period>),
     /// Read the first lines of this rejects file.
     Preview(String),
 }
@@ -215,6 +222,8 @@ pub struct App {
     pub task_form: Option<TaskForm>,
     /// A task completion sent and not answered yet.
     pub completing: bool,
+    /// The report view's period and the report on screen.
+    pub report: crate::views::report::ReportView,
 }
 
 impl App {
@@ -248,6 +257,7 @@ impl App {
             tasks_focus: false,
             task_form: None,
             completing: false,
+            report: Default::default(),
         }
     }
 
@@ -264,6 +274,7 @@ impl App {
             View::Ingest => ListId::Ingest,
             View::Cases => ListId::Cases,
             View::Funds => ListId::Funds,
+            View::Report => ListId::Overview,
         }
     }
 
@@ -454,12 +465,26 @@ impl App {
             }
             return Action::None;
         }
+        if self.view == View::Report {
+            if let Some(action) = crate::views::report::on_key(self, key) {
+                return action;
+            }
+        }
+        let action = self.on_view_key(key);
+        if self.view == View::Report && self.report.report.is_none() && !self.report.loading {
+            return crate::views::report::request(self);
+        }
+        action
+    }
+
+    /// The keys of the views (no form, popup or notice on screen).
+    fn on_view_key(&mut self, key: KeyEvent) -> Action {
         match key.code {
             KeyCode::Char('q') => {
                 self.quit = true;
                 return Action::Quit;
             }
-            KeyCode::Char(c @ '1'..='8') => self.set_view(View::ALL[(c as u8 - b'1') as usize]),
+            KeyCode::Char(c @ '1'..='9') => self.set_view(View::ALL[(c as u8 - b'1') as usize]),
             KeyCode::Tab => self.set_view(View::ALL[(self.view.index() + 1) % View::ALL.len()]),
             KeyCode::BackTab => self.set_view(View::ALL[(self.view.index() + View::ALL.len() - 1) % View::ALL.len()]),
             KeyCode::Down | KeyCode::Char('j') => self.move_selection(1),
@@ -468,7 +493,7 @@ impl App {
             KeyCode::PageUp => self.move_selection(-10),
             KeyCode::Home | KeyCode::Char('g') => self.move_selection(i64::MIN / 2),
             KeyCode::End | KeyCode::Char('G') => self.move_selection(i64::MAX / 2),
-            KeyCode::Char('/') if self.view != View::Overview => {
+            KeyCode::Char('/') if !matches!(self.view, View::Overview | View::Report) => {
                 self.editing_filter = true;
             }
             KeyCode::Char('?') => self.popup = Some(Popup::Help),
@@ -792,6 +817,7 @@ impl App {
             ClientEvent::LogResult(result) => self.logged(result),
             ClientEvent::Preview { path, lines } => self.set_preview(&path, lines),
             ClientEvent::TaskResult(result) => self.task_done(result),
+            ClientEvent::Report(result) => crate::views::report::loaded(self, result),
             ClientEvent::AckResult { id: _, result } => match result {
                 Ok(()) => self.say(i18n::ACKED.t(self.lang), Mark::Normal),
                 Err(reason) => {
@@ -815,6 +841,9 @@ impl App {
 
     /// The CSV export of the table on screen: suggested file name and content.
     pub fn export_csv(&self) -> (String, Vec<u8>) {
+        if let Some(report) = crate::views::report::export(self).filter(|_| self.view == View::Report) {
+            return report;
+        }
         let id = self.current_list();
         let t = self.table(id);
         let stamp = jiff::Timestamp::from_millisecond(self.now_ms)
@@ -881,14 +910,18 @@ pub(crate) mod tests {
         a.on_key(key(KeyCode::BackTab));
         assert_eq!(a.view, View::Stations);
         a.on_key(ch('1'));
-        a.on_key(key(KeyCode::BackTab));
-        assert_eq!(a.view, View::Funds);
+        // Entering the report view asks the daemon for the report.
+        let asked = a.on_key(key(KeyCode::BackTab));
+        assert_eq!(a.view, View::Report);
+        assert!(matches!(asked, Action::Report(mz_shared::statistics::PeriodKind::Day, None)));
         a.on_key(key(KeyCode::Tab));
         assert_eq!(a.view, View::Overview);
         a.on_key(ch('8'));
         assert_eq!(a.view, View::Funds);
-        a.on_key(ch('1'));
         a.on_key(ch('9'));
+        assert_eq!(a.view, View::Report);
+        a.on_key(ch('1'));
+        a.on_key(ch('0'));
         assert_eq!(a.view, View::Overview);
     }
 

@@ -35,6 +35,8 @@ pub enum ClientEvent {
     Preview { path: String, lines: Result<Vec<String>, String> },
     /// The answer to a `TaskDone`: the task's id, or the refusal.
     TaskResult(Result<String, Reason>),
+    /// A statistics report, or why there is none (see `views::report`).
+    Report(Result<Box<mz_shared::statistics::Report>, String>),
 }
 
 /// What the daemon answered to an accepted case request.

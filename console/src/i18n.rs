@@ -32,6 +32,8 @@ pub const VIEW_ALERTS: L = L("告警", "Alerts");
 pub const VIEW_INGEST: L = L("导入", "Ingest");
 pub const VIEW_CASES: L = L("救急难", "Cases");
 pub const VIEW_FUNDS: L = L("备用金", "Funds");
+pub const VIEW_REPORT: L = L("报表", "Report");
+pub const ECO_DISTRICT: L = L("全区节地生态安葬率", "district eco-burial share");
 
 // Reserve funds.
 pub const VIEW_FUNDS_TITLE: L = L("临时救助备用金（各街道）", "Reserve funds by street");

@@ -270,6 +270,7 @@ async fn event_loop(lang: i18n::Lang, socket: PathBuf, demo: bool) -> anyhow::Re
                 app.export_done(result);
             }
             Action::Preview(path) => client::preview(socket.clone(), path, client_tx.clone()),
+            Action::Report(kind, period) => views::report::fetch(socket.clone(), kind, period, client_tx.clone()),
         }
         if app.quit {
             break;

@@ -11,6 +11,7 @@
 //! - [`funds`]: the reserve funds per street as `mzd fund list` and the console show them.
 //! - [`tasks`]: station tasks (在站事项): created, voided, completed; their counts.
 //! - [`report`]: the status report and the console's dashboard, built from the figures.
+//! - [`statistics`]: period statistics (统计报表): per-day figures, reports, report files.
 //! - [`server`]: the Unix-socket server (its client is the `mz-client` crate).
 //! - [`restart`]: `mzd run` replacing itself after a failed write to the store.
 //! - [`health`]: whether the engine makes progress, and its problems, for status.
@@ -41,6 +42,7 @@ pub mod service;
 pub mod shutdown;
 pub mod source;
 pub mod state;
+pub mod statistics;
 pub mod store;
 pub mod systemd;
 pub mod task_archive;

@@ -248,6 +248,8 @@ pub fn dashboard(
                 occupied: cur.map_or(0, |r| r.occupied),
                 reported_on: cur.map(|r| r.reported_on.clone()),
                 eco_share: (new > 0).then(|| eco as f64 / new as f64),
+                new_interments: new,
+                eco_interments: eco,
                 months_to_full: months_to_full(reports),
                 zero_growth_violation: s.kind == SiteKind::Village
                     && reports.windows(2).any(|w| w[1].capacity_total > w[0].capacity_total),

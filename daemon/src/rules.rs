@@ -64,7 +64,10 @@ pub fn apply(
     match (record, previous) {
         (Record::Station(ev), None) => station_event(state, ctx, ev),
         (Record::Station(ev), Some(Record::Station(old))) => station_correction(state, ctx, ev, old),
-        (Record::Burial(r), prev) => burial_report(state, ctx, r, prev.is_some()),
+        (Record::Burial(r), prev) => {
+            count_burial(state, r, prev);
+            burial_report(state, ctx, r, prev.is_some())
+        }
         (Record::Marriage(m), None) => marriage(state, ctx, m),
         (Record::Marriage(m), Some(Record::Marriage(old))) => marriage_correction(state, ctx, m, old),
         _ => Err(Reason::new("更正的记录属于另一类数据", "the correction belongs to another feed")),
@@ -237,6 +240,7 @@ fn station_event_figures(state: &mut State, ctx: &RuleContext<'_>, ev: &StationE
                 occ.occupied
             };
             state.station_days.entry(&day).admits += 1;
+            count_event(state, ctx, ev);
             if let Some(st) = ctx.registry.station(&ev.station_id) {
                 // Raised once per spell over capacity: an officer's acknowledgement stands until
                 // occupancy is back within the beds (the discharge that gets there clears it).
@@ -287,6 +291,7 @@ fn station_event_figures(state: &mut State, ctx: &RuleContext<'_>, ev: &StationE
                     occ.occupied
                 };
                 state.station_days.entry(&day).discharges += 1;
+                count_event(state, ctx, ev);
                 clear(state, &alert_id("long_stay", &key));
                 if ev.discharge_reason == Some(DischargeReason::Died) {
                     death_case(state, ctx, ev, resident_name.clone());
@@ -299,6 +304,7 @@ fn station_event_figures(state: &mut State, ctx: &RuleContext<'_>, ev: &StationE
                     r.incidents += 1;
                 }
                 state.station_days.entry(&day).incidents += 1;
+                count_event(state, ctx, ev);
                 let station = ctx.registry.station(&ev.station_id).map_or(ev.station_id.as_str(), |s| s.name.as_str());
                 let kind = incident_words(ev.incident_type);
                 if ev.incident_type == Some(IncidentType::Death) {
@@ -338,6 +344,14 @@ fn station_event_figures(state: &mut State, ctx: &RuleContext<'_>, ev: &StationE
             }
             Ok(())
         }
+    }
+}
+
+/// A station event in the statistics of its own day.
+fn count_event(state: &mut State, ctx: &RuleContext<'_>, ev: &StationEvent) {
+    let occupancy = ev.event != EventKind::Incident;
+    if let Some(day) = state.stats.day_str_mut(&ctx.local_date(ev.occurred_at), occupancy) {
+        day.station_event(ev, 1);
     }
 }
 
@@ -408,6 +422,14 @@ fn station_correction(
     Ok(())
 }
 
+/// A burial report in the statistics of its `reported_on`, replacing its previous version's.
+fn count_burial(state: &mut State, r: &BurialReport, previous: Option<&Record>) {
+    if let Some(Record::Burial(old)) = previous {
+        state.stats.day_mut(old.reported_on, false).burial_report(old, -1);
+    }
+    state.stats.day_mut(r.reported_on, false).burial_report(r, 1);
+}
+
 fn burial_report(state: &mut State, ctx: &RuleContext<'_>, r: &BurialReport, correction: bool) -> Result<(), Reason> {
     let report = SiteReport {
         record_id: r.record_id.clone(),
@@ -474,13 +496,18 @@ fn office_division<'a>(ctx: &'a RuleContext<'_>, office_id: &str) -> Option<&'a 
     ctx.registry.office(office_id).and_then(|o| o.division.as_deref()).or(ctx.registry.district_code.as_deref())
 }
 
+/// SPEC §8: a party's hukou code (`party_x_hukou`, else the first 6 digits of the ID number)
+/// differs from the district's (the office's own division, where the registry gives one).
 fn cross_district(ctx: &RuleContext<'_>, m: &MarriageRegistration) -> bool {
-    let Some(div) = office_division(ctx, &m.office_id) else { return false };
-    [&m.party_a_hukou, &m.party_b_hukou].into_iter().flatten().any(|h| h != div)
+    mz_shared::statistics::is_cross_district(m, office_division(ctx, &m.office_id))
 }
 
 fn office_day_counts(state: &mut State, ctx: &RuleContext<'_>, m: &MarriageRegistration, sign: i64) {
-    let key = key2(&m.office_id, &ctx.local_date(m.registered_at));
+    let date = ctx.local_date(m.registered_at);
+    if let Some(day) = state.stats.day_str_mut(&date, false) {
+        day.registration(m, office_division(ctx, &m.office_id), sign);
+    }
+    let key = key2(&m.office_id, &date);
     let cross = cross_district(ctx, m);
     let day = state.office_days.entry(&key);
     let add = |v: &mut u32| *v = (i64::from(*v) + sign).max(0) as u32;

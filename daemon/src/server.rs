@@ -526,6 +526,7 @@ impl Session {
             Request::Backup { dest } => self.backup(dest).await?,
             Request::AckAlert { id } => self.ack_alert(id).await?,
             Request::FundList => self.fund_list().await?,
+            Request::Report { kind, period } => self.statistics_report(kind, period).await?,
             Request::TaskList { station, state } => self.task_list(station, state).await?,
             Request::TaskDone { id, note } => self.task_done(role, id, note).await?,
         }
@@ -718,6 +719,18 @@ impl Session {
     async fn fund_list(&mut self) -> io::Result<()> {
         let answer = self.ctx.engine.fund_list(self.limits.engine).await;
         let msg = answer.map_or_else(refused, |funds| ServerMessage::Funds { funds });
+        self.send(&msg).await
+    }
+
+    /// A statistics report (any role: figures only, no personal data), from the engine's day
+    /// figures as of now.
+    async fn statistics_report(
+        &mut self,
+        kind: mz_shared::statistics::PeriodKind,
+        period: Option<mz_shared::statistics::Period>,
+    ) -> io::Result<()> {
+        let answer = self.ctx.engine.report(kind, period, self.limits.engine).await;
+        let msg = answer.map_or_else(refused, ServerMessage::Report);
         self.send(&msg).await
     }
 

@@ -369,6 +369,8 @@ pub struct State {
     pub tasks: Table<mz_shared::task::StationTask>,
     /// Open tasks by due time, station and person; each stay's tasks (rebuilt at load).
     pub task_index: crate::tasks::TaskIndex,
+    /// Per-day figures of the statistics reports (统计报表), and which report files are stale.
+    pub stats: crate::statistics::Statistics,
 }
 
 impl State {
@@ -400,6 +402,9 @@ impl State {
             audit_pending: Vec::new(),
             tasks: Table::new("task"),
             task_index: crate::tasks::TaskIndex::default(),
+            stats: crate::statistics::Statistics::new(
+                jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC),
+            ),
         }
     }
 
@@ -431,6 +436,7 @@ impl State {
         let closed_marks = crate::task_archive::marks(&store.reader())?;
         let task_index = crate::tasks::TaskIndex::build(&mut tasks, &residents, &closed_marks);
         Ok(State {
+            stats: crate::statistics::Statistics::load(store, registry)?,
             tasks,
             task_index,
             case_index,
@@ -474,6 +480,7 @@ impl State {
         }
         self.fund_figures.add(&case);
         self.open_by_person.update(old, &case);
+        self.stats.case_change(old, &case);
         self.cases.put(case);
     }
 
@@ -505,6 +512,7 @@ impl State {
             || self.cases.is_dirty()
             || !self.audit_pending.is_empty()
             || self.tasks.is_dirty()
+            || self.stats.is_dirty()
     }
 
     /// Writes every changed figure into `batch`.
@@ -525,6 +533,7 @@ impl State {
         self.alerts.write_into(batch);
         self.cases.write_into(batch);
         self.tasks.write_into(batch);
+        self.stats.write_into(batch);
         crate::tasks::archive_closed(&mut self.task_index, batch);
         // The entries of one commit are one value, keyed by the first entry's number, in chunks
         // small enough for sled to keep inline; the trail's anchor goes with them.

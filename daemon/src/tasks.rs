@@ -161,6 +161,7 @@ pub fn put(state: &mut State, old: Option<&StationTask>, task: StationTask) {
         state.task_index.remove(old);
     }
     state.task_index.add(&task);
+    state.stats.task_change(old, &task);
     if task.is_open() {
         state.tasks.insert(task.id.clone(), task);
     } else {

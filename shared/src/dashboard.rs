@@ -159,6 +159,12 @@ pub struct SiteBoard {
     pub reported_on: Option<String>,
     /// Eco burials / new interments over the kept history.
     pub eco_share: Option<f64>,
+    /// New interments and eco burials (节地生态安葬) over the kept history, the sums behind
+    /// `eco_share` (for the district-wide share).
+    #[serde(default)]
+    pub new_interments: u64,
+    #[serde(default)]
+    pub eco_interments: u64,
     /// Months until full at the recent rate of new interments; `None` when not filling.
     pub months_to_full: Option<f64>,
     /// A village burial point whose capacity grew.

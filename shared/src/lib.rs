@@ -17,6 +17,7 @@
 //! - [`trigger`]: which rescue-station events open a case by themselves (`[auto_cases]`).
 //! - [`audit`]: the hash-chained, append-only audit trail and its verification.
 //! - [`task`]: station tasks (在站事项): family notices, DNA requests, stay reviews and their clocks.
+//! - [`statistics`]: statistics reports (统计报表): periods, day figures, the report and its CSV.
 
 pub mod alert;
 pub mod audit;
@@ -28,6 +29,7 @@ pub mod protocol;
 pub mod reason;
 pub mod records;
 pub mod registry;
+pub mod statistics;
 pub mod task;
 pub mod time;
 pub mod trigger;

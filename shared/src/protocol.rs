@@ -118,6 +118,13 @@ pub enum Request {
         station: Option<String>,
         state: Option<crate::task::TaskFilter>,
     },
+    /// A statistics report (`mzd report day|month`, SPEC §8): `period` `None` is yesterday for a
+    /// day, last month for a month. Answered by `Report`.
+    Report {
+        kind: crate::statistics::PeriodKind,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        period: Option<crate::statistics::Period>,
+    },
     /// Complete an open task (`mzd task done`: station staff of its station, an officer or
     /// above); answered by `Task` or an error with the reason.
     TaskDone {
@@ -226,6 +233,8 @@ pub enum ServerMessage {
     Task {
         task: Box<TaskView>,
     },
+    /// A statistics report, as `mzd report --format json` prints it.
+    Report(Box<crate::statistics::Report>),
     /// The request was refused: `{"type":"error","code":…,"reason":{"zh":…,"en":…}}`.
     Error(Refusal),
 }

@@ -86,7 +86,16 @@ pub fn table(app: &App) -> TableData {
 pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
     let t = table(app);
     let st = app.list(ListId::Sites);
-    let title = format!("{} ({})", i18n::VIEW_BURIALS.t(app.lang), t.rows.len());
+    let sites = app.dashboard.as_ref().map(|d| d.sites.as_slice()).unwrap_or_default();
+    let (new, eco) = sites.iter().fold((0, 0), |(n, e), s| (n + s.new_interments, e + s.eco_interments));
+    let district = (new > 0).then(|| eco as f64 / new as f64);
+    let title = format!(
+        "{} ({})  {} {}",
+        i18n::VIEW_BURIALS.t(app.lang),
+        t.rows.len(),
+        i18n::ECO_DISTRICT.t(app.lang),
+        district.map_or("-".into(), |x| format!("{:.0}%", x * 100.0))
+    );
     table::render(buf, area, block(&title, app.theme, true), &t, &st.filter, Some(st.selected), app.theme, "-");
 }
 

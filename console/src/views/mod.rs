@@ -10,6 +10,7 @@ pub mod funds;
 pub mod ingest;
 pub mod marriages;
 pub mod overview;
+pub mod report;
 pub mod stations;
 
 use crate::app::{App, Conn, ListId, Popup, View};
@@ -78,6 +79,7 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
                 View::Ingest => ingest::render(buf, body, app),
                 View::Cases => cases::render(buf, body, app),
                 View::Funds => funds::render(buf, body, app),
+                View::Report => report::render(buf, body, app),
             }
             if disconnected {
                 // Last data kept, greyed out.
@@ -286,7 +288,7 @@ pub fn detail(app: &App, list: ListId, key: &str) -> Option<(String, Vec<Line<'s
 pub fn help_lines(app: &App) -> Vec<Line<'static>> {
     let lang = app.lang;
     let mut keys: Vec<(&str, &str)> = vec![
-        ("1-8", i18n::KEY_VIEWS.t(lang)),
+        ("1-9", i18n::KEY_VIEWS.t(lang)),
         ("Tab / Shift-Tab", i18n::KEY_TAB.t(lang)),
         ("Up Down / j k", i18n::KEY_MOVE.t(lang)),
         ("PgUp PgDn g G", i18n::KEY_PAGE.t(lang)),

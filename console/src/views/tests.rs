@@ -127,6 +127,8 @@ pub fn sample() -> Dashboard {
         occupied: occ,
         reported_on: Some("2025-09-30".into()),
         eco_share: Some(0.45),
+        new_interments: 100,
+        eco_interments: 45,
         months_to_full: Some(f64::from(cap - occ) / 20.0),
         zero_growth_violation: false,
         history: vec![("2025-08-31".into(), cap, occ - 20), ("2025-09-30".into(), cap, occ)],

@@ -15,6 +15,7 @@ mod check;
 mod daemon;
 mod export;
 mod fund;
+mod report;
 mod status;
 mod task;
 
@@ -119,6 +120,19 @@ enum Command {
         #[arg(long, global = true)]
         socket: Option<PathBuf>,
     },
+    /// Statistics reports (统计报表, SPEC §8): the day or the month, as text, CSV or JSON.
+    Report {
+        #[command(subcommand)]
+        command: report::ReportCommand,
+        /// text (default), csv (UTF-8 with a BOM, for Excel) or json.
+        #[arg(long, global = true, value_parser = ["text", "csv", "json"], default_value = "text")]
+        format: String,
+        /// Language of the text and CSV (JSON keys are English).
+        #[arg(long, global = true, value_parser = ["zh", "en"], default_value = "zh")]
+        lang: String,
+        #[arg(long, global = true)]
+        socket: Option<PathBuf>,
+    },
     /// The audit trail of case actions.
     Audit {
         #[command(subcommand)]
@@ -171,6 +185,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Alert { command, socket } => alert::alert_command(command, &config::client_socket(socket)),
         Command::Fund { command: fund::FundCommand::List { json, lang }, socket } => {
             fund::fund_list(&config::client_socket(socket), json, lang == "en")
+        }
+        Command::Report { command, format, lang, socket } => {
+            report::report(&config::client_socket(socket), command, &format, lang == "en")
         }
         Command::Audit { command: audit::AuditCommand::Verify { anchor, entries, head, json }, socket } => {
             let anchors = audit::audit_anchors(&anchor, entries, head.as_deref())?;

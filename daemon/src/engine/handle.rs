@@ -60,6 +60,16 @@ impl EngineHandle {
         self.ask(wait, |reply| EngineMsg::FundList { reply }).await
     }
 
+    /// A statistics report as of now (`period` `None`: the default of `kind`).
+    pub async fn report(
+        &self,
+        kind: mz_shared::statistics::PeriodKind,
+        period: Option<mz_shared::statistics::Period>,
+        wait: Duration,
+    ) -> Result<Box<mz_shared::statistics::Report>, Refusal> {
+        self.ask(wait, |reply| EngineMsg::Report { kind, period, reply }).await
+    }
+
     /// Completes a station task.
     pub async fn task_done(
         &self,

@@ -281,6 +281,7 @@ impl Engine {
         if self.parked_due() {
             self.run_pending_jobs()?;
         }
+        self.write_reports();
         if self.resuming_files() {
             return Ok(());
         }
@@ -292,8 +293,42 @@ impl Engine {
         Ok(())
     }
 
+    /// Writes the statistics report files that are due (ended or stale); what was written is
+    /// recorded with the next commit.
+    fn write_reports(&mut self) {
+        let data = self.folders.archive.parent().unwrap_or(Path::new("."));
+        let reports = data.join("reports");
+        let (occupancy, tasks) = (&self.state.occupancy, &self.state.tasks);
+        let live = || live_figures(occupancy, tasks);
+        crate::statistics::files::write_due(
+            &reports,
+            &mut self.state.stats,
+            live,
+            &self.registry,
+            crate::statistics::clock(),
+        );
+    }
+
+    /// The statistics report of `period` (`None`: the default one of `kind`) as of now.
+    pub fn statistics_report(
+        &self,
+        kind: mz_shared::statistics::PeriodKind,
+        period: Option<mz_shared::statistics::Period>,
+    ) -> mz_shared::statistics::Report {
+        use mz_shared::statistics::{Period, PeriodKind};
+        let now = crate::statistics::clock();
+        let today = self.state.stats.today(now);
+        let period = period.unwrap_or(match kind {
+            PeriodKind::Day => Period::yesterday(today),
+            PeriodKind::Month => Period::last_month(today),
+        });
+        let live = live_figures(&self.state.occupancy, &self.state.tasks);
+        self.state.stats.report(&live, &self.registry, period, now)
+    }
+
     pub fn set_registry(&mut self, registry: Arc<Registry>) {
         self.generation += 1;
+        self.state.stats.tz = registry.time_zone();
         self.state.funds.sync(&registry);
         self.state.case_index.reindex(&self.state.cases, &registry.limits);
         self.registry = registry;
@@ -371,6 +406,17 @@ impl Engine {
     /// True when `path` is waiting for its finalize job (not a new drop).
     pub fn is_pending(&self, path: &Path) -> bool {
         self.pending_srcs.contains(path)
+    }
+}
+
+/// What the statistics need of the live figures: occupancy now, the open tasks' due times.
+fn live_figures(
+    occupancy: &crate::state::Table<crate::state::StationOccupancy>,
+    tasks: &crate::state::Table<mz_shared::task::StationTask>,
+) -> crate::statistics::Live {
+    crate::statistics::Live {
+        occupancy: occupancy.iter().map(|(id, o)| (id.clone(), i64::from(o.occupied))).collect(),
+        open_task_due_ms: tasks.values().filter(|t| t.is_open()).map(|t| t.due_at_ms).collect(),
     }
 }
 

@@ -63,6 +63,12 @@ pub enum EngineMsg {
     FundList {
         reply: oneshot::Sender<Result<Vec<mz_shared::dashboard::FundRow>, Reason>>,
     },
+    /// A statistics report (`mzd report`); `period` `None` is the default of `kind`.
+    Report {
+        kind: mz_shared::statistics::PeriodKind,
+        period: Option<mz_shared::statistics::Period>,
+        reply: oneshot::Sender<Result<Box<mz_shared::statistics::Report>, Reason>>,
+    },
     /// Complete a station task.
     TaskDone {
         actor: Actor,
@@ -156,6 +162,7 @@ fn refuse(msg: EngineMsg, reason: Reason) {
         EngineMsg::LogStationEvent { reply, .. } => drop(reply.send(Err(reason))),
         EngineMsg::CaseAct { reply, .. } => drop(reply.send(Err(reason))),
         EngineMsg::FundList { reply } => drop(reply.send(Err(reason))),
+        EngineMsg::Report { reply, .. } => drop(reply.send(Err(reason))),
         EngineMsg::TaskDone { reply, .. } => drop(reply.send(Err(reason))),
         EngineMsg::Candidate(_) | EngineMsg::Registry(_) | EngineMsg::Shutdown => {}
     }
@@ -266,6 +273,9 @@ pub fn engine_loop(
             Ok(EngineMsg::FundList { reply }) => {
                 let state = &engine.state;
                 drop(reply.send(Ok(crate::funds::fund_rows(&state.funds, &state.fund_figures, &engine.registry))))
+            }
+            Ok(EngineMsg::Report { kind, period, reply }) => {
+                drop(reply.send(Ok(Box::new(engine.statistics_report(kind, period)))))
             }
             Ok(EngineMsg::TaskDone { actor, id, note, reply }) => {
                 drop(reply.send(engine.complete_task(&actor, &id, note.as_deref())))

@@ -1,0 +1,254 @@
+//! Period statistics (统计报表, SPEC §8): the per-day figures the engine keeps with every commit,
+//! reports built from them, and the report files written after each day and month ends.
+//!
+//! [`Statistics`] holds every day's [`DayFigures`] in memory (a few hundred bytes a day) and
+//! mirrors changed days to the store under their own key prefix (`sstat_day/YYYY-MM-DD`), in the
+//! batch of the commit that changed them ([`crate::state::State::write_into`]). A report merges
+//! at most 31 days; the midnight census (`occupied_at_end`, `bed_days`) walks back from the
+//! stations' current occupancy over the days' changes. Nothing scans records.
+//!
+//! Invariants: a day's figures change only through the rules and actions that change the
+//! records and cases they count, in the same commit. [`StatsMeta`] (also committed with them)
+//! says which periods already have files and which of those a later change made stale, so a
+//! `kill -9` between a commit and the file write still rewrites them ([`files`]).
+
+pub mod files;
+
+use crate::store::{encode, keys, Store, StoreError};
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+use mz_shared::case::Case;
+use mz_shared::registry::Registry;
+use mz_shared::statistics::{self as stats, DayFigures, Period, Report, ReportInput};
+use mz_shared::task::StationTask;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The statistics' clock: now, or the instant in `MZD_STATISTICS_NOW` (RFC 3339), which tests
+/// set to move the report periods across midnight without waiting for one. Only which periods
+/// have ended and the census's "now" follow it; every other clock of the daemon stays real.
+pub fn clock() -> Timestamp {
+    static FIXED: std::sync::OnceLock<Option<Timestamp>> = std::sync::OnceLock::new();
+    let fixed = FIXED.get_or_init(|| std::env::var("MZD_STATISTICS_NOW").ok().and_then(|v| v.parse().ok()));
+    fixed.unwrap_or_else(Timestamp::now)
+}
+
+/// Store table (under [`keys::state`]) of the day figures, one key per day.
+const DAY_TABLE: &str = "stat_day";
+/// Store key of [`StatsMeta`].
+fn meta_key() -> Vec<u8> {
+    keys::state("stat_meta", "meta")
+}
+
+/// Which report files exist and which are stale (committed with the figures).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatsMeta {
+    /// The first day with any counted event: files are written back to it.
+    pub first_day: Option<Date>,
+    /// Days whose files were written: a contiguous range.
+    pub days_done: Option<(Date, Date)>,
+    /// Months (their first days) whose files were written: a contiguous range.
+    pub months_done: Option<(Date, Date)>,
+    /// Periods with files that a later change made stale: rewritten soon.
+    pub dirty: BTreeSet<Period>,
+}
+
+impl StatsMeta {
+    fn has_files(&self, p: Period) -> bool {
+        let range = match p {
+            Period::Day(_) => self.days_done,
+            Period::Month(_) => self.months_done,
+        };
+        range.is_some_and(|(a, b)| (a..=b).contains(&p.from()))
+    }
+}
+
+/// What a report needs of the live figures: each station's occupancy now and the due times of
+/// the open station tasks (the engine builds it from its state).
+#[derive(Debug, Clone, Default)]
+pub struct Live {
+    pub occupancy: BTreeMap<String, i64>,
+    pub open_task_due_ms: Vec<i64>,
+}
+
+/// The maintained day figures.
+pub struct Statistics {
+    days: BTreeMap<Date, DayFigures>,
+    meta: StatsMeta,
+    /// Days changed since the last commit, with whether a station's occupancy changed.
+    touched: BTreeMap<Date, bool>,
+    meta_dirty: bool,
+    /// The registry's zone: days are local days.
+    pub tz: TimeZone,
+}
+
+impl Statistics {
+    pub fn new(tz: TimeZone) -> Statistics {
+        Statistics {
+            days: BTreeMap::new(),
+            meta: StatsMeta::default(),
+            touched: BTreeMap::new(),
+            meta_dirty: false,
+            tz,
+        }
+    }
+
+    pub fn load(store: &Store, registry: &Registry) -> Result<Statistics, StoreError> {
+        let mut s = Statistics::new(registry.time_zone());
+        let prefix = keys::state_prefix(DAY_TABLE);
+        for item in store.scan::<DayFigures>(&prefix) {
+            let (k, v) = item?;
+            if let Ok(day) = String::from_utf8_lossy(&k[prefix.len()..]).parse::<Date>() {
+                s.days.insert(day, v);
+            }
+        }
+        s.meta = store.get(&meta_key())?.unwrap_or_default();
+        Ok(s)
+    }
+
+    /// The local day of a Unix-ms instant.
+    pub fn day_of(&self, ms: i64) -> Date {
+        Timestamp::from_millisecond(ms).unwrap_or_default().to_zoned(self.tz.clone()).date()
+    }
+
+    /// The figures of `day`, to change (written at the next commit).
+    pub fn day_mut(&mut self, day: Date, occupancy_changes: bool) -> &mut DayFigures {
+        let t = self.touched.entry(day).or_default();
+        *t |= occupancy_changes;
+        if self.meta.first_day.is_none_or(|f| day < f) {
+            self.meta.first_day = Some(day);
+            self.meta_dirty = true;
+        }
+        self.days.entry(day).or_default()
+    }
+
+    /// The figures of `day`, to change; `date` as the rules write it (`YYYY-MM-DD`).
+    pub fn day_str_mut(&mut self, date: &str, occupancy_changes: bool) -> Option<&mut DayFigures> {
+        let day = date.parse::<Date>().ok()?;
+        Some(self.day_mut(day, occupancy_changes))
+    }
+
+    /// A case changed (`old` is `None` for a new case): counted on the days of what happened.
+    pub fn case_change(&mut self, old: Option<&Case>, new: &Case) {
+        for e in stats::case_events(old, new) {
+            let day = self.day_of(e.at_ms());
+            self.day_mut(day, false).case_event(&e);
+        }
+    }
+
+    /// A task changed (`old` is `None` for a new task): counted on its due day.
+    pub fn task_change(&mut self, old: Option<&StationTask>, new: &StationTask) {
+        if let Some(old) = old {
+            let day = self.day_of(old.due_at_ms);
+            self.day_mut(day, false).task(old, -1);
+        }
+        let day = self.day_of(new.due_at_ms);
+        self.day_mut(day, false).task(new, 1);
+    }
+
+    pub fn meta(&self) -> &StatsMeta {
+        &self.meta
+    }
+
+    pub fn meta_mut(&mut self) -> &mut StatsMeta {
+        self.meta_dirty = true;
+        &mut self.meta
+    }
+
+    pub fn is_dirty(&self) -> bool {
+        self.meta_dirty || !self.touched.is_empty()
+    }
+
+    /// The periods with files that the changes in `touched` made stale: the changed days and
+    /// their months, and, where a station's occupancy changed, every later day with files
+    /// (their midnight census moved).
+    fn mark_stale(&mut self, touched: &BTreeMap<Date, bool>) {
+        let mut stale: BTreeSet<Period> = BTreeSet::new();
+        let through = self.meta.days_done.map(|(_, b)| b);
+        for (day, occupancy) in touched {
+            stale.insert(Period::Day(*day));
+            stale.insert(Period::month_of(*day));
+            if let (true, Some(through)) = (*occupancy, through) {
+                let later = std::iter::successors(day.tomorrow().ok(), |d| d.tomorrow().ok());
+                for d in later.take_while(|d| *d <= through) {
+                    stale.insert(Period::Day(d));
+                    stale.insert(Period::month_of(d));
+                }
+            }
+        }
+        let meta = &mut self.meta;
+        let before = meta.dirty.len();
+        let fresh: Vec<Period> = stale.into_iter().filter(|p| meta.has_files(*p)).collect();
+        meta.dirty.extend(fresh);
+        self.meta_dirty |= self.meta.dirty.len() != before;
+    }
+
+    /// Writes the days changed since the last commit, and the meta with the periods they made
+    /// stale, into the commit's batch.
+    pub fn write_into(&mut self, batch: &mut sled::Batch) {
+        let touched = std::mem::take(&mut self.touched);
+        self.mark_stale(&touched);
+        for day in touched.keys() {
+            let key = keys::state(DAY_TABLE, &day.to_string());
+            match self.days.get(day).filter(|f| !f.is_empty()) {
+                Some(f) => batch.insert(key, encode(f)),
+                None => {
+                    self.days.remove(day);
+                    batch.remove(key);
+                }
+            }
+        }
+        if std::mem::take(&mut self.meta_dirty) {
+            batch.insert(meta_key(), encode(&self.meta));
+        }
+    }
+
+    /// The report of `period` as of `now`: the period's days merged, the census, the tasks
+    /// still open past their due time.
+    pub fn report(&self, live: &Live, registry: &Registry, period: Period, now: Timestamp) -> Report {
+        let zoned = now.to_zoned(self.tz.clone());
+        let today = zoned.date();
+        let mut merged = DayFigures::default();
+        for (_, f) in self.days.range(period.from()..=period.to()) {
+            merged.add(f);
+        }
+        let last = period.to().min(today);
+        let mut later: BTreeMap<String, i64> = BTreeMap::new();
+        let after = last.tomorrow().unwrap_or(last);
+        for (_, f) in self.days.range(after..) {
+            for (id, s) in &f.stations {
+                *later.entry(id.clone()).or_default() += s.net();
+            }
+        }
+        let day_net = |d: Date| -> BTreeMap<String, i64> {
+            self.days
+                .get(&d)
+                .map(|f| f.stations.iter().map(|(id, s)| (id.clone(), s.net())).collect())
+                .unwrap_or_default()
+        };
+        let census = stats::census(period, today, &live.occupancy, &later, &day_net);
+        let now_ms = now.as_millisecond();
+        let open_overdue =
+            live.open_task_due_ms.iter().filter(|due| **due < now_ms && period.contains(self.day_of(**due))).count()
+                as u64;
+        let occupied: i64 = census.values().map(|c| c.occupied_at_end as i64).sum();
+        let daily = stats::report::daily(period, today, occupied, &|d: Date| self.days.get(&d).cloned());
+        let input = ReportInput {
+            daily,
+            period,
+            registry,
+            merged: &merged,
+            census: &census,
+            open_overdue,
+            generated_at: zoned.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+            complete: period.has_ended(today),
+        };
+        stats::build(&input)
+    }
+
+    /// The local date of `now`.
+    pub fn today(&self, now: Timestamp) -> Date {
+        now.to_zoned(self.tz.clone()).date()
+    }
+}

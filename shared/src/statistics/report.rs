@@ -1,0 +1,427 @@
+//! The statistics report (统计报表) of a period, with SPEC §8's stable JSON keys, built from
+//! the day figures of the period and the occupancy census.
+//!
+//! Invariants: every station, site, office and street of the registry is listed, in registry
+//! order, with zeros where nothing happened; ids the registry no longer knows are listed after
+//! them. Counts are never negative. Keys may be added, the stable ones never change.
+
+use super::figures::{DayFigures, UNKNOWN_ORIGIN};
+use super::period::Period;
+use crate::records::{DischargeReason, MarriageKind, Referral};
+use crate::registry::Registry;
+use jiff::civil::Date;
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::collections::BTreeMap;
+
+/// Named counts in a fixed order, serialized as a JSON object in that order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts(pub Vec<(String, u64)>);
+
+impl Counts {
+    pub fn get(&self, key: &str) -> u64 {
+        self.0.iter().find(|(k, _)| k == key).map_or(0, |(_, v)| *v)
+    }
+
+    pub fn total(&self) -> u64 {
+        self.0.iter().map(|(_, v)| v).sum()
+    }
+}
+
+impl Serialize for Counts {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+impl<'de> Deserialize<'de> for Counts {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Counts;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object of counts")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Counts, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, u64>()? {
+                    out.push((k, v));
+                }
+                Ok(Counts(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// `{"kind": "day", "from": "2026-11-29", "to": "2026-11-29"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeriodInfo {
+    pub kind: String,
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StationRow {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub beds: u32,
+    pub admissions: u64,
+    pub discharges: u64,
+    pub discharges_by_reason: Counts,
+    pub incidents: u64,
+    pub occupied_at_end: u64,
+    pub bed_days: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SiteRow {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    pub new_interments: u64,
+    pub eco_interments: u64,
+    pub free_basic_services: u64,
+    /// 节地生态安葬率: eco among new interments, percent with one decimal; `null` without any.
+    #[serde(default)]
+    pub eco_share_pct: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfficeRow {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    pub by_kind: Counts,
+    #[serde(default)]
+    pub registrations: u64,
+    pub cross_district: u64,
+    pub counselling: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreetRow {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    pub opened: u64,
+    #[serde(default)]
+    pub closed: u64,
+    #[serde(default)]
+    pub referred: u64,
+    pub paid_fen: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseFigures {
+    pub opened: u64,
+    pub closed: u64,
+    pub referred: u64,
+    pub paid_fen: i64,
+    pub by_street: Vec<StreetRow>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskFigures {
+    pub due: u64,
+    pub done_on_time: u64,
+    pub overdue: u64,
+}
+
+/// One day of a month's trend: arrivals and the district's occupancy at the day's end (for the
+/// day still running: now).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DailyPoint {
+    pub date: String,
+    pub admissions: u64,
+    pub occupied_at_end: u64,
+}
+
+/// A statistics report (SPEC §8). `generated_at` says when it was made (a file rewritten after a
+/// late drop shows the later time); `complete` is false while the period is still running.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub period: PeriodInfo,
+    #[serde(default)]
+    pub generated_at: String,
+    #[serde(default)]
+    pub complete: bool,
+    #[serde(default)]
+    pub district: Option<String>,
+    pub stations: Vec<StationRow>,
+    pub admissions_by_referral: Counts,
+    pub admissions_by_origin: Counts,
+    pub sites: Vec<SiteRow>,
+    /// The whole district's burials: the sites' sums and the eco-burial share.
+    #[serde(default)]
+    pub burials: SiteRow,
+    pub offices: Vec<OfficeRow>,
+    pub cases: CaseFigures,
+    pub tasks: TaskFigures,
+    /// A month's days up to today: the trend the console charts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub daily: Vec<DailyPoint>,
+}
+
+/// A station's midnight census over a period: occupancy at the end and bed-days.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Census {
+    pub occupied_at_end: u64,
+    pub bed_days: u64,
+}
+
+/// The census of each station over `period`, from the occupancy `now` (by station), the local
+/// date `today`, `day_net` (a day's change in occupancy by station) and `later_net`: the change
+/// over every day after `min(period.to, today)` (events dated after that, future ones included).
+///
+/// Occupancy at the end of the last counted day is `now − later_net`, and each day before is
+/// the day after minus that day's change. `bed_days` sums the ends of the days that are over.
+pub fn census(
+    period: Period,
+    today: Date,
+    now: &BTreeMap<String, i64>,
+    later_net: &BTreeMap<String, i64>,
+    day_net: &dyn Fn(Date) -> BTreeMap<String, i64>,
+) -> BTreeMap<String, Census> {
+    let last = period.to().min(today);
+    let mut end: BTreeMap<String, i64> = now.clone();
+    for (id, n) in later_net {
+        *end.entry(id.clone()).or_default() -= n;
+    }
+    let mut out: BTreeMap<String, Census> =
+        end.iter().map(|(id, v)| (id.clone(), Census { occupied_at_end: (*v).max(0) as u64, bed_days: 0 })).collect();
+    if last < period.from() {
+        return out;
+    }
+    let mut day = last;
+    loop {
+        if day < today {
+            for (id, v) in &end {
+                out.entry(id.clone()).or_default().bed_days += (*v).max(0) as u64;
+            }
+        }
+        // The end of the day before: minus this day's change.
+        for (id, n) in day_net(day) {
+            *end.entry(id).or_default() -= n;
+        }
+        match day.yesterday() {
+            Ok(d) if d >= period.from() => day = d,
+            _ => break,
+        }
+    }
+    out
+}
+
+/// A month's trend from its days (`day(d)`: the figures of day `d`, if any) and the district's
+/// occupancy at the end of its last counted day (`min(to, today)`), walking back over the
+/// days' changes.
+pub fn daily(
+    period: Period,
+    today: Date,
+    occupied_at_last: i64,
+    day: &dyn Fn(Date) -> Option<DayFigures>,
+) -> Vec<DailyPoint> {
+    let Period::Month(_) = period else { return Vec::new() };
+    let last = period.to().min(today);
+    let mut out = Vec::new();
+    let mut end = occupied_at_last;
+    let mut d = last;
+    while d >= period.from() {
+        let f = day(d).unwrap_or_default();
+        let admissions: i64 = f.stations.values().map(|s| s.admissions).sum();
+        out.push(DailyPoint { date: d.to_string(), admissions: n(admissions), occupied_at_end: n(end) });
+        end -= f.stations.values().map(|s| s.net()).sum::<i64>();
+        match d.yesterday() {
+            Ok(y) => d = y,
+            Err(_) => break,
+        }
+    }
+    out.reverse();
+    out
+}
+
+/// What a report is built from besides the day figures.
+pub struct ReportInput<'a> {
+    pub period: Period,
+    pub registry: &'a Registry,
+    /// The period's days merged ([`DayFigures::add`]).
+    pub merged: &'a DayFigures,
+    pub census: &'a BTreeMap<String, Census>,
+    /// Open tasks of the period past their due time now (the caller knows the clock).
+    pub open_overdue: u64,
+    /// RFC 3339 in the registry's zone.
+    pub generated_at: String,
+    pub complete: bool,
+    /// The trend of a month (empty for a day).
+    pub daily: Vec<DailyPoint>,
+}
+
+fn n(v: i64) -> u64 {
+    v.max(0) as u64
+}
+
+/// Registry ids first, in order, then other ids found in the figures, sorted.
+fn ids<'a, V>(registry_ids: impl Iterator<Item = &'a str>, found: &'a BTreeMap<String, V>) -> Vec<String> {
+    let mut out: Vec<String> = registry_ids.map(str::to_owned).collect();
+    for id in found.keys() {
+        if !out.contains(id) {
+            out.push(id.clone());
+        }
+    }
+    out
+}
+
+/// Eco interments among new ones, in percent with one decimal.
+pub fn eco_share_pct(eco: u64, new: u64) -> Option<f64> {
+    (new > 0).then(|| (eco as f64 * 1000.0 / new as f64).round() / 10.0)
+}
+
+/// Builds the report of `input.period`.
+pub fn build(input: &ReportInput<'_>) -> Report {
+    let (reg, m) = (input.registry, input.merged);
+    let period = input.period;
+    Report {
+        period: PeriodInfo {
+            kind: period.kind().as_str().to_owned(),
+            from: period.from().to_string(),
+            to: period.to().to_string(),
+        },
+        generated_at: input.generated_at.clone(),
+        complete: input.complete,
+        district: reg.district_name.clone(),
+        stations: station_rows(input),
+        admissions_by_referral: Counts(
+            Referral::ALL
+                .iter()
+                .map(|r| (r.as_str().to_owned(), n(m.referrals.get(r).copied().unwrap_or(0))))
+                .collect(),
+        ),
+        admissions_by_origin: origins(m),
+        sites: site_rows(reg, m),
+        burials: burial_total(&site_rows(reg, m)),
+        offices: office_rows(reg, m),
+        cases: case_figures(reg, m),
+        tasks: TaskFigures {
+            due: n(m.tasks.due),
+            done_on_time: n(m.tasks.done_on_time),
+            overdue: n(m.tasks.done_late) + input.open_overdue,
+        },
+        daily: input.daily.clone(),
+    }
+}
+
+fn station_rows(input: &ReportInput<'_>) -> Vec<StationRow> {
+    let (reg, m) = (input.registry, input.merged);
+    ids(reg.stations.iter().map(|s| s.id.as_str()), &m.stations)
+        .into_iter()
+        .map(|id| {
+            let f = m.stations.get(&id).cloned().unwrap_or_default();
+            let c = input.census.get(&id).copied().unwrap_or_default();
+            let st = reg.station(&id);
+            StationRow {
+                name: st.map_or_else(String::new, |s| s.name.clone()),
+                beds: st.map_or(0, |s| s.beds),
+                admissions: n(f.admissions),
+                discharges: n(f.discharges),
+                discharges_by_reason: Counts(
+                    DischargeReason::ALL
+                        .iter()
+                        .map(|r| (r.as_str().to_owned(), n(f.discharges_by_reason.get(r).copied().unwrap_or(0))))
+                        .collect(),
+                ),
+                incidents: n(f.incidents),
+                occupied_at_end: c.occupied_at_end,
+                bed_days: c.bed_days,
+                id,
+            }
+        })
+        .collect()
+}
+
+fn origins(m: &DayFigures) -> Counts {
+    let mut out: Vec<(String, u64)> =
+        m.origins.iter().filter(|(k, v)| *k != UNKNOWN_ORIGIN && **v > 0).map(|(k, v)| (k.clone(), n(*v))).collect();
+    out.push((UNKNOWN_ORIGIN.to_owned(), n(m.origins.get(UNKNOWN_ORIGIN).copied().unwrap_or(0))));
+    Counts(out)
+}
+
+fn site_rows(reg: &Registry, m: &DayFigures) -> Vec<SiteRow> {
+    ids(reg.sites.iter().map(|s| s.id.as_str()), &m.sites)
+        .into_iter()
+        .map(|id| {
+            let f = m.sites.get(&id).cloned().unwrap_or_default();
+            let (new, eco) = (n(f.new_interments), n(f.eco_interments));
+            SiteRow {
+                name: reg.site(&id).map_or_else(String::new, |s| s.name.clone()),
+                new_interments: new,
+                eco_interments: eco,
+                free_basic_services: n(f.free_basic_services),
+                eco_share_pct: eco_share_pct(eco, new),
+                id,
+            }
+        })
+        .collect()
+}
+
+fn burial_total(sites: &[SiteRow]) -> SiteRow {
+    let new = sites.iter().map(|s| s.new_interments).sum();
+    let eco = sites.iter().map(|s| s.eco_interments).sum();
+    SiteRow {
+        id: "total".into(),
+        name: "合计".into(),
+        new_interments: new,
+        eco_interments: eco,
+        free_basic_services: sites.iter().map(|s| s.free_basic_services).sum(),
+        eco_share_pct: eco_share_pct(eco, new),
+    }
+}
+
+fn office_rows(reg: &Registry, m: &DayFigures) -> Vec<OfficeRow> {
+    ids(reg.offices.iter().map(|o| o.id.as_str()), &m.offices)
+        .into_iter()
+        .map(|id| {
+            let f = m.offices.get(&id).cloned().unwrap_or_default();
+            let by_kind = Counts(
+                MarriageKind::ALL
+                    .iter()
+                    .map(|k| (k.as_str().to_owned(), n(f.by_kind.get(k).copied().unwrap_or(0))))
+                    .collect(),
+            );
+            OfficeRow {
+                name: reg.office(&id).map_or_else(String::new, |o| o.name.clone()),
+                registrations: by_kind.total(),
+                by_kind,
+                cross_district: n(f.cross_district),
+                counselling: n(f.counselling),
+                id,
+            }
+        })
+        .collect()
+}
+
+fn case_figures(reg: &Registry, m: &DayFigures) -> CaseFigures {
+    let by_street: Vec<StreetRow> = ids(reg.streets.iter().map(|s| s.id.as_str()), &m.streets)
+        .into_iter()
+        .map(|id| {
+            let f = m.streets.get(&id).cloned().unwrap_or_default();
+            StreetRow {
+                name: reg.street(&id).map_or_else(String::new, |s| s.name.clone()),
+                opened: n(f.opened),
+                closed: n(f.closed),
+                referred: n(f.referred),
+                paid_fen: f.paid_fen.max(0),
+                id,
+            }
+        })
+        .collect();
+    CaseFigures {
+        opened: by_street.iter().map(|s| s.opened).sum(),
+        closed: by_street.iter().map(|s| s.closed).sum(),
+        referred: by_street.iter().map(|s| s.referred).sum(),
+        paid_fen: by_street.iter().map(|s| s.paid_fen).sum(),
+        by_street,
+    }
+}
