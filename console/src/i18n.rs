@@ -89,6 +89,13 @@ pub const REGISTRATIONS_TODAY: L = L("今日婚姻登记", "Registrations today"
 pub const LAST_7_DAYS: L = L("近7日", "last 7 days");
 pub const ACTIVE_ALERTS: L = L("待处理告警", "Active alerts");
 pub const INGEST_HEALTH: L = L("导入状况", "Ingest health");
+pub const URGENT_CASES: L = L("最紧急的在办个案", "Most urgent open cases");
+pub const LATEST_ALERTS: L = L("最新告警", "Latest alerts");
+pub const ARRIVALS_BY_HOUR: L = L("每小时入站：今日对比昨日", "Arrivals per hour: today vs yesterday");
+pub const HOURS_TODAY: L = L("今日", "today");
+pub const HOURS_YESTERDAY: L = L("昨日", "yday");
+pub const ADMITS_TODAY_ALL: L = L("今日各站入站合计", "arrivals today, all stations:");
+pub const ARRIVALS_BASIS: L = L("按小时据在站人员与最近事件统计", "hourly: from residents and latest events");
 pub const LAST_FILE: L = L("最近文件", "last file");
 pub const NO_FILES: L = L("尚无文件", "no files yet");
 pub const REJECTED_TODAY: L = L("今日拒收行", "rows rejected today");
@@ -412,6 +419,13 @@ pub const KEY_HELP: L = L("显示/关闭本说明", "show / hide this help");
 pub const KEY_PAUSE: L = L("暂停/恢复实时刷新", "pause / resume live refresh");
 pub const KEY_EXPORT: L = L("导出当前表格为CSV", "export this table to CSV");
 pub const KEY_QUIT: L = L("退出", "quit");
+pub const KEY_PALETTE: L = L(
+    "命令行（如 :cases、:station TZ-JZZ、:quit；Tab补全）",
+    "command line (:cases, :station TZ-JZZ, :quit; Tab completes)",
+);
+pub const NO_SUCH_STATION: L = L("没有这个救助站", "no such station");
+pub const NO_SUCH_CASE: L = L("没有这个案件", "no such case");
+pub const PALETTE_HINT: L = L("Enter执行 Tab补全 Esc关闭", "Enter run  Tab complete  Esc close");
 pub const KEY_ACK: L = L("确认选中的告警", "acknowledge the selected alert");
 pub const KEY_RESIDENTS: L = L("Enter进入该站在站人员，Esc返回", "Enter: residents of the station, Esc: back");
 pub const KEY_PREVIEW: L = L("Enter查看文件详情与拒收行", "Enter: file detail and rejected rows");
