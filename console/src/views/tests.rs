@@ -1719,3 +1719,34 @@ fn the_alerts_view_shows_the_whole_reason_at_80_columns() {
         }
     }
 }
+
+#[test]
+fn help_comes_from_the_key_map_and_the_command_line_suggests() {
+    for lang in [Lang::Zh, Lang::En] {
+        for (w, h) in SIZES {
+            for view in View::ALL {
+                let mut a = app(lang, view);
+                a.on_key(ch('?'));
+                let b = draw(&a, w, h);
+                // Every key of the view the key map lists is in the help (those shown with the
+                // line before them aside).
+                use crate::keymap::{listed, Scope};
+                let own = |b: &crate::keymap::Binding| b.scope == Scope::In(view);
+                let overridden =
+                    |b: &crate::keymap::Binding| !own(b) && listed(view).any(|o| own(o) && o.keys == b.keys);
+                for binding in listed(view).filter(|b| !crate::keymap::is_action(b.command) && !overridden(b)) {
+                    let words = binding.help.t(lang);
+                    let start: String = words.replace(' ', "").chars().take(6).collect();
+                    assert!(flat(&b).contains(&start), "{view:?} {lang:?} {w}x{h}: {words:?} missing\n{}", text(&b));
+                }
+                assert_eq!(overlaps(&b), Vec::<String>::new());
+            }
+            let mut a = app(lang, View::Overview);
+            a.on_key(ch(':'));
+            type_text(&mut a, "st");
+            let b = draw(&a, w, h);
+            assert_all(&b, &[":st_", ":stations", ":station <"]);
+            assert_eq!(overlaps(&b), Vec::<String>::new());
+        }
+    }
+}
