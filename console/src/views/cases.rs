@@ -97,7 +97,9 @@ pub fn queue(app: &App) -> Vec<&Case> {
     let Some(d) = &app.dashboard else { return Vec::new() };
     let limits = &d.limits;
     let mut open: Vec<&Case> = d.cases.iter().filter(|c| !c.is_terminal()).collect();
-    open.sort_by_key(|c| (Reverse(c.urgency), next_deadline(c, limits).map_or(i64::MAX, |(_, at)| at), c.id.clone()));
+    open.sort_by_cached_key(|c| {
+        (Reverse(c.urgency), next_deadline(c, limits).map_or(i64::MAX, |(_, at)| at), c.id.clone())
+    });
     if app.show_ended_cases {
         open.extend(d.cases.iter().filter(|c| c.is_terminal()));
     }

@@ -200,15 +200,19 @@ pub fn render(
     let shown: Vec<usize> = (0..data.columns.len()).filter(|i| w[*i] > 0).collect();
     let header =
         Row::new(shown.iter().map(|i| cell(*i, &data.columns[*i].title)).collect::<Vec<_>>()).style(theme.header());
+    // Only rows that can be on screen (within a screenful of the selection) are wrapped; the
+    // others stay on one line, so a long list costs no more than a short one.
+    let near = |k: usize| selected.unwrap_or(0).abs_diff(k) <= usize::from(inner.height);
     let body: Vec<Row> = rows
         .iter()
-        .map(|r| {
+        .enumerate()
+        .map(|(k, r)| {
             // Every cell as lines: a wrapped column's text over several, the others on one.
             let cells: Vec<Vec<String>> = shown
                 .iter()
                 .map(|i| {
                     let text = r.cells.get(*i).map_or("", String::as_str);
-                    if data.columns[*i].wrap && width(text) > w[*i] {
+                    if data.columns[*i].wrap && width(text) > w[*i] && near(k) {
                         wrap(text, w[*i]).iter().map(|l| cell(*i, l)).collect()
                     } else {
                         vec![cell(*i, text)]
