@@ -1,15 +1,17 @@
-//! The console's state and key handling. Pure: no terminal, no socket, no files — input comes
-//! in as key events and [`ClientEvent`]s, and side effects go out as [`Action`]s that `main`
-//! carries out. Everything here is testable without a terminal.
+//! The console's state (应用状态): the views, the dashboard on screen, the connection, the
+//! lists' selections, the popup stack and the request waiting for its answer. Pure: no
+//! terminal, no socket, no files. How keys and the daemon's events change it is
+//! [`crate::control`]; how it is drawn is [`crate::views`]. This module imports neither.
+//!
+//! Invariants: at most one request (case, station event, task) is waiting for its answer;
+//! popups are a stack whose top takes the keys ([`crate::modal`]).
 
-use crate::caseform::{Form, Op, Outcome};
-use crate::client::{CaseAnswer, ClientEvent};
+use crate::caseform::{CaseForm, Op};
 use crate::i18n::{self, Lang};
+pub use crate::lists::{ListId, ListState};
+pub use crate::modal::{Modal, Preview};
 use crate::stationform::{StationForm, StationOp, TaskForm};
-use crate::views;
-use crate::widgets::table::TableData;
 use crate::widgets::{Mark, Theme};
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use mz_shared::dashboard::Dashboard;
 use mz_shared::registry::Role;
 
@@ -77,41 +79,6 @@ impl View {
     }
 }
 
-/// A selectable, filterable list; each has its own selection and filter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ListId {
-    Overview,
-    Stations,
-    /// Residents of the station drilled into.
-    Residents,
-    Sites,
-    Offices,
-    Alerts,
-    Ingest,
-    Cases,
-    Funds,
-    /// Open tasks of the station in view (在站事项).
-    Tasks,
-}
-
-impl ListId {
-    const COUNT: usize = 10;
-
-    fn slot(self) -> usize {
-        self as usize
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ListState {
-    /// Index into the filtered rows.
-    pub selected: usize,
-    /// Key of the selected row once the user moved to it: the selection then stays on the same
-    /// thing when data changes. Until then it stays on the first (newest) row.
-    pub key: Option<String>,
-    pub filter: String,
-}
-
 /// The connection to the daemon, as the user sees it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Conn {
@@ -130,24 +97,6 @@ pub enum Conn {
 pub struct Session {
     pub user: String,
     pub role: Role,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Popup {
-    Help,
-    /// The detail of the row with this key in this list.
-    Detail {
-        list: ListId,
-        key: String,
-    },
-}
-
-/// A rejects file's first lines, read by `main` on request.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Preview {
-    pub path: String,
-    /// `None` while loading; the lines or why they could not be read.
-    pub lines: Option<Result<Vec<String>, String>>,
 }
 
 /// Side effects for `main` to carry out.
@@ -178,6 +127,14 @@ pub struct Message {
     pub mark: Mark,
 }
 
+/// A request sent to the daemon and not answered yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pending {
+    Case(Op),
+    Log(StationOp),
+    Task,
+}
+
 pub struct App {
     pub lang: Lang,
     pub theme: Theme,
@@ -192,38 +149,48 @@ pub struct App {
     pub session: Option<Session>,
     /// Wall clock, Unix milliseconds (updated by ticks).
     pub now_ms: i64,
-    lists: [ListState; ListId::COUNT],
+    pub(crate) lists: [ListState; ListId::COUNT],
     /// Station id whose residents are shown (drilled in from the stations list).
     pub residents_of: Option<String>,
     pub editing_filter: bool,
-    pub popup: Option<Popup>,
+    /// Popups, the top one last.
+    pub modals: Vec<Modal>,
     pub message: Option<Message>,
-    pub preview: Option<Preview>,
     pub quit: bool,
     /// Running on the embedded demo daemon.
     pub demo: bool,
-    /// The case form (or its confirmation) on screen.
-    pub form: Option<Form>,
-    /// The case request sent and not answered yet.
-    pub sending: Option<Op>,
-    /// The station form (arrival, discharge, incident) or its confirmation on screen.
-    pub station_form: Option<StationForm>,
-    /// The station event sent and not answered yet.
-    pub logging: Option<StationOp>,
-    /// The daemon's answer to a case request: title and lines, shown until dismissed.
-    pub notice: Option<(String, Vec<(String, Mark)>)>,
+    /// The request sent and not answered yet.
+    pub pending: Option<Pending>,
     /// The case queue also lists closed and referred cases.
     pub show_ended_cases: bool,
-    /// Lines scrolled in the case detail pane.
-    pub detail_scroll: u16,
     /// In the stations view, the keys act on the station's open tasks (`t` toggles).
     pub tasks_focus: bool,
-    /// The task completion (note and confirmation) on screen.
-    pub task_form: Option<TaskForm>,
-    /// A task completion sent and not answered yet.
-    pub completing: bool,
     /// The report view's period and the report on screen.
-    pub report: crate::views::report::ReportView,
+    pub report: ReportView,
+}
+
+/// The report view's own state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportView {
+    pub kind: mz_shared::statistics::PeriodKind,
+    /// The period asked for; `None` until the daemon answered its default (yesterday, last month).
+    pub period: Option<mz_shared::statistics::Period>,
+    pub report: Option<Result<Box<mz_shared::statistics::Report>, String>>,
+    pub loading: bool,
+    /// Lines scrolled in the tables.
+    pub scroll: u16,
+}
+
+impl Default for ReportView {
+    fn default() -> Self {
+        ReportView {
+            kind: mz_shared::statistics::PeriodKind::Day,
+            period: None,
+            report: None,
+            loading: false,
+            scroll: 0,
+        }
+    }
 }
 
 impl App {
@@ -242,21 +209,13 @@ impl App {
             lists: Default::default(),
             residents_of: None,
             editing_filter: false,
-            popup: None,
+            modals: Vec::new(),
             message: None,
-            preview: None,
             quit: false,
             demo: false,
-            form: None,
-            sending: None,
-            station_form: None,
-            logging: None,
-            notice: None,
+            pending: None,
             show_ended_cases: false,
-            detail_scroll: 0,
             tasks_focus: false,
-            task_form: None,
-            completing: false,
             report: Default::default(),
         }
     }
@@ -282,350 +241,62 @@ impl App {
         &self.lists[id.slot()]
     }
 
-    fn list_mut(&mut self, id: ListId) -> &mut ListState {
+    pub(crate) fn list_mut(&mut self, id: ListId) -> &mut ListState {
         &mut self.lists[id.slot()]
     }
 
-    /// The table of a list, built from the dashboard on screen.
-    pub fn table(&self, id: ListId) -> TableData {
-        views::table(self, id)
+    /// The popup on top, which takes the keys.
+    pub fn top(&self) -> Option<&Modal> {
+        self.modals.last()
     }
 
-    /// Key of the selected row of a list (after its filter), if any.
-    pub fn selected_key(&self, id: ListId) -> Option<String> {
-        let t = self.table(id);
-        let st = self.list(id);
-        t.filtered(&st.filter).get(st.selected).map(|r| r.key.clone())
+    /// The case form on screen (or under a notice).
+    pub fn case_form(&self) -> Option<&CaseForm> {
+        self.modals.iter().rev().find_map(|m| match m {
+            Modal::CaseForm(f) => Some(f.as_ref()),
+            _ => None,
+        })
     }
 
-    /// Puts every list's selection back on the row it was on (by key), or clamps it.
-    fn resync(&mut self) {
-        for id in [
-            ListId::Overview,
-            ListId::Stations,
-            ListId::Residents,
-            ListId::Sites,
-            ListId::Offices,
-            ListId::Alerts,
-            ListId::Ingest,
-            ListId::Cases,
-            ListId::Funds,
-            ListId::Tasks,
-        ] {
-            let t = self.table(id);
-            let st = self.list(id).clone();
-            let rows = t.filtered(&st.filter);
-            let selected = st
-                .key
-                .as_ref()
-                .and_then(|k| rows.iter().position(|r| &r.key == k))
-                .unwrap_or_else(|| st.selected.min(rows.len().saturating_sub(1)));
-            let key = st.key.as_ref().and(rows.get(selected)).map(|r| r.key.clone());
-            let s = self.list_mut(id);
-            s.selected = selected;
-            s.key = key;
-        }
+    /// The station form on screen.
+    pub fn station_form(&self) -> Option<&StationForm> {
+        self.modals.iter().rev().find_map(|m| match m {
+            Modal::StationForm(f) => Some(f.as_ref()),
+            _ => None,
+        })
     }
 
-    fn move_selection(&mut self, delta: i64) {
-        let id = self.current_list();
-        let t = self.table(id);
-        let n = t.filtered(&self.list(id).filter).len();
-        if n == 0 {
-            return;
-        }
-        let cur = self.list(id).selected as i64;
-        let next = (cur + delta).clamp(0, n as i64 - 1) as usize;
-        let key = t.filtered(&self.list(id).filter)[next].key.clone();
-        let s = self.list_mut(id);
-        s.selected = next;
-        s.key = Some(key);
+    /// The task completion on screen.
+    pub fn task_form(&self) -> Option<&TaskForm> {
+        self.modals.iter().rev().find_map(|m| match m {
+            Modal::TaskForm(f) => Some(f.as_ref()),
+            _ => None,
+        })
     }
 
-    fn set_view(&mut self, view: View) {
-        self.view = view;
-        self.popup = None;
-        self.editing_filter = false;
+    /// The daemon's answer on screen: title and lines.
+    pub fn notice(&self) -> Option<(&str, &[(String, Mark)])> {
+        self.modals.iter().rev().find_map(|m| match m {
+            Modal::Notice { title, lines } => Some((title.as_str(), lines.as_slice())),
+            _ => None,
+        })
     }
 
-    fn say(&mut self, text: impl Into<String>, mark: Mark) {
+    /// The rejects preview of the ingest row in detail.
+    pub fn preview(&self) -> Option<&Preview> {
+        self.modals.iter().rev().find_map(|m| match m {
+            Modal::Detail { preview, .. } => preview.as_ref(),
+            _ => None,
+        })
+    }
+
+    /// Removes the popups `drop` picks.
+    pub(crate) fn close(&mut self, drop: impl Fn(&Modal) -> bool) {
+        self.modals.retain(|m| !drop(m));
+    }
+
+    pub(crate) fn say(&mut self, text: impl Into<String>, mark: Mark) {
         self.message = Some(Message { text: text.into(), mark });
-    }
-
-    /// Handles one key; returns what `main` must do.
-    pub fn on_key(&mut self, key: KeyEvent) -> Action {
-        if key.kind == KeyEventKind::Release {
-            return Action::None;
-        }
-        if key.modifiers.contains(KeyModifiers::CONTROL) && matches!(key.code, KeyCode::Char('c' | 'q')) {
-            self.quit = true;
-            return Action::Quit;
-        }
-        if self.editing_filter {
-            let id = self.current_list();
-            match key.code {
-                KeyCode::Enter => self.editing_filter = false,
-                KeyCode::Esc => {
-                    self.editing_filter = false;
-                    self.list_mut(id).filter.clear();
-                }
-                KeyCode::Backspace => {
-                    self.list_mut(id).filter.pop();
-                }
-                KeyCode::Char(c) => self.list_mut(id).filter.push(c),
-                _ => {}
-            }
-            self.resync();
-            return Action::None;
-        }
-        if let Some(form) = self.form.as_mut() {
-            match form.on_key(key, self.lang) {
-                Outcome::Stay => {}
-                Outcome::Cancel => self.form = None,
-                Outcome::Send(request) => {
-                    self.sending = Some(form.op);
-                    self.form = None;
-                    self.say(i18n::SENDING.t(self.lang), Mark::Normal);
-                    return Action::Case(request);
-                }
-            }
-            return Action::None;
-        }
-        if let Some(form) = self.station_form.as_mut() {
-            match form.on_key(key, self.lang) {
-                Outcome::Stay => {}
-                Outcome::Cancel => self.station_form = None,
-                Outcome::Send(request) => {
-                    self.logging = Some(form.op);
-                    self.station_form = None;
-                    self.say(i18n::SENDING.t(self.lang), Mark::Normal);
-                    return Action::Log(request);
-                }
-            }
-            return Action::None;
-        }
-        if let Some(form) = self.task_form.as_mut() {
-            match form.on_key(key) {
-                Outcome::Stay => {}
-                Outcome::Cancel => self.task_form = None,
-                Outcome::Send(request) => {
-                    self.completing = true;
-                    self.task_form = None;
-                    self.say(i18n::SENDING.t(self.lang), Mark::Normal);
-                    return Action::Task(request);
-                }
-            }
-            return Action::None;
-        }
-        if self.notice.is_some() {
-            if matches!(key.code, KeyCode::Esc | KeyCode::Enter | KeyCode::Backspace | KeyCode::Char(' ')) {
-                self.notice = None;
-            }
-            return Action::None;
-        }
-        if let Some(Popup::Detail { list: ListId::Cases, .. }) = &self.popup {
-            match key.code {
-                KeyCode::Down | KeyCode::Char('j') => self.detail_scroll = self.detail_scroll.saturating_add(1),
-                KeyCode::Up | KeyCode::Char('k') => self.detail_scroll = self.detail_scroll.saturating_sub(1),
-                KeyCode::PageDown => self.detail_scroll = self.detail_scroll.saturating_add(10),
-                KeyCode::PageUp => self.detail_scroll = self.detail_scroll.saturating_sub(10),
-                KeyCode::Char(c) if Op::from_key(c).is_some() => {
-                    self.start_op(Op::from_key(c).expect("checked"));
-                }
-                KeyCode::Char('q') => {
-                    self.quit = true;
-                    return Action::Quit;
-                }
-                KeyCode::Esc | KeyCode::Enter | KeyCode::Backspace | KeyCode::Char('?') => self.popup = None,
-                _ => {}
-            }
-            return Action::None;
-        }
-        if let Some(Popup::Detail { list: ListId::Residents, key: person }) = &self.popup {
-            if let KeyCode::Char(c) = key.code {
-                if let Some(op) = StationOp::from_key(c).filter(|_| self.may_log()) {
-                    let person = person.clone();
-                    self.popup = None;
-                    self.start_station_op(op, Some(person));
-                    return Action::None;
-                }
-            }
-        }
-        if self.popup.is_some() {
-            match key.code {
-                KeyCode::Char('q') => {
-                    self.quit = true;
-                    return Action::Quit;
-                }
-                KeyCode::Esc | KeyCode::Enter | KeyCode::Backspace | KeyCode::Char('?') => {
-                    self.popup = None;
-                    self.preview = None;
-                }
-                _ => {}
-            }
-            return Action::None;
-        }
-        if self.view == View::Report {
-            if let Some(action) = crate::views::report::on_key(self, key) {
-                return action;
-            }
-        }
-        let action = self.on_view_key(key);
-        if self.view == View::Report && self.report.report.is_none() && !self.report.loading {
-            return crate::views::report::request(self);
-        }
-        action
-    }
-
-    /// The keys of the views (no form, popup or notice on screen).
-    fn on_view_key(&mut self, key: KeyEvent) -> Action {
-        match key.code {
-            KeyCode::Char('q') => {
-                self.quit = true;
-                return Action::Quit;
-            }
-            KeyCode::Char(c @ '1'..='9') => self.set_view(View::ALL[(c as u8 - b'1') as usize]),
-            KeyCode::Tab => self.set_view(View::ALL[(self.view.index() + 1) % View::ALL.len()]),
-            KeyCode::BackTab => self.set_view(View::ALL[(self.view.index() + View::ALL.len() - 1) % View::ALL.len()]),
-            KeyCode::Down | KeyCode::Char('j') => self.move_selection(1),
-            KeyCode::Up | KeyCode::Char('k') => self.move_selection(-1),
-            KeyCode::PageDown => self.move_selection(10),
-            KeyCode::PageUp => self.move_selection(-10),
-            KeyCode::Home | KeyCode::Char('g') => self.move_selection(i64::MIN / 2),
-            KeyCode::End | KeyCode::Char('G') => self.move_selection(i64::MAX / 2),
-            KeyCode::Char('/') if !matches!(self.view, View::Overview | View::Report) => {
-                self.editing_filter = true;
-            }
-            KeyCode::Char('?') => self.popup = Some(Popup::Help),
-            KeyCode::Char('f') => self.toggle_pause(),
-            KeyCode::Char('e') => return Action::Export,
-            KeyCode::Char('a') if self.view == View::Alerts => return self.ack_selected(),
-            KeyCode::Char('t') if self.view == View::Cases => {
-                self.show_ended_cases = !self.show_ended_cases;
-                self.resync();
-            }
-            KeyCode::Char('t') if self.view == View::Stations => {
-                self.tasks_focus = !self.tasks_focus;
-                self.resync();
-            }
-            KeyCode::Char('d') if self.view == View::Stations => self.start_task_done(),
-            KeyCode::Char(c) if self.view == View::Stations && StationOp::from_key(c).is_some() => {
-                self.start_station_op(StationOp::from_key(c).expect("checked"), None);
-            }
-            KeyCode::Char(c) if self.view == View::Cases && Op::from_key(c).is_some() => {
-                self.start_op(Op::from_key(c).expect("checked"));
-            }
-            KeyCode::Enter => return self.enter(),
-            KeyCode::Esc => self.back(),
-            _ => {}
-        }
-        Action::None
-    }
-
-    fn toggle_pause(&mut self) {
-        self.paused = !self.paused;
-        if !self.paused {
-            if let Some(d) = self.held.take() {
-                self.dashboard = Some(d);
-            }
-            self.held_count = 0;
-            self.resync();
-        }
-    }
-
-    fn enter(&mut self) -> Action {
-        let id = self.current_list();
-        let Some(key) = self.selected_key(id) else { return Action::None };
-        match id {
-            ListId::Overview => Action::None,
-            ListId::Cases => {
-                self.detail_scroll = 0;
-                self.popup = Some(Popup::Detail { list: id, key });
-                Action::None
-            }
-            ListId::Stations => {
-                self.residents_of = Some(key);
-                self.list_mut(ListId::Residents).selected = 0;
-                self.list_mut(ListId::Residents).key = None;
-                self.resync();
-                Action::None
-            }
-            ListId::Ingest => {
-                self.popup = Some(Popup::Detail { list: id, key: key.clone() });
-                let note = self
-                    .dashboard
-                    .as_ref()
-                    .and_then(|d| d.ingest.iter().find(|e| e.name == key || ingest_key(e) == key))
-                    .and_then(|e| e.note.clone())
-                    .filter(|n| n.ends_with(".rejects.csv"));
-                match note {
-                    Some(path) => {
-                        self.preview = Some(Preview { path: path.clone(), lines: None });
-                        Action::Preview(path)
-                    }
-                    None => {
-                        self.preview = None;
-                        Action::None
-                    }
-                }
-            }
-            _ => {
-                self.popup = Some(Popup::Detail { list: id, key });
-                Action::None
-            }
-        }
-    }
-
-    fn back(&mut self) {
-        let id = self.current_list();
-        if !self.list(id).filter.is_empty() {
-            self.list_mut(id).filter.clear();
-            self.resync();
-        } else if self.tasks_focus && self.view == View::Stations {
-            self.tasks_focus = false;
-        } else if self.residents_of.is_some() && self.view == View::Stations {
-            self.residents_of = None;
-        } else {
-            self.message = None;
-        }
-    }
-
-    /// Opens the form of `op` on the case in the detail pane or selected in the queue.
-    fn start_op(&mut self, op: Op) {
-        let lang = self.lang;
-        let Some(role) = self.session.as_ref().map(|s| s.role) else { return };
-        if !mz_shared::case::role_allows(role, op.kind()) {
-            let text = format!("{} ({}: {})", i18n::ROLE_CANNOT.t(lang), i18n::role(role, lang), op.label().t(lang));
-            self.say(text, Mark::Bad);
-            return;
-        }
-        if self.sending.is_some() || self.logging.is_some() {
-            self.say(i18n::SENDING.t(lang), Mark::Warn);
-            return;
-        }
-        let Some(d) = self.dashboard.as_deref() else { return };
-        if op == Op::Open {
-            self.form = Some(Form::new(op, None, d, lang));
-            return;
-        }
-        let key = match &self.popup {
-            Some(Popup::Detail { list: ListId::Cases, key }) => Some(key.clone()),
-            _ => self.selected_key(ListId::Cases),
-        };
-        let Some(case) = key.and_then(|k| d.cases.iter().find(|c| c.id.as_str() == k)) else {
-            self.say(i18n::NO_CASE_SELECTED.t(lang), Mark::Warn);
-            return;
-        };
-        if case.is_terminal() != (op == Op::Reopen) {
-            let only_closed = i18n::L("只有已办结的案件可以重新办理", "only a closed case can be reopened");
-            self.say((if op == Op::Reopen { only_closed } else { i18n::CASE_ENDED_NO_ACTION }).t(lang), Mark::Warn);
-            return;
-        }
-        if matches!(op, Op::Approve | Op::Reject) && case.pending.is_none() {
-            self.say(i18n::NO_PENDING.t(lang), Mark::Warn);
-            return;
-        }
-        self.form = Some(Form::new(op, Some(case), d, lang));
     }
 
     /// Whether the connected user may complete station tasks (not a viewer; the daemon checks
@@ -638,230 +309,6 @@ impl App {
     /// daemon checks that the station is one of theirs).
     pub fn may_log(&self) -> bool {
         self.session.as_ref().is_some_and(|s| crate::stationform::role_may_log(s.role))
-    }
-
-    /// Opens the station form of `op` at the station in view; a discharge or an incident is for
-    /// `person` (from the resident detail) or the selected resident.
-    fn start_station_op(&mut self, op: StationOp, person: Option<String>) {
-        let lang = self.lang;
-        let Some(role) = self.session.as_ref().map(|s| s.role) else { return };
-        if !crate::stationform::role_may_log(role) {
-            let text = format!("{} ({}: {})", i18n::ROLE_CANNOT.t(lang), i18n::role(role, lang), op.label().t(lang));
-            self.say(text, Mark::Bad);
-            return;
-        }
-        if self.sending.is_some() || self.logging.is_some() {
-            self.say(i18n::SENDING.t(lang), Mark::Warn);
-            return;
-        }
-        let Some(station) = views::stations::focused_station(self).cloned() else {
-            self.say(i18n::NO_STATION_SELECTED.t(lang), Mark::Warn);
-            return;
-        };
-        let Some(d) = self.dashboard.as_deref() else { return };
-        let resident = if op.needs_resident() {
-            let key = person.or_else(|| self.residents_of.as_ref().and_then(|_| self.selected_key(ListId::Residents)));
-            match key.and_then(|k| station.residents.iter().find(|r| r.person_ref == k)) {
-                Some(r) => Some(r.clone()),
-                None => {
-                    self.say(i18n::NO_RESIDENT_SELECTED.t(lang), Mark::Warn);
-                    return;
-                }
-            }
-        } else {
-            None
-        };
-        self.station_form = Some(StationForm::new(op, &station.id, resident.as_ref(), d, self.now_ms, lang));
-    }
-
-    /// Opens the completion of the selected task of the station in view; the first `d` moves
-    /// to the task list when the keys act elsewhere.
-    fn start_task_done(&mut self) {
-        let lang = self.lang;
-        let Some(role) = self.session.as_ref().map(|s| s.role) else { return };
-        if !crate::stationform::role_may_complete(role) {
-            let text = format!(
-                "{} ({}: {})",
-                i18n::ROLE_CANNOT.t(lang),
-                i18n::role(role, lang),
-                i18n::TASK_DONE_TITLE.t(lang)
-            );
-            self.say(text, Mark::Bad);
-            return;
-        }
-        if self.sending.is_some() || self.logging.is_some() || self.completing {
-            self.say(i18n::SENDING.t(lang), Mark::Warn);
-            return;
-        }
-        let Some(station) = views::stations::focused_station(self).cloned() else {
-            self.say(i18n::NO_STATION_SELECTED.t(lang), Mark::Warn);
-            return;
-        };
-        if !self.tasks_focus {
-            self.tasks_focus = true;
-            self.resync();
-            self.say(i18n::PICK_A_TASK.t(lang), Mark::Warn);
-            return;
-        }
-        let task = self.selected_key(ListId::Tasks).and_then(|k| station.tasks.iter().find(|t| t.id == k).cloned());
-        match task {
-            Some(t) => self.task_form = Some(TaskForm::new(t, format!("{} ({})", station.name, station.id))),
-            None => self.say(i18n::NO_TASK_SELECTED.t(lang), Mark::Warn),
-        }
-    }
-
-    /// The daemon's answer to a task completion.
-    fn task_done(&mut self, result: Result<String, mz_shared::reason::Reason>) {
-        let lang = self.lang;
-        self.completing = false;
-        let (title, text, mark) = match result {
-            Ok(id) => (i18n::DONE_OK, format!("{}: {id}", i18n::TASK_COMPLETED.t(lang)), Mark::Normal),
-            Err(reason) => {
-                (i18n::REFUSED, format!("{}: {}", i18n::TASK_DONE_TITLE.t(lang), reason.text(lang)), Mark::Bad)
-            }
-        };
-        self.say(format!("{} {text}", title.t(lang)), mark);
-        self.notice = Some((title.t(lang).to_string(), vec![(text, mark)]));
-    }
-
-    /// The daemon's answer to a station event.
-    fn logged(&mut self, result: Result<String, mz_shared::reason::Reason>) {
-        let lang = self.lang;
-        let what = self.logging.take().map(|o| o.label().t(lang)).unwrap_or_default();
-        match result {
-            Ok(record_id) => {
-                let text = format!("{what}: {} {record_id}", i18n::LOGGED.t(lang));
-                self.say(format!("{} {text}", i18n::DONE_OK.t(lang)), Mark::Normal);
-                self.notice = Some((i18n::DONE_OK.t(lang).to_string(), vec![(text, Mark::Normal)]));
-            }
-            Err(reason) => {
-                let text = format!("{what}: {}", reason.text(lang));
-                self.say(format!("{} {text}", i18n::REFUSED.t(lang)), Mark::Bad);
-                self.notice = Some((i18n::REFUSED.t(lang).to_string(), vec![(text, Mark::Bad)]));
-            }
-        }
-    }
-
-    /// The daemon's answer to a case request.
-    fn case_answered(&mut self, result: Result<CaseAnswer, mz_shared::reason::Reason>) {
-        let lang = self.lang;
-        let op = self.sending.take();
-        let what = op.map(|o| o.label().t(lang)).unwrap_or_default();
-        match result {
-            Ok(answer) => {
-                let state = answer.state.map(|s| i18n::case_state(s, lang)).unwrap_or_default();
-                let head = format!("{what}: {} {state}", answer.id);
-                let mut lines = vec![(head.clone(), Mark::Normal)];
-                for w in &answer.warnings {
-                    lines.push((format!("! {}: {}", i18n::WARNINGS.t(lang), w.text(lang)), Mark::Warn));
-                }
-                if answer.pending {
-                    lines.push((i18n::NOW_PENDING.t(lang).to_string(), Mark::Warn));
-                }
-                let mark = if answer.warnings.is_empty() { Mark::Normal } else { Mark::Warn };
-                self.say(format!("{} {head}", i18n::DONE_OK.t(lang)), mark);
-                self.notice = Some((i18n::DONE_OK.t(lang).to_string(), lines));
-                if op == Some(Op::Open) && !answer.id.is_empty() {
-                    self.view = View::Cases;
-                    // Select the new case; if the pushed dashboard does not hold it yet, the
-                    // next one will (the selection follows the key).
-                    self.list_mut(ListId::Cases).key = Some(answer.id.clone());
-                    if self.table(ListId::Cases).rows.iter().any(|r| r.key == answer.id) {
-                        self.resync();
-                    }
-                }
-            }
-            Err(reason) => {
-                let text = format!("{what}: {}", reason.text(lang));
-                self.say(format!("{} {text}", i18n::REFUSED.t(lang)), Mark::Bad);
-                self.notice = Some((i18n::REFUSED.t(lang).to_string(), vec![(text, Mark::Bad)]));
-            }
-        }
-    }
-
-    fn ack_selected(&mut self) -> Action {
-        let Some(id) = self.selected_key(ListId::Alerts) else {
-            self.say(i18n::NOTHING_SELECTED.t(self.lang), Mark::Warn);
-            return Action::None;
-        };
-        let active =
-            self.dashboard.as_ref().and_then(|d| d.alerts.iter().find(|a| a.id == id)).is_some_and(|a| a.is_active());
-        if !active {
-            self.say(i18n::ACK_ALREADY.t(self.lang), Mark::Normal);
-            return Action::None;
-        }
-        self.say(i18n::ACKING.t(self.lang), Mark::Normal);
-        Action::Ack(id)
-    }
-
-    /// Handles an event of the connection task.
-    pub fn on_client(&mut self, ev: ClientEvent) {
-        match ev {
-            ClientEvent::Connected { user, role } => {
-                self.conn = Conn::Connected;
-                self.session = Some(Session { user, role });
-            }
-            ClientEvent::Disconnected { error, attempt } => {
-                self.conn = Conn::Disconnected { error, attempt };
-            }
-            ClientEvent::Dashboard(d) => {
-                if self.paused {
-                    self.held = Some(d);
-                    self.held_count += 1;
-                } else {
-                    self.dashboard = Some(d);
-                    self.resync();
-                }
-            }
-            ClientEvent::CaseResult(result) => self.case_answered(result),
-            ClientEvent::LogResult(result) => self.logged(result),
-            ClientEvent::Preview { path, lines } => self.set_preview(&path, lines),
-            ClientEvent::TaskResult(result) => self.task_done(result),
-            ClientEvent::Report(result) => crate::views::report::loaded(self, result),
-            ClientEvent::AckResult { id: _, result } => match result {
-                Ok(()) => self.say(i18n::ACKED.t(self.lang), Mark::Normal),
-                Err(reason) => {
-                    let text = format!("{}: {}", i18n::ACK_FAILED.t(self.lang), reason.text(self.lang));
-                    self.say(text, Mark::Bad)
-                }
-            },
-        }
-    }
-
-    pub fn on_tick(&mut self, now_ms: i64) {
-        self.now_ms = now_ms;
-    }
-
-    /// Result of reading a rejects file for the preview.
-    pub fn set_preview(&mut self, path: &str, lines: Result<Vec<String>, String>) {
-        if let Some(p) = self.preview.as_mut().filter(|p| p.path == path) {
-            p.lines = Some(lines);
-        }
-    }
-
-    /// The CSV export of the table on screen: suggested file name and content.
-    pub fn export_csv(&self) -> (String, Vec<u8>) {
-        if let Some(report) = crate::views::report::export(self).filter(|_| self.view == View::Report) {
-            return report;
-        }
-        let id = self.current_list();
-        let t = self.table(id);
-        let stamp = jiff::Timestamp::from_millisecond(self.now_ms)
-            .map(|t| t.to_zoned(self.zone()).strftime("%Y%m%d-%H%M%S").to_string())
-            .unwrap_or_else(|_| "now".into());
-        let slug = match id {
-            ListId::Residents => "residents",
-            ListId::Tasks => "tasks",
-            _ => self.view.slug(),
-        };
-        (format!("mzc-{slug}-{stamp}.csv"), t.to_csv(&self.list(id).filter))
-    }
-
-    pub fn export_done(&mut self, result: Result<String, String>) {
-        match result {
-            Ok(path) => self.say(format!("{} {path}", i18n::EXPORTED.t(self.lang)), Mark::Normal),
-            Err(e) => self.say(format!("{}: {e}", i18n::EXPORT_FAILED.t(self.lang)), Mark::Bad),
-        }
     }
 
     /// The registry's zone (from the dashboard), Asia/Shanghai before the first one.
@@ -939,9 +386,9 @@ pub(crate) mod tests {
         assert_eq!(a.residents_of.as_deref(), Some("TZ-JZZ"));
         assert_eq!(a.current_list(), ListId::Residents);
         a.on_key(key(KeyCode::Enter));
-        assert!(matches!(a.popup, Some(Popup::Detail { list: ListId::Residents, .. })));
+        assert!(matches!(a.top(), Some(Modal::Detail { list: ListId::Residents, .. })));
         a.on_key(key(KeyCode::Esc));
-        assert_eq!(a.popup, None);
+        assert_eq!(a.top(), None);
         a.on_key(key(KeyCode::Esc));
         assert_eq!(a.residents_of, None);
         assert_eq!(a.current_list(), ListId::Stations);
@@ -979,12 +426,12 @@ pub(crate) mod tests {
     fn help_opens_and_closes() {
         let mut a = app_with(crate::views::tests::sample());
         a.on_key(ch('?'));
-        assert_eq!(a.popup, Some(Popup::Help));
+        assert_eq!(a.top(), Some(&Modal::Help));
         a.on_key(ch('?'));
-        assert_eq!(a.popup, None);
+        assert_eq!(a.top(), None);
         a.on_key(ch('?'));
         a.on_key(key(KeyCode::Esc));
-        assert_eq!(a.popup, None);
+        assert_eq!(a.top(), None);
     }
 
     #[test]
@@ -1058,9 +505,9 @@ pub(crate) mod tests {
         let act = a.on_key(key(KeyCode::Enter));
         assert_eq!(act, Action::Preview("/data/quarantine/admissions/adm-2.csv.rejects.csv".into()));
         a.set_preview("/data/quarantine/admissions/adm-2.csv.rejects.csv", Ok(vec!["line,reason".into()]));
-        assert!(a.preview.as_ref().unwrap().lines.is_some());
+        assert!(a.preview().unwrap().lines.is_some());
         a.on_key(key(KeyCode::Esc));
-        assert!(a.preview.is_none());
+        assert!(a.preview().is_none());
     }
 
     #[test]
@@ -1078,5 +525,67 @@ pub(crate) mod tests {
         assert!(name.starts_with("mzc-burials-") && name.ends_with(".csv"), "{name}");
         assert_eq!(csv.lines().count(), 3, "{csv}");
         assert!(csv.contains("宋庄镇公益性墓园"));
+    }
+
+    fn line(a: &mut App, s: &str) -> Action {
+        a.on_key(ch(':'));
+        for c in s.chars() {
+            a.on_key(ch(c));
+        }
+        a.on_key(key(KeyCode::Enter))
+    }
+
+    #[test]
+    fn the_command_line_goes_to_views_stations_and_cases() {
+        let mut a = app_with(crate::views::tests::sample());
+        line(&mut a, "burials");
+        assert_eq!((a.view, a.top()), (View::Burials, None));
+        line(&mut a, "station tz-p04");
+        assert_eq!((a.view, a.residents_of.as_deref()), (View::Stations, Some("TZ-P04")));
+        assert_eq!(a.current_list(), ListId::Residents);
+        line(&mut a, "station 马驹桥");
+        assert_eq!(a.residents_of.as_deref(), Some("TZ-P05"));
+        // Unknown: the line stays open with the reason; Esc closes it.
+        line(&mut a, "nonsense");
+        assert!(matches!(a.top(), Some(Modal::Palette { error: Some(e), .. }) if e.contains("未知命令")));
+        a.on_key(key(KeyCode::Esc));
+        assert_eq!(a.top(), None);
+        // Tab completes; q typed on the line is text, not quit.
+        a.on_key(ch(':'));
+        a.on_key(ch('q'));
+        assert!(!a.quit);
+        a.on_key(key(KeyCode::Tab));
+        assert!(matches!(a.top(), Some(Modal::Palette { text, .. }) if text == "quit "));
+        assert_eq!(a.on_key(key(KeyCode::Enter)), Action::Quit);
+        let mut a = app_with(crate::views::cases::tests::dashboard());
+        line(&mut a, "case 3");
+        assert_eq!(a.view, View::Cases);
+        assert!(matches!(a.top(), Some(Modal::Case { key, .. }) if key == "JJN-2025-000003"));
+        a.on_key(key(KeyCode::Esc));
+        line(&mut a, "filter 北苑");
+        assert_eq!(a.list(ListId::Cases).filter, "北苑");
+    }
+
+    #[test]
+    fn popups_stack_and_close_back_to_the_one_below() {
+        let mut a = app_with(crate::views::cases::tests::dashboard());
+        a.on_client(ClientEvent::Connected { user: "chief".into(), role: Role::Supervisor });
+        a.on_key(ch('7'));
+        a.on_key(key(KeyCode::Enter));
+        assert!(matches!(a.top(), Some(Modal::Case { .. })));
+        a.on_key(ch('n'));
+        assert!(a.case_form().is_some());
+        assert_eq!(a.modals.len(), 2);
+        // Esc leaves the form, back to the case's detail; Esc again to the queue.
+        a.on_key(key(KeyCode::Esc));
+        assert!(matches!(a.top(), Some(Modal::Case { .. })));
+        a.on_key(key(KeyCode::Esc));
+        assert_eq!(a.top(), None);
+        // An answer arriving over the help shows on top, and closes first.
+        a.on_key(ch('?'));
+        a.on_client(ClientEvent::LogResult(Ok("R-1".into())));
+        assert!(a.notice().is_some());
+        a.on_key(key(KeyCode::Enter));
+        assert_eq!(a.top(), Some(&Modal::Help));
     }
 }

@@ -1,5 +1,7 @@
-//! The small keyboard-only forms of the case desk (view 7) and their confirmations. Pure: a
-//! [`Form`] takes keys and, once filled in and confirmed, yields the [`Request`] to send.
+//! The small keyboard-only forms of the case desk (救急难, view 7) and their confirmations. Pure:
+//! a [`CaseForm`] says which fields (of the one form widget, [`crate::widgets::form`]) each
+//! action has and what its confirmation says, takes keys and, once filled in and confirmed,
+//! yields the [`Request`] to send.
 //!
 //! Every form ends with a confirmation that says in plain words what will happen (for a
 //! payment: the amount, the street's fund, the balance after, and whether it becomes a request
@@ -11,11 +13,13 @@
 //! warning in the case's history), a community of another street.
 
 use crate::i18n::{self, Lang, L};
-use crossterm::event::{KeyCode, KeyEvent};
+pub use crate::widgets::form::parse_amount;
+use crate::widgets::form::{Choice, Field, Form, Kind, Step};
+use crossterm::event::KeyEvent;
 use mz_shared::case::AidRecord;
 use mz_shared::case::{Action as CaseAction, ActionKind, Case, Source, Urgency};
 use mz_shared::dashboard::{Dashboard, FundRow};
-use mz_shared::id_number::{IdNumber, IdNumberError};
+use mz_shared::id_number::IdNumber;
 use mz_shared::protocol::{CaseOpenRequest, Request};
 use mz_shared::registry::{Community, Department, Fen};
 
@@ -39,7 +43,7 @@ pub enum Op {
 }
 
 impl Op {
-    /// In the order of the key line and the help.
+    /// In the order of the key line and the help (their keys: [`crate::keymap`]).
     pub const ALL: [Op; 12] = [
         Op::Accept,
         Op::Dispatch,
@@ -54,27 +58,6 @@ impl Op {
         Op::Reopen,
         Op::Open,
     ];
-
-    pub fn key(self) -> char {
-        match self {
-            Op::Open => 'o',
-            Op::Accept => 'a',
-            Op::Dispatch => 'd',
-            Op::Refer => 'r',
-            Op::Pay => 'p',
-            Op::Approve => 'A',
-            Op::Reject => 'R',
-            Op::Paperwork => 'w',
-            Op::Note => 'n',
-            Op::Close => 'c',
-            Op::Reply => 'y',
-            Op::Reopen => 'u',
-        }
-    }
-
-    pub fn from_key(c: char) -> Option<Op> {
-        Op::ALL.into_iter().find(|o| o.key() == c)
-    }
 
     /// The kind `role_allows` is asked about.
     pub fn kind(self) -> ActionKind {
@@ -130,130 +113,6 @@ impl Op {
     }
 }
 
-/// One choice of a choice field: the value sent and the label shown.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Input {
-    Text {
-        required: bool,
-    },
-    /// Yuan, digits with at most two decimals, more than zero.
-    Amount,
-    /// Optional 18-character ID number, checked with [`IdNumber::parse`].
-    IdNumber,
-    /// Left/Right (or Space) picks one.
-    Choice {
-        options: Vec<Choice>,
-        selected: usize,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Field {
-    pub label: L,
-    pub input: Input,
-    /// What was typed (text, amount, ID number fields).
-    pub value: String,
-    /// A hint shown under the field while it is empty.
-    pub hint: Option<String>,
-}
-
-impl Field {
-    fn text(label: L, required: bool) -> Field {
-        Field { label, input: Input::Text { required }, value: String::new(), hint: None }
-    }
-
-    fn choice(label: L, options: Vec<Choice>) -> Field {
-        Field { label, input: Input::Choice { options, selected: 0 }, value: String::new(), hint: None }
-    }
-
-    /// The value to send: the choice's value or the trimmed text.
-    pub fn get(&self) -> String {
-        match &self.input {
-            Input::Choice { options, selected } => options.get(*selected).map(|c| c.value.clone()).unwrap_or_default(),
-            _ => self.value.trim().to_string(),
-        }
-    }
-
-    /// The choice's label (or the text) as shown.
-    pub fn shown(&self) -> String {
-        match &self.input {
-            Input::Choice { options, selected } => options.get(*selected).map(|c| c.label.clone()).unwrap_or_default(),
-            _ => self.value.clone(),
-        }
-    }
-
-    fn optional(&self) -> Option<String> {
-        Some(self.get()).filter(|s| !s.is_empty())
-    }
-
-    /// What is wrong with the value, checked as it is typed. Empty required fields only count
-    /// once the form is submitted.
-    pub fn problem(&self, lang: Lang, submitting: bool) -> Option<String> {
-        let v = self.value.trim();
-        match &self.input {
-            Input::Text { required } => {
-                (*required && submitting && v.is_empty()).then(|| i18n::REQUIRED.t(lang).to_string())
-            }
-            Input::Amount => {
-                if v.is_empty() {
-                    return submitting.then(|| i18n::REQUIRED.t(lang).to_string());
-                }
-                parse_amount(v).err().map(|e| e.t(lang).to_string())
-            }
-            Input::IdNumber => {
-                if v.is_empty() {
-                    return None;
-                }
-                IdNumber::parse(v).err().map(|e| id_problem(&e, lang))
-            }
-            Input::Choice { options, .. } => options.is_empty().then(|| i18n::NO_CHOICES.t(lang).to_string()),
-        }
-    }
-}
-
-/// An amount typed in yuan: digits, at most one `.` and two decimals, more than zero.
-pub fn parse_amount(text: &str) -> Result<Fen, L> {
-    let t = text.trim();
-    let bad =
-        L("金额只能是数字，最多两位小数，如 3000 或 12.50", "amount: digits, at most 2 decimals, e.g. 3000 or 12.50");
-    let (int, frac) = t.split_once('.').unwrap_or((t, ""));
-    if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad);
-    }
-    if t.ends_with('.') {
-        return Err(bad);
-    }
-    if frac.len() > 2 {
-        return Err(L("最多两位小数（分）", "at most two decimals (fen)"));
-    }
-    let fen = Fen::from_yuan_str(t).map_err(|_| L("金额过大", "amount too large"))?;
-    if fen.0 <= 0 {
-        return Err(L("金额必须大于0", "amount must be more than 0"));
-    }
-    Ok(fen)
-}
-
-/// Why an ID number is refused, in `lang` (the number itself never appears).
-pub fn id_problem(e: &IdNumberError, lang: Lang) -> String {
-    match (e, lang) {
-        (IdNumberError::Length(n), Lang::Zh) => format!("身份证号应为18位，已输入{n}位"),
-        (IdNumberError::BadCharacter { position, .. }, Lang::Zh) => {
-            format!("第{position}位应为数字（末位可为X）")
-        }
-        (IdNumberError::BadBirthDate(d), Lang::Zh) => format!("出生日期 {d} 不存在"),
-        (IdNumberError::CheckDigit { found, expected }, Lang::Zh) => {
-            format!("校验位错误：末位为 {found}，应为 {expected}")
-        }
-        (e, Lang::En) => format!("ID number {e}"),
-    }
-}
-
 /// `¥3,000` (whole yuan) or `¥12.50`.
 pub fn yuan(f: Fen) -> String {
     let s = f.to_string();
@@ -268,18 +127,14 @@ pub enum Outcome {
     Send(Request),
 }
 
-/// A form on screen: fields, focus, and whether the confirmation is shown.
+/// A case form on screen: the op, the case it acts on, its fields (the one form widget) and
+/// what its confirmation needs from the dashboard.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Form {
+pub struct CaseForm {
     pub op: Op,
     /// The case acted on (its state when the form was opened); `None` when opening one.
     pub case: Option<Case>,
-    pub fields: Vec<Field>,
-    pub focus: usize,
-    /// The confirmation is shown; Enter sends, Esc goes back to the fields.
-    pub confirming: bool,
-    /// Set by a refused Enter: the first problem.
-    pub error: Option<String>,
+    pub form: Form,
     funds: Vec<FundRow>,
     departments: Vec<Department>,
     communities: Vec<Community>,
@@ -299,113 +154,106 @@ fn street_choices(funds: &[FundRow], except: Option<&str>) -> Vec<Choice> {
         .collect()
 }
 
-impl Form {
+/// The fields of the form of `op` on `case` (or a new case), with choices from the dashboard.
+fn fields(op: Op, case: Option<&Case>, dashboard: &Dashboard, lang: Lang) -> Vec<Field> {
+    let funds = &dashboard.funds;
+    let note = || Field::text("note", i18n::F_NOTE, false);
+    match op {
+        Op::Open => {
+            let sources = [Source::WalkIn, Source::Hotline, Source::Grid]
+                .into_iter()
+                .map(|s| Choice { value: s.as_str().to_string(), label: i18n::source(s, lang) })
+                .collect();
+            let urgencies = [Urgency::Normal, Urgency::High]
+                .into_iter()
+                .map(|u| Choice { value: u.as_str().to_string(), label: i18n::urgency(u, lang).to_string() })
+                .collect();
+            let mut communities = vec![Choice { value: String::new(), label: L("（无）", "(none)").t(lang).into() }];
+            communities.extend(
+                dashboard
+                    .communities
+                    .iter()
+                    .map(|k| Choice { value: k.id.clone(), label: format!("{} ({}, {})", k.name, k.id, k.street) }),
+            );
+            vec![
+                Field::choice("street", i18n::F_STREET, street_choices(funds, None), 0),
+                Field::text("summary", i18n::F_SUMMARY, true).hint(i18n::HINT_SUMMARY.t(lang)),
+                Field::text("name", i18n::F_NAME, false),
+                Field::new("id_number", i18n::F_ID_NUMBER, Kind::IdNumber).hint(i18n::HINT_ID.t(lang)),
+                Field::choice("source", i18n::F_SOURCE, sources, 0),
+                Field::choice("urgency", i18n::F_URGENCY, urgencies, 0),
+                Field::choice("community", COMMUNITY, communities, 0),
+            ]
+        }
+        Op::Reply => {
+            let waiting = case.into_iter().flat_map(|c| c.ext.dispatches.iter()).filter(|d| d.replied_at_ms.is_none());
+            let opts = waiting
+                .map(|d| {
+                    let name =
+                        dashboard.departments.iter().find(|x| x.id == d.id).map_or(d.id.as_str(), |x| x.name.as_str());
+                    Choice { value: d.id.clone(), label: format!("{name} ({})", d.id) }
+                })
+                .collect();
+            vec![
+                Field::choice("department", i18n::F_DEPARTMENT, opts, 0),
+                Field::text("reply", L("答复内容", "Reply"), true),
+            ]
+        }
+        Op::Reopen => vec![Field::text("reason", L("重新办理原因", "Reason"), true)],
+        Op::Accept => Vec::new(),
+        Op::Dispatch if dashboard.departments.is_empty() => {
+            // An older daemon that does not push the registry's departments: free text.
+            let hint =
+                format!("{} police health housing education hrss charity disabled", i18n::HINT_DEPARTMENT.t(lang));
+            vec![Field::text("department", i18n::F_DEPARTMENT, true).hint(hint), note()]
+        }
+        Op::Dispatch => {
+            let opts = dashboard
+                .departments
+                .iter()
+                .map(|d| Choice { value: d.id.clone(), label: format!("{} ({})", d.name, d.id) })
+                .collect();
+            vec![Field::choice("department", i18n::F_DEPARTMENT, opts, 0), note()]
+        }
+        Op::Refer => {
+            let streets = street_choices(funds, case.map(|c| c.street.as_str()));
+            vec![Field::choice("street", i18n::F_TO_STREET, streets, 0), note()]
+        }
+        Op::Pay => {
+            let mut amount = Field::new("amount", i18n::F_AMOUNT, Kind::Amount);
+            if let Some(f) = case.and_then(|c| funds.iter().find(|f| f.street == c.street)) {
+                amount = amount.hint(format!(
+                    "{} {}  {} {}",
+                    i18n::CASE_CAP.t(lang),
+                    yuan(f.case_cap),
+                    i18n::BALANCE.t(lang),
+                    yuan(f.balance)
+                ));
+            }
+            vec![amount, note()]
+        }
+        Op::Approve | Op::Reject => vec![note()],
+        Op::Paperwork => vec![Field::text("text", i18n::F_PAPERWORK, true)],
+        Op::Note => vec![Field::text("text", i18n::F_NOTE_TEXT, true)],
+        Op::Close => vec![Field::text("outcome", i18n::F_OUTCOME, true)],
+    }
+}
+
+/// The community field's label.
+const COMMUNITY: L = L("社区/村", "Community");
+
+impl CaseForm {
     /// The form of `op` on `case` (or a new case), with choices from the dashboard.
-    pub fn new(op: Op, case: Option<&Case>, dashboard: &Dashboard, lang: Lang) -> Form {
-        let funds = dashboard.funds.clone();
-        let departments = dashboard.departments.clone();
-        let note = || Field::text(i18n::F_NOTE, false);
-        let fields = match op {
-            Op::Open => {
-                let mut summary = Field::text(i18n::F_SUMMARY, true);
-                summary.hint = Some(i18n::HINT_SUMMARY.t(lang).to_string());
-                let id = Field {
-                    label: i18n::F_ID_NUMBER,
-                    input: Input::IdNumber,
-                    value: String::new(),
-                    hint: Some(i18n::HINT_ID.t(lang).to_string()),
-                };
-                let sources = [Source::WalkIn, Source::Hotline, Source::Grid]
-                    .into_iter()
-                    .map(|s| Choice { value: s.as_str().to_string(), label: i18n::source(s, lang) })
-                    .collect();
-                let urgencies = [Urgency::Normal, Urgency::High]
-                    .into_iter()
-                    .map(|u| Choice { value: u.as_str().to_string(), label: i18n::urgency(u, lang).to_string() })
-                    .collect();
-                let mut communities =
-                    vec![Choice { value: String::new(), label: L("（无）", "(none)").t(lang).into() }];
-                communities.extend(
-                    dashboard
-                        .communities
-                        .iter()
-                        .map(|k| Choice { value: k.id.clone(), label: format!("{} ({}, {})", k.name, k.id, k.street) }),
-                );
-                vec![
-                    Field::choice(i18n::F_STREET, street_choices(&funds, None)),
-                    summary,
-                    Field::text(i18n::F_NAME, false),
-                    id,
-                    Field::choice(i18n::F_SOURCE, sources),
-                    Field::choice(i18n::F_URGENCY, urgencies),
-                    Field::choice(L("社区/村", "Community"), communities),
-                ]
-            }
-            Op::Reply => {
-                let waiting =
-                    case.into_iter().flat_map(|c| c.ext.dispatches.iter()).filter(|d| d.replied_at_ms.is_none());
-                let opts = waiting
-                    .map(|d| {
-                        let name = departments.iter().find(|x| x.id == d.id).map_or(d.id.as_str(), |x| x.name.as_str());
-                        Choice { value: d.id.clone(), label: format!("{name} ({})", d.id) }
-                    })
-                    .collect();
-                vec![Field::choice(i18n::F_DEPARTMENT, opts), Field::text(L("答复内容", "Reply"), true)]
-            }
-            Op::Reopen => vec![Field::text(L("重新办理原因", "Reason"), true)],
-            Op::Accept => Vec::new(),
-            Op::Dispatch => {
-                let dept = if departments.is_empty() {
-                    // An older daemon that does not push the registry's departments: free text.
-                    let mut f = Field::text(i18n::F_DEPARTMENT, true);
-                    f.hint = Some(format!(
-                        "{} police health housing education hrss charity disabled",
-                        i18n::HINT_DEPARTMENT.t(lang)
-                    ));
-                    f
-                } else {
-                    let opts = departments
-                        .iter()
-                        .map(|d| Choice { value: d.id.clone(), label: format!("{} ({})", d.name, d.id) })
-                        .collect();
-                    Field::choice(i18n::F_DEPARTMENT, opts)
-                };
-                vec![dept, note()]
-            }
-            Op::Refer => {
-                vec![Field::choice(i18n::F_TO_STREET, street_choices(&funds, case.map(|c| c.street.as_str()))), note()]
-            }
-            Op::Pay => {
-                let mut amount =
-                    Field { label: i18n::F_AMOUNT, input: Input::Amount, value: String::new(), hint: None };
-                if let Some(f) = case.and_then(|c| funds.iter().find(|f| f.street == c.street)) {
-                    amount.hint = Some(format!(
-                        "{} {}  {} {}",
-                        i18n::CASE_CAP.t(lang),
-                        yuan(f.case_cap),
-                        i18n::BALANCE.t(lang),
-                        yuan(f.balance)
-                    ));
-                }
-                vec![amount, note()]
-            }
-            Op::Approve | Op::Reject => vec![note()],
-            Op::Paperwork => vec![Field::text(i18n::F_PAPERWORK, true)],
-            Op::Note => vec![Field::text(i18n::F_NOTE_TEXT, true)],
-            Op::Close => vec![Field::text(i18n::F_OUTCOME, true)],
-        };
-        let confirming = fields.is_empty();
+    pub fn new(op: Op, case: Option<&Case>, dashboard: &Dashboard, lang: Lang) -> CaseForm {
+        let tz = crate::widgets::text::zone(&dashboard.timezone);
         let other_aid =
             dashboard.cases.iter().filter(|c| case.is_none_or(|x| x.id != c.id)).flat_map(Case::aid_records).collect();
-        Form {
+        CaseForm {
             op,
             case: case.cloned(),
-            fields,
-            focus: 0,
-            confirming,
-            error: None,
-            funds,
-            departments,
+            form: Form::new(fields(op, case, dashboard, lang), tz),
+            funds: dashboard.funds.clone(),
+            departments: dashboard.departments.clone(),
             communities: dashboard.communities.clone(),
             other_aid,
             now_ms: dashboard.generated_at_ms,
@@ -444,90 +292,47 @@ impl Form {
         self.funds.iter().find(|f| f.street == id).map_or_else(|| id.to_string(), |f| f.name.clone())
     }
 
+    /// Field `name` as shown.
+    fn shown(&self, name: &str, lang: Lang) -> String {
+        self.form.field(name).map(|f| f.shown(lang)).unwrap_or_default()
+    }
+
     /// Handles one key.
     pub fn on_key(&mut self, key: KeyEvent, lang: Lang) -> Outcome {
-        if self.confirming {
-            return match key.code {
-                KeyCode::Enter | KeyCode::Char('y') => Outcome::Send(self.request()),
-                KeyCode::Esc | KeyCode::Char('n') | KeyCode::Backspace if self.fields.is_empty() => Outcome::Cancel,
-                KeyCode::Esc | KeyCode::Char('n') | KeyCode::Backspace => {
-                    self.confirming = false;
-                    Outcome::Stay
-                }
-                _ => Outcome::Stay,
-            };
+        match self.form.on_key(key, lang, &|_, _| None) {
+            Step::Stay => Outcome::Stay,
+            Step::Cancel => Outcome::Cancel,
+            Step::Send => Outcome::Send(self.request()),
         }
-        let n = self.fields.len().max(1);
-        match key.code {
-            KeyCode::Esc => return Outcome::Cancel,
-            KeyCode::Tab | KeyCode::Down => self.focus = (self.focus + 1) % n,
-            KeyCode::BackTab | KeyCode::Up => self.focus = (self.focus + n - 1) % n,
-            KeyCode::Enter => {
-                let problem =
-                    self.fields.iter().enumerate().find_map(|(i, f)| f.problem(lang, true).map(|p| (i, f.label, p)));
-                match problem {
-                    Some((i, label, p)) => {
-                        self.focus = i;
-                        self.error = Some(format!("{}: {p}", label.t(lang)));
-                    }
-                    None => {
-                        self.error = None;
-                        self.confirming = true;
-                    }
-                }
-            }
-            code => {
-                if let Some(f) = self.fields.get_mut(self.focus) {
-                    match (&mut f.input, code) {
-                        (Input::Choice { options, selected }, KeyCode::Right | KeyCode::Char(' '))
-                            if !options.is_empty() =>
-                        {
-                            *selected = (*selected + 1) % options.len();
-                        }
-                        (Input::Choice { options, selected }, KeyCode::Left) if !options.is_empty() => {
-                            *selected = (*selected + options.len() - 1) % options.len();
-                        }
-                        (Input::Choice { .. }, _) => {}
-                        (_, KeyCode::Backspace) => {
-                            f.value.pop();
-                        }
-                        (_, KeyCode::Char(c)) if !c.is_control() => f.value.push(c),
-                        _ => {}
-                    }
-                    self.error = None;
-                }
-            }
-        }
-        Outcome::Stay
     }
 
     /// The request this form sends (call once every field is valid).
     pub fn request(&self) -> Request {
-        let f = |i: usize| self.fields.get(i).map(Field::get).unwrap_or_default();
-        let opt = |i: usize| self.fields.get(i).and_then(Field::optional);
+        let f = |name: &str| self.form.get(name);
+        let opt = |name: &str| self.form.value(name);
         let action = match self.op {
             Op::Open => {
                 return Request::CaseOpen(CaseOpenRequest {
-                    street: f(0),
-                    summary: f(1),
-                    name: opt(2),
-                    id_number: opt(3),
-                    source: Source::parse(&f(4)),
-                    urgency: Urgency::parse(&f(5)).unwrap_or_default(),
-                    community: opt(6),
+                    street: f("street"),
+                    summary: f("summary"),
+                    name: opt("name"),
+                    id_number: opt("id_number"),
+                    source: Source::parse(&f("source")),
+                    urgency: Urgency::parse(&f("urgency")).unwrap_or_default(),
+                    community: opt("community"),
                 })
             }
             Op::Accept => CaseAction::Accept,
-            Op::Dispatch => CaseAction::Dispatch { department: f(0), note: opt(1) },
-            Op::Refer => CaseAction::Refer { street: f(0), note: opt(1) },
-            Op::Pay => CaseAction::Pay { amount: parse_amount(&f(0)).unwrap_or_default(), note: opt(1) },
-            Op::Approve => CaseAction::Approve { note: opt(0) },
-            Op::Reject => CaseAction::Reject { note: opt(0) },
-            Op::Paperwork => CaseAction::Paperwork { text: f(0) },
-            Op::Note => CaseAction::Note { text: f(0) },
-            Op::Close => CaseAction::Close { outcome: f(0) },
-            Op::Reply => CaseAction::Reply { department: f(0), text: f(1) },
-            Op::Reopen => CaseAction::Reopen { reason: f(0) },
+            Op::Dispatch => CaseAction::Dispatch { department: f("department"), note: opt("note") },
+            Op::Refer => CaseAction::Refer { street: f("street"), note: opt("note") },
+            Op::Pay => CaseAction::Pay { amount: parse_amount(&f("amount")).unwrap_or_default(), note: opt("note") },
+            Op::Approve => CaseAction::Approve { note: opt("note") },
+            Op::Reject => CaseAction::Reject { note: opt("note") },
+            Op::Paperwork => CaseAction::Paperwork { text: f("text") },
+            Op::Note => CaseAction::Note { text: f("text") },
+            Op::Close => CaseAction::Close { outcome: f("outcome") },
+            Op::Reply => CaseAction::Reply { department: f("department"), text: f("reply") },
+            Op::Reopen => CaseAction::Reopen { reason: f("reason") },
         };
         let case = self.case.as_ref();
         Request::CaseAct {
@@ -547,22 +352,21 @@ impl Form {
         let summary = case.map(|c| c.summary.clone()).unwrap_or_default();
         let fund_name =
             self.fund().map_or_else(|| case.map(|c| c.street.clone()).unwrap_or_default(), |f| f.name.clone());
-        let note_line =
-            |i: usize| self.fields.get(i).and_then(Field::optional).map(|n| format!("{}: {n}", i18n::F_NOTE.t(lang)));
+        let note_line = self.form.value("note").map(|n| format!("{}: {n}", i18n::F_NOTE.t(lang)));
         let mut warn: Vec<String> = Vec::new();
         match self.op {
             Op::Open => {
-                let street = self.street_name(&self.fields[0].get());
+                let street = self.street_name(&self.form.get("street"));
                 say(if zh {
                     format!("登记新案件，由{street}办理。")
                 } else {
                     format!("Open a new case handled by {street}.")
                 });
-                say(format!("{}: {}", i18n::F_SUMMARY.t(lang), self.fields[1].get()));
-                if let Some(n) = self.fields[2].optional() {
+                say(format!("{}: {}", i18n::F_SUMMARY.t(lang), self.form.get("summary")));
+                if let Some(n) = self.form.value("name") {
                     say(format!("{}: {n}", i18n::F_NAME.t(lang)));
                 }
-                if let Some(Ok(idn)) = self.fields[3].optional().map(|v| IdNumber::parse(&v)) {
+                if let Some(Ok(idn)) = self.form.value("id_number").map(|v| IdNumber::parse(&v)) {
                     say(format!("{}: {} ({})", i18n::F_ID_NUMBER.t(lang), idn.masked(), i18n::ID_MASKED.t(lang)));
                     for other in self.possible_duplicates(&idn.masked()) {
                         warn.push(if zh {
@@ -575,13 +379,13 @@ impl Form {
                 say(format!(
                     "{}: {}   {}: {}",
                     i18n::F_SOURCE.t(lang),
-                    self.fields[4].shown(),
+                    self.shown("source", lang),
                     i18n::F_URGENCY.t(lang),
-                    self.fields[5].shown()
+                    self.shown("urgency", lang)
                 ));
-                if let Some(k) = self.fields.get(6).and_then(Field::optional) {
-                    say(format!("{}: {}", L("社区/村", "Community").t(lang), self.fields[6].shown()));
-                    let street = self.fields[0].get();
+                if let Some(k) = self.form.value("community") {
+                    say(format!("{}: {}", COMMUNITY.t(lang), self.shown("community", lang)));
+                    let street = self.form.get("street");
                     if self.communities.iter().any(|c| c.id == k && c.street != street) {
                         warn.push(if zh {
                             format!("社区/村 {k} 不属于所选街道，将被拒绝：请改选街道或社区。")
@@ -592,14 +396,14 @@ impl Form {
                 }
             }
             Op::Reply => {
-                let d = self.fields[0].get();
+                let d = self.form.get("department");
                 let name = self.departments.iter().find(|x| x.id == d).map_or_else(|| d.clone(), |x| x.name.clone());
                 say(if zh {
                     format!("登记 {name}（{d}）对案件 {id} 的答复：")
                 } else {
                     format!("Record the reply of {name} ({d}) on case {id}:")
                 });
-                say(self.fields[1].get());
+                say(self.form.get("reply"));
             }
             Op::Reopen => {
                 say(if zh {
@@ -607,7 +411,7 @@ impl Form {
                 } else {
                     format!("Reopen closed case {id} (back to accepted).")
                 });
-                say(format!("{}: {}", L("原因", "Reason").t(lang), self.fields[0].get()));
+                say(format!("{}: {}", L("原因", "Reason").t(lang), self.form.get("reason")));
             }
             Op::Accept => {
                 say(if zh { format!("受理案件 {id}：{summary}") } else { format!("Accept case {id}: {summary}") });
@@ -618,7 +422,7 @@ impl Form {
                 });
             }
             Op::Dispatch => {
-                let d = self.fields[0].get();
+                let d = self.form.get("department");
                 let name = self.departments.iter().find(|x| x.id == d).map_or_else(|| d.clone(), |x| x.name.clone());
                 say(if zh {
                     format!("将案件 {id} 分办至 {name}（{d}）。")
@@ -627,7 +431,7 @@ impl Form {
                 });
             }
             Op::Refer => {
-                let to = self.street_name(&self.fields[0].get());
+                let to = self.street_name(&self.form.get("street"));
                 say(if zh {
                     format!("将案件 {id} 转办至 {to}，本街道不再办理（案件在此结束）。")
                 } else {
@@ -638,7 +442,7 @@ impl Form {
                 }
             }
             Op::Pay => {
-                let amount = parse_amount(&self.fields[0].get()).unwrap_or_default();
+                let amount = parse_amount(&self.form.get("amount")).unwrap_or_default();
                 let paid = case.map_or(Fen(0), Case::paid_total);
                 let fund = self.fund();
                 let balance = fund.map_or(Fen(0), |f| f.balance);
@@ -725,15 +529,15 @@ impl Form {
                     }),
                     None => warn.push(i18n::NO_PAPERWORK_MISSING.t(lang).to_string()),
                 }
-                say(format!("{}: {}", i18n::F_PAPERWORK.t(lang), self.fields[0].get()));
+                say(format!("{}: {}", i18n::F_PAPERWORK.t(lang), self.form.get("text")));
             }
             Op::Note => {
                 say(if zh { format!("为案件 {id} 添加备注：") } else { format!("Add a note to case {id}:") });
-                say(self.fields[0].get());
+                say(self.form.get("text"));
             }
             Op::Close => {
                 say(if zh { format!("办结案件 {id}。") } else { format!("Close case {id}.") });
-                say(format!("{}: {}", i18n::F_OUTCOME.t(lang), self.fields[0].get()));
+                say(format!("{}: {}", i18n::F_OUTCOME.t(lang), self.form.get("outcome")));
                 if case.is_some_and(|c| c.pending.is_some() || c.payments_missing_paperwork().next().is_some()) {
                     warn.push(i18n::WILL_BE_REFUSED_PAPERWORK.t(lang).to_string());
                 }
@@ -746,11 +550,9 @@ impl Form {
         if needs_accepted && case.is_some_and(|c| c.state == mz_shared::case::CaseState::New) {
             warn.push(i18n::NOT_ACCEPTED_YET.t(lang).to_string());
         }
-        if let Some(n) = match self.op {
-            Op::Dispatch | Op::Refer | Op::Pay => note_line(1),
-            Op::Approve | Op::Reject => note_line(0),
-            _ => None,
-        } {
+        if let Some(n) =
+            note_line.filter(|_| matches!(self.op, Op::Dispatch | Op::Refer | Op::Pay | Op::Approve | Op::Reject))
+        {
             say(n);
         }
         out.extend(warn.into_iter().map(|w| (w, true)));
@@ -761,31 +563,24 @@ impl Form {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crossterm::event::KeyModifiers;
+    use crossterm::event::{KeyCode, KeyModifiers};
 
     fn k(c: KeyCode) -> KeyEvent {
         KeyEvent::new(c, KeyModifiers::NONE)
     }
 
-    fn typed(form: &mut Form, s: &str) {
+    fn typed(form: &mut CaseForm, s: &str) {
         for c in s.chars() {
             form.on_key(k(KeyCode::Char(c)), Lang::Zh);
         }
     }
 
+    fn problem(f: &CaseForm, name: &str) -> Option<String> {
+        f.form.field(name).unwrap().problem(Lang::Zh, false, &f.form.tz)
+    }
+
     #[test]
-    fn amounts() {
-        assert_eq!(parse_amount("3000"), Ok(Fen(300_000)));
-        assert_eq!(parse_amount("12.5"), Ok(Fen(1250)));
-        assert_eq!(parse_amount("12.50"), Ok(Fen(1250)));
-        assert!(parse_amount("12.505").is_err());
-        assert!(parse_amount("0").is_err());
-        assert!(parse_amount("0.00").is_err());
-        assert!(parse_amount("-5").is_err());
-        assert!(parse_amount("3,000").is_err());
-        assert!(parse_amount("12.").is_err());
-        assert!(parse_amount(".5").is_err());
-        assert!(parse_amount("abc").is_err());
+    fn amounts_in_yuan() {
         assert_eq!(yuan(Fen(300_000)), "¥3,000");
         assert_eq!(yuan(Fen(1250)), "¥12.50");
     }
@@ -794,19 +589,19 @@ mod tests {
     fn pay_above_the_cap_becomes_a_request_in_the_confirmation() {
         let d = crate::views::cases::tests::dashboard();
         let case = d.cases.iter().find(|c| c.state == mz_shared::case::CaseState::Accepted).unwrap().clone();
-        let mut f = Form::new(Op::Pay, Some(&case), &d, Lang::Zh);
+        let mut f = CaseForm::new(Op::Pay, Some(&case), &d, Lang::Zh);
         typed(&mut f, "12.345");
-        assert!(f.fields[0].problem(Lang::Zh, false).is_some());
+        assert!(problem(&f, "amount").is_some());
         f.on_key(k(KeyCode::Enter), Lang::Zh);
-        assert!(!f.confirming);
-        assert!(f.error.as_deref().unwrap().contains("两位小数"), "{:?}", f.error);
+        assert!(!f.form.confirming);
+        assert!(f.form.error.as_deref().unwrap().contains("两位小数"), "{:?}", f.form.error);
         f.on_key(k(KeyCode::Backspace), Lang::Zh);
         f.on_key(k(KeyCode::Backspace), Lang::Zh);
         f.on_key(k(KeyCode::Backspace), Lang::Zh);
         f.on_key(k(KeyCode::Backspace), Lang::Zh);
         typed(&mut f, "000");
         f.on_key(k(KeyCode::Enter), Lang::Zh);
-        assert!(f.confirming);
+        assert!(f.form.confirming);
         let text: Vec<String> = f.confirmation(Lang::Zh).into_iter().map(|(s, _)| s).collect();
         let all = text.join("\n");
         assert!(all.contains("¥12,000") && all.contains("北苑街道") && all.contains("超过单案上限 ¥5,000"), "{all}");
@@ -822,19 +617,15 @@ mod tests {
     #[test]
     fn id_number_is_checked_as_typed() {
         let d = crate::views::cases::tests::dashboard();
-        let mut f = Form::new(Op::Open, None, &d, Lang::Zh);
-        f.focus = 3;
+        let mut f = CaseForm::new(Op::Open, None, &d, Lang::Zh);
+        f.form.focus_on("id_number");
         typed(&mut f, "11010519491231002");
-        assert!(f.fields[3].problem(Lang::Zh, false).unwrap().contains("18位"));
+        assert!(problem(&f, "id_number").unwrap().contains("18位"));
         typed(&mut f, "0");
-        assert!(
-            f.fields[3].problem(Lang::Zh, false).unwrap().contains("校验位"),
-            "{:?}",
-            f.fields[3].problem(Lang::Zh, false)
-        );
+        assert!(problem(&f, "id_number").unwrap().contains("校验位"), "{:?}", problem(&f, "id_number"));
         f.on_key(k(KeyCode::Backspace), Lang::Zh);
         typed(&mut f, "X");
-        assert_eq!(f.fields[3].problem(Lang::Zh, false), None);
+        assert_eq!(problem(&f, "id_number"), None);
     }
 
     #[test]
@@ -858,21 +649,21 @@ mod tests {
         });
         let other_id = d.cases[other].id.to_string();
         let case = d.cases[idx].clone();
-        let mut f = Form::new(Op::Pay, Some(&case), &d, Lang::Zh);
+        let mut f = CaseForm::new(Op::Pay, Some(&case), &d, Lang::Zh);
         typed(&mut f, "300");
         f.on_key(k(KeyCode::Enter), Lang::Zh);
         let lines = f.confirmation(Lang::Zh);
         assert!(lines.iter().any(|(s, warn)| *warn && s.contains(&other_id) && s.contains("30 天内")), "{lines:?}");
 
         // Opening a case for an ID number an open case has: a possible duplicate.
-        let mut f = Form::new(Op::Open, None, &d, Lang::Zh);
+        let mut f = CaseForm::new(Op::Open, None, &d, Lang::Zh);
         typed(&mut f, "");
-        f.focus = 1;
+        f.form.focus_on("summary");
         typed(&mut f, "来访");
-        f.focus = 3;
+        f.form.focus_on("id_number");
         typed(&mut f, "11010519491231002X");
         f.on_key(k(KeyCode::Enter), Lang::Zh);
-        assert!(f.confirming, "{:?}", f.error);
+        assert!(f.form.confirming, "{:?}", f.form.error);
         let lines = f.confirmation(Lang::Zh);
         assert!(lines.iter().any(|(s, warn)| *warn && s.contains("可能已有未办结的案件")), "{lines:?}");
 
@@ -888,9 +679,9 @@ mod tests {
                 reply: None,
             });
         }
-        let f = Form::new(Op::Reply, Some(&c), &d, Lang::Zh);
-        match &f.fields[0].input {
-            Input::Choice { options, .. } => {
+        let f = CaseForm::new(Op::Reply, Some(&c), &d, Lang::Zh);
+        match &f.form.field("department").unwrap().kind {
+            Kind::Choice { options, .. } => {
                 assert_eq!(options.iter().map(|o| o.value.as_str()).collect::<Vec<_>>(), ["health"]);
             }
             other => panic!("{other:?}"),

@@ -91,6 +91,13 @@ pub const REGISTRATIONS_TODAY: L = L("今日婚姻登记", "Registrations today"
 pub const LAST_7_DAYS: L = L("近7日", "last 7 days");
 pub const ACTIVE_ALERTS: L = L("待处理告警", "Active alerts");
 pub const INGEST_HEALTH: L = L("导入状况", "Ingest health");
+pub const URGENT_CASES: L = L("最紧急的在办个案", "Most urgent open cases");
+pub const LATEST_ALERTS: L = L("最新告警", "Latest alerts");
+pub const ARRIVALS_BY_HOUR: L = L("每小时入站：今日对比昨日", "Arrivals per hour: today vs yesterday");
+pub const HOURS_TODAY: L = L("今日", "today");
+pub const HOURS_YESTERDAY: L = L("昨日", "yday");
+pub const ADMITS_TODAY_ALL: L = L("今日各站入站合计", "arrivals today, all stations:");
+pub const ARRIVALS_BASIS: L = L("按小时据在站人员与最近事件统计", "hourly: from residents and latest events");
 pub const LAST_FILE: L = L("最近文件", "last file");
 pub const NO_FILES: L = L("尚无文件", "no files yet");
 pub const REJECTED_TODAY: L = L("今日拒收行", "rows rejected today");
@@ -397,6 +404,10 @@ pub const PICK_A_TASK: L =
     L("已切换到在站事项：选中一项后按 d 完成", "moved to the station tasks: select one and press d to complete it");
 pub const NO_TASK_SELECTED: L = L("该站没有待办事项", "this station has no open tasks");
 pub const KEY_TASKS: L = L("切换到在站事项列表 / 返回", "move to the station tasks / back");
+pub const KEY_REPORT_PERIOD: L = L("上一期 / 下一期", "previous / next period");
+pub const KEY_REPORT_DAY: L = L("日报", "day report");
+pub const KEY_REPORT_MONTH: L = L("月报", "month report");
+pub const KEY_REPORT_REFRESH: L = L("重新获取报表", "fetch the report again");
 pub const KEY_TASK_DONE: L = L("完成选中的事项", "complete the selected task");
 pub const KEY_TASKS_SHORT: L = L("事项", "tasks");
 pub const KEY_TASK_DONE_SHORT: L = L("完成事项", "done");
@@ -414,6 +425,13 @@ pub const KEY_HELP: L = L("显示/关闭本说明", "show / hide this help");
 pub const KEY_PAUSE: L = L("暂停/恢复实时刷新", "pause / resume live refresh");
 pub const KEY_EXPORT: L = L("导出当前表格为CSV", "export this table to CSV");
 pub const KEY_QUIT: L = L("退出", "quit");
+pub const KEY_PALETTE: L = L(
+    "命令行（如 :cases、:station TZ-JZZ、:quit；Tab补全）",
+    "command line (:cases, :station TZ-JZZ, :quit; Tab completes)",
+);
+pub const NO_SUCH_STATION: L = L("没有这个救助站", "no such station");
+pub const NO_SUCH_CASE: L = L("没有这个案件", "no such case");
+pub const PALETTE_HINT: L = L("Enter执行 Tab补全 Esc关闭", "Enter run  Tab complete  Esc close");
 pub const KEY_ACK: L = L("确认选中的告警", "acknowledge the selected alert");
 pub const KEY_RESIDENTS: L = L("Enter进入该站在站人员，Esc返回", "Enter: residents of the station, Esc: back");
 pub const KEY_PREVIEW: L = L("Enter查看文件详情与拒收行", "Enter: file detail and rejected rows");

@@ -1,12 +1,24 @@
 //! `mzc`, the duty-floor console: app state, the daemon client, one module per view, widgets
 //! and forms. The binary (`main.rs`) owns the terminal and the event loop.
+//!
+//! Layers, each importing only those above it (checked by the `layering` test): `i18n`,
+//! `lists`, `widgets` (with the one form widget) and `client`; the forms (`caseform`,
+//! `stationform`); `modal` (the popup stack); `app` (the state); `keymap` and `palette`;
+//! `views` (drawing); `control` (keys and events); `demo`.
 
 pub mod app;
 pub mod caseform;
 pub mod client;
+pub mod control;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod i18n;
+pub mod keymap;
+#[cfg(test)]
+mod layering;
+pub mod lists;
+pub mod modal;
+pub mod palette;
 pub mod stationform;
 pub mod views;
 pub mod widgets;

@@ -2,8 +2,10 @@
 //! restore (also after a panic or SIGTERM), and the event loop that joins key presses, the
 //! daemon's pushed dashboards and a one-second clock with `tokio::select!`.
 //!
-//! Modules: [`app`] state and keys (pure), [`client`] the daemon connection, [`views`] one
-//! module per view, [`widgets`] drawing pieces, [`i18n`] labels, [`demo`] the `--demo` mode.
+//! Modules: [`app`] the state, `control` keys and events (pure), `keymap` the one key map,
+//! `palette` the `:` command line, `modal` the popup stack, [`client`] the daemon connection,
+//! [`views`] one module per view, `widgets` drawing pieces (with the one form widget), [`i18n`]
+//! labels, [`demo`] the `--demo` mode.
 
 use anyhow::Context as _;
 use app::{Action, App};

@@ -8,9 +8,10 @@
 //! and the rules (own stations only, person admitted, …) and answers with a record id or a
 //! reason.
 
-use crate::caseform::{id_problem, Choice, Outcome};
+use crate::caseform::Outcome;
 use crate::i18n::{self, Lang, L};
-use crossterm::event::{KeyCode, KeyEvent};
+use crate::widgets::form::{Choice, Field, Form, Kind, Step};
+use crossterm::event::KeyEvent;
 use mz_shared::dashboard::{Dashboard, ResidentRow};
 use mz_shared::id_number::IdNumber;
 use mz_shared::protocol::Request;
@@ -26,20 +27,8 @@ pub enum StationOp {
 }
 
 impl StationOp {
-    /// In the order of the key line and the help.
+    /// In the order of the key line and the help (their keys: [`crate::keymap`]).
     pub const ALL: [StationOp; 3] = [StationOp::Arrival, StationOp::Discharge, StationOp::Incident];
-
-    pub fn key(self) -> char {
-        match self {
-            StationOp::Arrival => 'i',
-            StationOp::Discharge => 'o',
-            StationOp::Incident => 'x',
-        }
-    }
-
-    pub fn from_key(c: char) -> Option<StationOp> {
-        StationOp::ALL.into_iter().find(|o| o.key() == c)
-    }
 
     pub fn event(self) -> EventKind {
         match self {
@@ -74,40 +63,34 @@ pub fn role_may_complete(role: mz_shared::registry::Role) -> bool {
 }
 
 /// 完成事项: the confirmation of a station task's completion, with an optional note typed in
-/// place. Enter sends, Esc cancels.
+/// place (a form of one field and no separate confirmation: what will be recorded is shown
+/// above the note). Enter sends, Esc cancels.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TaskForm {
     pub task: mz_shared::dashboard::TaskRow,
     /// `name (id)` of the task's station.
     pub station: String,
-    pub note: String,
+    pub form: Form,
 }
 
 impl TaskForm {
     pub fn new(task: mz_shared::dashboard::TaskRow, station: String) -> TaskForm {
-        TaskForm { task, station, note: String::new() }
+        let note = Field::text("note", i18n::F_NOTE, false);
+        let form = Form::new(vec![note], jiff::tz::TimeZone::UTC).without_confirmation();
+        TaskForm { task, station, form }
     }
 
     /// Handles one key: text goes into the note.
-    pub fn on_key(&mut self, key: KeyEvent) -> Outcome {
-        match key.code {
-            KeyCode::Esc => Outcome::Cancel,
-            KeyCode::Enter => Outcome::Send(self.request()),
-            KeyCode::Backspace => {
-                self.note.pop();
-                Outcome::Stay
-            }
-            KeyCode::Char(c) if !c.is_control() => {
-                self.note.push(c);
-                Outcome::Stay
-            }
-            _ => Outcome::Stay,
+    pub fn on_key(&mut self, key: KeyEvent, lang: Lang) -> Outcome {
+        match self.form.on_key(key, lang, &|_, _| None) {
+            Step::Stay => Outcome::Stay,
+            Step::Cancel => Outcome::Cancel,
+            Step::Send => Outcome::Send(self.request()),
         }
     }
 
     pub fn request(&self) -> Request {
-        let note = Some(self.note.trim().to_string()).filter(|n| !n.is_empty());
-        Request::TaskDone { id: self.task.id.clone(), note }
+        Request::TaskDone { id: self.task.id.clone(), note: self.form.value("note") }
     }
 
     /// What will be recorded, in plain words.
@@ -128,131 +111,21 @@ impl TaskForm {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Input {
-    Text {
-        required: bool,
-    },
-    /// `YYYY-MM-DD HH:MM` in the dashboard's zone (any feed time form is accepted).
-    Time,
-    /// Optional 18-character ID number, checked with [`IdNumber::parse`].
-    IdNumber,
-    /// Optional whole number 0–130.
-    Age,
-    /// Left/Right (or Space) picks one.
-    Choice {
-        options: Vec<Choice>,
-        selected: usize,
-    },
-    /// Left/Right moves among the options, Space ticks or unticks the one shown.
-    Multi {
-        options: Vec<Choice>,
-        checked: Vec<bool>,
-        cursor: usize,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Field {
-    /// The admissions feed's column this field fills.
-    pub column: &'static str,
-    pub label: L,
-    pub input: Input,
-    /// What was typed (text, time, ID number, age fields).
-    pub value: String,
-    /// A hint shown under the field while it is empty (or, for choices, while focused).
-    pub hint: Option<String>,
-}
-
-impl Field {
-    fn text(column: &'static str, label: L, required: bool) -> Field {
-        Field { column, label, input: Input::Text { required }, value: String::new(), hint: None }
-    }
-
-    fn choice(column: &'static str, label: L, options: Vec<Choice>, selected: usize) -> Field {
-        Field { column, label, input: Input::Choice { options, selected }, value: String::new(), hint: None }
-    }
-
-    /// The value to send: the choice's value, the ticked values joined by `;`, or the trimmed
-    /// text.
-    pub fn get(&self) -> String {
-        match &self.input {
-            Input::Choice { options, selected } => options.get(*selected).map(|c| c.value.clone()).unwrap_or_default(),
-            Input::Multi { options, checked, .. } => options
-                .iter()
-                .zip(checked)
-                .filter(|(_, c)| **c)
-                .map(|(o, _)| o.value.as_str())
-                .collect::<Vec<_>>()
-                .join(";"),
-            _ => self.value.trim().to_string(),
-        }
-    }
-
-    /// The choice's label, the ticked labels, or the text, as shown.
-    pub fn shown(&self, lang: Lang) -> String {
-        match &self.input {
-            Input::Choice { options, selected } => options.get(*selected).map(|c| c.label.clone()).unwrap_or_default(),
-            Input::Multi { options, checked, .. } => {
-                let v: Vec<&str> =
-                    options.iter().zip(checked).filter(|(_, c)| **c).map(|(o, _)| o.label.as_str()).collect();
-                if v.is_empty() {
-                    i18n::NONE.t(lang).to_string()
-                } else {
-                    v.join(if lang == Lang::Zh { "、" } else { ", " })
-                }
-            }
-            _ => self.value.clone(),
-        }
-    }
-
-    fn optional(&self) -> Option<String> {
-        Some(self.get()).filter(|s| !s.is_empty())
-    }
-
-    /// What is wrong with the value, checked as it is typed. Empty required fields only count
-    /// once the form is submitted.
-    pub fn problem(&self, lang: Lang, submitting: bool, tz: &jiff::tz::TimeZone) -> Option<String> {
-        let v = self.value.trim();
-        match &self.input {
-            Input::Text { required } => {
-                (*required && submitting && v.is_empty()).then(|| i18n::REQUIRED.t(lang).to_string())
-            }
-            Input::Time => {
-                if v.is_empty() {
-                    return submitting.then(|| i18n::REQUIRED.t(lang).to_string());
-                }
-                mz_shared::time::parse_time(v, tz).err().map(|_| i18n::BAD_TIME.t(lang).to_string())
-            }
-            Input::IdNumber => {
-                if v.is_empty() {
-                    return None;
-                }
-                IdNumber::parse(v).err().map(|e| id_problem(&e, lang))
-            }
-            Input::Age => {
-                if v.is_empty() {
-                    return None;
-                }
-                match v.parse::<u32>() {
-                    Ok(n) if n <= 130 && v.bytes().all(|b| b.is_ascii_digit()) => None,
-                    _ => Some(i18n::BAD_AGE.t(lang).to_string()),
-                }
-            }
-            Input::Choice { options, .. } | Input::Multi { options, .. } if options.is_empty() => {
-                Some(i18n::NO_CHOICES.t(lang).to_string())
-            }
-            // A required choice starts on "please pick" (an empty value).
-            Input::Choice { .. } => (submitting && self.get().is_empty()).then(|| i18n::REQUIRED.t(lang).to_string()),
-            Input::Multi { .. } => None,
-        }
-    }
-}
-
-/// The options of a required choice: "please pick" first, so nothing is chosen by default.
-fn required(mut options: Vec<Choice>, lang: Lang) -> Vec<Choice> {
-    options.insert(0, Choice { value: String::new(), label: i18n::PICK_ONE.t(lang).to_string() });
-    options
+/// The age typed must agree (within a year) with the one the ID number gives on the day of the
+/// event, as the daemon checks.
+fn age_against_id_number(form: &Form, lang: Lang) -> Option<(usize, String)> {
+    let id = form.value("id_number").and_then(|v| IdNumber::parse(&v).ok())?;
+    let age: i64 = form.value("age")?.parse().ok()?;
+    let at = mz_shared::time::parse_time(&form.value("occurred_at")?, &form.tz).ok()?;
+    let derived = id.age_on(at.to_zoned(form.tz.clone()).date());
+    let i = form.index("age")?;
+    ((age - derived).abs() > 1).then(|| {
+        let text = match lang {
+            Lang::Zh => format!("{}: 与身份证号推算的 {derived} 岁相差超过1岁", i18n::F_AGE.t(lang)),
+            Lang::En => format!("{}: differs from the {derived} given by the ID number", i18n::F_AGE.t(lang)),
+        };
+        (i, text)
+    })
 }
 
 fn choices<T: Copy>(
@@ -272,7 +145,7 @@ fn choices<T: Copy>(
         .collect()
 }
 
-/// A station form on screen: fields, focus, and whether the confirmation is shown.
+/// A station form on screen: the op, the station and resident, and its form.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StationForm {
     pub op: StationOp,
@@ -280,15 +153,10 @@ pub struct StationForm {
     pub station_id: String,
     /// The resident acted on (discharge, incident).
     pub resident: Option<ResidentRow>,
-    pub fields: Vec<Field>,
-    pub focus: usize,
-    /// The confirmation is shown; Enter sends, Esc goes back to the fields.
-    pub confirming: bool,
-    /// Set by a refused Enter: the first problem.
-    pub error: Option<String>,
+    /// The fields (named after the admissions feed's columns), focus and confirmation.
+    pub form: Form,
     /// Station id → (name, beds, occupied), for the confirmation.
     stations: Vec<(String, String, u32, u32)>,
-    tz: jiff::tz::TimeZone,
 }
 
 impl StationForm {
@@ -305,10 +173,8 @@ impl StationForm {
         let tz = crate::widgets::text::zone(&dashboard.timezone);
         let stations: Vec<(String, String, u32, u32)> =
             dashboard.stations.iter().map(|s| (s.id.clone(), s.name.clone(), s.beds, s.occupied)).collect();
-        let mut time = Field::text("occurred_at", i18n::F_TIME, true);
-        time.input = Input::Time;
-        time.value = crate::widgets::text::time(now_ms, &tz, "%Y-%m-%d %H:%M");
-        time.hint = Some(i18n::HINT_TIME.t(lang).to_string());
+        let now = crate::widgets::text::time(now_ms, &tz, "%Y-%m-%d %H:%M");
+        let time = Field::new("occurred_at", i18n::F_TIME, Kind::Time).with_value(now).hint(i18n::HINT_TIME.t(lang));
         let note = Field::text("note", i18n::F_NOTE, false);
         let fields = match op {
             StationOp::Arrival => {
@@ -317,37 +183,15 @@ impl StationForm {
                     .map(|(id, name, _, _)| Choice { value: id.clone(), label: format!("{name} ({id})") })
                     .collect();
                 let selected = stations.iter().position(|s| s.0 == station_id).unwrap_or(0);
-                let mut person = Field::text("person_ref", i18n::F_PERSON_REF, true);
-                person.hint = Some(i18n::HINT_PERSON_REF.t(lang).to_string());
-                let mut name = Field::text("name", i18n::F_NAME, false);
-                name.hint = Some(i18n::HINT_NAME.t(lang).to_string());
-                let id = Field {
-                    column: "id_number",
-                    label: i18n::F_ID_NUMBER,
-                    input: Input::IdNumber,
-                    value: String::new(),
-                    hint: Some(i18n::HINT_ID.t(lang).to_string()),
-                };
+                let person = Field::text("person_ref", i18n::F_PERSON_REF, true).hint(i18n::HINT_PERSON_REF.t(lang));
+                let name = Field::text("name", i18n::F_NAME, false).hint(i18n::HINT_NAME.t(lang));
+                let id = Field::new("id_number", i18n::F_ID_NUMBER, Kind::IdNumber).hint(i18n::HINT_ID.t(lang));
                 // Unknown first: the usual answer for a person brought in at night.
                 let genders =
                     choices(&[Gender::Unknown, Gender::Male, Gender::Female], Gender::as_str, Gender::zh, lang);
-                let age = Field {
-                    column: "age",
-                    label: i18n::F_AGE,
-                    input: Input::Age,
-                    value: String::new(),
-                    hint: Some(i18n::HINT_AGE.t(lang).to_string()),
-                };
+                let age = Field::new("age", i18n::F_AGE, Kind::Age).hint(i18n::HINT_AGE.t(lang));
                 let flags = choices(Flag::ALL, Flag::as_str, Flag::zh, lang);
-                let n = flags.len();
-                let mut flags = Field {
-                    column: "flags",
-                    label: i18n::F_FLAGS,
-                    input: Input::Multi { options: flags, checked: vec![false; n], cursor: 0 },
-                    value: String::new(),
-                    hint: Some(i18n::HINT_FLAGS.t(lang).to_string()),
-                };
-                flags.value.clear();
+                let flags = Field::multi("flags", i18n::F_FLAGS, flags).hint(i18n::HINT_FLAGS.t(lang));
                 vec![
                     Field::choice("station_id", i18n::F_STATION, opts, selected),
                     time,
@@ -357,11 +201,11 @@ impl StationForm {
                     Field::choice("gender", i18n::F_GENDER, genders, 0),
                     age,
                     Field::text("origin", i18n::F_ORIGIN, false),
-                    Field::choice(
+                    Field::pick_one(
                         "referral",
                         i18n::F_REFERRAL,
-                        required(choices(Referral::ALL, Referral::as_str, Referral::zh, lang), lang),
-                        0,
+                        choices(Referral::ALL, Referral::as_str, Referral::zh, lang),
+                        lang,
                     ),
                     flags,
                     Field::text("bed", i18n::F_BED, false),
@@ -370,21 +214,21 @@ impl StationForm {
             }
             StationOp::Discharge => vec![
                 time,
-                Field::choice(
+                Field::pick_one(
                     "discharge_reason",
                     i18n::F_DISCHARGE_REASON,
-                    required(choices(DischargeReason::ALL, DischargeReason::as_str, DischargeReason::zh, lang), lang),
-                    0,
+                    choices(DischargeReason::ALL, DischargeReason::as_str, DischargeReason::zh, lang),
+                    lang,
                 ),
                 note,
             ],
             StationOp::Incident => vec![
                 time,
-                Field::choice(
+                Field::pick_one(
                     "incident_type",
                     i18n::F_INCIDENT_TYPE,
-                    required(choices(IncidentType::ALL, IncidentType::as_str, IncidentType::zh, lang), lang),
-                    0,
+                    choices(IncidentType::ALL, IncidentType::as_str, IncidentType::zh, lang),
+                    lang,
                 ),
                 note,
             ],
@@ -393,26 +237,17 @@ impl StationForm {
             op,
             station_id: station_id.to_string(),
             resident: resident.cloned(),
-            fields,
-            focus: 0,
-            confirming: false,
-            error: None,
+            form: Form::new(fields, tz),
             stations,
-            tz,
         }
     }
 
-    /// The dashboard's zone, in which typed times are read.
-    pub fn zone(&self) -> &jiff::tz::TimeZone {
-        &self.tz
-    }
-
     fn field(&self, column: &str) -> Option<&Field> {
-        self.fields.iter().find(|f| f.column == column)
+        self.form.field(column)
     }
 
     fn value(&self, column: &str) -> Option<String> {
-        self.field(column).and_then(Field::optional)
+        self.form.value(column)
     }
 
     /// The station the event is logged at: the chosen one (arrival) or the resident's.
@@ -426,90 +261,11 @@ impl StationForm {
 
     /// Handles one key.
     pub fn on_key(&mut self, key: KeyEvent, lang: Lang) -> Outcome {
-        if self.confirming {
-            return match key.code {
-                KeyCode::Enter | KeyCode::Char('y') => Outcome::Send(self.request()),
-                KeyCode::Esc | KeyCode::Char('n') | KeyCode::Backspace => {
-                    self.confirming = false;
-                    Outcome::Stay
-                }
-                _ => Outcome::Stay,
-            };
+        match self.form.on_key(key, lang, &age_against_id_number) {
+            Step::Stay => Outcome::Stay,
+            Step::Cancel => Outcome::Cancel,
+            Step::Send => Outcome::Send(self.request()),
         }
-        let n = self.fields.len().max(1);
-        match key.code {
-            KeyCode::Esc => return Outcome::Cancel,
-            KeyCode::Tab | KeyCode::Down => self.focus = (self.focus + 1) % n,
-            KeyCode::BackTab | KeyCode::Up => self.focus = (self.focus + n - 1) % n,
-            KeyCode::Enter => match self.first_problem(lang) {
-                Some((i, p)) => {
-                    self.focus = i;
-                    self.error = Some(p);
-                }
-                None => {
-                    self.error = None;
-                    self.confirming = true;
-                }
-            },
-            code => {
-                if let Some(f) = self.fields.get_mut(self.focus) {
-                    match (&mut f.input, code) {
-                        (Input::Choice { options, selected }, KeyCode::Right | KeyCode::Char(' '))
-                            if !options.is_empty() =>
-                        {
-                            *selected = (*selected + 1) % options.len();
-                        }
-                        (Input::Choice { options, selected }, KeyCode::Left) if !options.is_empty() => {
-                            *selected = (*selected + options.len() - 1) % options.len();
-                        }
-                        (Input::Multi { options, cursor, .. }, KeyCode::Right) if !options.is_empty() => {
-                            *cursor = (*cursor + 1) % options.len();
-                        }
-                        (Input::Multi { options, cursor, .. }, KeyCode::Left) if !options.is_empty() => {
-                            *cursor = (*cursor + options.len() - 1) % options.len();
-                        }
-                        (Input::Multi { checked, cursor, .. }, KeyCode::Char(' ')) => {
-                            if let Some(c) = checked.get_mut(*cursor) {
-                                *c = !*c;
-                            }
-                        }
-                        (Input::Choice { .. } | Input::Multi { .. }, _) => {}
-                        (_, KeyCode::Backspace) => {
-                            f.value.pop();
-                        }
-                        (_, KeyCode::Char(c)) if !c.is_control() => f.value.push(c),
-                        _ => {}
-                    }
-                    self.error = None;
-                }
-            }
-        }
-        Outcome::Stay
-    }
-
-    /// The first field at fault on submitting (index, `label: problem`), also checking the age
-    /// against the one the ID number gives, as the daemon does.
-    pub fn first_problem(&self, lang: Lang) -> Option<(usize, String)> {
-        let found = self
-            .fields
-            .iter()
-            .enumerate()
-            .find_map(|(i, f)| f.problem(lang, true, &self.tz).map(|p| (i, format!("{}: {p}", f.label.t(lang)))));
-        if found.is_some() {
-            return found;
-        }
-        let id = self.value("id_number").and_then(|v| IdNumber::parse(&v).ok())?;
-        let age: i64 = self.value("age")?.parse().ok()?;
-        let at = mz_shared::time::parse_time(&self.value("occurred_at")?, &self.tz).ok()?;
-        let derived = id.age_on(at.to_zoned(self.tz.clone()).date());
-        let i = self.fields.iter().position(|f| f.column == "age")?;
-        ((age - derived).abs() > 1).then(|| {
-            let text = match lang {
-                Lang::Zh => format!("{}: 与身份证号推算的 {derived} 岁相差超过1岁", i18n::F_AGE.t(lang)),
-                Lang::En => format!("{}: differs from the {derived} given by the ID number", i18n::F_AGE.t(lang)),
-            };
-            (i, text)
-        })
     }
 
     /// The feed row this form logs (admissions column names; `record_id` is the daemon's).
@@ -520,12 +276,9 @@ impl StationForm {
         if let Some(r) = &self.resident {
             v.insert("person_ref".to_string(), r.person_ref.clone());
         }
-        for f in &self.fields {
-            if f.column == "station_id" {
-                continue;
-            }
+        for f in self.form.fields.iter().filter(|f| f.name != "station_id") {
             if let Some(x) = f.optional() {
-                v.insert(f.column.to_string(), x);
+                v.insert(f.name.to_string(), x);
             }
         }
         v
@@ -638,7 +391,7 @@ impl StationForm {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crossterm::event::KeyModifiers;
+    use crossterm::event::{KeyCode, KeyModifiers};
 
     fn k(c: KeyCode) -> KeyEvent {
         KeyEvent::new(c, KeyModifiers::NONE)
@@ -656,20 +409,24 @@ mod tests {
     }
 
     fn focus(f: &mut StationForm, column: &str) {
-        f.focus = f.fields.iter().position(|x| x.column == column).unwrap();
+        f.form.focus_on(column);
+    }
+
+    fn problem(f: &StationForm, i: usize, tz: &jiff::tz::TimeZone) -> Option<String> {
+        f.form.fields[i].problem(Lang::Zh, false, tz)
     }
 
     #[test]
     fn arrival_defaults_and_values() {
         let mut f = arrival();
-        assert_eq!(f.fields[0].get(), "TZ-JZZ");
+        assert_eq!(f.form.fields[0].get(), "TZ-JZZ");
         // 2025-10-09 08:53:20 UTC is 16:53 in Shanghai.
-        assert_eq!(f.fields[1].value, "2025-10-09 16:53");
+        assert_eq!(f.form.fields[1].value, "2025-10-09 16:53");
         // Missing person_ref blocks Enter and focuses it.
         f.on_key(k(KeyCode::Enter), Lang::Zh);
-        assert!(!f.confirming);
-        assert_eq!(f.fields[f.focus].column, "person_ref");
-        assert!(f.error.as_deref().unwrap().contains("必填"), "{:?}", f.error);
+        assert!(!f.form.confirming);
+        assert_eq!(f.form.fields[f.form.focus].name, "person_ref");
+        assert!(f.form.error.as_deref().unwrap().contains("必填"), "{:?}", f.form.error);
         typed(&mut f, "TZ-JZZ-00100");
         focus(&mut f, "flags");
         f.on_key(k(KeyCode::Char(' ')), Lang::Zh);
@@ -679,7 +436,7 @@ mod tests {
         focus(&mut f, "referral");
         f.on_key(k(KeyCode::Left), Lang::Zh);
         f.on_key(k(KeyCode::Enter), Lang::Zh);
-        assert!(f.confirming, "{:?}", f.error);
+        assert!(f.form.confirming, "{:?}", f.form.error);
         let Outcome::Send(Request::LogStationEvent { values }) = f.on_key(k(KeyCode::Enter), Lang::Zh) else {
             panic!("no request")
         };
@@ -708,46 +465,46 @@ mod tests {
         f.on_key(k(KeyCode::Right), Lang::Zh);
         focus(&mut f, "id_number");
         typed(&mut f, "110105194912310021");
-        let i = f.focus;
-        assert!(f.fields[i].problem(Lang::Zh, false, &tz).unwrap().contains("校验位"));
+        let i = f.form.focus;
+        assert!(problem(&f, i, &tz).unwrap().contains("校验位"));
         f.on_key(k(KeyCode::Enter), Lang::Zh);
-        assert!(!f.confirming);
-        assert_eq!(f.focus, i);
+        assert!(!f.form.confirming);
+        assert_eq!(f.form.focus, i);
         f.on_key(k(KeyCode::Backspace), Lang::Zh);
         typed(&mut f, "x");
-        assert_eq!(f.fields[i].problem(Lang::Zh, false, &tz), None);
+        assert_eq!(problem(&f, i, &tz), None);
 
         focus(&mut f, "age");
         typed(&mut f, "131");
-        let a = f.focus;
-        assert!(f.fields[a].problem(Lang::Zh, false, &tz).unwrap().contains("0"));
+        let a = f.form.focus;
+        assert!(problem(&f, a, &tz).unwrap().contains("0"));
         f.on_key(k(KeyCode::Enter), Lang::Zh);
-        assert!(!f.confirming && f.focus == a);
+        assert!(!f.form.confirming && f.form.focus == a);
         for _ in 0..3 {
             f.on_key(k(KeyCode::Backspace), Lang::Zh);
         }
         typed(&mut f, "-1");
-        assert!(f.fields[a].problem(Lang::Zh, false, &tz).is_some());
+        assert!(problem(&f, a, &tz).is_some());
         f.on_key(k(KeyCode::Backspace), Lang::Zh);
         f.on_key(k(KeyCode::Backspace), Lang::Zh);
         // Born 1949-12-31: 75 on 2025-10-09; 40 differs by more than one year.
         typed(&mut f, "40");
         f.on_key(k(KeyCode::Enter), Lang::Zh);
-        assert!(!f.confirming);
-        assert!(f.error.as_deref().unwrap().contains("75"), "{:?}", f.error);
+        assert!(!f.form.confirming);
+        assert!(f.form.error.as_deref().unwrap().contains("75"), "{:?}", f.form.error);
         f.on_key(k(KeyCode::Backspace), Lang::Zh);
         f.on_key(k(KeyCode::Backspace), Lang::Zh);
         typed(&mut f, "75");
 
         focus(&mut f, "occurred_at");
         typed(&mut f, "x");
-        let t = f.focus;
-        assert!(f.fields[t].problem(Lang::Zh, false, &tz).unwrap().contains("YYYY-MM-DD HH:MM"));
+        let t = f.form.focus;
+        assert!(problem(&f, t, &tz).unwrap().contains("YYYY-MM-DD HH:MM"));
         f.on_key(k(KeyCode::Enter), Lang::Zh);
-        assert!(!f.confirming && f.focus == t);
+        assert!(!f.form.confirming && f.form.focus == t);
         f.on_key(k(KeyCode::Backspace), Lang::Zh);
         f.on_key(k(KeyCode::Enter), Lang::Zh);
-        assert!(f.confirming, "{:?}", f.error);
+        assert!(f.form.confirming, "{:?}", f.form.error);
         let text: String = f.confirmation(Lang::Zh).into_iter().map(|(s, _)| s).collect::<Vec<_>>().join("\n");
         assert!(text.contains("110105********002X") && !text.contains("11010519491231002"), "{text}");
         assert!(text.contains("床位 23/50 -> 24/50"), "{text}");
@@ -759,12 +516,12 @@ mod tests {
         let r = d.stations[0].residents[1].clone();
         let mut f = StationForm::new(StationOp::Discharge, "TZ-JZZ", Some(&r), &d, crate::views::tests::NOW, Lang::En);
         f.on_key(k(KeyCode::Enter), Lang::En);
-        assert!(!f.confirming, "the reason is required");
-        assert_eq!(f.focus, 1);
+        assert!(!f.form.confirming, "the reason is required");
+        assert_eq!(f.form.focus, 1);
         f.on_key(k(KeyCode::Right), Lang::En);
         f.on_key(k(KeyCode::Right), Lang::En);
         f.on_key(k(KeyCode::Enter), Lang::En);
-        assert!(f.confirming);
+        assert!(f.form.confirming);
         let text: String = f.confirmation(Lang::En).into_iter().map(|(s, _)| s).collect::<Vec<_>>().join("\n");
         assert!(text.contains("discharge of TZ-JZZ-00007 (王建国)") && text.contains("family"), "{text}");
         let v = f.values();
@@ -773,10 +530,10 @@ mod tests {
         assert_eq!(v["person_ref"], "TZ-JZZ-00007");
         let mut f = StationForm::new(StationOp::Incident, "TZ-JZZ", Some(&r), &d, crate::views::tests::NOW, Lang::Zh);
         assert!(!f.values().contains_key("incident_type"), "nothing chosen by default");
-        f.focus = 1;
+        f.form.focus = 1;
         f.on_key(k(KeyCode::Char(' ')), Lang::Zh);
         f.on_key(k(KeyCode::Char(' ')), Lang::Zh);
-        assert_eq!(f.fields[1].shown(Lang::Zh), "重病");
+        assert_eq!(f.form.fields[1].shown(Lang::Zh), "重病");
         let v = f.values();
         assert_eq!(v["event"], "incident");
         assert_eq!(v["incident_type"], "severe_illness");

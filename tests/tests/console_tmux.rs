@@ -195,3 +195,43 @@ fn the_rejects_preview_comes_from_the_daemon_with_id_numbers_masked() {
     // Unknown users are viewers (SPEC §5): the name is masked for them too.
     assert!(!screen.contains("张三丰") && screen.contains("张**"), "the name masked for a viewer:\n{screen}");
 }
+
+#[test]
+fn the_command_line_and_the_key_map_in_help() {
+    if !tmux_available() {
+        eprintln!("tmux not installed: skipping");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let d = Daemon::start(tmp.path());
+    d.drop_file("admissions", "cmd.csv", admits("TZ-P03", "CL", 2));
+    let log = tmp.path().join("mzc.log");
+    let t = Tmux::start_mzc(tmp.path(), &["--socket", d.socket.to_str().unwrap(), "--log", log.to_str().unwrap()]);
+    t.wait_for(&["[1 总览]", "[已连接]", "2/12"]);
+    // `?` lists the command line beside the other keys.
+    t.keys(&["?"]);
+    t.wait_for(&["按键说明", "命令行"]);
+    t.keys(&["Escape"]);
+    t.wait_gone("按键说明");
+    // `:station` with part of a name drills into that station's residents.
+    t.keys(&[":"]);
+    t.type_text("station 梨园");
+    t.wait_for(&[":station 梨园_"]);
+    t.keys(&["Enter"]);
+    t.wait_for(&["[2 救助站]", "CL-P0", "CL-P1"]);
+    // An unknown command says so and stays open; Tab completes; `:quit` quits.
+    t.keys(&[":"]);
+    t.type_text("nonsense");
+    t.keys(&["Enter"]);
+    t.wait_for(&["未知命令"]);
+    t.keys(&["Escape", ":"]);
+    t.type_text("fu");
+    t.keys(&["Tab"]);
+    t.wait_for(&[":funds _"]);
+    t.keys(&["Enter"]);
+    t.wait_for(&["[8 备用金]"]);
+    t.keys(&[":"]);
+    t.type_text("quit");
+    t.keys(&["Enter"]);
+    t.wait_for(&["MZC-EXIT=0", "TTY-COOKED"]);
+}

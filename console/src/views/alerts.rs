@@ -41,7 +41,8 @@ pub fn table(app: &App) -> TableData {
         Column::left(i18n::ALERT_KIND.t(lang), 4, 16),
         Column::left(i18n::SUBJECT.t(lang), 6, 20),
         Column::left(i18n::RAISED_AT.t(lang), 11, 11),
-        Column::left(i18n::MESSAGE.t(lang), 10, 200).shrink_first(),
+        // The reason wraps: an officer reads it whole at 80 columns too.
+        Column::left(i18n::MESSAGE.t(lang), 16, 200).wrap(),
     ];
     let rows = d
         .alerts

@@ -7,16 +7,17 @@
 
 use super::{block, kv};
 use crate::app::App;
-use crate::caseform::{yuan, Form, Input, Op};
+use crate::caseform::{yuan, CaseForm, Op};
 use crate::i18n::{self, Lang, L};
+use crate::keymap;
+use crate::widgets::form::{self, Popup};
 use crate::widgets::table::{self, Column, TableData, TableRow};
-use crate::widgets::text::{fit, short_time, width};
-use crate::widgets::{popup, Mark, Theme};
+use crate::widgets::text::{fit, short_time};
+use crate::widgets::Mark;
 use mz_shared::case::{self, Case, Overdue, Urgency};
 use mz_shared::registry::Limits;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
 use std::cmp::Reverse;
@@ -96,7 +97,9 @@ pub fn queue(app: &App) -> Vec<&Case> {
     let Some(d) = &app.dashboard else { return Vec::new() };
     let limits = &d.limits;
     let mut open: Vec<&Case> = d.cases.iter().filter(|c| !c.is_terminal()).collect();
-    open.sort_by_key(|c| (Reverse(c.urgency), next_deadline(c, limits).map_or(i64::MAX, |(_, at)| at), c.id.clone()));
+    open.sort_by_cached_key(|c| {
+        (Reverse(c.urgency), next_deadline(c, limits).map_or(i64::MAX, |(_, at)| at), c.id.clone())
+    });
     if app.show_ended_cases {
         open.extend(d.cases.iter().filter(|c| c.is_terminal()));
     }
@@ -184,7 +187,7 @@ fn key_line(app: &App) -> Line<'static> {
     }
     let mut spans = vec![Span::styled(format!(" {}:", i18n::ACTIONS.t(lang)), theme.dim())];
     for o in ops {
-        spans.push(Span::styled(format!(" {}", o.key()), theme.warn()));
+        spans.push(Span::styled(format!(" {}", keymap::case_key(o)), theme.warn()));
         spans.push(Span::raw(format!(" {}", o.short().t(lang))));
     }
     Line::from(spans)
@@ -197,7 +200,7 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
     // The key line wraps onto a second row when the screen is narrow.
     let rows = if line.width() > area.width as usize { 2 } else { 1 };
     let [top, keys] = Layout::vertical([Constraint::Fill(1), Constraint::Length(rows)]).areas(area);
-    let data = app.table(crate::app::ListId::Cases);
+    let data = super::table(app, crate::app::ListId::Cases);
     let limits = limits(app);
     let open: Vec<&Case> = app.dashboard.iter().flat_map(|d| d.cases.iter()).filter(|c| !c.is_terminal()).collect();
     let overdue = open.iter().filter(|c| case::overdue(c, &limits, app.now_ms)).count();
@@ -411,149 +414,26 @@ pub fn render_detail(buf: &mut Buffer, area: Rect, app: &App, key: &str, scroll:
 }
 
 fn ops_hint(app: &App) -> String {
-    allowed_ops(app).iter().filter(|o| **o != Op::Open).map(|o| o.key().to_string()).collect::<Vec<_>>().join(" ")
+    let keys = allowed_ops(app).into_iter().filter(|o| *o != Op::Open).map(|o| keymap::case_key(o).to_string());
+    keys.collect::<Vec<_>>().join(" ")
 }
 
-/// Cuts `s` into lines of at most `w` columns: between words (runs of ASCII letters, digits and
-/// punctuation such as `¥117,999.50` stay whole when they fit) or between wide characters, never
-/// inside a wide character.
-pub fn wrap(s: &str, w: usize) -> Vec<String> {
-    use unicode_width::UnicodeWidthChar;
-    let w = w.max(2);
-    // Tokens: a run of narrow non-blank characters, or one other character.
-    let mut tokens: Vec<String> = Vec::new();
-    for ch in s.chars() {
-        let narrow_word = !ch.is_whitespace() && ch.width().unwrap_or(0) == 1;
-        match tokens.last_mut() {
-            Some(t) if narrow_word && t.chars().last().is_some_and(|c| !c.is_whitespace() && c.width() == Some(1)) => {
-                t.push(ch)
-            }
-            _ => tokens.push(ch.to_string()),
-        }
-    }
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    for t in tokens {
-        let tw = width(&t);
-        if width(&cur) + tw > w {
-            if tw > w {
-                // A word longer than a line: cut it by characters.
-                for ch in t.chars() {
-                    if width(&cur) + ch.width().unwrap_or(0) > w {
-                        out.push(std::mem::take(&mut cur));
-                    }
-                    cur.push(ch);
-                }
-                continue;
-            }
-            out.push(std::mem::take(&mut cur).trim_end().to_string());
-            if t.trim().is_empty() {
-                continue;
-            }
-        }
-        cur.push_str(&t);
-    }
-    out.push(cur);
-    out
-}
-
-/// The width of form popups: at most 70 columns, less on narrow screens.
-pub(crate) fn form_width(area: Rect) -> usize {
-    (area.width.saturating_sub(8) as usize).min(70)
-}
-
-/// The form, or its confirmation, as a popup.
-pub fn render_form(buf: &mut Buffer, area: Rect, app: &App, form: &Form) {
+/// The case form, or its confirmation, as a popup (the one form widget).
+pub fn render_form(buf: &mut Buffer, area: Rect, app: &App, f: &CaseForm) {
     let lang = app.lang;
-    let theme = app.theme;
-    let w = form_width(area);
-    let mut lines: Vec<Line<'static>> = Vec::new();
-    let push_wrapped = |lines: &mut Vec<Line<'static>>, s: &str, style: ratatui::style::Style| {
-        for part in wrap(s, w) {
-            lines.push(Line::styled(part, style));
-        }
-    };
-    if let Some(c) = &form.case {
-        let ctx = format!("{} v{}  {}  {}", c.id, c.version, i18n::case_state(c.state, lang), c.summary);
-        push_wrapped(&mut lines, &ctx, theme.dim());
+    let context: Vec<(String, Mark)> = f
+        .case
+        .iter()
+        .map(|c| (format!("{} v{}  {}  {}", c.id, c.version, i18n::case_state(c.state, lang), c.summary), Mark::Dim))
+        .collect();
+    if f.form.confirming {
+        let title = format!("{}: {}", i18n::CONFIRM_TITLE.t(lang), f.op.label().t(lang));
+        let popup = Popup { title: &title, context, footer: i18n::CONFIRM_KEYS.t(lang) };
+        form::render_confirmation(buf, area, popup, &f.confirmation(lang), app.theme);
+    } else {
+        let popup = Popup { title: f.op.label().t(lang), context, footer: i18n::FORM_KEYS.t(lang) };
+        form::render(buf, area, &f.form, popup, lang, app.theme);
     }
-    if form.confirming {
-        let title = format!("{}: {}", i18n::CONFIRM_TITLE.t(lang), form.op.label().t(lang));
-        for (text, warn) in form.confirmation(lang) {
-            let (text, style) = if warn { (format!("! {text}"), theme.bad()) } else { (text, theme.plain()) };
-            push_wrapped(&mut lines, &text, style);
-        }
-        pad_first(&mut lines, w);
-        popup::render(buf, area, &title, lines, theme, i18n::CONFIRM_KEYS.t(lang));
-        return;
-    }
-    for (i, f) in form.fields.iter().enumerate() {
-        let focused = i == form.focus;
-        let marker = if focused { "> " } else { "  " };
-        let label = format!("{marker}{}: ", f.label.t(lang));
-        let lw = width(&label);
-        let room = w.saturating_sub(lw + 1).max(4);
-        let value = match &f.input {
-            Input::Choice { .. } => fit(&format!("< {} >", f.shown()), room),
-            _ => {
-                let cursor = if focused { "_" } else { "" };
-                tail(&format!("{}{cursor}", f.value), room)
-            }
-        };
-        let label_style = if focused { theme.title() } else { theme.plain() };
-        let value_style = if focused { theme.plain().add_modifier(Modifier::UNDERLINED) } else { theme.plain() };
-        lines.push(Line::from(vec![Span::styled(label, label_style), Span::styled(value, value_style)]));
-        if let Some(p) = f.problem(lang, false) {
-            push_wrapped(&mut lines, &format!("    ! {p}"), theme.bad());
-        } else if f.value.is_empty() && focused {
-            if let Some(h) = &f.hint {
-                push_wrapped(&mut lines, &format!("    {h}"), theme.dim());
-            }
-        } else if matches!(f.input, Input::IdNumber) && !f.value.trim().is_empty() {
-            lines.push(Line::styled(format!("    [{}]", i18n::ID_OK.t(lang)), theme.ok()));
-        }
-    }
-    if let Some(e) = &form.error {
-        push_wrapped(&mut lines, &format!("! {e}"), theme.bad());
-    }
-    pad_first(&mut lines, w);
-    popup::render(buf, area, form.op.label().t(lang), lines, theme, i18n::FORM_KEYS.t(lang));
-}
-
-/// The last `w` columns of `s` (what is being typed stays visible).
-pub(crate) fn tail(s: &str, w: usize) -> String {
-    if width(s) <= w {
-        return s.to_string();
-    }
-    let mut out: Vec<char> = Vec::new();
-    let mut used = 0;
-    for c in s.chars().rev() {
-        let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
-        if used + cw + 2 > w {
-            break;
-        }
-        out.push(c);
-        used += cw;
-    }
-    out.reverse();
-    format!("..{}", out.into_iter().collect::<String>())
-}
-
-/// Makes the popup `w` wide whatever its content, so it does not jump while typing.
-pub(crate) fn pad_first(lines: &mut Vec<Line<'static>>, w: usize) {
-    lines.push(Line::raw(" ".repeat(w)));
-}
-
-/// A notice popup (the daemon's answer): lines with their marks.
-pub fn render_notice(buf: &mut Buffer, area: Rect, theme: Theme, title: &str, body: &[(String, Mark)]) {
-    let w = form_width(area);
-    let mut lines: Vec<Line<'static>> = Vec::new();
-    for (text, mark) in body {
-        for part in wrap(text, w) {
-            lines.push(Line::styled(part, theme.mark(*mark)));
-        }
-    }
-    popup::render(buf, area, title, lines, theme, "Enter / Esc");
 }
 
 #[cfg(test)]
@@ -682,16 +562,6 @@ pub(crate) mod tests {
         let mut app = app;
         app.show_ended_cases = true;
         assert_eq!(queue(&app).last().unwrap().id.as_str(), "JJN-2025-000006");
-    }
-
-    #[test]
-    fn wrapping_keeps_amounts_whole_and_wide_characters_intact() {
-        let lines = wrap("从宋庄镇备用金拨付 ¥2,000.50 给案件，拨付后余额 ¥117,999.50。", 30);
-        assert!(lines.iter().all(|l| width(l) <= 30), "{lines:?}");
-        assert!(lines.iter().any(|l| l.contains("¥117,999.50")), "{lines:?}");
-        assert_eq!(wrap("abc", 10), ["abc"]);
-        assert_eq!(wrap("通州区救助管理站", 5), ["通州", "区救", "助管", "理站"]);
-        assert_eq!(wrap(&"x".repeat(12), 5), ["xxxxx", "xxxxx", "xx"]);
     }
 
     #[test]

@@ -143,7 +143,7 @@ pub fn detail(app: &App, key: &str) -> Option<(String, Vec<Line<'static>>)> {
     if let Some(n) = &e.note {
         lines.push(kv(i18n::NOTE.t(lang), n.clone(), Mark::Normal, theme));
     }
-    if let Some(p) = app.preview.as_ref().filter(|p| Some(&p.path) == e.note.as_ref()) {
+    if let Some(p) = app.preview().filter(|p| Some(&p.path) == e.note.as_ref()) {
         lines.push(Line::styled(i18n::REJECTS_PREVIEW.t(lang), theme.title()));
         match &p.lines {
             None => lines.push(Line::styled(i18n::LOADING.t(lang), theme.dim())),

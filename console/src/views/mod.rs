@@ -1,7 +1,11 @@
-//! Drawing the whole screen from an [`App`]: navigation tabs, the disconnected banner, the
-//! current view, the filter line, the status bar, popups (help, detail), and the too-small
-//! message. Each view lives in its own module and provides its table (for the screen, the
-//! filter and the CSV export), its drawing and its detail popup.
+//! Drawing the whole screen from an [`App`] (界面): navigation tabs, the disconnected banner,
+//! the current view, the filter or command line, the status bar, the popup stack (help from the
+//! key map, details, forms, answers), and the too-small message. Each view lives in its own
+//! module and provides its table (for the screen, the filter and the CSV export), its drawing
+//! and its detail popup; [`render_view`] and [`table`] are where a view is registered, one line
+//! each.
+//!
+//! Invariant: drawing reads the app and changes nothing.
 
 pub mod alerts;
 pub mod burials;
@@ -13,8 +17,10 @@ pub mod overview;
 pub mod report;
 pub mod stations;
 
-use crate::app::{App, Conn, ListId, Popup, View};
+use crate::app::{App, Conn, ListId, Modal, View};
 use crate::i18n::{self, Lang};
+use crate::keymap::{self, Command};
+use crate::widgets::form as form_widget;
 use crate::widgets::table::TableData;
 use crate::widgets::text::{fit, width};
 use crate::widgets::{popup, Mark, Theme};
@@ -46,7 +52,11 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
     let disconnected = matches!(app.conn, Conn::Disconnected { .. });
     let list = app.current_list();
     let st = app.list(list);
-    let filter_line = app.editing_filter || !st.filter.is_empty();
+    let palette = app.modals.iter().find_map(|m| match m {
+        Modal::Palette { text, error } => Some((text.as_str(), error.as_deref())),
+        _ => None,
+    });
+    let filter_line = app.editing_filter || !st.filter.is_empty() || palette.is_some();
     let [tabs, banner, body, filter, status] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(u16::from(disconnected)),
@@ -70,17 +80,7 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
             Paragraph::new(Line::styled(text, theme.dim())).alignment(Alignment::Center).render(r, buf);
         }
         Some(_) => {
-            match app.view {
-                View::Overview => overview::render(buf, body, app),
-                View::Stations => stations::render(buf, body, app),
-                View::Burials => burials::render(buf, body, app),
-                View::Marriages => marriages::render(buf, body, app),
-                View::Alerts => alerts::render(buf, body, app),
-                View::Ingest => ingest::render(buf, body, app),
-                View::Cases => cases::render(buf, body, app),
-                View::Funds => funds::render(buf, body, app),
-                View::Report => report::render(buf, body, app),
-            }
+            render_view(buf, body, app);
             if disconnected {
                 // Last data kept, greyed out.
                 let grey = if theme.color {
@@ -92,36 +92,107 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
             }
         }
     }
-    if filter_line {
-        render_filter(buf, filter, app, list);
+    match palette {
+        Some((text, error)) => render_palette(buf, body, filter, app, text, error),
+        None if filter_line => render_filter(buf, filter, app, list),
+        None => {}
     }
     render_status(buf, status, app);
-    match &app.popup {
-        Some(Popup::Help) => {
-            popup::render(buf, body, i18n::HELP_TITLE.t(lang), help_lines(app), theme, "Esc");
-        }
-        Some(Popup::Detail { list: ListId::Cases, key }) => {
-            cases::render_detail(buf, body, app, key, app.detail_scroll);
-        }
-        Some(Popup::Detail { list, key }) => {
+    for modal in &app.modals {
+        render_modal(buf, body, app, modal);
+    }
+}
+
+/// Draws the current view into `body`: one line per view.
+fn render_view(buf: &mut Buffer, body: Rect, app: &App) {
+    match app.view {
+        View::Overview => overview::render(buf, body, app),
+        View::Stations => stations::render(buf, body, app),
+        View::Burials => burials::render(buf, body, app),
+        View::Marriages => marriages::render(buf, body, app),
+        View::Alerts => alerts::render(buf, body, app),
+        View::Ingest => ingest::render(buf, body, app),
+        View::Cases => cases::render(buf, body, app),
+        View::Funds => funds::render(buf, body, app),
+        View::Report => report::render(buf, body, app),
+    }
+}
+
+/// Draws one popup of the stack over the view's body.
+fn render_modal(buf: &mut Buffer, body: Rect, app: &App, modal: &Modal) {
+    let lang = app.lang;
+    let theme = app.theme;
+    match modal {
+        Modal::Help => popup::render(buf, body, i18n::HELP_TITLE.t(lang), help_lines(app), theme, "Esc"),
+        Modal::Case { key, scroll } => cases::render_detail(buf, body, app, key, *scroll),
+        Modal::Detail { list, key, .. } => {
             if let Some((title, lines)) = detail(app, *list, key) {
                 popup::render(buf, body, &title, lines, theme, "Esc");
             }
         }
-        None => {}
+        Modal::CaseForm(form) => cases::render_form(buf, body, app, form),
+        Modal::StationForm(form) => stations::render_form(buf, body, app, form),
+        Modal::TaskForm(form) => stations::render_task_form(buf, body, app, form),
+        Modal::Notice { title, lines } => form_widget::render_notice(buf, body, theme, title, lines),
+        // Drawn on the filter line.
+        Modal::Palette { .. } => {}
     }
-    if let Some(form) = &app.form {
-        cases::render_form(buf, body, app, form);
+}
+
+/// The `:` command line on the filter line, and the commands that match what is typed in a
+/// box above it.
+fn render_palette(buf: &mut Buffer, body: Rect, line: Rect, app: &App, text: &str, error: Option<&str>) {
+    let theme = app.theme;
+    let lang = app.lang;
+    let mut spans = vec![Span::styled(format!(":{text}_"), theme.title())];
+    match error {
+        Some(e) => spans.push(Span::styled(format!("   {e}"), theme.bad())),
+        None => spans.push(Span::styled(format!("   {}", i18n::PALETTE_HINT.t(lang)), theme.dim())),
     }
-    if let Some(form) = &app.station_form {
-        stations::render_form(buf, body, app, form);
+    let fitted = fit_spans(spans, line.width as usize);
+    Paragraph::new(Line::from(fitted)).render(line, buf);
+    let found = crate::palette::suggestions(text, lang);
+    let shown = found.len().min(body.height.saturating_sub(2) as usize / 2).min(10);
+    if shown == 0 {
+        return;
     }
-    if let Some(form) = &app.task_form {
-        stations::render_task_form(buf, body, app, form);
+    let nw = found.iter().map(|(n, _)| width(n)).max().unwrap_or(0);
+    let lines: Vec<Line> = found
+        .iter()
+        .take(shown)
+        .map(|(n, h)| {
+            Line::from(vec![
+                Span::styled(crate::widgets::text::pad_right(n, nw + 2), theme.warn()),
+                Span::raw(h.clone()),
+            ])
+        })
+        .collect();
+    let w = (lines.iter().map(Line::width).max().unwrap_or(0) + 4).min(body.width as usize - 2) as u16;
+    let h = shown as u16 + 2;
+    let area = Rect { x: body.x + 1, y: body.bottom() - h, width: w, height: h };
+    ratatui::widgets::Clear.render(Rect { x: body.x, width: (w + 2).min(body.width), ..area }, buf);
+    let b = Block::bordered().border_style(theme.dim());
+    let inner = b.inner(area);
+    b.render(area, buf);
+    let inner = Rect { x: inner.x + 1, width: inner.width.saturating_sub(2), ..inner };
+    Paragraph::new(lines).render(inner, buf);
+}
+
+/// Spans cut to `w` columns: those that do not fit are cut (then dropped) at the end.
+fn fit_spans(spans: Vec<Span<'static>>, w: usize) -> Vec<Span<'static>> {
+    let mut used = 0usize;
+    let mut fitted = Vec::new();
+    for s in spans {
+        let sw = width(&s.content);
+        if used + sw <= w {
+            used += sw;
+            fitted.push(s);
+        } else {
+            fitted.push(Span::styled(fit(&s.content, w.saturating_sub(used)), s.style));
+            break;
+        }
     }
-    if let Some((title, lines)) = &app.notice {
-        cases::render_notice(buf, body, theme, title, lines);
-    }
+    fitted
 }
 
 fn too_small(buf: &mut Buffer, area: Rect, lang: Lang, theme: Theme) {
@@ -185,7 +256,7 @@ fn render_tabs(buf: &mut Buffer, area: Rect, app: &App) {
 fn render_filter(buf: &mut Buffer, area: Rect, app: &App, list: ListId) {
     let lang = app.lang;
     let st = app.list(list);
-    let table = app.table(list);
+    let table = table(app, list);
     let shown = table.filtered(&st.filter).len();
     let cursor = if app.editing_filter { "_" } else { "" };
     let mut spans = vec![
@@ -235,20 +306,7 @@ fn render_status(buf: &mut Buffer, area: Rect, app: &App) {
     buf.set_style(area, bar_style);
     let [l, r] = Layout::horizontal([Constraint::Fill(1), Constraint::Length(right_w.min(area.width))]).areas(area);
     // Fit the left part: drop what does not fit at the end (the message first).
-    let mut used = 0usize;
-    let mut fitted = Vec::new();
-    for s in left {
-        let w = width(&s.content);
-        if used + w <= l.width as usize {
-            used += w;
-            fitted.push(s);
-        } else {
-            let rest = (l.width as usize).saturating_sub(used);
-            fitted.push(Span::styled(fit(&s.content, rest), s.style));
-            break;
-        }
-    }
-    Paragraph::new(Line::from(fitted)).render(l, buf);
+    Paragraph::new(Line::from(fit_spans(left, l.width as usize))).render(l, buf);
     Paragraph::new(Line::raw(right)).alignment(Alignment::Right).render(r, buf);
 }
 
@@ -271,6 +329,13 @@ pub fn table(app: &App, list: ListId) -> TableData {
     }
 }
 
+/// Key of the selected row of a list (after its filter), if any.
+pub fn selected_key(app: &App, list: ListId) -> Option<String> {
+    let t = table(app, list);
+    let st = app.list(list);
+    t.filtered(&st.filter).get(st.selected).map(|r| r.key.clone())
+}
+
 /// The detail popup of a row: title and lines.
 pub fn detail(app: &App, list: ListId, key: &str) -> Option<(String, Vec<Line<'static>>)> {
     match list {
@@ -284,88 +349,56 @@ pub fn detail(app: &App, list: ListId, key: &str) -> Option<(String, Vec<Line<'s
     }
 }
 
-/// Every key of the current view.
-pub fn help_lines(app: &App) -> Vec<Line<'static>> {
-    let lang = app.lang;
-    let mut keys: Vec<(&str, &str)> = vec![
-        ("1-9", i18n::KEY_VIEWS.t(lang)),
-        ("Tab / Shift-Tab", i18n::KEY_TAB.t(lang)),
-        ("Up Down / j k", i18n::KEY_MOVE.t(lang)),
-        ("PgUp PgDn g G", i18n::KEY_PAGE.t(lang)),
-        ("Enter", i18n::KEY_ENTER.t(lang)),
-        ("Esc", i18n::KEY_ESC.t(lang)),
-        ("/", i18n::KEY_FILTER.t(lang)),
-        ("f", i18n::KEY_PAUSE.t(lang)),
-        ("e", i18n::KEY_EXPORT.t(lang)),
-        ("?", i18n::KEY_HELP.t(lang)),
-        ("q", i18n::KEY_QUIT.t(lang)),
-    ];
-    match app.view {
-        View::Stations => {
-            keys.insert(4, ("Enter / Esc", i18n::KEY_RESIDENTS.t(lang)));
-            keys.insert(5, ("t", i18n::KEY_TASKS.t(lang)));
-            if app.may_complete_tasks() {
-                keys.insert(6, ("d", i18n::KEY_TASK_DONE.t(lang)));
-            }
-        }
-        View::Alerts => keys.insert(4, ("a", i18n::KEY_ACK.t(lang))),
-        View::Ingest => keys.insert(4, ("Enter", i18n::KEY_PREVIEW.t(lang))),
-        View::Cases => {
-            keys[4] = ("Enter", i18n::KEY_CASE_DETAIL.t(lang));
-            keys.insert(5, ("t", i18n::KEY_TOGGLE_ENDED.t(lang)));
-        }
-        _ => {}
+/// Whether `?` offers a command to the user (actions their role may take only).
+fn offered(app: &App, command: Command) -> bool {
+    match command {
+        Command::TaskDone => app.may_complete_tasks(),
+        Command::StationOp(_) => app.may_log(),
+        Command::CaseOp(op) => cases::allowed_ops(app).contains(&op),
+        _ => true,
     }
-    let kw = keys.iter().map(|(k, _)| width(k)).max().unwrap_or(0);
-    let mut lines =
-        vec![Line::styled(format!("{} {}", app.view.index() + 1, app.view.label().t(lang)), app.theme.title())];
-    lines.extend(keys.into_iter().map(|(k, d)| {
-        Line::from(vec![Span::styled(format!("{k:<kw$}  "), app.theme.warn()), Span::raw(d.to_string())])
-    }));
-    if app.view == View::Stations && app.may_log() {
-        for o in crate::stationform::StationOp::ALL {
-            lines.push(Line::from(vec![
-                Span::styled(format!("{:<kw$}  ", o.key()), app.theme.warn()),
-                Span::raw(o.label().t(lang).to_string()),
-            ]));
-        }
-    }
-    if app.view == View::Cases {
-        // The case actions the role allows, two to a line so that the help fits 80x24.
-        let ops = cases::allowed_ops(app);
-        if ops.is_empty() {
-            lines.push(Line::styled(i18n::NO_ACTIONS.t(lang), app.theme.dim()));
-        }
-        for pair in ops.chunks(2) {
-            let mut spans = Vec::new();
-            for (i, o) in pair.iter().enumerate() {
-                let label = o.label().t(lang);
-                let label = if i == 0 { crate::widgets::text::pad_right(label, 16) } else { label.to_string() };
-                spans.push(Span::styled(format!("{}  ", op_key(*o)), app.theme.warn()));
-                spans.push(Span::raw(label));
-            }
-            lines.push(Line::from(spans));
-        }
-    }
-    lines
 }
 
-fn op_key(o: crate::caseform::Op) -> &'static str {
-    use crate::caseform::Op;
-    match o {
-        Op::Open => "o",
-        Op::Accept => "a",
-        Op::Dispatch => "d",
-        Op::Refer => "r",
-        Op::Pay => "p",
-        Op::Approve => "A",
-        Op::Reject => "R",
-        Op::Paperwork => "w",
-        Op::Note => "n",
-        Op::Close => "c",
-        Op::Reply => "y",
-        Op::Reopen => "u",
+/// Every key of the current view, from the key map: the view's own keys (the case actions the
+/// role allows two to a line, so that the help fits 80x24), then those of every view (a key the
+/// view gives its own meaning listed once).
+pub fn help_lines(app: &App) -> Vec<Line<'static>> {
+    let lang = app.lang;
+    let theme = app.theme;
+    let listed: Vec<&keymap::Binding> = keymap::listed(app.view).filter(|b| offered(app, b.command)).collect();
+    let own = |b: &keymap::Binding| b.scope == keymap::Scope::In(app.view);
+    let overridden = |b: &keymap::Binding| !own(b) && listed.iter().any(|o| own(o) && o.keys == b.keys);
+    let kw = listed.iter().filter(|b| !keymap::is_action(b.command)).map(|b| width(&keymap::shown(b))).max();
+    let kw = kw.unwrap_or(0);
+    let key_line = |key: String, text: &str| {
+        Line::from(vec![Span::styled(format!("{key:<kw$}  "), theme.warn()), Span::raw(text.to_string())])
+    };
+    let mut lines = vec![Line::styled(format!("{} {}", app.view.index() + 1, app.view.label().t(lang)), theme.title())];
+    let mut ops: Vec<crate::caseform::Op> = Vec::new();
+    for b in listed.iter().filter(|b| own(b)) {
+        match b.command {
+            Command::CaseOp(op) => ops.push(op),
+            Command::StationOp(op) => lines.push(key_line(keymap::shown(b), op.label().t(lang))),
+            _ => lines.push(key_line(keymap::shown(b), b.help.t(lang))),
+        }
     }
+    if app.view == View::Cases && ops.is_empty() {
+        lines.push(Line::styled(i18n::NO_ACTIONS.t(lang), theme.dim()));
+    }
+    for pair in ops.chunks(2) {
+        let mut spans = Vec::new();
+        for (i, o) in pair.iter().enumerate() {
+            let label = o.label().t(lang);
+            let label = if i == 0 { crate::widgets::text::pad_right(label, 16) } else { label.to_string() };
+            spans.push(Span::styled(format!("{}  ", keymap::case_key(*o)), theme.warn()));
+            spans.push(Span::raw(label));
+        }
+        lines.push(Line::from(spans));
+    }
+    for b in listed.iter().filter(|b| !own(b) && !overridden(b)) {
+        lines.push(key_line(keymap::shown(b), b.help.t(lang)));
+    }
+    lines
 }
 
 /// A bordered block with a title; focused blocks get a bold title and a `>` marker.

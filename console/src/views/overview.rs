@@ -1,18 +1,27 @@
 //! View 1, 总览 Overview: tiles for the station bed board, cemetery capacity, today's
-//! registrations with a 7-day sparkline, active alerts, and ingest health.
+//! registrations with a 7-day sparkline, active alerts, and ingest health; below them, when the
+//! screen is tall enough (160x48), the shift's watch list: the most urgent open cases with
+//! their countdowns, the latest alerts, and arrivals per hour today against yesterday.
 
-use super::{block, stations};
+use super::{block, cases, stations};
 use crate::app::App;
-use crate::i18n;
+use crate::i18n::{self, Lang};
 use crate::widgets::bar::{fill_bar, share};
-use crate::widgets::table;
-use crate::widgets::text::{fit, pad_right, percent, short_time};
+use crate::widgets::table::{self, Column, TableData, TableRow};
+use crate::widgets::text::{cut, fit, pad_right, percent, short_time, wrap};
 use crate::widgets::Mark;
-use mz_shared::records::MarriageKind;
+use mz_shared::dashboard::Dashboard;
+use mz_shared::records::{EventKind, MarriageKind};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Sparkline, Widget};
+use ratatui::widgets::{Paragraph, Sparkline, Widget, Wrap};
+use std::collections::BTreeMap;
+
+/// Rows the tiles need to show all they hold.
+const TILES_H: u16 = 13;
+/// Rows the watch list needs to be worth showing.
+const WATCH_MIN_H: u16 = 8;
 
 pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
     let Some(d) = &app.dashboard else { return };
@@ -22,11 +31,31 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
     let top_h = (st_table.rows.len() as u16 + 3).min(area.height.saturating_sub(10)).max(4);
     let [top, bottom] = Layout::vertical([Constraint::Length(top_h), Constraint::Fill(1)]).areas(area);
     table::render(buf, top, block(i18n::STATIONS_BEDS.t(lang), theme, false), &st_table, "", None, theme, "-");
-
+    let (tiles, watch) = if bottom.height >= TILES_H + WATCH_MIN_H {
+        let [t, w] = Layout::vertical([Constraint::Length(TILES_H), Constraint::Fill(1)]).areas(bottom);
+        (t, Some(w))
+    } else {
+        (bottom, None)
+    };
     let [cem, reg, right] =
-        Layout::horizontal([Constraint::Ratio(1, 3), Constraint::Ratio(1, 3), Constraint::Ratio(1, 3)]).areas(bottom);
+        Layout::horizontal([Constraint::Ratio(1, 3), Constraint::Ratio(1, 3), Constraint::Ratio(1, 3)]).areas(tiles);
+    cemetery_tile(buf, cem, app, d);
+    registrations_tile(buf, reg, app, d);
+    let [al, ing] = Layout::vertical([Constraint::Length(5), Constraint::Fill(1)]).areas(right);
+    alerts_tile(buf, al, app, d);
+    ingest_tile(buf, ing, app, d);
+    if let Some(w) = watch {
+        let [c, a, h] = Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1), Constraint::Length(44)]).areas(w);
+        urgent_cases(buf, c, app);
+        latest_alerts(buf, a, app, d);
+        arrivals(buf, h, app, d);
+    }
+}
 
-    // Cemetery capacity.
+/// Cemetery capacity.
+fn cemetery_tile(buf: &mut Buffer, cem: Rect, app: &App, d: &Dashboard) {
+    let lang = app.lang;
+    let theme = app.theme;
     let cap: u64 = d.sites.iter().map(|s| u64::from(s.capacity_total)).sum();
     let occ: u64 = d.sites.iter().map(|s| u64::from(s.occupied)).sum();
     let nearly = d.sites.iter().filter(|s| share(s.occupied, s.capacity_total).is_some_and(|x| x >= 0.9)).count();
@@ -66,8 +95,12 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
         }
     }
     Paragraph::new(lines).render(inner, buf);
+}
 
-    // Registrations today by kind, 7-day sparkline.
+/// Registrations today by kind, 7-day sparkline.
+fn registrations_tile(buf: &mut Buffer, reg: Rect, app: &App, d: &Dashboard) {
+    let lang = app.lang;
+    let theme = app.theme;
     let b = block(i18n::REGISTRATIONS_TODAY.t(lang), theme, false);
     let inner = b.inner(reg);
     b.render(reg, buf);
@@ -94,9 +127,12 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
             Rect { y: inner.y + text_h, height: (inner.height - text_h).min(3), width: 7.min(inner.width), ..inner };
         Sparkline::default().data(&totals).render(spark, buf);
     }
+}
 
-    // Alerts and ingest health.
-    let [al, ing] = Layout::vertical([Constraint::Length(5), Constraint::Fill(1)]).areas(right);
+/// Active alerts: how many, and how many of each kind.
+fn alerts_tile(buf: &mut Buffer, al: Rect, app: &App, d: &Dashboard) {
+    let lang = app.lang;
+    let theme = app.theme;
     let active: Vec<_> = d.alerts.iter().filter(|a| a.is_active()).collect();
     let b = block(i18n::ACTIVE_ALERTS.t(lang), theme, false);
     let inner = b.inner(al);
@@ -118,9 +154,26 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
             format!("{name} {n}")
         })
         .collect();
-    lines.push(Line::raw(fit(&kinds.join(", "), inner.width as usize * 2)));
-    Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: true }).render(inner, buf);
+    // Wrapped here, in terminal columns, on the rows under the count; the last one says when
+    // more kinds did not fit. (Paragraph's own wrapping let a line of Chinese run over the
+    // tile's border.)
+    let w = inner.width as usize;
+    let rows = inner.height.saturating_sub(1) as usize;
+    let mut parts = wrap(&kinds.join(", "), w);
+    if parts.len() > rows {
+        parts.truncate(rows);
+        if let Some(last) = parts.last_mut() {
+            *last = cut(last, w);
+        }
+    }
+    lines.extend(parts.into_iter().map(Line::raw));
+    Paragraph::new(lines).render(inner, buf);
+}
 
+/// Ingest health: problems, the last file, rows rejected today, files handled.
+fn ingest_tile(buf: &mut Buffer, ing: Rect, app: &App, d: &Dashboard) {
+    let lang = app.lang;
+    let theme = app.theme;
     let b = block(i18n::INGEST_HEALTH.t(lang), theme, false);
     let inner = b.inner(ing);
     b.render(ing, buf);
@@ -157,4 +210,147 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
         s.files.duplicates
     )));
     Paragraph::new(lines).render(inner, buf);
+}
+
+/// Cases shown in the watch list at most.
+const WATCH_ROWS: usize = 30;
+
+/// The most urgent open cases, in the queue's order (urgent first, then the nearest
+/// deadline), with their countdowns; overdue ones marked in text and red.
+fn urgent_cases(buf: &mut Buffer, area: Rect, app: &App) {
+    let lang = app.lang;
+    let limits = cases::limits(app);
+    let columns = vec![
+        Column::left(i18n::CASE_ID.t(lang), 8, 16).keep(),
+        Column::left(i18n::URGENCY.t(lang), 4, 6).keep(),
+        Column::left(i18n::DEADLINE.t(lang), 6, 20).keep(),
+        Column::left(i18n::SUMMARY.t(lang), 4, 60).shrink_first(),
+    ];
+    let open: Vec<_> = cases::queue(app).into_iter().filter(|c| !c.is_terminal()).collect();
+    let rows = open
+        .iter()
+        .take(WATCH_ROWS)
+        .map(|c| {
+            let (countdown, overdue) = cases::countdown(c, &limits, app.now_ms, lang);
+            let urgent = c.urgency == mz_shared::case::Urgency::High;
+            let mark = if overdue {
+                Mark::Bad
+            } else if urgent {
+                Mark::Warn
+            } else {
+                Mark::Normal
+            };
+            let cells = vec![
+                c.id.as_str().to_string(),
+                i18n::urgency(c.urgency, lang).to_string(),
+                countdown,
+                c.summary_in(lang == Lang::En).to_string(),
+            ];
+            TableRow::new(c.id.as_str(), cells).mark(mark)
+        })
+        .collect();
+    let title = format!("{} ({})", i18n::URGENT_CASES.t(lang), open.len());
+    let data = TableData { columns, rows };
+    table::render(buf, area, block(&title, app.theme, false), &data, "", None, app.theme, i18n::NO_CASES.t(lang));
+}
+
+/// The latest alerts: active ones first (newest first), then acknowledged ones; the reason
+/// wraps rather than being cut.
+fn latest_alerts(buf: &mut Buffer, area: Rect, app: &App, d: &Dashboard) {
+    let lang = app.lang;
+    let tz = app.zone();
+    let columns = vec![
+        Column::left(i18n::RAISED_AT.t(lang), 11, 11),
+        Column::left(i18n::ALERT_KIND.t(lang), 4, 12),
+        Column::left(i18n::SUBJECT.t(lang), 6, 16).shrink_first(),
+        Column::left(i18n::MESSAGE.t(lang), 12, 200).wrap(),
+    ];
+    let rows = d
+        .alerts
+        .iter()
+        .take(WATCH_ROWS)
+        .map(|a| {
+            let cells = vec![
+                short_time(a.raised_at_ms, &tz),
+                i18n::alert_kind(a.kind, lang),
+                super::alerts::subject_name(d, &a.subject),
+                a.message.text(lang).to_string(),
+            ];
+            TableRow::new(a.id.clone(), cells).mark(if a.is_active() { Mark::Bad } else { Mark::Dim })
+        })
+        .collect();
+    let data = TableData { columns, rows };
+    let b = block(i18n::LATEST_ALERTS.t(lang), app.theme, false);
+    table::render(buf, area, b, &data, "", None, app.theme, i18n::NO_ALERTS.t(lang));
+}
+
+/// Arrivals per hour (local time) of today and of yesterday, from what the dashboard holds:
+/// the admission times of the people in the stations and the latest admit events of each
+/// station, a person counted once per station (a same-day re-admission is missed).
+pub fn arrivals_by_hour(d: &Dashboard, tz: &jiff::tz::TimeZone) -> ([u64; 24], [u64; 24]) {
+    let mut seen: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+    for s in &d.stations {
+        seen.extend(s.residents.iter().map(|r| ((s.id.as_str(), r.person_ref.as_str()), r.admitted_at_ms)));
+        for e in s.recent.iter().filter(|e| e.event == EventKind::Admit) {
+            seen.entry((s.id.as_str(), e.person_ref.as_str())).or_insert(e.at_ms);
+        }
+    }
+    let (mut today, mut yesterday) = ([0u64; 24], [0u64; 24]);
+    let Ok(day) = d.today.parse::<jiff::civil::Date>() else { return (today, yesterday) };
+    let before = day.yesterday().ok();
+    for at in seen.into_values() {
+        let Ok(t) = jiff::Timestamp::from_millisecond(at) else { continue };
+        let local = t.to_zoned(tz.clone());
+        let hour = local.hour() as usize;
+        if local.date() == day {
+            today[hour] += 1;
+        } else if Some(local.date()) == before {
+            yesterday[hour] += 1;
+        }
+    }
+    (today, yesterday)
+}
+
+/// Today's and yesterday's arrivals per hour as two sparklines on one scale, with an hour
+/// axis; today's total over all stations (the daemon's count) below.
+fn arrivals(buf: &mut Buffer, area: Rect, app: &App, d: &Dashboard) {
+    let lang = app.lang;
+    let theme = app.theme;
+    let b = block(i18n::ARRIVALS_BY_HOUR.t(lang), theme, false);
+    let inner = b.inner(area);
+    b.render(area, buf);
+    let (today, yesterday) = arrivals_by_hour(d, &app.zone());
+    let max = today.iter().chain(&yesterday).copied().max().unwrap_or(0).max(1);
+    let label_w = 6u16;
+    let h = (inner.height.saturating_sub(4) / 2).clamp(1, 4);
+    let mut y = inner.y;
+    for (label, data, style) in
+        [(i18n::HOURS_TODAY, &today, theme.title()), (i18n::HOURS_YESTERDAY, &yesterday, theme.dim())]
+    {
+        if y + h > inner.bottom() {
+            return;
+        }
+        let total: u64 = data.iter().sum();
+        let row = Rect { y, height: h, ..inner };
+        Paragraph::new(Line::styled(pad_right(label.t(lang), label_w as usize), style)).render(row, buf);
+        let spark = Rect { x: row.x + label_w, width: 24.min(row.width.saturating_sub(label_w)), ..row };
+        Sparkline::default().data(data.as_slice()).max(max).style(style).render(spark, buf);
+        let n = Rect { x: spark.right() + 1, width: row.right().saturating_sub(spark.right() + 1), height: 1, ..row };
+        Paragraph::new(Line::raw(total.to_string())).render(n, buf);
+        y += h;
+    }
+    let axis = Rect { x: inner.x + label_w, y, width: inner.width.saturating_sub(label_w), height: 1 };
+    if axis.y < inner.bottom() {
+        Paragraph::new(Line::styled("0     6     12    18   23", theme.dim())).render(axis, buf);
+    }
+    let admits: u32 = d.stations.iter().map(|s| s.today.admits).sum();
+    let notes = vec![
+        Line::from(vec![
+            Span::raw(format!("{} ", i18n::ADMITS_TODAY_ALL.t(lang))),
+            Span::styled(admits.to_string(), theme.title()),
+        ]),
+        Line::styled(i18n::ARRIVALS_BASIS.t(lang), theme.dim()),
+    ];
+    let rest = Rect { y: y + 1, height: inner.bottom().saturating_sub(y + 1), ..inner };
+    Paragraph::new(notes).wrap(Wrap { trim: true }).render(rest, buf);
 }

@@ -5,12 +5,12 @@
 //!
 //! The report is asked for over a short connection of its own ([`fetch`]) when the view opens
 //! and whenever the period changes; the answer comes back as [`ClientEvent::Report`]. Invariant:
-//! what is on screen is the report of [`ReportView::period`] or says it is loading or failed.
+//! what is on screen is the report of [`crate::app::ReportView::period`] or says it is loading or failed.
 
-use crate::app::{Action, App};
+use crate::app::{Action, App, ReportView};
 use crate::client::ClientEvent;
+use crate::keymap::{Command, ReportKey};
 use crate::widgets::text::{fit, width};
-use crossterm::event::{KeyCode, KeyEvent};
 use mz_shared::statistics::render::{self, Cell, Table};
 use mz_shared::statistics::{Period, PeriodKind, Report};
 use ratatui::buffer::Buffer;
@@ -20,24 +20,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Sparkline, Widget};
 use std::path::PathBuf;
 use tokio::sync::mpsc::UnboundedSender;
-
-/// The report view's own state.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ReportView {
-    pub kind: PeriodKind,
-    /// The period asked for; `None` until the daemon answered its default (yesterday, last month).
-    pub period: Option<Period>,
-    pub report: Option<Result<Box<Report>, String>>,
-    pub loading: bool,
-    /// Lines scrolled in the tables.
-    pub scroll: u16,
-}
-
-impl Default for ReportView {
-    fn default() -> Self {
-        ReportView { kind: PeriodKind::Day, period: None, report: None, loading: false, scroll: 0 }
-    }
-}
 
 /// Labels of the view (Chinese, English).
 const TITLE_DAY: (&str, &str) = ("日报", "Daily report");
@@ -80,36 +62,35 @@ fn current(app: &App) -> Period {
     }
 }
 
-/// The view's keys; `None` for keys it leaves to the app.
-pub fn on_key(app: &mut App, key: KeyEvent) -> Option<Action> {
-    let scroll = |app: &mut App, by: i32| {
+/// The view's commands (its own keys of the key map, and moving as scrolling); `None` for
+/// those it leaves to the app.
+pub fn on_command(app: &mut App, command: Command) -> Option<Action> {
+    let scroll = |app: &mut App, by: i64| {
         let v = &mut app.report.scroll;
+        let by = by.clamp(-i64::from(u16::MAX), i64::from(u16::MAX));
         *v = if by < 0 { v.saturating_sub(by.unsigned_abs() as u16) } else { v.saturating_add(by as u16) };
         Some(Action::None)
     };
-    match key.code {
-        KeyCode::Left => {
+    match command {
+        Command::Report(ReportKey::Previous) => {
             app.report.period = Some(current(app).previous());
             Some(request(app))
         }
-        KeyCode::Right => {
+        Command::Report(ReportKey::Next) => {
             app.report.period = Some(current(app).next());
             Some(request(app))
         }
-        KeyCode::Char('d') => {
+        Command::Report(ReportKey::Day) => {
             app.report = ReportView { kind: PeriodKind::Day, ..ReportView::default() };
             Some(request(app))
         }
-        KeyCode::Char('m') => {
+        Command::Report(ReportKey::Month) => {
             app.report = ReportView { kind: PeriodKind::Month, ..ReportView::default() };
             Some(request(app))
         }
-        KeyCode::Char('r') => Some(request(app)),
-        KeyCode::Down | KeyCode::Char('j') => scroll(app, 1),
-        KeyCode::Up | KeyCode::Char('k') => scroll(app, -1),
-        KeyCode::PageDown => scroll(app, 10),
-        KeyCode::PageUp => scroll(app, -10),
-        KeyCode::Home | KeyCode::Char('g') => {
+        Command::Report(ReportKey::Refresh) => Some(request(app)),
+        Command::Move(by) => scroll(app, by),
+        Command::First => {
             app.report.scroll = 0;
             Some(Action::None)
         }

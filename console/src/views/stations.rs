@@ -4,20 +4,19 @@
 //! the keys there, `d` completes the selected one) and its recent events (incidents marked).
 
 use super::{block, kv};
-use crate::app::{App, ListId};
+use crate::app::{App, ListId, View};
 use crate::i18n::{self, Lang};
-use crate::stationform::{Input, StationForm, StationOp, TaskForm};
+use crate::keymap::{self, Command};
+use crate::stationform::{StationForm, StationOp, TaskForm};
 use crate::widgets::bar::fill_bar;
-use crate::widgets::popup;
+use crate::widgets::form::{self, Popup};
 use crate::widgets::table::{self, Column, TableData, TableRow};
-use crate::widgets::text::width;
 use crate::widgets::text::{fit, short_time, time};
 use crate::widgets::Mark;
 use mz_shared::dashboard::{ResidentRow, StationBoard};
 use mz_shared::records::{EventKind, Flag};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
@@ -72,7 +71,7 @@ pub fn station_table(app: &App) -> TableData {
 /// The station whose residents are shown: the drilled-into one, else the selected one.
 pub fn focused_station(app: &App) -> Option<&StationBoard> {
     let d = app.dashboard.as_ref()?;
-    let id = app.residents_of.clone().or_else(|| app.selected_key(ListId::Stations))?;
+    let id = app.residents_of.clone().or_else(|| super::selected_key(app, ListId::Stations))?;
     d.stations.iter().find(|s| s.id == id)
 }
 
@@ -232,12 +231,12 @@ pub fn key_line(app: &App) -> Option<Line<'static>> {
     let lang = app.lang;
     let theme = app.theme;
     let mut spans = vec![Span::styled(format!(" {}:", i18n::ACTIONS.t(lang)), theme.dim())];
-    let mut keys: Vec<(char, &str)> = Vec::new();
+    let mut keys: Vec<(String, &str)> = Vec::new();
     if app.may_log() {
-        keys.extend(StationOp::ALL.iter().map(|o| (o.key(), o.label().t(lang))));
+        keys.extend(StationOp::ALL.iter().map(|o| (keymap::station_key(*o).to_string(), o.label().t(lang))));
     }
-    keys.push(('t', i18n::KEY_TASKS_SHORT.t(lang)));
-    keys.push(('d', i18n::KEY_TASK_DONE_SHORT.t(lang)));
+    keys.push((keymap::key_of(View::Stations, Command::ToggleTasks), i18n::KEY_TASKS_SHORT.t(lang)));
+    keys.push((keymap::key_of(View::Stations, Command::TaskDone), i18n::KEY_TASK_DONE_SHORT.t(lang)));
     for (k, label) in keys {
         spans.push(Span::styled(format!(" {k}"), theme.warn()));
         spans.push(Span::raw(format!(" {label}")));
@@ -246,25 +245,11 @@ pub fn key_line(app: &App) -> Option<Line<'static>> {
 }
 
 /// The completion of a task, as a popup: what will be recorded and the note being typed.
-pub fn render_task_form(buf: &mut Buffer, area: Rect, app: &App, form: &TaskForm) {
-    use super::cases::{form_width, pad_first, tail, wrap};
+pub fn render_task_form(buf: &mut Buffer, area: Rect, app: &App, f: &TaskForm) {
     let lang = app.lang;
-    let theme = app.theme;
-    let w = form_width(area);
-    let mut lines: Vec<Line<'static>> = Vec::new();
-    for text in form.confirmation(lang) {
-        for part in wrap(&text, w) {
-            lines.push(Line::styled(part, theme.plain()));
-        }
-    }
-    let label = format!("> {}: ", i18n::F_NOTE.t(lang));
-    let room = w.saturating_sub(width(&label) + 1).max(4);
-    lines.push(Line::from(vec![
-        Span::styled(label, theme.title()),
-        Span::styled(tail(&format!("{}_", form.note), room), theme.plain().add_modifier(Modifier::UNDERLINED)),
-    ]));
-    pad_first(&mut lines, w);
-    popup::render(buf, area, i18n::TASK_DONE_TITLE.t(lang), lines, theme, i18n::TASK_DONE_KEYS.t(lang));
+    let context = f.confirmation(lang).into_iter().map(|l| (l, Mark::Normal)).collect();
+    let popup = Popup { title: i18n::TASK_DONE_TITLE.t(lang), context, footer: i18n::TASK_DONE_KEYS.t(lang) };
+    form::render(buf, area, &f.form, popup, lang, app.theme);
 }
 
 pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
@@ -408,115 +393,24 @@ pub fn detail(app: &App, key: &str) -> Option<(String, Vec<Line<'static>>)> {
     Some((format!("{} {}", i18n::RESIDENTS.t(lang), r.person_ref), lines))
 }
 
-/// The station form, or its confirmation, as a popup. When the fields do not fit the height
-/// (the arrival form at 80x24), a window of them around the focused one is shown, with `...`
-/// where fields are hidden above or below.
-pub fn render_form(buf: &mut Buffer, area: Rect, app: &App, form: &StationForm) {
-    use super::cases::{form_width, pad_first, tail, wrap};
+/// The station form, or its confirmation, as a popup (the one form widget): the resident
+/// acted on above the fields.
+pub fn render_form(buf: &mut Buffer, area: Rect, app: &App, f: &StationForm) {
     let lang = app.lang;
-    let theme = app.theme;
-    let w = form_width(area);
-    let push_wrapped = |lines: &mut Vec<Line<'static>>, s: &str, style: ratatui::style::Style| {
-        for part in wrap(s, w) {
-            lines.push(Line::styled(part, style));
-        }
-    };
-    let mut head: Vec<Line<'static>> = Vec::new();
-    if let Some(r) = &form.resident {
-        let ctx = format!(
-            "{} {}  {}",
-            r.person_ref,
-            r.name.clone().unwrap_or_else(|| i18n::NAMELESS.t(lang).to_string()),
-            form.station()
-        );
-        push_wrapped(&mut head, &ctx, theme.dim());
-    }
-    if form.confirming {
-        let title = format!("{}: {}", i18n::CONFIRM_TITLE.t(lang), form.op.label().t(lang));
-        let mut lines = head;
-        for (text, warn) in form.confirmation(lang) {
-            let (text, style) = if warn { (format!("! {text}"), theme.bad()) } else { (text, theme.plain()) };
-            push_wrapped(&mut lines, &text, style);
-        }
-        pad_first(&mut lines, w);
-        popup::render(buf, area, &title, lines, theme, i18n::CONFIRM_KEYS.t(lang));
-        return;
-    }
-    let tz = form.zone().clone();
-    let groups: Vec<Vec<Line<'static>>> = form
-        .fields
+    let context: Vec<(String, Mark)> = f
+        .resident
         .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let mut lines = Vec::new();
-            let focused = i == form.focus;
-            let marker = if focused { "> " } else { "  " };
-            let label = format!("{marker}{}: ", f.label.t(lang));
-            let room = w.saturating_sub(width(&label) + 1).max(4);
-            let value = match &f.input {
-                Input::Choice { .. } => fit(&format!("< {} >", f.shown(lang)), room),
-                Input::Multi { options, checked, cursor } => {
-                    let at = options.get(*cursor).map_or(String::new(), |o| {
-                        let tick = if checked.get(*cursor).copied().unwrap_or(false) { "[x]" } else { "[ ]" };
-                        format!("< {tick} {} >", o.label)
-                    });
-                    fit(&format!("{at}  {}", f.shown(lang)), room)
-                }
-                _ => {
-                    let cursor = if focused { "_" } else { "" };
-                    tail(&format!("{}{cursor}", f.value), room)
-                }
-            };
-            let label_style = if focused { theme.title() } else { theme.plain() };
-            let value_style = if focused { theme.plain().add_modifier(Modifier::UNDERLINED) } else { theme.plain() };
-            lines.push(Line::from(vec![Span::styled(label, label_style), Span::styled(value, value_style)]));
-            if let Some(p) = f.problem(lang, false, &tz) {
-                push_wrapped(&mut lines, &format!("    ! {p}"), theme.bad());
-            } else if focused && (f.value.is_empty() || matches!(f.input, Input::Multi { .. } | Input::Time)) {
-                if let Some(h) = &f.hint {
-                    push_wrapped(&mut lines, &format!("    {h}"), theme.dim());
-                }
-            } else if matches!(f.input, Input::IdNumber) && !f.value.trim().is_empty() {
-                lines.push(Line::styled(format!("    [{}]", i18n::ID_OK.t(lang)), theme.ok()));
-            }
-            lines
+        .map(|r| {
+            let name = r.name.clone().unwrap_or_else(|| i18n::NAMELESS.t(lang).to_string());
+            (format!("{} {name}  {}", r.person_ref, f.station()), Mark::Dim)
         })
         .collect();
-    let mut tail_lines: Vec<Line<'static>> = Vec::new();
-    if let Some(e) = &form.error {
-        push_wrapped(&mut tail_lines, &format!("! {e}"), theme.bad());
+    if f.form.confirming {
+        let title = format!("{}: {}", i18n::CONFIRM_TITLE.t(lang), f.op.label().t(lang));
+        let popup = Popup { title: &title, context, footer: i18n::CONFIRM_KEYS.t(lang) };
+        form::render_confirmation(buf, area, popup, &f.confirmation(lang), app.theme);
+    } else {
+        let popup = Popup { title: f.op.label().t(lang), context, footer: i18n::FORM_KEYS.t(lang) };
+        form::render(buf, area, &f.form, popup, lang, app.theme);
     }
-    // Room inside the popup's border, less the context, the error and the width-keeping line.
-    let room = (area.height.saturating_sub(2) as usize).saturating_sub(head.len() + tail_lines.len() + 1);
-    let total: usize = groups.iter().map(Vec::len).sum();
-    let (mut start, mut end) = (0, groups.len());
-    if total > room {
-        // Two lines for the `...` marks; keep the focused field, then fill after it, then before.
-        let room = room.saturating_sub(2);
-        let focus = form.focus.min(groups.len().saturating_sub(1));
-        start = focus;
-        end = focus + 1;
-        let mut used = groups[focus].len();
-        while end < groups.len() && used + groups[end].len() <= room {
-            used += groups[end].len();
-            end += 1;
-        }
-        while start > 0 && used + groups[start - 1].len() <= room {
-            start -= 1;
-            used += groups[start].len();
-        }
-    }
-    let mut lines = head;
-    if start > 0 {
-        lines.push(Line::styled("  ...", theme.dim()));
-    }
-    for g in &groups[start..end] {
-        lines.extend(g.iter().cloned());
-    }
-    if end < groups.len() {
-        lines.push(Line::styled("  ...", theme.dim()));
-    }
-    lines.extend(tail_lines);
-    pad_first(&mut lines, w);
-    popup::render(buf, area, form.op.label().t(lang), lines, theme, i18n::FORM_KEYS.t(lang));
 }

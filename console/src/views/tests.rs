@@ -772,7 +772,7 @@ fn case_detail_shows_payments_pending_request_and_history() {
     let b = draw(&a, 160, 48);
     assert_all(&b, &["身份不明人员入站", "受理时限"]);
     a.on_key(key(KeyCode::Esc));
-    assert_eq!(a.popup, None);
+    assert_eq!(a.top(), None);
 }
 
 #[test]
@@ -803,9 +803,9 @@ fn every_case_form_and_its_confirmation_render_in_both_languages() {
                 let mut a = case_app(lang, Role::Supervisor);
                 select(&mut a, id);
                 a.on_key(ch(k));
-                let form = a.form.as_ref().unwrap_or_else(|| panic!("{k}: no form; {:?}", a.message));
+                let form = a.case_form().unwrap_or_else(|| panic!("{k}: no form; {:?}", a.message));
                 let label = form.op.label().t(lang);
-                if !form.confirming {
+                if !form.form.confirming {
                     assert_all(&draw(&a, w, h), &[label]);
                 }
                 if k == 'o' {
@@ -814,10 +814,10 @@ fn every_case_form_and_its_confirmation_render_in_both_languages() {
                     type_text(&mut a, "突发困难");
                 }
                 type_text(&mut a, typed);
-                if !a.form.as_ref().unwrap().confirming {
+                if !a.case_form().unwrap().form.confirming {
                     a.on_key(key(KeyCode::Enter));
                 }
-                assert!(a.form.as_ref().unwrap().confirming, "{k}: {:?}", a.form.as_ref().unwrap().error);
+                assert!(a.case_form().unwrap().form.confirming, "{k}: {:?}", a.case_form().unwrap().form.error);
                 let b = draw(&a, w, h);
                 let want = if lang == Lang::Zh { zh } else { en };
                 let flat: String = lines(&b).join("").split('│').map(str::trim).collect::<Vec<_>>().join("");
@@ -831,7 +831,7 @@ fn every_case_form_and_its_confirmation_render_in_both_languages() {
                 assert_all(&b, &[conf]);
                 let act = a.on_key(key(KeyCode::Enter));
                 assert!(matches!(act, crate::app::Action::Case(_)), "{k}: {act:?}");
-                assert!(a.form.is_none());
+                assert!(a.case_form().is_none());
             }
         }
     }
@@ -879,7 +879,7 @@ fn case_answers_show_success_warnings_and_refusals() {
     let b = draw(&a, 80, 24);
     assert_all(&b, &["已完成", "已先行救助", "提醒: 同一人30天内已获救助"]);
     a.on_key(key(KeyCode::Enter));
-    assert!(a.notice.is_none());
+    assert!(a.notice().is_none());
     // A refusal (stale version) is shown as it comes from the daemon.
     a.on_key(ch('n'));
     type_text(&mut a, "x");
@@ -906,29 +906,29 @@ fn case_keys_follow_the_role_and_forms_validate_as_typed() {
     let mut a = case_app(Lang::Zh, Role::Viewer);
     for k in ['a', 'd', 'p', 'A', 'o', 'c'] {
         a.on_key(ch(k));
-        assert!(a.form.is_none(), "{k}");
+        assert!(a.case_form().is_none(), "{k}");
     }
     assert!(a.message.as_ref().unwrap().text.contains("您的角色不能"));
     // An officer cannot approve; a supervisor can, on a case with a pending request only.
     let mut a = case_app(Lang::Zh, Role::Officer);
     select(&mut a, "JJN-2025-000003");
     a.on_key(ch('A'));
-    assert!(a.form.is_none());
+    assert!(a.case_form().is_none());
     let mut a = case_app(Lang::Zh, Role::Supervisor);
     select(&mut a, "JJN-2025-000004");
     a.on_key(ch('A'));
-    assert!(a.form.is_none());
+    assert!(a.case_form().is_none());
     assert!(a.message.as_ref().unwrap().text.contains("没有待审批"));
     select(&mut a, "JJN-2025-000003");
     a.on_key(ch('A'));
-    assert!(a.form.is_some());
+    assert!(a.case_form().is_some());
     a.on_key(key(KeyCode::Esc));
-    assert!(a.form.is_none());
+    assert!(a.case_form().is_none());
     // Ended cases take no action.
     a.on_key(ch('t'));
     select(&mut a, "JJN-2025-000006");
     a.on_key(ch('n'));
-    assert!(a.form.is_none());
+    assert!(a.case_form().is_none());
     // A bad amount is shown as typed and blocks Enter.
     let mut a = case_app(Lang::Zh, Role::Officer);
     select(&mut a, "JJN-2025-000004");
@@ -936,10 +936,10 @@ fn case_keys_follow_the_role_and_forms_validate_as_typed() {
     type_text(&mut a, "3000.125");
     assert_all(&draw(&a, 80, 24), &["最多两位小数"]);
     a.on_key(key(KeyCode::Enter));
-    assert!(!a.form.as_ref().unwrap().confirming);
+    assert!(!a.case_form().unwrap().form.confirming);
     // Esc cancels; q inside a form is text, not quit.
     a.on_key(key(KeyCode::Esc));
-    assert!(a.form.is_none());
+    assert!(a.case_form().is_none());
     // A bad ID check digit when opening a case.
     a.on_key(ch('o'));
     for _ in 0..3 {
@@ -953,14 +953,14 @@ fn case_keys_follow_the_role_and_forms_validate_as_typed() {
     type_text(&mut a, "qq");
     assert!(!a.quit);
     a.on_key(key(KeyCode::Enter));
-    assert!(!a.form.as_ref().unwrap().confirming, "bad ID number must block");
+    assert!(!a.case_form().unwrap().form.confirming, "bad ID number must block");
     // Enter put the focus on the field at fault.
-    assert_eq!(a.form.as_ref().unwrap().focus, 3);
+    assert_eq!(a.case_form().unwrap().form.focus, 3);
     a.on_key(key(KeyCode::Backspace));
     type_text(&mut a, "X");
     assert_all(&draw(&a, 80, 24), &["身份证号有效"]);
     a.on_key(key(KeyCode::Enter));
-    assert!(a.form.as_ref().unwrap().confirming);
+    assert!(a.case_form().unwrap().form.confirming);
     let b = draw(&a, 80, 24);
     assert_all(&b, &["110105********002X"]);
     assert!(!text(&b).contains("11010519491231002X"), "the full ID number is not shown back");
@@ -1064,7 +1064,7 @@ fn station_keys_follow_the_role() {
             a.on_key(key(KeyCode::Enter));
             for k in ['i', 'o', 'x'] {
                 a.on_key(ch(k));
-                assert!(a.station_form.is_none(), "{role:?} {k}");
+                assert!(a.station_form().is_none(), "{role:?} {k}");
             }
             assert!(a.message.as_ref().unwrap().text.contains("您的角色不能"));
         }
@@ -1088,26 +1088,26 @@ fn station_keys_follow_the_role() {
         // A discharge needs a selected resident: not from the bed board.
         let mut a = station_app(Lang::Zh, role);
         a.on_key(ch('o'));
-        assert!(a.station_form.is_none());
+        assert!(a.station_form().is_none());
         assert!(a.message.as_ref().unwrap().text.contains("选中一人"));
         // An arrival is at the station in view.
         a.on_key(ch('j'));
         a.on_key(ch('i'));
-        assert_eq!(a.station_form.as_ref().unwrap().station(), "TZ-P01");
+        assert_eq!(a.station_form().unwrap().station(), "TZ-P01");
         a.on_key(key(KeyCode::Esc));
-        assert!(a.station_form.is_none());
+        assert!(a.station_form().is_none());
         // In the residents list and in a resident's detail.
         a.on_key(ch('k'));
         a.on_key(key(KeyCode::Enter));
         a.on_key(ch('j'));
         a.on_key(ch('o'));
-        assert_eq!(a.station_form.as_ref().unwrap().resident.as_ref().unwrap().person_ref, "TZ-JZZ-00007");
+        assert_eq!(a.station_form().unwrap().resident.as_ref().unwrap().person_ref, "TZ-JZZ-00007");
         a.on_key(key(KeyCode::Esc));
         a.on_key(key(KeyCode::Enter));
-        assert!(a.popup.is_some());
+        assert!(a.top().is_some());
         a.on_key(ch('x'));
-        assert!(a.popup.is_none());
-        let f = a.station_form.as_ref().unwrap();
+        assert!(!a.modals.iter().any(|m| matches!(m, crate::app::Modal::Detail { .. })), "the detail closed");
+        let f = a.station_form().unwrap();
         assert_eq!(f.op, crate::stationform::StationOp::Incident);
         assert_eq!(f.resident.as_ref().unwrap().person_ref, "TZ-JZZ-00007");
     }
@@ -1149,7 +1149,7 @@ fn every_station_form_and_its_confirmation_render_in_both_languages() {
                 let b = draw(&a, w, h);
                 assert_all(&b, &["[x]"]);
                 a.on_key(key(KeyCode::Enter));
-                assert!(a.station_form.as_ref().unwrap().confirming, "{:?}", a.station_form.as_ref().unwrap().error);
+                assert!(a.station_form().unwrap().form.confirming, "{:?}", a.station_form().unwrap().form.error);
                 let b = draw(&a, w, h);
                 let want: &[&str] = match lang {
                     Lang::Zh => &[
@@ -1178,7 +1178,7 @@ fn every_station_form_and_its_confirmation_render_in_both_languages() {
                 }
                 let act = a.on_key(key(KeyCode::Enter));
                 assert!(matches!(act, crate::app::Action::Log(_)), "{act:?}");
-                assert!(a.station_form.is_none());
+                assert!(a.station_form().is_none());
 
                 // Discharge and incident of the selected resident.
                 for (k, want) in [
@@ -1203,12 +1203,12 @@ fn every_station_form_and_its_confirmation_render_in_both_languages() {
                     a.theme = crate::widgets::Theme { color: colour };
                     a.on_key(key(KeyCode::Enter));
                     a.on_key(ch(k));
-                    let label = a.station_form.as_ref().unwrap().op.label().t(lang);
+                    let label = a.station_form().unwrap().op.label().t(lang);
                     assert_all(&draw(&a, w, h), &[label]);
                     a.on_key(key(KeyCode::Tab));
                     a.on_key(key(KeyCode::Right));
                     a.on_key(key(KeyCode::Enter));
-                    assert!(a.station_form.as_ref().unwrap().confirming);
+                    assert!(a.station_form().unwrap().form.confirming);
                     let b = draw(&a, w, h);
                     assert!(flat(&b).contains(want), "{k} {w}x{h}\n{}", text(&b));
                     let reason = match (k, lang) {
@@ -1276,7 +1276,7 @@ fn station_answers_show_the_record_id_or_the_refusal() {
     a.on_client(ClientEvent::LogResult(Ok("CON-2026-000123".into())));
     assert_all(&draw(&a, 80, 24), &["已完成", "已登记 CON-2026-000123"]);
     a.on_key(key(KeyCode::Esc));
-    assert!(a.notice.is_none());
+    assert!(a.notice().is_none());
     a.on_client(ClientEvent::LogResult(Err(Reason::new(
         "clerk1 不是救助站 TZ-P01 的登记人员，不能登记",
         "clerk1 is not on the staff of station TZ-P01 and cannot log events there",
@@ -1396,10 +1396,10 @@ fn completing_a_task_with_t_d_a_note_and_enter() {
     a.on_client(ClientEvent::Connected { user: "clerk1".into(), role: Role::Station });
     // The first d moves the keys to the task list; the second opens the confirmation.
     assert_eq!(a.on_key(ch('d')), crate::app::Action::None);
-    assert!(a.tasks_focus && a.task_form.is_none());
+    assert!(a.tasks_focus && a.task_form().is_none());
     assert_eq!(a.current_list(), crate::app::ListId::Tasks);
     a.on_key(ch('d'));
-    let form = a.task_form.as_ref().expect("the confirmation");
+    let form = a.task_form().expect("the confirmation");
     assert_eq!(form.task.id, "TZ-JZZ/TZ-JZZ-00009/family_notice");
     let b = draw(&a, 80, 24);
     assert_all(&b, &["完成事项", "寻亲公告，受助人 TZ-JZZ-00009", "Enter确认完成"]);
@@ -1409,10 +1409,10 @@ fn completing_a_task_with_t_d_a_note_and_enter() {
     let sent = a.on_key(key(KeyCode::Enter));
     let want = Request::TaskDone { id: "TZ-JZZ/TZ-JZZ-00009/family_notice".into(), note: Some("已发布".into()) };
     assert_eq!(sent, Action::Task(want));
-    assert!(a.completing && a.task_form.is_none());
+    assert!(a.pending == Some(crate::app::Pending::Task) && a.task_form().is_none());
     a.on_client(ClientEvent::TaskResult(Ok("TZ-JZZ/TZ-JZZ-00009/family_notice".into())));
-    assert!(!a.completing);
-    assert!(a.notice.as_ref().unwrap().1[0].0.contains("事项已完成"));
+    assert!(a.pending.is_none());
+    assert!(a.notice().unwrap().1[0].0.contains("事项已完成"));
     a.on_key(key(KeyCode::Esc));
     // j moves within the tasks; Esc leaves them.
     a.on_key(ch('j'));
@@ -1422,11 +1422,333 @@ fn completing_a_task_with_t_d_a_note_and_enter() {
     // A refusal is shown; viewers get no form at all.
     a.on_client(ClientEvent::TaskResult(Err(Reason::new("不是该站工作人员", "not on the staff"))));
     assert!(a.message.as_ref().unwrap().text.contains("不是该站工作人员"));
-    a.notice = None;
+    a.modals.clear();
     let mut v = app(Lang::En, View::Stations);
     v.on_client(ClientEvent::Connected { user: "guest".into(), role: Role::Viewer });
     v.on_key(ch('t'));
     v.on_key(ch('d'));
-    assert!(v.task_form.is_none());
+    assert!(v.task_form().is_none());
     assert!(!text(&draw(&v, 80, 24)).contains("d done"), "viewers are not offered d");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The screen as a terminal keeps it: frames reach it through ratatui's diff, as on a real
+// terminal, so a frame that leaves the terminal different from what the console believes it
+// shows (the stale border after a popup) is caught.
+
+/// A terminal screen as xterm and tmux keep it: a wide character takes two cells (the second
+/// is its continuation, `""`), and writing over either half of one blanks both halves.
+struct Screen {
+    w: u16,
+    h: u16,
+    cells: Vec<String>,
+}
+
+impl Screen {
+    fn new(w: u16, h: u16) -> Screen {
+        Screen { w, h, cells: vec![" ".to_string(); usize::from(w) * usize::from(h)] }
+    }
+
+    fn at(&self, x: u16, y: u16) -> usize {
+        usize::from(y) * usize::from(self.w) + usize::from(x)
+    }
+
+    /// Frees cell (x, y) from any wide character it is part of.
+    fn unwide(&mut self, x: u16, y: u16) {
+        let i = self.at(x, y);
+        if self.cells[i].is_empty() && x > 0 {
+            self.cells[i - 1] = " ".into();
+        } else if unicode_width::UnicodeWidthStr::width(self.cells[i].as_str()) > 1 && x + 1 < self.w {
+            self.cells[i + 1] = " ".into();
+        }
+        self.cells[i] = " ".into();
+    }
+
+    fn put(&mut self, x: u16, y: u16, symbol: &str) {
+        let wide = unicode_width::UnicodeWidthStr::width(symbol) > 1 && x + 1 < self.w;
+        self.unwide(x, y);
+        if wide {
+            self.unwide(x + 1, y);
+        }
+        let i = self.at(x, y);
+        self.cells[i] = symbol.to_string();
+        if wide {
+            self.cells[i + 1] = String::new();
+        }
+    }
+
+    fn lines(&self) -> Vec<String> {
+        self.cells.chunks(usize::from(self.w)).map(|r| r.concat()).collect()
+    }
+}
+
+impl ratatui::backend::Backend for Screen {
+    type Error = std::convert::Infallible;
+
+    fn draw<'a, I>(&mut self, content: I) -> Result<(), Self::Error>
+    where
+        I: Iterator<Item = (u16, u16, &'a ratatui::buffer::Cell)>,
+    {
+        for (x, y, c) in content {
+            self.put(x, y, c.symbol());
+        }
+        Ok(())
+    }
+    fn hide_cursor(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+    fn show_cursor(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+    fn get_cursor_position(&mut self) -> Result<ratatui::layout::Position, Self::Error> {
+        Ok(ratatui::layout::Position::ORIGIN)
+    }
+    fn set_cursor_position<P: Into<ratatui::layout::Position>>(&mut self, _: P) -> Result<(), Self::Error> {
+        Ok(())
+    }
+    fn clear(&mut self) -> Result<(), Self::Error> {
+        self.cells.iter_mut().for_each(|c| *c = " ".into());
+        Ok(())
+    }
+    fn clear_region(&mut self, _: ratatui::backend::ClearType) -> Result<(), Self::Error> {
+        self.clear()
+    }
+    fn size(&self) -> Result<ratatui::layout::Size, Self::Error> {
+        Ok(ratatui::layout::Size::new(self.w, self.h))
+    }
+    fn window_size(&mut self) -> Result<ratatui::backend::WindowSize, Self::Error> {
+        let columns_rows = ratatui::layout::Size::new(self.w, self.h);
+        Ok(ratatui::backend::WindowSize { columns_rows, pixels: ratatui::layout::Size::new(0, 0) })
+    }
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+/// The terminal after drawing `a` once (a fresh screen), as text lines.
+fn fresh(a: &App, w: u16, h: u16) -> Vec<String> {
+    let mut t = Terminal::new(Screen::new(w, h)).unwrap();
+    t.draw(|f| super::draw(f, a)).unwrap();
+    t.backend().lines()
+}
+
+/// Opens and closes popups over every view in a terminal that keeps what it was sent: after
+/// each popup closes, the screen is what a fresh draw shows (no border left missing, no piece
+/// of the popup left behind), at 80x24 and 160x48, in both languages.
+#[test]
+fn closing_a_popup_leaves_no_stale_cells() {
+    use mz_shared::registry::Role;
+    type Open = fn(&mut App);
+    let popups: [(&str, Open); 6] = [
+        ("help", |a| {
+            a.on_key(ch('?'));
+        }),
+        ("detail", |a| {
+            a.on_key(key(KeyCode::Enter));
+            a.on_key(key(KeyCode::Enter));
+        }),
+        ("palette", |a| {
+            a.on_key(ch(':'));
+            type_text(a, "st");
+        }),
+        ("case form", |a| {
+            a.view = View::Cases;
+            a.on_key(ch('n'));
+            type_text(a, "通州区救助管理站通州区救助管理站");
+        }),
+        ("station form", |a| {
+            a.view = View::Stations;
+            a.on_key(ch('i'));
+        }),
+        ("notice", |a| {
+            a.on_client(ClientEvent::LogResult(Err(Reason::new("不能登记：不是本站人员", "cannot log there"))));
+        }),
+    ];
+    for lang in [Lang::Zh, Lang::En] {
+        for (w, h) in SIZES {
+            for view in View::ALL {
+                for (what, open) in popups {
+                    let mut a = case_app(lang, Role::Admin);
+                    a.view = view;
+                    let mut t = Terminal::new(Screen::new(w, h)).unwrap();
+                    t.draw(|f| super::draw(f, &a)).unwrap();
+                    let before = a.view;
+                    open(&mut a);
+                    t.draw(|f| super::draw(f, &a)).unwrap();
+                    while !a.modals.is_empty() {
+                        a.on_key(key(KeyCode::Esc));
+                        t.draw(|f| super::draw(f, &a)).unwrap();
+                    }
+                    a.editing_filter = false;
+                    t.draw(|f| super::draw(f, &a)).unwrap();
+                    let shown = t.backend().lines();
+                    let want = fresh(&a, w, h);
+                    let diff: Vec<String> = shown
+                        .iter()
+                        .zip(&want)
+                        .enumerate()
+                        .filter(|(_, (s, f))| s != f)
+                        .map(|(y, (s, f))| format!("row {y}:\n  shown {s}\n  fresh {f}"))
+                        .collect();
+                    assert!(diff.is_empty(), "{what} over {before:?} {lang:?} {w}x{h}:\n{}", diff.join("\n"));
+                }
+            }
+        }
+    }
+}
+
+/// Cells a wide character covers that hold something else: what the console believes it shows
+/// there is not what a terminal shows (the wide character hides it, or it cuts the character).
+fn overlaps(b: &Buffer) -> Vec<String> {
+    let mut out = Vec::new();
+    for y in 0..b.area.height {
+        for x in 1..b.area.width {
+            let left = b[(x - 1, y)].symbol();
+            if unicode_width::UnicodeWidthStr::width(left) > 1 && b[(x, y)].symbol() != " " {
+                out.push(format!("({x},{y}) {left:?} covers {:?}", b[(x, y)].symbol()));
+            }
+        }
+    }
+    out
+}
+
+/// The overview with every alert kind active: Chinese kind names make the summary line long.
+fn many_alert_kinds() -> Dashboard {
+    let mut d = sample();
+    for k in mz_shared::alert::AlertKind::ALL {
+        d.status.alerts.by_kind.insert(k.as_str().into(), 3);
+    }
+    d
+}
+
+#[test]
+fn the_alert_summary_stays_inside_its_box_at_every_width() {
+    for lang in [Lang::Zh, Lang::En] {
+        for w in 80..=170 {
+            for h in [24, 48] {
+                let mut a = app_with(many_alert_kinds());
+                a.lang = lang;
+                let b = draw(&a, w, h);
+                assert_eq!(overlaps(&b), Vec::<String>::new(), "{lang:?} {w}x{h}\n{}", text(&b));
+                // The alerts tile: its title row and the rows below keep their right border.
+                let y = rows_with(&b, i18n_alerts(lang))[0];
+                let right = (0..w).rev().find(|x| b[(*x, y)].symbol() == "┐").expect("the tile's corner");
+                for yy in y + 1..y + 4 {
+                    assert_eq!(b[(right, yy)].symbol(), "│", "{lang:?} {w}x{h} row {yy}\n{}", text(&b));
+                }
+            }
+        }
+    }
+}
+
+fn i18n_alerts(lang: Lang) -> &'static str {
+    crate::i18n::ACTIVE_ALERTS.t(lang)
+}
+
+#[test]
+fn the_overview_uses_its_lower_half_at_160x48() {
+    use mz_shared::registry::Role;
+    for lang in [Lang::Zh, Lang::En] {
+        let mut a = case_app(lang, Role::Officer);
+        a.view = View::Overview;
+        let b = draw(&a, 160, 48);
+        let wanted: &[&str] = match lang {
+            Lang::Zh => &[
+                "最紧急的在办个案 (5)",
+                "JJN-2025-000002",
+                "紧急",
+                "[超时] 受理 10分",
+                "最新告警",
+                "床位已满：7/6",
+                "每小时入站",
+                "今日",
+                "昨日",
+                "今日各站入站合计 6",
+            ],
+            Lang::En => &[
+                "Most urgent open cases (5)",
+                "[OVERDUE] accept 10m",
+                "Latest alerts",
+                "over capacity: 7/6",
+                "Arrivals per hour",
+                "today",
+                "yday",
+            ],
+        };
+        assert_all(&b, wanted);
+        // The urgent case comes first, the overdue one next.
+        assert!(rows_with(&b, "JJN-2025-000002")[0] < rows_with(&b, "JJN-2025-000001")[0], "{}", text(&b));
+        // The lower half is used: the watch list starts below the tiles and its boxes reach the
+        // status bar.
+        assert!(rows_with(&b, "JJN-2025-000002")[0] > 24, "{}", text(&b));
+        assert!(lines(&b)[46].starts_with('└') && lines(&b)[46].ends_with('┘'), "{}", text(&b));
+        // At 80x24 there is no room: the tiles keep theirs.
+        let small = draw(&a, 80, 24);
+        assert!(!text(&small).contains(crate::i18n::URGENT_CASES.t(lang)), "{}", text(&small));
+        assert_all(&small, &[crate::i18n::ACTIVE_ALERTS.t(lang)]);
+    }
+}
+
+#[test]
+fn arrivals_per_hour_count_residents_and_latest_admits_once() {
+    let d = sample();
+    let tz = crate::widgets::text::zone("Asia/Shanghai");
+    let (today, yesterday) = super::overview::arrivals_by_hour(&d, &tz);
+    // Residents admitted 0, 1, 3 and 12 days before 16:53 today: one today (TZ-JZZ-00012, in
+    // the resident list and in the latest events both), one yesterday.
+    assert_eq!(today.iter().sum::<u64>(), 1, "{today:?}");
+    assert_eq!(today[16], 1, "{today:?}");
+    assert_eq!(yesterday.iter().sum::<u64>(), 1, "{yesterday:?}");
+    assert_eq!(yesterday[16], 1, "{yesterday:?}");
+}
+
+#[test]
+fn the_alerts_view_shows_the_whole_reason_at_80_columns() {
+    let long = "宋庄镇临时救助点床位已满：7/6，已超出核定床位，请协调转移至通州区救助管理站并报告值班主管";
+    for lang in [Lang::Zh, Lang::En] {
+        let mut d = sample();
+        d.alerts[0].message = Reason::new(long, "over capacity: 7/6, beyond the allotted beds; move people to 通州区救助管理站 and tell the supervisor on duty");
+        let mut a = app_with(d);
+        a.lang = lang;
+        a.view = View::Alerts;
+        for (w, h) in SIZES {
+            let b = draw(&a, w, h);
+            let want = if lang == Lang::Zh { long.to_string() } else { "tellthesupervisoronduty".to_string() };
+            let flat: String =
+                lines(&b).join("").split('│').map(str::trim).collect::<Vec<_>>().join("").replace(' ', "");
+            assert!(flat.contains(&want.replace(' ', "")), "{lang:?} {w}x{h}: reason cut\n{}", text(&b));
+            assert_eq!(overlaps(&b), Vec::<String>::new());
+        }
+    }
+}
+
+#[test]
+fn help_comes_from_the_key_map_and_the_command_line_suggests() {
+    for lang in [Lang::Zh, Lang::En] {
+        for (w, h) in SIZES {
+            for view in View::ALL {
+                let mut a = app(lang, view);
+                a.on_key(ch('?'));
+                let b = draw(&a, w, h);
+                // Every key of the view the key map lists is in the help (those shown with the
+                // line before them aside).
+                use crate::keymap::{listed, Scope};
+                let own = |b: &crate::keymap::Binding| b.scope == Scope::In(view);
+                let overridden =
+                    |b: &crate::keymap::Binding| !own(b) && listed(view).any(|o| own(o) && o.keys == b.keys);
+                for binding in listed(view).filter(|b| !crate::keymap::is_action(b.command) && !overridden(b)) {
+                    let words = binding.help.t(lang);
+                    let start: String = words.replace(' ', "").chars().take(6).collect();
+                    assert!(flat(&b).contains(&start), "{view:?} {lang:?} {w}x{h}: {words:?} missing\n{}", text(&b));
+                }
+                assert_eq!(overlaps(&b), Vec::<String>::new());
+            }
+            let mut a = app(lang, View::Overview);
+            a.on_key(ch(':'));
+            type_text(&mut a, "st");
+            let b = draw(&a, w, h);
+            assert_all(&b, &[":st_", ":stations", ":station <"]);
+            assert_eq!(overlaps(&b), Vec::<String>::new());
+        }
+    }
 }

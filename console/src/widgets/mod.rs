@@ -1,7 +1,9 @@
 //! Reusable drawing pieces: the colour theme (which honours `NO_COLOR`), width-aware text
-//! fitting, the fill bar, tables with wide-character alignment, and popups.
+//! fitting, the fill bar, tables with wide-character alignment, popups, and the one form widget.
+//! Widgets know nothing of the app's state: they draw what they are given.
 
 pub mod bar;
+pub mod form;
 pub mod popup;
 pub mod table;
 pub mod text;

@@ -2,11 +2,11 @@
 //! cell is fitted and padded to its column's width before ratatui draws it. The same
 //! [`TableData`] feeds the screen, the `/` filter and the CSV export.
 
-use super::text::{pad_left, pad_right, width};
+use super::text::{pad_left, pad_right, width, wrap};
 use super::{Mark, Theme};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::text::Line;
+use ratatui::text::{Line, Text};
 use ratatui::widgets::{Block, Paragraph, Row, StatefulWidget, Table, TableState, Widget};
 
 /// A column: title and size limits in terminal columns.
@@ -23,11 +23,23 @@ pub struct Column {
     pub optional: bool,
     /// Never cut: its minimum is its natural width (short state words).
     pub keep: bool,
+    /// Long text (a reason) shown whole: wrapped over as many lines as the row needs instead of
+    /// cut. Shrinks first, like [`Column::shrink_first`].
+    pub wrap: bool,
 }
 
 impl Column {
     pub fn left(title: &str, min: usize, max: usize) -> Column {
-        Column { title: title.to_string(), min, max, right: false, shrink_first: false, optional: false, keep: false }
+        Column {
+            title: title.to_string(),
+            min,
+            max,
+            right: false,
+            shrink_first: false,
+            optional: false,
+            keep: false,
+            wrap: false,
+        }
     }
 
     pub fn right(title: &str, min: usize, max: usize) -> Column {
@@ -41,6 +53,12 @@ impl Column {
 
     pub fn keep(mut self) -> Column {
         self.keep = true;
+        self
+    }
+
+    pub fn wrap(mut self) -> Column {
+        self.wrap = true;
+        self.shrink_first = true;
         self
     }
 
@@ -182,12 +200,28 @@ pub fn render(
     let shown: Vec<usize> = (0..data.columns.len()).filter(|i| w[*i] > 0).collect();
     let header =
         Row::new(shown.iter().map(|i| cell(*i, &data.columns[*i].title)).collect::<Vec<_>>()).style(theme.header());
+    // Only rows that can be on screen (within a screenful of the selection) are wrapped; the
+    // others stay on one line, so a long list costs no more than a short one.
+    let near = |k: usize| selected.unwrap_or(0).abs_diff(k) <= usize::from(inner.height);
     let body: Vec<Row> = rows
         .iter()
-        .map(|r| {
-            let cells: Vec<String> =
-                shown.iter().map(|i| cell(*i, r.cells.get(*i).map_or("", String::as_str))).collect();
-            Row::new(cells).style(theme.mark(r.mark))
+        .enumerate()
+        .map(|(k, r)| {
+            // Every cell as lines: a wrapped column's text over several, the others on one.
+            let cells: Vec<Vec<String>> = shown
+                .iter()
+                .map(|i| {
+                    let text = r.cells.get(*i).map_or("", String::as_str);
+                    if data.columns[*i].wrap && width(text) > w[*i] && near(k) {
+                        wrap(text, w[*i]).iter().map(|l| cell(*i, l)).collect()
+                    } else {
+                        vec![cell(*i, text)]
+                    }
+                })
+                .collect();
+            let height = cells.iter().map(Vec::len).max().unwrap_or(1).max(1);
+            let cells = cells.into_iter().map(|lines| Text::from(lines.into_iter().map(Line::raw).collect::<Vec<_>>()));
+            Row::new(cells).height(height as u16).style(theme.mark(r.mark))
         })
         .collect();
     let constraints: Vec<Constraint> = shown.iter().map(|i| Constraint::Length(w[*i] as u16)).collect();
@@ -236,6 +270,29 @@ mod tests {
             .collect();
         let refs: Vec<&TableRow> = rows.iter().collect();
         assert_eq!(widths(&cols, &refs, 30), vec![16, 2, 10]);
+    }
+
+    #[test]
+    fn a_wrapped_column_shows_its_text_whole() {
+        let reason = "宋庄镇临时救助点床位已满：7/6，请协调转移到通州区救助管理站";
+        let d = TableData {
+            columns: vec![Column::left("名称", 4, 10), Column::left("原因", 8, 200).wrap()],
+            rows: vec![
+                TableRow::new("a", vec!["超员".into(), reason.into()]),
+                TableRow::new("b", vec!["x".into(), "y".into()]),
+            ],
+        };
+        let area = Rect::new(0, 0, 30, 8);
+        let mut buf = Buffer::empty(area);
+        render(&mut buf, area, Block::bordered(), &d, "", Some(0), Theme { color: false }, "");
+        let text: String = (0..8)
+            .map(|y| (0..30).map(|x| buf[(x, y)].symbol().to_string()).collect::<String>())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let flat: String = text.split('│').map(str::trim).collect::<Vec<_>>().join("").replace([' ', '\n'], "");
+        assert!(flat.contains(&reason.replace(' ', "")), "{text}");
+        // The next row starts below the wrapped one.
+        assert!(text.lines().nth(5).is_some_and(|l| l.contains('x')), "{text}");
     }
 
     #[test]

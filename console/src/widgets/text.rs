@@ -29,6 +29,12 @@ pub fn fit(s: &str, max: usize) -> String {
     out
 }
 
+/// `s` ending in `..` within `max` columns: it says that more followed.
+pub fn cut(s: &str, max: usize) -> String {
+    let kept = fit(s, max.saturating_sub(2));
+    format!("{}..", kept.strip_suffix("..").unwrap_or(&kept))
+}
+
 /// `s` fitted into exactly `w` columns, left-aligned.
 pub fn pad_right(s: &str, w: usize) -> String {
     let s = fit(s, w);
@@ -41,6 +47,67 @@ pub fn pad_left(s: &str, w: usize) -> String {
     let s = fit(s, w);
     let n = w - width(&s);
     format!("{}{s}", " ".repeat(n))
+}
+
+/// The last `w` columns of `s`, starting with `..` when cut (what is being typed stays visible).
+pub fn tail(s: &str, w: usize) -> String {
+    if width(s) <= w {
+        return s.to_string();
+    }
+    let mut out: Vec<char> = Vec::new();
+    let mut used = 0;
+    for c in s.chars().rev() {
+        let cw = c.width().unwrap_or(0);
+        if used + cw + 2 > w {
+            break;
+        }
+        out.push(c);
+        used += cw;
+    }
+    out.reverse();
+    format!("..{}", out.into_iter().collect::<String>())
+}
+
+/// Cuts `s` into lines of at most `w` columns: between words (runs of ASCII letters, digits and
+/// punctuation such as `¥117,999.50` stay whole when they fit) or between wide characters, never
+/// inside a wide character.
+pub fn wrap(s: &str, w: usize) -> Vec<String> {
+    let w = w.max(2);
+    // Tokens: a run of narrow non-blank characters, or one other character.
+    let mut tokens: Vec<String> = Vec::new();
+    for ch in s.chars() {
+        let narrow_word = !ch.is_whitespace() && ch.width().unwrap_or(0) == 1;
+        match tokens.last_mut() {
+            Some(t) if narrow_word && t.chars().last().is_some_and(|c| !c.is_whitespace() && c.width() == Some(1)) => {
+                t.push(ch)
+            }
+            _ => tokens.push(ch.to_string()),
+        }
+    }
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for t in tokens {
+        let tw = width(&t);
+        if width(&cur) + tw > w {
+            if tw > w {
+                // A word longer than a line: cut it by characters.
+                for ch in t.chars() {
+                    if width(&cur) + ch.width().unwrap_or(0) > w {
+                        out.push(std::mem::take(&mut cur));
+                    }
+                    cur.push(ch);
+                }
+                continue;
+            }
+            out.push(std::mem::take(&mut cur).trim_end().to_string());
+            if t.trim().is_empty() {
+                continue;
+            }
+        }
+        cur.push_str(&t);
+    }
+    out.push(cur);
+    out
 }
 
 /// A share `0.0..=1.0` as `12.5%`, `-` when unknown.
@@ -83,6 +150,20 @@ mod tests {
         assert_eq!(pad_right("通州", 6), "通州  ");
         assert_eq!(pad_left("12", 4), "  12");
         assert_eq!(width(&pad_right("马驹桥镇临时救助点", 7)), 7);
+        assert_eq!(tail("abcdef", 4), "..ef");
+        assert_eq!(cut("通州区", 8), "通州区..");
+        assert_eq!(cut("通州区救助管理站", 8), "通州..");
+        assert_eq!(tail("通州区救助", 7), "..救助");
+    }
+
+    #[test]
+    fn wrapping_keeps_amounts_whole_and_wide_characters_intact() {
+        let lines = wrap("从宋庄镇备用金拨付 ¥2,000.50 给案件，拨付后余额 ¥117,999.50。", 30);
+        assert!(lines.iter().all(|l| width(l) <= 30), "{lines:?}");
+        assert!(lines.iter().any(|l| l.contains("¥117,999.50")), "{lines:?}");
+        assert_eq!(wrap("abc", 10), ["abc"]);
+        assert_eq!(wrap("通州区救助管理站", 5), ["通州", "区救", "助管", "理站"]);
+        assert_eq!(wrap(&"x".repeat(12), 5), ["xxxxx", "xxxxx", "xx"]);
     }
 
     #[test]
