@@ -26,6 +26,7 @@ use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::UnixStream;
 
 mod stream;
+mod sys;
 pub use stream::Answers;
 
 #[derive(Debug, thiserror::Error)]
@@ -70,21 +71,7 @@ pub fn socket_path(flag: Option<PathBuf>) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("./mz-data/mzd.sock"))
 }
 
-/// The name of the OS user with `uid` (its number when it has no name): who a peer is.
-pub fn user_name(uid: u32) -> String {
-    let mut buf = vec![0u8; 4096];
-    // SAFETY: all-zero is a valid `passwd` (null pointers and zero ids) to be filled in.
-    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
-    let mut result: *mut libc::passwd = std::ptr::null_mut();
-    // SAFETY: buffers are valid for the call; `result` points into `pwd`/`buf` on success.
-    let rc = unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr().cast(), buf.len(), &mut result) };
-    if rc != 0 || result.is_null() {
-        return uid.to_string();
-    }
-    // SAFETY: on success pw_name is a NUL-terminated string inside `buf`.
-    let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
-    name.to_string_lossy().into_owned()
-}
+pub use sys::{current_uid, user_name};
 
 /// A connected, greeted client.
 pub struct Client {

@@ -219,10 +219,24 @@ fn mem_available_mib() -> f64 {
 
 /// CPU time of the calling thread, in milliseconds.
 fn thread_cpu_ms() -> f64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: clock_gettime writes into the timespec we own.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as f64 * 1e3 + ts.tv_nsec as f64 / 1e6
+    sys::thread_cpu_ms()
+}
+
+/// The bench's libc calls, its only `unsafe` code.
+#[allow(unsafe_code)]
+mod sys {
+    pub fn thread_cpu_ms() -> f64 {
+        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: clock_gettime writes into the timespec we own.
+        unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+        ts.tv_sec as f64 * 1e3 + ts.tv_nsec as f64 / 1e6
+    }
+
+    /// SIGTERM to a child of ours.
+    pub fn terminate(pid: u32) {
+        // SAFETY: kill has no memory preconditions; at worst it fails with ESRCH.
+        unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+    }
 }
 
 /// What a discarding subscriber has seen: pushed messages, and the largest count of handled
@@ -334,7 +348,7 @@ impl Drop for Daemon {
     /// Stops the daemon cleanly, also when the bench panics.
     fn drop(&mut self) {
         // SAFETY: plain kill(2) on our own child.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        sys::terminate(self.child.id());
         let _ = self.child.wait();
     }
 }
@@ -469,7 +483,7 @@ impl Drop for Tmux {
         let _ = self.cmd().arg("kill-server").status();
         let dir = std::env::var_os("TMUX_TMPDIR").map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
         // SAFETY: getuid has no preconditions.
-        let _ = fs::remove_file(dir.join(format!("tmux-{}", unsafe { libc::getuid() })).join(&self.socket));
+        let _ = fs::remove_file(dir.join(format!("tmux-{}", mz_client::current_uid())).join(&self.socket));
     }
 }
 
@@ -735,7 +749,7 @@ fn main() {
 
     let mzd = mzd_path();
     // SAFETY: getuid has no preconditions.
-    let user = mz_client::user_name(unsafe { libc::getuid() });
+    let user = mz_client::user_name(mz_client::current_uid());
 
     // Data: the big file, then the timed drops, continuing the same timeline, all in the past.
     let work = tempfile::tempdir().expect("temp dir");

@@ -924,8 +924,7 @@ fn demo_registry_for(user: &str) -> String {
 /// The login name of the user running the console.
 #[cfg(feature = "demo")]
 fn current_user() -> String {
-    // SAFETY: getuid has no preconditions and cannot fail.
-    mz_client::user_name(unsafe { libc::getuid() })
+    mz_client::user_name(mz_client::current_uid())
 }
 
 #[cfg(test)]

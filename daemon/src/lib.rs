@@ -44,6 +44,7 @@ pub mod source;
 pub mod state;
 pub mod statistics;
 pub mod store;
+pub mod sys;
 pub mod systemd;
 pub mod task_archive;
 pub mod tasks;

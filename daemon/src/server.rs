@@ -155,7 +155,7 @@ pub async fn bind(path: &Path, socket_group: Option<&str>) -> Result<UnixListene
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660)).map_err(bind_error)?;
     if let Some(group) = socket_group {
-        let gid = group_id(group).ok_or_else(|| ServerError::NoGroup(group.to_owned()))?;
+        let gid = crate::sys::group_id(group).ok_or_else(|| ServerError::NoGroup(group.to_owned()))?;
         std::os::unix::fs::chown(path, None, Some(gid)).map_err(bind_error)?;
     }
     Ok(listener)
@@ -886,17 +886,4 @@ async fn export_desk(
         send(w, &ServerMessage::Line { line }).await?;
     }
     send(w, &ServerMessage::End { count: rows.len() as u64 }).await
-}
-
-fn group_id(name: &str) -> Option<u32> {
-    let cname = std::ffi::CString::new(name).ok()?;
-    let mut buf = vec![0u8; 4096];
-    let mut grp: libc::group = unsafe { std::mem::zeroed() };
-    let mut result: *mut libc::group = std::ptr::null_mut();
-    // SAFETY: buffers are valid for the call.
-    let rc = unsafe { libc::getgrnam_r(cname.as_ptr(), &mut grp, buf.as_mut_ptr().cast(), buf.len(), &mut result) };
-    if rc != 0 || result.is_null() {
-        return None;
-    }
-    Some(grp.gr_gid)
 }

@@ -180,27 +180,9 @@ fn mtime(path: &Path) -> Option<SystemTime> {
 /// Free space below which the daemon reports itself unhealthy.
 const DISK_LOW_BYTES: u64 = 256 * 1024 * 1024;
 
-fn disk_free(path: &Path) -> Option<u64> {
-    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).ok()?;
-    let mut s: libc::statvfs = unsafe { std::mem::zeroed() };
-    // SAFETY: `c` is a valid C string and `s` a valid out-pointer.
-    if unsafe { libc::statvfs(c.as_ptr(), &mut s) } != 0 {
-        return None;
-    }
-    Some(s.f_bavail as u64 * s.f_frsize as u64)
-}
-
 /// How long a clean shutdown waits for the engine to finish the file in hand (a large file stops
 /// at its next committed part, a few seconds at most); then `mzd run` exits 1.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
-
-/// Files and folders the daemon creates are readable by its user and group only (SPEC §2).
-fn restrict_umask() {
-    // SAFETY: umask only changes this process's file-creation mask; it cannot fail.
-    unsafe {
-        libc::umask(0o027);
-    }
-}
 
 /// Creates the data folder (0750) and takes away any access others had to an existing one: it
 /// holds raw drop files with full ID numbers.
@@ -285,7 +267,7 @@ pub async fn run(settings: Settings, stop: impl Future<Output = ()>) -> Result<(
 
 /// The folders, the registry and what it takes to open the engine.
 fn prepare(settings: &Settings, shutdown: Shutdown) -> Result<(Arc<Registry>, EngineOpener), ServiceError> {
-    restrict_umask();
+    crate::sys::restrict_umask();
     let data = &settings.data;
     prepare_data_dir(data)?;
     crate::files::create_dirs(&settings.inbox)
@@ -450,7 +432,7 @@ fn live_status(
         if let Some(p) = registry_problem.lock().unwrap_or_else(|p| p.into_inner()).clone() {
             problems.push(Problem::attention(p));
         }
-        if let Some(free) = disk_free(&data).filter(|f| *f < DISK_LOW_BYTES) {
+        if let Some(free) = crate::sys::disk_free(&data).filter(|f| *f < DISK_LOW_BYTES) {
             problems.push(Problem::blocking(format!(
                 "disk low: {} MiB free under {}; free space before it fills (at 0 nothing can be stored)",
                 free / (1024 * 1024),

@@ -1757,6 +1757,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(unsafe_code)]
     fn non_regular_files_are_refused_without_blocking() {
         let d = tempfile::tempdir().unwrap();
         let fifo = d.path().join("x.csv");

@@ -7,6 +7,7 @@
 //! Build the binaries first: `cargo build --workspace && cargo test -p mz-tests`.
 
 pub mod feedfile;
+pub mod sys;
 pub mod tmux;
 
 use serde_json::Value;
@@ -275,9 +276,7 @@ impl Daemon {
     /// SIGKILL and reap.
     pub fn kill9(&mut self) {
         if let Some(mut c) = self.child.take() {
-            unsafe {
-                libc::kill(c.id() as libc::pid_t, libc::SIGKILL);
-            }
+            sys::signal(c.id(), libc::SIGKILL);
             c.wait().expect("waiting for killed mzd");
         }
     }
@@ -285,18 +284,14 @@ impl Daemon {
     /// SIGTERM, wait (20 s), and assert exit code 0.
     pub fn terminate(&mut self) {
         let Some(mut c) = self.child.take() else { panic!("terminate: daemon not running") };
-        unsafe {
-            libc::kill(c.id() as libc::pid_t, libc::SIGTERM);
-        }
+        sys::signal(c.id(), libc::SIGTERM);
         let start = Instant::now();
         let status = loop {
             if let Some(st) = c.try_wait().expect("try_wait") {
                 break st;
             }
             if start.elapsed() > DEFAULT_TIMEOUT {
-                unsafe {
-                    libc::kill(c.id() as libc::pid_t, libc::SIGKILL);
-                }
+                sys::signal(c.id(), libc::SIGKILL);
                 let _ = c.wait();
                 self.fail("mzd did not exit within 20 s of SIGTERM");
             }
@@ -497,9 +492,7 @@ impl Daemon {
 impl Drop for Daemon {
     fn drop(&mut self) {
         if let Some(mut c) = self.child.take() {
-            unsafe {
-                libc::kill(c.id() as libc::pid_t, libc::SIGKILL);
-            }
+            sys::signal(c.id(), libc::SIGKILL);
             let _ = c.wait();
         }
     }

@@ -976,8 +976,7 @@ fn check_with_timeout(dir: &Path, path: &Path) -> (Option<i32>, String) {
 fn check_refuses_fifos_devices_sockets_and_directories() {
     let tmp = tempfile::tempdir().unwrap();
     let fifo = tmp.path().join("x.csv");
-    let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+    mz_tests::sys::mkfifo(&fifo).expect("mkfifo");
     let sock = tmp.path().join("s.csv");
     let _listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
     let dir = tmp.path().join("d.csv");

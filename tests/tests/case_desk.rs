@@ -113,9 +113,7 @@ fn change_registry(d: &Daemon, text: &str) {
     fs::write(&tmp, text).expect("writing the registry");
     fs::rename(&tmp, d.data.join("registry.toml")).expect("renaming the registry");
     let pid = d.pid().expect("daemon running") as libc::pid_t;
-    unsafe {
-        libc::kill(pid, libc::SIGHUP);
-    }
+    mz_tests::sys::signal(pid, libc::SIGHUP);
     let start = Instant::now();
     while reloads(d) <= before {
         if start.elapsed() > DEFAULT_TIMEOUT {

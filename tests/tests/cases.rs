@@ -151,9 +151,7 @@ fn change_registry(d: &Daemon, text: &str) {
     fs::write(&tmp, text).expect("writing the new registry");
     fs::rename(&tmp, d.data.join("registry.toml")).expect("renaming the new registry into place");
     let pid = d.pid().expect("daemon running") as libc::pid_t;
-    unsafe {
-        libc::kill(pid, libc::SIGHUP);
-    }
+    mz_tests::sys::signal(pid, libc::SIGHUP);
     let start = Instant::now();
     while reloads(d) <= before {
         if start.elapsed() > DEFAULT_TIMEOUT {
@@ -638,7 +636,7 @@ fn as_viewer(d: &Daemon, args: &[&str]) -> Run {
 
 #[test]
 fn unknown_users_are_viewers_with_masked_names() {
-    if unsafe { libc::geteuid() } != 0 {
+    if !mz_tests::sys::is_root() {
         eprintln!("SKIPPED unknown_users_are_viewers_with_masked_names: not running as root (cannot create a user)");
         return;
     }

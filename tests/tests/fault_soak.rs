@@ -1067,7 +1067,7 @@ impl Drop for Mount {
 
 /// Mounts a small tmpfs at `dir`; `None` (with the reason) when not root or mounting fails.
 fn mount_tmpfs(dir: &Path, keep: bool) -> Result<Mount, String> {
-    if unsafe { libc::geteuid() } != 0 {
+    if !mz_tests::sys::is_root() {
         return Err("not root: cannot mount a small file system".into());
     }
     fs::create_dir_all(dir).unwrap();
@@ -1197,9 +1197,7 @@ impl Faulted {
 
     fn term(&mut self) {
         let pid = self.d.pid().expect("daemon running") as libc::pid_t;
-        unsafe {
-            libc::kill(pid, libc::SIGTERM);
-        }
+        mz_tests::sys::signal(pid, libc::SIGTERM);
         match self.d.wait_exit(TERM_TIMEOUT) {
             Some(st) if st.code() == Some(0) => {}
             Some(st) => self.anomaly(format!("SIGTERM: mzd exited with {st}, expected 0")),

@@ -245,7 +245,7 @@ impl Drop for Mount {
 
 #[test]
 fn a_full_disk_stops_ingest_visibly_and_ingest_resumes_by_itself_when_space_returns() {
-    if unsafe { libc::geteuid() } != 0 {
+    if !mz_tests::sys::is_root() {
         eprintln!("SKIPPED a_full_disk…: mounting a small file system needs root");
         return;
     }
@@ -341,9 +341,7 @@ fn sigterm_with_a_stuck_engine_ends_mzd_within_its_grace() {
     d.spawn();
     d.drop_file("admissions", "stuck.csv", csv(&admits("T", 1, 1)));
     wait_any(&d, DEFAULT_TIMEOUT, "the engine hangs in the file", |_, s| has_problem(s, "no progress"));
-    unsafe {
-        libc::kill(d.pid().expect("running") as libc::pid_t, libc::SIGTERM);
-    }
+    mz_tests::sys::signal(d.pid().expect("running"), libc::SIGTERM);
     let st = d.wait_exit(Duration::from_secs(40)).expect("mzd exits within its 20 s shutdown grace");
     assert_eq!(st.code(), Some(1), "the file in hand could not be finished: a failure: {st}");
 }
@@ -477,7 +475,7 @@ fn system_user(name: &str) -> Option<(u32, u32)> {
 
 #[test]
 fn a_file_the_daemon_may_not_read_is_named_in_status_until_it_can() {
-    if unsafe { libc::geteuid() } != 0 {
+    if !mz_tests::sys::is_root() {
         eprintln!("SKIPPED a_file_the_daemon_may_not_read…: needs root to run the daemon as another user");
         return;
     }

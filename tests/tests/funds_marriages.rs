@@ -280,9 +280,7 @@ fn change_registry(d: &Daemon, text: &str) {
     let tmp = d.data.join("registry.toml.new");
     fs::write(&tmp, text).unwrap();
     fs::rename(&tmp, d.data.join("registry.toml")).unwrap();
-    unsafe {
-        libc::kill(d.pid().expect("daemon running") as libc::pid_t, libc::SIGHUP);
-    }
+    mz_tests::sys::signal(d.pid().expect("daemon running"), libc::SIGHUP);
     let start = Instant::now();
     while reloads(d) <= before {
         if start.elapsed() > DEFAULT_TIMEOUT {

@@ -339,7 +339,7 @@ fn can_create_users() -> bool {
             .status()
             .is_ok_and(|s| s.success())
     };
-    (unsafe { libc::geteuid() } == 0) && ["useradd", "userdel", "runuser"].into_iter().all(have)
+    (mz_tests::sys::is_root()) && ["useradd", "userdel", "runuser"].into_iter().all(have)
 }
 
 /// `mzd ARGS --socket …` as the throwaway user; stdout, which must come with exit 0.
@@ -424,7 +424,7 @@ fn a_role_removed_from_the_registry_ends_on_open_connections() {
     let before = reloads();
     fs::write(d.data.join("registry.toml.new"), demo_registry()).unwrap();
     fs::rename(d.data.join("registry.toml.new"), d.data.join("registry.toml")).unwrap();
-    unsafe { libc::kill(d.pid().unwrap() as libc::pid_t, libc::SIGHUP) };
+    mz_tests::sys::signal(d.pid().unwrap(), libc::SIGHUP);
     let start = Instant::now();
     while reloads() <= before {
         assert!(start.elapsed() < DEFAULT_TIMEOUT, "no `registry reloaded` in the log");
@@ -453,8 +453,7 @@ fn a_stuck_engine_answers_a_timeout_instead_of_hanging() {
     let q = d.quarantine_dir("admissions");
     fs::create_dir_all(&q).unwrap();
     let fifo = q.join("stuck.csv.rejects.csv.writing");
-    let c_path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
-    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0, "mkfifo");
+    mz_tests::sys::mkfifo(&fifo).expect("mkfifo");
     let t = local_time_ago(3600)[..16].to_string();
     let rows = lf(&[
         "record_id,station_id,event,occurred_at,person_ref,referral".to_string(),
