@@ -128,6 +128,20 @@ enum Command {
     },
     /// Print the demo registry (a district modelled on Tongzhou) to start a registry.toml from.
     DemoRegistry,
+    /// Run the city-level roll-up daemon (SPEC §9): consumes what the districts publish to NATS.
+    City {
+        /// TOML config (keys: url, credentials, data, socket, city_key, name, [[district]]).
+        #[arg(long, default_value = "city.toml")]
+        config: PathBuf,
+        /// Data folder (its own store). Default from the config, else ./mz-city.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Unix socket. Default <data>/mzd.sock.
+        #[arg(long)]
+        socket: Option<PathBuf>,
+        #[arg(long, value_enum)]
+        log_format: Option<LogFormat>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -349,6 +363,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 Some(p) => ConfigFile::load(p)?,
                 None => ConfigFile::default(),
             };
+            let publish = file.publish.clone();
             let (settings, log_format) = config::resolve(RunFlags { data, inbox, socket, log_format, metrics }, file);
             init_logging(log_format);
             // Fault injection for the end-to-end tests; inert unless built with `failpoints`
@@ -364,7 +379,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         _ = tokio::signal::ctrl_c() => {},
                     }
                 };
-                mzd::service::run(settings, stop).await
+                mzd::service::run_publishing(settings, publish, stop).await
             });
             // A thread stuck in the storage engine (waited for by a blocking task) must not keep
             // the process from exiting: give the runtime a moment, then leave.
@@ -377,8 +392,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let rt = runtime()?;
             let status = rt.block_on(async {
                 let mut c = Client::connect(&socket, "mzd status").await?;
-                anyhow::Ok(c.status().await?)
+                anyhow::Ok(c.call(Request::Status).await?)
             });
+            let status: Result<StatusReport> = match status {
+                Ok(ServerMessage::Status(s)) => Ok(*s),
+                Ok(ServerMessage::CityStatus(city)) => return print_city_status(&city, json),
+                Ok(other) => Err(anyhow::anyhow!("unexpected answer from the daemon: {other:?}")),
+                Err(e) => Err(e),
+            };
             let status: StatusReport = match status {
                 Ok(s) => s,
                 Err(e) => {
@@ -540,6 +561,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
             writeln!(std::io::stdout(), "rebuilt the store from {n} archived files")?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::City { config, data, socket, log_format } => {
+            let config = mzd::city::CityConfig::load(&config, data, socket)?;
+            init_logging(log_format.unwrap_or_default());
+            let rt = runtime()?;
+            let outcome = rt.block_on(mzd::city::run(config, async {
+                let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("installing a SIGTERM handler");
+                tokio::select! {
+                    _ = term.recv() => {},
+                    _ = tokio::signal::ctrl_c() => {},
+                }
+            }));
+            rt.shutdown_timeout(std::time::Duration::from_secs(2));
+            outcome?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::DemoRegistry => {
             write!(std::io::stdout(), "{DEMO_REGISTRY}")?;
             Ok(ExitCode::SUCCESS)
@@ -651,6 +688,36 @@ fn init_logging(format: LogFormat) {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().flatten_event(true).init(),
     }
+}
+
+/// `mzd status` against the city daemon (SPEC §9): exit 0 healthy, 1 not.
+fn print_city_status(s: &mz_shared::city::CityStatus, json: bool) -> Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(s)?)?;
+    } else {
+        writeln!(out, "mzd city {} ({}) — {}", s.name, s.version, if s.healthy { "healthy" } else { "UNHEALTHY" })?;
+        for p in &s.problems {
+            writeln!(out, "  problem: {p}")?;
+        }
+        for d in &s.districts {
+            let f = &d.figures;
+            writeln!(
+                out,
+                "  {} {}: seq {}, last event {}, records {}/{}/{}, cases open {}, alerts {}",
+                d.code,
+                d.name,
+                d.last_seq,
+                d.last_event_at.as_deref().unwrap_or("-"),
+                f.records.admissions,
+                f.records.burials,
+                f.records.marriages,
+                f.cases.open,
+                f.alerts.active
+            )?;
+        }
+    }
+    Ok(if s.healthy { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn print_status(s: &StatusReport) -> std::io::Result<()> {
