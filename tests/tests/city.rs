@@ -196,8 +196,13 @@ fn a_district_may_publish_only_to_its_own_subject_and_wrong_credentials_lose_not
     assert_eq!(publish(&refused)["published_seq"], 0, "{refused:#}");
     assert!(publish(&refused)["pending"].as_u64() > Some(0));
     assert!(publish(&refused)["last_error"].is_string(), "{refused:#}");
+    // The server refused it: the subjects of district 110105 (its reply inbox, its stream
+    // subject) are not Tongzhou's user's to use.
     let log = std::fs::read_to_string(&nats.log).unwrap_or_default();
-    assert!(log.contains("Permissions Violation"), "the server refused the publish: {log}");
+    assert!(
+        log.lines().any(|l| l.contains("Violation") && l.contains("User \"d110112\"") && l.contains("110105")),
+        "the server refused district 110105's subjects to Tongzhou's user: {log}"
+    );
     assert_eq!(district_entry(&city.wait_until("answers", |_| true), "110105")["last_seq"], 0);
 
     // With its own credentials it publishes everything it kept.
