@@ -229,7 +229,8 @@ pub async fn run_publishing(
     let (registry, mut opener) = prepare(&settings)?;
     let publishing = match &publish {
         Some(_) => {
-            let code = registry.district_code.as_deref().ok_or(ServiceError::NoDistrictCode(settings.registry.clone()))?;
+            let code =
+                registry.district_code.as_deref().ok_or(ServiceError::NoDistrictCode(settings.registry.clone()))?;
             Some(crate::publish::PublishShared::new(code))
         }
         None => None,

@@ -134,7 +134,9 @@ pub struct DistrictMessage {
 pub enum MessageError {
     #[error("not a district message: {0}")]
     Json(#[from] serde_json::Error),
-    #[error("district message version {0} is newer than this mzd understands ({MESSAGE_VERSION}); upgrade the city daemon")]
+    #[error(
+        "district message version {0} is newer than this mzd understands ({MESSAGE_VERSION}); upgrade the city daemon"
+    )]
     Version(u32),
 }
 

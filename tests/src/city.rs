@@ -96,10 +96,16 @@ impl CityDaemon {
                     return s;
                 }
                 if start.elapsed() > timeout {
-                    panic!("timed out after {timeout:?} waiting until {what}\n--- city status ---\n{s:#}\n--- log ---\n{}", self.log_tail());
+                    panic!(
+                        "timed out after {timeout:?} waiting until {what}\n--- city status ---\n{s:#}\n--- log ---\n{}",
+                        self.log_tail()
+                    );
                 }
             } else if start.elapsed() > timeout {
-                panic!("timed out after {timeout:?} waiting until {what}: the city does not answer (exit {code:?})\n{}", self.log_tail());
+                panic!(
+                    "timed out after {timeout:?} waiting until {what}: the city does not answer (exit {code:?})\n{}",
+                    self.log_tail()
+                );
             }
             std::thread::sleep(POLL);
         }

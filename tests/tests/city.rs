@@ -3,7 +3,9 @@
 //! of a district and of the city and an outage of the server; the NATS permissions that keep a
 //! district to its own subject; wrong credentials shown in `problems` with nothing lost.
 
-use mz_tests::city::{district_entry, district_figures, prepare_district, start_district, write_publish_config, CityDaemon};
+use mz_tests::city::{
+    district_entry, district_figures, prepare_district, start_district, write_publish_config, CityDaemon,
+};
 use mz_tests::nats::NatsServer;
 use mz_tests::{lf, local_time_ago, Daemon};
 use serde_json::Value;
@@ -31,7 +33,10 @@ fn admissions(tag: &str, n: usize) -> String {
 }
 
 fn burials(tag: &str) -> String {
-    lf(&["record_id,site_id,reported_on,capacity_total,occupied".to_owned(), format!("{tag}-B1,C-MJQ,2026-10-31,100,61")])
+    lf(&[
+        "record_id,site_id,reported_on,capacity_total,occupied".to_owned(),
+        format!("{tag}-B1,C-MJQ,2026-10-31,100,61"),
+    ])
 }
 
 /// The district's publish block.
@@ -81,7 +86,8 @@ fn two_districts_and_the_city_agree_through_kills_and_an_outage() {
     let tmp = tempfile::tempdir().unwrap();
     let mut nats = NatsServer::start(tmp.path());
     let url = nats.url();
-    let mut city = CityDaemon::start(&tmp.path().join("city"), &url, None, &[("110112", "通州区"), ("110105", "朝阳区")]);
+    let mut city =
+        CityDaemon::start(&tmp.path().join("city"), &url, None, &[("110112", "通州区"), ("110105", "朝阳区")]);
     let mut a = start_district(&tmp.path().join("a"), "110112", "通州区", &url, None);
     let b = start_district(&tmp.path().join("b"), "110105", "朝阳区", &url, None);
 
@@ -129,7 +135,8 @@ fn two_districts_and_the_city_agree_through_kills_and_an_outage() {
     assert_eq!(t["records"]["admissions"].as_u64(), Some(sum(&|s| s["records"]["admissions"].as_u64().unwrap())));
     assert_eq!(t["records"]["burials"].as_u64(), Some(sum(&|s| s["records"]["burials"].as_u64().unwrap())));
     let beds = |s: &Value| s["stations"].as_array().unwrap().iter().map(|x| x["beds"].as_u64().unwrap()).sum::<u64>();
-    let occ = |s: &Value| s["stations"].as_array().unwrap().iter().map(|x| x["occupied"].as_u64().unwrap()).sum::<u64>();
+    let occ =
+        |s: &Value| s["stations"].as_array().unwrap().iter().map(|x| x["occupied"].as_u64().unwrap()).sum::<u64>();
     assert_eq!(t["beds"].as_u64(), Some(beds(&own_a) + beds(&own_b)));
     assert_eq!(t["occupied"].as_u64(), Some(occ(&own_a) + occ(&own_b)));
     assert_eq!(t["alerts"]["active"].as_u64(), Some(sum(&|s| s["alerts"]["active"].as_u64().unwrap())));

@@ -34,7 +34,8 @@ fn the_city_console_shows_every_district_and_drills_into_one() {
     a.wait_files(1);
     b.wait_files(1);
     city.wait_until("both districts' rows arrived", |s| {
-        district_entry(s, "110112")["records"]["admissions"] == 7 && district_entry(s, "110105")["records"]["admissions"] == 3
+        district_entry(s, "110112")["records"]["admissions"] == 7
+            && district_entry(s, "110105")["records"]["admissions"] == 3
     });
 
     let t = Tmux::start_mzc(tmp.path(), &["--socket", city.socket.to_str().unwrap()]);

@@ -221,9 +221,10 @@ fn render_district(buf: &mut Buffer, area: Rect, d: &DistrictEntry, app: &CityAp
         .block(block(OFFICES))
         .render(offices, buf);
     Table::new(
-        d.detail.cases_by_street.iter().map(|s| {
-            Row::new(vec![s.name.clone(), s.open.to_string(), format!("{:.2}", s.paid_fen as f64 / 100.0)])
-        }),
+        d.detail
+            .cases_by_street
+            .iter()
+            .map(|s| Row::new(vec![s.name.clone(), s.open.to_string(), format!("{:.2}", s.paid_fen as f64 / 100.0)])),
         [Constraint::Min(12), Constraint::Length(6), Constraint::Length(12)],
     )
     .header(header(&[STREETS, OPEN, PAID]))

@@ -83,8 +83,7 @@ impl CityBook {
         for m in messages {
             let record = next.entry(m.district.clone()).or_default();
             debug_assert_eq!(m.seq, record.last_seq + 1);
-            *record =
-                DistrictRecord { last_seq: m.seq, at_ms: Some(m.at_ms), figures: m.figures, detail: m.detail };
+            *record = DistrictRecord { last_seq: m.seq, at_ms: Some(m.at_ms), figures: m.figures, detail: m.detail };
         }
         let mut batch = sled::Batch::default();
         for (code, record) in &next {

@@ -43,7 +43,8 @@ fn err(e: impl std::fmt::Display) -> String {
 }
 
 async fn session(config: &CityConfig, book: &Arc<Mutex<CityBook>>, shared: &CityShared) -> Result<(), String> {
-    let client = connect(&config.url, config.credentials.as_deref(), "mzd city", "_INBOX_mz_city").await.map_err(err)?;
+    let client =
+        connect(&config.url, config.credentials.as_deref(), "mzd city", "_INBOX_mz_city").await.map_err(err)?;
     let js = jetstream::new(client);
     let stream = js.get_or_create_stream(stream_config()).await.map_err(err)?;
     let consumer: consumer::PullConsumer = stream
@@ -78,7 +79,11 @@ async fn session(config: &CityConfig, book: &Arc<Mutex<CityBook>>, shared: &City
 }
 
 /// Sorts a batch into applied, known and early messages; commits; then acknowledges.
-async fn handle(batch: Vec<jetstream::Message>, book: &Arc<Mutex<CityBook>>, shared: &CityShared) -> Result<(), String> {
+async fn handle(
+    batch: Vec<jetstream::Message>,
+    book: &Arc<Mutex<CityBook>>,
+    shared: &CityShared,
+) -> Result<(), String> {
     let mut planned: HashMap<String, u64> = HashMap::new();
     let (mut apply, mut ack, mut early) = (Vec::new(), Vec::new(), Vec::new());
     for m in batch {

@@ -24,7 +24,12 @@ const IDLE: Duration = Duration::from_secs(300);
 const PUSH_EVERY: Duration = Duration::from_secs(5);
 
 /// Serves connections until the task is aborted.
-pub async fn serve(listener: UnixListener, config: Arc<CityConfig>, book: Arc<Mutex<CityBook>>, shared: Arc<CityShared>) {
+pub async fn serve(
+    listener: UnixListener,
+    config: Arc<CityConfig>,
+    book: Arc<Mutex<CityBook>>,
+    shared: Arc<CityShared>,
+) {
     loop {
         let Ok((stream, _)) = listener.accept().await else { continue };
         let (config, book, shared) = (config.clone(), book.clone(), shared.clone());
@@ -57,7 +62,12 @@ fn role_of(uid: Option<u32>) -> Role {
     }
 }
 
-async fn session(stream: UnixStream, config: &CityConfig, book: &Mutex<CityBook>, shared: &CityShared) -> io::Result<()> {
+async fn session(
+    stream: UnixStream,
+    config: &CityConfig,
+    book: &Mutex<CityBook>,
+    shared: &CityShared,
+) -> io::Result<()> {
     let uid = stream.peer_cred().ok().map(|c| c.uid());
     let user = uid.map_or_else(|| "unknown".to_owned(), mz_client::user_name);
     let (r, mut w) = stream.into_split();

@@ -84,8 +84,14 @@ impl Outbox {
         let (figures, detail): (DistrictFigures, DistrictDetail) =
             serde_json::from_slice(&content).expect("just serialized");
         let seq = self.meta.next_seq;
-        let message =
-            DistrictMessage { v: MESSAGE_VERSION, district: self.shared.district.clone(), seq, at_ms: now_ms, figures, detail };
+        let message = DistrictMessage {
+            v: MESSAGE_VERSION,
+            district: self.shared.district.clone(),
+            seq,
+            at_ms: now_ms,
+            figures,
+            detail,
+        };
         batch.insert(entry_key(seq), message.to_json());
         self.meta.next_seq = seq + 1;
         self.meta.last = content;
@@ -166,11 +172,5 @@ fn detail(
                 .map_or(0, |d| d.by_kind.values().map(|n| u64::from(*n)).sum()),
         })
         .collect();
-    DistrictDetail {
-        arrivals_today,
-        today,
-        cases_by_street,
-        offices,
-        alerts_by_kind: status.alerts.by_kind.clone(),
-    }
+    DistrictDetail { arrivals_today, today, cases_by_street, offices, alerts_by_kind: status.alerts.by_kind.clone() }
 }

@@ -116,8 +116,9 @@ async fn session(config: &PublishConfig, shared: &PublishShared, reader: &StoreR
     let (server_seq, mut expected) = match stream.direct_get_last_for_subject(&subject).await {
         Ok(msg) => {
             let id = msg.headers.get("Nats-Msg-Id").map(|v| v.as_str().to_owned()).unwrap_or_default();
-            let seq = seq_of_message_id(&shared.district, &id)
-                .ok_or_else(|| js_err(format!("the last message on {subject} has no message id of this district ({id:?})")))?;
+            let seq = seq_of_message_id(&shared.district, &id).ok_or_else(|| {
+                js_err(format!("the last message on {subject} has no message id of this district ({id:?})"))
+            })?;
             (seq, msg.sequence)
         }
         Err(e) if e.kind() == jetstream::stream::DirectGetErrorKind::NotFound => (0, 0),
