@@ -270,12 +270,16 @@ impl Engine {
         match self.store.commit(batch) {
             Ok(()) => {
                 self.index.committed();
-                self.outbox.as_mut().map(crate::publish::Outbox::committed);
+                if let Some(outbox) = &mut self.outbox {
+                    outbox.committed();
+                }
                 self.store_error = None;
                 Ok(())
             }
             Err(e) => {
-                self.outbox.as_mut().map(crate::publish::Outbox::aborted);
+                if let Some(outbox) = &mut self.outbox {
+                    outbox.aborted();
+                }
                 self.store_failed(&e);
                 Err(e)
             }
