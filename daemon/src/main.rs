@@ -495,8 +495,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 match command {
                     AlertCommand::List { json } => {
                         c.request(Request::SubscribeDashboard).await?;
-                        let ServerMessage::Dashboard(d) = c.recv().await? else {
-                            anyhow::bail!("unexpected answer to a dashboard subscription");
+                        let d = match c.recv().await? {
+                            ServerMessage::Dashboard(d) => d,
+                            ServerMessage::CityStatus(s) => {
+                                anyhow::bail!(
+                                    "{} is the city daemon: it has {} active alert(s) of its own and lists no alerts yet; \
+                                     run `mzd alert list` against a district's socket for its alerts",
+                                    socket.display(),
+                                    s.alerts.active
+                                )
+                            }
+                            _ => anyhow::bail!("unexpected answer to a dashboard subscription"),
                         };
                         let tz = jiff::tz::TimeZone::get(&d.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
                         if json {
