@@ -73,6 +73,13 @@ pub fn socket_path(flag: Option<PathBuf>) -> PathBuf {
 
 pub use sys::{current_uid, user_name};
 
+/// What `Request::Status` is answered with, by a district daemon or by the city daemon.
+#[derive(Debug)]
+pub enum AnyStatus {
+    District(Box<StatusReport>),
+    City(Box<mz_shared::city::CityStatus>),
+}
+
 /// A connected, greeted client.
 pub struct Client {
     lines: Lines<BufReader<OwnedReadHalf>>,
@@ -141,6 +148,15 @@ impl Client {
     pub async fn status(&mut self) -> Result<StatusReport, ClientError> {
         match self.call(Request::Status).await? {
             ServerMessage::Status(s) => Ok(*s),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// The status of whichever daemon answers: a district's (SPEC §6) or the city's (SPEC §9).
+    pub async fn any_status(&mut self) -> Result<AnyStatus, ClientError> {
+        match self.call(Request::Status).await? {
+            ServerMessage::Status(s) => Ok(AnyStatus::District(s)),
+            ServerMessage::CityStatus(s) => Ok(AnyStatus::City(s)),
             other => Err(unexpected(other)),
         }
     }

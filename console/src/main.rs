@@ -177,6 +177,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
     };
     tracing::info!(socket = %socket.display(), demo = args.demo, "mzc starting");
 
+    if demo.is_none() {
+        if let Some(first) = city_status(&socket).await {
+            return city_loop(lang, socket, first).await;
+        }
+    }
     let result = event_loop(lang, socket, demo.is_some()).await;
     if let Some(d) = demo {
         d.stop().await;
@@ -205,6 +210,60 @@ mod demo {
 #[cfg(not(feature = "demo"))]
 fn start_demo() -> anyhow::Result<demo::Demo> {
     anyhow::bail!("this mzc was built without the demo (cargo feature `demo`); connect it to a running mzd instead")
+}
+
+/// The city status, when `socket` is a city daemon's (SPEC §9); `None` for a district's or
+/// when it cannot be reached now (the district console then shows that and retries).
+async fn city_status(socket: &Path) -> Option<Box<mz_shared::city::CityStatus>> {
+    let ask = async {
+        let mut c = mz_client::Client::connect(socket, "mzc").await.ok()?;
+        match c.call(mz_shared::protocol::Request::Status).await.ok()? {
+            mz_shared::protocol::ServerMessage::CityStatus(s) => Some(s),
+            _ => None,
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), ask).await.ok().flatten()
+}
+
+/// The city console: the city status every second, keys, drawing (views::city).
+async fn city_loop(lang: i18n::Lang, socket: PathBuf, first: Box<mz_shared::city::CityStatus>) -> anyhow::Result<()> {
+    let (mut term, _guard) = setup_terminal()?;
+    let theme = mzc::widgets::Theme { color: color_enabled() };
+    let mut app = views::city::CityApp::new(lang, theme);
+    app.on_status(*first);
+    let (input_tx, mut input_rx) = tokio::sync::mpsc::unbounded_channel::<std::io::Result<Event>>();
+    std::thread::Builder::new().name("mzc-input".into()).spawn(move || loop {
+        let ev = crossterm::event::read();
+        let failed = ev.is_err();
+        if input_tx.send(ev).is_err() || failed {
+            break;
+        }
+    })?;
+    let mut term_signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    while !app.quit {
+        app.now_ms = now_ms();
+        term.draw(|f| {
+            let area = f.area();
+            views::city::render(f.buffer_mut(), area, &app)
+        })?;
+        tokio::select! {
+            ev = input_rx.recv() => match ev {
+                Some(Ok(Event::Key(key))) => app.on_key(key),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(anyhow::Error::new(e).context("cannot read the terminal")),
+                None => break,
+            },
+            _ = tick.tick() => match city_status(&socket).await {
+                Some(s) => app.on_status(*s),
+                None => app.error = Some(i18n::DISCONNECTED_BANNER.t(lang).to_owned()),
+            },
+            _ = term_signal.recv() => break,
+        }
+    }
+    drop(term);
+    restore_terminal();
+    Ok(())
 }
 
 async fn event_loop(lang: i18n::Lang, socket: PathBuf, demo: bool) -> anyhow::Result<()> {

@@ -25,6 +25,8 @@ pub struct ConfigFile {
     pub log_format: Option<LogFormat>,
     pub metrics: Option<String>,
     pub socket_group: Option<String>,
+    /// Publishing to the city (SPEC §9).
+    pub publish: Option<crate::publish::PublishConfig>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +56,9 @@ impl ConfigFile {
             if p.is_relative() {
                 *p = base.join(&*p);
             }
+        }
+        if let Some(publish) = &mut cfg.publish {
+            publish.rebase(base);
         }
         Ok(cfg)
     }

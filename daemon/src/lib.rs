@@ -24,6 +24,7 @@
 
 pub mod cases;
 pub mod check;
+pub mod city;
 pub mod config;
 pub mod engine;
 pub mod export;
@@ -34,6 +35,7 @@ pub mod health;
 mod layering;
 pub mod measured;
 pub mod metrics;
+pub mod publish;
 pub mod report;
 pub mod restart;
 pub mod rules;

@@ -151,6 +151,7 @@ pub fn status(state: &State, index: &RecordIndex, registry: &Registry, cache: &m
         tasks,
         alerts,
         audit: state.audit_anchor(),
+        publish: Default::default(),
     }
 }
 

@@ -126,6 +126,8 @@ pub struct ServerContext {
 pub struct LiveStatus {
     pub in_progress: u64,
     pub problems: Vec<Problem>,
+    /// Publishing to the city, when configured (SPEC §9).
+    pub publish: Option<mz_shared::protocol::PublishStatus>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -469,6 +471,7 @@ pub fn current_status(ctx: &ServerContext) -> StatusReport {
     let mut report = ctx.dashboard.borrow().status.clone();
     let live = (ctx.live)();
     report.files.in_progress = live.in_progress;
+    report.publish = live.publish.unwrap_or_default();
     report.healthy = !live.problems.iter().any(|p| p.stops_ingest);
     report.problems.extend(live.problems.into_iter().map(|p| p.text));
     report

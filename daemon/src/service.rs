@@ -70,6 +70,8 @@ pub enum ServiceError {
     Metrics { addr: String, source: std::io::Error },
     #[error("the engine thread stopped unexpectedly; see the log above, then start mzd again")]
     EngineStopped,
+    #[error("publishing to the city needs district_code in the registry {0} (SPEC §4, §9)")]
+    NoDistrictCode(PathBuf),
     #[error("the engine made no progress for {0} s (stuck in the storage engine or on the disk); start mzd again")]
     EngineStuck(u64),
 }
@@ -201,8 +203,26 @@ fn prepare_data_dir(data: &Path) -> Result<(), ServiceError> {
 /// Runs the daemon until `stop` completes, then shuts down cleanly. Returns an error (exit 1)
 /// when the engine stopped or got stuck, so that a supervisor restarts the daemon.
 pub async fn run(settings: Settings, stop: impl Future<Output = ()>) -> Result<(), ServiceError> {
+    run_publishing(settings, None, stop).await
+}
+
+/// [`run`], publishing every commit to the city when `publish` is given (SPEC §9).
+pub async fn run_publishing(
+    settings: Settings,
+    publish: Option<crate::publish::PublishConfig>,
+    stop: impl Future<Output = ()>,
+) -> Result<(), ServiceError> {
     let signal = ShutdownSignal::new();
-    let (registry, opener) = prepare(&settings, signal.subscribe())?;
+    let (registry, mut opener) = prepare(&settings, signal.subscribe())?;
+    let publishing = match &publish {
+        Some(_) => {
+            let code =
+                registry.district_code.as_deref().ok_or(ServiceError::NoDistrictCode(settings.registry.clone()))?;
+            Some(crate::publish::PublishShared::new(code))
+        }
+        None => None,
+    };
+    opener.publish = publishing.clone();
     let health = opener.health.clone();
     let reader = opener.reader.clone();
     let mut report_cache = report::ReportCache::default();
@@ -233,7 +253,12 @@ pub async fn run(settings: Settings, stop: impl Future<Output = ()>) -> Result<(
             })
             .map_err(|source| ServiceError::Io { path: "mzd-engine thread".into(), source })?
     };
-    let served = serve(&settings, registry, status_rx, reader, &watcher, &health, &msg_tx, signal.subscribe()).await?;
+    if let (Some(config), Some(shared)) = (publish, &publishing) {
+        tokio::spawn(crate::publish::publisher::run(config, shared.clone(), reader.clone()));
+    }
+    let served =
+        serve(&settings, registry, status_rx, reader, &watcher, &health, &msg_tx, signal.subscribe(), publishing)
+            .await?;
     let outcome = tokio::select! {
         _ = stop => Ok(()),
         failure = watch_engine(health.clone()) => Err(failure),
@@ -283,6 +308,7 @@ fn prepare(settings: &Settings, shutdown: Shutdown) -> Result<(Arc<Registry>, En
         shutdown,
         health: Arc::new(EngineHealth::default()),
         restart_in_place: settings.restart_in_place,
+        publish: None,
     };
     Ok((registry, opener))
 }
@@ -359,10 +385,11 @@ async fn serve(
     health: &Arc<EngineHealth>,
     engine: &mpsc::Sender<EngineMsg>,
     stop: Shutdown,
+    publishing: Option<Arc<crate::publish::PublishShared>>,
 ) -> Result<Served, ServiceError> {
     let (registry_tx, registry_rx) = watch::channel(registry);
     let registry_problem: Arc<Mutex<Option<String>>> = Arc::default();
-    let live = live_status(settings, watcher.clone(), health.clone(), registry_problem.clone());
+    let live = live_status(settings, watcher.clone(), health.clone(), registry_problem.clone(), publishing);
     let ctx =
         ServerContext { dashboard, registry: registry_rx, reader, live, engine: EngineHandle::new(engine.clone()) };
     let listener = server::bind(&settings.socket, settings.socket_group.as_deref()).await?;
@@ -417,6 +444,7 @@ fn live_status(
     watcher: Arc<Watcher>,
     health: Arc<EngineHealth>,
     registry_problem: Arc<Mutex<Option<String>>>,
+    publishing: Option<Arc<crate::publish::PublishShared>>,
 ) -> Arc<dyn Fn() -> LiveStatus + Send + Sync> {
     let inbox = settings.inbox.clone();
     let data = settings.data.clone();
@@ -439,8 +467,13 @@ fn live_status(
                 data.display()
             )));
         }
+        problems.extend(publishing.as_ref().and_then(|p| p.problem()).map(Problem::attention));
         // A file being read has left the inbox for `.mzd-taken/` but is not handled yet.
-        LiveStatus { in_progress: watcher.in_progress() + u64::from(health.is_reading()), problems }
+        LiveStatus {
+            in_progress: watcher.in_progress() + u64::from(health.is_reading()),
+            problems,
+            publish: publishing.as_ref().map(|p| p.status()),
+        }
     })
 }
 

@@ -37,3 +37,9 @@ pub fn restrict_umask() {
         libc::umask(0o027);
     }
 }
+
+/// The effective user id of this process.
+pub fn effective_uid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}

@@ -190,6 +190,8 @@ pub enum ServerMessage {
         role: Role,
     },
     Status(Box<StatusReport>),
+    /// The answer to `Status` from the city daemon (SPEC §9).
+    CityStatus(Box<crate::city::CityStatus>),
     /// One line of an export (without the newline).
     Line {
         line: String,
@@ -263,6 +265,21 @@ pub struct StatusReport {
     /// later `mzd audit verify --anchor`.
     #[serde(default)]
     pub audit: crate::audit::AuditAnchor,
+    /// Publishing to the city (SPEC §9).
+    #[serde(default)]
+    pub publish: PublishStatus,
+}
+
+/// The `publish` block of the status (SPEC §6, §9): how far the district's outbox is published.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PublishStatus {
+    pub enabled: bool,
+    pub connected: bool,
+    /// The last outbox `seq` the NATS server acknowledged.
+    pub published_seq: u64,
+    /// Commits in the outbox not acknowledged yet.
+    pub pending: u64,
+    pub last_error: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -6,7 +6,9 @@
 //!
 //! Build the binaries first: `cargo build --workspace && cargo test -p mz-tests`.
 
+pub mod city;
 pub mod feedfile;
+pub mod nats;
 pub mod sys;
 pub mod tmux;
 

@@ -10,6 +10,7 @@
 pub mod alerts;
 pub mod burials;
 pub mod cases;
+pub mod city;
 pub mod funds;
 pub mod ingest;
 pub mod marriages;

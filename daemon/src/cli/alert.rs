@@ -18,6 +18,24 @@ pub(super) enum AlertCommand {
     Ack { id: String },
 }
 
+/// Why a dashboard was not answered: the socket is the city daemon's (which has no dashboard
+/// of alerts yet), else `e`.
+async fn city_or(socket: &std::path::Path, e: mz_client::ClientError) -> anyhow::Error {
+    let mut c = match Client::connect(socket, "mzd alert").await {
+        Ok(c) => c,
+        Err(_) => return e.into(),
+    };
+    match c.any_status().await {
+        Ok(mz_client::AnyStatus::City(s)) => anyhow::anyhow!(
+            "{} is the city daemon: it has {} active alert(s) of its own and lists no alerts yet; \
+             run `mzd alert list` against a district's socket for its alerts",
+            socket.display(),
+            s.alerts.active
+        ),
+        _ => e.into(),
+    }
+}
+
 /// `mzd alert list|ack`: the alerts of the current dashboard, or acknowledging one.
 pub(super) fn alert_command(command: AlertCommand, socket: &std::path::Path) -> Result<ExitCode> {
     runtime()?.block_on(async {
@@ -25,7 +43,11 @@ pub(super) fn alert_command(command: AlertCommand, socket: &std::path::Path) -> 
         let mut out = std::io::stdout().lock();
         match command {
             AlertCommand::List { json } => {
-                let d = c.dashboard().await?;
+                let d = match c.dashboard().await {
+                    Ok(d) => d,
+                    Err(e @ mz_client::ClientError::Protocol(_)) => return Err(city_or(socket, e).await),
+                    Err(e) => return Err(e.into()),
+                };
                 let tz = jiff::tz::TimeZone::get(&d.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
                 if json {
                     let list: Vec<_> = d.alerts.iter().map(|a| a.to_json(&tz)).collect();

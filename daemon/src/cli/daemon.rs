@@ -18,7 +18,9 @@ fn config_file(path: Option<&Path>) -> Result<ConfigFile> {
 
 /// `mzd run`: until SIGTERM or SIGINT.
 pub(super) fn run(config: Option<PathBuf>, flags: RunFlags) -> Result<ExitCode> {
-    let (settings, log_format) = config::resolve(flags, config_file(config.as_deref())?);
+    let file = config_file(config.as_deref())?;
+    let publish = file.publish.clone();
+    let (settings, log_format) = config::resolve(flags, file);
     init_logging(log_format);
     // Fault injection for the end-to-end tests; inert unless built with `failpoints`
     // and `FAILPOINTS` is set.
@@ -33,10 +35,33 @@ pub(super) fn run(config: Option<PathBuf>, flags: RunFlags) -> Result<ExitCode> 
                 _ = tokio::signal::ctrl_c() => {},
             }
         };
-        mzd::service::run(settings, stop).await
+        mzd::service::run_publishing(settings, publish, stop).await
     });
     // A thread stuck in the storage engine (waited for by a blocking task) must not keep
     // the process from exiting: give the runtime a moment, then leave.
+    rt.shutdown_timeout(std::time::Duration::from_secs(2));
+    outcome?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `mzd city`: the city roll-up daemon (SPEC §9), until SIGTERM or SIGINT.
+pub(super) fn city(
+    config: PathBuf,
+    data: Option<PathBuf>,
+    socket: Option<PathBuf>,
+    log_format: Option<LogFormat>,
+) -> Result<ExitCode> {
+    let config = mzd::city::CityConfig::load(&config, data, socket)?;
+    init_logging(log_format.unwrap_or_default());
+    let rt = runtime()?;
+    let outcome = rt.block_on(mzd::city::run(config, async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing a SIGTERM handler");
+        tokio::select! {
+            _ = term.recv() => {},
+            _ = tokio::signal::ctrl_c() => {},
+        }
+    }));
     rt.shutdown_timeout(std::time::Duration::from_secs(2));
     outcome?;
     Ok(ExitCode::SUCCESS)

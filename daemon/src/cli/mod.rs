@@ -157,6 +157,20 @@ enum Command {
     },
     /// Print the demo registry (a district modelled on Tongzhou) to start a registry.toml from.
     DemoRegistry,
+    /// Run the city-level roll-up daemon (SPEC §9): consumes what the districts publish to NATS.
+    City {
+        /// TOML config (keys: url, credentials, data, socket, city_key, name, [[district]]).
+        #[arg(long, default_value = "city.toml")]
+        config: PathBuf,
+        /// Data folder (its own store). Default from the config, else ./mz-city.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Unix socket. Default <data>/mzd.sock.
+        #[arg(long)]
+        socket: Option<PathBuf>,
+        #[arg(long, value_enum)]
+        log_format: Option<LogFormat>,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -195,6 +209,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Backup { dest_dir, socket } => export::backup(&config::client_socket(socket), dest_dir),
         Command::Rebuild { config, data } => daemon::rebuild(config, data),
+        Command::City { config, data, socket, log_format } => daemon::city(config, data, socket, log_format),
         Command::DemoRegistry => {
             write!(std::io::stdout(), "{DEMO_REGISTRY}")?;
             Ok(ExitCode::SUCCESS)

@@ -2,7 +2,7 @@
 
 use super::{error_chain, runtime};
 use anyhow::Result;
-use mz_client::Client;
+use mz_client::{AnyStatus, Client};
 use mz_shared::feed::Feed;
 use mz_shared::protocol::StatusReport;
 use std::io::Write;
@@ -14,10 +14,11 @@ pub(super) fn status(socket: &Path, json: bool) -> Result<ExitCode> {
     let rt = runtime()?;
     let status = rt.block_on(async {
         let mut c = Client::connect(socket, "mzd status").await?;
-        anyhow::Ok(c.status().await?)
+        anyhow::Ok(c.any_status().await?)
     });
     let status: StatusReport = match status {
-        Ok(s) => s,
+        Ok(AnyStatus::District(s)) => *s,
+        Ok(AnyStatus::City(city)) => return print_city_status(&city, json),
         Err(e) => {
             if json {
                 println!("{}", serde_json::json!({"healthy": false, "reachable": false, "error": e.to_string()}));
@@ -61,4 +62,34 @@ pub(super) fn print_status(s: &StatusReport) -> std::io::Result<()> {
     }
     writeln!(out, "tasks: {} open, {} overdue", s.tasks.open, s.tasks.overdue)?;
     writeln!(out, "alerts: {} active", s.alerts.active)
+}
+
+/// `mzd status` against the city daemon (SPEC §9): exit 0 healthy, 1 not.
+fn print_city_status(s: &mz_shared::city::CityStatus, json: bool) -> Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(s)?)?;
+    } else {
+        writeln!(out, "mzd city {} ({}) — {}", s.name, s.version, if s.healthy { "healthy" } else { "UNHEALTHY" })?;
+        for p in &s.problems {
+            writeln!(out, "  problem: {p}")?;
+        }
+        for d in &s.districts {
+            let f = &d.figures;
+            writeln!(
+                out,
+                "  {} {}: seq {}, last event {}, records {}/{}/{}, cases open {}, alerts {}",
+                d.code,
+                d.name,
+                d.last_seq,
+                d.last_event_at.as_deref().unwrap_or("-"),
+                f.records.admissions,
+                f.records.burials,
+                f.records.marriages,
+                f.cases.open,
+                f.alerts.active
+            )?;
+        }
+    }
+    Ok(if s.healthy { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

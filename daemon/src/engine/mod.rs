@@ -88,6 +88,8 @@ pub struct Engine {
     /// After a failed commit, replace the process ([`crate::restart`]) rather than reopen the
     /// store in it: `mzd run` does; a daemon embedded in another program (the demo) cannot.
     pub restart_in_place: bool,
+    /// Publishing to the city (SPEC §9): every commit writes an outbox entry in its batch.
+    pub outbox: Option<crate::publish::Outbox>,
 }
 
 /// How long the clock-driven rules wait at start-up for interrupted files to be resumed.
@@ -139,6 +141,7 @@ impl Engine {
             unreadable: BTreeMap::new(),
             store_error: None,
             restart_in_place: false,
+            outbox: None,
         })
     }
 
@@ -189,6 +192,9 @@ impl Engine {
         self.index = RecordIndex::load(&self.store)?;
         self.state = State::load(&self.store, &self.registry)?;
         self.recent_files = load_recent_files(&self.store)?;
+        if let Some(shared) = self.outbox.as_ref().map(|o| o.shared().clone()) {
+            self.outbox = Some(crate::publish::Outbox::load(&self.store, shared)?);
+        }
         self.parked.clear();
         self.run_pending_jobs()
     }
@@ -257,14 +263,23 @@ impl Engine {
         }
         self.index.write_into(&mut batch);
         self.state.write_into(&mut batch);
+        if let Some(outbox) = &mut self.outbox {
+            outbox.stage(&self.state, &self.index, &self.registry, &mut batch);
+        }
         self.generation += 1;
         match self.store.commit(batch) {
             Ok(()) => {
                 self.index.committed();
+                if let Some(outbox) = &mut self.outbox {
+                    outbox.committed();
+                }
                 self.store_error = None;
                 Ok(())
             }
             Err(e) => {
+                if let Some(outbox) = &mut self.outbox {
+                    outbox.aborted();
+                }
                 self.store_failed(&e);
                 Err(e)
             }
@@ -287,8 +302,12 @@ impl Engine {
         }
         let ctx = RuleContext::new(&self.registry, Timestamp::now());
         rules::tick(&mut self.state, &ctx);
-        if self.state.is_dirty() {
+        let (state, index, registry) = (&self.state, &self.index, &self.registry);
+        let moved = self.outbox.as_mut().is_some_and(|o| o.changed(state, index, registry, ctx.now.as_millisecond()));
+        if self.state.is_dirty() || moved {
             self.commit(sled::Batch::default())?;
+        } else if let Some(batch) = self.outbox.as_mut().and_then(crate::publish::Outbox::prune_batch) {
+            self.store.commit(batch)?;
         }
         Ok(())
     }

@@ -95,6 +95,8 @@ pub struct EngineOpener {
     pub shutdown: Shutdown,
     pub health: Arc<EngineHealth>,
     pub restart_in_place: bool,
+    /// Set when the district publishes to the city (SPEC §9).
+    pub publish: Option<Arc<crate::publish::PublishShared>>,
 }
 
 impl EngineOpener {
@@ -109,6 +111,9 @@ impl EngineOpener {
         )?;
         engine.health = self.health.clone();
         engine.restart_in_place = self.restart_in_place;
+        if let Some(shared) = &self.publish {
+            engine.outbox = Some(crate::publish::Outbox::load(&engine.store, shared.clone())?);
+        }
         // A finalize job that cannot be done is parked with a problem, never a start-up failure.
         engine.run_pending_jobs()?;
         crate::cases::log_anchor(&engine.state, "start-up");

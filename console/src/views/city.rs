@@ -1,0 +1,233 @@
+//! The city console (市级总览, SPEC §9): what `mzc --socket <city socket>` shows.
+//!
+//! [`CityApp`] is the state (the last city status, the selected district, the drill-down) and
+//! its keys; [`render`] draws it: a row per district (beds and occupancy, arrivals today, open
+//! and overdue cases, overdue tasks, active alerts, last seq and last event time; a district
+//! that stopped publishing is marked stale, its last event time saying since when),
+//! and for one district its stations, sites, offices and cases by street. Pure: no I/O; times
+//! are shown in Asia/Shanghai.
+
+use crate::i18n::{self, Lang, L};
+use crate::widgets::Theme;
+use crossterm::event::{KeyCode, KeyEvent};
+use mz_shared::city::{CityStatus, DistrictEntry};
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, Widget};
+
+/// The city console's state.
+#[derive(Debug)]
+pub struct CityApp {
+    pub lang: Lang,
+    pub theme: Theme,
+    pub status: Option<CityStatus>,
+    /// Why the last status could not be had, while it cannot.
+    pub error: Option<String>,
+    pub selected: usize,
+    /// The district drilled into.
+    pub drill: Option<usize>,
+    pub quit: bool,
+    pub now_ms: i64,
+}
+
+impl CityApp {
+    pub fn new(lang: Lang, theme: Theme) -> CityApp {
+        CityApp { lang, theme, status: None, error: None, selected: 0, drill: None, quit: false, now_ms: 0 }
+    }
+
+    pub fn on_status(&mut self, status: CityStatus) {
+        self.selected = self.selected.min(status.districts.len().saturating_sub(1));
+        self.status = Some(status);
+        self.error = None;
+    }
+
+    pub fn on_key(&mut self, key: KeyEvent) {
+        let n = self.status.as_ref().map_or(0, |s| s.districts.len());
+        match key.code {
+            KeyCode::Char('q') => self.quit = true,
+            KeyCode::Down | KeyCode::Char('j') if n > 0 => self.selected = (self.selected + 1).min(n - 1),
+            KeyCode::Up | KeyCode::Char('k') => self.selected = self.selected.saturating_sub(1),
+            KeyCode::Enter if n > 0 => self.drill = Some(self.selected),
+            KeyCode::Esc | KeyCode::Backspace => self.drill = None,
+            _ => {}
+        }
+    }
+}
+
+const TITLE: L = L("市级总览", "City overview");
+const DISTRICT: L = L("区", "District");
+const BEDS: L = L("床位", "Beds");
+const IN_STATION: L = L("在站", "In");
+const ARRIVALS_TODAY: L = L("今日入站", "Today in");
+const CASES: L = L("案件", "Cases");
+const TASKS_OVERDUE: L = L("超期事项", "Late tasks");
+const ALERTS: L = L("告警", "Alerts");
+const SEQ: L = L("序号", "Seq");
+const LAST_EVENT: L = L("最后事件", "Last event");
+const STATE: L = L("状态", "State");
+const OK: L = L("正常", "ok");
+const STALE: L = L("停止发布", "stale");
+const NEVER: L = L("未收到", "nothing yet");
+const KEYS: L = L("↑↓ 选择  Enter 明细  Esc 返回  q 退出", "↑↓ select  Enter detail  Esc back  q quit");
+const STATIONS: L = L("救助站", "Stations");
+const SITES: L = L("墓园", "Burial sites");
+const OFFICES: L = L("婚姻登记机关（今日登记）", "Marriage offices (registrations today)");
+const STREETS: L = L("救急难案件（按街道）", "Cases by street");
+const CAPACITY: L = L("总穴位", "Capacity");
+const OCCUPIED: L = L("已用", "Occupied");
+const OPEN: L = L("未结", "Open");
+const PAID: L = L("已支付(元)", "Paid (yuan)");
+const TOTAL: L = L("合计", "Total");
+const REGISTRATIONS_TODAY: L = L("今日登记", "Today");
+
+/// `2026-12-01T03:40:00Z` as `12-01 11:40` in Asia/Shanghai.
+fn local(at: &str) -> String {
+    let Ok(ts) = at.parse::<jiff::Timestamp>() else { return at.to_owned() };
+    let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC);
+    ts.to_zoned(tz).strftime("%m-%d %H:%M:%S").to_string()
+}
+
+fn district_row<'a>(d: &DistrictEntry, lang: Lang) -> Row<'a> {
+    let f = &d.figures;
+    let beds: u64 = f.stations.iter().map(|s| u64::from(s.beds)).sum();
+    let occupied: u64 = f.stations.iter().map(|s| u64::from(s.occupied)).sum();
+    let last = d.last_event_at.as_deref().map_or_else(|| NEVER.t(lang).to_owned(), local);
+    let state = match (d.stale_for_s, &d.last_event_at) {
+        (Some(_), Some(_)) => STALE.t(lang).to_owned(),
+        (None, Some(_)) => OK.t(lang).to_owned(),
+        (_, None) => NEVER.t(lang).to_owned(),
+    };
+    Row::new(vec![
+        format!("{} {}", d.code, d.name),
+        beds.to_string(),
+        occupied.to_string(),
+        d.detail.arrivals_today.to_string(),
+        format!("{}/{}", f.cases.open, f.cases.overdue),
+        f.tasks.overdue.to_string(),
+        f.alerts.active.to_string(),
+        d.last_seq.to_string(),
+        last,
+        state,
+    ])
+}
+
+/// Draws the city console into `area`.
+pub fn render(buf: &mut Buffer, area: Rect, app: &CityApp) {
+    let lang = app.lang;
+    let [head, body, foot] =
+        Layout::vertical([Constraint::Length(2), Constraint::Fill(1), Constraint::Length(1)]).areas(area);
+    let Some(status) = &app.status else {
+        let text = app.error.clone().unwrap_or_else(|| i18n::CONNECTING.t(lang).to_owned());
+        Paragraph::new(text).render(body, buf);
+        return;
+    };
+    let t = &status.totals;
+    let title = format!(
+        "{} {} — {} {}/{}  {} {}/{}  {} {}",
+        status.name,
+        TITLE.t(lang),
+        BEDS.t(lang),
+        t.occupied,
+        t.beds,
+        CASES.t(lang),
+        t.cases.open,
+        t.cases.overdue,
+        ALERTS.t(lang),
+        t.alerts.active + status.alerts.active
+    );
+    let mut lines = vec![Line::styled(title, app.theme.title())];
+    if let Some(p) = status.problems.first() {
+        lines.push(Line::styled(p.clone(), app.theme.bad()));
+    }
+    Paragraph::new(lines).render(head, buf);
+    match app.drill.and_then(|i| status.districts.get(i)) {
+        Some(d) => render_district(buf, body, d, app),
+        None => render_overview(buf, body, status, app),
+    }
+    Paragraph::new(Line::styled(KEYS.t(lang), app.theme.dim())).render(foot, buf);
+}
+
+fn render_overview(buf: &mut Buffer, area: Rect, status: &CityStatus, app: &CityApp) {
+    let lang = app.lang;
+    let header = [DISTRICT, BEDS, IN_STATION, ARRIVALS_TODAY, CASES, TASKS_OVERDUE, ALERTS, SEQ, LAST_EVENT, STATE];
+    let rows: Vec<Row> = status
+        .districts
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let row = district_row(d, lang);
+            match (i == app.selected, d.stale_for_s.is_some()) {
+                (true, _) => row.style(app.theme.selected()),
+                (false, true) => row.style(app.theme.warn()),
+                _ => row,
+            }
+        })
+        .collect();
+    let t = &status.totals;
+    let total = Row::new(vec![
+        TOTAL.t(lang).to_owned(),
+        t.beds.to_string(),
+        t.occupied.to_string(),
+        status.districts.iter().map(|d| d.detail.arrivals_today).sum::<u64>().to_string(),
+        format!("{}/{}", t.cases.open, t.cases.overdue),
+        status.districts.iter().map(|d| d.figures.tasks.overdue).sum::<u64>().to_string(),
+        t.alerts.active.to_string(),
+        String::new(),
+        String::new(),
+        String::new(),
+    ])
+    .style(app.theme.header());
+    let widths = [
+        Constraint::Min(14),
+        Constraint::Length(5),
+        Constraint::Length(5),
+        Constraint::Length(8),
+        Constraint::Length(7),
+        Constraint::Length(10),
+        Constraint::Length(6),
+        Constraint::Length(6),
+        Constraint::Length(14),
+        Constraint::Min(8),
+    ];
+    Table::new(rows.into_iter().chain([total]), widths)
+        .header(Row::new(header.iter().map(|l| l.t(lang))).style(app.theme.header()))
+        .render(area, buf);
+}
+
+fn render_district(buf: &mut Buffer, area: Rect, d: &DistrictEntry, app: &CityApp) {
+    let lang = app.lang;
+    let [top, bottom] = Layout::vertical([Constraint::Fill(1), Constraint::Fill(1)]).areas(area);
+    let [stations, sites] = Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(top);
+    let [offices, streets] = Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(bottom);
+    let block = |l: L| Block::default().borders(Borders::TOP).title(format!("{} {} · {}", d.code, d.name, l.t(lang)));
+    let header = |cols: &[L]| Row::new(cols.iter().map(|l| l.t(lang)).collect::<Vec<_>>()).style(app.theme.header());
+    let f = &d.figures;
+    let w3 = [Constraint::Min(12), Constraint::Length(8), Constraint::Length(8)];
+    Table::new(f.stations.iter().map(|s| Row::new(vec![s.id.clone(), s.beds.to_string(), s.occupied.to_string()])), w3)
+        .header(header(&[STATIONS, BEDS, IN_STATION]))
+        .block(block(STATIONS))
+        .render(stations, buf);
+    Table::new(
+        f.sites.iter().map(|s| Row::new(vec![s.id.clone(), s.capacity_total.to_string(), s.occupied.to_string()])),
+        w3,
+    )
+    .header(header(&[SITES, CAPACITY, OCCUPIED]))
+    .block(block(SITES))
+    .render(sites, buf);
+    let w2 = [Constraint::Min(12), Constraint::Length(8)];
+    Table::new(d.detail.offices.iter().map(|o| Row::new(vec![o.id.clone(), o.registrations_today.to_string()])), w2)
+        .header(header(&[OFFICES, REGISTRATIONS_TODAY]))
+        .block(block(OFFICES))
+        .render(offices, buf);
+    Table::new(
+        d.detail
+            .cases_by_street
+            .iter()
+            .map(|s| Row::new(vec![s.name.clone(), s.open.to_string(), format!("{:.2}", s.paid_fen as f64 / 100.0)])),
+        [Constraint::Min(12), Constraint::Length(6), Constraint::Length(12)],
+    )
+    .header(header(&[STREETS, OPEN, PAID]))
+    .block(block(STREETS))
+    .render(streets, buf);
+}

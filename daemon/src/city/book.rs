@@ -1,0 +1,98 @@
+//! The city's book of districts (区账): per district, the last applied `seq` and what that
+//! commit of the district said, kept in the city's own sled store.
+//!
+//! Keys: `d<district code>` holds a [`DistrictRecord`] (JSON). Invariants: a record's
+//! `last_seq` and its figures change together, in one batch; `seq` is applied only as
+//! `last_seq + 1` ([`CityBook::verdict`]), so a message is applied once and none is skipped.
+
+use crate::store::{Store, StoreError};
+use mz_shared::city::{DistrictDetail, DistrictFigures, DistrictMessage};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Prefix of the district records.
+const PREFIX: &[u8] = b"d";
+
+fn key(code: &str) -> Vec<u8> {
+    let mut k = PREFIX.to_vec();
+    k.extend_from_slice(code.as_bytes());
+    k
+}
+
+/// What the city knows of one district.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DistrictRecord {
+    pub last_seq: u64,
+    /// When the district made commit `last_seq` (Unix ms).
+    pub at_ms: Option<i64>,
+    pub figures: DistrictFigures,
+    pub detail: DistrictDetail,
+}
+
+/// What to do with a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The next one: apply.
+    Apply,
+    /// Applied before (redelivered after a crash before the acknowledgement): acknowledge only.
+    Duplicate,
+    /// An earlier `seq` has not arrived yet (redelivery in progress): ask again later.
+    Early { expected: u64 },
+}
+
+/// The districts' records, in memory and in the store.
+pub struct CityBook {
+    store: Store,
+    pub districts: BTreeMap<String, DistrictRecord>,
+}
+
+impl CityBook {
+    pub fn open(store: Store) -> Result<CityBook, StoreError> {
+        let mut districts = BTreeMap::new();
+        for item in store.reader().scan_raw(PREFIX) {
+            let (k, v) = item?;
+            let code = String::from_utf8_lossy(&k[1..]).into_owned();
+            let record: DistrictRecord = serde_json::from_slice(&v)
+                .map_err(|e| StoreError::Unavailable(format!("district record {code} unreadable: {e}")))?;
+            districts.insert(code, record);
+        }
+        Ok(CityBook { store, districts })
+    }
+
+    pub fn last_seq(&self, code: &str) -> u64 {
+        self.districts.get(code).map_or(0, |r| r.last_seq)
+    }
+
+    pub fn verdict(last_seq: u64, seq: u64) -> Verdict {
+        if seq <= last_seq {
+            Verdict::Duplicate
+        } else if seq == last_seq + 1 {
+            Verdict::Apply
+        } else {
+            Verdict::Early { expected: last_seq + 1 }
+        }
+    }
+
+    /// Applies messages already checked with [`CityBook::verdict`], in order, in one durable
+    /// batch.
+    pub fn apply(&mut self, messages: Vec<DistrictMessage>) -> Result<(), StoreError> {
+        if messages.is_empty() {
+            return Ok(());
+        }
+        let mut next = self.districts.clone();
+        for m in messages {
+            let record = next.entry(m.district.clone()).or_default();
+            debug_assert_eq!(m.seq, record.last_seq + 1);
+            *record = DistrictRecord { last_seq: m.seq, at_ms: Some(m.at_ms), figures: m.figures, detail: m.detail };
+        }
+        let mut batch = sled::Batch::default();
+        for (code, record) in &next {
+            if self.districts.get(code) != Some(record) {
+                batch.insert(key(code), serde_json::to_vec(record).expect("records serialize"));
+            }
+        }
+        self.store.commit(batch)?;
+        self.districts = next;
+        Ok(())
+    }
+}

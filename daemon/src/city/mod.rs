@@ -1,0 +1,211 @@
+//! `mzd city`: the city-level roll-up daemon (市级汇总, SPEC §9).
+//!
+//! It consumes what the district daemons publish to NATS JetStream ([`consumer`]), keeps per
+//! district the last applied `seq` and that commit's figures in its own sled store ([`book`]),
+//! and serves the same Unix-socket protocol as `mzd run` ([`server`]): `mzd status --json`
+//! against it gives the §9 city status.
+//!
+//! Invariants: the consumer task is the only writer of the city store; each message is applied
+//! once, by (district, `seq`), and acknowledged only after the commit holding it is durable.
+
+pub mod book;
+pub mod consumer;
+pub mod server;
+
+use crate::store::{Store, StoreError};
+use book::CityBook;
+use mz_shared::city::{CityStatus, CityTotals, DistrictEntry, CITY_ALERT_KINDS};
+use mz_shared::protocol::AlertCounts;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// A district of the city.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DistrictConfig {
+    pub code: String,
+    pub name: String,
+}
+
+/// `city.toml` (SPEC §9).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CityConfig {
+    pub url: String,
+    pub credentials: Option<PathBuf>,
+    pub data: Option<PathBuf>,
+    pub socket: Option<PathBuf>,
+    pub city_key: Option<PathBuf>,
+    pub name: String,
+    #[serde(default)]
+    pub socket_group: Option<String>,
+    #[serde(default, rename = "district")]
+    pub districts: Vec<DistrictConfig>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CityError {
+    #[error("cannot read the city config {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("city config {path}: {message}")]
+    Syntax { path: PathBuf, message: String },
+    #[error("cannot create the city data folder {path}: {source}")]
+    Data { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Server(#[from] crate::server::ServerError),
+}
+
+impl CityConfig {
+    /// Reads `city.toml`; relative paths are taken relative to its folder; flags override.
+    pub fn load(path: &Path, data: Option<PathBuf>, socket: Option<PathBuf>) -> Result<CityConfig, CityError> {
+        let text = std::fs::read_to_string(path).map_err(|source| CityError::Read { path: path.to_owned(), source })?;
+        let mut cfg: CityConfig =
+            toml::from_str(&text).map_err(|e| CityError::Syntax { path: path.to_owned(), message: e.to_string() })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for p in [&mut cfg.credentials, &mut cfg.data, &mut cfg.socket, &mut cfg.city_key].into_iter().flatten() {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
+        cfg.data = data.or(cfg.data);
+        cfg.socket = socket.or(cfg.socket);
+        Ok(cfg)
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.data.clone().unwrap_or_else(|| PathBuf::from("./mz-city"))
+    }
+
+    pub fn socket_path(&self) -> PathBuf {
+        self.socket.clone().unwrap_or_else(|| self.data_dir().join("mzd.sock"))
+    }
+}
+
+/// A district that has not published for this long is shown as stale.
+pub const STALE_AFTER_MS: i64 = 15 * 60 * 1000;
+/// How long consuming may fail before status says so.
+const PROBLEM_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// What the consumer tells the status.
+#[derive(Debug, Default)]
+pub struct CityShared {
+    connected: AtomicBool,
+    failing: Mutex<Option<(String, Instant)>>,
+    notes: Mutex<Vec<String>>,
+    /// Bumped after every applied batch.
+    pub changes: tokio::sync::watch::Sender<u64>,
+}
+
+impl CityShared {
+    pub fn set_connected(&self, c: bool) {
+        self.connected.store(c, Ordering::Relaxed);
+    }
+
+    pub fn failed(&self, error: String) {
+        let mut f = self.failing.lock().unwrap_or_else(|p| p.into_inner());
+        let since = f.as_ref().map_or_else(Instant::now, |(_, s)| *s);
+        *f = Some((error, since));
+    }
+
+    pub fn succeeded(&self) {
+        *self.failing.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// A message that could not be applied (kept as a problem, at most the last 10).
+    pub fn note(&self, text: String) {
+        tracing::warn!(problem = %text, "district message skipped");
+        let mut notes = self.notes.lock().unwrap_or_else(|p| p.into_inner());
+        if !notes.contains(&text) {
+            notes.push(text);
+            let excess = notes.len().saturating_sub(10);
+            notes.drain(..excess);
+        }
+    }
+
+    pub fn changed(&self) {
+        self.changes.send_modify(|n| *n += 1);
+    }
+
+    /// Problems, and whether one of them stops the roll-up.
+    fn problems(&self) -> (Vec<String>, bool) {
+        let mut out = self.notes.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let failing = self.failing.lock().unwrap_or_else(|p| p.into_inner());
+        let stopped = match failing.as_ref() {
+            Some((e, since)) if since.elapsed() >= PROBLEM_AFTER => {
+                out.push(format!(
+                    "the city has not received the districts' messages for {} s ({e}); nothing is lost, the \
+                     districts keep them until the city reads them. Check the NATS server, the url and the credentials",
+                    since.elapsed().as_secs()
+                ));
+                true
+            }
+            _ => false,
+        };
+        (out, stopped)
+    }
+}
+
+/// The §9 status from the book, with districts in config order.
+pub fn status(config: &CityConfig, book: &CityBook, shared: &CityShared, now_ms: i64) -> CityStatus {
+    let districts: Vec<DistrictEntry> = config
+        .districts
+        .iter()
+        .map(|d| {
+            let r = book.districts.get(&d.code).cloned().unwrap_or_default();
+            DistrictEntry {
+                code: d.code.clone(),
+                name: d.name.clone(),
+                last_seq: r.last_seq,
+                last_event_at: r.at_ms.and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok()).map(|t| t.to_string()),
+                stale_for_s: r.at_ms.filter(|at| now_ms - at > STALE_AFTER_MS).map(|at| ((now_ms - at) / 1000) as u64),
+                figures: r.figures,
+                detail: r.detail,
+            }
+        })
+        .collect();
+    let (mut problems, stopped) = shared.problems();
+    for code in book.districts.keys().filter(|c| !config.districts.iter().any(|d| &d.code == *c)) {
+        problems.push(format!(
+            "district {code} publishes but is not in the city config: add a [[district]] for it and restart mzd city"
+        ));
+    }
+    let mut alerts = AlertCounts::default();
+    for kind in CITY_ALERT_KINDS {
+        alerts.by_kind.insert(kind.to_owned(), 0);
+    }
+    CityStatus {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        healthy: !stopped,
+        level: "city".to_owned(),
+        name: config.name.clone(),
+        problems,
+        totals: CityTotals::of(&districts),
+        districts,
+        alerts,
+    }
+}
+
+/// Runs the city daemon until `stop` completes.
+pub async fn run(config: CityConfig, stop: impl std::future::Future<Output = ()>) -> Result<(), CityError> {
+    crate::sys::restrict_umask();
+    let data = config.data_dir();
+    crate::files::create_dirs(&data).map_err(|source| CityError::Data { path: data.clone(), source })?;
+    let book = Arc::new(Mutex::new(CityBook::open(Store::open(&data.join("store"))?)?));
+    let shared = Arc::new(CityShared::default());
+    let socket = config.socket_path();
+    let listener = crate::server::bind(&socket, config.socket_group.as_deref()).await?;
+    let consumer = tokio::spawn(consumer::run(config.clone(), book.clone(), shared.clone()));
+    let server = tokio::spawn(server::serve(listener, Arc::new(config.clone()), book, shared));
+    tracing::info!(data = %data.display(), socket = %socket.display(), districts = config.districts.len(), "mzd city running");
+    stop.await;
+    consumer.abort();
+    server.abort();
+    let _ = std::fs::remove_file(&socket);
+    tracing::info!("mzd city stopped");
+    Ok(())
+}

@@ -1,0 +1,239 @@
+//! The city roll-up over NATS JetStream (SPEC §9), with a real `nats-server`, real district
+//! daemons and a real `mzd city`: exactly-once publication and application through `kill -9`
+//! of a district and of the city and an outage of the server; the NATS permissions that keep a
+//! district to its own subject; wrong credentials shown in `problems` with nothing lost.
+
+use mz_tests::city::{
+    district_entry, district_figures, prepare_district, start_district, write_publish_config, CityDaemon,
+};
+use mz_tests::nats::NatsServer;
+use mz_tests::{lf, local_time_ago, Daemon};
+use serde_json::Value;
+use std::path::Path;
+use std::time::Duration;
+
+/// Generous: two cores shared by several builds.
+const CATCH_UP: Duration = Duration::from_secs(90);
+
+/// `n` admissions (some discharged) at the demo stations, record ids prefixed by `tag`.
+fn admissions(tag: &str, n: usize) -> String {
+    let stations = ["TZ-JZZ", "TZ-P01", "TZ-P02", "TZ-P03"];
+    let mut lines = vec!["record_id,station_id,event,occurred_at,person_ref,referral,discharge_reason".to_owned()];
+    for i in 0..n {
+        let st = stations[i % stations.len()];
+        let at = local_time_ago(3600 * 5 - i as i64)[..16].to_owned();
+        lines.push(format!("{tag}-A{i},{st},admit,{at},{tag}-P{i},police,"));
+        if i % 3 == 0 {
+            let later = local_time_ago(3600 * 2 - i as i64)[..16].to_owned();
+            lines.push(format!("{tag}-D{i},{st},discharge,{later},{tag}-P{i},,home"));
+        }
+    }
+    lines.push(format!("{tag}-BAD,TZ-P01,discharge,{},{tag}-NOBODY,,home", local_time_ago(60)[..16].to_owned()));
+    lf(&lines)
+}
+
+fn burials(tag: &str) -> String {
+    lf(&[
+        "record_id,site_id,reported_on,capacity_total,occupied".to_owned(),
+        format!("{tag}-B1,C-MJQ,2026-10-31,100,61"),
+    ])
+}
+
+/// The district's publish block.
+fn publish(s: &Value) -> &Value {
+    &s["publish"]
+}
+
+/// Waits until the district has published everything and the city applied it, with the same
+/// figures; returns (district status, city status).
+fn caught_up(city: &CityDaemon, d: &Daemon, code: &str) -> (Value, Value) {
+    let start = std::time::Instant::now();
+    loop {
+        let own = d.status();
+        let p = publish(&own);
+        let city_s = city.wait_until("the city answers", |_| true);
+        let entry = district_entry(&city_s, code);
+        if p["pending"] == 0
+            && p["published_seq"].as_u64() > Some(0)
+            && entry["last_seq"] == p["published_seq"]
+            && district_figures(entry) == district_figures(&own)
+        {
+            return (own, city_s);
+        }
+        if start.elapsed() > CATCH_UP {
+            panic!(
+                "district {code} and the city did not agree within {CATCH_UP:?}\n--- district ---\n{:#}\n--- city entry \
+                 ---\n{entry:#}\n--- district log ---\n{}\n--- city log ---\n{}",
+                district_figures(&own),
+                d.log_tail(40),
+                city.log_tail()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The outbox's last `seq` in a stopped district's store.
+fn outbox_head(d: &Daemon) -> u64 {
+    let store = mzd::store::Store::open(&d.data.join("store")).expect("opening the stopped district's store");
+    let meta: mzd::publish::outbox::OutboxMeta =
+        store.get(mzd::publish::outbox::META).expect("reading the outbox").expect("an outbox was written");
+    meta.next_seq - 1
+}
+
+#[test]
+fn two_districts_and_the_city_agree_through_kills_and_an_outage() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut nats = NatsServer::start(tmp.path());
+    let url = nats.url();
+    let mut city =
+        CityDaemon::start(&tmp.path().join("city"), &url, None, &[("110112", "通州区"), ("110105", "朝阳区")]);
+    let mut a = start_district(&tmp.path().join("a"), "110112", "通州区", &url, None);
+    let b = start_district(&tmp.path().join("b"), "110105", "朝阳区", &url, None);
+
+    for i in 0..3 {
+        a.drop_file("admissions", &format!("a{i}.csv"), admissions(&format!("A{i}"), 12));
+        b.drop_file("admissions", &format!("b{i}.csv"), admissions(&format!("B{i}"), 9));
+    }
+    b.drop_file("burials", "b-bur.csv", burials("B"));
+    a.wait_files(3);
+    b.wait_files(4);
+
+    // kill -9 a district while it commits and publishes, then start it again.
+    for i in 3..8 {
+        a.drop_file("admissions", &format!("a{i}.csv"), admissions(&format!("A{i}"), 20));
+    }
+    a.wait_until("a district commits after the first files", |s| s["files"]["ingested"].as_u64() >= Some(4));
+    a.kill9();
+    a.spawn();
+    a.wait_files(8);
+
+    // The server goes away while a district keeps ingesting; it comes back on the same store.
+    nats.stop();
+    b.drop_file("admissions", "b-outage.csv", admissions("BO", 15));
+    b.drop_file("burials", "b-outage-bur.csv", burials("BO"));
+    let during = b.wait_files(6);
+    assert!(publish(&during)["pending"].as_u64() > Some(0), "commits wait in the outbox: {during:#}");
+    b.wait_until("the district sees the server gone", |s| publish(s)["connected"] == false);
+    std::thread::sleep(Duration::from_secs(2));
+    nats.spawn();
+
+    // kill -9 the city and start it again.
+    city.kill9();
+    a.drop_file("admissions", "a-late.csv", admissions("AL", 5));
+    city.spawn();
+    a.wait_files(9);
+
+    let (own_a, _) = caught_up(&city, &a, "110112");
+    let (own_b, city_s) = caught_up(&city, &b, "110105");
+    assert!(own_a["records"]["admissions"].as_u64() > Some(100), "district A stored its rows: {own_a:#}");
+    assert!(own_b["rejected_rows"]["admissions"].as_u64() >= Some(4), "rejected rows count: {own_b:#}");
+
+    // Totals are the sums of the districts.
+    let t = &city_s["totals"];
+    let sum = |f: &dyn Fn(&Value) -> u64| f(&own_a) + f(&own_b);
+    assert_eq!(t["records"]["admissions"].as_u64(), Some(sum(&|s| s["records"]["admissions"].as_u64().unwrap())));
+    assert_eq!(t["records"]["burials"].as_u64(), Some(sum(&|s| s["records"]["burials"].as_u64().unwrap())));
+    let beds = |s: &Value| s["stations"].as_array().unwrap().iter().map(|x| x["beds"].as_u64().unwrap()).sum::<u64>();
+    let occ =
+        |s: &Value| s["stations"].as_array().unwrap().iter().map(|x| x["occupied"].as_u64().unwrap()).sum::<u64>();
+    assert_eq!(t["beds"].as_u64(), Some(beds(&own_a) + beds(&own_b)));
+    assert_eq!(t["occupied"].as_u64(), Some(occ(&own_a) + occ(&own_b)));
+    assert_eq!(t["alerts"]["active"].as_u64(), Some(sum(&|s| s["alerts"]["active"].as_u64().unwrap())));
+    assert_eq!(t["cases"]["open"].as_u64(), Some(sum(&|s| s["cases"]["open"].as_u64().unwrap())));
+
+    // Every commit was published once and applied once: the city's sequence per district is
+    // the district's outbox count, after everything settled.
+    let seq_a = district_entry(&city_s, "110112")["last_seq"].as_u64().unwrap();
+    let seq_b = district_entry(&city_s, "110105")["last_seq"].as_u64().unwrap();
+    let mut a = a;
+    let mut b = b;
+    a.terminate();
+    b.terminate();
+    let city_after = city.wait_until("the city answers after the districts stopped", |_| true);
+    assert_eq!(outbox_head(&a), district_entry(&city_after, "110112")["last_seq"].as_u64().unwrap());
+    assert_eq!(outbox_head(&b), district_entry(&city_after, "110105")["last_seq"].as_u64().unwrap());
+    assert!(outbox_head(&a) >= seq_a && outbox_head(&b) >= seq_b);
+    assert!(outbox_head(&a) >= 9, "one commit per file at least: {}", outbox_head(&a));
+}
+
+/// The NATS server config of docs/nats/ for two districts and the city (user names and
+/// passwords of the test).
+fn secured_server_config() -> String {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/nats/nats-server.conf"))
+        .expect("docs/nats/nats-server.conf");
+    // The documented file lists two districts with placeholder passwords; the test fills them in.
+    doc.replace("$DISTRICT_110112_PASSWORD", "\"pw-110112\"")
+        .replace("$DISTRICT_110105_PASSWORD", "\"pw-110105\"")
+        .replace("$CITY_PASSWORD", "\"pw-city\"")
+}
+
+fn creds(dir: &Path, name: &str, user: &str, password: &str) -> std::path::PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, format!("user = \"{user}\"\npassword = \"{password}\"\n")).unwrap();
+    p
+}
+
+#[test]
+fn a_district_may_publish_only_to_its_own_subject_and_wrong_credentials_lose_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let nats = NatsServer::start_with_config(tmp.path(), Some(&secured_server_config()));
+    let url = nats.url();
+    let city_creds = creds(&tmp.path().join("city"), "city.creds", "city", "pw-city");
+    let city = CityDaemon::start(
+        &tmp.path().join("city"),
+        &url,
+        Some(&city_creds),
+        &[("110112", "通州区"), ("110105", "朝阳区")],
+    );
+
+    // District 110105 (Chaoyang) by mistake holds Tongzhou's credentials: the server refuses
+    // its publications to mz.district.110105; nothing reaches the city.
+    let wrong_dir = tmp.path().join("b");
+    let tz_creds = creds(&wrong_dir, "district.creds", "d110112", "pw-110112");
+    let mut b = prepare_district(&wrong_dir, "110105", "朝阳区", &url, Some(&tz_creds));
+    b.env.push(("MZD_PUBLISH_PROBLEM_AFTER_SECS".into(), "2".into()));
+    b.spawn();
+    b.drop_file("admissions", "b.csv", admissions("B", 8));
+    b.wait_files(1);
+    let refused = b.wait_until_for(Duration::from_secs(60), "publishing is reported as failing", |s| {
+        s["problems"].as_array().is_some_and(|p| p.iter().any(|x| x.as_str().unwrap_or("").contains("publishing")))
+    });
+    assert_eq!(publish(&refused)["published_seq"], 0, "{refused:#}");
+    assert!(publish(&refused)["pending"].as_u64() > Some(0));
+    assert!(publish(&refused)["last_error"].is_string(), "{refused:#}");
+    // The server refused it: the subjects of district 110105 (its reply inbox, its stream
+    // subject) are not Tongzhou's user's to use.
+    let log = std::fs::read_to_string(&nats.log).unwrap_or_default();
+    assert!(
+        log.lines().any(|l| l.contains("Violation") && l.contains("User \"d110112\"") && l.contains("110105")),
+        "the server refused district 110105's subjects to Tongzhou's user: {log}"
+    );
+    assert_eq!(district_entry(&city.wait_until("answers", |_| true), "110105")["last_seq"], 0);
+
+    // With its own credentials it publishes everything it kept.
+    let own = creds(&wrong_dir, "district.creds", "d110105", "pw-110105");
+    write_publish_config(&b, &url, Some(&own));
+    b.terminate();
+    b.spawn();
+    caught_up(&city, &b, "110105");
+
+    // Wrong password: the connection is refused, status says so, nothing is lost.
+    let a_dir = tmp.path().join("a");
+    let bad = creds(&a_dir, "district.creds", "d110112", "not-the-password");
+    let mut a = prepare_district(&a_dir, "110112", "通州区", &url, Some(&bad));
+    a.env.push(("MZD_PUBLISH_PROBLEM_AFTER_SECS".into(), "2".into()));
+    a.spawn();
+    a.drop_file("admissions", "a.csv", admissions("A", 6));
+    a.wait_files(1);
+    let failing = a.wait_until_for(Duration::from_secs(60), "wrong credentials are reported", |s| {
+        s["problems"].as_array().is_some_and(|p| p.iter().any(|x| x.as_str().unwrap_or("").contains("publishing")))
+    });
+    assert_eq!(publish(&failing)["connected"], false);
+    let good = creds(&a_dir, "district.creds", "d110112", "pw-110112");
+    write_publish_config(&a, &url, Some(&good));
+    a.terminate();
+    a.spawn();
+    caught_up(&city, &a, "110112");
+}
