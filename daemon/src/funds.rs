@@ -11,6 +11,7 @@
 use mz_shared::case::{Case, Funds};
 use mz_shared::dashboard::FundRow;
 use mz_shared::registry::{Fen, Registry};
+use mz_shared::text::{pad, width};
 use std::collections::BTreeMap;
 
 /// One street's figures that come from its cases rather than from its payments.
@@ -115,20 +116,6 @@ pub fn fund_json(r: &FundRow) -> serde_json::Value {
         "case_cap_fen": r.case_cap.0,
         "cases_open": r.cases_open,
     })
-}
-
-/// Display width of a text: CJK and other wide characters take two columns.
-fn width(s: &str) -> usize {
-    unicode_width::UnicodeWidthStr::width(s)
-}
-
-fn pad(s: &str, w: usize, right: bool) -> String {
-    let fill = " ".repeat(w.saturating_sub(width(s)));
-    if right {
-        format!("{fill}{s}")
-    } else {
-        format!("{s}{fill}")
-    }
 }
 
 /// The human table of `mzd fund list`: yuan amounts, headers in Chinese unless `english`,

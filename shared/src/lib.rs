@@ -33,6 +33,7 @@ pub mod records;
 pub mod registry;
 pub mod statistics;
 pub mod task;
+pub mod text;
 pub mod time;
 pub mod trigger;
 pub mod validate;

@@ -13,6 +13,7 @@ use crate::keymap::{Command, ReportKey};
 use crate::widgets::text::{fit, width};
 use mz_shared::statistics::render::{self, Cell, Table};
 use mz_shared::statistics::{Period, PeriodKind, Report};
+use mz_shared::text::pad;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Modifier;
@@ -240,15 +241,6 @@ fn visible(table: &Table, widths: &[usize], max: usize) -> Vec<usize> {
     }
     let name = |h: &str| h == "名称" || h == "Name";
     fewer.into_iter().filter(|i| !name(&table.headers[*i])).collect()
-}
-
-fn pad(s: &str, w: usize, right: bool) -> String {
-    let fill = " ".repeat(w.saturating_sub(width(s)));
-    if right {
-        format!("{fill}{s}")
-    } else {
-        format!("{s}{fill}")
-    }
 }
 
 /// The tables as lines: title, header, rows, a blank line after each.

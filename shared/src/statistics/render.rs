@@ -8,6 +8,8 @@
 use super::report::{Report, SiteRow};
 use crate::records::{DischargeReason, MarriageKind, Referral};
 use crate::registry::Fen;
+use crate::text::pad;
+pub use crate::text::width;
 
 /// One cell of a report table.
 #[derive(Debug, Clone, PartialEq)]
@@ -297,31 +299,6 @@ pub fn csv(r: &Report, english: bool) -> String {
         }
     }
     out
-}
-
-/// Terminal columns of `s`: CJK and full-width characters take two.
-pub fn width(s: &str) -> usize {
-    s.chars()
-        .map(|c| match c as u32 {
-            0x1100..=0x115F
-            | 0x2E80..=0xA4CF
-            | 0xAC00..=0xD7A3
-            | 0xF900..=0xFAFF
-            | 0xFE30..=0xFE4F
-            | 0xFF00..=0xFF60
-            | 0xFFE0..=0xFFE6 => 2,
-            _ => 1,
-        })
-        .sum()
-}
-
-fn pad(s: &str, w: usize, right: bool) -> String {
-    let fill = " ".repeat(w.saturating_sub(width(s)));
-    if right {
-        format!("{fill}{s}")
-    } else {
-        format!("{s}{fill}")
-    }
 }
 
 /// The report as aligned text for a terminal.
