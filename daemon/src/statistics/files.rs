@@ -14,8 +14,14 @@ use mz_shared::registry::Registry;
 use mz_shared::statistics::{render, Period};
 use std::path::{Path, PathBuf};
 
-/// Periods written per round of [`write_due`].
+/// Periods written per round of [`write_due`] at most.
 const PER_ROUND: usize = 48;
+
+/// Time a round of [`write_due`] may take (it runs on the engine thread, between files): past
+/// it, the round stops after the period in hand and the next tick goes on. A late file that
+/// makes months of days stale then costs each later file a few milliseconds, not a rewrite of
+/// every stale day (measured: 10-row files went from p50 17 ms to 116 ms without it).
+const ROUND_BUDGET: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// Where a period's report files go, without the extension.
 pub fn report_stem(reports: &Path, period: Period) -> PathBuf {
@@ -118,7 +124,11 @@ pub fn write_due(
     }
     let live = live();
     let mut written = 0;
+    let started = std::time::Instant::now();
     for p in periods {
+        if written > 0 && started.elapsed() >= ROUND_BUDGET {
+            break;
+        }
         if let Err(e) = write_period(reports, stats, &live, registry, p, now) {
             tracing::warn!(period = %p, error = %e, "report file could not be written; tried again later");
             break;
