@@ -24,6 +24,7 @@ pub enum AlertKind {
 }
 
 impl AlertKind {
+    /// Every kind, in the order status and the console list them.
     pub const ALL: [AlertKind; 7] = [
         AlertKind::OverCapacity,
         AlertKind::LongStay,
@@ -34,6 +35,7 @@ impl AlertKind {
         AlertKind::Incident,
     ];
 
+    /// The snake_case key, as in `alerts.by_kind` and `--json` output.
     pub fn as_str(self) -> &'static str {
         match self {
             AlertKind::OverCapacity => "over_capacity",
@@ -46,6 +48,7 @@ impl AlertKind {
         }
     }
 
+    /// The Chinese label shown on the duty floor, e.g. `超员`.
     pub fn zh(self) -> &'static str {
         match self {
             AlertKind::OverCapacity => "超员",
@@ -62,10 +65,13 @@ impl AlertKind {
 /// Where an alert stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AlertState {
+    /// Raised and not yet acknowledged: counts in `alerts.active`.
     Active,
     /// Seen and acknowledged by a user (Unix milliseconds).
     Acknowledged {
+        /// User name of whoever acknowledged it.
         by: String,
+        /// When it was acknowledged (Unix milliseconds).
         at_ms: i64,
     },
 }
@@ -73,19 +79,24 @@ pub enum AlertState {
 /// One alert. Its `id` is derived from what it is about, so the same condition never raises two.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Alert {
+    /// Stable id derived from the kind and subject, so the same condition never raises a second alert.
     pub id: String,
+    /// What the alert is about.
     pub kind: AlertKind,
     /// The station, site or office concerned.
     pub subject: String,
     /// Unix milliseconds.
     pub raised_at_ms: i64,
+    /// The bilingual text shown to the duty floor.
     pub message: Reason,
     /// The record that raised it, if one did.
     pub record_id: Option<String>,
+    /// Active, or acknowledged by whom and when.
     pub state: AlertState,
 }
 
 impl Alert {
+    /// Whether it still waits for an acknowledgement.
     pub fn is_active(&self) -> bool {
         self.state == AlertState::Active
     }

@@ -45,12 +45,18 @@ pub struct AuditEntry {
     pub seq: u64,
     /// Unix milliseconds.
     pub at_ms: i64,
+    /// User name of whoever acted.
     pub user: String,
+    /// The case the entry is about, if any.
     pub case_id: Option<String>,
+    /// What was done, e.g. a case action such as `open` or `pay`.
     pub action: String,
+    /// The action's detail, as in the case history (note, amount, department).
     pub detail: String,
+    /// The previous entry's `hash` (all zeros for entry 1).
     #[serde(with = "hex32")]
     pub prev_hash: [u8; 32],
+    /// BLAKE3 of `prev_hash` and this entry's canonical form (see the module doc).
     #[serde(with = "hex32")]
     pub hash: [u8; 32],
 }
@@ -140,7 +146,10 @@ pub fn append_case_entry(prev: Option<&AuditEntry>, case_id: &CaseId, entry: &Hi
 #[serde(tag = "why", rename_all = "snake_case")]
 pub enum BreakKind {
     /// The entry's `seq` is not the one that follows the previous entry.
-    SeqGap { found: u64 },
+    SeqGap {
+        /// The `seq` the entry carries instead.
+        found: u64,
+    },
     /// The entry's `prev_hash` is not the previous entry's hash (all zeros for the first).
     PrevHashMismatch,
     /// The entry's content does not give its stored hash: it was changed.
@@ -153,6 +162,7 @@ pub enum BreakKind {
 pub struct AuditBreak {
     /// The position of the entry in the chain: the `seq` it should have.
     pub seq: u64,
+    /// Which link of the chain fails at that entry.
     pub why: BreakKind,
 }
 
@@ -165,6 +175,7 @@ fn why_en(why: &BreakKind) -> String {
 }
 
 impl AuditBreak {
+    /// The break in words (Chinese and English), as `mzd audit verify` prints it.
     pub fn reason(&self) -> Reason {
         let seq = self.seq;
         let zh = match &self.why {
@@ -262,8 +273,10 @@ impl AuditAnchor {
 /// Why a text is not an anchor.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AnchorTextError {
+    /// The text does not parse as JSON; the parser's message.
     #[error("not JSON: {0}")]
     NotJson(String),
+    /// JSON, but without the anchor's two keys.
     #[error("no `entries` (a whole number) and `head` (64 hex digits), at the top or under `audit`")]
     NoAnchor,
 }
@@ -297,20 +310,36 @@ pub enum AnchorSource {
 #[serde(tag = "why", rename_all = "snake_case")]
 pub enum AnchorProblem {
     /// The trail has fewer entries than the anchor: entries were removed from its end.
-    Shorter { anchored: u64, found: u64 },
+    Shorter {
+        /// Entries in the anchor.
+        anchored: u64,
+        /// Entries in the trail.
+        found: u64,
+    },
     /// Entry `entries` does not have the anchor's head hash: the trail up to it was replaced.
-    Diverged { entries: u64 },
+    Diverged {
+        /// The anchor's entry count.
+        entries: u64,
+    },
     /// The trail has more entries than the store's anchor: entries were written outside the
     /// daemon (only for [`AnchorSource::Store`]).
-    Longer { anchored: u64, found: u64 },
+    Longer {
+        /// Entries in the store's anchor.
+        anchored: u64,
+        /// Entries in the trail.
+        found: u64,
+    },
 }
 
 /// The trail does not contain an anchor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[error("{}", self.reason().en)]
 pub struct AnchorMismatch {
+    /// Whether the anchor was the store's own or a given one.
     pub against: AnchorSource,
+    /// The anchor that the trail fails.
     pub anchor: AuditAnchor,
+    /// How the trail disagrees with it.
     pub problem: AnchorProblem,
 }
 
@@ -395,8 +424,13 @@ pub fn check_store_anchor(chain: &[AuditEntry], anchor: &AuditAnchor) -> Result<
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum StoreFigure {
+    /// The anchor committed with the entries.
     Anchor(AuditAnchor),
-    CountOnly { entries: u64 },
+    /// A store from before anchors were kept: only its counted entries.
+    CountOnly {
+        /// The store's audit entry counter.
+        entries: u64,
+    },
 }
 
 impl StoreFigure {
@@ -428,26 +462,54 @@ impl StoreFigure {
 pub enum CaseProblem {
     /// History entry `index` (1 = `open`) has no audit entry with the same time, user, action
     /// and detail.
-    HistoryNotAudited { index: usize, action: String },
+    HistoryNotAudited {
+        /// Position in the case's history, 1-based.
+        index: usize,
+        /// The history entry's action.
+        action: String,
+    },
     /// Audit entry `seq` names the case but is not in its history.
-    AuditNotInHistory { seq: u64, action: String },
+    AuditNotInHistory {
+        /// The audit entry's sequence number.
+        seq: u64,
+        /// The audit entry's action.
+        action: String,
+    },
     /// Payment `index` (1 = the first) has no `pay` or `approve` audit entry with the same
     /// amount, person and time.
-    PaymentNotAudited { index: usize, amount: Fen, by: String },
+    PaymentNotAudited {
+        /// Position among the case's payments, 1-based.
+        index: usize,
+        /// The amount paid.
+        amount: Fen,
+        /// User name of whoever paid.
+        by: String,
+    },
     /// Audit entry `seq` records a payment the case does not have.
-    AuditedPaymentMissing { seq: u64, action: String },
+    AuditedPaymentMissing {
+        /// The audit entry's sequence number.
+        seq: u64,
+        /// The audit entry's action (`pay` or `approve`).
+        action: String,
+    },
     /// Audit entries name this case, but no such case is stored.
-    CaseMissing { entries: u64 },
+    CaseMissing {
+        /// How many audit entries name the missing case.
+        entries: u64,
+    },
 }
 
 /// One disagreement between a case and the trail.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseMismatch {
+    /// The case concerned, e.g. `JJN-2026-000123`.
     pub case_id: String,
+    /// What disagrees.
     pub problem: CaseProblem,
 }
 
 impl CaseMismatch {
+    /// The disagreement in words (Chinese and English), as `mzd audit verify` prints it.
     pub fn reason(&self) -> Reason {
         let id = &self.case_id;
         match &self.problem {
@@ -480,8 +542,11 @@ impl CaseMismatch {
 /// What the cross-check covered.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseTally {
+    /// Stored cases compared.
     pub cases: u64,
+    /// History entries of those cases, each matched to an audit entry.
     pub history_entries: u64,
+    /// Payments of those cases, each matched to a `pay` or `approve` entry.
     pub payments: u64,
 }
 
@@ -606,8 +671,11 @@ pub struct AuditReport {
     pub store_figure: Option<StoreFigure>,
     /// Anchors given to the check (from backups or saved status).
     pub anchors_checked: u64,
+    /// Every anchor the trail fails, the store's first.
     pub anchor_problems: Vec<AnchorMismatch>,
+    /// What the case cross-check covered.
     pub cases: CaseTally,
+    /// Every disagreement between the cases and the trail.
     pub case_problems: Vec<CaseMismatch>,
     /// Every problem above, in words (Chinese and English), chain first.
     pub problems: Vec<Reason>,

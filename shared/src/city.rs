@@ -38,27 +38,39 @@ pub fn seq_of_message_id(district_code: &str, id: &str) -> Option<u64> {
 /// File counts of a district entry (no `in_progress`: that is a live figure, not a commit's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct DistrictFiles {
+    /// Files ingested since the store was created (status `files.ingested`).
     pub ingested: u64,
+    /// Files quarantined since the store was created.
     pub quarantined: u64,
+    /// Files whose content was handled before, since the store was created.
     pub duplicates: u64,
 }
 
 /// Active alerts of a district.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ActiveAlerts {
+    /// Alerts not yet acknowledged (status `alerts.active`).
     pub active: u64,
 }
 
 /// The figures of a district entry (SPEC §9), as the district's status gives them.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct DistrictFigures {
+    /// The district's `files` counts.
     pub files: DistrictFiles,
+    /// Distinct stored records per feed (status `records`).
     pub records: FeedCounts,
+    /// Rejected rows per feed since the store was created (status `rejected_rows`).
     pub rejected_rows: FeedCounts,
+    /// Beds and occupancy of each station (status `stations`).
     pub stations: Vec<StationStatus>,
+    /// Capacity and occupancy of each burial site (status `sites`).
     pub sites: Vec<SiteStatus>,
+    /// Open and overdue 救急难 cases.
     pub cases: CaseCounts,
+    /// Open and overdue station tasks.
     pub tasks: TaskCounts,
+    /// Active alerts of the district.
     pub alerts: ActiveAlerts,
 }
 
@@ -85,7 +97,9 @@ impl DistrictFigures {
 /// The 救急难 cases of one street (街道), for the city's drill-down.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct StreetCases {
+    /// The street's registry id, e.g. `ST-01`.
     pub street: String,
+    /// The street's name (街道/乡镇).
     pub name: String,
     /// Cases not closed or referred.
     pub open: u64,
@@ -96,7 +110,9 @@ pub struct StreetCases {
 /// Registrations of one marriage office on the district's local day.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct OfficeFigures {
+    /// The office's registry id, e.g. `M-TZ`.
     pub id: String,
+    /// Registrations of every kind on the district's local day.
     pub registrations_today: u64,
 }
 
@@ -107,8 +123,10 @@ pub struct DistrictDetail {
     pub arrivals_today: u64,
     /// The local day the `today` figures are for.
     pub today: String,
+    /// Cases by street, for the city's drill-down.
     #[serde(default)]
     pub cases_by_street: Vec<StreetCases>,
+    /// Each marriage office's registrations today.
     #[serde(default)]
     pub offices: Vec<OfficeFigures>,
     /// Active alerts by kind.
@@ -121,19 +139,25 @@ pub struct DistrictDetail {
 pub struct DistrictMessage {
     /// [`MESSAGE_VERSION`].
     pub v: u32,
+    /// The district's `district_code`, e.g. `110112`.
     pub district: String,
+    /// The district's commit number: 1, 2, 3… without gaps; the message id is `<district>:<seq>`.
     pub seq: u64,
     /// When the commit was made (Unix ms).
     pub at_ms: i64,
+    /// The district's figures after the commit.
     pub figures: DistrictFigures,
+    /// What the city's drill-down shows beyond the status figures.
     pub detail: DistrictDetail,
 }
 
 /// Why a published message cannot be read.
 #[derive(Debug, thiserror::Error)]
 pub enum MessageError {
+    /// The bytes are not a district message's JSON.
     #[error("not a district message: {0}")]
     Json(#[from] serde_json::Error),
+    /// Written by a newer daemon: the message's `v`.
     #[error(
         "district message version {0} is newer than this mzd understands ({MESSAGE_VERSION}); upgrade the city daemon"
     )]
@@ -141,10 +165,12 @@ pub enum MessageError {
 }
 
 impl DistrictMessage {
+    /// The message as published on `mz.district.<code>` (JSON).
     pub fn to_json(&self) -> Vec<u8> {
         serde_json::to_vec(self).expect("district messages serialize")
     }
 
+    /// Reads a published message, refusing a version newer than [`MESSAGE_VERSION`].
     pub fn from_json(bytes: &[u8]) -> Result<DistrictMessage, MessageError> {
         #[derive(Deserialize)]
         struct Version {
@@ -161,14 +187,18 @@ impl DistrictMessage {
 /// One district in the city's status.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DistrictEntry {
+    /// The district's `district_code`, as in the city config's `[[district]]`.
     pub code: String,
+    /// The district's name from the city config, e.g. `通州区`.
     pub name: String,
     /// The last `seq` the city applied: the district's `publish.published_seq` once caught up.
     pub last_seq: u64,
     /// When the district made the commit `last_seq` (RFC 3339), null before the first.
     pub last_event_at: Option<String>,
+    /// The district's figures as of `last_seq`, flattened into the entry as in SPEC §9.
     #[serde(flatten)]
     pub figures: DistrictFigures,
+    /// The drill-down figures as of `last_seq`.
     #[serde(default)]
     pub detail: DistrictDetail,
     /// Seconds since the district's last commit seen, when it has not published for a while.
@@ -179,14 +209,20 @@ pub struct DistrictEntry {
 /// The city's sums over its districts.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct CityTotals {
+    /// Distinct stored records per feed, all districts.
     pub records: FeedCounts,
+    /// Beds of all stations of all districts.
     pub beds: u64,
+    /// People occupying those beds.
     pub occupied: u64,
+    /// Open and overdue cases, all districts.
     pub cases: CaseCounts,
+    /// Active alerts, all districts (not the city's own).
     pub alerts: ActiveAlerts,
 }
 
 impl CityTotals {
+    /// Sums the districts' figures.
     pub fn of(districts: &[DistrictEntry]) -> CityTotals {
         let mut t = CityTotals::default();
         for d in districts {
@@ -207,14 +243,20 @@ impl CityTotals {
 /// `mzd status --json` against the city daemon (SPEC §9).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct CityStatus {
+    /// The city daemon's version, e.g. `0.1.0`.
     pub version: String,
+    /// False while a problem stops the city from applying messages.
     pub healthy: bool,
     /// Always `"city"`.
     pub level: String,
+    /// The city's name from its config, e.g. `北京市`.
     pub name: String,
+    /// What needs an operator's attention, in words.
     #[serde(default)]
     pub problems: Vec<String>,
+    /// One entry per `[[district]]` of the config, in its order.
     pub districts: Vec<DistrictEntry>,
+    /// Sums over the districts.
     pub totals: CityTotals,
     /// The city's own alerts (cross-district checks).
     pub alerts: AlertCounts,

@@ -17,9 +17,13 @@ pub struct Dashboard {
     pub timezone: String,
     /// Today's date in that zone, `YYYY-MM-DD`.
     pub today: String,
+    /// What `mzd status --json` would print now.
     pub status: StatusReport,
+    /// Every station of the registry, in registry order.
     pub stations: Vec<StationBoard>,
+    /// Every burial site of the registry.
     pub sites: Vec<SiteBoard>,
+    /// Every marriage office of the registry.
     pub offices: Vec<OfficeBoard>,
     /// Registrations of all offices per day, oldest first, the last entry today (30 entries).
     pub registrations_daily: Vec<BTreeMap<MarriageKind, u32>>,
@@ -55,9 +59,13 @@ pub struct Dashboard {
 /// A street's reserve fund (临时救助备用金).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct FundRow {
+    /// The street's registry id.
     pub street: String,
+    /// The street's name.
     pub name: String,
+    /// The fund's allotment: the registry's `reserve_fund`.
     pub initial: crate::registry::Fen,
+    /// What is left: `initial` minus what was paid, never below zero.
     pub balance: crate::registry::Fen,
     /// Most that may be paid on one case without a supervisor's approval.
     pub case_cap: crate::registry::Fen,
@@ -75,12 +83,19 @@ pub struct FundRow {
 /// 床位板: one rescue station or temporary point.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct StationBoard {
+    /// Station id as in the registry, e.g. `TZ-JZZ`.
     pub id: String,
+    /// The station's name.
     pub name: String,
+    /// Rescue station or temporary point; `None` when the registry does not say.
     pub kind: Option<StationKind>,
+    /// The street it lies in.
     pub street: String,
+    /// Beds, from the registry.
     pub beds: u32,
+    /// People present now.
     pub occupied: u32,
+    /// Today's events (local date).
     pub today: DayFigures,
     /// Long stays among the residents.
     pub long_stays: u32,
@@ -105,42 +120,64 @@ impl StationBoard {
 pub struct TaskRow {
     /// Accepted as is by `Request::TaskDone`.
     pub id: String,
+    /// Family notice, DNA request or stay review.
     pub kind: crate::task::TaskKind,
+    /// The station's number for the person (受助人编号).
     pub person_ref: String,
+    /// When the task was created (Unix milliseconds).
     pub created_at_ms: i64,
+    /// When it is due (Unix milliseconds); overdue after that.
     pub due_at_ms: i64,
 }
 
+/// A station's events of one local day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct DayFigures {
+    /// Admissions.
     pub admits: u32,
+    /// Discharges, for any reason.
     pub discharges: u32,
+    /// Incidents reported.
     pub incidents: u32,
 }
 
 /// 在站人员 as shown to duty officers (names masked for viewers by the daemon).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ResidentRow {
+    /// The station's number for the person (受助人编号).
     pub person_ref: String,
+    /// The person's name, if given (masked for viewers).
     pub name: Option<String>,
+    /// Sex as recorded, if given.
     pub gender: Option<Gender>,
+    /// Age in years at admission, if known.
     pub age: Option<u8>,
+    /// Vulnerability flags from the admission (minor, elderly, …).
     pub flags: Vec<Flag>,
+    /// The bed assigned, if any.
     pub bed: Option<String>,
+    /// When this stay began (Unix milliseconds).
     pub admitted_at_ms: i64,
     /// Whole days in the station so far.
     pub days: u32,
+    /// The stay is longer than the registry's `long_stay_days`.
     pub long_stay: bool,
+    /// No valid ID number, or an empty name, or 无名氏.
     pub unidentified: bool,
+    /// Incidents reported about the person in this stay.
     pub incidents: u32,
 }
 
 /// One station event, for the recent-events list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventRow {
+    /// When the event occurred (`occurred_at`, Unix milliseconds).
     pub at_ms: i64,
+    /// Admission, discharge or incident.
     pub event: EventKind,
+    /// The station's number for the person (受助人编号).
     pub person_ref: String,
+    /// The feed record it came from.
     pub record_id: String,
     /// Incident type or discharge reason, canonical English word.
     pub detail: Option<String>,
@@ -149,11 +186,17 @@ pub struct EventRow {
 /// One burial site.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SiteBoard {
+    /// Site id as in the registry, e.g. `C-SZ`.
     pub id: String,
+    /// The site's name.
     pub name: String,
+    /// The town (乡镇) it lies in.
     pub town: String,
+    /// Public, commercial, village point or columbarium; `None` when the registry does not say.
     pub kind: Option<SiteKind>,
+    /// Graves in all, as last reported.
     pub capacity_total: u32,
+    /// Graves taken, as last reported.
     pub occupied: u32,
     /// Date of the current report, `YYYY-MM-DD`.
     pub reported_on: Option<String>,
@@ -163,6 +206,7 @@ pub struct SiteBoard {
     /// `eco_share` (for the district-wide share).
     #[serde(default)]
     pub new_interments: u64,
+    /// The eco burials among `new_interments`.
     #[serde(default)]
     pub eco_interments: u64,
     /// Months until full at the recent rate of new interments; `None` when not filling.
@@ -202,10 +246,15 @@ pub fn soonest_full(sites: &[SiteBoard]) -> Option<&SiteBoard> {
 /// One marriage registration office.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct OfficeBoard {
+    /// Office id as in the registry, e.g. `M-TZ`.
     pub id: String,
+    /// The office's name.
     pub name: String,
+    /// Registrations today (local date), by kind.
     pub today: BTreeMap<MarriageKind, u32>,
+    /// Registrations over the last 7 days, today included, by kind.
     pub last_7_days: BTreeMap<MarriageKind, u32>,
+    /// Registrations over the last 30 days, today included, by kind.
     pub last_30_days: BTreeMap<MarriageKind, u32>,
     /// Registrations per day over 30 days, oldest first.
     pub daily_30: Vec<u32>,
@@ -216,6 +265,7 @@ pub struct OfficeBoard {
     /// Divorce applications deemed withdrawn (视为撤回申请) in the last 30 days, and ever.
     #[serde(default)]
     pub lapsed_30_days: u32,
+    /// Divorce applications deemed withdrawn, ever.
     #[serde(default)]
     pub lapsed_total: u64,
 }
@@ -223,11 +273,15 @@ pub struct OfficeBoard {
 /// A pending divorce application (民法典 1077) and the window it is in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CoolingOffEntry {
+    /// The office where the application was made.
     pub office_id: String,
+    /// The application's record id.
     pub record_id: String,
+    /// When it was registered (Unix milliseconds); the windows count from here.
     pub applied_at_ms: i64,
     /// Whole days left until the current window ends (0 on its last day).
     pub days_left: i64,
+    /// Which of the two windows it is in.
     #[serde(default)]
     pub window: DivorceWindow,
 }
@@ -262,14 +316,21 @@ impl DivorceWindow {
 /// A handled file, for the ingest view.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IngestEntry {
+    /// The file's name in the inbox.
     pub name: String,
+    /// The feed of its inbox folder, when known.
     pub feed: Option<String>,
+    /// When it was handled (Unix milliseconds).
     pub at_ms: i64,
     /// `ingested`, `quarantined` or `duplicate`.
     pub outcome: String,
+    /// Rows stored as new records.
     pub stored: u64,
+    /// Rows that corrected a stored record.
     pub corrected: u64,
+    /// Rows identical to a stored record, skipped.
     pub duplicate: u64,
+    /// Rows rejected, with their reasons in the rejects file.
     pub rejected: u64,
     /// Where the file went.
     pub dest: String,

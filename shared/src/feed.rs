@@ -28,11 +28,14 @@ pub enum Feed {
 /// of text it holds and the longest value accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Column {
+    /// Canonical name: the JSON key and the English header, e.g. `occurred_at`.
     pub name: &'static str,
+    /// Chinese header alias accepted for the column, e.g. `发生时间`.
     pub zh: &'static str,
     /// Required on every row. Columns required only for some rows (e.g. `referral` on admits)
     /// are checked by validation.
     pub required: bool,
+    /// What kind of text it holds.
     pub kind: ColumnKind,
     /// The longest value accepted, in characters (a Chinese character counts as one) after
     /// blanks around it are trimmed. Longer values reject the row.
@@ -148,6 +151,7 @@ const MARRIAGES: &[Column] = &[
 ];
 
 impl Feed {
+    /// The three feeds, in the order status and exports list them.
     pub const ALL: [Feed; 3] = [Feed::Admissions, Feed::Burials, Feed::Marriages];
 
     /// The inbox sub-folder and export name: `admissions`, `burials`, `marriages`.
@@ -159,6 +163,7 @@ impl Feed {
         }
     }
 
+    /// The feed's Chinese name, e.g. `救助站事件`.
     pub fn zh(self) -> &'static str {
         match self {
             Feed::Admissions => "救助站事件",
@@ -205,6 +210,7 @@ impl std::str::FromStr for Feed {
 /// Where each of a feed's columns sits in a file's rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeaderMap {
+    /// The feed whose columns these are.
     pub feed: Feed,
     /// For each column of the feed (canonical order), its position in the source row.
     pub positions: Vec<Option<usize>>,
@@ -217,13 +223,26 @@ pub struct HeaderMap {
 /// Why a header row cannot be used at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HeaderError {
+    /// Not one header cell names a column of the feed.
     #[error("no known column in the header (expected e.g. {expected})")]
-    NoKnownColumn { expected: String },
+    NoKnownColumn {
+        /// A few of the feed's column names, for the message.
+        expected: String,
+    },
+    /// Two header cells name the same column.
     #[error("column `{name}` appears twice in the header (positions {first} and {second})")]
-    DuplicateColumn { name: &'static str, first: usize, second: usize },
+    DuplicateColumn {
+        /// The column's canonical name.
+        name: &'static str,
+        /// Position of the first cell naming it, 0-based.
+        first: usize,
+        /// Position of the second cell naming it, 0-based.
+        second: usize,
+    },
 }
 
 impl HeaderError {
+    /// The problem in words (Chinese and English), written to the file's reason file.
     pub fn reason(&self) -> Reason {
         match self {
             HeaderError::NoKnownColumn { expected } => Reason::new(

@@ -15,6 +15,7 @@ pub struct IdNumber(String);
 pub struct ProtectedId {
     /// `110105********123X`: first 6 and last 4 characters.
     pub masked: String,
+    /// Keyed hash of the full number, for matching a person without storing the number.
     pub hash: IdHash,
 }
 
@@ -25,21 +26,37 @@ pub struct IdHash(pub [u8; 16]);
 /// Sex as encoded by the 17th digit (odd: male, even: female).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Sex {
+    /// Odd 17th digit.
     Male,
+    /// Even 17th digit.
     Female,
 }
 
 /// Why a string is not a valid ID number.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdNumberError {
+    /// Not 18 characters: how many there are.
     #[error("has {0} characters, expected 18")]
     Length(usize),
+    /// A character that is not a digit, or an X before the last position.
     #[error("character {position} is `{found}`, expected a digit (or X as the last character)")]
-    BadCharacter { position: usize, found: char },
+    BadCharacter {
+        /// 1-based position of the character.
+        position: usize,
+        /// The character found.
+        found: char,
+    },
+    /// Digits 7–14 are not a real date between 1800 and 2100: those digits as `YYYY-MM-DD`.
     #[error("birth date {0} does not exist or is not between 1800 and 2100")]
     BadBirthDate(String),
+    /// The 18th character is not the GB 11643 check digit of the first 17.
     #[error("check digit is {found}, expected {expected}")]
-    CheckDigit { found: char, expected: char },
+    CheckDigit {
+        /// The last character given.
+        found: char,
+        /// The check digit the first 17 digits call for.
+        expected: char,
+    },
 }
 
 impl IdNumber {
@@ -74,6 +91,7 @@ impl IdNumber {
         Ok(IdNumber(normalised))
     }
 
+    /// The full number, normalised (upper-case `X`); never store or log it.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -114,6 +132,7 @@ impl IdNumber {
         mask(&self.0)
     }
 
+    /// What is stored instead of the number: its masked form and keyed hash.
     pub fn protect(&self, hasher: &IdHasher) -> ProtectedId {
         ProtectedId { masked: self.masked(), hash: hasher.hash(self) }
     }
@@ -334,10 +353,12 @@ pub struct IdHasher {
 }
 
 impl IdHasher {
+    /// A hasher under `key`, the district's (or the city's) secret ID key.
     pub fn new(key: [u8; 32]) -> Self {
         IdHasher { key }
     }
 
+    /// The keyed BLAKE3 hash of the number, cut to 16 bytes.
     pub fn hash(&self, id: &IdNumber) -> IdHash {
         let h = blake3::keyed_hash(&self.key, id.as_str().as_bytes());
         let mut out = [0u8; 16];

@@ -40,7 +40,14 @@ pub const PROTOCOL_VERSION: u32 = 1;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientMessage {
-    Hello { protocol: u32, client: String },
+    /// The first message of a connection.
+    Hello {
+        /// The client's [`PROTOCOL_VERSION`]; the daemon refuses another.
+        protocol: u32,
+        /// What the client is, e.g. `mzc 0.1.0`, for the daemon's log.
+        client: String,
+    },
+    /// Any request after the hello.
     Request(Request),
 }
 
@@ -48,9 +55,13 @@ pub enum ClientMessage {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "request", rename_all = "snake_case")]
 pub enum Request {
+    /// `mzd status`: answered by `Status` (or `CityStatus` from the city daemon).
     Status,
+    /// `mzd export`: answered by `Line`s then `End` (ID numbers masked, names too for viewers).
     Export {
+        /// A feed, the cases or the audit trail.
         what: ExportWhat,
+        /// CSV or JSON lines.
         format: ExportFormat,
     },
     /// Push a fresh status to this connection after every commit.
@@ -59,6 +70,7 @@ pub enum Request {
     SubscribeDashboard,
     /// Acknowledge an alert (any role but viewer); every console sees it.
     AckAlert {
+        /// The alert's id, as `mzd alert list` prints it.
         id: String,
     },
     /// Open a 救急难 case (`mzd case open`); answered by `Case`.
@@ -66,26 +78,34 @@ pub enum Request {
     /// Act on a case (`mzd case act`). `expected_version` is the version the user saw; a case
     /// changed since is refused ("the case changed, reload"). Answered by `Case`.
     CaseAct {
+        /// The case number, e.g. `JJN-2026-000123`.
         id: String,
+        /// What to do.
         action: crate::case::Action,
+        /// The case's version as the user saw it.
         expected_version: u64,
     },
     /// Cases in id order, optionally in one state and at most `limit` of them; answered by a
     /// stream: one or more `Cases` (each a chunk, the first possibly empty), then `End` with the
     /// count. The daemon reads the store as it sends, so a long list costs it no memory.
     CaseList {
+        /// Only cases in this state; all when `None`.
         state: Option<crate::case::CaseState>,
+        /// At most this many cases; all when `None`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         limit: Option<u64>,
     },
     /// One case with its history; answered by `Case`.
     CaseShow {
+        /// The case number, e.g. `JJN-2026-000123`.
         id: String,
     },
     /// The first `lines` lines of a rejects file the dashboard lists (the ingest view's preview),
     /// answered by `Line`s then `End`: ID numbers masked for everyone, names also for viewers.
     RejectsPreview {
+        /// The rejects file's path, as the dashboard's ingest list gives it.
         path: String,
+        /// How many lines to send at most.
         lines: u32,
     },
     /// Re-compute the audit chain; answered by `AuditOk` or an error naming the first problem
@@ -94,6 +114,7 @@ pub enum Request {
     /// Every audit check: the chain, the store's own anchor, each of `anchors` (from backups or
     /// saved status) as a prefix, and every case against the trail. Answered by `AuditReport`.
     AuditCheck {
+        /// Anchors to check the trail against, each as a prefix.
         #[serde(default)]
         anchors: Vec<crate::audit::AuditAnchor>,
     },
@@ -102,11 +123,13 @@ pub enum Request {
     /// the daemon. The row goes through the same validation and rules as a feed row. Answered
     /// by `Logged` or an error with the reason.
     LogStationEvent {
+        /// Column name → value, e.g. `event` → `admit`.
         values: std::collections::BTreeMap<String, String>,
     },
     /// Copy a consistent snapshot of the store, the ID-hash key and the registry into `dest`
     /// (a folder on the daemon's machine; admin only). Answered by `Done` or an error.
     Backup {
+        /// The folder to write the backup into, on the daemon's machine.
         dest: std::path::PathBuf,
     },
     /// The reserve fund of every street (`mzd fund list`; any role); answered by `Funds` with
@@ -115,20 +138,26 @@ pub enum Request {
     /// Station tasks (`mzd task list`), optionally of one station and in one state (or
     /// overdue); answered by `Tasks`.
     TaskList {
+        /// Only tasks of this station (registry id); all when `None`.
         station: Option<String>,
+        /// Only tasks in this state (or overdue); all when `None`.
         state: Option<crate::task::TaskFilter>,
     },
     /// A statistics report (`mzd report day|month`, SPEC §8): `period` `None` is yesterday for a
     /// day, last month for a month. Answered by `Report`.
     Report {
+        /// Day or month.
         kind: crate::statistics::PeriodKind,
+        /// The day or month to report on; `None` for the last one that ended.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         period: Option<crate::statistics::Period>,
     },
     /// Complete an open task (`mzd task done`: station staff of its station, an officer or
     /// above); answered by `Task` or an error with the reason.
     TaskDone {
+        /// The task's printable id, `STATION/PERSON_REF/KIND`.
         id: String,
+        /// What was done (ID numbers in it are masked before it is stored).
         note: Option<String>,
     },
 }
@@ -137,11 +166,17 @@ pub enum Request {
 /// its masked form and keyed hash.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct CaseOpenRequest {
+    /// The registry id of the street that will handle the case.
     pub street: String,
+    /// What the person needs (not empty).
     pub summary: String,
+    /// The person's name, if known.
     pub name: Option<String>,
+    /// The person's ID number in full, if known; the daemon keeps only its masked form and hash.
     pub id_number: Option<String>,
+    /// Walk-in, hotline or grid; walk-in when `None`.
     pub source: Option<crate::case::Source>,
+    /// How urgent the case is.
     pub urgency: crate::case::Urgency,
     /// A community (社区/村) of the street: where a grid report came from.
     #[serde(default)]
@@ -152,8 +187,11 @@ pub struct CaseOpenRequest {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ExportWhat {
+    /// The stored records of one feed.
     Feed(Feed),
+    /// Every case.
     Cases,
+    /// The audit trail, oldest entry first.
     Audit,
 }
 
@@ -171,11 +209,14 @@ impl std::str::FromStr for ExportWhat {
     }
 }
 
+/// How `mzd export` prints (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ExportFormat {
+    /// CSV with a header row.
     #[default]
     Csv,
+    /// One JSON object per line, canonical field names.
     Jsonl,
 }
 
@@ -183,56 +224,72 @@ pub enum ExportFormat {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMessage {
+    /// The answer to `Hello`.
     Welcome {
+        /// The daemon's [`PROTOCOL_VERSION`].
         protocol: u32,
+        /// The daemon's version, e.g. `0.1.0`.
         version: String,
+        /// The client's OS user, from the socket's peer credentials.
         user: String,
+        /// The role the registry gives that user; it decides what the connection may do.
         role: Role,
     },
+    /// The answer to `Status`, and each push after `Subscribe`.
     Status(Box<StatusReport>),
     /// The answer to `Status` from the city daemon (SPEC §9).
     CityStatus(Box<crate::city::CityStatus>),
     /// One line of an export (without the newline).
     Line {
+        /// The line's text.
         line: String,
     },
     /// End of a streamed answer.
     End {
+        /// How many items the stream carried (lines, cases).
         count: u64,
     },
+    /// A push after `SubscribeDashboard`.
     Dashboard(Box<Dashboard>),
     /// An action was applied.
     Done,
     /// A case as `mzd case show --json` prints it.
     Case {
+        /// The case after the action.
         case: Box<CaseView>,
         /// Warnings of the action just applied (e.g. the same person aided twice in 30 days).
         warnings: Vec<Reason>,
     },
     /// Cases as `mzd case list --json` prints them: one chunk of a `CaseList` answer.
     Cases {
+        /// The chunk's cases, in id order.
         cases: Vec<CaseView>,
     },
     /// A station event logged from the console was stored under this record id.
     Logged {
+        /// The record id the daemon assigned.
         record_id: String,
     },
     /// The audit chain verified: this many entries.
     AuditOk {
+        /// The trail's length.
         entries: u64,
     },
     /// What an `AuditCheck` checked and found.
     AuditReport(Box<crate::audit::AuditReport>),
     /// The reserve funds, one row per street of the registry.
     Funds {
+        /// One row per street.
         funds: Vec<crate::dashboard::FundRow>,
     },
     /// Station tasks as `mzd task list --json` prints them.
     Tasks {
+        /// The selected tasks.
         tasks: Vec<TaskView>,
     },
     /// A task as `mzd task list --json` prints it, after an action on it.
     Task {
+        /// The task after the action.
         task: Box<TaskView>,
     },
     /// A statistics report, as `mzd report --format json` prints it.
@@ -244,22 +301,33 @@ pub enum ServerMessage {
 /// `mzd status --json` (SPEC §6). Keys are stable; more may be added.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct StatusReport {
+    /// The daemon's version, e.g. `0.1.0`.
     pub version: String,
+    /// False while a problem stops ingest (inbox unreadable, store error, disk low).
     pub healthy: bool,
     /// Why the daemon is unhealthy, empty when healthy.
     #[serde(default)]
     pub problems: Vec<String>,
+    /// File counts since the store was created.
     pub files: FileCounts,
+    /// Distinct stored records per feed (corrections do not add).
     pub records: FeedCounts,
+    /// Rejected rows per feed since the store was created.
     pub rejected_rows: FeedCounts,
+    /// Rows identical to a stored record, per feed, since the store was created.
     pub duplicate_rows: FeedCounts,
+    /// Beds and occupancy of each station of the registry.
     pub stations: Vec<StationStatus>,
+    /// Capacity and occupancy of each burial site of the registry.
     pub sites: Vec<SiteStatus>,
+    /// Stored marriage records by kind (`marriage`, `divorce`, …), every kind present.
     pub marriages_by_kind: BTreeMap<String, u64>,
+    /// 救急难 cases: open, and of those overdue.
     pub cases: CaseCounts,
     /// Station tasks (SPEC §7): open, and of those past their due time.
     #[serde(default)]
     pub tasks: TaskCounts,
+    /// Active alerts, in all and by kind.
     pub alerts: AlertCounts,
     /// The audit trail's length and head as of the last commit: an anchor to keep and give to a
     /// later `mzd audit verify --anchor`.
@@ -273,31 +341,44 @@ pub struct StatusReport {
 /// The `publish` block of the status (SPEC §6, §9): how far the district's outbox is published.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct PublishStatus {
+    /// Whether the config has a `[publish]` table.
     pub enabled: bool,
+    /// Whether the daemon is connected to the NATS server now.
     pub connected: bool,
     /// The last outbox `seq` the NATS server acknowledged.
     pub published_seq: u64,
     /// Commits in the outbox not acknowledged yet.
     pub pending: u64,
+    /// The last publishing error, until a publish succeeds.
     pub last_error: Option<String>,
 }
 
+/// The `files` block of the status (SPEC §6): totals since the store was created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct FileCounts {
+    /// Files fully ingested.
     pub ingested: u64,
+    /// Files moved to `quarantine/` (unreadable, or an unusable header).
     pub quarantined: u64,
+    /// Files whose content was handled before.
     pub duplicates: u64,
+    /// Files being ingested now (a live figure).
     pub in_progress: u64,
 }
 
+/// A count per feed (`records`, `rejected_rows`, `duplicate_rows` of the status).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct FeedCounts {
+    /// 救助站事件 feed.
     pub admissions: u64,
+    /// 殡葬点位统计 feed.
     pub burials: u64,
+    /// 婚姻登记 feed.
     pub marriages: u64,
 }
 
 impl FeedCounts {
+    /// The count of `feed`, to change it.
     pub fn get_mut(&mut self, feed: Feed) -> &mut u64 {
         match feed {
             Feed::Admissions => &mut self.admissions,
@@ -306,6 +387,7 @@ impl FeedCounts {
         }
     }
 
+    /// The count of `feed`.
     pub fn get(&self, feed: Feed) -> u64 {
         match feed {
             Feed::Admissions => self.admissions,
@@ -315,35 +397,52 @@ impl FeedCounts {
     }
 }
 
+/// One station in the status (`stations[]`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct StationStatus {
+    /// Station id as in the registry, e.g. `TZ-JZZ`.
     pub id: String,
+    /// Beds, from the registry.
     pub beds: u32,
+    /// People present now.
     pub occupied: u32,
 }
 
+/// One burial site in the status (`sites[]`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SiteStatus {
+    /// Site id as in the registry, e.g. `C-SZ`.
     pub id: String,
+    /// Graves in all, as last reported.
     pub capacity_total: u32,
+    /// Graves taken, as last reported.
     pub occupied: u32,
 }
 
+/// The `cases` block of the status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct CaseCounts {
+    /// Cases not closed or referred.
     pub open: u64,
+    /// Open cases past one of their time limits.
     pub overdue: u64,
 }
 
+/// The `tasks` block of the status (SPEC §7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct TaskCounts {
+    /// Tasks not done or void.
     pub open: u64,
+    /// Open tasks past their due time.
     pub overdue: u64,
 }
 
+/// The `alerts` block of the status.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct AlertCounts {
+    /// Alerts not yet acknowledged.
     pub active: u64,
+    /// Active alerts by kind (snake_case key), every kind present.
     pub by_kind: BTreeMap<String, u64>,
 }
 

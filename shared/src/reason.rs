@@ -6,11 +6,14 @@ use std::fmt;
 /// A message for a person: the Chinese text and the English text of the same thing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reason {
+    /// The Chinese text.
     pub zh: String,
+    /// The English text, saying the same.
     pub en: String,
 }
 
 impl Reason {
+    /// A message from its Chinese and English texts.
     pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Self {
         Reason { zh: zh.into(), en: en.into() }
     }
@@ -35,7 +38,9 @@ impl fmt::Display for Reason {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
+    /// Simplified Chinese, the default.
     #[default]
     Zh,
+    /// English.
     En,
 }

@@ -16,7 +16,7 @@ macro_rules! aliased_enum {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $(#[doc = concat!("`", $en, "` / ", $zh $(, " / ", $alt)*, " in a feed row or form.")] $variant),+ }
 
         impl $name {
             /// Every value, in declaration order.
@@ -133,23 +133,38 @@ aliased_enum! {
 /// One row of the admissions feed (救助站事件): an arrival, a discharge or an incident.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StationEvent {
+    /// 记录编号: unique within the feed; a later row with the same id corrects the record.
     pub record_id: String,
+    /// Station id as in the registry, e.g. `TZ-JZZ`.
     pub station_id: String,
+    /// Admit, discharge or incident.
     pub event: EventKind,
+    /// When it happened (the feed's `occurred_at`); stored as Unix milliseconds.
     #[serde(with = "crate::time::millis")]
     pub occurred_at: Timestamp,
+    /// The station's number for the person (受助人编号): links admit, incidents and discharge.
     pub person_ref: String,
+    /// The person's name; may be empty or 无名氏.
     pub name: Option<String>,
+    /// The person's ID number, masked and keyed-hashed.
     pub id_number: Option<ProtectedId>,
+    /// Sex as given in the row.
     pub gender: Option<Gender>,
     /// Given, or derived from the ID number at `occurred_at`.
     pub age: Option<u8>,
+    /// 户籍地, free text.
     pub origin: Option<String>,
+    /// How the person came; required on an admit.
     pub referral: Option<Referral>,
+    /// Vulnerabilities given in the row (`;`-separated in the feed).
     pub flags: Vec<Flag>,
+    /// The bed, as the station names it.
     pub bed: Option<String>,
+    /// Why the person left; required on a discharge.
     pub discharge_reason: Option<DischargeReason>,
+    /// What happened; required on an incident.
     pub incident_type: Option<IncidentType>,
+    /// 备注, free text.
     pub note: Option<String>,
 }
 
@@ -163,42 +178,63 @@ impl StationEvent {
 /// One row of the burials feed (殡葬点位统计): a site's counts on a date.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BurialReport {
+    /// 记录编号: unique within the feed; a later row with the same id corrects the record.
     pub record_id: String,
+    /// Site id as in the registry, e.g. `C-SZ`.
     pub site_id: String,
+    /// 统计日期: the date the counts are for.
     pub reported_on: Date,
+    /// 总穴位: graves in all.
     pub capacity_total: u32,
+    /// 已用穴位: graves taken, at most `capacity_total`.
     pub occupied: u32,
+    /// 本期安葬: interments since the previous report.
     pub new_interments: Option<u32>,
+    /// 节地生态安葬: the eco burials among `new_interments`.
     pub eco_interments: Option<u32>,
+    /// 免费基本殡葬服务: free basic funeral services given.
     pub free_basic_services: Option<u32>,
+    /// 备注, free text.
     pub note: Option<String>,
 }
 
 /// One row of the marriages feed (婚姻登记).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MarriageRegistration {
+    /// 记录编号: unique within the feed; a later row with the same id corrects the record.
     pub record_id: String,
+    /// Office id as in the registry, e.g. `M-TZ`.
     pub office_id: String,
+    /// When it was registered (the feed's `registered_at`); stored as Unix milliseconds.
     #[serde(with = "crate::time::millis")]
     pub registered_at: Timestamp,
+    /// Marriage, divorce, divorce application, withdrawal or reissue.
     pub kind: MarriageKind,
+    /// Party A's ID number, masked and keyed-hashed; required but on a reissue.
     pub party_a_id: Option<ProtectedId>,
+    /// Party B's ID number, masked and keyed-hashed; required but on a reissue.
     pub party_b_id: Option<ProtectedId>,
     /// 6-digit administrative division code.
     pub party_a_hukou: Option<String>,
+    /// 6-digit administrative division code.
     pub party_b_hukou: Option<String>,
+    /// 婚姻辅导: whether the couple had counselling.
     pub counselling: Option<bool>,
 }
 
 /// A stored record of any feed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Record {
+    /// A row of the admissions feed.
     Station(StationEvent),
+    /// A row of the burials feed.
     Burial(BurialReport),
+    /// A row of the marriages feed.
     Marriage(MarriageRegistration),
 }
 
 impl Record {
+    /// The record's `record_id`, whatever its feed.
     pub fn record_id(&self) -> &str {
         match self {
             Record::Station(r) => &r.record_id,
@@ -207,6 +243,7 @@ impl Record {
         }
     }
 
+    /// The feed it belongs to.
     pub fn feed(&self) -> crate::feed::Feed {
         use crate::feed::Feed;
         match self {

@@ -17,12 +17,16 @@ pub struct Fen(pub i64);
 /// Why a text is not an amount of yuan.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {
+    /// Blank text.
     #[error("no amount given")]
     Empty,
+    /// Not a decimal number; the text given.
     #[error("`{0}` is not an amount of yuan: write e.g. 5000 or 5000.00")]
     NotANumber(String),
+    /// More than two decimals; the text given.
     #[error("`{0}` has more than two decimals: amounts are in yuan to the fen, e.g. 12.50")]
     TooManyDecimals(String),
+    /// More fen than fit in an `i64`; the text given.
     #[error("`{0}` is too large")]
     TooLarge(String),
 }
@@ -110,7 +114,9 @@ impl std::str::FromStr for Fen {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StationKind {
+    /// 救助管理站: a district rescue station.
     Station,
+    /// 临时救助点: a temporary rescue point.
     Point,
 }
 
@@ -118,9 +124,13 @@ pub enum StationKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SiteKind {
+    /// 公益性墓园.
     Public,
+    /// 经营性公墓.
     Commercial,
+    /// 村级埋葬点: its capacity must not grow (zero-growth rule).
     Village,
+    /// 骨灰堂.
     Columbarium,
 }
 
@@ -128,20 +138,30 @@ pub enum SiteKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
+    /// Read-only; names masked everywhere. Unknown users are viewers.
     Viewer,
+    /// Acts on cases.
     Officer,
+    /// Station staff: logs events and completes tasks at the stations listing it in `staff`.
     Station,
+    /// An officer who also approves payments above the cap and reopens cases.
     Supervisor,
+    /// Everything, including backups.
     Admin,
 }
 
 /// A rescue station or temporary rescue point.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Station {
+    /// Station id, e.g. `TZ-JZZ`; unique in the registry.
     pub id: String,
+    /// Its name, e.g. `通州区救助管理站`.
     pub name: String,
+    /// The street it lies in (a `[[street]]` id).
     pub street: String,
+    /// Rescue station or temporary point.
     pub kind: StationKind,
+    /// Beds; occupancy above it raises the over-capacity alert.
     pub beds: u32,
     /// OS users with the `station` role who log arrivals, discharges and incidents here
     /// (optional key `staff = ["clerk1"]`).
@@ -152,16 +172,22 @@ pub struct Station {
 /// A burial site.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Site {
+    /// Site id, e.g. `C-SZ`; unique in the registry.
     pub id: String,
+    /// Its name, e.g. `宋庄镇公益性墓园`.
     pub name: String,
+    /// The town (乡镇) it lies in, as text.
     pub town: String,
+    /// Public, commercial, village point or columbarium.
     pub kind: SiteKind,
 }
 
 /// A marriage registration office (婚姻登记机关).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Office {
+    /// Office id, e.g. `M-TZ`; unique in the registry.
     pub id: String,
+    /// Its name, e.g. `通州区婚姻登记中心`.
     pub name: String,
     /// Optional 6-digit division code of the office's district; a party whose hukou code differs
     /// is cross-district. Defaults to the registry's `district_code`.
@@ -171,24 +197,33 @@ pub struct Office {
 /// A street or town (街道/乡镇), holder of an emergency reserve fund (临时救助备用金).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Street {
+    /// Street id, e.g. `ST-01`; unique in the registry.
     pub id: String,
+    /// Its name, e.g. `北苑街道`.
     pub name: String,
+    /// The fund's allotment (the registry writes yuan).
     pub reserve_fund: Fen,
+    /// Most that may be paid on one case without a supervisor's approval (一事一议 above it).
     pub case_cap: Fen,
 }
 
 /// A department cases can be dispatched to (分办).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Department {
+    /// Department id, e.g. `police`; unique in the registry.
     pub id: String,
+    /// Its name, e.g. `公安`.
     pub name: String,
 }
 
 /// 社区/村: a community under a street, where grid reports (网格上报) come from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Community {
+    /// Community id, e.g. `SQ-0101`; unique in the registry.
     pub id: String,
+    /// Its name, e.g. `北苑社区`.
     pub name: String,
+    /// The street it belongs to (a `[[street]]` id).
     pub street: String,
 }
 
@@ -239,8 +274,11 @@ impl AutoCases {
 /// Case time limits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
+    /// A new case must be accepted this long after it was opened (default 30 min).
     pub accept_within: Duration,
+    /// A case must be closed this long after it was opened (default 72 h).
     pub close_within: Duration,
+    /// A payment's paperwork is due this long after the payment (default 5 days).
     pub paperwork_within: Duration,
     /// A dispatched department's reply is due this long after the dispatch (default 48 h).
     pub reply_within: Duration,
@@ -272,13 +310,21 @@ pub struct Registry {
     pub holidays: BTreeSet<jiff::civil::Date>,
     /// Weekend days that are working days (调休).
     pub workdays: BTreeSet<jiff::civil::Date>,
+    /// `[[station]]` entries, in file order.
     pub stations: Vec<Station>,
+    /// `[[site]]` entries, in file order.
     pub sites: Vec<Site>,
+    /// `[[office]]` entries, in file order.
     pub offices: Vec<Office>,
+    /// `[[street]]` entries, in file order.
     pub streets: Vec<Street>,
+    /// `[[department]]` entries, in file order.
     pub departments: Vec<Department>,
+    /// `[[community]]` entries, in file order.
     pub communities: Vec<Community>,
+    /// `[limits]`: case time limits.
     pub limits: Limits,
+    /// `[auto_cases]`: which station events open a case by themselves.
     pub auto_cases: AutoCases,
     /// OS user name -> role.
     pub roles: BTreeMap<String, Role>,
@@ -296,11 +342,23 @@ fn utc() -> jiff::tz::TimeZone {
 pub enum RegistryError {
     /// Not valid TOML, or a key of the wrong type: line and column are 1-based.
     #[error("registry is not valid TOML at line {line}, column {column}: {message}")]
-    Syntax { line: usize, column: usize, message: String },
+    Syntax {
+        /// 1-based line of the error.
+        line: usize,
+        /// 1-based column of the error.
+        column: usize,
+        /// The TOML parser's message.
+        message: String,
+    },
     /// Valid TOML whose content is wrong: `at` names the entry and key, e.g.
     /// `[[station]] id = "TZ-JZZ", key beds`.
     #[error("registry entry {at}: {message}")]
-    Invalid { at: String, message: String },
+    Invalid {
+        /// The entry and key at fault.
+        at: String,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 impl Registry {
@@ -318,30 +376,37 @@ impl Registry {
         Registry::parse(DEMO_REGISTRY).expect("the demo registry is valid")
     }
 
+    /// The registry's time zone (`timezone`), in which local times and days are read and shown.
     pub fn time_zone(&self) -> jiff::tz::TimeZone {
         self.zone.clone()
     }
 
+    /// The `[[station]]` with this id.
     pub fn station(&self, id: &str) -> Option<&Station> {
         self.stations.iter().find(|s| s.id == id)
     }
 
+    /// The `[[site]]` with this id.
     pub fn site(&self, id: &str) -> Option<&Site> {
         self.sites.iter().find(|s| s.id == id)
     }
 
+    /// The `[[office]]` with this id.
     pub fn office(&self, id: &str) -> Option<&Office> {
         self.offices.iter().find(|s| s.id == id)
     }
 
+    /// The `[[street]]` with this id.
     pub fn street(&self, id: &str) -> Option<&Street> {
         self.streets.iter().find(|s| s.id == id)
     }
 
+    /// The `[[department]]` with this id.
     pub fn department(&self, id: &str) -> Option<&Department> {
         self.departments.iter().find(|s| s.id == id)
     }
 
+    /// The `[[community]]` with this id.
     pub fn community(&self, id: &str) -> Option<&Community> {
         self.communities.iter().find(|s| s.id == id)
     }

@@ -46,8 +46,10 @@ pub enum TaskKind {
 }
 
 impl TaskKind {
+    /// Every kind, in the order of SPEC §7.
     pub const ALL: [TaskKind; 3] = [TaskKind::FamilyNotice, TaskKind::DnaRequest, TaskKind::StayReview];
 
+    /// The snake_case name used in JSON and on the command line, e.g. `family_notice`.
     pub fn as_str(self) -> &'static str {
         match self {
             TaskKind::FamilyNotice => "family_notice",
@@ -56,6 +58,7 @@ impl TaskKind {
         }
     }
 
+    /// The Chinese label, e.g. `寻亲公告`.
     pub fn zh(self) -> &'static str {
         match self {
             TaskKind::FamilyNotice => "寻亲公告",
@@ -64,6 +67,7 @@ impl TaskKind {
         }
     }
 
+    /// Reads the snake_case name or the Chinese label.
     pub fn parse(s: &str) -> Option<TaskKind> {
         TaskKind::ALL.into_iter().find(|k| k.as_str() == s || k.zh() == s)
     }
@@ -73,13 +77,16 @@ impl TaskKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskState {
+    /// Not done yet; overdue once past its due time.
     Open,
+    /// Completed by station staff, an officer or above.
     Done,
     /// The person left before the task was done.
     Void,
 }
 
 impl TaskState {
+    /// The snake_case name used in JSON: `open`, `done` or `void`.
     pub fn as_str(self) -> &'static str {
         match self {
             TaskState::Open => "open",
@@ -88,6 +95,7 @@ impl TaskState {
         }
     }
 
+    /// The Chinese label, e.g. `待办`.
     pub fn zh(self) -> &'static str {
         match self {
             TaskState::Open => "待办",
@@ -101,14 +109,18 @@ impl TaskState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskFilter {
+    /// Tasks still open, overdue or not.
     Open,
+    /// Completed tasks.
     Done,
+    /// Tasks voided by a discharge.
     Void,
     /// Open and past due.
     Overdue,
 }
 
 impl TaskFilter {
+    /// Reads `open`, `done`, `void` or `overdue` (any case).
     pub fn parse(s: &str) -> Option<TaskFilter> {
         match s.trim().to_ascii_lowercase().as_str() {
             "open" => Some(TaskFilter::Open),
@@ -119,6 +131,7 @@ impl TaskFilter {
         }
     }
 
+    /// Whether `task` is selected at `now_ms` (Unix milliseconds; decides overdue).
     pub fn matches(self, task: &StationTask, now_ms: i64) -> bool {
         match self {
             TaskFilter::Open => task.state == TaskState::Open,
@@ -134,13 +147,20 @@ impl TaskFilter {
 pub struct StationTask {
     /// Printable and accepted as is by `mzd task done`: see [`task_id`].
     pub id: String,
+    /// Family notice, DNA request or stay review.
     pub kind: TaskKind,
+    /// Station id as in the registry, e.g. `TZ-JZZ`.
     pub station: String,
+    /// The station's number for the person (受助人编号).
     pub person_ref: String,
     /// The admission record of the stay.
     pub record_id: String,
+    /// When the task was created (Unix milliseconds): the arrival, or for a stay review the moment the
+    /// stay passed `long_stay_days`.
     pub created_at_ms: i64,
+    /// When it is due (Unix milliseconds), by SPEC §7's table.
     pub due_at_ms: i64,
+    /// Open, done or void.
     pub state: TaskState,
     /// When it was done, or voided.
     pub done_at_ms: Option<i64>,
@@ -180,10 +200,24 @@ pub fn may_complete(registry: &Registry, user: &str, role: Role, station: &str) 
 /// Why a completion was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TaskError {
+    /// The user is not station staff of this station, nor an officer or above.
     #[error("{user} may not complete tasks at station {station}")]
-    NotAllowed { user: String, role: Role, station: String },
+    NotAllowed {
+        /// The OS user name.
+        user: String,
+        /// The role the registry gives it.
+        role: Role,
+        /// The task's station.
+        station: String,
+    },
+    /// The task is already done or void.
     #[error("task {id} is already {}", state.as_str())]
-    NotOpen { id: String, state: TaskState },
+    NotOpen {
+        /// The task's id.
+        id: String,
+        /// Its state now.
+        state: TaskState,
+    },
 }
 
 impl TaskError {
@@ -232,6 +266,7 @@ impl StationTask {
         }
     }
 
+    /// Whether it is still waiting to be done.
     pub fn is_open(&self) -> bool {
         self.state == TaskState::Open
     }

@@ -11,8 +11,10 @@ use jiff::Timestamp;
 /// Why a time or date value was not understood.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TimeError {
+    /// The text given, not a time in any accepted format.
     #[error("`{0}` is not a time: use 2026-03-01 08:30, 2026/03/01 08:30:00 or RFC 3339")]
     BadTime(String),
+    /// The text given, not a date in any accepted format.
     #[error("`{0}` is not a date: use 2026-03-01 or 2026/03/01")]
     BadDate(String),
 }
@@ -109,7 +111,7 @@ fn digits(s: &str) -> Option<i64> {
 }
 
 /// Serde adapter storing a [`Timestamp`] as integer milliseconds since the Unix epoch.
-pub mod millis {
+pub(crate) mod millis {
     use jiff::Timestamp;
     use serde::{Deserialize, Deserializer, Serializer};
 

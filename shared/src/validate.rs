@@ -30,14 +30,18 @@ use std::fmt::Display;
 
 /// What validation needs besides the row.
 pub struct ValidationContext<'a> {
+    /// Codes of stations, sites and offices, ages and limits the rows are checked against.
     pub registry: &'a Registry,
+    /// Protects ID numbers (mask and keyed hash) as rows are read.
     pub hasher: &'a IdHasher,
 }
 
 /// Why a row was rejected: the column at fault (canonical name) if any, and the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowError {
+    /// Canonical name of the column at fault; `None` for the row as a whole.
     pub column: Option<&'static str>,
+    /// What is wrong, in words a clerk can act on.
     pub reason: Reason,
 }
 

@@ -36,6 +36,7 @@ pub enum Overdue {
 }
 
 impl Overdue {
+    /// The overdue item in words (Chinese and English), as the case desk shows it.
     pub fn reason(self) -> Reason {
         match self {
             Overdue::Accept => Reason::new("超时未受理", "not accepted in time"),

@@ -11,8 +11,15 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PersonKey {
+    /// The keyed hash of the person's ID number.
     Id(IdHash),
-    NameStation { name: String, station: String },
+    /// No ID number: the name (blanks removed) at a rescue station.
+    NameStation {
+        /// The person's name, blanks removed; never a placeholder such as 无名氏.
+        name: String,
+        /// The rescue station's registry id.
+        station: String,
+    },
 }
 
 /// Names that stand for "unknown" and never identify anyone.
@@ -37,10 +44,15 @@ impl PersonKey {
 /// One payment on some case, for the duplicate-aid check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AidRecord {
+    /// Who received the money.
     pub person: PersonKey,
+    /// The case it was paid on.
     pub case_id: CaseId,
+    /// The street whose reserve fund paid it.
     pub street: String,
+    /// When it was paid (Unix milliseconds).
     pub at_ms: i64,
+    /// How much was paid.
     pub amount: Fen,
 }
 

@@ -12,38 +12,53 @@ use std::fmt;
 pub enum CaseError {
     /// The actor's role may not take this action.
     WrongRole {
+        /// The actor's role.
         role: Role,
+        /// The action it may not take.
         action: ActionKind,
     },
     /// The case's state does not allow this action.
     WrongState {
+        /// The case's current state.
         state: CaseState,
+        /// The action that state does not allow.
         action: ActionKind,
     },
     /// The case changed since the actor saw it.
     StaleVersion {
+        /// The version the actor saw.
         expected: u64,
+        /// The case's version now.
         actual: u64,
     },
     /// The street's reserve fund cannot cover the amount.
     FundExhausted {
+        /// The street whose fund would pay.
         street: String,
+        /// What is left in the fund.
         balance: Fen,
+        /// The amount asked for.
         amount: Fen,
     },
     /// Approve or reject without a pending request.
     NoPendingRequest,
     /// A request is already pending (pay), or must be decided first (close, refer).
     PendingRequestExists {
+        /// The amount of the pending request.
         amount: Fen,
     },
     /// Close or refer while payments lack their paperwork.
     PaperworkMissing {
+        /// How many payments lack their paperwork.
         count: usize,
     },
+    /// No department with this id in the registry.
     UnknownDepartment(String),
+    /// The case is already dispatched to this department.
     AlreadyDispatched(String),
+    /// No street with this id in the registry.
     UnknownStreet(String),
+    /// No rescue station with this id in the registry.
     UnknownStation(String),
     /// Refer to the case's own street.
     SameStreet(String),
@@ -53,14 +68,18 @@ pub enum CaseError {
     NothingToFile,
     /// The action needs text (summary, note, paperwork, outcome) and got none.
     EmptyText(ActionKind),
+    /// No community (社区/村) with this id in the registry.
     UnknownCommunity(String),
     /// The community belongs to another street.
     CommunityElsewhere {
+        /// The community given.
         community: String,
+        /// The street the case belongs to.
         street: String,
     },
     /// A reply from a department the case was not dispatched to (with a reply clock).
     NotDispatched(String),
+    /// This department has already replied.
     AlreadyReplied(String),
 }
 
@@ -202,9 +221,13 @@ pub enum CaseWarning {
     /// The same person received emergency money on another case within 30 days, or from
     /// another street.
     DuplicateAid {
+        /// The case of the other payment.
         other_case: CaseId,
+        /// The street that paid the other payment.
         other_street: String,
+        /// When the other payment was made (Unix milliseconds).
         other_at_ms: i64,
+        /// The other payment's amount.
         amount: Fen,
         /// The other payment is less than 30 days from this one.
         within_30_days: bool,
@@ -214,6 +237,7 @@ pub enum CaseWarning {
 }
 
 impl CaseWarning {
+    /// The warning in words (Chinese and English), recorded in the history and shown to the officer.
     pub fn reason(&self) -> Reason {
         match self {
             CaseWarning::DuplicateAid {

@@ -31,6 +31,7 @@ impl ReserveFund {
 /// minus what was paid, so editing the registry (a top-up) keeps the record of payments.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Funds {
+    /// Each street's fund, by street id.
     pub streets: BTreeMap<String, ReserveFund>,
 }
 

@@ -35,6 +35,7 @@ impl CaseId {
         Some(CaseId(format!("JJN-{year}-{seq}")))
     }
 
+    /// The number as text, e.g. `JJN-2026-000123`.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -75,6 +76,7 @@ pub enum CaseState {
 }
 
 impl CaseState {
+    /// Every state, in the order of the case's life.
     pub const ALL: [CaseState; 6] = [
         CaseState::New,
         CaseState::Accepted,
@@ -84,6 +86,7 @@ impl CaseState {
         CaseState::Closed,
     ];
 
+    /// The snake_case name used in JSON and on the command line, e.g. `accepted`.
     pub fn as_str(self) -> &'static str {
         match self {
             CaseState::New => "new",
@@ -95,6 +98,7 @@ impl CaseState {
         }
     }
 
+    /// The Chinese label, e.g. `已受理`.
     pub fn zh(self) -> &'static str {
         match self {
             CaseState::New => "待受理",
@@ -147,6 +151,7 @@ pub enum Source {
 }
 
 impl Source {
+    /// Every source, officer-opened first.
     pub const ALL: [Source; 8] = [
         Source::WalkIn,
         Source::Hotline,
@@ -158,6 +163,7 @@ impl Source {
         Source::StationDeath,
     ];
 
+    /// The snake_case name used in JSON and on the command line, e.g. `walk_in`.
     pub fn as_str(self) -> &'static str {
         match self {
             Source::WalkIn => "walk_in",
@@ -171,6 +177,7 @@ impl Source {
         }
     }
 
+    /// The Chinese label, e.g. `来访`.
     pub fn zh(self) -> &'static str {
         match self {
             Source::WalkIn => "来访",
@@ -221,12 +228,15 @@ impl fmt::Display for Source {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Urgency {
+    /// 一般: the default.
     #[default]
     Normal,
+    /// 紧急: a later trigger about the same person may raise a case to it.
     High,
 }
 
 impl Urgency {
+    /// The snake_case name used in JSON and on the command line.
     pub fn as_str(self) -> &'static str {
         match self {
             Urgency::Normal => "normal",
@@ -234,6 +244,7 @@ impl Urgency {
         }
     }
 
+    /// The Chinese label: `一般` or `紧急`.
     pub fn zh(self) -> &'static str {
         match self {
             Urgency::Normal => "一般",
@@ -241,6 +252,7 @@ impl Urgency {
         }
     }
 
+    /// Reads `normal`/`high` (any case) or the Chinese label; `None` for anything else.
     pub fn parse(text: &str) -> Option<Urgency> {
         let t = text.trim();
         [Urgency::Normal, Urgency::High].into_iter().find(|u| t.eq_ignore_ascii_case(u.as_str()) || t == u.zh())
@@ -259,16 +271,27 @@ impl fmt::Display for Urgency {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ActionKind {
+    /// The case was opened (登记): always the first history entry.
     Open,
+    /// See [`Action::Accept`](super::Action::Accept).
     Accept,
+    /// See [`Action::Dispatch`](super::Action::Dispatch).
     Dispatch,
+    /// See [`Action::Refer`](super::Action::Refer).
     Refer,
+    /// A payment within the cap, paid at once.
     Pay,
+    /// A payment above the cap, waiting for a supervisor.
     PayRequest,
+    /// See [`Action::Approve`](super::Action::Approve).
     Approve,
+    /// See [`Action::Reject`](super::Action::Reject).
     Reject,
+    /// See [`Action::Paperwork`](super::Action::Paperwork).
     Paperwork,
+    /// See [`Action::Note`](super::Action::Note).
     Note,
+    /// See [`Action::Close`](super::Action::Close).
     Close,
     /// A dispatched department answered.
     Reply,
@@ -279,6 +302,7 @@ pub enum ActionKind {
 }
 
 impl ActionKind {
+    /// The snake_case name: the `action` of history and audit entries.
     pub fn as_str(self) -> &'static str {
         match self {
             ActionKind::Open => "open",
@@ -298,6 +322,7 @@ impl ActionKind {
         }
     }
 
+    /// The Chinese verb, e.g. `受理`.
     pub fn zh(self) -> &'static str {
         match self {
             ActionKind::Open => "登记",

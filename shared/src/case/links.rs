@@ -9,8 +9,15 @@ use crate::registry::Registry;
 /// person (受助人编号), or the keyed ID-number hash. Small and cheap to hash.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PersonLink {
+    /// The keyed hash of the person's ID number.
     Id(IdHash),
-    Station { station: String, person_ref: String },
+    /// No ID number: the station and its number for the person.
+    Station {
+        /// The rescue station's registry id.
+        station: String,
+        /// The station's number for the person (受助人编号).
+        person_ref: String,
+    },
 }
 
 impl PersonLink {

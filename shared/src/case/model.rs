@@ -12,11 +12,14 @@ use serde::{Deserialize, Serialize};
 /// Who is acting: the OS user and the role the registry gives it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {
+    /// The OS user name, from the socket's peer credentials.
     pub user: String,
+    /// The role the registry gives that user (viewer when unknown).
     pub role: Role,
 }
 
 impl Actor {
+    /// An actor with this user name and role.
     pub fn new(user: impl Into<String>, role: Role) -> Actor {
         Actor { user: user.into(), role }
     }
@@ -30,6 +33,7 @@ impl Actor {
 /// Emergency money paid on a case from its street's reserve fund.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Payment {
+    /// The amount paid.
     pub amount: Fen,
     /// When it was paid (for an approved request: the approval). Unix milliseconds.
     pub at_ms: i64,
@@ -37,34 +41,45 @@ pub struct Payment {
     pub by: String,
     /// The supervisor who approved it, for amounts above the case cap.
     pub approved_by: Option<String>,
+    /// What the money is for, as given with the payment.
     #[serde(default)]
     pub note: Option<String>,
     /// The after-the-fact explanation (事后补充说明), due within `limits.paperwork_within`.
     pub paperwork: Option<String>,
+    /// When the paperwork was filed (Unix milliseconds).
     pub paperwork_at_ms: Option<i64>,
 }
 
 /// A payment above the case cap, waiting for a supervisor (一事一议).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaymentRequest {
+    /// The amount asked for, above the case cap.
     pub amount: Fen,
+    /// When it was asked for (Unix milliseconds).
     pub at_ms: i64,
+    /// User name of whoever asked.
     pub by: String,
+    /// What the money is for.
     pub note: Option<String>,
 }
 
 /// A note added to a case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseNote {
+    /// When it was added (Unix milliseconds).
     pub at_ms: i64,
+    /// User name of whoever added it.
     pub by: String,
+    /// The note.
     pub text: String,
 }
 
 /// One line of a case's history (`mzd case show --json` renders `at_ms` as `at`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryEntry {
+    /// When it happened (Unix milliseconds).
     pub at_ms: i64,
+    /// User name of whoever acted.
     pub user: String,
     /// An [`ActionKind`] name: `open`, `accept`, `pay`, `pay_request`, …
     pub action: String,
@@ -75,33 +90,47 @@ pub struct HistoryEntry {
 /// A 救急难 case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Case {
+    /// The case number, e.g. `JJN-2026-000123`.
     pub id: CaseId,
     /// Equals `history.len()`; bumped by every applied action.
     pub version: u64,
+    /// Where the case stands (see [`CaseState`]).
     pub state: CaseState,
     /// The street handling the case and paying from its reserve fund.
     pub street: String,
+    /// What the person needs, in the opener's words (not empty).
     pub summary: String,
+    /// The person's name, if known (masked for viewers).
     pub name: Option<String>,
+    /// The person's ID number, masked and keyed-hashed.
     pub person: Option<ProtectedId>,
     /// The rescue station concerned, for daemon-opened cases (part of the duplicate-aid key
     /// when there is no ID number).
     #[serde(default)]
     pub station: Option<String>,
+    /// How the case came in.
     pub source: Source,
+    /// How urgent it is.
     pub urgency: Urgency,
+    /// When it was opened (Unix milliseconds).
     pub opened_at_ms: i64,
+    /// User name of whoever opened it (the daemon's own user for daemon-opened cases).
     pub opened_by: String,
+    /// When it was accepted (Unix milliseconds); the accept limit runs until then.
     pub accepted_at_ms: Option<i64>,
     /// Department ids, in dispatch order.
     pub departments: Vec<String>,
     /// The street it was referred to.
     pub referred_to: Option<String>,
+    /// The emergency money paid, oldest first.
     pub payments: Vec<Payment>,
+    /// A payment above the cap waiting for a supervisor; at most one.
     pub pending: Option<PaymentRequest>,
+    /// Notes added to the case, oldest first.
     pub notes: Vec<CaseNote>,
     /// When the case ended here: closed, or referred to another street.
     pub closed_at_ms: Option<i64>,
+    /// The close outcome, once closed (cleared by a reopen).
     pub outcome: Option<String>,
     /// The feed record that made the daemon open it.
     pub source_record: Option<String>,
@@ -109,6 +138,7 @@ pub struct Case {
     /// cases.
     #[serde(default)]
     pub trigger: Option<String>,
+    /// Every action, starting with `open`; never rewritten, each entry also in the audit trail.
     pub history: Vec<HistoryEntry>,
     /// What the desk rules added later (replies, links, community, English texts). Always the
     /// last field: see [`CaseExt`].
@@ -153,10 +183,13 @@ fn lenient_ext<'de, D: serde::Deserializer<'de>>(d: D) -> Result<CaseExt, D::Err
 pub struct Dispatch {
     /// The registry's department id.
     pub id: String,
+    /// When it was dispatched (Unix milliseconds).
     pub dispatched_at_ms: i64,
     /// `dispatched_at + limits.reply_within` when it was dispatched.
     pub reply_due_ms: i64,
+    /// When the department replied (Unix milliseconds).
     pub replied_at_ms: Option<i64>,
+    /// The department's answer.
     pub reply: Option<String>,
 }
 
@@ -170,13 +203,21 @@ impl Dispatch {
 /// What `mzd case open` (or a daemon rule) gives to open a case.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct OpenCase {
+    /// The registry id of the street that will handle it.
     pub street: String,
+    /// What the person needs (not empty).
     pub summary: String,
+    /// The person's name, if known.
     pub name: Option<String>,
+    /// The person's ID number, masked and keyed-hashed.
     pub person: Option<ProtectedId>,
+    /// The rescue station concerned, if any (must be in the registry).
     pub station: Option<String>,
+    /// How it came in; `None` is a walk-in.
     pub source: Option<Source>,
+    /// How urgent it is.
     pub urgency: Urgency,
+    /// The feed record that made the daemon open it.
     pub source_record: Option<String>,
     /// A community (社区/村) of `street`.
     pub community: Option<String>,
@@ -315,6 +356,7 @@ impl Case {
         Fen(self.payments.iter().map(|p| p.amount.0).sum())
     }
 
+    /// Whether the case has ended here (`closed` or `referred`): no action but reopen applies.
     pub fn is_terminal(&self) -> bool {
         self.state.is_terminal()
     }

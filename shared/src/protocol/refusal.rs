@@ -32,12 +32,15 @@ pub enum RefusalCode {
 /// Why a request was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Refusal {
+    /// What kind of refusal, for scripts (`forbidden`, `not_found`, …).
     #[serde(default)]
     pub code: RefusalCode,
+    /// Why, in words for the user.
     pub reason: Reason,
 }
 
 impl Refusal {
+    /// A refusal of this kind for this reason.
     pub fn new(code: RefusalCode, reason: Reason) -> Refusal {
         Refusal { code, reason }
     }

@@ -22,9 +22,13 @@ fn bump(v: &mut i64, sign: i64) {
 /// One station's events on a day.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StationDayFigures {
+    /// Admissions (`event = admit`).
     pub admissions: i64,
+    /// Discharges, for any reason.
     pub discharges: i64,
+    /// Discharges by reason; reasons with none may be absent.
     pub discharges_by_reason: BTreeMap<DischargeReason, i64>,
+    /// Incidents reported.
     pub incidents: i64,
 }
 
@@ -38,33 +42,46 @@ impl StationDayFigures {
 /// One burial site's reports dated on a day (latest version of each record).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SiteDayFigures {
+    /// 本期安葬 reported.
     pub new_interments: i64,
+    /// 节地生态安葬 reported.
     pub eco_interments: i64,
+    /// 免费基本殡葬服务 reported.
     pub free_basic_services: i64,
 }
 
 /// One office's registrations on a day.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OfficeDayFigures {
+    /// Registrations by kind; kinds with none may be absent.
     pub by_kind: BTreeMap<MarriageKind, i64>,
+    /// Registrations where a party's hukou code differs from the office's division (SPEC §8).
     pub cross_district: i64,
+    /// Registrations with counselling true.
     pub counselling: i64,
 }
 
 /// Cases of one street on a day.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StreetDayFigures {
+    /// Cases opened.
     pub opened: i64,
+    /// Cases closed.
     pub closed: i64,
+    /// Cases referred to another street.
     pub referred: i64,
+    /// Money paid from the street's fund, in fen (approved requests count when approved).
     pub paid_fen: i64,
 }
 
 /// Station tasks due on a day (void tasks count in none).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskDayFigures {
+    /// Tasks whose due time falls on the day.
     pub due: i64,
+    /// Of those, completed by their due time.
     pub done_on_time: i64,
+    /// Of those, completed after their due time.
     pub done_late: i64,
     /// Still open now: overdue once their due time has passed.
     pub open: i64,
@@ -73,13 +90,19 @@ pub struct TaskDayFigures {
 /// Everything that happened on one local day.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DayFigures {
+    /// By station id.
     pub stations: BTreeMap<String, StationDayFigures>,
+    /// Admissions by how the person came.
     pub referrals: BTreeMap<Referral, i64>,
     /// Admissions by the 2-digit province code of the ID number; `unknown` without one.
     pub origins: BTreeMap<String, i64>,
+    /// By site id.
     pub sites: BTreeMap<String, SiteDayFigures>,
+    /// By office id.
     pub offices: BTreeMap<String, OfficeDayFigures>,
+    /// By street id.
     pub streets: BTreeMap<String, StreetDayFigures>,
+    /// Station tasks due on the day.
     pub tasks: TaskDayFigures,
 }
 
@@ -183,13 +206,40 @@ impl DayFigures {
 /// day is looked up by the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CaseEvent {
-    Opened { street: String, at_ms: i64 },
-    Closed { street: String, at_ms: i64 },
-    Referred { street: String, at_ms: i64 },
-    Paid { street: String, at_ms: i64, fen: i64 },
+    /// A case was opened in `street`.
+    Opened {
+        /// The street handling the case.
+        street: String,
+        /// When (Unix milliseconds).
+        at_ms: i64,
+    },
+    /// A case of `street` was closed.
+    Closed {
+        /// The street handling the case.
+        street: String,
+        /// When (Unix milliseconds).
+        at_ms: i64,
+    },
+    /// A case of `street` was referred to another street.
+    Referred {
+        /// The street that referred it.
+        street: String,
+        /// When (Unix milliseconds).
+        at_ms: i64,
+    },
+    /// Money was paid from `street`'s fund (a payment, or an approved request).
+    Paid {
+        /// The street whose fund paid.
+        street: String,
+        /// When (Unix milliseconds; the approval for a request).
+        at_ms: i64,
+        /// The amount, in fen.
+        fen: i64,
+    },
 }
 
 impl CaseEvent {
+    /// When it happened (Unix milliseconds), to find its day.
     pub fn at_ms(&self) -> i64 {
         match self {
             CaseEvent::Opened { at_ms, .. }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Period {
+    /// One calendar day in the registry's zone.
     Day(Date),
     /// Any date of the month stands for it; kept as its first day.
     Month(Date),
@@ -19,11 +20,14 @@ pub enum Period {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PeriodKind {
+    /// A calendar day (日报).
     Day,
+    /// A calendar month (月报).
     Month,
 }
 
 impl PeriodKind {
+    /// `day` or `month`, as in `period.kind` of a report.
     pub fn as_str(self) -> &'static str {
         match self {
             PeriodKind::Day => "day",
@@ -35,8 +39,10 @@ impl PeriodKind {
 /// Why a period could not be read from text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PeriodError {
+    /// The text given for a day.
     #[error("`{0}` is not a date: write YYYY-MM-DD (日期格式应为 YYYY-MM-DD)")]
     Day(String),
+    /// The text given for a month.
     #[error("`{0}` is not a month: write YYYY-MM (月份格式应为 YYYY-MM)")]
     Month(String),
 }
@@ -74,6 +80,7 @@ impl Period {
         Period::month_of(today.first_of_month().yesterday().unwrap_or(today))
     }
 
+    /// Day or month.
     pub fn kind(self) -> PeriodKind {
         match self {
             Period::Day(_) => PeriodKind::Day,
@@ -103,6 +110,7 @@ impl Period {
         std::iter::successors(Some(self.from()), move |d| d.tomorrow().ok().filter(|n| *n <= to))
     }
 
+    /// Whether `date` is one of the period's days.
     pub fn contains(self, date: Date) -> bool {
         (self.from()..=self.to()).contains(&date)
     }

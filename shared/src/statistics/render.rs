@@ -14,7 +14,9 @@ pub use crate::text::width;
 /// One cell of a report table.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
+    /// Words, left-aligned.
     Text(String),
+    /// A count, right-aligned.
     Count(u64),
     /// Money, shown in yuan with two decimals.
     Yuan(i64),
@@ -34,6 +36,7 @@ impl Cell {
         }
     }
 
+    /// Whether the cell is right-aligned (anything but text).
     pub fn is_number(&self) -> bool {
         !matches!(self, Cell::Text(_))
     }
@@ -42,8 +45,11 @@ impl Cell {
 /// A titled table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Table {
+    /// The table's heading, in the report's language.
     pub title: String,
+    /// Column headings.
     pub headers: Vec<String>,
+    /// The rows, each as long as `headers`.
     pub rows: Vec<Vec<Cell>>,
 }
 

@@ -19,10 +19,12 @@ use std::collections::BTreeMap;
 pub struct Counts(pub Vec<(String, u64)>);
 
 impl Counts {
+    /// The count under `key`; 0 when absent.
     pub fn get(&self, key: &str) -> u64 {
         self.0.iter().find(|(k, _)| k == key).map_or(0, |(_, v)| *v)
     }
 
+    /// The sum of all counts.
     pub fn total(&self) -> u64 {
         self.0.iter().map(|(_, v)| v).sum()
     }
@@ -57,77 +59,120 @@ impl<'de> Deserialize<'de> for Counts {
 /// `{"kind": "day", "from": "2026-11-29", "to": "2026-11-29"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PeriodInfo {
+    /// `day` or `month`.
     pub kind: String,
+    /// The first day, `YYYY-MM-DD`.
     pub from: String,
+    /// The last day, `YYYY-MM-DD`.
     pub to: String,
 }
 
+/// One station in a report (`stations[]`, SPEC §8).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StationRow {
+    /// Station id as in the registry, e.g. `TZ-JZZ`.
     pub id: String,
+    /// The station's name from the registry.
     #[serde(default)]
     pub name: String,
+    /// Beds, from the registry.
     #[serde(default)]
     pub beds: u32,
+    /// Admissions in the period.
     pub admissions: u64,
+    /// Discharges in the period.
     pub discharges: u64,
+    /// Discharges by reason, every reason present (`home`, `family`, …).
     pub discharges_by_reason: Counts,
+    /// Incidents in the period.
     pub incidents: u64,
+    /// Occupancy at the end of the period's last day (for a period still running: now).
     pub occupied_at_end: u64,
+    /// Sum of the midnight census over the period's days that have ended.
     pub bed_days: u64,
 }
 
+/// One burial site in a report (`sites[]`, SPEC §8); also the district's sum.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SiteRow {
+    /// Site id as in the registry, e.g. `C-SZ` (`total` for the district's sum).
     pub id: String,
+    /// The site's name from the registry.
     #[serde(default)]
     pub name: String,
+    /// 本期安葬 in the reports dated in the period.
     pub new_interments: u64,
+    /// 节地生态安葬 in the reports dated in the period.
     pub eco_interments: u64,
+    /// 免费基本殡葬服务 in the reports dated in the period.
     pub free_basic_services: u64,
     /// 节地生态安葬率: eco among new interments, percent with one decimal; `null` without any.
     #[serde(default)]
     pub eco_share_pct: Option<f64>,
 }
 
+/// One marriage office in a report (`offices[]`, SPEC §8).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OfficeRow {
+    /// Office id as in the registry, e.g. `M-TZ`.
     pub id: String,
+    /// The office's name from the registry.
     #[serde(default)]
     pub name: String,
+    /// Registrations in the period by kind, every kind present.
     pub by_kind: Counts,
+    /// Registrations in the period, all kinds.
     #[serde(default)]
     pub registrations: u64,
+    /// Registrations where a party's hukou code differs from the district's.
     pub cross_district: u64,
+    /// Registrations with counselling true.
     pub counselling: u64,
 }
 
+/// One street's cases in a report (`cases.by_street[]`, SPEC §8).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StreetRow {
+    /// Street id as in the registry, e.g. `ST-01`.
     pub id: String,
+    /// The street's name from the registry.
     #[serde(default)]
     pub name: String,
+    /// Cases opened in the period.
     pub opened: u64,
+    /// Cases closed in the period.
     #[serde(default)]
     pub closed: u64,
+    /// Cases referred away in the period.
     #[serde(default)]
     pub referred: u64,
+    /// Money paid from the street's fund in the period, in fen.
     pub paid_fen: i64,
 }
 
+/// The `cases` block of a report (SPEC §8): cases that reached a state in the period.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseFigures {
+    /// Cases opened in the period.
     pub opened: u64,
+    /// Cases closed in the period.
     pub closed: u64,
+    /// Cases referred to another street in the period.
     pub referred: u64,
+    /// Money actually paid in the period, in fen (approved requests count when approved).
     pub paid_fen: i64,
+    /// The same per street, every street of the registry.
     pub by_street: Vec<StreetRow>,
 }
 
+/// The `tasks` block of a report (SPEC §8); void tasks count in none.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskFigures {
+    /// Tasks whose due time falls in the period.
     pub due: u64,
+    /// Of those, completed by their due time.
     pub done_on_time: u64,
+    /// Of those, still open after it.
     pub overdue: u64,
 }
 
@@ -135,8 +180,11 @@ pub struct TaskFigures {
 /// day still running: now).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DailyPoint {
+    /// The day, `YYYY-MM-DD`.
     pub date: String,
+    /// Admissions that day, all stations.
     pub admissions: u64,
+    /// People present at the day's end, all stations.
     pub occupied_at_end: u64,
 }
 
@@ -144,22 +192,33 @@ pub struct DailyPoint {
 /// late drop shows the later time); `complete` is false while the period is still running.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
+    /// The period's kind and first and last days.
     pub period: PeriodInfo,
+    /// When the report was made (RFC 3339 in the registry's zone).
     #[serde(default)]
     pub generated_at: String,
+    /// True once the period has ended.
     #[serde(default)]
     pub complete: bool,
+    /// The district's name from the registry, e.g. `通州区`.
     #[serde(default)]
     pub district: Option<String>,
+    /// Every station of the registry, zeros where nothing happened.
     pub stations: Vec<StationRow>,
+    /// Admissions by how the person came (`police`, `patrol`, …).
     pub admissions_by_referral: Counts,
+    /// Admissions by the ID number's 2-digit province code, `unknown` without one.
     pub admissions_by_origin: Counts,
+    /// Every burial site of the registry.
     pub sites: Vec<SiteRow>,
     /// The whole district's burials: the sites' sums and the eco-burial share.
     #[serde(default)]
     pub burials: SiteRow,
+    /// Every marriage office of the registry.
     pub offices: Vec<OfficeRow>,
+    /// Cases and money paid.
     pub cases: CaseFigures,
+    /// Station tasks due in the period.
     pub tasks: TaskFigures,
     /// A month's days up to today: the trend the console charts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -169,7 +228,9 @@ pub struct Report {
 /// A station's midnight census over a period: occupancy at the end and bed-days.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Census {
+    /// People present at the end of the period's last day (or now).
     pub occupied_at_end: u64,
+    /// Sum of the occupancy at each ended day's midnight.
     pub bed_days: u64,
 }
 
@@ -245,15 +306,19 @@ pub fn daily(
 
 /// What a report is built from besides the day figures.
 pub struct ReportInput<'a> {
+    /// The day or month reported on.
     pub period: Period,
+    /// Lists every station, site, office and street, with names.
     pub registry: &'a Registry,
     /// The period's days merged ([`DayFigures::add`]).
     pub merged: &'a DayFigures,
+    /// Each station's census over the period, by station id.
     pub census: &'a BTreeMap<String, Census>,
     /// Open tasks of the period past their due time now (the caller knows the clock).
     pub open_overdue: u64,
     /// RFC 3339 in the registry's zone.
     pub generated_at: String,
+    /// Whether the period has ended.
     pub complete: bool,
     /// The trend of a month (empty for a day).
     pub daily: Vec<DailyPoint>,

@@ -19,41 +19,65 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
+    /// `new` → `accepted`: an officer takes the case on (受理).
     Accept,
+    /// Hands the case to a department (分办), which then owes a reply within `reply_within`.
     Dispatch {
+        /// The registry's department id.
         department: String,
+        /// What the department is asked to do.
         note: Option<String>,
     },
+    /// Refers the case to another street (转办): it ends here and a linked case opens there.
     Refer {
+        /// The receiving street's registry id.
         street: String,
+        /// Why, for the receiving street.
         note: Option<String>,
     },
+    /// Pays emergency money from the street's reserve fund (先行救助); above the cap it becomes a
+    /// request pending a supervisor's approval.
     Pay {
+        /// The amount, more than zero.
         amount: Fen,
+        /// What the money is for.
         note: Option<String>,
     },
+    /// A supervisor pays the pending request (一事一议).
     Approve {
+        /// The supervisor's remark.
         note: Option<String>,
     },
+    /// A supervisor turns the pending request down; nothing is paid.
     Reject {
+        /// The supervisor's remark.
         note: Option<String>,
     },
+    /// Files the after-the-fact explanation (事后补充说明) of the oldest payment that lacks one.
     Paperwork {
+        /// The explanation, not empty.
         text: String,
     },
+    /// Adds a note to the case; the state does not change.
     Note {
+        /// The note, not empty.
         text: String,
     },
+    /// Ends the case (办结); refused while a payment lacks its paperwork.
     Close {
+        /// How the case ended, not empty.
         outcome: String,
     },
     /// A dispatched department's answer, recorded by an officer.
     Reply {
+        /// The registry id of the department answering.
         department: String,
+        /// Its answer, not empty.
         text: String,
     },
     /// Back to `accepted` from `closed` (supervisor), with the reason.
     Reopen {
+        /// Why the case is reopened, not empty.
         reason: String,
     },
 }
@@ -109,6 +133,7 @@ pub fn role_allows(role: Role, kind: ActionKind) -> bool {
 /// What [`apply`] needs besides the case and the action.
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {
+    /// Streets, departments, caps and time limits.
     pub registry: &'a Registry,
     /// The current balance of the case's street's reserve fund ([`Funds::balance`](super::Funds::balance)).
     pub fund_balance: Fen,
