@@ -29,12 +29,21 @@ mod stream;
 mod sys;
 pub use stream::Answers;
 
+/// Why a request to the daemon failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
+    /// The socket could not be connected to.
     #[error("cannot reach mzd at {path}: {source} (is `mzd run` running? pass --socket or set MZ_SOCKET)")]
-    Connect { path: PathBuf, source: std::io::Error },
+    Connect {
+        /// The socket's path.
+        path: PathBuf,
+        /// The operating system's error (no such file, permission denied, refused).
+        source: std::io::Error,
+    },
+    /// Reading or writing the connection failed after it was made.
     #[error("connection to mzd lost: {0}")]
     Io(#[from] std::io::Error),
+    /// The daemon answered with a message that does not fit the request, or not JSON; what it was.
     #[error("mzd sent something unexpected: {0}")]
     Protocol(String),
     /// The daemon refused the request: the reason, `中文 | English`.
@@ -76,7 +85,9 @@ pub use sys::{current_uid, user_name};
 /// What `Request::Status` is answered with, by a district daemon or by the city daemon.
 #[derive(Debug)]
 pub enum AnyStatus {
+    /// A district daemon's `mzd status --json` (SPEC §6).
     District(Box<StatusReport>),
+    /// The city daemon's `mzd status --json` (SPEC §9).
     City(Box<mz_shared::city::CityStatus>),
 }
 
@@ -84,12 +95,17 @@ pub enum AnyStatus {
 pub struct Client {
     lines: Lines<BufReader<OwnedReadHalf>>,
     writer: OwnedWriteHalf,
+    /// The OS user the daemon sees, from the socket's peer credentials.
     pub user: String,
+    /// The role the daemon's registry gives that user.
     pub role: Role,
+    /// The daemon's version, e.g. `0.1.0`.
     pub daemon_version: String,
 }
 
 impl Client {
+    /// Connects to the socket at `path` and says hello as `client_name` (e.g. `mzc 0.1.0`); fails
+    /// unless the daemon answers with a welcome (a daemon of another [`PROTOCOL_VERSION`] refuses).
     pub async fn connect(path: &Path, client_name: &str) -> Result<Client, ClientError> {
         let stream =
             UnixStream::connect(path).await.map_err(|source| ClientError::Connect { path: path.to_owned(), source })?;
@@ -126,6 +142,7 @@ impl Client {
         Ok(())
     }
 
+    /// Sends a request without waiting for its answer: read it with [`Client::recv`].
     pub async fn request(&mut self, request: Request) -> Result<(), ClientError> {
         self.send(&ClientMessage::Request(request)).await
     }
