@@ -7,7 +7,9 @@ use jiff::civil::Date;
 /// Sex as written on an admission form (`gender` column).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sex {
+    /// 男; an odd sex digit in the ID number.
     Male,
+    /// 女; an even sex digit in the ID number.
     Female,
 }
 
@@ -33,9 +35,13 @@ impl Sex {
 /// A generated citizen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Person {
+    /// A Chinese name that fits `sex`.
     pub name: String,
+    /// The person's sex, agreeing with the name and the ID number.
     pub sex: Sex,
+    /// The birth date the ID number carries.
     pub birth: Date,
+    /// A valid GB 11643 ID number (18 characters, correct check digit).
     pub id: String,
     /// The place the ID number's region code names.
     pub origin: &'static str,
