@@ -11,10 +11,11 @@ use std::time::{Duration, Instant};
 
 /// One `mzd city` on a folder of its own.
 pub struct CityDaemon {
-    pub dir: PathBuf,
-    pub config: PathBuf,
+    dir: PathBuf,
+    config: PathBuf,
+    /// The city daemon's socket, `<dir>/data/mzd.sock`: pass it to `mzc --socket` or `mzd status`.
     pub socket: PathBuf,
-    pub log: PathBuf,
+    log: PathBuf,
     child: Option<Child>,
     /// Extra environment for the next start.
     pub env: Vec<(String, String)>,
@@ -109,10 +110,12 @@ impl CityDaemon {
         }
     }
 
+    /// Polls the city's status until `cond` holds ([`DEFAULT_TIMEOUT`](crate::DEFAULT_TIMEOUT)); returns that status.
     pub fn wait_until(&self, what: &str, cond: impl Fn(&Value) -> bool) -> Value {
         self.wait_until_for(DEFAULT_TIMEOUT, what, cond)
     }
 
+    /// The last 60 lines of the city daemon's log, for a failure message.
     pub fn log_tail(&self) -> String {
         let text = fs::read_to_string(&self.log).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();

@@ -7,10 +7,13 @@ use serde_json::{json, Map, Value};
 /// How a file is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// UTF-8 CSV with the canonical header names.
     Csv,
+    /// UTF-8 CSV with a byte-order mark, as Excel writes it.
     CsvBom,
     /// GBK with the Chinese header names.
     CsvGbk,
+    /// One JSON object per line.
     Jsonl,
 }
 

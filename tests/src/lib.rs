@@ -85,10 +85,15 @@ pub fn demo_registry() -> &'static str {
 
 /// One `mzd run` on a data folder inside `dir`. The child is killed (SIGKILL) on drop.
 pub struct Daemon {
+    /// The test's own folder: the daemon's working directory, holding `data/` and the log.
     pub dir: PathBuf,
+    /// The data folder, `<dir>/data`: registry, store, archive, quarantine.
     pub data: PathBuf,
+    /// The inbox, `<data>/inbox`, with a folder per feed.
     pub inbox: PathBuf,
+    /// The daemon's socket, `<data>/mzd.sock`.
     pub socket: PathBuf,
+    /// The daemon's stderr, `<dir>/mzd.log`, appended across restarts.
     pub log: PathBuf,
     child: Option<Child>,
     /// Number of `mzd run` processes started on this folder.
@@ -333,6 +338,7 @@ impl Daemon {
         self.wait_until_for(DEFAULT_TIMEOUT, what, cond)
     }
 
+    /// [`Daemon::wait_until`] with another timeout.
     pub fn wait_until_for(&self, timeout: Duration, what: &str, cond: impl Fn(&Value) -> bool) -> Value {
         let start = Instant::now();
         let last = loop {
@@ -361,6 +367,7 @@ impl Daemon {
         self.wait_files_for(DEFAULT_TIMEOUT, n)
     }
 
+    /// [`Daemon::wait_files`] with another timeout.
     pub fn wait_files_for(&self, timeout: Duration, n: u64) -> Value {
         self.wait_until_for(timeout, &format!("{n} files are handled (ingested + quarantined + duplicates)"), |s| {
             files_handled(s) >= n
@@ -424,10 +431,12 @@ impl Daemon {
         found[0].clone()
     }
 
+    /// Where handled files of `feed` are moved: `<data>/archive/<feed>`.
     pub fn archive_dir(&self, feed: &str) -> PathBuf {
         self.data.join("archive").join(feed)
     }
 
+    /// Where unusable files of `feed` are moved: `<data>/quarantine/<feed>`.
     pub fn quarantine_dir(&self, feed: &str) -> PathBuf {
         self.data.join("quarantine").join(feed)
     }

@@ -10,11 +10,13 @@ use std::time::{Duration, Instant};
 
 /// One `nats-server -js` process (or none, while stopped).
 pub struct NatsServer {
+    /// The client port on 127.0.0.1, a free one chosen at start.
     pub port: u16,
     /// JetStream's store folder (kept across restarts).
     pub store: PathBuf,
     /// A server config file (accounts, users, permissions), if any.
     pub config: Option<PathBuf>,
+    /// The server's output, appended across restarts.
     pub log: PathBuf,
     child: Option<Child>,
 }
@@ -107,6 +109,7 @@ impl NatsServer {
         }
     }
 
+    /// Whether the server was started and not stopped since.
     pub fn is_running(&self) -> bool {
         self.child.is_some()
     }

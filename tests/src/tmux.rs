@@ -21,7 +21,7 @@ pub fn mzc_path() -> PathBuf {
 
 /// A detached tmux session running one command; killed on drop.
 pub struct Tmux {
-    pub name: String,
+    name: String,
 }
 
 static SESSIONS: AtomicU32 = AtomicU32::new(0);
@@ -48,6 +48,7 @@ impl Tmux {
         Tmux { name }
     }
 
+    /// The visible pane as text, one line per row.
     pub fn capture(&self) -> String {
         let out = Command::new("tmux").args(["capture-pane", "-p", "-t", &self.name]).output().expect("capture-pane");
         String::from_utf8_lossy(&out.stdout).into_owned()
@@ -93,6 +94,7 @@ impl Tmux {
         std::thread::sleep(Duration::from_millis(50));
     }
 
+    /// Resizes the session's window to `w` columns by `h` rows.
     pub fn resize(&self, w: u16, h: u16) {
         let st = Command::new("tmux")
             .args(["resize-window", "-t", &self.name, "-x", &w.to_string(), "-y", &h.to_string()])
