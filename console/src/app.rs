@@ -8,8 +8,8 @@
 
 use crate::caseform::{CaseForm, Op};
 use crate::i18n::{self, Lang};
-pub use crate::lists::{ListId, ListState};
-pub use crate::modal::{Modal, Preview};
+pub(crate) use crate::lists::{ListId, ListState};
+pub(crate) use crate::modal::{Modal, Preview};
 use crate::stationform::{StationForm, StationOp, TaskForm};
 use crate::widgets::{Mark, Theme};
 use mz_shared::dashboard::Dashboard;
@@ -17,7 +17,7 @@ use mz_shared::registry::Role;
 
 /// The nine views, in navigation order (number keys 1–9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum View {
+pub(crate) enum View {
     Overview,
     Stations,
     Burials,
@@ -81,7 +81,7 @@ impl View {
 
 /// The connection to the daemon, as the user sees it.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Conn {
+pub(crate) enum Conn {
     /// Before the first connection.
     Connecting,
     Connected,
@@ -94,7 +94,7 @@ pub enum Conn {
 
 /// Who the daemon says we are (from its Welcome).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Session {
+pub(crate) struct Session {
     pub user: String,
     pub role: Role,
 }
@@ -108,7 +108,9 @@ pub enum Action {
     Log(mz_shared::protocol::Request),
     /// Send this `TaskDone` over a short-lived connection.
     Task(mz_shared::protocol::Request),
+    /// Nothing to do but redraw.
     None,
+    /// Leave the console (`q`, `:quit`).
     Quit,
     /// Send `AckAlert` for this alert id.
     Ack(String),
@@ -122,63 +124,66 @@ pub enum Action {
 
 /// A status-bar message and how it stands out.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Message {
+pub(crate) struct Message {
     pub text: String,
     pub mark: Mark,
 }
 
 /// A request sent to the daemon and not answered yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pending {
+pub(crate) enum Pending {
     Case(Op),
     Log(StationOp),
     Task,
 }
 
+/// The console's whole state: the dashboard on screen, the view, lists, popups and connection.
+/// Keys and daemon events change it ([`App::on_key`], [`App::on_client`]); the views only read it.
 pub struct App {
-    pub lang: Lang,
-    pub theme: Theme,
-    pub view: View,
+    pub(crate) lang: Lang,
+    pub(crate) theme: Theme,
+    pub(crate) view: View,
     /// The dashboard on screen.
-    pub dashboard: Option<Box<Dashboard>>,
+    pub(crate) dashboard: Option<Box<Dashboard>>,
     /// The newest dashboard received while paused, and how many arrived.
-    pub held: Option<Box<Dashboard>>,
-    pub held_count: u32,
-    pub paused: bool,
-    pub conn: Conn,
-    pub session: Option<Session>,
+    pub(crate) held: Option<Box<Dashboard>>,
+    pub(crate) held_count: u32,
+    pub(crate) paused: bool,
+    pub(crate) conn: Conn,
+    pub(crate) session: Option<Session>,
     /// Wall clock, Unix milliseconds (updated by ticks).
     pub now_ms: i64,
     pub(crate) lists: [ListState; ListId::COUNT],
     /// Station id whose residents are shown (drilled in from the stations list).
-    pub residents_of: Option<String>,
-    pub editing_filter: bool,
+    pub(crate) residents_of: Option<String>,
+    pub(crate) editing_filter: bool,
     /// Popups, the top one last.
-    pub modals: Vec<Modal>,
-    pub message: Option<Message>,
+    pub(crate) modals: Vec<Modal>,
+    pub(crate) message: Option<Message>,
+    /// Set when the user quits; `main` then restores the terminal and exits.
     pub quit: bool,
     /// Running on the embedded demo daemon.
     pub demo: bool,
     /// The request sent and not answered yet.
-    pub pending: Option<Pending>,
+    pub(crate) pending: Option<Pending>,
     /// The case queue also lists closed and referred cases.
-    pub show_ended_cases: bool,
+    pub(crate) show_ended_cases: bool,
     /// In the stations view, the keys act on the station's open tasks (`t` toggles).
-    pub tasks_focus: bool,
+    pub(crate) tasks_focus: bool,
     /// The report view's period and the report on screen.
-    pub report: ReportView,
+    pub(crate) report: ReportView,
 }
 
 /// The report view's own state.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ReportView {
-    pub kind: mz_shared::statistics::PeriodKind,
+pub(crate) struct ReportView {
+    pub(crate) kind: mz_shared::statistics::PeriodKind,
     /// The period asked for; `None` until the daemon answered its default (yesterday, last month).
-    pub period: Option<mz_shared::statistics::Period>,
-    pub report: Option<Result<Box<mz_shared::statistics::Report>, String>>,
-    pub loading: bool,
+    pub(crate) period: Option<mz_shared::statistics::Period>,
+    pub(crate) report: Option<Result<Box<mz_shared::statistics::Report>, String>>,
+    pub(crate) loading: bool,
     /// Lines scrolled in the tables.
-    pub scroll: u16,
+    pub(crate) scroll: u16,
 }
 
 impl Default for ReportView {
@@ -194,6 +199,7 @@ impl Default for ReportView {
 }
 
 impl App {
+    /// A console on the overview, not yet connected, in `lang`; `color` false honours `NO_COLOR`.
     pub fn new(lang: Lang, color: bool) -> App {
         App {
             lang,
@@ -221,7 +227,7 @@ impl App {
     }
 
     /// The list the keys act on in the current view.
-    pub fn current_list(&self) -> ListId {
+    pub(crate) fn current_list(&self) -> ListId {
         match self.view {
             View::Overview => ListId::Overview,
             View::Stations if self.tasks_focus => ListId::Tasks,
@@ -237,7 +243,7 @@ impl App {
         }
     }
 
-    pub fn list(&self, id: ListId) -> &ListState {
+    pub(crate) fn list(&self, id: ListId) -> &ListState {
         &self.lists[id.slot()]
     }
 
@@ -283,7 +289,7 @@ impl App {
     }
 
     /// The rejects preview of the ingest row in detail.
-    pub fn preview(&self) -> Option<&Preview> {
+    pub(crate) fn preview(&self) -> Option<&Preview> {
         self.modals.iter().rev().find_map(|m| match m {
             Modal::Detail { preview, .. } => preview.as_ref(),
             _ => None,
@@ -301,24 +307,24 @@ impl App {
 
     /// Whether the connected user may complete station tasks (not a viewer; the daemon checks
     /// that station staff complete their own stations' tasks only).
-    pub fn may_complete_tasks(&self) -> bool {
+    pub(crate) fn may_complete_tasks(&self) -> bool {
         self.session.as_ref().is_some_and(|s| crate::stationform::role_may_complete(s.role))
     }
 
     /// Whether the connected user gets the station forms (role `station` or `admin`; the
     /// daemon checks that the station is one of theirs).
-    pub fn may_log(&self) -> bool {
+    pub(crate) fn may_log(&self) -> bool {
         self.session.as_ref().is_some_and(|s| crate::stationform::role_may_log(s.role))
     }
 
     /// The registry's zone (from the dashboard), Asia/Shanghai before the first one.
-    pub fn zone(&self) -> jiff::tz::TimeZone {
+    pub(crate) fn zone(&self) -> jiff::tz::TimeZone {
         crate::widgets::text::zone(self.dashboard.as_ref().map_or("Asia/Shanghai", |d| d.timezone.as_str()))
     }
 }
 
 /// The key of an ingest row: file name and time, since a name can come back.
-pub fn ingest_key(e: &mz_shared::dashboard::IngestEntry) -> String {
+pub(crate) fn ingest_key(e: &mz_shared::dashboard::IngestEntry) -> String {
     format!("{}@{}", e.name, e.at_ms)
 }
 

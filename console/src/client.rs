@@ -20,19 +20,39 @@ use tokio::sync::mpsc::UnboundedSender;
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClientEvent {
     /// Greeted by the daemon: who we are.
-    Connected { user: String, role: Role },
+    Connected {
+        /// The OS user the daemon sees.
+        user: String,
+        /// The role its registry gives that user.
+        role: Role,
+    },
     /// The connection failed or dropped; `attempt` counts failures since the last success.
-    Disconnected { error: String, attempt: u32 },
+    Disconnected {
+        /// Why, in words.
+        error: String,
+        /// Failures since the last success, 1 for the first.
+        attempt: u32,
+    },
     /// A pushed dashboard.
     Dashboard(Box<Dashboard>),
     /// The answer to an `AckAlert`.
-    AckResult { id: String, result: Result<(), Reason> },
+    AckResult {
+        /// The alert acknowledged.
+        id: String,
+        /// Done, or the daemon's refusal.
+        result: Result<(), Reason>,
+    },
     /// The answer to a case request (`CaseOpen`, `CaseAct`).
     CaseResult(Result<CaseAnswer, Reason>),
     /// The answer to a `LogStationEvent`: the record id the daemon assigned, or its refusal.
     LogResult(Result<String, Reason>),
     /// The first lines of a rejects file (masked by the daemon), or why not.
-    Preview { path: String, lines: Result<Vec<String>, String> },
+    Preview {
+        /// The rejects file asked for.
+        path: String,
+        /// Its first lines, or why they could not be read.
+        lines: Result<Vec<String>, String>,
+    },
     /// The answer to a `TaskDone`: the task's id, or the refusal.
     TaskResult(Result<String, Reason>),
     /// A statistics report, or why there is none (see `views::report`).
@@ -42,6 +62,7 @@ pub enum ClientEvent {
 /// What the daemon answered to an accepted case request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CaseAnswer {
+    /// The case number, e.g. `JJN-2026-000123`.
     pub id: String,
     /// The case's state after the action.
     pub state: Option<CaseState>,

@@ -20,12 +20,12 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 impl App {
     /// The table of a list, built from the dashboard on screen.
-    pub fn table(&self, id: ListId) -> TableData {
+    pub(crate) fn table(&self, id: ListId) -> TableData {
         views::table(self, id)
     }
 
     /// Key of the selected row of a list (after its filter), if any.
-    pub fn selected_key(&self, id: ListId) -> Option<String> {
+    pub(crate) fn selected_key(&self, id: ListId) -> Option<String> {
         views::selected_key(self, id)
     }
 
@@ -107,7 +107,7 @@ impl App {
     }
 
     /// Carries out a command of the key map (or of the command line).
-    pub fn run(&mut self, command: Command) -> Action {
+    pub(crate) fn run(&mut self, command: Command) -> Action {
         if matches!(command, Command::Report(_)) && self.view != View::Report {
             self.set_view(View::Report);
         }
@@ -607,12 +607,13 @@ impl App {
         }
     }
 
+    /// Moves the console's clock to `now_ms` (Unix milliseconds): countdowns and ages follow it.
     pub fn on_tick(&mut self, now_ms: i64) {
         self.now_ms = now_ms;
     }
 
     /// Result of reading a rejects file for the preview.
-    pub fn set_preview(&mut self, path: &str, lines: Result<Vec<String>, String>) {
+    pub(crate) fn set_preview(&mut self, path: &str, lines: Result<Vec<String>, String>) {
         let waiting = self.modals.iter_mut().rev().find_map(|m| match m {
             Modal::Detail { preview: Some(p), .. } if p.path == path => Some(p),
             _ => None,
@@ -640,6 +641,7 @@ impl App {
         (format!("mzc-{slug}-{stamp}.csv"), t.to_csv(&self.list(id).filter))
     }
 
+    /// Says in the status bar where the export was written, or why it failed.
     pub fn export_done(&mut self, result: Result<String, String>) {
         match result {
             Ok(path) => self.say(format!("{} {path}", i18n::EXPORTED.t(self.lang)), Mark::Normal),

@@ -26,16 +26,22 @@ use std::time::Duration;
 /// One generated row; `valid` says whether it is meant to pass validation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DemoRow {
+    /// One value per header column, in the header's order.
     pub cells: Vec<String>,
+    /// Meant to pass validation; a false row is a deliberate mistake that should be rejected.
     pub valid: bool,
 }
 
 /// One generated drop file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DemoFile {
+    /// The feed whose inbox folder it goes to.
     pub feed: Feed,
+    /// The file name in the inbox, unique per file.
     pub name: String,
+    /// Header cells: canonical names, or the Chinese aliases.
     pub header: Vec<String>,
+    /// The rows, in file order.
     pub rows: Vec<DemoRow>,
 }
 
@@ -109,6 +115,7 @@ pub struct Generator {
 }
 
 impl Generator {
+    /// A generator for the demo registry; the same `seed` gives the same files.
     pub fn new(seed: u64) -> Generator {
         let registry = mz_shared::registry::Registry::demo();
         let beds = places::STATIONS.iter().map(|s| (*s, registry.station(s).map_or(0, |st| st.beds))).collect();
@@ -554,6 +561,7 @@ pub fn drop_file(inbox: &Path, file: &DemoFile) -> std::io::Result<()> {
 #[cfg(feature = "demo")]
 pub struct Demo {
     dir: tempfile::TempDir,
+    /// The embedded daemon's socket, inside the demo's temporary folder.
     pub socket: PathBuf,
     stop_daemon: Option<tokio::sync::oneshot::Sender<()>>,
     daemon: Option<tokio::task::JoinHandle<Result<(), mzd::service::ServiceError>>>,

@@ -7,18 +7,18 @@
 //! `views` (drawing); `control` (keys and events); `demo`.
 
 pub mod app;
-pub mod caseform;
+pub(crate) mod caseform;
 pub mod client;
-pub mod control;
+pub(crate) mod control;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod i18n;
-pub mod keymap;
+pub(crate) mod keymap;
 #[cfg(test)]
 mod layering;
-pub mod lists;
-pub mod modal;
-pub mod palette;
-pub mod stationform;
+pub(crate) mod lists;
+pub(crate) mod modal;
+pub(crate) mod palette;
+pub(crate) mod stationform;
 pub mod views;
 pub mod widgets;

@@ -19,29 +19,38 @@ use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, Widget};
 /// The city console's state.
 #[derive(Debug)]
 pub struct CityApp {
+    /// The language of the labels.
     pub lang: Lang,
+    /// Styles, with or without colour.
     pub theme: Theme,
+    /// The latest city status (SPEC §9); `None` until the first arrives.
     pub status: Option<CityStatus>,
     /// Why the last status could not be had, while it cannot.
     pub error: Option<String>,
+    /// Index of the selected district row.
     pub selected: usize,
     /// The district drilled into.
     pub drill: Option<usize>,
+    /// Set by `q`; the loop then exits.
     pub quit: bool,
+    /// Wall clock, Unix milliseconds, set by the loop each turn.
     pub now_ms: i64,
 }
 
 impl CityApp {
+    /// A city console in `lang`, before the first status.
     pub fn new(lang: Lang, theme: Theme) -> CityApp {
         CityApp { lang, theme, status: None, error: None, selected: 0, drill: None, quit: false, now_ms: 0 }
     }
 
+    /// Shows a new status and clears the error, keeping the selection within the districts.
     pub fn on_status(&mut self, status: CityStatus) {
         self.selected = self.selected.min(status.districts.len().saturating_sub(1));
         self.status = Some(status);
         self.error = None;
     }
 
+    /// `j`/`k` or arrows select a district, Enter drills in, Esc or Backspace back, `q` quits.
     pub fn on_key(&mut self, key: KeyEvent) {
         let n = self.status.as_ref().map_or(0, |s| s.districts.len());
         match key.code {

@@ -7,16 +7,16 @@
 //!
 //! Invariant: drawing reads the app and changes nothing.
 
-pub mod alerts;
-pub mod burials;
-pub mod cases;
+pub(crate) mod alerts;
+pub(crate) mod burials;
+pub(crate) mod cases;
 pub mod city;
-pub mod funds;
-pub mod ingest;
-pub mod marriages;
-pub mod overview;
+pub(crate) mod funds;
+pub(crate) mod ingest;
+pub(crate) mod marriages;
+pub(crate) mod overview;
 pub mod report;
-pub mod stations;
+pub(crate) mod stations;
 
 use crate::app::{App, Conn, ListId, Modal, View};
 use crate::i18n::{self, Lang};
@@ -33,8 +33,8 @@ use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 use ratatui::Frame;
 
 /// Below this size the console shows the size it needs instead of its views.
-pub const MIN_WIDTH: u16 = 80;
-pub const MIN_HEIGHT: u16 = 24;
+pub(crate) const MIN_WIDTH: u16 = 80;
+pub(crate) const MIN_HEIGHT: u16 = 24;
 
 /// Draws the console into a frame.
 pub fn draw(frame: &mut Frame<'_>, app: &App) {
@@ -43,7 +43,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
 }
 
 /// Draws the console into `area` of `buf`.
-pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
+pub(crate) fn render(buf: &mut Buffer, area: Rect, app: &App) {
     let lang = app.lang;
     let theme = app.theme;
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
@@ -312,7 +312,7 @@ fn render_status(buf: &mut Buffer, area: Rect, app: &App) {
 }
 
 /// The table of a list (empty before the first dashboard).
-pub fn table(app: &App, list: ListId) -> TableData {
+pub(crate) fn table(app: &App, list: ListId) -> TableData {
     if app.dashboard.is_none() {
         return TableData::default();
     }
@@ -331,14 +331,14 @@ pub fn table(app: &App, list: ListId) -> TableData {
 }
 
 /// Key of the selected row of a list (after its filter), if any.
-pub fn selected_key(app: &App, list: ListId) -> Option<String> {
+pub(crate) fn selected_key(app: &App, list: ListId) -> Option<String> {
     let t = table(app, list);
     let st = app.list(list);
     t.filtered(&st.filter).get(st.selected).map(|r| r.key.clone())
 }
 
 /// The detail popup of a row: title and lines.
-pub fn detail(app: &App, list: ListId, key: &str) -> Option<(String, Vec<Line<'static>>)> {
+pub(crate) fn detail(app: &App, list: ListId, key: &str) -> Option<(String, Vec<Line<'static>>)> {
     match list {
         ListId::Residents => stations::detail(app, key),
         ListId::Tasks => stations::task_detail(app, key),
@@ -363,7 +363,7 @@ fn offered(app: &App, command: Command) -> bool {
 /// Every key of the current view, from the key map: the view's own keys (the case actions the
 /// role allows two to a line, so that the help fits 80x24), then those of every view (a key the
 /// view gives its own meaning listed once).
-pub fn help_lines(app: &App) -> Vec<Line<'static>> {
+pub(crate) fn help_lines(app: &App) -> Vec<Line<'static>> {
     let lang = app.lang;
     let theme = app.theme;
     let listed: Vec<&keymap::Binding> = keymap::listed(app.view).filter(|b| offered(app, b.command)).collect();
@@ -403,14 +403,14 @@ pub fn help_lines(app: &App) -> Vec<Line<'static>> {
 }
 
 /// A bordered block with a title; focused blocks get a bold title and a `>` marker.
-pub fn block(title: &str, theme: Theme, focused: bool) -> Block<'static> {
+pub(crate) fn block(title: &str, theme: Theme, focused: bool) -> Block<'static> {
     let t = if focused { format!(" > {title} ") } else { format!(" {title} ") };
     let style = if focused { theme.title() } else { theme.plain().add_modifier(Modifier::BOLD) };
     Block::bordered().title(Span::styled(t, style))
 }
 
 /// `label: value` line for details.
-pub fn kv(label: &str, value: impl Into<String>, mark: Mark, theme: Theme) -> Line<'static> {
+pub(crate) fn kv(label: &str, value: impl Into<String>, mark: Mark, theme: Theme) -> Line<'static> {
     Line::from(vec![Span::styled(format!("{label}: "), theme.dim()), Span::styled(value.into(), theme.mark(mark))])
 }
 

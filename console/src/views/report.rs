@@ -138,6 +138,7 @@ pub fn fetch(socket: PathBuf, kind: PeriodKind, period: Option<Period>, tx: Unbo
     });
 }
 
+/// Draws the report view: the period, then the report's tables, scrolled.
 pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
     let theme = app.theme;
     let english = app.lang == crate::i18n::Lang::En;

@@ -2,11 +2,11 @@
 //! fitting, the fill bar, tables with wide-character alignment, popups, and the one form widget.
 //! Widgets know nothing of the app's state: they draw what they are given.
 
-pub mod bar;
-pub mod form;
-pub mod popup;
-pub mod table;
-pub mod text;
+pub(crate) mod bar;
+pub(crate) mod form;
+pub(crate) mod popup;
+pub(crate) mod table;
+pub(crate) mod text;
 
 use ratatui::style::{Color, Modifier, Style};
 
@@ -14,6 +14,7 @@ use ratatui::style::{Color, Modifier, Style};
 /// also spelled out in text, never shown by colour alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Theme {
+    /// Whether colours are used (false when `NO_COLOR` is set).
     pub color: bool,
 }
 
@@ -26,43 +27,43 @@ impl Theme {
         }
     }
 
-    pub fn plain(self) -> Style {
+    pub(crate) fn plain(self) -> Style {
         Style::new()
     }
 
-    pub fn title(self) -> Style {
+    pub(crate) fn title(self) -> Style {
         self.fg(Style::new().add_modifier(Modifier::BOLD), Color::Cyan)
     }
 
-    pub fn header(self) -> Style {
+    pub(crate) fn header(self) -> Style {
         self.fg(Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED), Color::Cyan)
     }
 
-    pub fn selected(self) -> Style {
+    pub(crate) fn selected(self) -> Style {
         Style::new().add_modifier(Modifier::REVERSED)
     }
 
-    pub fn tab_active(self) -> Style {
+    pub(crate) fn tab_active(self) -> Style {
         self.fg(Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD), Color::Cyan)
     }
 
-    pub fn ok(self) -> Style {
+    pub(crate) fn ok(self) -> Style {
         self.fg(Style::new(), Color::Green)
     }
 
-    pub fn warn(self) -> Style {
+    pub(crate) fn warn(self) -> Style {
         self.fg(Style::new().add_modifier(Modifier::BOLD), Color::Yellow)
     }
 
-    pub fn bad(self) -> Style {
+    pub(crate) fn bad(self) -> Style {
         self.fg(Style::new().add_modifier(Modifier::BOLD), Color::Red)
     }
 
-    pub fn dim(self) -> Style {
+    pub(crate) fn dim(self) -> Style {
         self.fg(Style::new().add_modifier(Modifier::DIM), Color::DarkGray)
     }
 
-    pub fn banner(self) -> Style {
+    pub(crate) fn banner(self) -> Style {
         if self.color {
             Style::new().add_modifier(Modifier::BOLD).fg(Color::White).bg(Color::Red)
         } else {
@@ -84,9 +85,13 @@ impl Theme {
 /// How a table row or value should stand out. Always paired with a textual marker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mark {
+    /// Nothing special.
     #[default]
     Normal,
+    /// Needs attention soon (yellow, bold).
     Warn,
+    /// Wrong or overdue: needs action now (red, bold).
     Bad,
+    /// Done, acknowledged or otherwise inactive (dim).
     Dim,
 }
