@@ -104,7 +104,7 @@ pub struct Client {
 }
 
 impl Client {
-    /// Connects to the socket at `path` and says hello as `client_name` (e.g. `mzc 0.1.0`); fails
+    /// Connects to the socket at `path` and says hello as `client_name` (e.g. `mzc`); fails
     /// unless the daemon answers with a welcome (a daemon of another [`PROTOCOL_VERSION`] refuses).
     pub async fn connect(path: &Path, client_name: &str) -> Result<Client, ClientError> {
         let stream =

@@ -24,7 +24,7 @@ pub enum AlertKind {
 }
 
 impl AlertKind {
-    /// Every kind, in the order status and the console list them.
+    /// Every kind, in the order of SPEC §6's `alerts.by_kind`.
     pub const ALL: [AlertKind; 7] = [
         AlertKind::OverCapacity,
         AlertKind::LongStay,
@@ -79,7 +79,8 @@ pub enum AlertState {
 /// One alert. Its `id` is derived from what it is about, so the same condition never raises two.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Alert {
-    /// Stable id derived from the kind and subject, so the same condition never raises a second alert.
+    /// Derived from the kind and what it is about, so the same condition never raises a second
+    /// alert; accepted as is by `mzd alert ack`.
     pub id: String,
     /// What the alert is about.
     pub kind: AlertKind,

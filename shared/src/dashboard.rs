@@ -87,7 +87,7 @@ pub struct StationBoard {
     pub id: String,
     /// The station's name.
     pub name: String,
-    /// Rescue station or temporary point; `None` when the registry does not say.
+    /// Rescue station or temporary point.
     pub kind: Option<StationKind>,
     /// The street it lies in.
     pub street: String,
@@ -150,7 +150,7 @@ pub struct ResidentRow {
     pub name: Option<String>,
     /// Sex as recorded, if given.
     pub gender: Option<Gender>,
-    /// Age in years at admission, if known.
+    /// Age in years as recorded at admission (or from the ID number), if known.
     pub age: Option<u8>,
     /// Vulnerability flags from the admission (minor, elderly, …).
     pub flags: Vec<Flag>,
@@ -192,7 +192,7 @@ pub struct SiteBoard {
     pub name: String,
     /// The town (乡镇) it lies in.
     pub town: String,
-    /// Public, commercial, village point or columbarium; `None` when the registry does not say.
+    /// Public, commercial, village point or columbarium.
     pub kind: Option<SiteKind>,
     /// Graves in all, as last reported.
     pub capacity_total: u32,

@@ -151,7 +151,7 @@ const MARRIAGES: &[Column] = &[
 ];
 
 impl Feed {
-    /// The three feeds, in the order status and exports list them.
+    /// The three feeds, in the order of SPEC §3 and of status's `records`.
     pub const ALL: [Feed; 3] = [Feed::Admissions, Feed::Burials, Feed::Marriages];
 
     /// The inbox sub-folder and export name: `admissions`, `burials`, `marriages`.

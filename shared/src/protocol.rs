@@ -44,7 +44,7 @@ pub enum ClientMessage {
     Hello {
         /// The client's [`PROTOCOL_VERSION`]; the daemon refuses another.
         protocol: u32,
-        /// What the client is, e.g. `mzc 0.1.0`, for the daemon's log.
+        /// What the client is, e.g. `mzc`, for the daemon's log.
         client: String,
     },
     /// Any request after the hello.
@@ -155,7 +155,7 @@ pub enum Request {
     /// Complete an open task (`mzd task done`: station staff of its station, an officer or
     /// above); answered by `Task` or an error with the reason.
     TaskDone {
-        /// The task's printable id, `STATION/PERSON_REF/KIND`.
+        /// The task's printable id, as `mzd task list` prints it.
         id: String,
         /// What was done (ID numbers in it are masked before it is stored).
         note: Option<String>,
