@@ -9,8 +9,8 @@
 //! [`mz_shared::audit`]). Invariant: every change to a case appends exactly one audit entry in
 //! the same commit, so a case and the trail can always be compared one-to-one.
 //!
-//! One person, one open case: [`PersonIndex`] maps each open case's person links (station and
-//! person number, ID-number hash) to its id, kept by `State::put_case`; a trigger about a person
+//! One person, one open case: [`crate::state::PersonIndex`] maps each open case's person links
+//! (station and person number, ID-number hash) to its id, kept by `State::put_case`; a trigger about a person
 //! found there is added to that case's history instead of opening a second case.
 
 use crate::state::State;
@@ -24,42 +24,7 @@ use mz_shared::protocol::CaseOpenRequest;
 use mz_shared::protocol::{CaseView, DepartmentView, HistoryView, PaymentView};
 use mz_shared::reason::Reason;
 use mz_shared::registry::Registry;
-use rustc_hash::FxHashMap as HashMap;
 use serde_json::json;
-
-/// The open case of each person link (one person, one open case): small, in memory, rebuilt
-/// from the cases at start-up and kept by `State::put_case` with every case change.
-#[derive(Debug, Default)]
-pub struct PersonIndex {
-    open: HashMap<PersonLink, CaseId>,
-}
-
-impl PersonIndex {
-    /// Follows a case change: `old` as it was (`None` for a new case), `new` as it is now.
-    pub fn update(&mut self, old: Option<&Case>, new: &Case) {
-        for link in old.map(Case::person_links).unwrap_or_default() {
-            if self.open.get(&link) == Some(&old.map_or(new.id.clone(), |o| o.id.clone())) {
-                self.open.remove(&link);
-            }
-        }
-        for link in new.person_links() {
-            self.open.insert(link, new.id.clone());
-        }
-    }
-
-    /// The open case of the first of `links` that has one.
-    pub fn find(&self, links: &[PersonLink]) -> Option<&CaseId> {
-        links.iter().find_map(|l| self.open.get(l))
-    }
-
-    pub fn len(&self) -> usize {
-        self.open.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.open.is_empty()
-    }
-}
 
 fn audit(state: &mut State, entry: AuditEntry) {
     state.counters_mut().next_audit = entry.seq;
@@ -267,7 +232,7 @@ pub fn view(case: &Case, registry: &Registry, now_ms: i64, with_history: bool, m
     let tz = registry.time_zone();
     let d = case::deadlines(case, &registry.limits);
     let overdue = case::overdue_items(case, &registry.limits, now_ms);
-    let name = case.name.as_deref().map(|n| if mask_names { crate::report::mask_name(n) } else { n.to_owned() });
+    let name = case.name.as_deref().map(|n| if mask_names { crate::masking::mask_name(n) } else { n.to_owned() });
     let history = with_history.then(|| {
         let entry = |(i, h): (usize, &case::HistoryEntry)| HistoryView {
             at: local(h.at_ms, &tz),
@@ -392,21 +357,5 @@ mod tests {
         now.ext.community = Some("SQ-0101".into());
         let read: Case = crate::store::decode(b"case", &crate::store::encode(&now)).unwrap();
         assert_eq!(read, now);
-    }
-
-    #[test]
-    fn the_person_index_follows_open_cases_only() {
-        let mut c = case();
-        c.station = Some("TZ-JZZ".into());
-        c.ext.person_ref = Some("P-1".into());
-        let mut index = PersonIndex::default();
-        index.update(None, &c);
-        let links = PersonLink::of(None, Some("TZ-JZZ"), Some("P-1"));
-        assert_eq!(index.find(&links), Some(&c.id));
-        let mut closed = c.clone();
-        closed.state = mz_shared::case::CaseState::Closed;
-        index.update(Some(&c), &closed);
-        assert_eq!(index.find(&links), None);
-        assert!(index.is_empty());
     }
 }

@@ -15,6 +15,7 @@
 //! - [`server`]: the Unix-socket server (its client is the `mz-client` crate).
 //! - [`restart`]: `mzd run` replacing itself after a failed write to the store.
 //! - [`health`]: whether the engine makes progress, and its problems, for status.
+//! - [`masking`]: what a viewer may see of a name.
 //! - [`files`]: names, moves and modes of the files the daemon writes beside handled files.
 //! - [`export`]: records in canonical CSV/JSONL; [`metrics`]: Prometheus metrics over HTTP.
 //! - [`systemd`]: readiness, reload, status and watchdog notifications to the service manager.
@@ -33,6 +34,7 @@ pub mod funds;
 pub mod health;
 #[cfg(test)]
 mod layering;
+pub mod masking;
 pub mod measured;
 pub mod metrics;
 pub mod publish;

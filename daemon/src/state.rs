@@ -6,6 +6,17 @@
 //! the rows that changed them, so figures and records are always durable together. The audit
 //! trail's anchor (its length and head hash) is one such figure: written in the batch of every
 //! commit that appends audit entries, so the trail must always end exactly at it.
+//!
+//! The in-memory indexes over these tables live here too ([`PersonIndex`]: the open case of
+//! each person; [`TaskIndex`]: the open station tasks), so `cases`, `tasks` and `rules` build on
+//! `state` and `state` imports none of them.
+
+mod person_index;
+mod task_index;
+
+pub use person_index::PersonIndex;
+use task_index::archive_closed;
+pub use task_index::TaskIndex;
 
 use crate::store::{encode, keys, Store, StoreError};
 use mz_shared::alert::Alert;
@@ -352,7 +363,7 @@ pub struct State {
     /// at start-up).
     pub case_triggers: HashSet<u64>,
     /// Open cases by person (one person, one open case); kept by [`State::put_case`].
-    pub open_by_person: crate::cases::PersonIndex,
+    pub open_by_person: PersonIndex,
     /// Reserve-fund balances, derived from the registry and the cases' payments.
     pub funds: Funds,
     /// Pending requests and open cases per street, kept by [`State::put_case`].
@@ -368,7 +379,7 @@ pub struct State {
     /// written); done and void tasks stay in the store only.
     pub tasks: Table<mz_shared::task::StationTask>,
     /// Open tasks by due time, station and person; each stay's tasks (rebuilt at load).
-    pub task_index: crate::tasks::TaskIndex,
+    pub task_index: TaskIndex,
     /// Per-day figures of the statistics reports (统计报表), and which report files are stale.
     pub stats: crate::statistics::Statistics,
 }
@@ -394,14 +405,14 @@ impl State {
             aid_records: Vec::new(),
             case_index: CaseIndex::default(),
             case_triggers: HashSet::default(),
-            open_by_person: crate::cases::PersonIndex::default(),
+            open_by_person: PersonIndex::default(),
             funds: Funds::default(),
             fund_figures: Default::default(),
             cases_to_open: Vec::new(),
             audit_tail: None,
             audit_pending: Vec::new(),
             tasks: Table::new("task"),
-            task_index: crate::tasks::TaskIndex::default(),
+            task_index: TaskIndex::default(),
             stats: crate::statistics::Statistics::new(
                 jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC),
             ),
@@ -413,7 +424,7 @@ impl State {
         let mut funds = Funds::from_registry(registry);
         let mut case_index = CaseIndex::default();
         let mut case_triggers = HashSet::default();
-        let mut open_by_person = crate::cases::PersonIndex::default();
+        let mut open_by_person = PersonIndex::default();
         let mut aid_records = Vec::new();
         let mut fund_figures = crate::funds::CaseFundFigures::default();
         for item in scan_cases_read_ahead(&store.reader()) {
@@ -434,7 +445,7 @@ impl State {
         let residents = Table::load(store, "resident")?;
         let mut tasks = Table::load(store, "task")?;
         let closed_marks = crate::task_archive::marks(&store.reader())?;
-        let task_index = crate::tasks::TaskIndex::build(&mut tasks, &residents, &closed_marks);
+        let task_index = TaskIndex::build(&mut tasks, &residents, &closed_marks);
         Ok(State {
             stats: crate::statistics::Statistics::load(store, registry)?,
             tasks,
@@ -534,7 +545,7 @@ impl State {
         self.cases.write_into(batch);
         self.tasks.write_into(batch);
         self.stats.write_into(batch);
-        crate::tasks::archive_closed(&mut self.task_index, batch);
+        archive_closed(&mut self.task_index, batch);
         // The entries of one commit are one value, keyed by the first entry's number, in chunks
         // small enough for sled to keep inline; the trail's anchor goes with them.
         if !self.audit_pending.is_empty() {
