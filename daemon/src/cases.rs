@@ -20,7 +20,7 @@ use jiff::Timestamp;
 use mz_shared::audit::{append_case_entry, AuditAnchor, AuditEntry, AuditReport};
 use mz_shared::case::{self, Action, Actor, AidRecord, Applied, Case, CaseId, Context, OpenCase, PersonLink};
 use mz_shared::id_number::{IdHasher, IdNumber};
-use mz_shared::protocol::CaseOpenRequest;
+use mz_shared::protocol::{CaseOpenRequest, Refusal, RefusalCode};
 use mz_shared::protocol::{CaseView, DepartmentView, HistoryView, PaymentView};
 use mz_shared::reason::Reason;
 use mz_shared::registry::Registry;
@@ -39,10 +39,10 @@ fn open_case(
     input: OpenCase,
     trigger: Option<String>,
     now_ms: i64,
-) -> Result<Case, Reason> {
+) -> Result<Case, Refusal> {
     let year = Timestamp::from_millisecond(now_ms).unwrap_or_default().to_zoned(registry.time_zone()).year();
     let id = CaseId::new(year, state.counters.next_case + 1);
-    let mut case = Case::open(id, input, actor, now_ms, registry).map_err(|e| e.reason())?;
+    let mut case = Case::open(id, input, actor, now_ms, registry).map_err(|e| e.refusal())?;
     case.trigger = trigger;
     state.counters_mut().next_case += 1;
     let entry = append_case_entry(state.audit_tail.as_ref(), &case.id, &case.history[0]);
@@ -74,13 +74,11 @@ pub fn open(
     actor: &Actor,
     req: CaseOpenRequest,
     now_ms: i64,
-) -> Result<(Case, Vec<Reason>), Reason> {
+) -> Result<(Case, Vec<Reason>), Refusal> {
     let person = match req.id_number.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(text) => Some(
-            IdNumber::parse(text)
-                .map(|id| id.protect(hasher))
-                .map_err(|e| Reason::new(format!("身份证号无效：{e}"), format!("id_number is not valid: {e}")))?,
-        ),
+        Some(text) => Some(IdNumber::parse(text).map(|id| id.protect(hasher)).map_err(|e| {
+            Refusal::rejected(Reason::new(format!("身份证号无效：{e}"), format!("id_number is not valid: {e}")))
+        })?),
         None => None,
     };
     let links = PersonLink::of(person.as_ref(), None, None);
@@ -108,9 +106,10 @@ pub fn act(
     action: &Action,
     expected_version: u64,
     now_ms: i64,
-) -> Result<Applied, Reason> {
+) -> Result<Applied, Refusal> {
     let Some(case) = state.cases.get(id) else {
-        return Err(Reason::new(format!("案件 {id} 不存在"), format!("case {id} does not exist")));
+        let reason = Reason::new(format!("案件 {id} 不存在"), format!("case {id} does not exist"));
+        return Err(Refusal::new(RefusalCode::NotFound, reason));
     };
     let other_aid: Vec<AidRecord> = state.aid_records.iter().filter(|a| a.case_id != case.id).cloned().collect();
     let referral_id = matches!(action, Action::Refer { .. }).then(|| next_id(state, registry, now_ms));
@@ -120,9 +119,9 @@ pub fn act(
         other_aid: &other_aid,
         referral_id: referral_id.as_ref(),
     };
-    let applied = case::apply(&case, action, actor, expected_version, now_ms, &ctx).map_err(|e| e.reason())?;
+    let applied = case::apply(&case, action, actor, expected_version, now_ms, &ctx).map_err(|e| e.refusal())?;
     if let Some(amount) = applied.debit {
-        state.funds.debit(&applied.case.street, amount).map_err(|e| e.reason())?;
+        state.funds.debit(&applied.case.street, amount).map_err(|e| e.refusal())?;
     }
     let entry = append_case_entry(state.audit_tail.as_ref(), &applied.case.id, applied.entry());
     audit(state, entry);
@@ -160,7 +159,7 @@ pub fn open_triggered(state: &mut State, registry: &Registry, now_ms: i64) {
                 tracing::debug!(case = %case.id, source = case.source.as_str(), "case opened by the rules");
                 state.case_triggers.insert(hash);
             }
-            Err(reason) => tracing::warn!(trigger = %trigger, reason = %reason.en, "case not opened"),
+            Err(refusal) => tracing::warn!(trigger = %trigger, reason = %refusal.reason.en, "case not opened"),
         }
     }
 }

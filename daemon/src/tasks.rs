@@ -21,7 +21,7 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use mz_shared::case::Actor;
 use mz_shared::dashboard::TaskRow;
-use mz_shared::protocol::TaskView;
+use mz_shared::protocol::{Refusal, RefusalCode, TaskView};
 use mz_shared::reason::Reason;
 use mz_shared::records::StationEvent;
 use mz_shared::registry::Registry;
@@ -123,20 +123,21 @@ pub fn complete(
     id: &str,
     note: Option<&str>,
     now_ms: i64,
-) -> Result<StationTask, Reason> {
+) -> Result<StationTask, Refusal> {
     let id = id.trim();
     let archived = || {
         let closed = state.task_index.is_closed(id);
         reader.filter(|_| closed).and_then(|r| task_archive::find(r, id).ok().flatten())
     };
     let Some(old) = state.tasks.get(id).cloned().or_else(archived) else {
-        return Err(Reason::new(
+        let reason = Reason::new(
             format!("事项 {id} 不存在；用 mzd task list 查看事项编号"),
             format!("task {id} does not exist; see `mzd task list` for the ids"),
-        ));
+        );
+        return Err(Refusal::new(RefusalCode::NotFound, reason));
     };
     let mut t = old.clone();
-    t.complete(registry, &actor.user, actor.role, note, now_ms).map_err(|e| e.reason())?;
+    t.complete(registry, &actor.user, actor.role, note, now_ms).map_err(|e| e.refusal())?;
     put(state, Some(&old), t.clone());
     Ok(t)
 }
@@ -236,10 +237,11 @@ mod tests {
         let mut again = State::load(&store, &registry).unwrap();
         assert!(again.task_index.is_closed(&open.id) && again.task_index.is_closed(&void.id));
         let second = complete(&mut again, Some(&store.reader()), &registry, &actor, &open.id, None, 950);
-        assert!(second.is_err(), "a closed task cannot be done twice");
+        assert_eq!(second.map(|_| ()).map_err(|r| r.code), Err(RefusalCode::Conflict), "done twice");
         let missing =
             complete(&mut again, Some(&store.reader()), &registry, &actor, "TZ-JZZ/none/family_notice", None, 950);
-        assert!(missing.unwrap_err().en.contains("does not exist"));
+        let missing = missing.unwrap_err();
+        assert!(missing.reason.en.contains("does not exist") && missing.code == RefusalCode::NotFound);
         let used = again.task_index.stay_numbers_used("TZ-JZZ", "P1", TaskKind::FamilyNotice);
         assert_eq!(used, Some(1), "the stay number survives the archive");
     }
