@@ -23,37 +23,38 @@
 //! - [`config`] and [`service`]: `mzd run`: settings, wiring, clean shutdown, `rebuild`;
 //!   [`shutdown`]: the one signal every part of `mzd run` stops on.
 
-pub mod cases;
+// The public surface: what `mzd`'s own commands (`main`, `cli/`), `mzc --demo` (`service`), the
+// daemon's fuzz test (`source`) and the end-to-end tests (which read and tamper with a stopped
+// daemon's store: `state`, `store`, `publish::outbox`) use. Everything else is the daemon's own.
 pub mod check;
 pub mod city;
 pub mod config;
-pub mod engine;
-pub mod export;
-pub mod files;
 pub mod funds;
-pub mod health;
-#[cfg(test)]
-mod layering;
-pub mod masking;
-pub mod measured;
-pub mod metrics;
 pub mod publish;
-pub mod report;
-pub mod restart;
-pub mod rules;
-pub mod server;
 pub mod service;
-pub mod shutdown;
 pub mod source;
 pub mod state;
-pub mod statistics;
 pub mod store;
-pub mod sys;
-pub mod systemd;
-pub mod task_archive;
-pub mod tasks;
-pub mod watcher;
-pub mod workbook;
 
-/// File ingest, at its former path.
-pub use engine::ingest;
+mod cases;
+mod engine;
+mod export;
+mod files;
+mod health;
+#[cfg(test)]
+mod layering;
+mod masking;
+mod measured;
+mod metrics;
+mod report;
+mod restart;
+mod rules;
+mod server;
+mod shutdown;
+mod statistics;
+mod sys;
+mod systemd;
+mod task_archive;
+mod tasks;
+mod watcher;
+mod workbook;

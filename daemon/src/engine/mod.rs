@@ -19,7 +19,7 @@ pub mod run;
 pub mod station;
 
 pub use handle::EngineHandle;
-pub use ingest::{apply_record, apply_row, Folders, IngestError, RowOutcome, TAKEN_DIR};
+pub use ingest::{apply_row, Folders, IngestError, RowOutcome};
 pub use run::{engine_loop, wait_for_store, EngineMsg, EngineOpener};
 
 use crate::files::log_name;
