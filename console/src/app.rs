@@ -432,7 +432,7 @@ pub(crate) mod tests {
     fn help_opens_and_closes() {
         let mut a = app_with(crate::views::tests::sample());
         a.on_key(ch('?'));
-        assert_eq!(a.top(), Some(&Modal::Help));
+        assert_eq!(a.top(), Some(&Modal::Help { scroll: 0 }));
         a.on_key(ch('?'));
         assert_eq!(a.top(), None);
         a.on_key(ch('?'));
@@ -592,6 +592,6 @@ pub(crate) mod tests {
         a.on_client(ClientEvent::LogResult(Ok("R-1".into())));
         assert!(a.notice().is_some());
         a.on_key(key(KeyCode::Enter));
-        assert_eq!(a.top(), Some(&Modal::Help));
+        assert_eq!(a.top(), Some(&Modal::Help { scroll: 0 }));
     }
 }

@@ -63,7 +63,7 @@ impl App {
 
     fn set_view(&mut self, view: View) {
         self.view = view;
-        self.close(|m| matches!(m, Modal::Help | Modal::Detail { .. } | Modal::Case { .. }));
+        self.close(|m| matches!(m, Modal::Help { .. } | Modal::Detail { .. } | Modal::Case { .. }));
         self.editing_filter = false;
     }
 
@@ -140,7 +140,7 @@ impl App {
             Command::Back => self.back(),
             Command::Filter => self.editing_filter = true,
             Command::Palette => self.modals.push(Modal::Palette { text: String::new(), error: None }),
-            Command::Help => self.modals.push(Modal::Help),
+            Command::Help => self.modals.push(Modal::Help { scroll: 0 }),
             Command::Pause => self.toggle_pause(),
             Command::Export => return Action::Export,
             Command::Ack => return self.ack_selected(),
@@ -171,16 +171,35 @@ impl App {
             Modal::Notice { .. }
                 if matches!(key.code, KeyCode::Esc | KeyCode::Enter | KeyCode::Backspace | KeyCode::Char(' ')) => {}
             Modal::Case { key: case, scroll } => return self.case_detail_key(case, scroll, key.code),
+            Modal::Help { scroll } if !closes => return self.help_key(scroll, key.code),
             Modal::Detail { list: ListId::Residents, key: person, .. }
                 if matches!(key.code, KeyCode::Char(c) if keymap::station_op(c).is_some()) && self.may_log() =>
             {
                 let KeyCode::Char(c) = key.code else { unreachable!("matched a character") };
                 self.start_station_op(keymap::station_op(c).expect("checked"), Some(person));
             }
-            Modal::Help | Modal::Detail { .. } if key.code == KeyCode::Char('q') => return self.run(Command::Quit),
-            Modal::Help | Modal::Detail { .. } if closes => {}
+            Modal::Detail { .. } if key.code == KeyCode::Char('q') => return self.run(Command::Quit),
+            Modal::Help { .. } | Modal::Detail { .. } if closes => {}
             other => self.modals.push(other),
         }
+        Action::None
+    }
+
+    /// A key in the help: arrows, pages, Home and End scroll it (up to its last line), `q`
+    /// quits; other keys leave it as it is.
+    fn help_key(&mut self, scroll: u16, code: KeyCode) -> Action {
+        let last = views::help_lines(self).len().saturating_sub(1) as u16;
+        let scroll = match code {
+            KeyCode::Down | KeyCode::Char('j') => scroll.saturating_add(1),
+            KeyCode::Up | KeyCode::Char('k') => scroll.saturating_sub(1),
+            KeyCode::PageDown => scroll.saturating_add(10),
+            KeyCode::PageUp => scroll.saturating_sub(10),
+            KeyCode::Home | KeyCode::Char('g') => 0,
+            KeyCode::End | KeyCode::Char('G') => last,
+            KeyCode::Char('q') => return self.run(Command::Quit),
+            _ => scroll,
+        };
+        self.modals.push(Modal::Help { scroll: scroll.min(last) });
         Action::None
     }
 

@@ -411,12 +411,17 @@ pub(crate) const KEY_REPORT_PERIOD: L = L("上一期 / 下一期", "previous / n
 pub(crate) const KEY_REPORT_DAY: L = L("日报", "day report");
 pub(crate) const KEY_REPORT_MONTH: L = L("月报", "month report");
 pub(crate) const KEY_REPORT_REFRESH: L = L("重新获取报表", "fetch the report again");
+pub(crate) const KEY_REPORT_PERIOD_SHORT: L = L("上一期/下一期", "previous/next");
+pub(crate) const KEY_REPORT_REFRESH_SHORT: L = L("刷新", "reload");
+pub(crate) const KEY_SCROLL_SHORT: L = L("滚动", "scroll");
+pub(crate) const KEY_EXPORT_SHORT: L = L("导出CSV", "export CSV");
 pub(crate) const KEY_TASK_DONE: L = L("完成选中的事项", "complete the selected task");
 pub(crate) const KEY_TASKS_SHORT: L = L("事项", "tasks");
 pub(crate) const KEY_TASK_DONE_SHORT: L = L("完成事项", "done");
 
 // Help.
 pub(crate) const HELP_TITLE: L = L("按键说明", "Keys");
+pub(crate) const HELP_SCROLL: L = L("↑↓ 滚动", "↑↓ scroll");
 pub(crate) const KEY_VIEWS: L = L("切换视图", "switch view");
 pub(crate) const KEY_TAB: L = L("下一个/上一个视图", "next / previous view");
 pub(crate) const KEY_MOVE: L = L("上下移动", "move");

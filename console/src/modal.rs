@@ -21,8 +21,11 @@ pub struct Preview {
 /// One popup.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Modal {
-    /// The keys of the view, from the key map.
-    Help,
+    /// The keys of the view, from the key map, scrolled by `scroll` lines (at 80×24 they do not
+    /// all fit).
+    Help {
+        scroll: u16,
+    },
     /// The `:` command line: what is typed, and why the last command was refused.
     Palette {
         text: String,

@@ -9,8 +9,8 @@
 //! [`mz_shared::audit`]). Invariant: every change to a case appends exactly one audit entry in
 //! the same commit, so a case and the trail can always be compared one-to-one.
 //!
-//! One person, one open case: [`PersonIndex`] maps each open case's person links (station and
-//! person number, ID-number hash) to its id, kept by `State::put_case`; a trigger about a person
+//! One person, one open case: [`crate::state::PersonIndex`] maps each open case's person links
+//! (station and person number, ID-number hash) to its id, kept by `State::put_case`; a trigger about a person
 //! found there is added to that case's history instead of opening a second case.
 
 use crate::state::State;
@@ -20,46 +20,11 @@ use jiff::Timestamp;
 use mz_shared::audit::{append_case_entry, AuditAnchor, AuditEntry, AuditReport};
 use mz_shared::case::{self, Action, Actor, AidRecord, Applied, Case, CaseId, Context, OpenCase, PersonLink};
 use mz_shared::id_number::{IdHasher, IdNumber};
-use mz_shared::protocol::CaseOpenRequest;
+use mz_shared::protocol::{CaseOpenRequest, Refusal, RefusalCode};
 use mz_shared::protocol::{CaseView, DepartmentView, HistoryView, PaymentView};
 use mz_shared::reason::Reason;
 use mz_shared::registry::Registry;
-use rustc_hash::FxHashMap as HashMap;
 use serde_json::json;
-
-/// The open case of each person link (one person, one open case): small, in memory, rebuilt
-/// from the cases at start-up and kept by `State::put_case` with every case change.
-#[derive(Debug, Default)]
-pub struct PersonIndex {
-    open: HashMap<PersonLink, CaseId>,
-}
-
-impl PersonIndex {
-    /// Follows a case change: `old` as it was (`None` for a new case), `new` as it is now.
-    pub fn update(&mut self, old: Option<&Case>, new: &Case) {
-        for link in old.map(Case::person_links).unwrap_or_default() {
-            if self.open.get(&link) == Some(&old.map_or(new.id.clone(), |o| o.id.clone())) {
-                self.open.remove(&link);
-            }
-        }
-        for link in new.person_links() {
-            self.open.insert(link, new.id.clone());
-        }
-    }
-
-    /// The open case of the first of `links` that has one.
-    pub fn find(&self, links: &[PersonLink]) -> Option<&CaseId> {
-        links.iter().find_map(|l| self.open.get(l))
-    }
-
-    pub fn len(&self) -> usize {
-        self.open.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.open.is_empty()
-    }
-}
 
 fn audit(state: &mut State, entry: AuditEntry) {
     state.counters_mut().next_audit = entry.seq;
@@ -74,10 +39,10 @@ fn open_case(
     input: OpenCase,
     trigger: Option<String>,
     now_ms: i64,
-) -> Result<Case, Reason> {
+) -> Result<Case, Refusal> {
     let year = Timestamp::from_millisecond(now_ms).unwrap_or_default().to_zoned(registry.time_zone()).year();
     let id = CaseId::new(year, state.counters.next_case + 1);
-    let mut case = Case::open(id, input, actor, now_ms, registry).map_err(|e| e.reason())?;
+    let mut case = Case::open(id, input, actor, now_ms, registry).map_err(|e| e.refusal())?;
     case.trigger = trigger;
     state.counters_mut().next_case += 1;
     let entry = append_case_entry(state.audit_tail.as_ref(), &case.id, &case.history[0]);
@@ -109,13 +74,11 @@ pub fn open(
     actor: &Actor,
     req: CaseOpenRequest,
     now_ms: i64,
-) -> Result<(Case, Vec<Reason>), Reason> {
+) -> Result<(Case, Vec<Reason>), Refusal> {
     let person = match req.id_number.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(text) => Some(
-            IdNumber::parse(text)
-                .map(|id| id.protect(hasher))
-                .map_err(|e| Reason::new(format!("身份证号无效：{e}"), format!("id_number is not valid: {e}")))?,
-        ),
+        Some(text) => Some(IdNumber::parse(text).map(|id| id.protect(hasher)).map_err(|e| {
+            Refusal::rejected(Reason::new(format!("身份证号无效：{e}"), format!("id_number is not valid: {e}")))
+        })?),
         None => None,
     };
     let links = PersonLink::of(person.as_ref(), None, None);
@@ -143,9 +106,10 @@ pub fn act(
     action: &Action,
     expected_version: u64,
     now_ms: i64,
-) -> Result<Applied, Reason> {
+) -> Result<Applied, Refusal> {
     let Some(case) = state.cases.get(id) else {
-        return Err(Reason::new(format!("案件 {id} 不存在"), format!("case {id} does not exist")));
+        let reason = Reason::new(format!("案件 {id} 不存在"), format!("case {id} does not exist"));
+        return Err(Refusal::new(RefusalCode::NotFound, reason));
     };
     let other_aid: Vec<AidRecord> = state.aid_records.iter().filter(|a| a.case_id != case.id).cloned().collect();
     let referral_id = matches!(action, Action::Refer { .. }).then(|| next_id(state, registry, now_ms));
@@ -155,9 +119,9 @@ pub fn act(
         other_aid: &other_aid,
         referral_id: referral_id.as_ref(),
     };
-    let applied = case::apply(&case, action, actor, expected_version, now_ms, &ctx).map_err(|e| e.reason())?;
+    let applied = case::apply(&case, action, actor, expected_version, now_ms, &ctx).map_err(|e| e.refusal())?;
     if let Some(amount) = applied.debit {
-        state.funds.debit(&applied.case.street, amount).map_err(|e| e.reason())?;
+        state.funds.debit(&applied.case.street, amount).map_err(|e| e.refusal())?;
     }
     let entry = append_case_entry(state.audit_tail.as_ref(), &applied.case.id, applied.entry());
     audit(state, entry);
@@ -195,7 +159,7 @@ pub fn open_triggered(state: &mut State, registry: &Registry, now_ms: i64) {
                 tracing::debug!(case = %case.id, source = case.source.as_str(), "case opened by the rules");
                 state.case_triggers.insert(hash);
             }
-            Err(reason) => tracing::warn!(trigger = %trigger, reason = %reason.en, "case not opened"),
+            Err(refusal) => tracing::warn!(trigger = %trigger, reason = %refusal.reason.en, "case not opened"),
         }
     }
 }
@@ -267,7 +231,7 @@ pub fn view(case: &Case, registry: &Registry, now_ms: i64, with_history: bool, m
     let tz = registry.time_zone();
     let d = case::deadlines(case, &registry.limits);
     let overdue = case::overdue_items(case, &registry.limits, now_ms);
-    let name = case.name.as_deref().map(|n| if mask_names { crate::report::mask_name(n) } else { n.to_owned() });
+    let name = case.name.as_deref().map(|n| if mask_names { crate::masking::mask_name(n) } else { n.to_owned() });
     let history = with_history.then(|| {
         let entry = |(i, h): (usize, &case::HistoryEntry)| HistoryView {
             at: local(h.at_ms, &tz),
@@ -392,21 +356,5 @@ mod tests {
         now.ext.community = Some("SQ-0101".into());
         let read: Case = crate::store::decode(b"case", &crate::store::encode(&now)).unwrap();
         assert_eq!(read, now);
-    }
-
-    #[test]
-    fn the_person_index_follows_open_cases_only() {
-        let mut c = case();
-        c.station = Some("TZ-JZZ".into());
-        c.ext.person_ref = Some("P-1".into());
-        let mut index = PersonIndex::default();
-        index.update(None, &c);
-        let links = PersonLink::of(None, Some("TZ-JZZ"), Some("P-1"));
-        assert_eq!(index.find(&links), Some(&c.id));
-        let mut closed = c.clone();
-        closed.state = mz_shared::case::CaseState::Closed;
-        index.update(Some(&c), &closed);
-        assert_eq!(index.find(&links), None);
-        assert!(index.is_empty());
     }
 }

@@ -23,37 +23,62 @@ pub struct Problem {
     pub column: Option<&'static str>,
     /// 1-based position of that column in the file's header.
     pub column_number: Option<usize>,
+    /// What is wrong and what to do, in Chinese (ID numbers masked).
     pub reason_zh: String,
+    /// The same in English.
     pub reason_en: String,
 }
 
 /// The result of checking one file.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckReport {
+    /// The file as given on the command line.
     pub file: String,
+    /// The feed it was checked as (`--feed`, or from its folder's name).
     pub feed: Feed,
+    /// The text encoding detected (`UTF-8`, `GB18030`, …); none for an `.xlsx` workbook.
     pub encoding: Option<String>,
+    /// Data rows read (the header not counted).
     pub rows: u64,
+    /// Rows that would be stored.
     pub valid: u64,
+    /// Rows repeating an earlier row of the same file, which the ingest would skip.
     pub duplicates: u64,
+    /// Header columns the feed does not know (ignored by the ingest).
     pub unknown_columns: Vec<String>,
+    /// Every problem, in file order.
     pub problems: Vec<Problem>,
 }
 
 impl CheckReport {
+    /// Whether the whole file is valid (`mzd check` exits 0).
     pub fn ok(&self) -> bool {
         self.problems.is_empty()
     }
 }
 
+/// Why a file could not be checked at all (as opposed to a [`Problem`] inside it).
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
+    /// The file could not be opened or read.
     #[error("cannot read {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        /// The file as given.
+        path: String,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// No `--feed` and the file is not in a feed's folder.
     #[error("cannot tell the feed of {0}: it is not in an admissions/, burials/ or marriages/ folder; pass --feed")]
     UnknownFeed(String),
+    /// A FIFO, device, socket or folder: refused without opening it.
     #[error("{path} is {what}, not a regular file: only drop files (.csv, .jsonl, .ndjson) can be checked")]
-    NotRegular { path: String, what: &'static str },
+    NotRegular {
+        /// The file as given.
+        path: String,
+        /// What it is instead (`a FIFO`, `a directory`, …).
+        what: &'static str,
+    },
 }
 
 /// Refuses anything but a regular file (a symbolic link to one is followed), without opening it.
@@ -70,6 +95,8 @@ pub fn feed_of(path: &Path) -> Option<Feed> {
     path.parent().and_then(|p| p.file_name()).and_then(|n| Feed::from_folder(&n.to_string_lossy()))
 }
 
+/// Validates the file at `path` as `feed` (default: from its folder) against `registry`, with
+/// the ingest's own code and an empty store; nothing is written anywhere.
 pub fn check(path: &Path, feed: Option<Feed>, registry: &Registry) -> Result<CheckReport, CheckError> {
     let shown = path.display().to_string();
     ensure_regular(path, &shown)?;

@@ -9,8 +9,10 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
+    /// Human-readable lines (the default).
     #[default]
     Text,
+    /// One JSON object per line, for a log collector.
     Json,
 }
 
@@ -18,26 +20,53 @@ pub enum LogFormat {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigFile {
+    /// The data folder (store, archive, quarantine, reports); default `./mz-data`.
     pub data: Option<PathBuf>,
+    /// The inbox watched for drop files; default `<data>/inbox`.
     pub inbox: Option<PathBuf>,
+    /// The Unix socket clients connect to; default `<data>/mzd.sock`.
     pub socket: Option<PathBuf>,
+    /// The registry of stations, sites, offices, streets and roles; default
+    /// `<data>/registry.toml`.
     pub registry: Option<PathBuf>,
+    /// How the log on stderr is written.
     pub log_format: Option<LogFormat>,
+    /// `host:port` to serve OpenMetrics on; none serves nothing.
     pub metrics: Option<String>,
+    /// The group the socket belongs to (mode 0660); default the daemon user's primary group.
     pub socket_group: Option<String>,
     /// Publishing to the city (SPEC §9).
     pub publish: Option<crate::publish::PublishConfig>,
 }
 
+/// Why the config file could not be used; the message names the file and, for a syntax error,
+/// the line and column (1-based) to fix.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// The file could not be read (missing, no permission).
     #[error("cannot read config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        /// The config file.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or names a key `mzd` does not know.
     #[error("config file {path}, line {line}, column {column}: {message}")]
-    Syntax { path: PathBuf, line: usize, column: usize, message: String },
+    Syntax {
+        /// The config file.
+        path: PathBuf,
+        /// 1-based line of the error.
+        line: usize,
+        /// 1-based column (in characters) of the error.
+        column: usize,
+        /// What is wrong there.
+        message: String,
+    },
 }
 
 impl ConfigFile {
+    /// Reads the config file at `path`; its relative paths are taken relative to its folder.
     pub fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
         let text =
             std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
@@ -67,10 +96,15 @@ impl ConfigFile {
 /// Flags of `mzd run` that can override the config file.
 #[derive(Debug, Clone, Default)]
 pub struct RunFlags {
+    /// `--data`: the data folder.
     pub data: Option<PathBuf>,
+    /// `--inbox`: the inbox folder.
     pub inbox: Option<PathBuf>,
+    /// `--socket`: the Unix socket.
     pub socket: Option<PathBuf>,
+    /// `--log-format`.
     pub log_format: Option<LogFormat>,
+    /// `--metrics`: `host:port` for OpenMetrics.
     pub metrics: Option<String>,
 }
 

@@ -21,7 +21,7 @@ pub struct View {
 impl View {
     fn name(&self, name: &str) -> String {
         if self.mask_names {
-            crate::report::mask_name(name)
+            crate::masking::mask_name(name)
         } else {
             name.to_owned()
         }
@@ -143,7 +143,7 @@ pub fn rejects_preview(path: &std::path::Path, n: usize, mask_names: bool) -> st
                 }
                 let cell = mz_shared::id_number::redact_id_numbers(cell);
                 if i > 0 && mask_names && name_cols.contains(&c) {
-                    crate::report::mask_name(&cell)
+                    crate::masking::mask_name(&cell)
                 } else {
                     cell
                 }

@@ -2,6 +2,7 @@
 //! dashboard.
 //! Everything here reads maintained figures; nothing scans records.
 
+use crate::masking::mask_name;
 use crate::state::{key2, SiteReport, State};
 use crate::store::ledger::{HandledFile, HandledKind};
 use crate::store::pages::RecordIndex;
@@ -404,13 +405,4 @@ pub fn masked_for_viewer(d: &Dashboard) -> Dashboard {
         c.name = c.name.as_deref().map(mask_name);
     }
     d
-}
-
-/// `张三丰` → `张**`.
-pub fn mask_name(name: &str) -> String {
-    let mut chars = name.chars();
-    match chars.next() {
-        Some(first) => std::iter::once(first).chain(chars.map(|_| '*')).collect(),
-        None => String::new(),
-    }
 }

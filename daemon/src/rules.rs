@@ -233,7 +233,7 @@ fn station_event_figures(state: &mut State, ctx: &RuleContext<'_>, ev: &StationE
                     incidents: 0,
                 },
             );
-            crate::tasks::on_admission(state, ctx, ev);
+            crate::tasks::on_admission(state, ctx.registry, ev);
             let occupied = {
                 let occ = state.occupancy.entry(&ev.station_id);
                 occ.occupied += 1;
@@ -417,7 +417,7 @@ fn station_correction(
             r.bed = ev.bed.clone();
             r.unidentified = ev.unidentified();
         }
-        crate::tasks::on_admission(state, ctx, ev);
+        crate::tasks::on_admission(state, ctx.registry, ev);
     }
     Ok(())
 }
@@ -781,7 +781,7 @@ pub fn tick(state: &mut State, ctx: &RuleContext<'_>) {
             Some(&r.record_id),
         );
     }
-    crate::tasks::stay_reviews(state, ctx);
+    crate::tasks::stay_reviews(state, ctx.registry, ctx.now.as_millisecond());
     capacity_after_registry_change(state, ctx);
     lapse_divorce_applications(state, ctx);
 }

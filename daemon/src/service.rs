@@ -29,10 +29,15 @@ use tokio::sync::watch;
 /// Where everything is, after flags, config file and defaults are merged.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// The data folder: store, ID-hash key, archive, quarantine, reports.
     pub data: PathBuf,
+    /// The inbox watched for drop files (never the data folder itself or inside the store).
     pub inbox: PathBuf,
+    /// The Unix socket served to clients (mode 0660).
     pub socket: PathBuf,
+    /// The registry file, reloaded when it changes.
     pub registry: PathBuf,
+    /// The socket's group; `None`: the daemon user's primary group.
     pub socket_group: Option<String>,
     /// `host:port` to serve Prometheus metrics on.
     pub metrics: Option<String>,
@@ -41,37 +46,76 @@ pub struct Settings {
     pub restart_in_place: bool,
 }
 
+/// Why `mzd run` (or `rebuild`) could not start or stopped; each message says what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
+    /// The registry file does not exist.
     #[error(
         "no registry at {0}. Write one (see README, \"Registry\"), or start from the demo: `mzd demo-registry > {0}`"
     )]
     NoRegistry(PathBuf),
+    /// The registry file is not valid.
     #[error("registry {path} refused: {source}")]
-    Registry { path: PathBuf, source: RegistryError },
+    Registry {
+        /// The registry file.
+        path: PathBuf,
+        /// What is wrong in it, with line and column.
+        source: RegistryError,
+    },
+    /// A file the daemon needs could not be read or written.
     #[error("cannot read {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// The ID-hash key file is not 32 bytes.
     #[error("the ID hash key {0} is damaged (expected 32 bytes). Restore it from backup: without it stored people cannot be matched")]
     BadKey(PathBuf),
+    /// The store could not be opened or written.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Ingesting a file failed for good (at start-up or in `rebuild`).
     #[error(transparent)]
     Ingest(#[from] IngestError),
+    /// The socket could not be served.
     #[error(transparent)]
     Server(#[from] server::ServerError),
+    /// The inbox cannot be watched (missing, no permission, too many watches).
     #[error("cannot watch the inbox {path}: {detail}")]
-    Watch { path: PathBuf, detail: String },
+    Watch {
+        /// The inbox folder.
+        path: PathBuf,
+        /// What the watcher said.
+        detail: String,
+    },
+    /// The inbox and the data folder overlap.
     #[error(
         "the inbox {inbox} contains the data folder {data} (or lies in its store): handled files would be taken \
          again. Use an inbox beside or under the data folder, e.g. <data>/inbox"
     )]
-    Layout { data: PathBuf, inbox: PathBuf },
+    Layout {
+        /// The data folder.
+        data: PathBuf,
+        /// The inbox folder.
+        inbox: PathBuf,
+    },
+    /// The metrics address could not be bound.
     #[error("cannot serve metrics on {addr}: {source}")]
-    Metrics { addr: String, source: std::io::Error },
+    Metrics {
+        /// The `host:port` asked for.
+        addr: String,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// The engine thread ended while the daemon was running.
     #[error("the engine thread stopped unexpectedly; see the log above, then start mzd again")]
     EngineStopped,
+    /// `[publish]` is set but the registry has no `district_code`.
     #[error("publishing to the city needs district_code in the registry {0} (SPEC §4, §9)")]
     NoDistrictCode(PathBuf),
+    /// The engine made no progress for this many seconds.
     #[error("the engine made no progress for {0} s (stuck in the storage engine or on the disk); start mzd again")]
     EngineStuck(u64),
 }

@@ -47,7 +47,9 @@ use std::path::Path;
 /// The file formats the inbox accepts, by extension (case-insensitive).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceFormat {
+    /// `.csv`: a header line, then one row per line (quoted fields may span lines).
     Csv,
+    /// `.jsonl`, `.ndjson`: one JSON object per line, keys as the header names.
     Jsonl,
     /// An Excel workbook: its first worksheet ([`crate::workbook`]).
     Xlsx,
@@ -76,7 +78,10 @@ impl SourceFormat {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum TextEncoding {
     /// UTF-8, `bom` when it starts with EF BB BF.
-    Utf8 { bom: bool },
+    Utf8 {
+        /// The file starts with the byte-order mark EF BB BF (skipped when reading).
+        bom: bool,
+    },
     /// GB18030 (a superset of GBK and GB2312), as written by Excel and older systems.
     Gb18030,
     /// Not text: an Excel workbook, read cell by cell.
@@ -100,6 +105,7 @@ impl TextEncoding {
 pub struct Inspection {
     /// BLAKE3 of the bytes: the file's identity in the ledger.
     pub hash: [u8; 32],
+    /// Bytes read.
     pub size: u64,
     /// `Err` with a clerk-readable reason when the file as a whole cannot be read
     /// (empty, binary, undecodable).
@@ -452,8 +458,11 @@ pub fn open_regular(path: &Path) -> io::Result<File> {
 /// Why a whole file cannot be read as rows.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
+    /// The file is not a readable feed file (bad header, encoding, workbook); the reason goes
+    /// into its `.reason.txt` when it is quarantined.
     #[error("{0}")]
     Unreadable(Reason),
+    /// Reading failed (permissions, the disk); the file is tried again later.
     #[error(transparent)]
     Io(#[from] std::io::Error),
 }

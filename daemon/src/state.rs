@@ -6,6 +6,17 @@
 //! the rows that changed them, so figures and records are always durable together. The audit
 //! trail's anchor (its length and head hash) is one such figure: written in the batch of every
 //! commit that appends audit entries, so the trail must always end exactly at it.
+//!
+//! The in-memory indexes over these tables live here too ([`PersonIndex`]: the open case of
+//! each person; [`TaskIndex`]: the open station tasks), so `cases`, `tasks` and `rules` build on
+//! `state` and `state` imports none of them.
+
+mod person_index;
+mod task_index;
+
+pub(crate) use person_index::PersonIndex;
+use task_index::archive_closed;
+pub(crate) use task_index::TaskIndex;
 
 use crate::store::{encode, keys, Store, StoreError};
 use mz_shared::alert::Alert;
@@ -23,7 +34,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// A persisted map of small values, one store key per entity, written when changed.
-pub struct Table<V> {
+pub(crate) struct Table<V> {
     name: &'static str,
     map: HashMap<String, V>,
     dirty: HashSet<String>,
@@ -51,11 +62,11 @@ impl<V: Serialize + DeserializeOwned> Table<V> {
         Ok(t)
     }
 
-    pub fn get(&self, key: &str) -> Option<&V> {
+    pub(crate) fn get(&self, key: &str) -> Option<&V> {
         self.map.get(key)
     }
 
-    pub fn contains(&self, key: &str) -> bool {
+    pub(crate) fn contains(&self, key: &str) -> bool {
         self.map.contains_key(key)
     }
 
@@ -67,7 +78,7 @@ impl<V: Serialize + DeserializeOwned> Table<V> {
     }
 
     /// Mutable access; the entity is written at the next commit.
-    pub fn get_mut(&mut self, key: &str) -> Option<&mut V> {
+    pub(crate) fn get_mut(&mut self, key: &str) -> Option<&mut V> {
         if !self.map.contains_key(key) {
             return None;
         }
@@ -76,7 +87,7 @@ impl<V: Serialize + DeserializeOwned> Table<V> {
     }
 
     /// The entity, created with `V::default()` if absent; written at the next commit.
-    pub fn entry(&mut self, key: &str) -> &mut V
+    pub(crate) fn entry(&mut self, key: &str) -> &mut V
     where
         V: Default,
     {
@@ -87,40 +98,44 @@ impl<V: Serialize + DeserializeOwned> Table<V> {
         self.map.get_mut(key).expect("just inserted")
     }
 
-    pub fn insert(&mut self, key: String, value: V) {
+    pub(crate) fn insert(&mut self, key: String, value: V) {
         self.mark(&key);
         self.map.insert(key, value);
     }
 
-    pub fn remove(&mut self, key: &str) -> Option<V> {
+    pub(crate) fn remove(&mut self, key: &str) -> Option<V> {
         let v = self.map.remove(key)?;
         self.mark(key);
         Some(v)
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &V)> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&String, &V)> {
         self.map.iter()
     }
 
-    pub fn values(&self) -> impl Iterator<Item = &V> {
+    pub(crate) fn values(&self) -> impl Iterator<Item = &V> {
         self.map.values()
     }
 
     /// Entities whose key starts with `prefix` (any order).
-    pub fn with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a String, &'a V)> + 'a {
+    pub(crate) fn with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a String, &'a V)> + 'a {
         self.map.iter().filter(move |(k, _)| k.starts_with(prefix))
     }
 
-    pub fn len(&self) -> usize {
-        self.map.len()
-    }
-
     /// Changes so far (mutable accesses count as changes): equal numbers mean an equal table.
-    pub fn changes(&self) -> u64 {
+    pub(crate) fn changes(&self) -> u64 {
         self.changes
     }
 
-    pub fn is_empty(&self) -> bool {
+    /// Entities in the table.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// Whether the table holds no entity.
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.map.is_empty()
     }
 
@@ -146,7 +161,7 @@ impl<V: Serialize + DeserializeOwned> Table<V> {
 }
 
 /// Joins the parts of a compound entity key.
-pub fn key2(a: &str, b: &str) -> String {
+pub(crate) fn key2(a: &str, b: &str) -> String {
     let mut k = String::with_capacity(a.len() + 1 + b.len());
     k.push_str(a);
     k.push('\u{1f}');
@@ -155,7 +170,7 @@ pub fn key2(a: &str, b: &str) -> String {
 }
 
 /// `kind:subject`, the id of an alert.
-pub fn alert_id(kind: &str, subject: &str) -> String {
+pub(crate) fn alert_id(kind: &str, subject: &str) -> String {
     let mut k = String::with_capacity(kind.len() + 1 + subject.len());
     k.push_str(kind);
     k.push(':');
@@ -166,9 +181,13 @@ pub fn alert_id(kind: &str, subject: &str) -> String {
 /// Store-wide totals since the store was created (SPEC §6), and sequence numbers.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counters {
+    /// Drop files handled: stored, quarantined, partly rejected (status `files`).
     pub files: FileCounts,
+    /// Rows refused by validation or the rules, per feed (status `rejected_rows`).
     pub rejected_rows: FeedCounts,
+    /// Rows skipped as already stored, per feed.
     pub duplicate_rows: FeedCounts,
+    /// Marriage registrations stored, per kind (marriage, divorce, …).
     pub marriages_by_kind: BTreeMap<MarriageKind, u64>,
     /// Next finalize job number.
     pub next_job: u64,
@@ -187,7 +206,7 @@ pub struct Counters {
 }
 
 impl Counters {
-    pub fn reject(&mut self, feed: Feed, today: &str) {
+    pub(crate) fn reject(&mut self, feed: Feed, today: &str) {
         *self.rejected_rows.get_mut(feed) += 1;
         if let Some(n) = self.rejected_by_day.get_mut(today) {
             *n += 1;
@@ -199,44 +218,44 @@ impl Counters {
         }
     }
 
-    pub fn duplicate(&mut self, feed: Feed) {
+    pub(crate) fn duplicate(&mut self, feed: Feed) {
         *self.duplicate_rows.get_mut(feed) += 1;
     }
 }
 
 /// 在站人员: a person currently admitted at a station.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Resident {
-    pub station_id: String,
-    pub person_ref: String,
-    pub record_id: String,
-    pub admitted_at_ms: i64,
-    pub name: Option<String>,
-    pub gender: Option<Gender>,
-    pub age: Option<u8>,
-    pub flags: Vec<Flag>,
-    pub bed: Option<String>,
-    pub unidentified: bool,
+pub(crate) struct Resident {
+    pub(crate) station_id: String,
+    pub(crate) person_ref: String,
+    pub(crate) record_id: String,
+    pub(crate) admitted_at_ms: i64,
+    pub(crate) name: Option<String>,
+    pub(crate) gender: Option<Gender>,
+    pub(crate) age: Option<u8>,
+    pub(crate) flags: Vec<Flag>,
+    pub(crate) bed: Option<String>,
+    pub(crate) unidentified: bool,
     /// Incidents reported for this stay.
-    pub incidents: u32,
+    pub(crate) incidents: u32,
 }
 
 /// 床位占用: a station's occupancy.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StationOccupancy {
-    pub occupied: u32,
+pub(crate) struct StationOccupancy {
+    pub(crate) occupied: u32,
 }
 
 /// A station's latest events, newest last.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RecentEvents {
-    pub events: std::collections::VecDeque<EventRow>,
+pub(crate) struct RecentEvents {
+    pub(crate) events: std::collections::VecDeque<EventRow>,
 }
 
 impl RecentEvents {
-    pub const KEEP: usize = 20;
+    pub(crate) const KEEP: usize = 20;
 
-    pub fn push(&mut self, e: EventRow) {
+    pub(crate) fn push(&mut self, e: EventRow) {
         self.events.push_back(e);
         while self.events.len() > Self::KEEP {
             self.events.pop_front();
@@ -246,136 +265,136 @@ impl RecentEvents {
 
 /// Events of one station on one local day.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StationDay {
-    pub admits: u32,
-    pub discharges: u32,
-    pub incidents: u32,
+pub(crate) struct StationDay {
+    pub(crate) admits: u32,
+    pub(crate) discharges: u32,
+    pub(crate) incidents: u32,
 }
 
 /// One burial-site report, as kept in a site's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SiteReport {
-    pub record_id: String,
+pub(crate) struct SiteReport {
+    pub(crate) record_id: String,
     /// `YYYY-MM-DD`.
-    pub reported_on: String,
-    pub capacity_total: u32,
-    pub occupied: u32,
-    pub new_interments: Option<u32>,
-    pub eco_interments: Option<u32>,
-    pub free_basic_services: Option<u32>,
+    pub(crate) reported_on: String,
+    pub(crate) capacity_total: u32,
+    pub(crate) occupied: u32,
+    pub(crate) new_interments: Option<u32>,
+    pub(crate) eco_interments: Option<u32>,
+    pub(crate) free_basic_services: Option<u32>,
 }
 
 /// A burial site's reports, oldest first; the last is its current state.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SiteHistory {
-    pub reports: Vec<SiteReport>,
+pub(crate) struct SiteHistory {
+    pub(crate) reports: Vec<SiteReport>,
 }
 
 impl SiteHistory {
     /// Reports kept per site (enough for two years of monthly reports).
-    pub const KEEP: usize = 36;
+    pub(crate) const KEEP: usize = 36;
 
-    pub fn current(&self) -> Option<&SiteReport> {
+    pub(crate) fn current(&self) -> Option<&SiteReport> {
         self.reports.last()
     }
 }
 
 /// Registrations of one office on one local day.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OfficeDay {
-    pub by_kind: BTreeMap<MarriageKind, u32>,
+pub(crate) struct OfficeDay {
+    pub(crate) by_kind: BTreeMap<MarriageKind, u32>,
     /// Registrations with a party whose hukou is outside the office's district.
-    pub cross_district: u32,
+    pub(crate) cross_district: u32,
     /// Registrations whose `counselling` is known, and of those, true.
-    pub counselling_known: u32,
-    pub counselling_yes: u32,
+    pub(crate) counselling_known: u32,
+    pub(crate) counselling_yes: u32,
 }
 
 /// A person's current spouse, by keyed ID hash (for the bigamy check).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Spouse {
-    pub spouse: IdHash,
-    pub record_id: String,
+pub(crate) struct Spouse {
+    pub(crate) spouse: IdHash,
+    pub(crate) record_id: String,
 }
 
 /// A pending divorce application of a couple (for the cooling-off check and the marriages view).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DivorceApplication {
-    pub office_id: String,
-    pub record_id: String,
-    pub applied_at_ms: i64,
+pub(crate) struct DivorceApplication {
+    pub(crate) office_id: String,
+    pub(crate) record_id: String,
+    pub(crate) applied_at_ms: i64,
 }
 
 /// Divorce applications of one office deemed withdrawn (视为撤回申请, 民法典 1077): neither
 /// withdrawn nor followed by a divorce within 60 days. Counted per local day of the lapse (the
 /// application's time + 60 days) and in total.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OfficeLapses {
-    pub total: u64,
+pub(crate) struct OfficeLapses {
+    pub(crate) total: u64,
     /// `YYYY-MM-DD` → applications that lapsed that day.
-    pub by_day: BTreeMap<String, u32>,
+    pub(crate) by_day: BTreeMap<String, u32>,
 }
 
 /// All maintained figures.
 pub struct State {
-    pub counters: Counters,
+    pub(crate) counters: Counters,
     counters_dirty: bool,
-    pub occupancy: Table<StationOccupancy>,
+    pub(crate) occupancy: Table<StationOccupancy>,
     /// key: station ␟ person_ref.
-    pub residents: Table<Resident>,
+    pub(crate) residents: Table<Resident>,
     /// key: station ␟ YYYY-MM-DD.
-    pub station_days: Table<StationDay>,
+    pub(crate) station_days: Table<StationDay>,
     /// key: station.
-    pub recent: Table<RecentEvents>,
-    pub sites: Table<SiteHistory>,
+    pub(crate) recent: Table<RecentEvents>,
+    pub(crate) sites: Table<SiteHistory>,
     /// key: office ␟ YYYY-MM-DD.
-    pub office_days: Table<OfficeDay>,
+    pub(crate) office_days: Table<OfficeDay>,
     /// key: hex of the person's ID hash.
-    pub spouses: Table<Spouse>,
+    pub(crate) spouses: Table<Spouse>,
     /// key: the couple's two ID hashes in hex, smaller first.
-    pub divorce_applications: Table<DivorceApplication>,
+    pub(crate) divorce_applications: Table<DivorceApplication>,
     /// Applications taken as lapsed, by couple: a divorce or withdrawal inside the window
     /// that arrives late undoes the lapse. key: as `divorce_applications`.
-    pub lapsed_applications: Table<DivorceApplication>,
+    pub(crate) lapsed_applications: Table<DivorceApplication>,
     /// key: office.
-    pub divorce_lapses: Table<OfficeLapses>,
+    pub(crate) divorce_lapses: Table<OfficeLapses>,
     /// key: alert id.
-    pub alerts: Table<Alert>,
+    pub(crate) alerts: Table<Alert>,
     /// 救急难 cases; key: case id. Change them through [`State::put_case`], which keeps
     /// [`State::case_index`] and [`State::aid_records`] in step.
-    pub cases: CaseTable,
+    pub(crate) cases: CaseTable,
     /// Payments of every case, for the duplicate-aid warning.
-    pub aid_records: Vec<mz_shared::case::AidRecord>,
+    pub(crate) aid_records: Vec<mz_shared::case::AidRecord>,
     /// Orderings of the cases for the dashboard and the status, kept with every change.
-    pub case_index: CaseIndex,
+    pub(crate) case_index: CaseIndex,
     /// The triggers of the cases the rules opened, by [`trigger_hash`] (rebuilt from the cases
     /// at start-up).
-    pub case_triggers: HashSet<u64>,
+    pub(crate) case_triggers: HashSet<u64>,
     /// Open cases by person (one person, one open case); kept by [`State::put_case`].
-    pub open_by_person: crate::cases::PersonIndex,
+    pub(crate) open_by_person: PersonIndex,
     /// Reserve-fund balances, derived from the registry and the cases' payments.
-    pub funds: Funds,
+    pub(crate) funds: Funds,
     /// Pending requests and open cases per street, kept by [`State::put_case`].
-    pub fund_figures: crate::funds::CaseFundFigures,
+    pub(crate) fund_figures: crate::funds::CaseFundFigures,
     /// Cases the rules asked for since the last commit: (trigger, what to open).
-    pub cases_to_open: Vec<(String, OpenCase)>,
+    pub(crate) cases_to_open: Vec<(String, OpenCase)>,
     /// The last audit entry, to chain the next one to.
-    pub audit_tail: Option<AuditEntry>,
+    pub(crate) audit_tail: Option<AuditEntry>,
     /// Audit entries appended since the last commit.
-    pub audit_pending: Vec<AuditEntry>,
+    pub(crate) audit_pending: Vec<AuditEntry>,
     /// Station tasks (在站事项); key: task id. Change them through [`crate::tasks::put`], which
     /// keeps [`State::task_index`] in step. Memory holds the open ones (and closed ones until
     /// written); done and void tasks stay in the store only.
-    pub tasks: Table<mz_shared::task::StationTask>,
+    pub(crate) tasks: Table<mz_shared::task::StationTask>,
     /// Open tasks by due time, station and person; each stay's tasks (rebuilt at load).
-    pub task_index: crate::tasks::TaskIndex,
+    pub(crate) task_index: TaskIndex,
     /// Per-day figures of the statistics reports (统计报表), and which report files are stale.
-    pub stats: crate::statistics::Statistics,
+    pub(crate) stats: crate::statistics::Statistics,
 }
 
 impl State {
     /// Empty figures (a new store, or `mzd check`).
-    pub fn empty() -> State {
+    pub(crate) fn empty() -> State {
         State {
             counters: Counters::default(),
             counters_dirty: false,
@@ -394,26 +413,26 @@ impl State {
             aid_records: Vec::new(),
             case_index: CaseIndex::default(),
             case_triggers: HashSet::default(),
-            open_by_person: crate::cases::PersonIndex::default(),
+            open_by_person: PersonIndex::default(),
             funds: Funds::default(),
             fund_figures: Default::default(),
             cases_to_open: Vec::new(),
             audit_tail: None,
             audit_pending: Vec::new(),
             tasks: Table::new("task"),
-            task_index: crate::tasks::TaskIndex::default(),
+            task_index: TaskIndex::default(),
             stats: crate::statistics::Statistics::new(
                 jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC),
             ),
         }
     }
 
-    pub fn load(store: &Store, registry: &Registry) -> Result<State, StoreError> {
+    pub(crate) fn load(store: &Store, registry: &Registry) -> Result<State, StoreError> {
         // Cases stay in the store; memory keeps their orderings, triggers, payments and funds.
         let mut funds = Funds::from_registry(registry);
         let mut case_index = CaseIndex::default();
         let mut case_triggers = HashSet::default();
-        let mut open_by_person = crate::cases::PersonIndex::default();
+        let mut open_by_person = PersonIndex::default();
         let mut aid_records = Vec::new();
         let mut fund_figures = crate::funds::CaseFundFigures::default();
         for item in scan_cases_read_ahead(&store.reader()) {
@@ -434,7 +453,7 @@ impl State {
         let residents = Table::load(store, "resident")?;
         let mut tasks = Table::load(store, "task")?;
         let closed_marks = crate::task_archive::marks(&store.reader())?;
-        let task_index = crate::tasks::TaskIndex::build(&mut tasks, &residents, &closed_marks);
+        let task_index = TaskIndex::build(&mut tasks, &residents, &closed_marks);
         Ok(State {
             stats: crate::statistics::Statistics::load(store, registry)?,
             tasks,
@@ -467,7 +486,7 @@ impl State {
 
     /// Stores a new or changed case and re-indexes it.
     /// `old` is the case as it was (`None` for a new case).
-    pub fn put_case(&mut self, old: Option<&Case>, case: Case, limits: &mz_shared::registry::Limits) {
+    pub(crate) fn put_case(&mut self, old: Option<&Case>, case: Case, limits: &mz_shared::registry::Limits) {
         if let Some(old) = old {
             self.case_index.remove(old, limits);
             self.aid_records.retain(|a| a.case_id != old.id);
@@ -485,18 +504,18 @@ impl State {
     }
 
     /// The trail's length and head, committed or not (what status shows after a commit).
-    pub fn audit_anchor(&self) -> AuditAnchor {
+    pub(crate) fn audit_anchor(&self) -> AuditAnchor {
         AuditAnchor::of(self.audit_tail.as_ref())
     }
 
     /// Mutable counters; written at the next commit.
-    pub fn counters_mut(&mut self) -> &mut Counters {
+    pub(crate) fn counters_mut(&mut self) -> &mut Counters {
         self.counters_dirty = true;
         &mut self.counters
     }
 
     /// True when something changed since the last [`Self::write_into`].
-    pub fn is_dirty(&self) -> bool {
+    pub(crate) fn is_dirty(&self) -> bool {
         self.counters_dirty
             || self.occupancy.is_dirty()
             || self.residents.is_dirty()
@@ -516,7 +535,7 @@ impl State {
     }
 
     /// Writes every changed figure into `batch`.
-    pub fn write_into(&mut self, batch: &mut sled::Batch) {
+    pub(crate) fn write_into(&mut self, batch: &mut sled::Batch) {
         if std::mem::take(&mut self.counters_dirty) {
             batch.insert(keys::COUNTERS, encode(&self.counters));
         }
@@ -534,7 +553,7 @@ impl State {
         self.cases.write_into(batch);
         self.tasks.write_into(batch);
         self.stats.write_into(batch);
-        crate::tasks::archive_closed(&mut self.task_index, batch);
+        archive_closed(&mut self.task_index, batch);
         // The entries of one commit are one value, keyed by the first entry's number, in chunks
         // small enough for sled to keep inline; the trail's anchor goes with them.
         if !self.audit_pending.is_empty() {
@@ -554,7 +573,7 @@ impl State {
 /// block per 64, and cost a few hundred bytes each. A case changed later rewrites its block.
 /// Cases of stores written before blocks (`scase/<id>`) are read where they are and move into
 /// their block the first time they change, in the same batch.
-pub struct CaseTable {
+pub(crate) struct CaseTable {
     reader: Option<crate::store::StoreReader>,
     pending: HashMap<String, Case>,
     changes: u64,
@@ -565,7 +584,7 @@ pub struct CaseTable {
 }
 
 /// Cases per stored block.
-pub const CASE_BLOCK: u32 = 64;
+pub(crate) const CASE_BLOCK: u32 = 64;
 
 /// The block of a case id, `None` for an id without a number (never made by the daemon).
 fn block_of(id: &str) -> Option<u32> {
@@ -607,7 +626,7 @@ impl CaseTable {
     }
 
     /// The case as last changed (committed or not).
-    pub fn get(&self, id: &str) -> Option<Case> {
+    pub(crate) fn get(&self, id: &str) -> Option<Case> {
         if let Some(c) = self.pending.get(id) {
             return Some(c.clone());
         }
@@ -632,7 +651,7 @@ impl CaseTable {
     }
 
     /// Every case (store and pending), for rare full passes such as a registry change.
-    pub fn all(&self) -> Vec<Case> {
+    pub(crate) fn all(&self) -> Vec<Case> {
         let mut all: HashMap<String, Case> = HashMap::default();
         if let Some(reader) = &self.reader {
             for item in scan_cases(reader) {
@@ -651,7 +670,7 @@ impl CaseTable {
     }
 
     /// Changes so far: equal numbers mean equal cases.
-    pub fn changes(&self) -> u64 {
+    pub(crate) fn changes(&self) -> u64 {
         self.changes
     }
 
@@ -720,7 +739,7 @@ fn encode_blocks(blocks: &[(u32, Vec<Case>)]) -> Vec<(u32, Vec<u8>)> {
 
 /// Every stored case: the blocks in number order, then cases of older stores kept one per key.
 /// Read as the iterator is advanced (committed cases only).
-pub fn scan_cases(reader: &crate::store::StoreReader) -> impl Iterator<Item = Result<Case, StoreError>> {
+pub(crate) fn scan_cases(reader: &crate::store::StoreReader) -> impl Iterator<Item = Result<Case, StoreError>> {
     let blocks = reader.scan_raw(keys::CASE_BLOCK_PREFIX).flat_map(|item| {
         let cases = item.and_then(|(k, v)| decode_block(&k, &v));
         let (ok, err) = match cases {
@@ -819,26 +838,26 @@ pub fn read_case(reader: &crate::store::StoreReader, id: &str) -> Result<Option<
 /// A case's number in 8 bytes: its year and sequence number (`JJN-2026-000123`), so that the
 /// orderings below hold fixed-size keys instead of strings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct CaseNo(u64);
+pub(crate) struct CaseNo(u64);
 
 impl CaseNo {
     /// The number of `id` (`None` for an id the daemon never makes).
-    pub fn of(id: &mz_shared::case::CaseId) -> Option<CaseNo> {
+    pub(crate) fn of(id: &mz_shared::case::CaseId) -> Option<CaseNo> {
         let (year, seq) = (id.year()?, id.seq()?);
         Some(CaseNo((u64::from(year as u16) << 32) | u64::from(seq)))
     }
 
     /// The case id again.
-    pub fn id(self) -> mz_shared::case::CaseId {
+    pub(crate) fn id(self) -> mz_shared::case::CaseId {
         mz_shared::case::CaseId::new((self.0 >> 32) as u16 as i16, self.0 as u32)
     }
 
     /// Below every real number (for range bounds).
-    pub const MIN: CaseNo = CaseNo(0);
+    pub(crate) const MIN: CaseNo = CaseNo(0);
 }
 
 /// The 64-bit hash a rule trigger is remembered by (in memory only: rebuilt at start-up).
-pub fn trigger_hash(trigger: &str) -> u64 {
+pub(crate) fn trigger_hash(trigger: &str) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     trigger.hash(&mut h);
@@ -846,19 +865,19 @@ pub fn trigger_hash(trigger: &str) -> u64 {
 }
 
 /// (not high urgency, opened at, number): the queue order of open cases.
-pub type UrgencyKey = (bool, i64, CaseNo);
+pub(crate) type UrgencyKey = (bool, i64, CaseNo);
 /// (earliest deadline, number) of an open case: overdue once it is in the past.
-pub type DeadlineKey = (i64, CaseNo);
+pub(crate) type DeadlineKey = (i64, CaseNo);
 
 /// Open cases by urgency and age, by their earliest deadline, and ended cases by end time: the
 /// dashboard's queue and the status's counts without walking every case. Keys are fixed-size
 /// (24 bytes at most), no strings.
 #[derive(Debug, Default)]
-pub struct CaseIndex {
-    pub open_by_urgency: std::collections::BTreeSet<UrgencyKey>,
-    pub open_by_deadline: std::collections::BTreeSet<DeadlineKey>,
+pub(crate) struct CaseIndex {
+    pub(crate) open_by_urgency: std::collections::BTreeSet<UrgencyKey>,
+    pub(crate) open_by_deadline: std::collections::BTreeSet<DeadlineKey>,
     /// (closed at, number) of closed and referred cases.
-    pub ended: std::collections::BTreeSet<(i64, CaseNo)>,
+    pub(crate) ended: std::collections::BTreeSet<(i64, CaseNo)>,
 }
 
 impl CaseIndex {
@@ -904,7 +923,7 @@ impl CaseIndex {
     }
 
     /// Rebuilds the deadline ordering after the registry's limits changed.
-    pub fn reindex(&mut self, cases: &CaseTable, limits: &mz_shared::registry::Limits) {
+    pub(crate) fn reindex(&mut self, cases: &CaseTable, limits: &mz_shared::registry::Limits) {
         *self = CaseIndex::default();
         for c in cases.all() {
             self.add(&c, limits);
@@ -912,12 +931,12 @@ impl CaseIndex {
     }
 
     /// Open cases with a deadline before `now_ms`.
-    pub fn overdue(&self, now_ms: i64) -> usize {
+    pub(crate) fn overdue(&self, now_ms: i64) -> usize {
         self.open_by_deadline.range(..(now_ms, CaseNo::MIN)).count()
     }
 
     /// The earliest deadline still ahead of `now_ms`.
-    pub fn next_deadline(&self, now_ms: i64) -> Option<i64> {
+    pub(crate) fn next_deadline(&self, now_ms: i64) -> Option<i64> {
         self.open_by_deadline.range((now_ms, CaseNo::MIN)..).next().map(|(t, _)| *t)
     }
 }
@@ -958,7 +977,7 @@ fn warn_if_off_anchor(reader: &crate::store::StoreReader, tail: Option<&AuditEnt
 }
 
 /// What the store records about its own trail: its anchor, else the counters' entry count.
-pub fn audit_figure(reader: &crate::store::StoreReader) -> Result<StoreFigure, StoreError> {
+pub(crate) fn audit_figure(reader: &crate::store::StoreReader) -> Result<StoreFigure, StoreError> {
     if let Some(anchor) = reader.get::<AuditAnchor>(&audit_anchor_key())? {
         return Ok(StoreFigure::Anchor(anchor));
     }
@@ -967,7 +986,7 @@ pub fn audit_figure(reader: &crate::store::StoreReader) -> Result<StoreFigure, S
 }
 
 /// Every audit entry, in order.
-pub fn audit_entries(reader: &crate::store::StoreReader) -> Result<Vec<AuditEntry>, StoreError> {
+pub(crate) fn audit_entries(reader: &crate::store::StoreReader) -> Result<Vec<AuditEntry>, StoreError> {
     let mut all = Vec::new();
     for item in reader.scan_raw(keys::AUDIT_PREFIX) {
         let (key, bytes) = item?;
@@ -977,7 +996,7 @@ pub fn audit_entries(reader: &crate::store::StoreReader) -> Result<Vec<AuditEntr
 }
 
 /// Lower-case hex of an ID hash, as used in entity keys.
-pub fn hash_key(h: &IdHash) -> String {
+pub(crate) fn hash_key(h: &IdHash) -> String {
     h.0.iter().map(|b| format!("{b:02x}")).collect()
 }
 

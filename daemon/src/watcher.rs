@@ -66,7 +66,8 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use tracker::{Flush, Tracker};
-pub use tracker::{DIRTY_GRACE, MAX_RETRY_DELAY};
+#[cfg(doc)]
+use tracker::{DIRTY_GRACE, MAX_RETRY_DELAY};
 use writers::FileId;
 
 /// How the watcher looks at the inbox.

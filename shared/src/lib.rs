@@ -12,7 +12,7 @@
 //! - [`validate`]: turning one raw row into a record or a clerk-readable reason.
 //! - [`registry`]: the hand-written registry of stations, sites, offices, streets and roles.
 //! - [`protocol`]: messages between the daemon and its clients over the Unix socket.
-//! - [`reason`]: bilingual messages shown to clerks.
+//! - [`reason`]: bilingual messages shown to clerks; [`refusal`]: a refusal's code and reason.
 //! - [`case`]: 救急难 cases: the state machine, reserve funds, time limits, duplicate-aid warnings.
 //! - [`trigger`]: which rescue-station events open a case by themselves (`[auto_cases]`).
 //! - [`audit`]: the hash-chained, append-only audit trail and its verification.
@@ -30,6 +30,7 @@ pub mod id_number;
 pub mod protocol;
 pub mod reason;
 pub mod records;
+pub mod refusal;
 pub mod registry;
 pub mod statistics;
 pub mod task;

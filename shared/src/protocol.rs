@@ -20,10 +20,9 @@
 //!    many messages), mapping `Error` to `ClientError::Refused`;
 //! 4. the command or console action calls that method; its `--json` prints the typed answer.
 
-mod refusal;
 pub mod views;
 
-pub use refusal::{Refusal, RefusalCode};
+pub use crate::refusal::{Refusal, RefusalCode};
 pub use views::{CaseReply, CaseView, DepartmentView, HistoryView, PaymentView, TaskView};
 
 use crate::dashboard::Dashboard;

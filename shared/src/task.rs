@@ -13,6 +13,7 @@
 
 use crate::id_number::redact_id_numbers;
 use crate::reason::Reason;
+use crate::refusal::{Refusal, RefusalCode};
 use crate::registry::{Registry, Role};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -221,6 +222,20 @@ pub enum TaskError {
 }
 
 impl TaskError {
+    /// How a client should take the refusal: not this user's station (`forbidden`), or the task
+    /// is no longer open (`conflict`: done or void already).
+    pub fn code(&self) -> RefusalCode {
+        match self {
+            TaskError::NotAllowed { .. } => RefusalCode::Forbidden,
+            TaskError::NotOpen { .. } => RefusalCode::Conflict,
+        }
+    }
+
+    /// The refusal a client gets: [`TaskError::code`] and [`TaskError::reason`].
+    pub fn refusal(&self) -> Refusal {
+        Refusal::new(self.code(), self.reason())
+    }
+
     /// The refusal in words a clerk can act on.
     pub fn reason(&self) -> Reason {
         match self {

@@ -732,3 +732,96 @@ fn status_counts_open_and_overdue_cases_like_the_list() {
         s["cases"]["open"] == 2 && s["cases"]["overdue"] == 0
     });
 }
+
+// ---------------------------------------------------------------------------------------------
+// Refusal codes on the socket.
+
+/// Sends `request` on a fresh connection of the real socket (hello first) and returns the
+/// daemon's one answer as JSON.
+fn ask(d: &Daemon, request: mz_shared::protocol::Request) -> Value {
+    use mz_shared::protocol::{ClientMessage, PROTOCOL_VERSION};
+    use std::io::{BufRead as _, BufReader, Write as _};
+    let s = std::os::unix::net::UnixStream::connect(&d.socket).unwrap_or_else(|e| d.fail(&format!("connect: {e}")));
+    s.set_read_timeout(Some(DEFAULT_TIMEOUT)).unwrap();
+    let mut writer = s.try_clone().unwrap();
+    let mut reader = BufReader::new(s);
+    let mut read = || {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap_or_else(|e| d.fail(&format!("reading an answer: {e}")));
+        serde_json::from_str::<Value>(&line).unwrap_or_else(|e| d.fail(&format!("not JSON ({e}): {line:?}")))
+    };
+    for msg in
+        [ClientMessage::Hello { protocol: PROTOCOL_VERSION, client: "cases".into() }, ClientMessage::Request(request)]
+    {
+        let mut line = serde_json::to_vec(&msg).unwrap();
+        line.push(b'\n');
+        writer.write_all(&line).unwrap();
+    }
+    let welcome = read();
+    assert_eq!(welcome["type"], "welcome", "{welcome}");
+    read()
+}
+
+/// Asserts `answer` is a refusal with `code` and a reason in both languages; returns the English.
+fn refused_with(d: &Daemon, what: &str, answer: &Value, code: &str) -> String {
+    let zh = answer["reason"]["zh"].as_str().unwrap_or_default();
+    let en = answer["reason"]["en"].as_str().unwrap_or_default();
+    if answer["type"] != "error" || answer["code"] != code || zh.is_empty() || en.is_empty() {
+        d.fail(&format!("{what}: expected a refusal with code {code:?}, got {answer}"));
+    }
+    en.to_owned()
+}
+
+fn case_act(id: &str, action: mz_shared::case::Action, expected_version: u64) -> mz_shared::protocol::Request {
+    mz_shared::protocol::Request::CaseAct { id: id.to_owned(), action, expected_version }
+}
+
+#[test]
+fn the_engines_refusals_say_what_kind_they_are() {
+    use mz_shared::case::Action;
+    use mz_shared::protocol::Request;
+    let tmp = tempfile::tempdir().unwrap();
+    let d = Daemon::start_with_registry(tmp.path(), &registry_as("officer"));
+
+    // An unknown case: not_found on the socket; `mzd case act` exits 1 with the reason as before.
+    let en = refused_with(
+        &d,
+        "act on an unknown case",
+        &ask(&d, case_act("JJN-2020-999999", Action::Accept, 1)),
+        "not_found",
+    );
+    assert!(en.contains("JJN-2020-999999"), "{en}");
+    let unknown = ask(&d, Request::CaseShow { id: "JJN-2020-999999".into() });
+    refused_with(&d, "show an unknown case", &unknown, "not_found");
+    act_refused(&d, "JJN-2020-999999", &["accept"], &["JJN-2020-999999"]);
+
+    // An action the case's state does not allow, and a stale version: conflict.
+    let id = open_case(&d, "ST-01", "来访求助", &[])["id"].as_str().unwrap().to_owned();
+    assert_eq!(act(&d, &id, &["accept"]), "accepted");
+    let version = show(&d, &id)["version"].as_u64().expect("case show --json has a version");
+    let again = ask(&d, case_act(&id, Action::Accept, version));
+    refused_with(&d, "accept an accepted case", &again, "conflict");
+    let stale = ask(&d, case_act(&id, Action::Note { text: "补充".into() }, version - 1));
+    let en = refused_with(&d, "act at a stale version", &stale, "conflict");
+    assert!(en.contains("changed"), "{en}");
+    assert_eq!(show(&d, &id)["version"].as_u64(), Some(version), "a refused action changes nothing");
+    // A rule that says no is still `rejected`: a note without text.
+    let empty = ask(&d, case_act(&id, Action::Note { text: " ".into() }, version));
+    refused_with(&d, "an empty note", &empty, "rejected");
+
+    // A task done twice, and an unknown task.
+    let header = "record_id,station_id,event,occurred_at,person_ref,name,id_number,referral,discharge_reason";
+    d.drop_file(
+        "admissions",
+        "unknown.csv",
+        lf(&[header.to_string(), format!("R-1,TZ-JZZ,admit,{},P-1,无名氏,,police,", local_time_ago(3600))]),
+    );
+    d.wait_files(1);
+    let task = "TZ-JZZ/P-1/family_notice";
+    let done = |note: &str| ask(&d, Request::TaskDone { id: task.into(), note: Some(note.into()) });
+    let first = done("已发布寻亲公告");
+    assert_eq!(first["type"], "task", "the first completion is applied: {first}");
+    refused_with(&d, "a task done twice", &done("再次"), "conflict");
+    let unknown = ask(&d, Request::TaskDone { id: "TZ-JZZ/none/family_notice".into(), note: None });
+    refused_with(&d, "an unknown task", &unknown, "not_found");
+}

@@ -124,7 +124,10 @@ fn render_modal(buf: &mut Buffer, body: Rect, app: &App, modal: &Modal) {
     let lang = app.lang;
     let theme = app.theme;
     match modal {
-        Modal::Help => popup::render(buf, body, i18n::HELP_TITLE.t(lang), help_lines(app), theme, "Esc"),
+        Modal::Help { scroll } => {
+            let scroll = popup::Scroll { offset: *scroll, hint: i18n::HELP_SCROLL.t(lang) };
+            popup::render_scrolled(buf, body, i18n::HELP_TITLE.t(lang), help_lines(app), theme, "Esc", scroll);
+        }
         Modal::Case { key, scroll } => cases::render_detail(buf, body, app, key, *scroll),
         Modal::Detail { list, key, .. } => {
             if let Some((title, lines)) = detail(app, *list, key) {

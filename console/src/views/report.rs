@@ -7,9 +7,10 @@
 //! and whenever the period changes; the answer comes back as [`ClientEvent::Report`]. Invariant:
 //! what is on screen is the report of [`crate::app::ReportView::period`] or says it is loading or failed.
 
-use crate::app::{Action, App, ReportView};
+use crate::app::{Action, App, ReportView, View};
 use crate::client::ClientEvent;
-use crate::keymap::{Command, ReportKey};
+use crate::i18n;
+use crate::keymap::{self, Command, ReportKey};
 use crate::widgets::text::{fit, width};
 use mz_shared::statistics::render::{self, Cell, Table};
 use mz_shared::statistics::{Period, PeriodKind, Report};
@@ -25,10 +26,6 @@ use tokio::sync::mpsc::UnboundedSender;
 /// Labels of the view (Chinese, English).
 const TITLE_DAY: (&str, &str) = ("日报", "Daily report");
 const TITLE_MONTH: (&str, &str) = ("月报", "Monthly report");
-const KEYS: (&str, &str) = (
-    "←/→ 上一期/下一期  d 日报  m 月报  ↑/↓ 滚动  r 刷新  e 导出CSV",
-    "←/→ previous/next  d day  m month  ↑/↓ scroll  r reload  e export CSV",
-);
 const LOADING: (&str, &str) = ("正在读取报表…", "loading the report…");
 const FAILED: (&str, &str) = ("报表读取失败", "the report could not be read");
 const OCCUPANCY: (&str, &str) = ("日末在站人数", "Occupancy at day end");
@@ -52,6 +49,20 @@ pub fn request(app: &mut App) -> Action {
 }
 
 /// The period on screen, or the default one of the kind as of the console's clock.
+/// The view's keys as its head line shows them: each key from the key map, with a short label.
+fn key_line(app: &App) -> String {
+    let keys = [
+        (Command::Report(ReportKey::Previous), i18n::KEY_REPORT_PERIOD_SHORT),
+        (Command::Report(ReportKey::Day), i18n::KEY_REPORT_DAY),
+        (Command::Report(ReportKey::Month), i18n::KEY_REPORT_MONTH),
+        (Command::Move(1), i18n::KEY_SCROLL_SHORT),
+        (Command::Report(ReportKey::Refresh), i18n::KEY_REPORT_REFRESH_SHORT),
+        (Command::Export, i18n::KEY_EXPORT_SHORT),
+    ];
+    let shown = keys.iter().map(|(c, label)| format!("{} {}", keymap::key_of(View::Report, *c), label.t(app.lang)));
+    shown.collect::<Vec<_>>().join("  ")
+}
+
 fn current(app: &App) -> Period {
     if let Some(p) = app.report.period {
         return p;
@@ -168,7 +179,7 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
         Constraint::Fill(1),
     ])
     .areas(inner);
-    Paragraph::new(Line::styled(fit(&format!(" {}", t(app, KEYS)), head.width as usize), theme.dim()))
+    Paragraph::new(Line::styled(fit(&format!(" {}", key_line(app)), head.width as usize), theme.dim()))
         .render(head, buf);
     let (text, style) = match (&app.report.report, app.report.loading) {
         (_, true) | (None, _) => (t(app, LOADING).to_owned(), theme.dim()),

@@ -1752,3 +1752,67 @@ fn help_comes_from_the_key_map_and_the_command_line_suggests() {
         }
     }
 }
+
+/// The text of a help line, blanks left out (as [`flat`] compares).
+fn line_text(l: &ratatui::text::Line<'_>) -> String {
+    l.spans.iter().map(|s| s.content.as_ref()).collect::<String>().replace(' ', "")
+}
+
+/// The body of the screen (between the tabs and the status line) as [`flat`] gives it.
+fn body_flat(b: &Buffer) -> String {
+    let rows = lines(b);
+    rows[1..rows.len() - 1].join("").split('│').map(str::trim).collect::<Vec<_>>().join("").replace(' ', "")
+}
+
+#[test]
+fn the_longest_help_scrolls_so_every_key_is_reachable_at_80x24() {
+    for lang in [Lang::Zh, Lang::En] {
+        let mut a = case_app(lang, mz_shared::registry::Role::Supervisor);
+        a.on_key(ch('?'));
+        let wanted: Vec<String> = crate::views::help_lines(&a).iter().map(line_text).collect();
+        // A wrapped line is cut by the popup's border: compare the start of each line.
+        let start = |w: &String| w.chars().take(8).collect::<String>();
+        let first = draw(&a, 80, 24);
+        let last = start(wanted.last().expect("the help has lines"));
+        let overflows = !body_flat(&first).contains(&last);
+        // In English the lines wrap and the last ones are out of sight (else this test proves
+        // nothing); the footer says where the top line is whenever lines are out of sight.
+        assert!(overflows || lang == Lang::Zh, "{lang:?}: the whole help fits at 80x24\n{}", text(&first));
+        let hint = format!("1/{}", wanted.len());
+        assert_eq!(text(&first).contains(&hint), overflows, "{lang:?}: scroll hint\n{}", text(&first));
+        // Scrolling down line by line shows every line, the last one included.
+        let mut seen = body_flat(&first);
+        for _ in 0..wanted.len() {
+            a.on_key(key(KeyCode::Down));
+            let b = draw(&a, 80, 24);
+            assert_eq!(overlaps(&b), Vec::<String>::new());
+            seen.push_str(&body_flat(&b));
+        }
+        for w in &wanted {
+            assert!(seen.contains(&start(w)), "{lang:?}: {w:?} never shown");
+        }
+        assert!(body_flat(&draw(&a, 80, 24)).contains(&last), "{lang:?}: scrolled to the end, the last key shows");
+        // Home goes back to the top; Esc closes the help.
+        a.on_key(key(KeyCode::Home));
+        assert_eq!(a.top(), Some(&crate::app::Modal::Help { scroll: 0 }));
+        a.on_key(key(KeyCode::Esc));
+        assert_eq!(a.top(), None);
+    }
+}
+
+#[test]
+fn the_report_key_line_comes_from_the_key_map() {
+    for lang in [Lang::Zh, Lang::En] {
+        let a = app(lang, View::Report);
+        let head = lines(&draw(&a, 160, 48)).into_iter().find(|l| l.contains('←')).unwrap_or_default();
+        for (command, label) in [
+            (crate::keymap::Command::Report(crate::keymap::ReportKey::Day), crate::i18n::KEY_REPORT_DAY),
+            (crate::keymap::Command::Report(crate::keymap::ReportKey::Month), crate::i18n::KEY_REPORT_MONTH),
+            (crate::keymap::Command::Export, crate::i18n::KEY_EXPORT_SHORT),
+        ] {
+            let shown = format!("{} {}", crate::keymap::key_of(View::Report, command), label.t(lang));
+            assert!(head.contains(&shown), "{lang:?}: {shown:?} not in the key line {head:?}");
+        }
+        assert!(head.contains("← →"), "{lang:?}: {head:?}");
+    }
+}

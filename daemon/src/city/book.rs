@@ -22,10 +22,13 @@ fn key(code: &str) -> Vec<u8> {
 /// What the city knows of one district.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DistrictRecord {
+    /// The last `seq` applied; the next message applied is `last_seq + 1`.
     pub last_seq: u64,
     /// When the district made commit `last_seq` (Unix ms).
     pub at_ms: Option<i64>,
+    /// The district's §9 figures after that commit (the status figures).
     pub figures: DistrictFigures,
+    /// The extra counts of that commit (arrivals today, cases by street, …), for drilling in.
     pub detail: DistrictDetail,
 }
 
@@ -37,16 +40,19 @@ pub enum Verdict {
     /// Applied before (redelivered after a crash before the acknowledgement): acknowledge only.
     Duplicate,
     /// An earlier `seq` has not arrived yet (redelivery in progress): ask again later.
+    /// `expected` is the `seq` the book waits for (`last_seq + 1`).
     Early { expected: u64 },
 }
 
 /// The districts' records, in memory and in the store.
 pub struct CityBook {
     store: Store,
+    /// Every district heard from, by code.
     pub districts: BTreeMap<String, DistrictRecord>,
 }
 
 impl CityBook {
+    /// The book as committed in `store` (the city's own store).
     pub fn open(store: Store) -> Result<CityBook, StoreError> {
         let mut districts = BTreeMap::new();
         for item in store.reader().scan_raw(PREFIX) {
@@ -59,10 +65,12 @@ impl CityBook {
         Ok(CityBook { store, districts })
     }
 
+    /// The last `seq` applied for district `code` (0: none yet).
     pub fn last_seq(&self, code: &str) -> u64 {
         self.districts.get(code).map_or(0, |r| r.last_seq)
     }
 
+    /// What to do with message `seq` of a district whose last applied one is `last_seq`.
     pub fn verdict(last_seq: u64, seq: u64) -> Verdict {
         if seq <= last_seq {
             Verdict::Duplicate

@@ -26,7 +26,9 @@ use std::time::Instant;
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DistrictConfig {
+    /// The district's code, as its registry's `district_code` (subject `mz.district.<code>`).
     pub code: String,
+    /// The district's name as the city status shows it.
     pub name: String,
 }
 
@@ -34,28 +36,43 @@ pub struct DistrictConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CityConfig {
+    /// The NATS server (`nats://host:4222`).
     pub url: String,
+    /// The city user's NATS credentials file; none connects without.
     pub credentials: Option<PathBuf>,
+    /// The city's data folder (its own sled store); default `./mz-city`.
     pub data: Option<PathBuf>,
+    /// The Unix socket served to clients; default `<data>/mzd.sock`.
     pub socket: Option<PathBuf>,
+    /// The city's 32-byte key, shared with the districts, for matching people across districts
+    /// (cross-district bigamy and duplicate aid); none: no such matching.
     pub city_key: Option<PathBuf>,
+    /// The city's name as the status shows it.
     pub name: String,
+    /// The socket's group (mode 0660); default the daemon user's primary group.
     #[serde(default)]
     pub socket_group: Option<String>,
+    /// The districts the city expects (`[[district]]`); others are not applied.
     #[serde(default, rename = "district")]
     pub districts: Vec<DistrictConfig>,
 }
 
+/// Why `mzd city` could not start or stopped; each message names the file or folder at fault.
 #[derive(Debug, thiserror::Error)]
 pub enum CityError {
+    /// `city.toml` could not be read.
     #[error("cannot read the city config {path}: {source}")]
     Read { path: PathBuf, source: std::io::Error },
+    /// `city.toml` is not valid TOML or names an unknown key.
     #[error("city config {path}: {message}")]
     Syntax { path: PathBuf, message: String },
+    /// The data folder could not be created.
     #[error("cannot create the city data folder {path}: {source}")]
     Data { path: PathBuf, source: std::io::Error },
+    /// The city store could not be opened or written.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The socket could not be served.
     #[error(transparent)]
     Server(#[from] crate::server::ServerError),
 }
@@ -77,10 +94,12 @@ impl CityConfig {
         Ok(cfg)
     }
 
+    /// The data folder: `data`, or `./mz-city`.
     pub fn data_dir(&self) -> PathBuf {
         self.data.clone().unwrap_or_else(|| PathBuf::from("./mz-city"))
     }
 
+    /// The socket: `socket`, or `mzd.sock` in the data folder.
     pub fn socket_path(&self) -> PathBuf {
         self.socket.clone().unwrap_or_else(|| self.data_dir().join("mzd.sock"))
     }
@@ -102,16 +121,19 @@ pub struct CityShared {
 }
 
 impl CityShared {
+    /// Whether the consumer is connected to the NATS server now.
     pub fn set_connected(&self, c: bool) {
         self.connected.store(c, Ordering::Relaxed);
     }
 
+    /// Consuming failed with `error`; a failure lasting a minute becomes a problem in status.
     pub fn failed(&self, error: String) {
         let mut f = self.failing.lock().unwrap_or_else(|p| p.into_inner());
         let since = f.as_ref().map_or_else(Instant::now, |(_, s)| *s);
         *f = Some((error, since));
     }
 
+    /// Consuming works again: the failure is forgotten.
     pub fn succeeded(&self) {
         *self.failing.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
@@ -127,6 +149,7 @@ impl CityShared {
         }
     }
 
+    /// A batch was applied: subscribers get the new city status.
     pub fn changed(&self) {
         self.changes.send_modify(|n| *n += 1);
     }

@@ -4,12 +4,12 @@
 
 use super::{mask_id_numbers, not_stored, now_ms, Engine};
 use mz_shared::case::{Action, Actor, Applied, Case};
-use mz_shared::protocol::CaseOpenRequest;
+use mz_shared::protocol::{CaseOpenRequest, Refusal};
 use mz_shared::reason::Reason;
 
 impl Engine {
     /// Opens a case for an officer and commits it.
-    pub fn open_case(&mut self, actor: &Actor, mut req: CaseOpenRequest) -> Result<(Case, Vec<Reason>), Reason> {
+    pub fn open_case(&mut self, actor: &Actor, mut req: CaseOpenRequest) -> Result<(Case, Vec<Reason>), Refusal> {
         self.ensure_open().map_err(not_stored)?;
         // Free text typed by an officer: an ID number there is masked like everywhere else.
         req.summary = mask_id_numbers(&req.summary);
@@ -26,7 +26,7 @@ impl Engine {
         id: &str,
         action: &Action,
         expected_version: u64,
-    ) -> Result<Applied, Reason> {
+    ) -> Result<Applied, Refusal> {
         self.ensure_open().map_err(not_stored)?;
         let action = &action.clone().with_id_numbers_masked();
         let applied =

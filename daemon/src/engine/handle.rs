@@ -2,8 +2,9 @@
 //!
 //! Each method sends one [`EngineMsg`] and waits at most `wait` for its answer; the answer, or
 //! why there is none (the daemon stopping, the engine busy past `wait`), is a [`Refusal`]: the
-//! engine's own refusals are `rejected`, no answer is `unavailable`. A request that timed out may
-//! still be applied later: the reason says so.
+//! engine's own refusals carry the code the engine gave them (`not_found`, `conflict`, …), no
+//! answer is `unavailable`. A request that timed out may still be applied later: the reason says
+//! so.
 
 use super::run::EngineMsg;
 use mz_shared::case::{Action, Actor, Applied, Case};
@@ -100,14 +101,14 @@ impl EngineHandle {
     async fn ask<T>(
         &self,
         wait: Duration,
-        message: impl FnOnce(oneshot::Sender<Result<T, Reason>>) -> EngineMsg,
+        message: impl FnOnce(oneshot::Sender<Result<T, Refusal>>) -> EngineMsg,
     ) -> Result<T, Refusal> {
         let (reply, answer) = oneshot::channel();
         let stopping =
             || Refusal::new(RefusalCode::Unavailable, Reason::new("守护进程正在停止", "mzd is shutting down"));
         self.tx.send(message(reply)).map_err(|_| stopping())?;
         match tokio::time::timeout(wait, answer).await {
-            Ok(answer) => answer.map_err(|_| stopping())?.map_err(Refusal::rejected),
+            Ok(answer) => answer.map_err(|_| stopping())?,
             Err(_) => {
                 tracing::warn!(waited_ms = wait.as_millis() as u64, "the engine did not answer a request in time");
                 Err(engine_timeout(wait))

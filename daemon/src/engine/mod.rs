@@ -19,7 +19,7 @@ pub mod run;
 pub mod station;
 
 pub use handle::EngineHandle;
-pub use ingest::{apply_record, apply_row, Folders, IngestError, RowOutcome, TAKEN_DIR};
+pub use ingest::{apply_row, Folders, IngestError, RowOutcome};
 pub use run::{engine_loop, wait_for_store, EngineMsg, EngineOpener};
 
 use crate::files::log_name;
@@ -34,6 +34,7 @@ use crate::store::pages::RecordIndex;
 use crate::store::{Store, StoreError};
 use jiff::Timestamp;
 use mz_shared::id_number::IdHasher;
+use mz_shared::protocol::{Refusal, RefusalCode};
 use mz_shared::reason::Reason;
 use mz_shared::registry::Registry;
 use std::collections::{BTreeMap, HashSet, VecDeque};
@@ -353,7 +354,7 @@ impl Engine {
         self.registry = registry;
     }
 
-    fn commit_action(&mut self) -> Result<(), Reason> {
+    fn commit_action(&mut self) -> Result<(), Refusal> {
         self.commit(sled::Batch::default()).map_err(not_stored)
     }
 
@@ -443,9 +444,10 @@ fn now_ms() -> i64 {
     Timestamp::now().as_millisecond()
 }
 
-/// The refusal of an action that could not be stored.
-fn not_stored(e: StoreError) -> Reason {
-    Reason::new(format!("保存失败，未生效：{e}"), format!("could not be stored, not applied: {e}"))
+/// The refusal of an action that could not be stored (`unavailable`: the store is down).
+fn not_stored(e: StoreError) -> Refusal {
+    let reason = Reason::new(format!("保存失败，未生效：{e}"), format!("could not be stored, not applied: {e}"));
+    Refusal::new(RefusalCode::Unavailable, reason)
 }
 
 /// The latest handled files, newest first.

@@ -15,6 +15,7 @@ use mz_shared::case::{Action, Actor, Applied, Case};
 use mz_shared::dashboard::Dashboard;
 use mz_shared::id_number::IdHasher;
 use mz_shared::protocol::CaseOpenRequest;
+use mz_shared::protocol::{Refusal, RefusalCode};
 use mz_shared::reason::Reason;
 use mz_shared::registry::Registry;
 use std::path::{Path, PathBuf};
@@ -31,25 +32,25 @@ pub enum EngineMsg {
     AckAlert {
         id: String,
         user: String,
-        reply: oneshot::Sender<Result<(), Reason>>,
+        reply: oneshot::Sender<Result<(), Refusal>>,
     },
     /// Open a case.
     CaseOpen {
         actor: Actor,
         request: CaseOpenRequest,
         /// The new case and the warnings recorded in its `open` entry.
-        reply: oneshot::Sender<Result<(Case, Vec<Reason>), Reason>>,
+        reply: oneshot::Sender<Result<(Case, Vec<Reason>), Refusal>>,
     },
     /// Back the store up into a folder.
     Backup {
         dest: PathBuf,
-        reply: oneshot::Sender<Result<u64, Reason>>,
+        reply: oneshot::Sender<Result<u64, Refusal>>,
     },
     /// Log a station event from the console.
     LogStationEvent {
         actor: Actor,
         values: std::collections::BTreeMap<String, String>,
-        reply: oneshot::Sender<Result<String, Reason>>,
+        reply: oneshot::Sender<Result<String, Refusal>>,
     },
     /// Act on a case.
     CaseAct {
@@ -57,24 +58,24 @@ pub enum EngineMsg {
         id: String,
         action: Action,
         expected_version: u64,
-        reply: oneshot::Sender<Result<Applied, Reason>>,
+        reply: oneshot::Sender<Result<Applied, Refusal>>,
     },
     /// The reserve funds as they stand (`mzd fund list`).
     FundList {
-        reply: oneshot::Sender<Result<Vec<mz_shared::dashboard::FundRow>, Reason>>,
+        reply: oneshot::Sender<Result<Vec<mz_shared::dashboard::FundRow>, Refusal>>,
     },
     /// A statistics report (`mzd report`); `period` `None` is the default of `kind`.
     Report {
         kind: mz_shared::statistics::PeriodKind,
         period: Option<mz_shared::statistics::Period>,
-        reply: oneshot::Sender<Result<Box<mz_shared::statistics::Report>, Reason>>,
+        reply: oneshot::Sender<Result<Box<mz_shared::statistics::Report>, Refusal>>,
     },
     /// Complete a station task.
     TaskDone {
         actor: Actor,
         id: String,
         note: Option<String>,
-        reply: oneshot::Sender<Result<mz_shared::task::StationTask, Reason>>,
+        reply: oneshot::Sender<Result<mz_shared::task::StationTask, Refusal>>,
     },
     Shutdown,
 }
@@ -141,9 +142,12 @@ pub fn wait_for_store(mut opener: EngineOpener, rx: &mpsc::Receiver<EngineMsg>, 
             Ok(EngineMsg::Shutdown) | Err(mpsc::RecvTimeoutError::Disconnected) => return None,
             Ok(other) => refuse(
                 other,
-                Reason::new(
-                    "存储尚未打开（磁盘已满？），请稍后再试",
-                    "the store is not open yet (disk full?); try again shortly",
+                Refusal::new(
+                    RefusalCode::Unavailable,
+                    Reason::new(
+                        "存储尚未打开（磁盘已满？），请稍后再试",
+                        "the store is not open yet (disk full?); try again shortly",
+                    ),
                 ),
             ),
             Err(mpsc::RecvTimeoutError::Timeout) => {}
@@ -159,7 +163,7 @@ pub fn wait_for_store(mut opener: EngineOpener, rx: &mpsc::Receiver<EngineMsg>, 
 }
 
 /// Answers a request the engine cannot take now.
-fn refuse(msg: EngineMsg, reason: Reason) {
+fn refuse(msg: EngineMsg, reason: Refusal) {
     match msg {
         EngineMsg::AckAlert { reply, .. } => drop(reply.send(Err(reason))),
         EngineMsg::CaseOpen { reply, .. } => drop(reply.send(Err(reason))),

@@ -6,20 +6,22 @@ use crate::rules::RuleContext;
 use jiff::Timestamp;
 use mz_shared::case::Actor;
 use mz_shared::feed::Feed;
+use mz_shared::protocol::{Refusal, RefusalCode};
 use mz_shared::reason::Reason;
 use std::collections::BTreeMap;
 
 impl Engine {
     /// Stores an arrival, discharge or incident logged from the console by station staff, with
     /// the same validation and rules as a feed row. Returns the record id it was given.
-    pub fn log_station_event(&mut self, actor: &Actor, values: &BTreeMap<String, String>) -> Result<String, Reason> {
+    pub fn log_station_event(&mut self, actor: &Actor, values: &BTreeMap<String, String>) -> Result<String, Refusal> {
         self.ensure_open().map_err(not_stored)?;
         let station = values.get("station_id").map(|s| s.trim()).unwrap_or_default();
         if !self.registry.may_log_at(&actor.user, actor.role, station) {
-            return Err(Reason::new(
+            let reason = Reason::new(
                 format!("{} 不是救助站 {station} 的登记人员，不能登记", actor.user),
                 format!("{} is not on the staff of station {station} and cannot log events there", actor.user),
-            ));
+            );
+            return Err(Refusal::new(RefusalCode::Forbidden, reason));
         }
         let year = Timestamp::now().to_zoned(self.registry.time_zone()).year();
         let record_id = format!("CON-{year}-{:06}", self.state.counters.next_console_record + 1);
@@ -39,7 +41,12 @@ impl Engine {
         let ctx = RuleContext::new(&registry, Timestamp::now());
         let reader = self.store.reader();
         let outcome = apply_row(&mut self.index, &mut self.state, &ctx, &self.hasher, Some(&reader), feed, &cells)
-            .map_err(|e| Reason::new(format!("读取失败：{e}"), format!("store error: {e}")))?;
+            .map_err(|e| {
+                Refusal::new(
+                    RefusalCode::Unavailable,
+                    Reason::new(format!("读取失败：{e}"), format!("store error: {e}")),
+                )
+            })?;
         match outcome {
             RowOutcome::Stored | RowOutcome::Corrected => {
                 self.state.counters_mut().next_console_record += 1;
@@ -47,9 +54,11 @@ impl Engine {
                 tracing::info!(record = %record_id, "station event logged from the console");
                 Ok(record_id)
             }
-            RowOutcome::Duplicate => Err(Reason::new("重复登记", "already stored")),
+            RowOutcome::Duplicate => {
+                Err(Refusal::new(RefusalCode::Conflict, Reason::new("重复登记", "already stored")))
+            }
             // Validation and the rules change nothing when they refuse a row.
-            RowOutcome::Rejected(_, reason) => Err(reason),
+            RowOutcome::Rejected(_, reason) => Err(Refusal::rejected(reason)),
         }
     }
 
@@ -59,7 +68,7 @@ impl Engine {
         actor: &Actor,
         id: &str,
         note: Option<&str>,
-    ) -> Result<mz_shared::task::StationTask, Reason> {
+    ) -> Result<mz_shared::task::StationTask, Refusal> {
         self.ensure_open().map_err(not_stored)?;
         let reader = self.store.reader();
         let task = crate::tasks::complete(&mut self.state, Some(&reader), &self.registry, actor, id, note, now_ms())?;

@@ -56,11 +56,13 @@ pub fn problem_after() -> std::time::Duration {
 /// the status.
 #[derive(Debug)]
 pub struct PublishShared {
+    /// The district's code (`mz.district.<code>`, `Nats-Msg-Id: <code>:<seq>`).
     pub district: String,
     /// The last `seq` written to the outbox by a durable commit.
     pub head: AtomicU64,
     /// The last `seq` the server acknowledged.
     pub acked: AtomicU64,
+    /// Whether the publisher has a session with the server now.
     pub connected: AtomicBool,
     /// Wakes the publisher after a commit.
     pub wake: tokio::sync::Notify,
@@ -68,6 +70,7 @@ pub struct PublishShared {
 }
 
 impl PublishShared {
+    /// Nothing written, nothing acknowledged, not connected (the outbox's load sets `head`).
     pub fn new(district: &str) -> Arc<PublishShared> {
         Arc::new(PublishShared {
             district: district.to_owned(),

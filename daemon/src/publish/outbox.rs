@@ -133,6 +133,7 @@ impl Outbox {
         Some(batch)
     }
 
+    /// What the engine, the publisher and the status share about publishing.
     pub fn shared(&self) -> &Arc<PublishShared> {
         &self.shared
     }

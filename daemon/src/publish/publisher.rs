@@ -23,16 +23,23 @@ use std::time::Duration;
 /// Why a publishing session ended.
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
+    /// The `credentials` file could not be read or parsed.
     #[error("cannot read the credentials file {path}: {detail}")]
     Credentials { path: std::path::PathBuf, detail: String },
+    /// The NATS server did not accept the connection.
     #[error("cannot connect to NATS at {url}: {detail}")]
     Connect { url: String, detail: String },
+    /// A JetStream call failed (stream creation, direct get, publish, acknowledgement).
     #[error("JetStream: {0}")]
     JetStream(String),
+    /// The server's last `seq` is below what the outbox already pruned: the stream lost
+    /// messages.
     #[error("the NATS server holds {server} of this district's commits but the outbox starts after {pruned}: the stream lost messages; the city misses them until it is restored")]
     Lost { server: u64, pruned: u64 },
+    /// An entry between the acknowledged and the written `seq` is not in the store.
     #[error("outbox entry {0} is missing from the store")]
     Missing(u64),
+    /// The outbox could not be read.
     #[error("store: {0}")]
     Store(#[from] crate::store::StoreError),
 }

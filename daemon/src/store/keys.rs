@@ -9,6 +9,7 @@ pub const LAYOUT: &[u8] = b"m/layout";
 /// The layout this build writes.
 pub const LAYOUT_VERSION: u32 = 1;
 
+/// The byte naming a feed inside page keys: `a`dmissions, `b`urials, `m`arriages.
 pub fn feed_byte(feed: Feed) -> u8 {
     match feed {
         Feed::Admissions => b'a',
@@ -31,6 +32,7 @@ pub fn page_index(feed: Feed, page: u32) -> Vec<u8> {
     k
 }
 
+/// Prefix of a feed's page-index keys ([`page_index`]).
 pub fn page_index_prefix(feed: Feed) -> Vec<u8> {
     vec![b'i', feed_byte(feed)]
 }
@@ -57,6 +59,7 @@ pub fn rejects(hash: &[u8; 32], chunk: u32) -> Vec<u8> {
     k
 }
 
+/// Prefix of every rejected-rows chunk of a file ([`rejects`]).
 pub fn rejects_prefix(hash: &[u8; 32]) -> Vec<u8> {
     let mut k = vec![b'r'];
     k.extend_from_slice(hash);
@@ -70,6 +73,7 @@ pub fn job(seq: u64) -> Vec<u8> {
     k
 }
 
+/// Prefix of the finalize jobs ([`job`]).
 pub const JOB_PREFIX: &[u8] = b"f";
 
 /// `h<seq BE>`: the history of handled files, newest last (for the ingest view).
@@ -79,6 +83,7 @@ pub fn handled(seq: u64) -> Vec<u8> {
     k
 }
 
+/// Prefix of the handled-files history ([`handled`]).
 pub const HANDLED_PREFIX: &[u8] = b"h";
 
 /// `s<table>/<entity>`: a maintained figure ([`crate::state`]).
@@ -91,6 +96,7 @@ pub fn state(table: &str, entity: &str) -> Vec<u8> {
     k
 }
 
+/// Prefix of every entity of one figures table ([`state`]).
 pub fn state_prefix(table: &str) -> Vec<u8> {
     let mut k = vec![b's'];
     k.extend_from_slice(table.as_bytes());
@@ -105,6 +111,7 @@ pub fn audit(seq: u64) -> Vec<u8> {
     k
 }
 
+/// Prefix of the audit chunks ([`audit`]).
 pub const AUDIT_PREFIX: &[u8] = b"u";
 
 /// Prefix of the case blocks.

@@ -13,8 +13,8 @@
 //!   postcard compressed with zstd ([`compress`]), so a case costs about what a row costs.
 
 pub mod keys;
-pub mod ledger;
-pub mod pages;
+pub(crate) mod ledger;
+pub(crate) mod pages;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -27,21 +27,47 @@ use std::sync::{Arc, RwLock};
 /// Why the store could not do what was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// sled found the database damaged.
     #[error(
         "the store at {path} is damaged ({detail}). Stop mzd, move the folder aside, and rebuild it from the \
          archive with `mzd rebuild`"
     )]
-    Corrupt { path: PathBuf, detail: String },
+    Corrupt {
+        /// The store folder.
+        path: PathBuf,
+        /// What sled reported.
+        detail: String,
+    },
+    /// Another process holds the store's lock.
     #[error("the store at {path} is in use by another process (only one mzd may open it): {detail}")]
-    Locked { path: PathBuf, detail: String },
+    Locked {
+        /// The store folder.
+        path: PathBuf,
+        /// What the lock attempt reported.
+        detail: String,
+    },
+    /// Any other failure inside sled (a full disk arrives here as `sled::Error::Io`).
     #[error("store error: {0}")]
     Sled(#[from] sled::Error),
+    /// A file or folder of the store could not be created, synced or read.
     #[error("store I/O error on {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// A stored value does not decode as the type this build expects.
     #[error(
         "stored value under key {key} cannot be read ({detail}); the store was written by an incompatible version"
     )]
-    Decode { key: String, detail: String },
+    Decode {
+        /// The key, printable (control bytes escaped).
+        key: String,
+        /// What the decoder said.
+        detail: String,
+    },
+    /// The store is closed (after a failed write, or not opened yet).
     #[error("the store is closed after a write failure and is being reopened: {0}")]
     Unavailable(String),
 }
@@ -187,6 +213,7 @@ impl Store {
         StoreReader { slot: self.slot.clone() }
     }
 
+    /// The committed value under `key`, decoded; `None` when there is none.
     pub fn get<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
         self.reader().get(key)
     }
@@ -204,6 +231,7 @@ impl Store {
         &self.dir
     }
 
+    /// Bytes the database takes on disk (0 while it is closed), for status.
     pub fn size_on_disk(&self) -> u64 {
         self.db().ok().and_then(|db| db.size_on_disk().ok()).unwrap_or(0)
     }
@@ -294,6 +322,7 @@ impl StoreReader {
         StoreReader { slot: Arc::default() }
     }
 
+    /// The committed value under `key`, decoded; `None` when there is none.
     pub fn get<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
         match db_of(&self.slot)?.get(key)? {
             Some(v) => decode(key, &v).map(Some),
@@ -306,6 +335,7 @@ impl StoreReader {
         Ok(db_of(&self.slot)?.scan_prefix(prefix).next_back().transpose()?)
     }
 
+    /// The committed bytes under `key`, as stored (compressed values stay compressed).
     pub fn get_raw(&self, key: &[u8]) -> Result<Option<sled::IVec>, StoreError> {
         Ok(db_of(&self.slot)?.get(key)?)
     }
@@ -319,6 +349,7 @@ impl StoreReader {
         closed.into_iter().chain(iter.into_iter().flatten().map(|r| r.map_err(StoreError::from)))
     }
 
+    /// Keys and decoded values under a prefix, in key order.
     pub fn scan<T: DeserializeOwned>(
         &self,
         prefix: &[u8],

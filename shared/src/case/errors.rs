@@ -3,6 +3,7 @@
 
 use super::{role_str, ActionKind, CaseId, CaseState};
 use crate::reason::Reason;
+use crate::refusal::{Refusal, RefusalCode};
 use crate::registry::{Fen, Role};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -84,6 +85,36 @@ pub enum CaseError {
 }
 
 impl CaseError {
+    /// How a client should take the refusal: the role may not (`forbidden`), something named
+    /// does not exist (`not_found`), the case as it stands now does not allow it (`conflict`:
+    /// its state, a newer version, something already done), or a rule says no (`rejected`).
+    pub fn code(&self) -> RefusalCode {
+        use CaseError::*;
+        match self {
+            WrongRole { .. } => RefusalCode::Forbidden,
+            UnknownDepartment(_) | UnknownStreet(_) | UnknownStation(_) | UnknownCommunity(_) => RefusalCode::NotFound,
+            WrongState { .. }
+            | StaleVersion { .. }
+            | NoPendingRequest
+            | PendingRequestExists { .. }
+            | AlreadyDispatched(_)
+            | AlreadyReplied(_)
+            | NothingToFile => RefusalCode::Conflict,
+            FundExhausted { .. }
+            | PaperworkMissing { .. }
+            | SameStreet(_)
+            | InvalidAmount(_)
+            | EmptyText(_)
+            | CommunityElsewhere { .. }
+            | NotDispatched(_) => RefusalCode::Rejected,
+        }
+    }
+
+    /// The refusal a client gets: [`CaseError::code`] and [`CaseError::reason`].
+    pub fn refusal(&self) -> Refusal {
+        Refusal::new(self.code(), self.reason())
+    }
+
     /// The message for the officer.
     pub fn reason(&self) -> Reason {
         use CaseError::*;
