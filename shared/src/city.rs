@@ -117,7 +117,7 @@ pub struct DistrictDetail {
 }
 
 /// One outbox entry: what the district's commit number `seq` left.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DistrictMessage {
     /// [`MESSAGE_VERSION`].
     pub v: u32,
@@ -127,6 +127,9 @@ pub struct DistrictMessage {
     pub at_ms: i64,
     pub figures: DistrictFigures,
     pub detail: DistrictDetail,
+    /// What the commit changed in the district's statistics, for the city's reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stats: Option<crate::statistics::city::DistrictStats>,
 }
 
 /// Why a published message cannot be read.
@@ -171,9 +174,16 @@ pub struct DistrictEntry {
     pub figures: DistrictFigures,
     #[serde(default)]
     pub detail: DistrictDetail,
-    /// Seconds since the district's last commit seen, when it has not published for a while.
+    /// Seconds since the district was last heard (a heartbeat or a commit), when it has been
+    /// silent for a while: it stopped, or cannot reach the server.
     #[serde(default)]
     pub stale_for_s: Option<u64>,
+    /// When the city last heard the district's heartbeat (RFC 3339), null before the first.
+    #[serde(default)]
+    pub last_heartbeat_at: Option<String>,
+    /// The district's `publish.published_seq` as its last heartbeat said.
+    #[serde(default)]
+    pub heartbeat_seq: Option<u64>,
 }
 
 /// The city's sums over its districts.
@@ -241,6 +251,7 @@ mod tests {
             at_ms: 0,
             figures: DistrictFigures::default(),
             detail: DistrictDetail::default(),
+            stats: None,
         };
         assert_eq!(DistrictMessage::from_json(&m.to_json()).unwrap(), m);
         let newer = String::from_utf8(m.to_json()).unwrap().replacen("\"v\":1", "\"v\":99", 1);
