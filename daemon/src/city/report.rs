@@ -139,7 +139,13 @@ impl CityStatistics {
     }
 
     /// One district's report of `period` as of `now`, when it has published its frame.
-    fn district_report(&self, code: &str, book: &CityBook, period: Period, now: Timestamp) -> Option<DistrictReportParts> {
+    fn district_report(
+        &self,
+        code: &str,
+        book: &CityBook,
+        period: Period,
+        now: Timestamp,
+    ) -> Option<DistrictReportParts> {
         let d = self.districts.get(code)?;
         let registry = d.frame.registry.as_ref()?;
         let record = book.districts.get(code)?;

@@ -193,12 +193,26 @@ pub struct CityReport {
 
 impl CityReport {
     /// The city report of the given district reports; totals are their sums.
-    pub fn of(name: &str, period: PeriodInfo, generated_at: String, complete: bool, districts: Vec<DistrictReport>) -> Self {
+    pub fn of(
+        name: &str,
+        period: PeriodInfo,
+        generated_at: String,
+        complete: bool,
+        districts: Vec<DistrictReport>,
+    ) -> Self {
         let mut totals = ReportTotals::default();
         for d in &districts {
             totals.add(&d.totals);
         }
-        CityReport { level: "city".to_owned(), name: name.to_owned(), period, generated_at, complete, districts, totals }
+        CityReport {
+            level: "city".to_owned(),
+            name: name.to_owned(),
+            period,
+            generated_at,
+            complete,
+            districts,
+            totals,
+        }
     }
 }
 
@@ -342,7 +356,8 @@ mod tests {
 
     #[test]
     fn city_totals_are_the_sums_of_the_districts() {
-        let a = ReportTotals { admissions: 2, paid_fen: 100, new_interments: 4, eco_interments: 1, ..Default::default() };
+        let a =
+            ReportTotals { admissions: 2, paid_fen: 100, new_interments: 4, eco_interments: 1, ..Default::default() };
         let b = ReportTotals { admissions: 3, paid_fen: 50, new_interments: 0, ..Default::default() };
         let d = |t: &ReportTotals| DistrictReport { totals: t.clone(), ..Default::default() };
         let info = PeriodInfo { kind: "day".into(), from: "2026-11-29".into(), to: "2026-11-29".into() };
