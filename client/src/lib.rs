@@ -91,6 +91,15 @@ pub enum AnyStatus {
     City(Box<mz_shared::city::CityStatus>),
 }
 
+/// What `Request::Report` is answered with, by a district daemon or by the city daemon.
+#[derive(Debug)]
+pub enum AnyReport {
+    /// A district's report (SPEC §8).
+    District(Box<mz_shared::statistics::Report>),
+    /// The city's: each district's report side by side with city totals.
+    City(Box<mz_shared::statistics::city::CityReport>),
+}
+
 /// A connected, greeted client.
 pub struct Client {
     lines: Lines<BufReader<OwnedReadHalf>>,
@@ -249,6 +258,19 @@ impl Client {
     ) -> Result<mz_shared::statistics::Report, ClientError> {
         match self.call(Request::Report { kind, period }).await? {
             ServerMessage::Report(r) => Ok(*r),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// A statistics report from whichever daemon answers: a district's or the city's.
+    pub async fn any_report(
+        &mut self,
+        kind: mz_shared::statistics::PeriodKind,
+        period: Option<mz_shared::statistics::Period>,
+    ) -> Result<AnyReport, ClientError> {
+        match self.call(Request::Report { kind, period }).await? {
+            ServerMessage::Report(r) => Ok(AnyReport::District(r)),
+            ServerMessage::CityReport(r) => Ok(AnyReport::City(r)),
             other => Err(unexpected(other)),
         }
     }

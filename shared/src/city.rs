@@ -135,7 +135,7 @@ pub struct DistrictDetail {
 }
 
 /// One outbox entry: what the district's commit number `seq` left.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DistrictMessage {
     /// [`MESSAGE_VERSION`].
     pub v: u32,
@@ -149,6 +149,9 @@ pub struct DistrictMessage {
     pub figures: DistrictFigures,
     /// What the city's drill-down shows beyond the status figures.
     pub detail: DistrictDetail,
+    /// What the commit changed in the district's statistics, for the city's reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stats: Option<crate::statistics::city::DistrictStats>,
 }
 
 /// Why a published message cannot be read.
@@ -201,9 +204,16 @@ pub struct DistrictEntry {
     /// The drill-down figures as of `last_seq`.
     #[serde(default)]
     pub detail: DistrictDetail,
-    /// Seconds since the district's last commit seen, when it has not published for a while.
+    /// Seconds since the district was last heard (a heartbeat or a commit), when it has been
+    /// silent for a while: it stopped, or cannot reach the server.
     #[serde(default)]
     pub stale_for_s: Option<u64>,
+    /// When the city last heard the district's heartbeat (RFC 3339), null before the first.
+    #[serde(default)]
+    pub last_heartbeat_at: Option<String>,
+    /// The district's `publish.published_seq` as its last heartbeat said.
+    #[serde(default)]
+    pub heartbeat_seq: Option<u64>,
 }
 
 /// The city's sums over its districts.
@@ -283,6 +293,7 @@ mod tests {
             at_ms: 0,
             figures: DistrictFigures::default(),
             detail: DistrictDetail::default(),
+            stats: None,
         };
         assert_eq!(DistrictMessage::from_json(&m.to_json()).unwrap(), m);
         let newer = String::from_utf8(m.to_json()).unwrap().replacen("\"v\":1", "\"v\":99", 1);

@@ -26,6 +26,7 @@ pub mod case;
 pub mod city;
 pub mod dashboard;
 pub mod feed;
+pub mod heartbeat;
 pub mod id_number;
 pub mod protocol;
 pub mod reason;

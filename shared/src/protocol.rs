@@ -293,6 +293,8 @@ pub enum ServerMessage {
     },
     /// A statistics report, as `mzd report --format json` prints it.
     Report(Box<crate::statistics::Report>),
+    /// The answer to `Report` from the city daemon: each district's report and city totals.
+    CityReport(Box<crate::statistics::city::CityReport>),
     /// The request was refused: `{"type":"error","code":…,"reason":{"zh":…,"en":…}}`.
     Error(Refusal),
 }

@@ -113,6 +113,40 @@ impl NatsServer {
     pub fn is_running(&self) -> bool {
         self.child.is_some()
     }
+
+    /// Deletes message `seq` (the stream's own sequence) from stream `stream` through the
+    /// JetStream API (`$JS.API.STREAM.MSG.DELETE.<stream>`), speaking the NATS protocol over a
+    /// plain socket (no authentication); returns the server's JSON answer.
+    pub fn delete_message(&self, stream: &str, seq: u64) -> String {
+        use std::io::{BufRead, BufReader, Write};
+        let socket = TcpStream::connect(("127.0.0.1", self.port)).expect("connecting to nats-server");
+        socket.set_read_timeout(Some(Duration::from_secs(10))).expect("a read timeout");
+        let mut reader = BufReader::new(socket.try_clone().expect("a second handle"));
+        let mut w = socket;
+        let mut line = String::new();
+        reader.read_line(&mut line).expect("the server's INFO");
+        let payload = format!("{{\"seq\":{seq}}}");
+        write!(
+            w,
+            "CONNECT {{\"verbose\":false,\"pedantic\":false}}\r\nSUB _INBOX.mztest 1\r\n\
+             PUB $JS.API.STREAM.MSG.DELETE.{stream} _INBOX.mztest {}\r\n{payload}\r\n",
+            payload.len()
+        )
+        .expect("sending the delete request");
+        loop {
+            line.clear();
+            assert!(reader.read_line(&mut line).expect("the server's answer") > 0, "the server closed the connection");
+            if line.starts_with("PING") {
+                w.write_all(b"PONG\r\n").expect("PONG");
+            } else if line.starts_with("-ERR") {
+                panic!("nats-server refused: {line}");
+            } else if line.starts_with("MSG ") {
+                line.clear();
+                reader.read_line(&mut line).expect("the answer's payload");
+                return line.trim_end().to_owned();
+            }
+        }
+    }
 }
 
 impl Drop for NatsServer {

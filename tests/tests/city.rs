@@ -1,7 +1,9 @@
 //! The city roll-up over NATS JetStream (SPEC §9), with a real `nats-server`, real district
 //! daemons and a real `mzd city`: exactly-once publication and application through `kill -9`
 //! of a district and of the city and an outage of the server; the NATS permissions that keep a
-//! district to its own subject; wrong credentials shown in `problems` with nothing lost.
+//! district to its own subject; wrong credentials shown in `problems` with nothing lost; the
+//! city's reports (each district's beside city totals); heartbeats that keep a quiet district
+//! fresh; a message lost from the stream shown as a problem.
 
 use mz_tests::city::{
     district_entry, district_figures, prepare_district, start_district, write_publish_config, CityDaemon,
@@ -218,6 +220,11 @@ fn a_district_may_publish_only_to_its_own_subject_and_wrong_credentials_lose_not
     b.terminate();
     b.spawn();
     caught_up(&city, &b, "110105");
+    // Its heartbeats (mz.heartbeat.110105, outside the stream) reach the city under the same
+    // permissions.
+    city.wait_until("the city hears district 110105's heartbeat", |s| {
+        district_entry(s, "110105")["last_heartbeat_at"].is_string()
+    });
 
     // Wrong password: the connection is refused, status says so, nothing is lost.
     let a_dir = tmp.path().join("a");
@@ -236,4 +243,174 @@ fn a_district_may_publish_only_to_its_own_subject_and_wrong_credentials_lose_not
     a.terminate();
     a.spawn();
     caught_up(&city, &a, "110112");
+}
+
+/// `n` admissions on `day` (local), a third of them discharged the same day, and one
+/// admission the day before (so the day's census starts above zero).
+fn admissions_on(tag: &str, n: usize, day: &str, before: &str) -> String {
+    let stations = ["TZ-JZZ", "TZ-P01", "TZ-P02", "TZ-P03"];
+    let mut lines = vec!["record_id,station_id,event,occurred_at,person_ref,referral,discharge_reason".to_owned()];
+    lines.push(format!("{tag}-E,TZ-P01,admit,{before} 20:00,{tag}-PE,self,"));
+    for i in 0..n {
+        let st = stations[i % stations.len()];
+        lines.push(format!("{tag}-A{i},{st},admit,{day} 08:{:02},{tag}-P{i},police,", i % 60));
+        if i % 3 == 0 {
+            lines.push(format!("{tag}-D{i},{st},discharge,{day} 18:{:02},{tag}-P{i},,home", i % 60));
+        }
+    }
+    lf(&lines)
+}
+
+/// `mzd report ARGS --format FORMAT` against a socket.
+fn report_at(socket: &Path, args: &[&str], format: &str) -> String {
+    let out = mz_tests::mzd()
+        .args(["report"])
+        .args(args)
+        .args(["--format", format, "--socket"])
+        .arg(socket)
+        .output()
+        .expect("running mzd report");
+    assert!(out.status.success(), "mzd report {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("UTF-8 report")
+}
+
+fn report_json(socket: &Path, args: &[&str]) -> Value {
+    let text = report_at(socket, args, "json");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("mzd report {args:?} printed no JSON ({e}): {text}"))
+}
+
+/// A report without `generated_at` (the one key that says when it was asked for).
+fn without_time(mut r: Value) -> Value {
+    r.as_object_mut().expect("a report object").remove("generated_at");
+    r
+}
+
+fn sum_of(reports: &[&Value], f: &dyn Fn(&Value) -> u64) -> u64 {
+    reports.iter().map(|r| f(r)).sum()
+}
+
+#[test]
+fn the_city_reports_each_district_beside_city_totals() {
+    let tmp = tempfile::tempdir().unwrap();
+    let nats = NatsServer::start(tmp.path());
+    let url = nats.url();
+    let city = CityDaemon::start(&tmp.path().join("city"), &url, None, &[("110112", "通州区"), ("110105", "朝阳区")]);
+    let a = start_district(&tmp.path().join("a"), "110112", "通州区", &url, None);
+    let b = start_district(&tmp.path().join("b"), "110105", "朝阳区", &url, None);
+    a.drop_file("admissions", "a.csv", admissions_on("A", 14, "2026-10-31", "2026-10-30"));
+    b.drop_file("admissions", "b.csv", admissions_on("B", 9, "2026-10-31", "2026-10-29"));
+    b.drop_file("burials", "b-bur.csv", burials("B"));
+    a.wait_files(1);
+    b.wait_files(2);
+    caught_up(&city, &a, "110112");
+    caught_up(&city, &b, "110105");
+
+    for args in [&["day", "--date", "2026-10-31"][..], &["month", "--month", "2026-10"][..]] {
+        let c = report_json(&city.socket, args);
+        assert_eq!(c["level"], "city", "{c:#}");
+        let own_a = report_json(&a.socket, args);
+        let own_b = report_json(&b.socket, args);
+        let entry = |code: &str| {
+            c["districts"].as_array().unwrap().iter().find(|d| d["code"] == code).cloned().expect("a district entry")
+        };
+        assert_eq!(without_time(entry("110112")["report"].clone()), without_time(own_a.clone()), "{args:?}");
+        assert_eq!(without_time(entry("110105")["report"].clone()), without_time(own_b.clone()), "{args:?}");
+
+        let owns = [&own_a, &own_b];
+        let stations = |f: &'static str| {
+            move |r: &Value| r["stations"].as_array().unwrap().iter().map(|s| s[f].as_u64().unwrap()).sum::<u64>()
+        };
+        let t = &c["totals"];
+        assert!(sum_of(&owns, &stations("admissions")) >= 23, "{c:#}");
+        for key in ["admissions", "discharges", "occupied_at_end", "bed_days"] {
+            assert_eq!(t[key].as_u64(), Some(sum_of(&owns, &stations(key))), "totals.{key} {args:?}");
+        }
+        let burials = |r: &Value| r["burials"]["new_interments"].as_u64().unwrap();
+        assert_eq!(t["new_interments"].as_u64(), Some(sum_of(&owns, &burials)));
+        let police = |r: &Value| r["admissions_by_referral"]["police"].as_u64().unwrap();
+        assert_eq!(t["admissions_by_referral"]["police"].as_u64(), Some(sum_of(&owns, &police)));
+        let opened = |r: &Value| r["cases"]["opened"].as_u64().unwrap();
+        assert_eq!(t["cases_opened"].as_u64(), Some(sum_of(&owns, &opened)));
+    }
+
+    // The same report as CSV for Excel and as text: each district beside the city total.
+    let csv = report_at(&city.socket, &["day", "--date", "2026-10-31"], "csv");
+    assert!(csv.starts_with('\u{feff}'), "BOM");
+    assert!(csv.contains("\r\n") && !csv.replace("\r\n", "").contains('\n'), "CRLF line ends only");
+    for word in ["各区对比", "通州区", "朝阳区", "全市合计"] {
+        assert!(csv.contains(word), "{word} in the CSV:\n{csv}");
+    }
+    let text = report_at(&city.socket, &["day", "--date", "2026-10-31", "--lang", "en"], "text");
+    assert!(text.contains("Districts side by side") && text.contains("City total"), "{text}");
+}
+
+#[test]
+fn a_quiet_district_stays_fresh_by_its_heartbeats_and_turns_stale_once_stopped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let nats = NatsServer::start(tmp.path());
+    let url = nats.url();
+    let mut city = CityDaemon::start(&tmp.path().join("city"), &url, None, &[("110112", "通州区")]);
+    city.kill9();
+    city.env.push(("MZD_CITY_STALE_AFTER_SECS".into(), "4".into()));
+    city.spawn();
+    let mut a = prepare_district(&tmp.path().join("a"), "110112", "通州区", &url, None);
+    a.env.push(("MZD_HEARTBEAT_SECS".into(), "1".into()));
+    a.spawn();
+    a.drop_file("admissions", "a.csv", admissions("A", 5));
+    a.wait_files(1);
+    let (own, _) = caught_up(&city, &a, "110112");
+
+    // Nothing changes for longer than the stale limit: the heartbeats keep it fresh, and they
+    // do not count as commits.
+    std::thread::sleep(Duration::from_secs(7));
+    let s = city.wait_until("the city answers", |_| true);
+    let entry = district_entry(&s, "110112");
+    assert!(entry["stale_for_s"].is_null(), "a quiet district is alive: {entry:#}");
+    assert!(entry["last_heartbeat_at"].is_string(), "{entry:#}");
+    assert_eq!(entry["heartbeat_seq"], publish(&a.status())["published_seq"], "{entry:#}");
+    assert_eq!(entry["last_seq"], publish(&own)["published_seq"], "heartbeats have no seq: {entry:#}");
+    assert_eq!(s["healthy"], true, "{s:#}");
+
+    // Stopped: the heartbeats stop, and the city marks it stale.
+    a.terminate();
+    let s = city.wait_until_for(Duration::from_secs(60), "the stopped district turns stale", |s| {
+        district_entry(s, "110112")["stale_for_s"].is_u64()
+    });
+    assert!(district_entry(&s, "110112")["stale_for_s"].as_u64() >= Some(4), "{s:#}");
+}
+
+#[test]
+fn a_message_lost_from_the_stream_shows_as_a_problem_naming_the_district_and_seq() {
+    let tmp = tempfile::tempdir().unwrap();
+    let nats = NatsServer::start(tmp.path());
+    let url = nats.url();
+    let mut city = CityDaemon::start(&tmp.path().join("city"), &url, None, &[("110112", "通州区")]);
+    city.kill9();
+    city.env.push(("MZD_CITY_GAP_AFTER_SECS".into(), "2".into()));
+
+    // The district publishes while the city is stopped, then stops too.
+    let mut a = start_district(&tmp.path().join("a"), "110112", "通州区", &url, None);
+    for i in 0..3 {
+        a.drop_file("admissions", &format!("a{i}.csv"), admissions(&format!("A{i}"), 4));
+        a.wait_files(i + 1);
+    }
+    let s = a.wait_until("everything is published", |s| {
+        publish(s)["pending"] == 0 && publish(s)["published_seq"].as_u64() >= Some(3)
+    });
+    let head = publish(&s)["published_seq"].as_u64().unwrap();
+    a.terminate();
+
+    // The stream loses message 2 (this district is its only publisher: stream sequence = seq).
+    let answer = nats.delete_message("MZ", 2);
+    assert!(answer.contains("\"success\":true"), "{answer}");
+
+    city.spawn();
+    let s = city.wait_until_for(Duration::from_secs(60), "the lost message is reported", |s| {
+        s["problems"].as_array().is_some_and(|p| {
+            p.iter().any(|x| x.as_str().is_some_and(|t| t.contains("district 110112") && t.contains("seq 2")))
+        })
+    });
+    assert_eq!(s["healthy"], false, "{s:#}");
+    assert_eq!(district_entry(&s, "110112")["last_seq"], 1, "nothing after the gap is applied: {s:#}");
+    assert!(head >= 3);
 }

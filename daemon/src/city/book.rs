@@ -1,8 +1,9 @@
 //! The city's book of districts (区账): per district, the last applied `seq` and what that
 //! commit of the district said, kept in the city's own sled store.
 //!
-//! Keys: `d<district code>` holds a [`DistrictRecord`] (JSON). Invariants: a record's
-//! `last_seq` and its figures change together, in one batch; `seq` is applied only as
+//! Keys: `d<district code>` holds a [`DistrictRecord`] (JSON); the districts' statistics are
+//! kept beside them ([`super::report`]). Invariants: a record's `last_seq`, its figures and
+//! its statistics change together, in one batch; `seq` is applied only as
 //! `last_seq + 1` ([`CityBook::verdict`]), so a message is applied once and none is skipped.
 
 use crate::store::{Store, StoreError};
@@ -49,6 +50,8 @@ pub struct CityBook {
     store: Store,
     /// Every district heard from, by code.
     pub districts: BTreeMap<String, DistrictRecord>,
+    /// The districts' statistics, for the city's reports (applied with the same messages).
+    pub statistics: super::report::CityStatistics,
 }
 
 impl CityBook {
@@ -62,7 +65,8 @@ impl CityBook {
                 .map_err(|e| StoreError::Unavailable(format!("district record {code} unreadable: {e}")))?;
             districts.insert(code, record);
         }
-        Ok(CityBook { store, districts })
+        let statistics = super::report::CityStatistics::load(&store)?;
+        Ok(CityBook { store, districts, statistics })
     }
 
     /// The last `seq` applied for district `code` (0: none yet).
@@ -88,18 +92,25 @@ impl CityBook {
             return Ok(());
         }
         let mut next = self.districts.clone();
+        let mut batch = sled::Batch::default();
         for m in messages {
+            if let Some(stats) = &m.stats {
+                self.statistics.stage(&m.district, stats, &mut batch);
+            }
             let record = next.entry(m.district.clone()).or_default();
             debug_assert_eq!(m.seq, record.last_seq + 1);
             *record = DistrictRecord { last_seq: m.seq, at_ms: Some(m.at_ms), figures: m.figures, detail: m.detail };
         }
-        let mut batch = sled::Batch::default();
         for (code, record) in &next {
             if self.districts.get(code) != Some(record) {
                 batch.insert(key(code), serde_json::to_vec(record).expect("records serialize"));
             }
         }
-        self.store.commit(batch)?;
+        if let Err(e) = self.store.commit(batch) {
+            // What was staged in memory is taken back by reading the store again.
+            self.statistics = super::report::CityStatistics::load(&self.store).unwrap_or_default();
+            return Err(e);
+        }
         self.districts = next;
         Ok(())
     }

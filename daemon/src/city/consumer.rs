@@ -3,7 +3,8 @@
 //!
 //! Invariants: a message is acknowledged only when it is durably applied or known to be applied
 //! before; a message that arrives before an earlier `seq` of its district (a redelivery still
-//! pending) is handed back with a delay and applied in its turn. The book is written only here.
+//! pending) is handed back with a delay and applied in its turn; one whose turn never comes (the
+//! stream lost the one before) is reported by [`super::gaps`]. The book is written only here.
 
 use super::book::{CityBook, Verdict};
 use super::{CityConfig, CityShared};
@@ -103,6 +104,7 @@ async fn handle(
             Verdict::Duplicate => ack.push(m),
             Verdict::Early { expected } => {
                 tracing::debug!(district = %message.district, seq = message.seq, expected, "message ahead of its turn; asked again");
+                shared.gaps.early(&message.district, expected, message.seq);
                 early.push(m);
             }
         }
@@ -115,6 +117,9 @@ async fn handle(
         .map_err(|e| format!("the city store cannot be written: {e}"))?;
     if applied > 0 {
         shared.changed();
+    }
+    for (district, last) in &planned {
+        shared.gaps.applied(district, *last);
     }
     for m in ack {
         m.ack().await.map_err(err)?;

@@ -3,13 +3,18 @@
 //! It consumes what the district daemons publish to NATS JetStream ([`consumer`]), keeps per
 //! district the last applied `seq` and that commit's figures in its own sled store ([`book`]),
 //! and serves the same Unix-socket protocol as `mzd run` ([`server`]): `mzd status --json`
-//! against it gives the §9 city status.
+//! against it gives the §9 city status, `mzd report` each district's report beside city
+//! totals ([`report`]). [`liveness`] hears the districts' heartbeats (stale only when they
+//! stop); [`gaps`] reports a `seq` the stream lost.
 //!
 //! Invariants: the consumer task is the only writer of the city store; each message is applied
 //! once, by (district, `seq`), and acknowledged only after the commit holding it is durable.
 
 pub mod book;
 pub mod consumer;
+pub mod gaps;
+pub mod liveness;
+pub mod report;
 pub mod server;
 
 use crate::store::{Store, StoreError};
@@ -105,8 +110,6 @@ impl CityConfig {
     }
 }
 
-/// A district that has not published for this long is shown as stale.
-pub const STALE_AFTER_MS: i64 = 15 * 60 * 1000;
 /// How long consuming may fail before status says so.
 const PROBLEM_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
 
@@ -118,6 +121,10 @@ pub struct CityShared {
     notes: Mutex<Vec<String>>,
     /// Bumped after every applied batch.
     pub changes: tokio::sync::watch::Sender<u64>,
+    /// The districts' heartbeats: who is alive.
+    pub liveness: liveness::Liveness,
+    /// Districts whose next message the stream does not hold.
+    pub gaps: gaps::Gaps,
 }
 
 impl CityShared {
@@ -169,8 +176,15 @@ impl CityShared {
             }
             _ => false,
         };
-        (out, stopped)
+        let gaps = self.gaps.problems();
+        let gap = !gaps.is_empty();
+        out.extend(gaps);
+        (out, stopped || gap)
     }
+}
+
+fn rfc3339(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH).to_string()
 }
 
 /// The §9 status from the book, with districts in config order.
@@ -180,12 +194,15 @@ pub fn status(config: &CityConfig, book: &CityBook, shared: &CityShared, now_ms:
         .iter()
         .map(|d| {
             let r = book.districts.get(&d.code).cloned().unwrap_or_default();
+            let heard = shared.liveness.heard(&d.code);
             DistrictEntry {
                 code: d.code.clone(),
                 name: d.name.clone(),
                 last_seq: r.last_seq,
-                last_event_at: r.at_ms.and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok()).map(|t| t.to_string()),
-                stale_for_s: r.at_ms.filter(|at| now_ms - at > STALE_AFTER_MS).map(|at| ((now_ms - at) / 1000) as u64),
+                last_event_at: r.at_ms.map(rfc3339),
+                stale_for_s: shared.liveness.stale_for_s(&d.code, r.at_ms, now_ms),
+                last_heartbeat_at: heard.map(|h| rfc3339(h.at_ms)),
+                heartbeat_seq: heard.map(|h| h.published_seq),
                 figures: r.figures,
                 detail: r.detail,
             }
@@ -223,10 +240,12 @@ pub async fn run(config: CityConfig, stop: impl std::future::Future<Output = ()>
     let socket = config.socket_path();
     let listener = crate::server::bind(&socket, config.socket_group.as_deref()).await?;
     let consumer = tokio::spawn(consumer::run(config.clone(), book.clone(), shared.clone()));
+    let heartbeats = tokio::spawn(liveness::run(config.clone(), shared.clone()));
     let server = tokio::spawn(server::serve(listener, Arc::new(config.clone()), book, shared));
     tracing::info!(data = %data.display(), socket = %socket.display(), districts = config.districts.len(), "mzd city running");
     stop.await;
     consumer.abort();
+    heartbeats.abort();
     server.abort();
     let _ = std::fs::remove_file(&socket);
     tracing::info!("mzd city stopped");

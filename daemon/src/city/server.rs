@@ -1,7 +1,8 @@
 //! The city daemon's Unix socket: the same framing and hello as `mzd run`'s (newline-delimited
 //! JSON, [`PROTOCOL_VERSION`]), answering what a city has.
 //!
-//! `Status` is answered with the §9 city status; `Subscribe` and `SubscribeDashboard` push it
+//! `Status` is answered with the §9 city status, `Report` with the city report (each
+//! district's §8 report and city totals); `Subscribe` and `SubscribeDashboard` push it
 //! after every applied batch (and every few seconds, so staleness moves). Everything a district
 //! does (cases, tasks, exports) is refused with a reason naming the district daemon. Roles: the
 //! daemon's own user and root are admins, every other user who may open the socket (mode 0660,
@@ -45,6 +46,18 @@ fn current(config: &CityConfig, book: &Mutex<CityBook>, shared: &CityShared) -> 
     let now_ms = jiff::Timestamp::now().as_millisecond();
     let book = book.lock().unwrap_or_else(|p| p.into_inner());
     ServerMessage::CityStatus(Box::new(status(config, &book, shared, now_ms)))
+}
+
+/// The city report (SPEC §8 against the city), as of now.
+fn report(
+    config: &CityConfig,
+    book: &Mutex<CityBook>,
+    kind: mz_shared::statistics::PeriodKind,
+    period: Option<mz_shared::statistics::Period>,
+) -> ServerMessage {
+    let now = crate::statistics::clock();
+    let book = book.lock().unwrap_or_else(|p| p.into_inner());
+    ServerMessage::CityReport(Box::new(super::report::city_report(config, &book, kind, period, now)))
 }
 
 async fn send(w: &mut (impl AsyncWriteExt + Unpin), msg: &ServerMessage) -> io::Result<()> {
@@ -96,13 +109,16 @@ async fn session(
         let Ok(Ok(Some(line))) = tokio::time::timeout(IDLE, lines.next_line()).await else { return Ok(()) };
         match serde_json::from_str::<ClientMessage>(&line) {
             Ok(ClientMessage::Request(Request::Status)) => send(&mut w, &current(config, book, shared)).await?,
+            Ok(ClientMessage::Request(Request::Report { kind, period })) => {
+                send(&mut w, &report(config, book, kind, period)).await?
+            }
             Ok(ClientMessage::Request(Request::Subscribe | Request::SubscribeDashboard)) => {
                 return subscribe(&mut w, config, book, shared).await;
             }
             Ok(_) | Err(_) => {
                 let reason = Reason::new(
-                    "市级汇总只提供状态与总览；案件、事项、导出等请连接该区的 mzd",
-                    "the city roll-up answers status and the overview only; for cases, tasks and exports ask the district's mzd",
+                    "市级汇总只提供状态、总览与统计报表；案件、事项、导出等请连接该区的 mzd",
+                    "the city roll-up answers status, the overview and reports only; for cases, tasks and exports ask the district's mzd",
                 );
                 send(&mut w, &ServerMessage::Error(Refusal::new(RefusalCode::NotFound, reason))).await?;
             }

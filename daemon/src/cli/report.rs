@@ -1,10 +1,11 @@
-//! `mzd report day|month`: the statistics reports (统计报表, SPEC §8) as text, CSV or JSON.
+//! `mzd report day|month`: the statistics reports (统计报表, SPEC §8) as text, CSV or JSON;
+//! against the city daemon, each district's report side by side with city totals.
 
 use super::runtime;
 use anyhow::Result;
 use clap::Subcommand;
-use mz_client::Client;
-use mz_shared::statistics::{render, Period, PeriodKind};
+use mz_client::{AnyReport, Client};
+use mz_shared::statistics::{city, render, Period, PeriodKind};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -35,11 +36,15 @@ pub(super) fn report(
         ReportCommand::Day { date } => (PeriodKind::Day, date.as_deref().map(Period::parse_day).transpose()?),
         ReportCommand::Month { month } => (PeriodKind::Month, month.as_deref().map(Period::parse_month).transpose()?),
     };
-    let r = runtime()?.block_on(async { Client::connect(socket, "mzd report").await?.report(kind, period).await })?;
-    let text = match format {
-        "json" => format!("{}\n", serde_json::to_string_pretty(&r)?),
-        "csv" => render::csv(&r, english),
-        _ => render::text(&r, english),
+    let r =
+        runtime()?.block_on(async { Client::connect(socket, "mzd report").await?.any_report(kind, period).await })?;
+    let text = match (r, format) {
+        (AnyReport::District(r), "json") => format!("{}\n", serde_json::to_string_pretty(&r)?),
+        (AnyReport::District(r), "csv") => render::csv(&r, english),
+        (AnyReport::District(r), _) => render::text(&r, english),
+        (AnyReport::City(r), "json") => format!("{}\n", serde_json::to_string_pretty(&r)?),
+        (AnyReport::City(r), "csv") => city::csv(&r, english),
+        (AnyReport::City(r), _) => city::text(&r, english),
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(ExitCode::SUCCESS)

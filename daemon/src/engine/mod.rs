@@ -437,6 +437,7 @@ fn live_figures(
     crate::statistics::Live {
         occupancy: occupancy.iter().map(|(id, o)| (id.clone(), i64::from(o.occupied))).collect(),
         open_task_due_ms: tasks.values().filter(|t| t.is_open()).map(|t| t.due_at_ms).collect(),
+        overdue_by_day: None,
     }
 }
 

@@ -4,15 +4,19 @@
 //! 3… without gaps, into the same sled batch as the commit itself, and prunes the entries the
 //! server has acknowledged. [`publisher`] is a tokio task that reads the outbox through a
 //! store reader and publishes it in order to stream `MZ`, subject `mz.district.<code>`, with
-//! `Nats-Msg-Id: <code>:<seq>` and `Nats-Expected-Last-Subject-Sequence`.
+//! `Nats-Msg-Id: <code>:<seq>` and `Nats-Expected-Last-Subject-Sequence`. [`stats`] adds to
+//! each entry what the city needs to build this district's statistics reports. [`heartbeat`]
+//! says, outside the stream, that the district is alive when it has nothing to publish.
 //!
 //! Invariants: only the engine thread writes the outbox; the publisher never writes the store,
 //! it only advances [`PublishShared::acked`] on the server's acknowledgement. Where to resume is
 //! asked of the server (the last message on the district's subject), so a `kill -9` at any
 //! point neither skips nor repeats a `seq`.
 
+pub mod heartbeat;
 pub mod outbox;
 pub mod publisher;
+pub mod stats;
 
 use serde::Deserialize;
 use std::path::{Path, PathBuf};

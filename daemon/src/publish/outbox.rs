@@ -51,6 +51,8 @@ pub struct Outbox {
     committed_meta: OutboxMeta,
     cache: ReportCache,
     shared: Arc<PublishShared>,
+    /// The statistics each entry carries for the city's reports.
+    stats: super::stats::StatsFeed,
 }
 
 impl Outbox {
@@ -60,7 +62,8 @@ impl Outbox {
         meta.next_seq = meta.next_seq.max(1);
         shared.head.store(meta.next_seq - 1, Ordering::Release);
         shared.acked.fetch_max(meta.pruned_to, Ordering::AcqRel);
-        Ok(Outbox { committed_meta: meta.clone(), meta, cache: ReportCache::default(), shared })
+        let stats = super::stats::StatsFeed::load(store)?;
+        Ok(Outbox { committed_meta: meta.clone(), meta, cache: ReportCache::default(), shared, stats })
     }
 
     /// The figures and detail as they stand, as published JSON (without seq and time).
@@ -74,7 +77,7 @@ impl Outbox {
     /// True when a figure differs from the last entry's (the clock or a registry change moved
     /// it, or nothing was ever published): the engine then commits, which writes an entry.
     pub fn changed(&mut self, state: &State, index: &RecordIndex, registry: &Registry, now_ms: i64) -> bool {
-        self.content(state, index, registry, now_ms) != self.meta.last
+        self.content(state, index, registry, now_ms) != self.meta.last || self.stats.backfill_pending()
     }
 
     /// Writes the entry of the commit being made into its batch, and prunes acknowledged ones.
@@ -84,6 +87,8 @@ impl Outbox {
         let (figures, detail): (DistrictFigures, DistrictDetail) =
             serde_json::from_slice(&content).expect("just serialized");
         let seq = self.meta.next_seq;
+        let stats_now = crate::statistics::clock().as_millisecond();
+        let stats = self.stats.stage(state, registry, stats_now, batch);
         let message = DistrictMessage {
             v: MESSAGE_VERSION,
             district: self.shared.district.clone(),
@@ -91,6 +96,7 @@ impl Outbox {
             at_ms: now_ms,
             figures,
             detail,
+            stats,
         };
         batch.insert(entry_key(seq), message.to_json());
         self.meta.next_seq = seq + 1;
@@ -107,6 +113,7 @@ impl Outbox {
     /// The batch was durably committed: the publisher may take the new entry.
     pub fn committed(&mut self) {
         self.committed_meta = self.meta.clone();
+        self.stats.committed();
         self.shared.head.store(self.meta.next_seq - 1, Ordering::Release);
         self.shared.wake.notify_one();
     }
@@ -114,6 +121,7 @@ impl Outbox {
     /// The batch failed: the entry was not written.
     pub fn aborted(&mut self) {
         self.meta = self.committed_meta.clone();
+        self.stats.aborted();
     }
 
     /// A batch removing acknowledged entries, when some wait (for idle times; a commit prunes

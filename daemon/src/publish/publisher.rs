@@ -139,7 +139,9 @@ async fn session(config: &PublishConfig, shared: &PublishShared, reader: &StoreR
     shared.connected.store(true, Ordering::Relaxed);
     shared.succeeded();
     tracing::info!(server_seq, head = shared.head.load(Ordering::Acquire), "publishing to the city");
+    let mut beat = super::heartbeat::Beat::new();
     loop {
+        beat.beat_if_due(&client, shared).await;
         let next = shared.acked.load(Ordering::Acquire) + 1;
         if next > shared.head.load(Ordering::Acquire) {
             let _ = tokio::time::timeout(Duration::from_secs(1), shared.wake.notified()).await;

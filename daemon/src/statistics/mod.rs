@@ -68,8 +68,13 @@ impl StatsMeta {
 /// the open station tasks (the engine builds it from its state).
 #[derive(Debug, Clone, Default)]
 pub struct Live {
+    /// Each station's occupancy now.
     pub occupancy: BTreeMap<String, i64>,
+    /// The due times of the open station tasks.
     pub open_task_due_ms: Vec<i64>,
+    /// When given (the city, from what the district published), the open tasks past due by
+    /// local due day, used instead of `open_task_due_ms`.
+    pub overdue_by_day: Option<BTreeMap<Date, u64>>,
 }
 
 /// The maintained day figures.
@@ -78,6 +83,8 @@ pub struct Statistics {
     meta: StatsMeta,
     /// Days changed since the last commit, with whether a station's occupancy changed.
     touched: BTreeMap<Date, bool>,
+    /// The days the last [`Statistics::write_into`] wrote (what the outbox publishes).
+    written: Vec<Date>,
     meta_dirty: bool,
     /// The registry's zone: days are local days.
     pub tz: TimeZone,
@@ -89,6 +96,7 @@ impl Statistics {
             days: BTreeMap::new(),
             meta: StatsMeta::default(),
             touched: BTreeMap::new(),
+            written: Vec::new(),
             meta_dirty: false,
             tz,
         }
@@ -189,6 +197,7 @@ impl Statistics {
     pub fn write_into(&mut self, batch: &mut sled::Batch) {
         let touched = std::mem::take(&mut self.touched);
         self.mark_stale(&touched);
+        self.written = touched.keys().copied().collect();
         for day in touched.keys() {
             let key = keys::state(DAY_TABLE, &day.to_string());
             match self.days.get(day).filter(|f| !f.is_empty()) {
@@ -228,10 +237,11 @@ impl Statistics {
                 .unwrap_or_default()
         };
         let census = stats::census(period, today, &live.occupancy, &later, &day_net);
-        let now_ms = now.as_millisecond();
-        let open_overdue =
-            live.open_task_due_ms.iter().filter(|due| **due < now_ms && period.contains(self.day_of(**due))).count()
-                as u64;
+        let overdue = match &live.overdue_by_day {
+            Some(by_day) => by_day.clone(),
+            None => self.overdue_by_day(live.open_task_due_ms.iter().copied(), now.as_millisecond()),
+        };
+        let open_overdue = overdue.range(period.from()..=period.to()).map(|(_, n)| n).sum();
         let occupied: i64 = census.values().map(|c| c.occupied_at_end as i64).sum();
         let daily = stats::report::daily(period, today, occupied, &|d: Date| self.days.get(&d).cloned());
         let input = ReportInput {
@@ -245,6 +255,36 @@ impl Statistics {
             complete: period.has_ended(today),
         };
         stats::build(&input)
+    }
+
+    /// Open tasks past their due time at `now_ms`, by local due day.
+    pub fn overdue_by_day(&self, due_ms: impl Iterator<Item = i64>, now_ms: i64) -> BTreeMap<Date, u64> {
+        let mut out = BTreeMap::new();
+        for due in due_ms.filter(|due| *due < now_ms) {
+            *out.entry(self.day_of(due)).or_default() += 1;
+        }
+        out
+    }
+
+    /// The days the last commit wrote, as they stand now (an empty record for a day that
+    /// counts nothing any more).
+    pub fn written_days(&self) -> BTreeMap<Date, DayFigures> {
+        self.written.iter().map(|d| (*d, self.days.get(d).cloned().unwrap_or_default())).collect()
+    }
+
+    /// Every stored day, oldest first.
+    pub fn all_days(&self) -> impl Iterator<Item = (&Date, &DayFigures)> {
+        self.days.iter()
+    }
+
+    /// Sets a day's figures as another daemon published them (the city's copy of a
+    /// district's statistics); an empty record removes the day.
+    pub fn replace_day(&mut self, day: Date, figures: DayFigures) {
+        if figures.is_empty() {
+            self.days.remove(&day);
+        } else {
+            self.days.insert(day, figures);
+        }
     }
 
     /// The local date of `now`.

@@ -9,7 +9,10 @@
 //! - [`figures`]: [`DayFigures`], what one local day counted, and how records and actions change it.
 //! - [`report`]: [`Report`] (the JSON), the census, building a report from merged days.
 //! - [`render`]: the tables, CSV for Excel (BOM, CRLF) and aligned text.
+//! - [`city`]: what a district publishes for the city's reports, and the city report (each
+//!   district side by side with city totals).
 
+pub mod city;
 pub mod figures;
 pub mod period;
 pub mod render;

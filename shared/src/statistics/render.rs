@@ -292,11 +292,17 @@ fn csv_line(out: &mut String, cells: impl IntoIterator<Item = String>) {
 
 /// The report as CSV for Excel: BOM, CRLF, the heading, then every table with its title row.
 pub fn csv(r: &Report, english: bool) -> String {
+    csv_of(&heading(r, english), &tables(r, english))
+}
+
+/// Heading lines and tables as CSV for Excel: BOM, CRLF, a blank row before each table, its
+/// title row, its header row, its rows.
+pub fn csv_of(heading: &[String], tables: &[Table]) -> String {
     let mut out = String::from("\u{feff}");
-    for line in heading(r, english) {
-        csv_line(&mut out, [line]);
+    for line in heading {
+        csv_line(&mut out, [line.clone()]);
     }
-    for table in tables(r, english) {
+    for table in tables {
         out.push_str("\r\n");
         csv_line(&mut out, [table.title.clone()]);
         csv_line(&mut out, table.headers.iter().cloned());
@@ -309,9 +315,14 @@ pub fn csv(r: &Report, english: bool) -> String {
 
 /// The report as aligned text for a terminal.
 pub fn text(r: &Report, english: bool) -> String {
-    let mut out = heading(r, english).join("\n");
+    text_of(&heading(r, english), &tables(r, english))
+}
+
+/// Heading lines and tables as aligned text: numbers right-aligned, columns two spaces apart.
+pub fn text_of(heading: &[String], tables: &[Table]) -> String {
+    let mut out = heading.join("\n");
     out.push('\n');
-    for table in tables(r, english) {
+    for table in tables {
         out.push('\n');
         out.push_str(&table.title);
         out.push('\n');
