@@ -1,10 +1,13 @@
 //! The city's book of districts (区账): per district, the last applied `seq` and what that
 //! commit of the district said, kept in the city's own sled store.
 //!
-//! Keys: `d<district code>` holds a [`DistrictRecord`] (JSON). Invariants: a record's
+//! Keys: `d<district code>` holds a [`DistrictRecord`] (JSON); the person index
+//! ([`super::people`]) and the city's alerts ([`super::alerts`]) have key ranges of their own,
+//! written in the same batch as the messages that change them. Invariants: a record's
 //! `last_seq` and its figures change together, in one batch; `seq` is applied only as
 //! `last_seq + 1` ([`CityBook::verdict`]), so a message is applied once and none is skipped.
 
+use super::people::DistrictEvents;
 use crate::store::{Store, StoreError};
 use mz_shared::city::{DistrictDetail, DistrictFigures, DistrictMessage};
 use serde::{Deserialize, Serialize};
@@ -44,6 +47,10 @@ pub enum Verdict {
 pub struct CityBook {
     store: Store,
     pub districts: BTreeMap<String, DistrictRecord>,
+    /// The city's own alerts (cross-district checks), raised in the batch of their message.
+    pub alerts: super::alerts::CityAlerts,
+    /// The city has a `city_key`: people events are matched (without one they are ignored).
+    pub matching: bool,
 }
 
 impl CityBook {
@@ -56,7 +63,8 @@ impl CityBook {
                 .map_err(|e| StoreError::Unavailable(format!("district record {code} unreadable: {e}")))?;
             districts.insert(code, record);
         }
-        Ok(CityBook { store, districts })
+        let alerts = super::alerts::CityAlerts::load(&store.reader())?;
+        Ok(CityBook { store, districts, alerts, matching: false })
     }
 
     pub fn last_seq(&self, code: &str) -> u64 {
@@ -75,10 +83,15 @@ impl CityBook {
 
     /// Applies messages already checked with [`CityBook::verdict`], in order, in one durable
     /// batch.
-    pub fn apply(&mut self, messages: Vec<DistrictMessage>) -> Result<(), StoreError> {
+    pub fn apply(&mut self, mut messages: Vec<DistrictMessage>) -> Result<(), StoreError> {
         if messages.is_empty() {
             return Ok(());
         }
+        let events: Vec<DistrictEvents> = messages
+            .iter_mut()
+            .filter(|m| self.matching && !m.people.is_empty())
+            .map(|m| DistrictEvents { district: m.district.clone(), events: std::mem::take(&mut m.people) })
+            .collect();
         let mut next = self.districts.clone();
         for m in messages {
             let record = next.entry(m.district.clone()).or_default();
@@ -91,8 +104,21 @@ impl CityBook {
                 batch.insert(key(code), serde_json::to_vec(record).expect("records serialize"));
             }
         }
+        let now_ms = jiff::Timestamp::now().as_millisecond();
+        let raised = super::people::stage(&self.store.reader(), &self.alerts, &events, now_ms, &mut batch)?;
         self.store.commit(batch)?;
         self.districts = next;
+        self.alerts.committed(raised);
         Ok(())
+    }
+
+    /// Acknowledges a city alert for `by`; false when there is no such alert.
+    pub fn ack_alert(&mut self, id: &str, by: &str, at_ms: i64) -> Result<bool, StoreError> {
+        let Some(alert) = self.alerts.ack(id, by, at_ms) else { return Ok(false) };
+        let mut batch = sled::Batch::default();
+        batch.insert(super::alerts::key(&alert.id), serde_json::to_vec(&alert).expect("alerts serialize"));
+        self.store.commit(batch)?;
+        self.alerts.committed(vec![alert]);
+        Ok(true)
     }
 }

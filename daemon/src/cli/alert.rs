@@ -1,4 +1,5 @@
-//! `mzd alert list|ack`: the alerts of the current dashboard, and acknowledging one.
+//! `mzd alert list|ack`: the alerts of the current dashboard, and acknowledging one; against
+//! the city daemon, the city's own cross-district alerts (SPEC §9) in the same shape.
 
 use super::runtime;
 use anyhow::Result;
@@ -18,22 +19,34 @@ pub(super) enum AlertCommand {
     Ack { id: String },
 }
 
-/// Why a dashboard was not answered: the socket is the city daemon's (which has no dashboard
-/// of alerts yet), else `e`.
-async fn city_or(socket: &std::path::Path, e: mz_client::ClientError) -> anyhow::Error {
-    let mut c = match Client::connect(socket, "mzd alert").await {
-        Ok(c) => c,
-        Err(_) => return e.into(),
-    };
-    match c.any_status().await {
-        Ok(mz_client::AnyStatus::City(s)) => anyhow::anyhow!(
-            "{} is the city daemon: it has {} active alert(s) of its own and lists no alerts yet; \
-             run `mzd alert list` against a district's socket for its alerts",
-            socket.display(),
-            s.alerts.active
-        ),
-        _ => e.into(),
+/// The city's own alerts when `socket` is the city daemon's (it has no dashboard), else `e`.
+async fn city_alerts_or(
+    socket: &std::path::Path,
+    e: mz_client::ClientError,
+) -> Result<Vec<mz_shared::cross_district::CityAlert>, anyhow::Error> {
+    let Ok(mut c) = Client::connect(socket, "mzd alert").await else { return Err(e.into()) };
+    match c.city_alerts().await {
+        Ok(alerts) => Ok(alerts),
+        Err(_) => Err(e.into()),
     }
+}
+
+/// The city's alerts, printed like a district's (times in Asia/Shanghai).
+fn print_city_alerts(
+    out: &mut impl Write,
+    alerts: &[mz_shared::cross_district::CityAlert],
+    json: bool,
+) -> Result<()> {
+    let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC);
+    let list: Vec<_> = alerts.iter().map(|a| a.to_json(&tz)).collect();
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?;
+        return Ok(());
+    }
+    for (a, j) in alerts.iter().zip(&list) {
+        print_line(out, a.is_active(), j)?;
+    }
+    Ok(())
 }
 
 /// `mzd alert list|ack`: the alerts of the current dashboard, or acknowledging one.
@@ -45,7 +58,10 @@ pub(super) fn alert_command(command: AlertCommand, socket: &std::path::Path) -> 
             AlertCommand::List { json } => {
                 let d = match c.dashboard().await {
                     Ok(d) => d,
-                    Err(e @ mz_client::ClientError::Protocol(_)) => return Err(city_or(socket, e).await),
+                    Err(e @ mz_client::ClientError::Protocol(_)) => {
+                        print_city_alerts(&mut out, &city_alerts_or(socket, e).await?, json)?;
+                        return Ok(ExitCode::SUCCESS);
+                    }
                     Err(e) => return Err(e.into()),
                 };
                 let tz = jiff::tz::TimeZone::get(&d.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
@@ -72,23 +88,25 @@ pub(super) fn print_alerts(
     tz: &jiff::tz::TimeZone,
 ) -> Result<()> {
     for a in alerts {
-        let j = a.to_json(tz);
-        let s = |k: &str| j[k].as_str().unwrap_or("-").to_owned();
-        let state = if a.is_active() {
-            "ACTIVE".to_owned()
-        } else {
-            format!("acked by {} {}", s("acknowledged_by"), s("acknowledged_at"))
-        };
-        writeln!(
-            out,
-            "{:<6} {:<40} {:<16} {}  {} | {}",
-            state,
-            s("id"),
-            s("kind"),
-            s("raised_at"),
-            s("message"),
-            s("message_en")
-        )?;
+        print_line(out, a.is_active(), &a.to_json(tz))?;
     }
+    Ok(())
+}
+
+/// One alert as `--json` shows it, in columns.
+fn print_line(out: &mut impl Write, active: bool, j: &serde_json::Value) -> Result<()> {
+    let s = |k: &str| j[k].as_str().unwrap_or("-").to_owned();
+    let state =
+        if active { "ACTIVE".to_owned() } else { format!("acked by {} {}", s("acknowledged_by"), s("acknowledged_at")) };
+    writeln!(
+        out,
+        "{:<6} {:<40} {:<16} {}  {} | {}",
+        state,
+        s("id"),
+        s("kind"),
+        s("raised_at"),
+        s("message"),
+        s("message_en")
+    )?;
     Ok(())
 }

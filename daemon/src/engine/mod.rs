@@ -261,6 +261,9 @@ impl Engine {
         if !self.state.cases_to_open.is_empty() {
             crate::cases::open_triggered(&mut self.state, &self.registry, now_ms());
         }
+        if let Some(outbox) = &self.outbox {
+            outbox.link_cases(&self.state, &mut batch);
+        }
         self.index.write_into(&mut batch);
         self.state.write_into(&mut batch);
         if let Some(outbox) = &mut self.outbox {
@@ -351,6 +354,11 @@ impl Engine {
         self.state.funds.sync(&registry);
         self.state.case_index.reindex(&self.state.cases, &registry.limits);
         self.registry = registry;
+    }
+
+    /// The cross-district side of publishing, when a city key is configured.
+    fn people(&mut self) -> Option<&mut crate::publish::people::People> {
+        self.outbox.as_mut().and_then(crate::publish::Outbox::people_mut)
     }
 
     fn commit_action(&mut self) -> Result<(), Reason> {
