@@ -261,14 +261,14 @@ impl Engine {
         if !self.state.cases_to_open.is_empty() {
             crate::cases::open_triggered(&mut self.state, &self.registry, now_ms());
         }
-        if let Some(outbox) = &self.outbox {
-            outbox.link_cases(&self.state, &mut batch);
-        }
         self.index.write_into(&mut batch);
-        self.state.write_into(&mut batch);
+        // Before the state writes its changed cases out: the figures read them from memory,
+        // never from a case block this batch has not committed yet (that read was cached).
         if let Some(outbox) = &mut self.outbox {
+            outbox.link_cases(&self.state, &mut batch);
             outbox.stage(&self.state, &self.index, &self.registry, &mut batch);
         }
+        self.state.write_into(&mut batch);
         self.generation += 1;
         match self.store.commit(batch) {
             Ok(()) => {
