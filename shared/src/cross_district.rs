@@ -241,7 +241,12 @@ pub fn apply(people: &mut BTreeMap<CityHash, PersonRecord>, district: &str, even
             None
         }
         PersonEvent::Payment { case_id, person, amount_fen, at_ms } => {
-            let paid = Paid { district: district.to_owned(), case_id: case_id.clone(), at_ms: *at_ms, amount_fen: *amount_fen };
+            let paid = Paid {
+                district: district.to_owned(),
+                case_id: case_id.clone(),
+                at_ms: *at_ms,
+                amount_fen: *amount_fen,
+            };
             payment(people.entry(*person).or_default(), paid)
         }
     }

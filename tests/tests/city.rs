@@ -256,7 +256,8 @@ fn registrations(rows: &[String]) -> String {
 /// `mzd case open` for the ID number, accepted, then `pay` (and `approve` when above the cap);
 /// returns the case id.
 fn pay_case(d: &Daemon, id_number: &str, yuan: &str, approve: bool) -> String {
-    let out = d.mzd_ok(&["case", "open", "--street", "ST-01", "--summary", "临时救助", "--id-number", id_number, "--json"]);
+    let out =
+        d.mzd_ok(&["case", "open", "--street", "ST-01", "--summary", "临时救助", "--id-number", id_number, "--json"]);
     let case: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("case open --json: {e}: {out}"));
     let id = case["id"].as_str().expect("a case id").to_owned();
     d.mzd_ok(&["case", "act", &id, "accept"]);
@@ -313,8 +314,16 @@ fn cross_district_bigamy_and_duplicate_aid_are_raised_once_under_the_city_key() 
     let a = start_district_keyed(&tmp.path().join("a"), "110112", "通州区", &url, Some(&key_path));
     let b = start_district_keyed(&tmp.path().join("b"), "110105", "朝阳区", &url, Some(&key_path));
 
-    let (man, wife, other) = (id_number("110105", "19880101", 1, true), id_number("110112", "19900202", 2, false), id_number("110108", "19910303", 3, false));
-    let (x, y, z) = (id_number("110105", "19850505", 4, true), id_number("110105", "19870707", 5, false), id_number("110105", "19890909", 6, false));
+    let (man, wife, other) = (
+        id_number("110105", "19880101", 1, true),
+        id_number("110112", "19900202", 2, false),
+        id_number("110108", "19910303", 3, false),
+    );
+    let (x, y, z) = (
+        id_number("110105", "19850505", 4, true),
+        id_number("110105", "19870707", 5, false),
+        id_number("110105", "19890909", 6, false),
+    );
     // A: man marries wife; x marries y and they divorce, all in Tongzhou.
     a.drop_file(
         "marriages",
@@ -331,7 +340,10 @@ fn cross_district_bigamy_and_duplicate_aid_are_raised_once_under_the_city_key() 
     b.drop_file(
         "marriages",
         "b-m.csv",
-        registrations(&[registration("CY-M1", "marriage", &other, &man, 2), registration("CY-M2", "marriage", &x, &z, 1)]),
+        registrations(&[
+            registration("CY-M1", "marriage", &other, &man, 2),
+            registration("CY-M2", "marriage", &x, &z, 1),
+        ]),
     );
     b.wait_files(1);
     let s = applied(&city, &b, "110105");
@@ -346,7 +358,8 @@ fn cross_district_bigamy_and_duplicate_aid_are_raised_once_under_the_city_key() 
     let b_p = pay_case(&b, &p, "300", false);
     // Above Chaoyang's cap: a request, not a payment, until it is approved.
     let b_q = {
-        let out = b.mzd_ok(&["case", "open", "--street", "ST-01", "--summary", "临时救助", "--id-number", &q, "--json"]);
+        let out =
+            b.mzd_ok(&["case", "open", "--street", "ST-01", "--summary", "临时救助", "--id-number", &q, "--json"]);
         let v: Value = serde_json::from_str(&out).unwrap();
         let id = v["id"].as_str().unwrap().to_owned();
         b.mzd_ok(&["case", "act", &id, "accept"]);
@@ -424,11 +437,14 @@ fn without_a_city_key_nothing_is_matched_across_districts() {
     let tmp = tempfile::tempdir().unwrap();
     let nats = NatsServer::start(tmp.path());
     let url = nats.url();
-    let city =
-        CityDaemon::start(&tmp.path().join("city"), &url, None, &[("110112", "通州区"), ("110105", "朝阳区")]);
+    let city = CityDaemon::start(&tmp.path().join("city"), &url, None, &[("110112", "通州区"), ("110105", "朝阳区")]);
     let a = start_district_keyed(&tmp.path().join("a"), "110112", "通州区", &url, None);
     let b = start_district_keyed(&tmp.path().join("b"), "110105", "朝阳区", &url, None);
-    let (man, wife, other) = (id_number("110105", "19880101", 1, true), id_number("110112", "19900202", 2, false), id_number("110108", "19910303", 3, false));
+    let (man, wife, other) = (
+        id_number("110105", "19880101", 1, true),
+        id_number("110112", "19900202", 2, false),
+        id_number("110108", "19910303", 3, false),
+    );
     a.drop_file("marriages", "a.csv", registrations(&[registration("TZ-M1", "marriage", &man, &wife, 40)]));
     a.wait_files(1);
     applied(&city, &a, "110112");

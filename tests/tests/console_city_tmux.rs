@@ -36,7 +36,11 @@ fn the_city_console_shows_every_district_and_drills_into_one() {
     a.drop_file("admissions", "a.csv", admissions("A", 7));
     b.drop_file("admissions", "b.csv", admissions("B", 3));
     // The same man marries in Tongzhou, then in Chaoyang: a cross-district alert.
-    let (man, w1, w2) = (id_number("110105", "19880101", 1, true), id_number("110112", "19900202", 2, false), id_number("110108", "19910303", 3, false));
+    let (man, w1, w2) = (
+        id_number("110105", "19880101", 1, true),
+        id_number("110112", "19900202", 2, false),
+        id_number("110108", "19910303", 3, false),
+    );
     a.drop_file("marriages", "a-m.csv", marriages("TZ-M1", &man, &w1));
     a.wait_files(2);
     city.wait_until("Tongzhou's marriage arrived", |s| district_entry(s, "110112")["records"]["marriages"] == 1);
@@ -66,7 +70,13 @@ fn the_city_console_shows_every_district_and_drills_into_one() {
 
     // In English.
     let t = Tmux::start_mzc(tmp.path(), &["--socket", city.socket.to_str().unwrap(), "--lang", "en"]);
-    t.wait_for(&["City overview", "Cross-district alerts (1 active)", "bigamy across districts", "CY-M1", "party_b married"]);
+    t.wait_for(&[
+        "City overview",
+        "Cross-district alerts (1 active)",
+        "bigamy across districts",
+        "CY-M1",
+        "party_b married",
+    ]);
     t.keys(&["q"]);
 }
 

@@ -156,7 +156,8 @@ fn render_alerts(buf: &mut Buffer, area: Rect, app: &CityApp) {
     }
     let rows = app.alerts.iter().take(ALERT_ROWS).map(|a| {
         let state = if a.is_active() { i18n::CITY_ALERT_ACTIVE } else { i18n::CITY_ALERT_ACKED };
-        let raised = jiff::Timestamp::from_millisecond(a.raised_at_ms).map(|t| local(&t.to_string())).unwrap_or_default();
+        let raised =
+            jiff::Timestamp::from_millisecond(a.raised_at_ms).map(|t| local(&t.to_string())).unwrap_or_default();
         let row = Row::new(vec![
             state.t(lang).to_owned(),
             i18n::city_alert_kind(a.kind, lang).to_owned(),
@@ -178,7 +179,18 @@ fn render_overview(buf: &mut Buffer, area: Rect, status: &CityStatus, app: &City
     let pane = app.alerts.len().clamp(1, ALERT_ROWS) as u16 + 1;
     let [area, alerts] = Layout::vertical([Constraint::Fill(1), Constraint::Length(pane)]).areas(area);
     render_alerts(buf, alerts, app);
-    let header = [i18n::CITY_DISTRICT, i18n::CITY_BEDS, i18n::CITY_IN_STATION, i18n::CITY_ARRIVALS_TODAY, i18n::CITY_CASES, i18n::CITY_TASKS_OVERDUE, i18n::CITY_ALERTS, i18n::CITY_SEQ, i18n::CITY_LAST_EVENT, i18n::CITY_STATE];
+    let header = [
+        i18n::CITY_DISTRICT,
+        i18n::CITY_BEDS,
+        i18n::CITY_IN_STATION,
+        i18n::CITY_ARRIVALS_TODAY,
+        i18n::CITY_CASES,
+        i18n::CITY_TASKS_OVERDUE,
+        i18n::CITY_ALERTS,
+        i18n::CITY_SEQ,
+        i18n::CITY_LAST_EVENT,
+        i18n::CITY_STATE,
+    ];
     let rows: Vec<Row> = status
         .districts
         .iter()

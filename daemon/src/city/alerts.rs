@@ -130,17 +130,34 @@ impl CityAlerts {
         let zh: Vec<String> = parties
             .iter()
             .map(|(p, m)| {
-                format!("{}已于 {} 在 {} 登记结婚（{}）", party(*p).0, day(m.at_ms), self.name(&m.district, false), m.record_id)
+                format!(
+                    "{}已于 {} 在 {} 登记结婚（{}）",
+                    party(*p).0,
+                    day(m.at_ms),
+                    self.name(&m.district, false),
+                    m.record_id
+                )
             })
             .collect();
         let en: Vec<String> = parties
             .iter()
             .map(|(p, m)| {
-                format!("{} married on {} in {} ({})", party(*p).1, day(m.at_ms), self.name(&m.district, true), m.record_id)
+                format!(
+                    "{} married on {} in {} ({})",
+                    party(*p).1,
+                    day(m.at_ms),
+                    self.name(&m.district, true),
+                    m.record_id
+                )
             })
             .collect();
         Reason::new(
-            format!("{} {} 结婚登记 {record_id}：{}，未见离婚登记", self.name(district, false), day(at_ms), zh.join("；")),
+            format!(
+                "{} {} 结婚登记 {record_id}：{}，未见离婚登记",
+                self.name(district, false),
+                day(at_ms),
+                zh.join("；")
+            ),
             format!(
                 "{} marriage {record_id} on {}: {}, with no divorce on record",
                 self.name(district, true),

@@ -128,7 +128,11 @@ async fn session(
 fn ack(book: &Mutex<CityBook>, role: Role, id: &str, user: &str) -> ServerMessage {
     let refuse = |code, zh: String, en: String| ServerMessage::Error(Refusal::new(code, Reason::new(zh, en)));
     if role == Role::Viewer {
-        return refuse(RefusalCode::Forbidden, "只读用户不能确认告警".into(), "viewers cannot acknowledge alerts".into());
+        return refuse(
+            RefusalCode::Forbidden,
+            "只读用户不能确认告警".into(),
+            "viewers cannot acknowledge alerts".into(),
+        );
     }
     let at_ms = jiff::Timestamp::now().as_millisecond();
     match book.lock().unwrap_or_else(|p| p.into_inner()).ack_alert(id, user, at_ms) {

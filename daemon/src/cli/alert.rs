@@ -32,11 +32,7 @@ async fn city_alerts_or(
 }
 
 /// The city's alerts, printed like a district's (times in Asia/Shanghai).
-fn print_city_alerts(
-    out: &mut impl Write,
-    alerts: &[mz_shared::cross_district::CityAlert],
-    json: bool,
-) -> Result<()> {
+fn print_city_alerts(out: &mut impl Write, alerts: &[mz_shared::cross_district::CityAlert], json: bool) -> Result<()> {
     let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC);
     let list: Vec<_> = alerts.iter().map(|a| a.to_json(&tz)).collect();
     if json {
@@ -96,8 +92,11 @@ pub(super) fn print_alerts(
 /// One alert as `--json` shows it, in columns.
 fn print_line(out: &mut impl Write, active: bool, j: &serde_json::Value) -> Result<()> {
     let s = |k: &str| j[k].as_str().unwrap_or("-").to_owned();
-    let state =
-        if active { "ACTIVE".to_owned() } else { format!("acked by {} {}", s("acknowledged_by"), s("acknowledged_at")) };
+    let state = if active {
+        "ACTIVE".to_owned()
+    } else {
+        format!("acked by {} {}", s("acknowledged_by"), s("acknowledged_at"))
+    };
     writeln!(
         out,
         "{:<6} {:<40} {:<16} {}  {} | {}",
