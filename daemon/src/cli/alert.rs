@@ -19,18 +19,6 @@ pub(super) enum AlertCommand {
     Ack { id: String },
 }
 
-/// The city's own alerts when `socket` is the city daemon's (it has no dashboard), else `e`.
-async fn city_alerts_or(
-    socket: &std::path::Path,
-    e: mz_client::ClientError,
-) -> Result<Vec<mz_shared::cross_district::CityAlert>, anyhow::Error> {
-    let Ok(mut c) = Client::connect(socket, "mzd alert").await else { return Err(e.into()) };
-    match c.city_alerts().await {
-        Ok(alerts) => Ok(alerts),
-        Err(_) => Err(e.into()),
-    }
-}
-
 /// The city's alerts, printed like a district's (times in Asia/Shanghai).
 fn print_city_alerts(out: &mut impl Write, alerts: &[mz_shared::cross_district::CityAlert], json: bool) -> Result<()> {
     let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC);
@@ -52,14 +40,12 @@ pub(super) fn alert_command(command: AlertCommand, socket: &std::path::Path) -> 
         let mut out = std::io::stdout().lock();
         match command {
             AlertCommand::List { json } => {
-                let d = match c.dashboard().await {
-                    Ok(d) => d,
-                    Err(e @ mz_client::ClientError::Protocol(_)) => {
-                        print_city_alerts(&mut out, &city_alerts_or(socket, e).await?, json)?;
-                        return Ok(ExitCode::SUCCESS);
-                    }
-                    Err(e) => return Err(e.into()),
-                };
+                // The city daemon has no dashboard: it lists its own alerts.
+                if let Ok(mz_client::AnyStatus::City(_)) = c.any_status().await {
+                    print_city_alerts(&mut out, &c.city_alerts().await?, json)?;
+                    return Ok(ExitCode::SUCCESS);
+                }
+                let d = c.dashboard().await?;
                 let tz = jiff::tz::TimeZone::get(&d.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
                 if json {
                     let list: Vec<_> = d.alerts.iter().map(|a| a.to_json(&tz)).collect();
