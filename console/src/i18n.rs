@@ -565,8 +565,8 @@ pub fn city_alert_kind(kind: mz_shared::cross_district::CityAlertKind, lang: Lan
     match lang {
         Lang::Zh => kind.zh(),
         Lang::En => match kind {
-            mz_shared::cross_district::CityAlertKind::CrossDistrictBigamy => "bigamy across districts",
-            mz_shared::cross_district::CityAlertKind::CrossDistrictDuplicateAid => "duplicate aid across districts",
+            mz_shared::cross_district::CityAlertKind::CrossDistrictBigamy => "bigamy risk",
+            mz_shared::cross_district::CityAlertKind::CrossDistrictDuplicateAid => "duplicate aid",
         },
     }
 }
