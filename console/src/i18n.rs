@@ -514,21 +514,6 @@ pub fn site_kind(k: Option<SiteKind>, lang: Lang) -> &'static str {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn enumerations_have_both_languages() {
-        assert_eq!(alert_kind(AlertKind::BigamyRisk, Lang::Zh), "重婚风险");
-        assert_eq!(alert_kind(AlertKind::BigamyRisk, Lang::En), "bigamy risk");
-        assert_eq!(event_detail(EventKind::Incident, "severe_illness", Lang::Zh), "重病");
-        assert_eq!(event_detail(EventKind::Discharge, "home", Lang::En), "home");
-        assert_eq!(outcome("quarantined", Lang::Zh), "已隔离");
-        assert_eq!(feed("burials", Lang::Zh), "殡葬点位统计");
-    }
-}
-
 // The city console (市级总览, SPEC §9).
 pub const CITY_TITLE: L = L("市级总览", "City overview");
 pub const CITY_DISTRICT: L = L("区", "District");
@@ -568,5 +553,20 @@ pub fn city_alert_kind(kind: mz_shared::cross_district::CityAlertKind, lang: Lan
             mz_shared::cross_district::CityAlertKind::CrossDistrictBigamy => "bigamy risk",
             mz_shared::cross_district::CityAlertKind::CrossDistrictDuplicateAid => "duplicate aid",
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enumerations_have_both_languages() {
+        assert_eq!(alert_kind(AlertKind::BigamyRisk, Lang::Zh), "重婚风险");
+        assert_eq!(alert_kind(AlertKind::BigamyRisk, Lang::En), "bigamy risk");
+        assert_eq!(event_detail(EventKind::Incident, "severe_illness", Lang::Zh), "重病");
+        assert_eq!(event_detail(EventKind::Discharge, "home", Lang::En), "home");
+        assert_eq!(outcome("quarantined", Lang::Zh), "已隔离");
+        assert_eq!(feed("burials", Lang::Zh), "殡葬点位统计");
     }
 }
