@@ -187,6 +187,14 @@ impl Client {
         }
     }
 
+    /// The city's own alerts (SPEC §9; only the city daemon answers).
+    pub async fn city_alerts(&mut self) -> Result<Vec<mz_shared::cross_district::CityAlert>, ClientError> {
+        match self.call(Request::CityAlerts).await? {
+            ServerMessage::CityAlerts { alerts } => Ok(alerts),
+            other => Err(unexpected(other)),
+        }
+    }
+
     /// Sends a request answered by `Done`.
     async fn done(&mut self, request: Request) -> Result<(), ClientError> {
         match self.call(request).await? {

@@ -225,12 +225,21 @@ async fn city_status(socket: &Path) -> Option<Box<mz_shared::city::CityStatus>> 
     tokio::time::timeout(Duration::from_secs(5), ask).await.ok().flatten()
 }
 
+/// The city's own alerts (cross-district checks), when the city answers now.
+async fn city_alerts(socket: &Path) -> Option<Vec<mz_shared::cross_district::CityAlert>> {
+    let ask = async { mz_client::Client::connect(socket, "mzc").await.ok()?.city_alerts().await.ok() };
+    tokio::time::timeout(Duration::from_secs(5), ask).await.ok().flatten()
+}
+
 /// The city console: the city status every second, keys, drawing (views::city).
 async fn city_loop(lang: i18n::Lang, socket: PathBuf, first: Box<mz_shared::city::CityStatus>) -> anyhow::Result<()> {
     let (mut term, _guard) = setup_terminal()?;
     let theme = mzc::widgets::Theme { color: color_enabled() };
     let mut app = views::city::CityApp::new(lang, theme);
     app.on_status(*first);
+    if let Some(alerts) = city_alerts(&socket).await {
+        app.on_alerts(alerts);
+    }
     let (input_tx, mut input_rx) = tokio::sync::mpsc::unbounded_channel::<std::io::Result<Event>>();
     std::thread::Builder::new().name("mzc-input".into()).spawn(move || loop {
         let ev = crossterm::event::read();
@@ -255,7 +264,12 @@ async fn city_loop(lang: i18n::Lang, socket: PathBuf, first: Box<mz_shared::city
                 None => break,
             },
             _ = tick.tick() => match city_status(&socket).await {
-                Some(s) => app.on_status(*s),
+                Some(s) => {
+                    app.on_status(*s);
+                    if let Some(alerts) = city_alerts(&socket).await {
+                        app.on_alerts(alerts);
+                    }
+                }
                 None => app.error = Some(i18n::DISCONNECTED_BANNER.t(lang).to_owned()),
             },
             _ = term_signal.recv() => break,

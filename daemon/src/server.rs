@@ -532,6 +532,13 @@ impl Session {
             Request::Report { kind, period } => self.statistics_report(kind, period).await?,
             Request::TaskList { station, state } => self.task_list(station, state).await?,
             Request::TaskDone { id, note } => self.task_done(role, id, note).await?,
+            Request::CityAlerts => {
+                let reason = Reason::new(
+                    "这是区级 mzd：跨区告警请向市级汇总（mzd city）查询",
+                    "this is a district mzd: ask the city roll-up (mzd city) for cross-district alerts",
+                );
+                self.refuse(Refusal::new(RefusalCode::NotFound, reason)).await?
+            }
         }
         Ok(Flow::Continue)
     }

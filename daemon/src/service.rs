@@ -115,6 +115,9 @@ pub enum ServiceError {
     /// `[publish]` is set but the registry has no `district_code`.
     #[error("publishing to the city needs district_code in the registry {0} (SPEC §4, §9)")]
     NoDistrictCode(PathBuf),
+    /// The city key file (`[publish] city_key`) cannot be read or is malformed.
+    #[error(transparent)]
+    CityKey(#[from] crate::publish::people::CityKeyFileError),
     /// The engine made no progress for this many seconds.
     #[error("the engine made no progress for {0} s (stuck in the storage engine or on the disk); start mzd again")]
     EngineStuck(u64),
@@ -259,10 +262,11 @@ pub async fn run_publishing(
     let signal = ShutdownSignal::new();
     let (registry, mut opener) = prepare(&settings, signal.subscribe())?;
     let publishing = match &publish {
-        Some(_) => {
+        Some(config) => {
             let code =
                 registry.district_code.as_deref().ok_or(ServiceError::NoDistrictCode(settings.registry.clone()))?;
-            Some(crate::publish::PublishShared::new(code))
+            let city = config.city_key.as_deref().map(crate::publish::people::load_city_key).transpose()?;
+            Some(crate::publish::PublishShared::with_city(code, city))
         }
         None => None,
     };

@@ -669,6 +669,11 @@ impl CaseTable {
         all.into_values().collect()
     }
 
+    /// The cases changed since the last commit.
+    pub fn pending(&self) -> impl Iterator<Item = &Case> {
+        self.pending.values()
+    }
+
     /// Changes so far: equal numbers mean equal cases.
     pub(crate) fn changes(&self) -> u64 {
         self.changes

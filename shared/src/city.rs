@@ -15,8 +15,10 @@ use serde::{Deserialize, Serialize};
 pub const STREAM: &str = "MZ";
 /// The subjects of the stream: one per district, `mz.district.<district_code>`.
 pub const STREAM_SUBJECTS: &str = "mz.district.*";
-/// The version of [`DistrictMessage`] this build writes and reads.
-pub const MESSAGE_VERSION: u32 = 1;
+/// The newest version of [`DistrictMessage`] this build reads. A message says the lowest
+/// version that reads it whole: 2 when it carries `people` (cross-district events), else 1, so
+/// a city not yet upgraded keeps reading districts that publish no people.
+pub const MESSAGE_VERSION: u32 = 2;
 /// Alert kinds the city raises itself.
 pub const CITY_ALERT_KINDS: [&str; 2] = ["cross_district_bigamy", "cross_district_duplicate_aid"];
 
@@ -152,6 +154,10 @@ pub struct DistrictMessage {
     /// What the commit changed in the district's statistics, for the city's reports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stats: Option<crate::statistics::city::DistrictStats>,
+    /// Marriages, divorces and payments of this commit, people only as city hashes (empty
+    /// without a city key).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub people: Vec<crate::cross_district::PersonEvent>,
 }
 
 /// Why a published message cannot be read.
@@ -168,6 +174,15 @@ pub enum MessageError {
 }
 
 impl DistrictMessage {
+    /// The lowest message version that reads this message whole.
+    pub fn version_needed(people: &[crate::cross_district::PersonEvent]) -> u32 {
+        if people.is_empty() {
+            1
+        } else {
+            2
+        }
+    }
+
     /// The message as published on `mz.district.<code>` (JSON).
     pub fn to_json(&self) -> Vec<u8> {
         serde_json::to_vec(self).expect("district messages serialize")
@@ -294,9 +309,10 @@ mod tests {
             figures: DistrictFigures::default(),
             detail: DistrictDetail::default(),
             stats: None,
+            people: Vec::new(),
         };
         assert_eq!(DistrictMessage::from_json(&m.to_json()).unwrap(), m);
-        let newer = String::from_utf8(m.to_json()).unwrap().replacen("\"v\":1", "\"v\":99", 1);
+        let newer = String::from_utf8(m.to_json()).unwrap().replacen("\"v\":2", "\"v\":99", 1);
         assert!(matches!(DistrictMessage::from_json(newer.as_bytes()), Err(MessageError::Version(99))));
     }
 }

@@ -17,6 +17,7 @@
 //! - [`trigger`]: which rescue-station events open a case by themselves (`[auto_cases]`).
 //! - [`audit`]: the hash-chained, append-only audit trail and its verification.
 //! - [`city`]: the city roll-up (SPEC §9): what districts publish, what the city answers.
+//! - [`cross_district`]: the city's cross-district checks (bigamy, duplicate aid) under the city key.
 //! - [`task`]: station tasks (在站事项): family notices, DNA requests, stay reviews and their clocks.
 //! - [`statistics`]: statistics reports (统计报表): periods, day figures, the report and its CSV.
 
@@ -24,6 +25,7 @@ pub mod alert;
 pub mod audit;
 pub mod case;
 pub mod city;
+pub mod cross_district;
 pub mod dashboard;
 pub mod feed;
 pub mod heartbeat;

@@ -159,6 +159,9 @@ pub enum Request {
         /// What was done (ID numbers in it are masked before it is stored).
         note: Option<String>,
     },
+    /// The city's own alerts (cross-district checks, SPEC §9), active first then newest first;
+    /// only the city daemon answers it, with `CityAlerts`.
+    CityAlerts,
 }
 
 /// What opening a case needs. The ID number, if given, travels to the daemon only, which keeps
@@ -238,6 +241,8 @@ pub enum ServerMessage {
     Status(Box<StatusReport>),
     /// The answer to `Status` from the city daemon (SPEC §9).
     CityStatus(Box<crate::city::CityStatus>),
+    /// The city's alerts, as `mzd alert list` against the city lists them.
+    CityAlerts { alerts: Vec<crate::cross_district::CityAlert> },
     /// One line of an export (without the newline).
     Line {
         /// The line's text.

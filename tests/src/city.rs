@@ -24,10 +24,24 @@ pub struct CityDaemon {
 impl CityDaemon {
     /// Writes `city.toml` (url, credentials, districts as (code, name)) and starts the daemon.
     pub fn start(dir: &Path, url: &str, credentials: Option<&Path>, districts: &[(&str, &str)]) -> CityDaemon {
+        CityDaemon::start_keyed(dir, url, credentials, districts, None)
+    }
+
+    /// [`CityDaemon::start`] with a `city_key` (the cross-district checks).
+    pub fn start_keyed(
+        dir: &Path,
+        url: &str,
+        credentials: Option<&Path>,
+        districts: &[(&str, &str)],
+        city_key: Option<&Path>,
+    ) -> CityDaemon {
         fs::create_dir_all(dir).expect("creating the city folder");
         let mut toml = format!("url = \"{url}\"\ndata = \"data\"\nsocket = \"data/mzd.sock\"\nname = \"北京市\"\n");
         if let Some(c) = credentials {
             toml.push_str(&format!("credentials = \"{}\"\n", c.display()));
+        }
+        if let Some(k) = city_key {
+            toml.push_str(&format!("city_key = \"{}\"\n", k.display()));
         }
         for (code, name) in districts {
             toml.push_str(&format!("\n[[district]]\ncode = \"{code}\"\nname = \"{name}\"\n"));
@@ -115,6 +129,21 @@ impl CityDaemon {
         self.wait_until_for(DEFAULT_TIMEOUT, what, cond)
     }
 
+    /// `mzd alert list --json` against the city.
+    pub fn alerts(&self) -> Vec<Value> {
+        let out = mzd()
+            .args(["alert", "list", "--json", "--socket"])
+            .arg(&self.socket)
+            .stdin(Stdio::null())
+            .output()
+            .expect("running mzd alert list");
+        assert!(out.status.success(), "mzd alert list against the city: {}", String::from_utf8_lossy(&out.stderr));
+        match serde_json::from_slice(&out.stdout) {
+            Ok(Value::Array(a)) => a,
+            other => panic!("mzd alert list --json against the city is not an array: {other:?}"),
+        }
+    }
+
     /// The last 60 lines of the city daemon's log, for a failure message.
     pub fn log_tail(&self) -> String {
         let text = fs::read_to_string(&self.log).unwrap_or_default();
@@ -177,9 +206,37 @@ pub fn prepare_district(dir: &Path, code: &str, name: &str, url: &str, credentia
 
 /// Writes the district's `mzd.toml` with its `[publish]` table.
 pub fn write_publish_config(d: &Daemon, url: &str, credentials: Option<&Path>) {
+    write_publish_config_keyed(d, url, credentials, None);
+}
+
+/// The same with a `city_key`.
+pub fn write_publish_config_keyed(d: &Daemon, url: &str, credentials: Option<&Path>, city_key: Option<&Path>) {
     let mut toml = format!("[publish]\nurl = \"{url}\"\n");
     if let Some(c) = credentials {
         toml.push_str(&format!("credentials = \"{}\"\n", c.display()));
     }
+    if let Some(k) = city_key {
+        toml.push_str(&format!("city_key = \"{}\"\n", k.display()));
+    }
     fs::write(d.dir.join("mzd.toml"), toml).expect("writing mzd.toml");
+}
+
+/// A district where the test's own user is a supervisor (it opens cases, pays and approves),
+/// publishing to `url` with an optional `city_key`; started.
+pub fn start_district_keyed(dir: &Path, code: &str, name: &str, url: &str, city_key: Option<&Path>) -> Daemon {
+    let registry = crate::registry_as("supervisor")
+        .replace("district_code = \"110112\"", &format!("district_code = \"{code}\""))
+        .replace("district_name = \"通州区\"", &format!("district_name = \"{name}\""));
+    let mut d = Daemon::prepare_with_registry(dir, &registry);
+    write_publish_config_keyed(&d, url, None, city_key);
+    d.args = vec!["--config".into(), d.dir.join("mzd.toml").into()];
+    d.spawn();
+    d
+}
+
+/// Writes a city key file (64 hex digits, as `openssl rand -hex 32` makes) and returns its bytes.
+pub fn write_city_key(path: &Path, seed: u8) -> Vec<u8> {
+    let hex: String = (0..32u8).map(|i| format!("{:02x}", i.wrapping_mul(37).wrapping_add(seed))).collect();
+    fs::write(path, format!("{hex}\n")).expect("writing the city key");
+    fs::read(path).expect("reading the city key back")
 }

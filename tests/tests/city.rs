@@ -3,7 +3,8 @@
 //! of a district and of the city and an outage of the server; the NATS permissions that keep a
 //! district to its own subject; wrong credentials shown in `problems` with nothing lost; the
 //! city's reports (each district's beside city totals); heartbeats that keep a quiet district
-//! fresh; a message lost from the stream shown as a problem.
+//! fresh; a message lost from the stream shown as a problem; the cross-district checks under
+//! the city key.
 
 use mz_tests::city::{
     district_entry, district_figures, prepare_district, start_district, write_publish_config, CityDaemon,
@@ -413,4 +414,230 @@ fn a_message_lost_from_the_stream_shows_as_a_problem_naming_the_district_and_seq
     assert_eq!(s["healthy"], false, "{s:#}");
     assert_eq!(district_entry(&s, "110112")["last_seq"], 1, "nothing after the gap is applied: {s:#}");
     assert!(head >= 3);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cross-district checks (SPEC §9): bigamy risk and duplicate aid across districts, under the
+// city key.
+
+/// A marriage registration row at office M-TZ (every district here uses the demo offices).
+fn registration(record: &str, kind: &str, a: &str, b: &str, days_ago: i64) -> String {
+    format!("{record},M-TZ,{},{kind},{a},{b}", &local_time_ago(days_ago * 86_400 + 3600)[..16])
+}
+
+fn registrations(rows: &[String]) -> String {
+    let mut lines = vec!["record_id,office_id,registered_at,kind,party_a_id,party_b_id".to_owned()];
+    lines.extend(rows.iter().cloned());
+    lf(&lines)
+}
+
+/// `mzd case open` for the ID number, accepted, then `pay` (and `approve` when above the cap);
+/// returns the case id.
+fn pay_case(d: &Daemon, id_number: &str, yuan: &str, approve: bool) -> String {
+    let out =
+        d.mzd_ok(&["case", "open", "--street", "ST-01", "--summary", "临时救助", "--id-number", id_number, "--json"]);
+    let case: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("case open --json: {e}: {out}"));
+    let id = case["id"].as_str().expect("a case id").to_owned();
+    d.mzd_ok(&["case", "act", &id, "accept"]);
+    d.mzd_ok(&["case", "act", &id, "pay", yuan]);
+    if approve {
+        d.mzd_ok(&["case", "act", &id, "approve"]);
+    }
+    id
+}
+
+/// Waits until the city has applied everything the district published.
+fn applied(city: &CityDaemon, d: &Daemon, code: &str) -> Value {
+    let start = std::time::Instant::now();
+    loop {
+        let own = d.status();
+        let s = city.wait_until("the city answers", |_| true);
+        let p = publish(&own);
+        if p["pending"] == 0 && district_entry(&s, code)["last_seq"] == p["published_seq"] {
+            return s;
+        }
+        assert!(start.elapsed() < CATCH_UP, "district {code} not applied by the city: {p:#}\n{}", city.log_tail());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn city_alerts_of(s: &Value, kind: &str) -> u64 {
+    s["alerts"]["by_kind"][kind].as_u64().unwrap_or_else(|| panic!("no alerts.by_kind.{kind}: {s:#}"))
+}
+
+/// Every file of the NATS server's store (the stream's messages as the server keeps them).
+fn stream_bytes(nats: &NatsServer) -> Vec<u8> {
+    let mut all = Vec::new();
+    for f in mz_tests::walk(&nats.store) {
+        all.extend(std::fs::read(&f).unwrap_or_default());
+    }
+    all
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[test]
+fn cross_district_bigamy_and_duplicate_aid_are_raised_once_under_the_city_key() {
+    use mz_tests::city::{start_district_keyed, write_city_key};
+    use mz_tests::id_number;
+    let tmp = tempfile::tempdir().unwrap();
+    let nats = NatsServer::start(tmp.path());
+    let url = nats.url();
+    let key_path = tmp.path().join("city-id.key");
+    let key = write_city_key(&key_path, 11);
+    let districts = [("110112", "通州区"), ("110105", "朝阳区")];
+    let mut city = CityDaemon::start_keyed(&tmp.path().join("city"), &url, None, &districts, Some(&key_path));
+    let a = start_district_keyed(&tmp.path().join("a"), "110112", "通州区", &url, Some(&key_path));
+    let b = start_district_keyed(&tmp.path().join("b"), "110105", "朝阳区", &url, Some(&key_path));
+
+    let (man, wife, other) = (
+        id_number("110105", "19880101", 1, true),
+        id_number("110112", "19900202", 2, false),
+        id_number("110108", "19910303", 3, false),
+    );
+    let (x, y, z) = (
+        id_number("110105", "19850505", 4, true),
+        id_number("110105", "19870707", 5, false),
+        id_number("110105", "19890909", 6, false),
+    );
+    // A: man marries wife; x marries y and they divorce, all in Tongzhou.
+    a.drop_file(
+        "marriages",
+        "a-m.csv",
+        registrations(&[
+            registration("TZ-M1", "marriage", &man, &wife, 40),
+            registration("TZ-M2", "marriage", &x, &y, 30),
+            registration("TZ-D2", "divorce", &x, &y, 20),
+        ]),
+    );
+    a.wait_files(1);
+    applied(&city, &a, "110112");
+    // B: the man marries again in Chaoyang (bigamy across districts); x, divorced, too (none).
+    b.drop_file(
+        "marriages",
+        "b-m.csv",
+        registrations(&[
+            registration("CY-M1", "marriage", &other, &man, 2),
+            registration("CY-M2", "marriage", &x, &z, 1),
+        ]),
+    );
+    b.wait_files(1);
+    let s = applied(&city, &b, "110105");
+    assert_eq!(city_alerts_of(&s, "cross_district_bigamy"), 1, "{s:#}");
+    assert_eq!(city_alerts_of(&s, "cross_district_duplicate_aid"), 0);
+
+    // kill -9 the city; payments go on meanwhile.
+    city.kill9();
+    let (p, q) = (id_number("110112", "19700101", 7, true), id_number("110112", "19600101", 8, false));
+    let a_p = pay_case(&a, &p, "500", false);
+    let a_q = pay_case(&a, &q, "800", false);
+    let b_p = pay_case(&b, &p, "300", false);
+    // Above Chaoyang's cap: a request, not a payment, until it is approved.
+    let b_q = {
+        let out =
+            b.mzd_ok(&["case", "open", "--street", "ST-01", "--summary", "临时救助", "--id-number", &q, "--json"]);
+        let v: Value = serde_json::from_str(&out).unwrap();
+        let id = v["id"].as_str().unwrap().to_owned();
+        b.mzd_ok(&["case", "act", &id, "accept"]);
+        b.mzd_ok(&["case", "act", &id, "pay", "6000"]);
+        id
+    };
+    city.spawn();
+    applied(&city, &a, "110112");
+    let s = applied(&city, &b, "110105");
+    assert_eq!(city_alerts_of(&s, "cross_district_duplicate_aid"), 1, "the pending request paid nothing: {s:#}");
+    b.mzd_ok(&["case", "act", &b_q, "approve"]);
+    let s = applied(&city, &b, "110105");
+    assert_eq!(city_alerts_of(&s, "cross_district_duplicate_aid"), 2, "{s:#}");
+    // Kill the city once more after everything is applied: nothing is raised twice.
+    city.kill9();
+    city.spawn();
+    let s = city.wait_until("the city answers again", |_| true);
+    assert_eq!(s["alerts"]["active"], 3, "{s:#}");
+    assert_eq!(city_alerts_of(&s, "cross_district_bigamy"), 1);
+
+    // `mzd alert list` against the city lists each alert once, in the district's shape.
+    let list = city.alerts();
+    assert_eq!(list.len(), 3, "{list:#?}");
+    let ids: std::collections::BTreeSet<&str> = list.iter().filter_map(|x| x["id"].as_str()).collect();
+    assert_eq!(ids.len(), 3, "ids are unique: {list:#?}");
+    let bigamy = list.iter().find(|x| x["kind"] == "cross_district_bigamy").expect("the bigamy alert");
+    assert_eq!(bigamy["id"], "cross_district_bigamy:110105:CY-M1");
+    assert_eq!(bigamy["state"], "active");
+    assert_eq!(bigamy["subject"], "110105");
+    let message = bigamy["message"].as_str().unwrap();
+    assert!(message.contains("通州区") && message.contains("TZ-M1") && message.contains("当事人乙"), "{message}");
+    for case in [&b_p, &b_q] {
+        assert!(
+            list.iter().any(|x| x["kind"] == "cross_district_duplicate_aid" && x["record_id"] == case.as_str()),
+            "an alert for Chaoyang's payment on {case}: {list:#?}"
+        );
+    }
+    let aid = list.iter().find(|x| x["record_id"] == b_p.as_str()).unwrap();
+    assert!(aid["message"].as_str().unwrap().contains(&a_p), "names Tongzhou's case: {aid:#}");
+    assert!(list.iter().all(|x| x["raised_at"].as_str().is_some_and(|t| t.ends_with("+08:00"))), "{list:#?}");
+    let _ = a_q;
+
+    // `mzd alert ack` against the city.
+    let out = mzd_tests_run(&city, &["alert", "ack", "cross_district_bigamy:110105:CY-M1"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let s = city.wait_until("the acknowledgement counts", |s| s["alerts"]["active"] == 2);
+    assert_eq!(city_alerts_of(&s, "cross_district_bigamy"), 0);
+    let acked = city.alerts().into_iter().find(|x| x["kind"] == "cross_district_bigamy").unwrap();
+    assert_eq!(acked["state"], "acknowledged", "{acked:#}");
+
+    // Nothing published holds an ID number, clear or masked; people appear as city hashes.
+    let stream = stream_bytes(&nats);
+    let hasher = mz_shared::cross_district::CityHasher::from_key_file(&key).unwrap();
+    let city_hash = |n: &str| hasher.hash(&mz_shared::id_number::IdNumber::parse(n).unwrap()).to_hex();
+    assert!(contains(&stream, &city_hash(&man)), "the stream holds the published people (read it whole)");
+    let district_key: [u8; 32] = std::fs::read(a.data.join("id-hash.key")).unwrap().try_into().unwrap();
+    let district = mz_shared::id_number::IdHasher::new(district_key);
+    for n in [&man, &wife, &other, &x, &y, &z, &p, &q] {
+        assert!(!contains(&stream, n), "a clear ID number was published");
+        assert!(!contains(&stream, &mz_tests::masked(n)), "a masked ID number was published");
+        let id = mz_shared::id_number::IdNumber::parse(n).unwrap();
+        let own: String = district.hash(&id).0.iter().map(|b| format!("{b:02x}")).collect();
+        assert!(!contains(&stream, &own), "a hash under the district's own key was published");
+    }
+}
+
+fn mzd_tests_run(city: &CityDaemon, args: &[&str]) -> std::process::Output {
+    mz_tests::mzd().args(args).arg("--socket").arg(&city.socket).stdin(std::process::Stdio::null()).output().unwrap()
+}
+
+#[test]
+fn without_a_city_key_nothing_is_matched_across_districts() {
+    use mz_tests::city::start_district_keyed;
+    use mz_tests::id_number;
+    let tmp = tempfile::tempdir().unwrap();
+    let nats = NatsServer::start(tmp.path());
+    let url = nats.url();
+    let city = CityDaemon::start(&tmp.path().join("city"), &url, None, &[("110112", "通州区"), ("110105", "朝阳区")]);
+    let a = start_district_keyed(&tmp.path().join("a"), "110112", "通州区", &url, None);
+    let b = start_district_keyed(&tmp.path().join("b"), "110105", "朝阳区", &url, None);
+    let (man, wife, other) = (
+        id_number("110105", "19880101", 1, true),
+        id_number("110112", "19900202", 2, false),
+        id_number("110108", "19910303", 3, false),
+    );
+    a.drop_file("marriages", "a.csv", registrations(&[registration("TZ-M1", "marriage", &man, &wife, 40)]));
+    a.wait_files(1);
+    applied(&city, &a, "110112");
+    b.drop_file("marriages", "b.csv", registrations(&[registration("CY-M1", "marriage", &other, &man, 2)]));
+    b.wait_files(1);
+    pay_case(&a, &wife, "500", false);
+    pay_case(&b, &wife, "300", false);
+    applied(&city, &a, "110112");
+    let s = applied(&city, &b, "110105");
+    assert_eq!(s["alerts"]["active"], 0, "{s:#}");
+    assert_eq!(city_alerts_of(&s, "cross_district_bigamy"), 0);
+    assert_eq!(city_alerts_of(&s, "cross_district_duplicate_aid"), 0);
+    assert!(city.alerts().is_empty());
+    // The districts published their figures, and no people at all.
+    let stream = stream_bytes(&nats);
+    assert!(contains(&stream, "\"district\":\"110105\""), "the stream was read");
+    assert!(!contains(&stream, "\"people\""), "no people without a city key");
 }

@@ -4,13 +4,15 @@
 //! its keys; [`render`] draws it: a row per district (beds and occupancy, arrivals today, open
 //! and overdue cases, overdue tasks, active alerts, last seq and last event time; a district
 //! that stopped publishing is marked stale, its last event time saying since when),
-//! and for one district its stations, sites, offices and cases by street. Pure: no I/O; times
-//! are shown in Asia/Shanghai.
+//! and for one district its stations, sites, offices and cases by street; under the districts,
+//! the city's own cross-district alerts (跨区告警), active first. Pure: no I/O; times are shown
+//! in Asia/Shanghai; labels are in [`crate::i18n`].
 
 use crate::i18n::{self, Lang, L};
 use crate::widgets::Theme;
 use crossterm::event::{KeyCode, KeyEvent};
 use mz_shared::city::{CityStatus, DistrictEntry};
+use mz_shared::cross_district::CityAlert;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
@@ -35,12 +37,29 @@ pub struct CityApp {
     pub quit: bool,
     /// Wall clock, Unix milliseconds, set by the loop each turn.
     pub now_ms: i64,
+    /// The city's own alerts (cross-district checks), active first.
+    pub alerts: Vec<CityAlert>,
 }
 
 impl CityApp {
     /// A city console in `lang`, before the first status.
     pub fn new(lang: Lang, theme: Theme) -> CityApp {
-        CityApp { lang, theme, status: None, error: None, selected: 0, drill: None, quit: false, now_ms: 0 }
+        CityApp {
+            lang,
+            theme,
+            status: None,
+            error: None,
+            selected: 0,
+            drill: None,
+            quit: false,
+            now_ms: 0,
+            alerts: Vec::new(),
+        }
+    }
+
+    /// The city's alerts as last asked for.
+    pub fn on_alerts(&mut self, alerts: Vec<CityAlert>) {
+        self.alerts = alerts;
     }
 
     /// Shows a new status and clears the error, keeping the selection within the districts.
@@ -64,32 +83,6 @@ impl CityApp {
     }
 }
 
-const TITLE: L = L("市级总览", "City overview");
-const DISTRICT: L = L("区", "District");
-const BEDS: L = L("床位", "Beds");
-const IN_STATION: L = L("在站", "In");
-const ARRIVALS_TODAY: L = L("今日入站", "Today in");
-const CASES: L = L("案件", "Cases");
-const TASKS_OVERDUE: L = L("超期事项", "Late tasks");
-const ALERTS: L = L("告警", "Alerts");
-const SEQ: L = L("序号", "Seq");
-const LAST_EVENT: L = L("最后事件", "Last event");
-const STATE: L = L("状态", "State");
-const OK: L = L("正常", "ok");
-const STALE: L = L("停止发布", "stale");
-const NEVER: L = L("未收到", "nothing yet");
-const KEYS: L = L("↑↓ 选择  Enter 明细  Esc 返回  q 退出", "↑↓ select  Enter detail  Esc back  q quit");
-const STATIONS: L = L("救助站", "Stations");
-const SITES: L = L("墓园", "Burial sites");
-const OFFICES: L = L("婚姻登记机关（今日登记）", "Marriage offices (registrations today)");
-const STREETS: L = L("救急难案件（按街道）", "Cases by street");
-const CAPACITY: L = L("总穴位", "Capacity");
-const OCCUPIED: L = L("已用", "Occupied");
-const OPEN: L = L("未结", "Open");
-const PAID: L = L("已支付(元)", "Paid (yuan)");
-const TOTAL: L = L("合计", "Total");
-const REGISTRATIONS_TODAY: L = L("今日登记", "Today");
-
 /// `2026-12-01T03:40:00Z` as `12-01 11:40` in Asia/Shanghai.
 fn local(at: &str) -> String {
     let Ok(ts) = at.parse::<jiff::Timestamp>() else { return at.to_owned() };
@@ -101,11 +94,11 @@ fn district_row<'a>(d: &DistrictEntry, lang: Lang) -> Row<'a> {
     let f = &d.figures;
     let beds: u64 = f.stations.iter().map(|s| u64::from(s.beds)).sum();
     let occupied: u64 = f.stations.iter().map(|s| u64::from(s.occupied)).sum();
-    let last = d.last_event_at.as_deref().map_or_else(|| NEVER.t(lang).to_owned(), local);
+    let last = d.last_event_at.as_deref().map_or_else(|| i18n::CITY_NEVER.t(lang).to_owned(), local);
     let state = match (d.stale_for_s, &d.last_event_at) {
-        (Some(_), Some(_)) => STALE.t(lang).to_owned(),
-        (None, Some(_)) => OK.t(lang).to_owned(),
-        (_, None) => NEVER.t(lang).to_owned(),
+        (Some(_), Some(_)) => i18n::CITY_STALE.t(lang).to_owned(),
+        (None, Some(_)) => i18n::CITY_OK.t(lang).to_owned(),
+        (_, None) => i18n::CITY_NEVER.t(lang).to_owned(),
     };
     Row::new(vec![
         format!("{} {}", d.code, d.name),
@@ -135,14 +128,14 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &CityApp) {
     let title = format!(
         "{} {} — {} {}/{}  {} {}/{}  {} {}",
         status.name,
-        TITLE.t(lang),
-        BEDS.t(lang),
+        i18n::CITY_TITLE.t(lang),
+        i18n::CITY_BEDS.t(lang),
         t.occupied,
         t.beds,
-        CASES.t(lang),
+        i18n::CITY_CASES.t(lang),
         t.cases.open,
         t.cases.overdue,
-        ALERTS.t(lang),
+        i18n::CITY_ALERTS.t(lang),
         t.alerts.active + status.alerts.active
     );
     let mut lines = vec![Line::styled(title, app.theme.title())];
@@ -154,12 +147,59 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &CityApp) {
         Some(d) => render_district(buf, body, d, app),
         None => render_overview(buf, body, status, app),
     }
-    Paragraph::new(Line::styled(KEYS.t(lang), app.theme.dim())).render(foot, buf);
+    Paragraph::new(Line::styled(i18n::CITY_KEYS.t(lang), app.theme.dim())).render(foot, buf);
+}
+
+/// Rows of the alerts pane at most.
+const ALERT_ROWS: usize = 8;
+
+/// The city's alerts under the districts: active ones first, kind, time and message.
+fn render_alerts(buf: &mut Buffer, area: Rect, app: &CityApp) {
+    let lang = app.lang;
+    let active = app.alerts.iter().filter(|a| a.is_active()).count();
+    let title = format!("{} ({} {})", i18n::CITY_CROSS_ALERTS.t(lang), active, i18n::CITY_ALERT_ACTIVE.t(lang));
+    let block = Block::default().borders(Borders::TOP).title(title);
+    if app.alerts.is_empty() {
+        Paragraph::new(i18n::CITY_NO_ALERTS.t(lang)).block(block).render(area, buf);
+        return;
+    }
+    let rows = app.alerts.iter().take(ALERT_ROWS).map(|a| {
+        let state = if a.is_active() { i18n::CITY_ALERT_ACTIVE } else { i18n::CITY_ALERT_ACKED };
+        let raised =
+            jiff::Timestamp::from_millisecond(a.raised_at_ms).map(|t| local(&t.to_string())).unwrap_or_default();
+        let row = Row::new(vec![
+            state.t(lang).to_owned(),
+            i18n::city_alert_kind(a.kind, lang).to_owned(),
+            raised,
+            a.message.text(lang).to_owned(),
+        ]);
+        if a.is_active() {
+            row.style(app.theme.bad())
+        } else {
+            row
+        }
+    });
+    let widths = [Constraint::Length(8), Constraint::Length(14), Constraint::Length(15), Constraint::Fill(1)];
+    Table::new(rows, widths).block(block).render(area, buf);
 }
 
 fn render_overview(buf: &mut Buffer, area: Rect, status: &CityStatus, app: &CityApp) {
     let lang = app.lang;
-    let header = [DISTRICT, BEDS, IN_STATION, ARRIVALS_TODAY, CASES, TASKS_OVERDUE, ALERTS, SEQ, LAST_EVENT, STATE];
+    let pane = app.alerts.len().clamp(1, ALERT_ROWS) as u16 + 1;
+    let [area, alerts] = Layout::vertical([Constraint::Fill(1), Constraint::Length(pane)]).areas(area);
+    render_alerts(buf, alerts, app);
+    let header = [
+        i18n::CITY_DISTRICT,
+        i18n::CITY_BEDS,
+        i18n::CITY_IN_STATION,
+        i18n::CITY_ARRIVALS_TODAY,
+        i18n::CITY_CASES,
+        i18n::CITY_TASKS_OVERDUE,
+        i18n::CITY_ALERTS,
+        i18n::CITY_SEQ,
+        i18n::CITY_LAST_EVENT,
+        i18n::CITY_STATE,
+    ];
     let rows: Vec<Row> = status
         .districts
         .iter()
@@ -175,7 +215,7 @@ fn render_overview(buf: &mut Buffer, area: Rect, status: &CityStatus, app: &City
         .collect();
     let t = &status.totals;
     let total = Row::new(vec![
-        TOTAL.t(lang).to_owned(),
+        i18n::CITY_TOTAL.t(lang).to_owned(),
         t.beds.to_string(),
         t.occupied.to_string(),
         status.districts.iter().map(|d| d.detail.arrivals_today).sum::<u64>().to_string(),
@@ -214,20 +254,20 @@ fn render_district(buf: &mut Buffer, area: Rect, d: &DistrictEntry, app: &CityAp
     let f = &d.figures;
     let w3 = [Constraint::Min(12), Constraint::Length(8), Constraint::Length(8)];
     Table::new(f.stations.iter().map(|s| Row::new(vec![s.id.clone(), s.beds.to_string(), s.occupied.to_string()])), w3)
-        .header(header(&[STATIONS, BEDS, IN_STATION]))
-        .block(block(STATIONS))
+        .header(header(&[i18n::CITY_STATIONS, i18n::CITY_BEDS, i18n::CITY_IN_STATION]))
+        .block(block(i18n::CITY_STATIONS))
         .render(stations, buf);
     Table::new(
         f.sites.iter().map(|s| Row::new(vec![s.id.clone(), s.capacity_total.to_string(), s.occupied.to_string()])),
         w3,
     )
-    .header(header(&[SITES, CAPACITY, OCCUPIED]))
-    .block(block(SITES))
+    .header(header(&[i18n::CITY_SITES, i18n::CITY_CAPACITY, i18n::CITY_OCCUPIED]))
+    .block(block(i18n::CITY_SITES))
     .render(sites, buf);
     let w2 = [Constraint::Min(12), Constraint::Length(8)];
     Table::new(d.detail.offices.iter().map(|o| Row::new(vec![o.id.clone(), o.registrations_today.to_string()])), w2)
-        .header(header(&[OFFICES, REGISTRATIONS_TODAY]))
-        .block(block(OFFICES))
+        .header(header(&[i18n::CITY_OFFICES, i18n::CITY_REGISTRATIONS_TODAY]))
+        .block(block(i18n::CITY_OFFICES))
         .render(offices, buf);
     Table::new(
         d.detail
@@ -236,7 +276,7 @@ fn render_district(buf: &mut Buffer, area: Rect, d: &DistrictEntry, app: &CityAp
             .map(|s| Row::new(vec![s.name.clone(), s.open.to_string(), format!("{:.2}", s.paid_fen as f64 / 100.0)])),
         [Constraint::Min(12), Constraint::Length(6), Constraint::Length(12)],
     )
-    .header(header(&[STREETS, OPEN, PAID]))
-    .block(block(STREETS))
+    .header(header(&[i18n::CITY_STREETS, i18n::CITY_OPEN, i18n::CITY_PAID]))
+    .block(block(i18n::CITY_STREETS))
     .render(streets, buf);
 }

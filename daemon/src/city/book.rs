@@ -1,11 +1,14 @@
 //! The city's book of districts (区账): per district, the last applied `seq` and what that
 //! commit of the district said, kept in the city's own sled store.
 //!
-//! Keys: `d<district code>` holds a [`DistrictRecord`] (JSON); the districts' statistics are
-//! kept beside them ([`super::report`]). Invariants: a record's `last_seq`, its figures and
-//! its statistics change together, in one batch; `seq` is applied only as
+//! Keys: `d<district code>` holds a [`DistrictRecord`] (JSON); the districts' statistics
+//! ([`super::report`]), the person index ([`super::people`]) and the city's alerts
+//! ([`super::alerts`]) have key ranges of their own, written in the same batch as the messages
+//! that change them. Invariants: a record's `last_seq`, its figures and its statistics change
+//! together, in one batch; `seq` is applied only as
 //! `last_seq + 1` ([`CityBook::verdict`]), so a message is applied once and none is skipped.
 
+use super::people::DistrictEvents;
 use crate::store::{Store, StoreError};
 use mz_shared::city::{DistrictDetail, DistrictFigures, DistrictMessage};
 use serde::{Deserialize, Serialize};
@@ -52,6 +55,10 @@ pub struct CityBook {
     pub districts: BTreeMap<String, DistrictRecord>,
     /// The districts' statistics, for the city's reports (applied with the same messages).
     pub statistics: super::report::CityStatistics,
+    /// The city's own alerts (cross-district checks), raised in the batch of their message.
+    pub alerts: super::alerts::CityAlerts,
+    /// The city has a `city_key`: people events are matched (without one they are ignored).
+    pub matching: bool,
 }
 
 impl CityBook {
@@ -66,7 +73,8 @@ impl CityBook {
             districts.insert(code, record);
         }
         let statistics = super::report::CityStatistics::load(&store)?;
-        Ok(CityBook { store, districts, statistics })
+        let alerts = super::alerts::CityAlerts::load(&store.reader())?;
+        Ok(CityBook { store, districts, statistics, alerts, matching: false })
     }
 
     /// The last `seq` applied for district `code` (0: none yet).
@@ -87,10 +95,15 @@ impl CityBook {
 
     /// Applies messages already checked with [`CityBook::verdict`], in order, in one durable
     /// batch.
-    pub fn apply(&mut self, messages: Vec<DistrictMessage>) -> Result<(), StoreError> {
+    pub fn apply(&mut self, mut messages: Vec<DistrictMessage>) -> Result<(), StoreError> {
         if messages.is_empty() {
             return Ok(());
         }
+        let events: Vec<DistrictEvents> = messages
+            .iter_mut()
+            .filter(|m| self.matching && !m.people.is_empty())
+            .map(|m| DistrictEvents { district: m.district.clone(), events: std::mem::take(&mut m.people) })
+            .collect();
         let mut next = self.districts.clone();
         let mut batch = sled::Batch::default();
         for m in messages {
@@ -106,12 +119,29 @@ impl CityBook {
                 batch.insert(key(code), serde_json::to_vec(record).expect("records serialize"));
             }
         }
-        if let Err(e) = self.store.commit(batch) {
-            // What was staged in memory is taken back by reading the store again.
-            self.statistics = super::report::CityStatistics::load(&self.store).unwrap_or_default();
-            return Err(e);
-        }
+        let now_ms = jiff::Timestamp::now().as_millisecond();
+        let staged = super::people::stage(&self.store.reader(), &self.alerts, &events, now_ms, &mut batch);
+        let committed = staged.and_then(|raised| self.store.commit(batch).map(|()| raised));
+        let raised = match committed {
+            Ok(raised) => raised,
+            Err(e) => {
+                // What was staged in memory is taken back by reading the store again.
+                self.statistics = super::report::CityStatistics::load(&self.store).unwrap_or_default();
+                return Err(e);
+            }
+        };
         self.districts = next;
+        self.alerts.committed(raised);
         Ok(())
+    }
+
+    /// Acknowledges a city alert for `by`; false when there is no such alert.
+    pub fn ack_alert(&mut self, id: &str, by: &str, at_ms: i64) -> Result<bool, StoreError> {
+        let Some(alert) = self.alerts.ack(id, by, at_ms) else { return Ok(false) };
+        let mut batch = sled::Batch::default();
+        batch.insert(super::alerts::key(&alert.id), serde_json::to_vec(&alert).expect("alerts serialize"));
+        self.store.commit(batch)?;
+        self.alerts.committed(vec![alert]);
+        Ok(true)
     }
 }

@@ -10,17 +10,18 @@
 //! Invariants: the consumer task is the only writer of the city store; each message is applied
 //! once, by (district, `seq`), and acknowledged only after the commit holding it is durable.
 
+pub mod alerts;
 pub mod book;
 pub mod consumer;
 pub mod gaps;
 pub mod liveness;
+pub mod people;
 pub mod report;
 pub mod server;
 
 use crate::store::{Store, StoreError};
 use book::CityBook;
-use mz_shared::city::{CityStatus, CityTotals, DistrictEntry, CITY_ALERT_KINDS};
-use mz_shared::protocol::AlertCounts;
+use mz_shared::city::{CityStatus, CityTotals, DistrictEntry};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -80,6 +81,8 @@ pub enum CityError {
     /// The socket could not be served.
     #[error(transparent)]
     Server(#[from] crate::server::ServerError),
+    #[error(transparent)]
+    CityKey(#[from] crate::publish::people::CityKeyFileError),
 }
 
 impl CityConfig {
@@ -214,10 +217,7 @@ pub fn status(config: &CityConfig, book: &CityBook, shared: &CityShared, now_ms:
             "district {code} publishes but is not in the city config: add a [[district]] for it and restart mzd city"
         ));
     }
-    let mut alerts = AlertCounts::default();
-    for kind in CITY_ALERT_KINDS {
-        alerts.by_kind.insert(kind.to_owned(), 0);
-    }
+    let alerts = book.alerts.counts();
     CityStatus {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         healthy: !stopped,
@@ -235,7 +235,14 @@ pub async fn run(config: CityConfig, stop: impl std::future::Future<Output = ()>
     crate::sys::restrict_umask();
     let data = config.data_dir();
     crate::files::create_dirs(&data).map_err(|source| CityError::Data { path: data.clone(), source })?;
-    let book = Arc::new(Mutex::new(CityBook::open(Store::open(&data.join("store"))?)?));
+    let mut book = CityBook::open(Store::open(&data.join("store"))?)?;
+    book.alerts.set_names(config.districts.iter().map(|d| (d.code.clone(), d.name.clone())));
+    // The key itself is the districts' business; the city checks that it has a usable one.
+    if let Some(path) = &config.city_key {
+        crate::publish::people::load_city_key(path)?;
+        book.matching = true;
+    }
+    let book = Arc::new(Mutex::new(book));
     let shared = Arc::new(CityShared::default());
     let socket = config.socket_path();
     let listener = crate::server::bind(&socket, config.socket_group.as_deref()).await?;

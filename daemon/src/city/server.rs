@@ -3,10 +3,13 @@
 //!
 //! `Status` is answered with the §9 city status, `Report` with the city report (each
 //! district's §8 report and city totals); `Subscribe` and `SubscribeDashboard` push it
-//! after every applied batch (and every few seconds, so staleness moves). Everything a district
+//! after every applied batch (and every few seconds, so staleness moves). `CityAlerts` lists
+//! the city's own alerts and `AckAlert` acknowledges one (officers and above; here the daemon's
+//! own user and root). Everything a district
 //! does (cases, tasks, exports) is refused with a reason naming the district daemon. Roles: the
 //! daemon's own user and root are admins, every other user who may open the socket (mode 0660,
-//! `socket_group`) is a viewer. Invariant: the server only reads the book.
+//! `socket_group`) is a viewer. Invariant: the server only reads the book, except an
+//! acknowledgement, which writes under the book's lock like the consumer.
 
 use super::book::CityBook;
 use super::{status, CityConfig, CityShared};
@@ -92,7 +95,7 @@ async fn session(
             let welcome = ServerMessage::Welcome {
                 protocol: PROTOCOL_VERSION,
                 version: env!("CARGO_PKG_VERSION").to_owned(),
-                user,
+                user: user.clone(),
                 role: role_of(uid),
             };
             send(&mut w, &welcome).await?;
@@ -115,6 +118,17 @@ async fn session(
             Ok(ClientMessage::Request(Request::Subscribe | Request::SubscribeDashboard)) => {
                 return subscribe(&mut w, config, book, shared).await;
             }
+            Ok(ClientMessage::Request(Request::CityAlerts)) => {
+                let alerts = book.lock().unwrap_or_else(|p| p.into_inner()).alerts.list();
+                send(&mut w, &ServerMessage::CityAlerts { alerts }).await?
+            }
+            Ok(ClientMessage::Request(Request::AckAlert { id })) => {
+                let answer = ack(book, role_of(uid), &id, &user);
+                send(&mut w, &answer).await?;
+                if answer == ServerMessage::Done {
+                    shared.changed();
+                }
+            }
             Ok(_) | Err(_) => {
                 let reason = Reason::new(
                     "市级汇总只提供状态、总览与统计报表；案件、事项、导出等请连接该区的 mzd",
@@ -123,6 +137,28 @@ async fn session(
                 send(&mut w, &ServerMessage::Error(Refusal::new(RefusalCode::NotFound, reason))).await?;
             }
         }
+    }
+}
+
+/// Acknowledges a city alert (any role but viewer), committed under the book's lock.
+fn ack(book: &Mutex<CityBook>, role: Role, id: &str, user: &str) -> ServerMessage {
+    let refuse = |code, zh: String, en: String| ServerMessage::Error(Refusal::new(code, Reason::new(zh, en)));
+    if role == Role::Viewer {
+        return refuse(
+            RefusalCode::Forbidden,
+            "只读用户不能确认告警".into(),
+            "viewers cannot acknowledge alerts".into(),
+        );
+    }
+    let at_ms = jiff::Timestamp::now().as_millisecond();
+    match book.lock().unwrap_or_else(|p| p.into_inner()).ack_alert(id, user, at_ms) {
+        Ok(true) => ServerMessage::Done,
+        Ok(false) => refuse(RefusalCode::NotFound, format!("没有告警 {id}"), format!("no alert {id}")),
+        Err(e) => refuse(
+            RefusalCode::Unavailable,
+            format!("市级库无法写入，未确认：{e}"),
+            format!("the city store cannot be written, not acknowledged: {e}"),
+        ),
     }
 }
 

@@ -1,4 +1,5 @@
-//! `mzd alert list|ack`: the alerts of the current dashboard, and acknowledging one.
+//! `mzd alert list|ack`: the alerts of the current dashboard, and acknowledging one; against
+//! the city daemon, the city's own cross-district alerts (SPEC §9) in the same shape.
 
 use super::runtime;
 use anyhow::Result;
@@ -18,22 +19,18 @@ pub(super) enum AlertCommand {
     Ack { id: String },
 }
 
-/// Why a dashboard was not answered: the socket is the city daemon's (which has no dashboard
-/// of alerts yet), else `e`.
-async fn city_or(socket: &std::path::Path, e: mz_client::ClientError) -> anyhow::Error {
-    let mut c = match Client::connect(socket, "mzd alert").await {
-        Ok(c) => c,
-        Err(_) => return e.into(),
-    };
-    match c.any_status().await {
-        Ok(mz_client::AnyStatus::City(s)) => anyhow::anyhow!(
-            "{} is the city daemon: it has {} active alert(s) of its own and lists no alerts yet; \
-             run `mzd alert list` against a district's socket for its alerts",
-            socket.display(),
-            s.alerts.active
-        ),
-        _ => e.into(),
+/// The city's alerts, printed like a district's (times in Asia/Shanghai).
+fn print_city_alerts(out: &mut impl Write, alerts: &[mz_shared::cross_district::CityAlert], json: bool) -> Result<()> {
+    let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC);
+    let list: Vec<_> = alerts.iter().map(|a| a.to_json(&tz)).collect();
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?;
+        return Ok(());
     }
+    for (a, j) in alerts.iter().zip(&list) {
+        print_line(out, a.is_active(), j)?;
+    }
+    Ok(())
 }
 
 /// `mzd alert list|ack`: the alerts of the current dashboard, or acknowledging one.
@@ -43,11 +40,12 @@ pub(super) fn alert_command(command: AlertCommand, socket: &std::path::Path) -> 
         let mut out = std::io::stdout().lock();
         match command {
             AlertCommand::List { json } => {
-                let d = match c.dashboard().await {
-                    Ok(d) => d,
-                    Err(e @ mz_client::ClientError::Protocol(_)) => return Err(city_or(socket, e).await),
-                    Err(e) => return Err(e.into()),
-                };
+                // The city daemon has no dashboard: it lists its own alerts.
+                if let Ok(mz_client::AnyStatus::City(_)) = c.any_status().await {
+                    print_city_alerts(&mut out, &c.city_alerts().await?, json)?;
+                    return Ok(ExitCode::SUCCESS);
+                }
+                let d = c.dashboard().await?;
                 let tz = jiff::tz::TimeZone::get(&d.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
                 if json {
                     let list: Vec<_> = d.alerts.iter().map(|a| a.to_json(&tz)).collect();
@@ -72,23 +70,28 @@ pub(super) fn print_alerts(
     tz: &jiff::tz::TimeZone,
 ) -> Result<()> {
     for a in alerts {
-        let j = a.to_json(tz);
-        let s = |k: &str| j[k].as_str().unwrap_or("-").to_owned();
-        let state = if a.is_active() {
-            "ACTIVE".to_owned()
-        } else {
-            format!("acked by {} {}", s("acknowledged_by"), s("acknowledged_at"))
-        };
-        writeln!(
-            out,
-            "{:<6} {:<40} {:<16} {}  {} | {}",
-            state,
-            s("id"),
-            s("kind"),
-            s("raised_at"),
-            s("message"),
-            s("message_en")
-        )?;
+        print_line(out, a.is_active(), &a.to_json(tz))?;
     }
+    Ok(())
+}
+
+/// One alert as `--json` shows it, in columns.
+fn print_line(out: &mut impl Write, active: bool, j: &serde_json::Value) -> Result<()> {
+    let s = |k: &str| j[k].as_str().unwrap_or("-").to_owned();
+    let state = if active {
+        "ACTIVE".to_owned()
+    } else {
+        format!("acked by {} {}", s("acknowledged_by"), s("acknowledged_at"))
+    };
+    writeln!(
+        out,
+        "{:<6} {:<40} {:<16} {}  {} | {}",
+        state,
+        s("id"),
+        s("kind"),
+        s("raised_at"),
+        s("message"),
+        s("message_en")
+    )?;
     Ok(())
 }

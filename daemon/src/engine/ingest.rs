@@ -21,6 +21,7 @@ use crate::store::pages::{Encoded, Novelty, RecordIndex};
 use crate::store::{encode, StoreError};
 use crate::watcher::Candidate;
 use jiff::Timestamp;
+use mz_shared::cross_district::{id_pairs, CityHasher, HashPair};
 use mz_shared::feed::Feed;
 use mz_shared::id_number::IdHasher;
 use mz_shared::reason::Reason;
@@ -97,6 +98,15 @@ pub enum RowOutcome {
 struct PreparedRow {
     line: u64,
     result: Result<(Record, Encoded), (Option<&'static str>, Reason)>,
+    /// The district and city hashes of the row's ID numbers (with a city key only).
+    pairs: Vec<HashPair>,
+}
+
+/// What validation needs on the reader thread.
+struct Hashers<'a> {
+    district: &'a IdHasher,
+    /// The city key, for the cross-district checks (SPEC §9).
+    city: Option<&'a CityHasher>,
 }
 
 /// Rows sent to the engine thread at a time.
@@ -110,14 +120,14 @@ fn prepare_rows(
     missing: Option<Reason>,
     feed: Feed,
     registry: &Registry,
-    hasher: &IdHasher,
+    hashers: Hashers<'_>,
     tx: mpsc::SyncSender<std::io::Result<Vec<PreparedRow>>>,
 ) {
-    let vctx = ValidationContext { registry, hasher };
+    let vctx = ValidationContext { registry, hasher: hashers.district };
     let mut seen = 0u64;
     let mut batch = Vec::with_capacity(PREPARED_BATCH);
     loop {
-        let (line, result) = match reader.next_row() {
+        let (line, result, pairs) = match reader.next_row() {
             Ok(Some(row)) => {
                 seen += 1;
                 if seen <= skip {
@@ -135,7 +145,11 @@ fn prepare_rows(
                         })
                         .map_err(|e| (e.column, e.reason))
                 };
-                (row.line, result)
+                let pairs = match (&result, hashers.city) {
+                    (Ok(_), Some(city)) => id_pairs(feed, &row.values, hashers.district, city),
+                    _ => Vec::new(),
+                };
+                (row.line, result, pairs)
             }
             Ok(None) => break,
             Err(e) => {
@@ -143,7 +157,7 @@ fn prepare_rows(
                 return;
             }
         };
-        batch.push(PreparedRow { line, result });
+        batch.push(PreparedRow { line, result, pairs });
         if batch.len() == PREPARED_BATCH && tx.send(Ok(std::mem::take(&mut batch))).is_err() {
             return;
         }
@@ -197,6 +211,29 @@ pub fn apply_record(
 }
 
 impl Engine {
+    /// Applies a row validated on the reader thread; with a city key, its people go along.
+    fn apply_prepared(
+        &mut self,
+        ctx: &RuleContext<'_>,
+        reader: &crate::store::StoreReader,
+        record: Record,
+        enc: Encoded,
+        pairs: &[HashPair],
+    ) -> Result<RowOutcome, StoreError> {
+        if pairs.is_empty() {
+            return apply_record(&mut self.index, &mut self.state, ctx, Some(reader), record, enc);
+        }
+        let marriage = matches!(record, Record::Marriage(_)).then(|| record.clone());
+        if let Some(people) = self.people() {
+            people.note(pairs);
+        }
+        let outcome = apply_record(&mut self.index, &mut self.state, ctx, Some(reader), record, enc)?;
+        if let (RowOutcome::Stored, Some(record), Some(people)) = (&outcome, marriage, self.people()) {
+            people.stored(&record, pairs);
+        }
+        Ok(outcome)
+    }
+
     /// Handles one candidate from the watcher.
     pub fn handle(&mut self, candidate: Candidate) -> Result<(), IngestError> {
         self.ensure_open()?;
@@ -317,15 +354,17 @@ impl Engine {
         let today = rule_ctx.tz.to_datetime(Timestamp::now()).date().to_string();
         let store_reader = self.store.reader();
         let hasher = self.hasher.clone();
+        let city = self.people().map(|p| p.hasher().clone());
         let mut rejects: Vec<RejectedRow> = Vec::new();
         let mut rows_seen = skip_rows;
         // Reading and validation run on a second thread; applying and committing stay here.
         std::thread::scope(|scope| -> Result<(), IngestError> {
             let (tx, rx) = mpsc::sync_channel::<std::io::Result<Vec<PreparedRow>>>(8);
-            let (vregistry, vhasher) = (&*registry, &hasher);
+            let vregistry = &*registry;
+            let hashers = Hashers { district: &hasher, city: city.as_ref() };
             std::thread::Builder::new()
                 .name("mzd-reader".into())
-                .spawn_scoped(scope, move || prepare_rows(reader, skip_rows, missing, feed, vregistry, vhasher, tx))
+                .spawn_scoped(scope, move || prepare_rows(reader, skip_rows, missing, feed, vregistry, hashers, tx))
                 .map_err(read_err)?;
             for prepared in rx {
                 self.health.beat();
@@ -333,9 +372,7 @@ impl Engine {
                     rows_seen += 1;
                     let outcome = match p.result {
                         Err((column, reason)) => RowOutcome::Rejected(column, reason),
-                        Ok((record, enc)) => {
-                            apply_record(&mut self.index, &mut self.state, &rule_ctx, Some(&store_reader), record, enc)?
-                        }
+                        Ok((record, enc)) => self.apply_prepared(&rule_ctx, &store_reader, record, enc, &p.pairs)?,
                     };
                     match outcome {
                         RowOutcome::Stored => counts.stored += 1,

@@ -263,10 +263,13 @@ impl Engine {
             crate::cases::open_triggered(&mut self.state, &self.registry, now_ms());
         }
         self.index.write_into(&mut batch);
-        self.state.write_into(&mut batch);
+        // Before the state writes its changed cases out: the figures read them from memory,
+        // never from a case block this batch has not committed yet (that read was cached).
         if let Some(outbox) = &mut self.outbox {
+            outbox.link_cases(&self.state, &mut batch);
             outbox.stage(&self.state, &self.index, &self.registry, &mut batch);
         }
+        self.state.write_into(&mut batch);
         self.generation += 1;
         match self.store.commit(batch) {
             Ok(()) => {
@@ -352,6 +355,11 @@ impl Engine {
         self.state.funds.sync(&registry);
         self.state.case_index.reindex(&self.state.cases, &registry.limits);
         self.registry = registry;
+    }
+
+    /// The cross-district side of publishing, when a city key is configured.
+    fn people(&mut self) -> Option<&mut crate::publish::people::People> {
+        self.outbox.as_mut().and_then(crate::publish::Outbox::people_mut)
     }
 
     fn commit_action(&mut self) -> Result<(), Refusal> {

@@ -40,6 +40,11 @@ impl Engine {
         let registry = self.registry.clone();
         let ctx = RuleContext::new(&registry, Timestamp::now());
         let reader = self.store.reader();
+        let hasher = self.hasher.clone();
+        if let Some(people) = self.people() {
+            let pairs = mz_shared::cross_district::id_pairs(feed, &cells, &hasher, people.hasher());
+            people.note(&pairs);
+        }
         let outcome = apply_row(&mut self.index, &mut self.state, &ctx, &self.hasher, Some(&reader), feed, &cells)
             .map_err(|e| {
                 Refusal::new(

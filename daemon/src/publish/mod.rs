@@ -15,6 +15,7 @@
 
 pub mod heartbeat;
 pub mod outbox;
+pub mod people;
 pub mod publisher;
 pub mod stats;
 
@@ -71,11 +72,18 @@ pub struct PublishShared {
     /// Wakes the publisher after a commit.
     pub wake: tokio::sync::Notify,
     failing: Mutex<Option<(String, Instant)>>,
+    /// The city key, when `city_key` is configured: people are published as hashes under it.
+    pub city: Option<mz_shared::cross_district::CityHasher>,
 }
 
 impl PublishShared {
     /// Nothing written, nothing acknowledged, not connected (the outbox's load sets `head`).
     pub fn new(district: &str) -> Arc<PublishShared> {
+        PublishShared::with_city(district, None)
+    }
+
+    /// [`PublishShared::new`] with the city key (cross-district checks, SPEC §9).
+    pub fn with_city(district: &str, city: Option<mz_shared::cross_district::CityHasher>) -> Arc<PublishShared> {
         Arc::new(PublishShared {
             district: district.to_owned(),
             head: AtomicU64::new(0),
@@ -83,6 +91,7 @@ impl PublishShared {
             connected: AtomicBool::new(false),
             wake: tokio::sync::Notify::new(),
             failing: Mutex::new(None),
+            city,
         })
     }
 

@@ -1,5 +1,6 @@
-//! The outbox (发布待发队列): one entry per commit, written by the engine in the commit's own
-//! sled batch, read by the publisher, pruned once the NATS server acknowledged it.
+//! The outbox (发布待发队列): one entry per commit (a few when a commit carries more than
+//! [`EVENTS_PER_ENTRY`] cross-district events), written by the engine in the commit's own sled
+//! batch, read by the publisher, pruned once the NATS server acknowledged it.
 //!
 //! Keys: `o<seq BE>` holds the [`DistrictMessage`] of commit `seq` as published (JSON bytes);
 //! `m/outbox` holds [`OutboxMeta`]: the next `seq`, how far entries are pruned, and what the
@@ -8,12 +9,14 @@
 //! removed only when [`PublishShared::acked`] is at or past it; meta and entries change only in
 //! a commit's batch.
 
+use super::people::People;
 use super::PublishShared;
 use crate::report::{self, ReportCache};
 use crate::state::{key2, State};
 use crate::store::pages::RecordIndex;
 use crate::store::{Store, StoreError};
-use mz_shared::city::{DistrictDetail, DistrictFigures, DistrictMessage, OfficeFigures, StreetCases, MESSAGE_VERSION};
+use mz_shared::city::{DistrictDetail, DistrictFigures, DistrictMessage, OfficeFigures, StreetCases};
+use mz_shared::cross_district::PersonEvent;
 use mz_shared::registry::Registry;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::Ordering;
@@ -25,6 +28,9 @@ pub const META: &[u8] = b"m/outbox";
 pub const PREFIX: &[u8] = b"o";
 /// Entries pruned in one batch at most (a long outage leaves many).
 const PRUNE_PER_BATCH: u64 = 4096;
+/// People events per entry at most: a large file's commit is published as several entries
+/// (seq after seq, the same figures), each well below NATS's 1 MB message limit.
+pub const EVENTS_PER_ENTRY: usize = 2000;
 
 /// `o<seq BE>`.
 pub fn entry_key(seq: u64) -> Vec<u8> {
@@ -53,6 +59,8 @@ pub struct Outbox {
     shared: Arc<PublishShared>,
     /// The statistics each entry carries for the city's reports.
     stats: super::stats::StatsFeed,
+    /// The cross-district events of the commit being made (with a city key).
+    people: Option<People>,
 }
 
 impl Outbox {
@@ -63,7 +71,8 @@ impl Outbox {
         shared.head.store(meta.next_seq - 1, Ordering::Release);
         shared.acked.fetch_max(meta.pruned_to, Ordering::AcqRel);
         let stats = super::stats::StatsFeed::load(store)?;
-        Ok(Outbox { committed_meta: meta.clone(), meta, cache: ReportCache::default(), shared, stats })
+        let people = shared.city.clone().map(People::new);
+        Ok(Outbox { committed_meta: meta.clone(), meta, cache: ReportCache::default(), shared, stats, people })
     }
 
     /// The figures and detail as they stand, as published JSON (without seq and time).
@@ -80,34 +89,57 @@ impl Outbox {
         self.content(state, index, registry, now_ms) != self.meta.last || self.stats.backfill_pending()
     }
 
-    /// Writes the entry of the commit being made into its batch, and prunes acknowledged ones.
+    /// Writes the entry (or entries, see [`EVENTS_PER_ENTRY`]) of the commit being made into
+    /// its batch, and prunes acknowledged ones.
     pub fn stage(&mut self, state: &State, index: &RecordIndex, registry: &Registry, batch: &mut sled::Batch) {
         let now_ms = jiff::Timestamp::now().as_millisecond();
         let content = self.content(state, index, registry, now_ms);
         let (figures, detail): (DistrictFigures, DistrictDetail) =
             serde_json::from_slice(&content).expect("just serialized");
-        let seq = self.meta.next_seq;
         let stats_now = crate::statistics::clock().as_millisecond();
-        let stats = self.stats.stage(state, registry, stats_now, batch);
-        let message = DistrictMessage {
-            v: MESSAGE_VERSION,
-            district: self.shared.district.clone(),
-            seq,
-            at_ms: now_ms,
-            figures,
-            detail,
-            stats,
-        };
-        batch.insert(entry_key(seq), message.to_json());
-        self.meta.next_seq = seq + 1;
+        // The commit's statistics ride in its first entry.
+        let mut stats = self.stats.stage(state, registry, stats_now, batch);
+        let events = self.people.as_mut().map(People::take_events).unwrap_or_default();
+        let mut parts: Vec<&[PersonEvent]> = events.chunks(EVENTS_PER_ENTRY).collect();
+        if parts.is_empty() {
+            parts.push(&[]);
+        }
+        for people in parts {
+            let seq = self.meta.next_seq;
+            let message = DistrictMessage {
+                v: DistrictMessage::version_needed(people),
+                district: self.shared.district.clone(),
+                seq,
+                at_ms: now_ms,
+                figures: figures.clone(),
+                detail: detail.clone(),
+                stats: stats.take(),
+                people: people.to_vec(),
+            };
+            batch.insert(entry_key(seq), message.to_json());
+            self.meta.next_seq = seq + 1;
+        }
         self.meta.last = content;
-        let acked = self.shared.acked.load(Ordering::Acquire).min(seq);
+        let acked = self.shared.acked.load(Ordering::Acquire).min(self.meta.next_seq - 1);
         let prune_to = acked.min(self.meta.pruned_to + PRUNE_PER_BATCH);
         for s in self.meta.pruned_to + 1..=prune_to {
             batch.remove(entry_key(s));
         }
         self.meta.pruned_to = self.meta.pruned_to.max(prune_to);
         batch.insert(META, crate::store::encode(&self.meta));
+    }
+
+    /// The cross-district side, when a city key is configured.
+    pub fn people_mut(&mut self) -> Option<&mut People> {
+        self.people.as_mut()
+    }
+
+    /// Links the changed cases of the commit being made to their people's city hashes (before
+    /// the state writes them out).
+    pub fn link_cases(&self, state: &State, batch: &mut sled::Batch) {
+        if let Some(p) = &self.people {
+            p.link_cases(state.cases.pending(), batch);
+        }
     }
 
     /// The batch was durably committed: the publisher may take the new entry.
@@ -122,6 +154,9 @@ impl Outbox {
     pub fn aborted(&mut self) {
         self.meta = self.committed_meta.clone();
         self.stats.aborted();
+        if let Some(p) = &mut self.people {
+            p.aborted();
+        }
     }
 
     /// A batch removing acknowledged entries, when some wait (for idle times; a commit prunes
