@@ -153,9 +153,12 @@ pub struct RoundDone {
     pub failed: Option<(Period, String)>,
 }
 
+/// A round as the writer thread receives it: its number and the built reports, in order.
+type Round = (u64, Vec<(Period, Report)>);
+
 /// The thread that renders and writes report files, one round at a time, off the engine thread.
 pub struct ReportWriter {
-    rounds: Option<mpsc::Sender<(u64, Vec<(Period, Report)>)>>,
+    rounds: Option<mpsc::Sender<Round>>,
     done: mpsc::Receiver<RoundDone>,
     next_round: u64,
 }
@@ -164,7 +167,7 @@ impl ReportWriter {
     /// Starts the writer thread for the report folder `reports`; it writes while `engine_busy`
     /// says the engine is idle (or has waited [`YIELD_AT_MOST`]).
     pub fn start(reports: PathBuf, engine_busy: impl Fn() -> bool + Send + 'static) -> std::io::Result<ReportWriter> {
-        let (rounds, rx) = mpsc::channel::<(u64, Vec<(Period, Report)>)>();
+        let (rounds, rx) = mpsc::channel::<Round>();
         let (done_tx, done) = mpsc::channel();
         std::thread::Builder::new().name("mzd-reports".into()).spawn(move || {
             for (round, reports_of_round) in rx {
