@@ -56,6 +56,11 @@ impl EngineHealth {
         self.busy.store(busy, Ordering::Relaxed);
     }
 
+    /// True while the engine is handling a message (a file, an action, a tick).
+    pub fn is_busy(&self) -> bool {
+        self.busy.load(Ordering::Relaxed)
+    }
+
     /// The engine has opened the store and entered its loop (set once).
     pub fn set_running(&self) {
         self.beat();

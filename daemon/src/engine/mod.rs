@@ -91,10 +91,17 @@ pub struct Engine {
     pub restart_in_place: bool,
     /// Publishing to the city (SPEC §9): every commit writes an outbox entry in its batch.
     pub outbox: Option<crate::publish::Outbox>,
+    /// The thread writing the statistics report files, started at the first round.
+    report_writer: Option<crate::statistics::files::ReportWriter>,
+    /// When the last commit was made: a round reported written waits this long for one.
+    last_commit: Instant,
 }
 
 /// How long the clock-driven rules wait at start-up for interrupted files to be resumed.
 const RESUME_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
+/// How long report files reported written wait for a commit to record them before the tick
+/// makes one: under steady ingest they ride along with the files' commits.
+const REPORTS_WAIT_FOR_COMMIT: std::time::Duration = std::time::Duration::from_secs(1);
 /// How often a closed store is tried again.
 const REOPEN_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
 
@@ -143,6 +150,8 @@ impl Engine {
             store_error: None,
             restart_in_place: false,
             outbox: None,
+            report_writer: None,
+            last_commit: Instant::now(),
         })
     }
 
@@ -259,6 +268,8 @@ impl Engine {
 
     /// Commits everything staged plus `extra` writes; on failure, drops the uncommitted state.
     fn commit(&mut self, mut batch: sled::Batch) -> Result<(), StoreError> {
+        self.collect_reports();
+        self.last_commit = Instant::now();
         if !self.state.cases_to_open.is_empty() {
             crate::cases::open_triggered(&mut self.state, &self.registry, now_ms());
         }
@@ -316,20 +327,51 @@ impl Engine {
         Ok(())
     }
 
-    /// Writes the statistics report files that are due (ended or stale); what was written is
-    /// recorded with the next commit.
+    /// Hands the statistics report files that are due (ended or stale) to the writer thread,
+    /// once the previous round is reported written. A round reported written is recorded with
+    /// the next commit; if none came for a second, this tick commits it.
     fn write_reports(&mut self) {
-        let data = self.folders.archive.parent().unwrap_or(Path::new("."));
-        let reports = data.join("reports");
+        if self.last_commit.elapsed() >= REPORTS_WAIT_FOR_COMMIT {
+            self.collect_reports();
+        }
         let (occupancy, tasks) = (&self.state.occupancy, &self.state.tasks);
         let live = || live_figures(occupancy, tasks);
-        crate::statistics::files::write_due(
-            &reports,
-            &mut self.state.stats,
-            live,
-            &self.registry,
-            crate::statistics::clock(),
-        );
+        let now = crate::statistics::clock();
+        let round = crate::statistics::files::next_round(&self.state.stats, live, &self.registry, now);
+        if round.is_empty() {
+            return;
+        }
+        let Some(writer) = self.report_writer() else { return };
+        let periods = round.iter().map(|(p, _)| *p).collect();
+        let n = writer.hand_over(round);
+        self.state.stats.handed_over(n, periods);
+    }
+
+    /// The report writer thread, started on first use (`None`, logged, if it cannot start).
+    fn report_writer(&mut self) -> Option<&mut crate::statistics::files::ReportWriter> {
+        if self.report_writer.is_none() {
+            let data = self.folders.archive.parent().unwrap_or(Path::new("."));
+            let health = self.health.clone();
+            match crate::statistics::files::ReportWriter::start(data.join("reports"), move || health.is_busy()) {
+                Ok(w) => self.report_writer = Some(w),
+                Err(e) => tracing::warn!(error = %e, "report file writer could not start; tried again later"),
+            }
+        }
+        self.report_writer.as_mut()
+    }
+
+    /// Records the rounds of report files the writer finished (committed with the next commit).
+    fn collect_reports(&mut self) {
+        let Some(writer) = &self.report_writer else { return };
+        for done in writer.finished() {
+            if let Some((p, e)) = &done.failed {
+                tracing::warn!(period = %p, error = %e, "report file could not be written; tried again later");
+            }
+            if !done.written.is_empty() {
+                tracing::info!(periods = done.written.len(), "report files written");
+            }
+            self.state.stats.written(&done);
+        }
     }
 
     /// The statistics report of `period` (`None`: the default one of `kind`) as of now.

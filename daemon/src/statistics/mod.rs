@@ -10,7 +10,9 @@
 //! Invariants: a day's figures change only through the rules and actions that change the
 //! records and cases they count, in the same commit. [`StatsMeta`] (also committed with them)
 //! says which periods already have files and which of those a later change made stale, so a
-//! `kill -9` between a commit and the file write still rewrites them ([`files`]).
+//! `kill -9` between a commit and the file write still rewrites them ([`files`]). The files are
+//! written by a thread of their own; while a round of them is in flight ([`InFlight`]), a change
+//! to one of its periods keeps that period stale after the round is reported written.
 
 pub mod files;
 
@@ -77,6 +79,17 @@ pub struct Live {
     pub overdue_by_day: Option<BTreeMap<Date, u64>>,
 }
 
+/// A round of report files handed to the writer thread and not reported back yet.
+#[derive(Debug, Clone, Default)]
+pub struct InFlight {
+    /// The round's number ([`files::ReportWriter::hand_over`]).
+    pub round: u64,
+    /// Its periods.
+    pub periods: BTreeSet<Period>,
+    /// Those of them that changed after their report was built: still stale once written.
+    pub changed: BTreeSet<Period>,
+}
+
 /// The maintained day figures.
 pub struct Statistics {
     days: BTreeMap<Date, DayFigures>,
@@ -86,6 +99,9 @@ pub struct Statistics {
     /// The days the last [`Statistics::write_into`] wrote (what the outbox publishes).
     written: Vec<Date>,
     meta_dirty: bool,
+    /// The round of report files being written, if any (never stored: a restart writes again
+    /// whatever the committed meta does not record as written).
+    in_flight: Option<InFlight>,
     /// The registry's zone: days are local days.
     pub tz: TimeZone,
 }
@@ -98,6 +114,7 @@ impl Statistics {
             touched: BTreeMap::new(),
             written: Vec::new(),
             meta_dirty: false,
+            in_flight: None,
             tz,
         }
     }
@@ -168,12 +185,36 @@ impl Statistics {
         self.meta_dirty || !self.touched.is_empty()
     }
 
+    /// True while a round of report files is with the writer.
+    pub fn in_flight(&self) -> bool {
+        self.in_flight.is_some()
+    }
+
+    /// Notes the round `round` of `periods` as handed to the writer.
+    pub fn handed_over(&mut self, round: u64, periods: BTreeSet<Period>) {
+        self.in_flight = Some(InFlight { round, periods, changed: BTreeSet::new() });
+    }
+
+    /// Records what the writer reported for a round: each written period is done (or stays
+    /// stale if it changed meanwhile); the record goes into the next commit. A report of a
+    /// round not in flight (from before a reload of the figures) is ignored.
+    pub fn written(&mut self, done: &files::RoundDone) {
+        let Some(flight) = self.in_flight.take_if(|f| f.round == done.round) else { return };
+        for p in &done.written {
+            files::mark_done(self, *p);
+            if flight.changed.contains(p) {
+                self.meta_mut().dirty.insert(*p);
+            }
+        }
+    }
+
     /// The periods with files that the changes in `touched` made stale: the changed days and
     /// their months, and, where a station's occupancy changed, every later day with files
     /// (their midnight census moved).
     fn mark_stale(&mut self, touched: &BTreeMap<Date, bool>) {
         let mut stale: BTreeSet<Period> = BTreeSet::new();
-        let through = self.meta.days_done.map(|(_, b)| b);
+        let in_flight_last = self.in_flight.as_ref().and_then(|f| f.periods.iter().map(|p| p.to()).max());
+        let through = self.meta.days_done.map(|(_, b)| b).max(in_flight_last);
         for (day, occupancy) in touched {
             stale.insert(Period::Day(*day));
             stale.insert(Period::month_of(*day));
@@ -184,6 +225,9 @@ impl Statistics {
                     stale.insert(Period::month_of(d));
                 }
             }
+        }
+        if let Some(flight) = &mut self.in_flight {
+            flight.changed.extend(stale.intersection(&flight.periods).copied());
         }
         let meta = &mut self.meta;
         let before = meta.dirty.len();
