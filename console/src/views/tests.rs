@@ -1716,9 +1716,15 @@ fn arrivals_per_hour_come_from_the_daemons_figure() {
         a.view = View::Overview;
         let b = draw(&a, 160, 48);
         let (t, y) = (crate::i18n::HOURS_TODAY.t(lang), crate::i18n::HOURS_YESTERDAY.t(lang));
-        let row_of = |label: &str| lines(&b).into_iter().find(|l| l.contains(&format!("│{label}"))).unwrap_or_default();
-        assert!(row_of(t).trim_end_matches(['│', ' ']).ends_with(" 6"), "{lang:?}\n{}", text(&b));
-        assert!(row_of(y).trim_end_matches(['│', ' ']).ends_with(" 44"), "{lang:?}\n{}", text(&b));
+        // The panel's row of a label: the sparkline and the day's total after it.
+        let total_of = |label: &str| {
+            let head = format!("│{}", crate::widgets::text::pad_right(label, 6));
+            let line = lines(&b).into_iter().find(|l| l.contains(&head)).unwrap_or_default();
+            let rest = line.split_once(&head).map(|(_, r)| r.to_string()).unwrap_or_default();
+            rest.split('│').next().unwrap_or_default().split_whitespace().last().unwrap_or_default().to_string()
+        };
+        assert_eq!(total_of(t), "6", "{lang:?}\n{}", text(&b));
+        assert_eq!(total_of(y), "44", "{lang:?}\n{}", text(&b));
         // No remark that the figure is partial.
         assert!(!flat(&b).contains("在站人员与最近事件") && !flat(&b).contains("latestevents"), "{}", text(&b));
         assert_eq!(overlaps(&b), Vec::<String>::new());
