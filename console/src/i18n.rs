@@ -99,7 +99,6 @@ pub(crate) const ARRIVALS_BY_HOUR: L = L("每小时入站：今日对比昨日",
 pub(crate) const HOURS_TODAY: L = L("今日", "today");
 pub(crate) const HOURS_YESTERDAY: L = L("昨日", "yday");
 pub(crate) const ADMITS_TODAY_ALL: L = L("今日各站入站合计", "arrivals today, all stations:");
-pub(crate) const ARRIVALS_BASIS: L = L("按小时据在站人员与最近事件统计", "hourly: from residents and latest events");
 pub(crate) const LAST_FILE: L = L("最近文件", "last file");
 pub(crate) const NO_FILES: L = L("尚无文件", "no files yet");
 pub(crate) const REJECTED_TODAY: L = L("今日拒收行", "rows rejected today");

@@ -9,8 +9,8 @@ use crate::store::pages::RecordIndex;
 use jiff::Timestamp;
 use mz_shared::alert::{Alert, AlertKind};
 use mz_shared::dashboard::{
-    CoolingOffEntry, Dashboard, DayFigures, DivorceWindow, IngestEntry, OfficeBoard, ResidentRow, SiteBoard,
-    StationBoard,
+    ArrivalsByHour, CoolingOffEntry, Dashboard, DayFigures, DivorceWindow, IngestEntry, OfficeBoard, ResidentRow,
+    SiteBoard, StationBoard,
 };
 use mz_shared::feed::Feed;
 use mz_shared::protocol::{AlertCounts, CaseCounts, FeedCounts, SiteStatus, StationStatus, StatusReport, TaskCounts};
@@ -342,7 +342,16 @@ pub fn dashboard(
         communities: registry.communities.clone(),
         cases,
         funds: crate::funds::fund_rows(&state.funds, &state.fund_figures, registry),
+        arrivals_by_hour: arrivals_by_hour(state, today),
     }
+}
+
+/// Today's and yesterday's admissions per local hour, as maintained by the rules.
+fn arrivals_by_hour(state: &State, today: jiff::civil::Date) -> ArrivalsByHour {
+    let day = |d: Option<jiff::civil::Date>| {
+        d.and_then(|d| state.arrival_hours.get(&d.to_string()).copied()).unwrap_or_default()
+    };
+    ArrivalsByHour { today: day(Some(today)), yesterday: day(today.yesterday().ok()) }
 }
 
 /// Open cases sent to consoles at most (the most urgent; the status counts all).

@@ -49,6 +49,18 @@ impl<'a> RuleContext<'a> {
         date
     }
 
+    /// The local date of `t` (as [`Self::local_date`]) and its local hour, 0–23. On a day of 24
+    /// hours the hour comes from the day looked up; on a day with a DST change from the zone.
+    fn local_date_hour(&self, t: Timestamp) -> (String, usize) {
+        let date = self.local_date(t);
+        let ms = t.as_millisecond();
+        let from_day = self.day.borrow().as_ref().and_then(|(start, end, _)| {
+            ((*start..*end).contains(&ms) && end - start == 86_400_000).then(|| ((ms - start) / 3_600_000) as usize)
+        });
+        let hour = from_day.unwrap_or_else(|| mz_shared::dashboard::local_date_hour(ms, &self.tz).1);
+        (date, hour)
+    }
+
     fn local_time(&self, t: Timestamp) -> String {
         t.to_zoned(self.tz.clone()).strftime("%Y-%m-%d %H:%M").to_string()
     }
@@ -240,6 +252,8 @@ fn station_event_figures(state: &mut State, ctx: &RuleContext<'_>, ev: &StationE
                 occ.occupied
             };
             state.station_days.entry(&day).admits += 1;
+            let (date, hour) = ctx.local_date_hour(ev.occurred_at);
+            state.arrival_hours.entry(&date).add(hour);
             count_event(state, ctx, ev);
             if let Some(st) = ctx.registry.station(&ev.station_id) {
                 // Raised once per spell over capacity: an officer's acknowledgement stands until
@@ -884,6 +898,44 @@ mod tests {
         assert_eq!(active(&st, AlertKind::Incident), 1);
         let day = st.station_days.get(&key2("TZ-P04", "2026-11-20")).unwrap();
         assert_eq!((day.admits, day.discharges, day.incidents), (1, 1, 1));
+    }
+
+    #[test]
+    fn arrivals_count_in_their_local_hour_and_a_refused_one_not_at_all() {
+        let registry = Registry::demo();
+        let ctx = RuleContext::new(&registry, "2026-11-21T00:00:00Z".parse().unwrap());
+        let mut st = State::empty();
+        let rows = [
+            ("A1", "TZ-P04", "P1", "2026-11-20 00:00"),
+            ("A2", "TZ-JZZ", "P2", "2026-11-20 09:05"),
+            ("A3", "TZ-P04", "P3", "2026-11-20 09:59"),
+            ("A4", "TZ-P04", "P4", "2026-11-20 23:59"),
+            ("A5", "TZ-P04", "P5", "2026-11-21 00:10"),
+            // 2026-11-20T01:30Z is 09:30 in Shanghai.
+            ("A6", "TZ-P04", "P6", "2026-11-20T01:30:00Z"),
+        ];
+        for (rid, station, person, at) in rows {
+            apply(&mut st, &ctx, &admit(rid, station, person, at), None).unwrap();
+        }
+        // P1 is still in: a second admission is refused and counts nowhere.
+        assert!(apply(&mut st, &ctx, &admit("A7", "TZ-P04", "P1", "2026-11-20 10:00"), None).is_err());
+        let day = st.arrival_hours.get("2026-11-20").unwrap();
+        assert_eq!((day.0[0], day.0[9], day.0[10], day.0[23], day.total()), (1, 3, 0, 1, 5));
+        assert_eq!(st.arrival_hours.get("2026-11-21").unwrap().0[0], 1);
+        // A discharge or an incident is no arrival.
+        apply(&mut st, &ctx, &event("D1", "P1", "discharge", ("discharge_reason", "home")), None).unwrap();
+        assert_eq!(st.arrival_hours.get("2026-11-20").unwrap().total(), 5);
+    }
+
+    #[test]
+    fn an_arrival_on_a_day_of_23_hours_counts_in_its_wall_clock_hour() {
+        let registry = Registry::demo();
+        let mut ctx = RuleContext::new(&registry, "2026-03-30T00:00:00Z".parse().unwrap());
+        // Berlin moves from 02:00 to 03:00 on 2026-03-29: 01:30Z is 03:30 there.
+        ctx.tz = jiff::tz::TimeZone::get("Europe/Berlin").unwrap();
+        assert_eq!(ctx.local_date_hour("2026-03-29T01:30:00Z".parse().unwrap()), ("2026-03-29".to_string(), 3));
+        assert_eq!(ctx.local_date_hour("2026-03-29T00:30:00Z".parse().unwrap()), ("2026-03-29".to_string(), 1));
+        assert_eq!(ctx.local_date_hour("2026-03-30T09:15:00Z".parse().unwrap()), ("2026-03-30".to_string(), 11));
     }
 
     #[test]

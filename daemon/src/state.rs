@@ -22,7 +22,7 @@ use crate::store::{encode, keys, Store, StoreError};
 use mz_shared::alert::Alert;
 use mz_shared::audit::{AuditAnchor, AuditEntry, StoreFigure};
 use mz_shared::case::{Case, Funds, OpenCase};
-use mz_shared::dashboard::EventRow;
+use mz_shared::dashboard::{EventRow, HourCounts};
 use mz_shared::feed::Feed;
 use mz_shared::id_number::IdHash;
 use mz_shared::protocol::{FeedCounts, FileCounts};
@@ -335,6 +335,10 @@ pub(crate) struct OfficeLapses {
     pub(crate) by_day: BTreeMap<String, u32>,
 }
 
+/// Store table of [`State::arrival_hours`]: a table of its own (not a field of a stored
+/// struct), so stores written before it load, with no hourly figures for their past days.
+const ARRIVAL_HOURS: &str = "arrival_hour";
+
 /// All maintained figures.
 pub struct State {
     pub(crate) counters: Counters,
@@ -344,6 +348,8 @@ pub struct State {
     pub(crate) residents: Table<Resident>,
     /// key: station ␟ YYYY-MM-DD.
     pub(crate) station_days: Table<StationDay>,
+    /// Admissions of all stations per local hour, by `occurred_at`; key: YYYY-MM-DD.
+    pub(crate) arrival_hours: Table<HourCounts>,
     /// key: station.
     pub(crate) recent: Table<RecentEvents>,
     pub(crate) sites: Table<SiteHistory>,
@@ -401,6 +407,7 @@ impl State {
             occupancy: Table::new("occupancy"),
             residents: Table::new("resident"),
             station_days: Table::new("station_day"),
+            arrival_hours: Table::new(ARRIVAL_HOURS),
             recent: Table::new("recent"),
             sites: Table::new("site"),
             office_days: Table::new("office_day"),
@@ -473,6 +480,7 @@ impl State {
             occupancy: Table::load(store, "occupancy")?,
             residents,
             station_days: Table::load(store, "station_day")?,
+            arrival_hours: Table::load(store, ARRIVAL_HOURS)?,
             recent: Table::load(store, "recent")?,
             sites: Table::load(store, "site")?,
             office_days: Table::load(store, "office_day")?,
@@ -520,6 +528,7 @@ impl State {
             || self.occupancy.is_dirty()
             || self.residents.is_dirty()
             || self.station_days.is_dirty()
+            || self.arrival_hours.is_dirty()
             || self.recent.is_dirty()
             || self.sites.is_dirty()
             || self.office_days.is_dirty()
@@ -542,6 +551,7 @@ impl State {
         self.occupancy.write_into(batch);
         self.residents.write_into(batch);
         self.station_days.write_into(batch);
+        self.arrival_hours.write_into(batch);
         self.recent.write_into(batch);
         self.sites.write_into(batch);
         self.office_days.write_into(batch);

@@ -54,6 +54,50 @@ pub struct Dashboard {
     /// Communities (社区/村) of the streets (from the registry), for the case form and detail.
     #[serde(default)]
     pub communities: Vec<crate::registry::Community>,
+    /// Admissions per local hour today and yesterday, all stations (maintained by the daemon).
+    #[serde(default)]
+    pub arrivals_by_hour: ArrivalsByHour,
+}
+
+/// Admissions of all stations per local hour (the registry's zone) of today and of yesterday,
+/// by their `occurred_at`: the daemon keeps them as admissions are applied, so people who came
+/// and have already left count too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ArrivalsByHour {
+    /// Today (the dashboard's `today`), hours 0–23.
+    pub today: HourCounts,
+    /// The day before.
+    pub yesterday: HourCounts,
+}
+
+/// Counts per local hour of one day: entry `h` counts what happened from `h:00` to `h:59`.
+/// Serialised as an array of 24 numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct HourCounts(pub [u32; 24]);
+
+impl HourCounts {
+    /// Adds one to `hour` (0–23; a larger hour counts in the last).
+    pub fn add(&mut self, hour: usize) {
+        let slot = &mut self.0[hour.min(23)];
+        *slot = slot.saturating_add(1);
+    }
+
+    /// The day's total.
+    pub fn total(&self) -> u64 {
+        self.0.iter().map(|n| u64::from(*n)).sum()
+    }
+
+    /// The largest hourly count.
+    pub fn max(&self) -> u32 {
+        self.0.iter().copied().max().unwrap_or(0)
+    }
+}
+
+/// The local date and hour (0–23) of a Unix-ms instant in `tz`.
+pub fn local_date_hour(at_ms: i64, tz: &jiff::tz::TimeZone) -> (jiff::civil::Date, usize) {
+    let local = jiff::Timestamp::from_millisecond(at_ms).unwrap_or_default().to_zoned(tz.clone());
+    (local.date(), usize::from(local.hour().unsigned_abs()))
 }
 
 /// A street's reserve fund (临时救助备用金).
@@ -371,5 +415,29 @@ mod tests {
         let sites = [site("slow", 100, 92, Some(20.0)), site("fast", 100, 60, Some(3.0))];
         assert_eq!(soonest_full(&sites).map(|s| s.id.as_str()), Some("fast"));
         assert!(soonest_full(&[site("new", 100, 10, None)]).is_none());
+    }
+
+    #[test]
+    fn an_arrival_counts_in_its_local_hour_and_the_figure_is_24_numbers() {
+        let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap();
+        // 2026-11-30T23:30Z is 07:30 on 12-01 in Shanghai; 15:59:59Z is 23:59:59 on 11-30.
+        let at = |s: &str| s.parse::<jiff::Timestamp>().unwrap().as_millisecond();
+        let date = |s: &str| s.parse::<jiff::civil::Date>().unwrap();
+        assert_eq!(local_date_hour(at("2026-11-30T23:30:00Z"), &tz), (date("2026-12-01"), 7));
+        assert_eq!(local_date_hour(at("2026-11-30T15:59:59Z"), &tz), (date("2026-11-30"), 23));
+        assert_eq!(local_date_hour(at("2026-11-30T16:00:00Z"), &tz), (date("2026-12-01"), 0));
+        let mut h = HourCounts::default();
+        for hour in [7, 7, 0, 23, 99] {
+            h.add(hour);
+        }
+        assert_eq!((h.0[0], h.0[7], h.0[23], h.total(), h.max()), (1, 2, 2, 5, 2));
+        let json = serde_json::to_value(ArrivalsByHour { today: h, yesterday: HourCounts::default() }).unwrap();
+        assert_eq!(json["today"].as_array().map(Vec::len), Some(24));
+        assert_eq!(json["today"][7], 2);
+        // A dashboard from a daemon that sends no hourly figures still reads, with zeros.
+        let mut v = serde_json::to_value(Dashboard::default()).unwrap();
+        v.as_object_mut().unwrap().remove("arrivals_by_hour").unwrap();
+        let old: Dashboard = serde_json::from_value(v).unwrap();
+        assert_eq!(old.arrivals_by_hour, ArrivalsByHour::default());
     }
 }

@@ -11,12 +11,11 @@ use crate::widgets::table::{self, Column, TableData, TableRow};
 use crate::widgets::text::{cut, fit, pad_right, percent, short_time, wrap};
 use crate::widgets::Mark;
 use mz_shared::dashboard::Dashboard;
-use mz_shared::records::{EventKind, MarriageKind};
+use mz_shared::records::MarriageKind;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Sparkline, Widget, Wrap};
-use std::collections::BTreeMap;
 
 /// Rows the tiles need to show all they hold.
 const TILES_H: u16 = 13;
@@ -284,31 +283,11 @@ fn latest_alerts(buf: &mut Buffer, area: Rect, app: &App, d: &Dashboard) {
     table::render(buf, area, b, &data, "", None, app.theme, i18n::NO_ALERTS.t(lang));
 }
 
-/// Arrivals per hour (local time) of today and of yesterday, from what the dashboard holds:
-/// the admission times of the people in the stations and the latest admit events of each
-/// station, a person counted once per station (a same-day re-admission is missed).
-pub fn arrivals_by_hour(d: &Dashboard, tz: &jiff::tz::TimeZone) -> ([u64; 24], [u64; 24]) {
-    let mut seen: BTreeMap<(&str, &str), i64> = BTreeMap::new();
-    for s in &d.stations {
-        seen.extend(s.residents.iter().map(|r| ((s.id.as_str(), r.person_ref.as_str()), r.admitted_at_ms)));
-        for e in s.recent.iter().filter(|e| e.event == EventKind::Admit) {
-            seen.entry((s.id.as_str(), e.person_ref.as_str())).or_insert(e.at_ms);
-        }
-    }
-    let (mut today, mut yesterday) = ([0u64; 24], [0u64; 24]);
-    let Ok(day) = d.today.parse::<jiff::civil::Date>() else { return (today, yesterday) };
-    let before = day.yesterday().ok();
-    for at in seen.into_values() {
-        let Ok(t) = jiff::Timestamp::from_millisecond(at) else { continue };
-        let local = t.to_zoned(tz.clone());
-        let hour = local.hour() as usize;
-        if local.date() == day {
-            today[hour] += 1;
-        } else if Some(local.date()) == before {
-            yesterday[hour] += 1;
-        }
-    }
-    (today, yesterday)
+/// Arrivals per hour (local time) of today and of yesterday, all stations, as the daemon
+/// counts them (every admission by its `occurred_at`, also of people who have left since).
+pub fn arrivals_by_hour(d: &Dashboard) -> ([u64; 24], [u64; 24]) {
+    let wide = |h: &mz_shared::dashboard::HourCounts| h.0.map(u64::from);
+    (wide(&d.arrivals_by_hour.today), wide(&d.arrivals_by_hour.yesterday))
 }
 
 /// Today's and yesterday's arrivals per hour as two sparklines on one scale, with an hour
@@ -319,7 +298,7 @@ fn arrivals(buf: &mut Buffer, area: Rect, app: &App, d: &Dashboard) {
     let b = block(i18n::ARRIVALS_BY_HOUR.t(lang), theme, false);
     let inner = b.inner(area);
     b.render(area, buf);
-    let (today, yesterday) = arrivals_by_hour(d, &app.zone());
+    let (today, yesterday) = arrivals_by_hour(d);
     let max = today.iter().chain(&yesterday).copied().max().unwrap_or(0).max(1);
     let label_w = 6u16;
     let h = (inner.height.saturating_sub(4) / 2).clamp(1, 4);
@@ -344,13 +323,10 @@ fn arrivals(buf: &mut Buffer, area: Rect, app: &App, d: &Dashboard) {
         Paragraph::new(Line::styled("0     6     12    18   23", theme.dim())).render(axis, buf);
     }
     let admits: u32 = d.stations.iter().map(|s| s.today.admits).sum();
-    let notes = vec![
-        Line::from(vec![
-            Span::raw(format!("{} ", i18n::ADMITS_TODAY_ALL.t(lang))),
-            Span::styled(admits.to_string(), theme.title()),
-        ]),
-        Line::styled(i18n::ARRIVALS_BASIS.t(lang), theme.dim()),
-    ];
+    let notes = vec![Line::from(vec![
+        Span::raw(format!("{} ", i18n::ADMITS_TODAY_ALL.t(lang))),
+        Span::styled(admits.to_string(), theme.title()),
+    ])];
     let rest = Rect { y: y + 1, height: inner.bottom().saturating_sub(y + 1), ..inner };
     Paragraph::new(notes).wrap(Wrap { trim: true }).render(rest, buf);
 }
