@@ -523,35 +523,35 @@ pub(crate) fn site_kind(k: Option<SiteKind>, lang: Lang) -> &'static str {
 }
 
 // The city console (市级总览, SPEC §9).
-pub const CITY_TITLE: L = L("市级总览", "City overview");
-pub const CITY_DISTRICT: L = L("区", "District");
-pub const CITY_BEDS: L = L("床位", "Beds");
-pub const CITY_IN_STATION: L = L("在站", "In");
-pub const CITY_ARRIVALS_TODAY: L = L("今日入站", "Today in");
-pub const CITY_CASES: L = L("案件", "Cases");
-pub const CITY_TASKS_OVERDUE: L = L("超期事项", "Late tasks");
-pub const CITY_ALERTS: L = L("告警", "Alerts");
-pub const CITY_SEQ: L = L("序号", "Seq");
-pub const CITY_LAST_EVENT: L = L("最后事件", "Last event");
-pub const CITY_STATE: L = L("状态", "State");
-pub const CITY_OK: L = L("正常", "ok");
-pub const CITY_STALE: L = L("停止发布", "stale");
-pub const CITY_NEVER: L = L("未收到", "nothing yet");
-pub const CITY_KEYS: L = L("↑↓ 选择  Enter 明细  Esc 返回  q 退出", "↑↓ select  Enter detail  Esc back  q quit");
-pub const CITY_STATIONS: L = L("救助站", "Stations");
-pub const CITY_SITES: L = L("墓园", "Burial sites");
-pub const CITY_OFFICES: L = L("婚姻登记机关（今日登记）", "Marriage offices (registrations today)");
-pub const CITY_STREETS: L = L("救急难案件（按街道）", "Cases by street");
-pub const CITY_CAPACITY: L = L("总穴位", "Capacity");
-pub const CITY_OCCUPIED: L = L("已用", "Occupied");
-pub const CITY_OPEN: L = L("未结", "Open");
-pub const CITY_PAID: L = L("已支付(元)", "Paid (yuan)");
-pub const CITY_TOTAL: L = L("合计", "Total");
-pub const CITY_REGISTRATIONS_TODAY: L = L("今日登记", "Today");
-pub const CITY_CROSS_ALERTS: L = L("跨区告警", "Cross-district alerts");
-pub const CITY_NO_ALERTS: L = L("无跨区告警", "no cross-district alerts");
-pub const CITY_ALERT_ACTIVE: L = L("未确认", "active");
-pub const CITY_ALERT_ACKED: L = L("已确认", "acked");
+pub(crate) const CITY_TITLE: L = L("市级总览", "City overview");
+pub(crate) const CITY_DISTRICT: L = L("区", "District");
+pub(crate) const CITY_BEDS: L = L("床位", "Beds");
+pub(crate) const CITY_IN_STATION: L = L("在站", "In");
+pub(crate) const CITY_ARRIVALS_TODAY: L = L("今日入站", "Today in");
+pub(crate) const CITY_CASES: L = L("案件", "Cases");
+pub(crate) const CITY_TASKS_OVERDUE: L = L("超期事项", "Late tasks");
+pub(crate) const CITY_ALERTS: L = L("告警", "Alerts");
+pub(crate) const CITY_SEQ: L = L("序号", "Seq");
+pub(crate) const CITY_LAST_EVENT: L = L("最后事件", "Last event");
+pub(crate) const CITY_STATE: L = L("状态", "State");
+pub(crate) const CITY_OK: L = L("正常", "ok");
+pub(crate) const CITY_STALE: L = L("停止发布", "stale");
+pub(crate) const CITY_NEVER: L = L("未收到", "nothing yet");
+pub(crate) const CITY_KEYS: L = L("↑↓ 选择  Enter 明细  Esc 返回  q 退出", "↑↓ select  Enter detail  Esc back  q quit");
+pub(crate) const CITY_STATIONS: L = L("救助站", "Stations");
+pub(crate) const CITY_SITES: L = L("墓园", "Burial sites");
+pub(crate) const CITY_OFFICES: L = L("婚姻登记机关（今日登记）", "Marriage offices (registrations today)");
+pub(crate) const CITY_STREETS: L = L("救急难案件（按街道）", "Cases by street");
+pub(crate) const CITY_CAPACITY: L = L("总穴位", "Capacity");
+pub(crate) const CITY_OCCUPIED: L = L("已用", "Occupied");
+pub(crate) const CITY_OPEN: L = L("未结", "Open");
+pub(crate) const CITY_PAID: L = L("已支付(元)", "Paid (yuan)");
+pub(crate) const CITY_TOTAL: L = L("合计", "Total");
+pub(crate) const CITY_REGISTRATIONS_TODAY: L = L("今日登记", "Today");
+pub(crate) const CITY_CROSS_ALERTS: L = L("跨区告警", "Cross-district alerts");
+pub(crate) const CITY_NO_ALERTS: L = L("无跨区告警", "no cross-district alerts");
+pub(crate) const CITY_ALERT_ACTIVE: L = L("未确认", "active");
+pub(crate) const CITY_ALERT_ACKED: L = L("已确认", "acked");
 
 /// The name of a city alert kind.
 pub fn city_alert_kind(kind: mz_shared::cross_district::CityAlertKind, lang: Lang) -> &'static str {

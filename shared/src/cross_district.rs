@@ -145,12 +145,39 @@ pub fn id_pairs(
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PersonEvent {
     /// A marriage registration (结婚登记) of parties `a` and `b`.
-    Marriage { record_id: String, a: CityHash, b: CityHash, at_ms: i64 },
+    Marriage {
+        /// The district's record id of the registration row.
+        record_id: String,
+        /// Party A (当事人甲) under the city key.
+        a: CityHash,
+        /// Party B (当事人乙) under the city key.
+        b: CityHash,
+        /// `registered_at`, Unix ms.
+        at_ms: i64,
+    },
     /// A divorce registration (离婚登记) of parties `a` and `b`.
-    Divorce { record_id: String, a: CityHash, b: CityHash, at_ms: i64 },
+    Divorce {
+        /// The district's record id of the registration row.
+        record_id: String,
+        /// Party A under the city key.
+        a: CityHash,
+        /// Party B under the city key.
+        b: CityHash,
+        /// `registered_at`, Unix ms.
+        at_ms: i64,
+    },
     /// Money actually paid on a 救急难 case to `person`: an immediate payment or an approved
     /// request.
-    Payment { case_id: String, person: CityHash, amount_fen: i64, at_ms: i64 },
+    Payment {
+        /// The district's case id (e.g. `JJN-2026-000123`).
+        case_id: String,
+        /// The person paid, under the city key.
+        person: CityHash,
+        /// The amount paid, in fen.
+        amount_fen: i64,
+        /// When the money was paid, Unix ms.
+        at_ms: i64,
+    },
 }
 
 impl PersonEvent {
@@ -166,25 +193,33 @@ impl PersonEvent {
 /// A person's current marriage as the city knows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Marriage {
+    /// The other party, under the city key.
     pub spouse: CityHash,
     /// The district that registered it.
     pub district: String,
+    /// The district's record id of the marriage registration.
     pub record_id: String,
+    /// `registered_at`, Unix ms.
     pub at_ms: i64,
 }
 
 /// One payment to a person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Paid {
+    /// The paying district's code.
     pub district: String,
+    /// The district's case id.
     pub case_id: String,
+    /// When the money was paid, Unix ms.
     pub at_ms: i64,
+    /// The amount paid, in fen.
     pub amount_fen: i64,
 }
 
 /// What the city keeps of one person (under their [`CityHash`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PersonRecord {
+    /// The current marriage, if any (none after a divorce).
     #[serde(default)]
     pub married: Option<Marriage>,
     /// The most recent payments, oldest first, at most [`PAYMENTS_KEPT`].
@@ -206,9 +241,25 @@ pub enum Party {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Finding {
     /// A marriage registered in `district` by parties whose current marriage is elsewhere.
-    Bigamy { district: String, record_id: String, at_ms: i64, parties: Vec<(Party, Marriage)> },
+    Bigamy {
+        /// The district of the new registration.
+        district: String,
+        /// Its record id.
+        record_id: String,
+        /// Its `registered_at`, Unix ms.
+        at_ms: i64,
+        /// Each party already married elsewhere, with that marriage.
+        parties: Vec<(Party, Marriage)>,
+    },
     /// A payment in `district` to a person another district paid within the window.
-    DuplicateAid { district: String, paid: Paid, earlier: Paid },
+    DuplicateAid {
+        /// The district of the new payment.
+        district: String,
+        /// The new payment.
+        paid: Paid,
+        /// The other district's payment within the window.
+        earlier: Paid,
+    },
 }
 
 impl Finding {
@@ -331,15 +382,19 @@ impl CityAlertKind {
 /// [`crate::alert::Alert`]; its subject is the district where the event was registered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CityAlert {
+    /// Stable, printable id derived from the kind and the record, so a replay raises no second alert.
     pub id: String,
+    /// Bigamy risk or duplicate aid.
     pub kind: CityAlertKind,
     /// The district code of the registration or payment that raised it.
     pub subject: String,
     /// Unix milliseconds.
     pub raised_at_ms: i64,
+    /// What happened, in Chinese and English, naming districts and record ids only.
     pub message: crate::reason::Reason,
     /// The marriage record or case that raised it.
     pub record_id: Option<String>,
+    /// Active or acknowledged (by whom, when).
     pub state: crate::alert::AlertState,
 }
 

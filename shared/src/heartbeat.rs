@@ -24,6 +24,7 @@ pub fn district_of_subject(subject: &str) -> Option<&str> {
 /// What a heartbeat says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Heartbeat {
+    /// The sending district's code.
     pub district: String,
     /// The last outbox `seq` the NATS server acknowledged.
     pub published_seq: u64,

@@ -242,7 +242,10 @@ pub enum ServerMessage {
     /// The answer to `Status` from the city daemon (SPEC §9).
     CityStatus(Box<crate::city::CityStatus>),
     /// The city's alerts, as `mzd alert list` against the city lists them.
-    CityAlerts { alerts: Vec<crate::cross_district::CityAlert> },
+    CityAlerts {
+        /// Every city alert, active and acknowledged.
+        alerts: Vec<crate::cross_district::CityAlert>,
+    },
     /// One line of an export (without the newline).
     Line {
         /// The line's text.

@@ -50,6 +50,7 @@ impl CityAlerts {
         self.names = names.into_iter().collect();
     }
 
+    /// True when an alert with this id exists (active or acknowledged).
     pub fn contains(&self, id: &str) -> bool {
         self.alerts.contains_key(id)
     }

@@ -45,7 +45,10 @@ pub enum Verdict {
     Duplicate,
     /// An earlier `seq` has not arrived yet (redelivery in progress): ask again later.
     /// `expected` is the `seq` the book waits for (`last_seq + 1`).
-    Early { expected: u64 },
+    Early {
+        /// The `seq` the book waits for.
+        expected: u64,
+    },
 }
 
 /// The districts' records, in memory and in the store.

@@ -68,19 +68,35 @@ pub struct CityConfig {
 pub enum CityError {
     /// `city.toml` could not be read.
     #[error("cannot read the city config {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        /// The file or folder at fault.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
     /// `city.toml` is not valid TOML or names an unknown key.
     #[error("city config {path}: {message}")]
-    Syntax { path: PathBuf, message: String },
+    Syntax {
+        /// The file or folder at fault.
+        path: PathBuf,
+        /// What the TOML parser said.
+        message: String,
+    },
     /// The data folder could not be created.
     #[error("cannot create the city data folder {path}: {source}")]
-    Data { path: PathBuf, source: std::io::Error },
+    Data {
+        /// The file or folder at fault.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
     /// The city store could not be opened or written.
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The socket could not be served.
     #[error(transparent)]
     Server(#[from] crate::server::ServerError),
+    /// The city key file (`city_key`) cannot be read or is malformed.
     #[error(transparent)]
     CityKey(#[from] crate::publish::people::CityKeyFileError),
 }

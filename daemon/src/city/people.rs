@@ -25,7 +25,9 @@ pub fn key(hash: &CityHash) -> Vec<u8> {
 
 /// The people events of one district's message.
 pub struct DistrictEvents {
+    /// The publishing district's code.
     pub district: String,
+    /// Its marriages, divorces and payments, in order.
     pub events: Vec<PersonEvent>,
 }
 

@@ -23,6 +23,7 @@ pub struct Beat {
 }
 
 impl Beat {
+    /// A beat that is due at once, then every configured interval.
     pub fn new() -> Beat {
         Beat { every: every(), last: None }
     }

@@ -34,10 +34,22 @@ pub fn link_key(hash: &IdHash) -> Vec<u8> {
 /// Why the city key cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum CityKeyFileError {
+    /// The key file cannot be read.
     #[error("cannot read the city key {path}: {source}")]
-    Read { path: std::path::PathBuf, source: std::io::Error },
+    Read {
+        /// The key file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The key file holds neither 32 raw bytes nor 64 hex digits.
     #[error("the city key {path} is not usable: {source}")]
-    Format { path: std::path::PathBuf, source: mz_shared::cross_district::CityKeyError },
+    Format {
+        /// The key file.
+        path: std::path::PathBuf,
+        /// What is wrong with its content.
+        source: mz_shared::cross_district::CityKeyError,
+    },
 }
 
 /// Reads the city key file named by `city_key` (the same file in every district and the city).
@@ -56,6 +68,7 @@ pub struct People {
 }
 
 impl People {
+    /// Nothing seen yet, hashing under `city`.
     pub fn new(city: CityHasher) -> People {
         People { city, seen: HashMap::new(), events: Vec::new() }
     }

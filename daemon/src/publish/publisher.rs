@@ -25,17 +25,32 @@ use std::time::Duration;
 pub enum PublishError {
     /// The `credentials` file could not be read or parsed.
     #[error("cannot read the credentials file {path}: {detail}")]
-    Credentials { path: std::path::PathBuf, detail: String },
+    Credentials {
+        /// The credentials file.
+        path: std::path::PathBuf,
+        /// What went wrong reading it.
+        detail: String,
+    },
     /// The NATS server did not accept the connection.
     #[error("cannot connect to NATS at {url}: {detail}")]
-    Connect { url: String, detail: String },
+    Connect {
+        /// The server URL from `[publish] url`.
+        url: String,
+        /// What the client said.
+        detail: String,
+    },
     /// A JetStream call failed (stream creation, direct get, publish, acknowledgement).
     #[error("JetStream: {0}")]
     JetStream(String),
     /// The server's last `seq` is below what the outbox already pruned: the stream lost
     /// messages.
     #[error("the NATS server holds {server} of this district's commits but the outbox starts after {pruned}: the stream lost messages; the city misses them until it is restored")]
-    Lost { server: u64, pruned: u64 },
+    Lost {
+        /// The last `seq` the server holds.
+        server: u64,
+        /// The outbox is pruned up to here.
+        pruned: u64,
+    },
     /// An entry between the acknowledged and the written `seq` is not in the store.
     #[error("outbox entry {0} is missing from the store")]
     Missing(u64),

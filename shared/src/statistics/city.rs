@@ -55,28 +55,49 @@ pub fn report_frame(registry: &Registry) -> Registry {
 /// districts (station and site rows do not: they belong to one district each).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ReportTotals {
+    /// Beds of all stations (registry).
     pub beds: u64,
+    /// Arrivals in the period.
     pub admissions: u64,
+    /// Departures in the period.
     pub discharges: u64,
+    /// Departures by `discharge_reason`.
     pub discharges_by_reason: Counts,
+    /// Incidents reported.
     pub incidents: u64,
+    /// People in the stations at the end of the period.
     pub occupied_at_end: u64,
+    /// Occupied bed-days (midnight census summed over the days).
     pub bed_days: u64,
+    /// Arrivals by `referral`.
     pub admissions_by_referral: Counts,
+    /// Arrivals by origin (hukou province or ID prefix).
     pub admissions_by_origin: Counts,
+    /// New interments reported by the burial sites.
     pub new_interments: u64,
+    /// Of those, eco-burials (生态安葬).
     pub eco_interments: u64,
+    /// Free basic funeral services.
     pub free_basic_services: u64,
     /// 节地生态安葬率 over the summed interments (percent, one decimal); `null` without any.
     pub eco_share_pct: Option<f64>,
+    /// Marriage registrations of every kind.
     pub registrations: u64,
+    /// Registrations by `kind`.
     pub registrations_by_kind: Counts,
+    /// Registrations with a party from another district (SPEC §8).
     pub cross_district: u64,
+    /// Marriages with counselling recorded.
     pub counselling: u64,
+    /// 救急难 cases opened.
     pub cases_opened: u64,
+    /// Cases closed.
     pub cases_closed: u64,
+    /// Cases referred to another street.
     pub cases_referred: u64,
+    /// Money paid on cases, in fen.
     pub paid_fen: i64,
+    /// Station tasks due in the period and how many were done in time.
     pub tasks: TaskFigures,
 }
 
@@ -165,7 +186,9 @@ impl ReportTotals {
 /// One district in the city's report.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DistrictReport {
+    /// The district code (`district_code` of its registry).
     pub code: String,
+    /// The district's name from the city config.
     pub name: String,
     /// The district's last `seq` the city applied: the report is as of that commit.
     pub last_seq: u64,
@@ -181,11 +204,15 @@ pub struct DistrictReport {
 pub struct CityReport {
     /// Always `"city"`.
     pub level: String,
+    /// The city's name from its config.
     pub name: String,
+    /// The day or month reported, as in a district report.
     pub period: PeriodInfo,
+    /// When the report was made (RFC 3339, Asia/Shanghai).
     pub generated_at: String,
     /// False while the period is still running.
     pub complete: bool,
+    /// One entry per district of the city config, in its order.
     pub districts: Vec<DistrictReport>,
     /// Sums over the districts.
     pub totals: ReportTotals,
