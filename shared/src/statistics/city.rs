@@ -304,17 +304,7 @@ pub fn summary_table(r: &CityReport, en: bool) -> Table {
 
 /// The heading lines: the city, the period, when generated.
 pub fn heading(r: &CityReport, en: bool) -> Vec<String> {
-    let kind = match (r.period.kind.as_str(), en) {
-        ("day", false) => "日报",
-        ("day", true) => "daily report",
-        (_, false) => "月报",
-        (_, true) => "monthly report",
-    };
-    let span = if r.period.from == r.period.to {
-        r.period.from.clone()
-    } else {
-        format!("{} – {}", r.period.from, r.period.to)
-    };
+    let (kind, span) = r.period.words(en);
     let first = if en {
         format!("{} city roll-up statistics, {kind}: {span}", r.name)
     } else {

@@ -249,17 +249,7 @@ fn tasks(r: &Report, en: bool) -> Table {
 /// The report's heading lines: what, when, generated when.
 pub fn heading(r: &Report, english: bool) -> Vec<String> {
     let district = r.district.clone().unwrap_or_default();
-    let kind = match (r.period.kind.as_str(), english) {
-        ("day", false) => "日报",
-        ("day", true) => "daily report",
-        (_, false) => "月报",
-        (_, true) => "monthly report",
-    };
-    let span = if r.period.from == r.period.to {
-        r.period.from.clone()
-    } else {
-        format!("{} – {}", r.period.from, r.period.to)
-    };
+    let (kind, span) = r.period.words(english);
     let mut lines = vec![if english {
         format!("{district} statistics, {kind}: {span}").trim().to_owned()
     } else {

@@ -67,6 +67,20 @@ pub struct PeriodInfo {
     pub to: String,
 }
 
+impl PeriodInfo {
+    /// The report's kind in words (日报 / monthly report…) and its span of days, for headings.
+    pub fn words(&self, english: bool) -> (&'static str, String) {
+        let kind = match (self.kind.as_str(), english) {
+            ("day", false) => "日报",
+            ("day", true) => "daily report",
+            (_, false) => "月报",
+            (_, true) => "monthly report",
+        };
+        let span = if self.from == self.to { self.from.clone() } else { format!("{} – {}", self.from, self.to) };
+        (kind, span)
+    }
+}
+
 /// One station in a report (`stations[]`, SPEC §8).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StationRow {
