@@ -363,7 +363,8 @@ impl Engine {
     /// Records the rounds of report files the writer finished (committed with the next commit).
     fn collect_reports(&mut self) {
         let Some(writer) = &self.report_writer else { return };
-        for done in writer.finished() {
+        let (finished, alive) = writer.finished();
+        for done in finished {
             if let Some((p, e)) = &done.failed {
                 tracing::warn!(period = %p, error = %e, "report file could not be written; tried again later");
             }
@@ -371,6 +372,13 @@ impl Engine {
                 tracing::info!(periods = done.written.len(), "report files written");
             }
             self.state.stats.written(&done);
+        }
+        if !alive {
+            // Without this the round would stay in flight and no report file would be written
+            // again until a restart.
+            tracing::error!("the report file writer stopped; a new one takes over its round");
+            self.report_writer = None;
+            self.state.stats.abandon_in_flight();
         }
     }
 

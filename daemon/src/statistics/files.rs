@@ -192,9 +192,17 @@ impl ReportWriter {
         n
     }
 
-    /// The rounds the thread finished since the last call.
-    pub fn finished(&self) -> Vec<RoundDone> {
-        self.done.try_iter().collect()
+    /// The rounds the thread finished since the last call, and whether the thread is still
+    /// there (one that died finishes nothing more; its round must be handed to another).
+    pub fn finished(&self) -> (Vec<RoundDone>, bool) {
+        let mut done = Vec::new();
+        loop {
+            match self.done.try_recv() {
+                Ok(d) => done.push(d),
+                Err(mpsc::TryRecvError::Empty) => return (done, true),
+                Err(mpsc::TryRecvError::Disconnected) => return (done, false),
+            }
+        }
     }
 }
 
@@ -286,7 +294,7 @@ mod tests {
         let round = writer.hand_over(next_round(&stats, Live::default, &registry, now));
         let started = std::time::Instant::now();
         let done = loop {
-            if let Some(d) = writer.finished().pop() {
+            if let Some(d) = writer.finished().0.pop() {
                 break d;
             }
             assert!(started.elapsed() < std::time::Duration::from_secs(30), "the writer never reported");

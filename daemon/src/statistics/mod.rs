@@ -190,6 +190,12 @@ impl Statistics {
         self.in_flight.is_some()
     }
 
+    /// Forgets the round in flight (its writer died): its periods are still due, so the next
+    /// round hands them over again.
+    pub fn abandon_in_flight(&mut self) {
+        self.in_flight = None;
+    }
+
     /// Notes the round `round` of `periods` as handed to the writer.
     pub fn handed_over(&mut self, round: u64, periods: BTreeSet<Period>) {
         self.in_flight = Some(InFlight { round, periods, changed: BTreeSet::new() });
