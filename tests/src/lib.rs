@@ -361,6 +361,43 @@ impl Daemon {
             self.log_tail(60)
         );
     }
+    /// The first dashboard pushed on a fresh subscription (the figures as of the last commit),
+    /// read as the console reads it.
+    pub fn dashboard(&self) -> Value {
+        use std::io::{BufRead, BufReader};
+        let mut s = std::os::unix::net::UnixStream::connect(&self.socket).expect("connecting to the socket");
+        s.set_read_timeout(Some(DEFAULT_TIMEOUT)).unwrap();
+        writeln!(s, r#"{{"type":"hello","protocol":1,"client":"mz-tests"}}"#).unwrap();
+        writeln!(s, r#"{{"type":"request","request":"subscribe_dashboard"}}"#).unwrap();
+        let mut r = BufReader::new(s);
+        loop {
+            let mut line = String::new();
+            if r.read_line(&mut line).expect("reading from the socket") == 0 {
+                self.fail("the daemon closed the connection before sending a dashboard");
+            }
+            let v: Value = serde_json::from_str(&line).expect("a JSON line");
+            match v["type"].as_str() {
+                Some("dashboard") => return v,
+                Some("welcome") => {}
+                _ => self.fail(&format!("unexpected message: {v}")),
+            }
+        }
+    }
+
+    /// Polls the dashboard until `cond` holds (20 s).
+    pub fn wait_dashboard(&self, what: &str, cond: impl Fn(&Value) -> bool) -> Value {
+        let start = Instant::now();
+        loop {
+            let v = self.dashboard();
+            if cond(&v) {
+                return v;
+            }
+            if start.elapsed() > DEFAULT_TIMEOUT {
+                self.fail(&format!("timed out waiting for {what}"));
+            }
+            std::thread::sleep(POLL);
+        }
+    }
 
     /// Waits until `files.ingested + files.quarantined + files.duplicates >= n`.
     pub fn wait_files(&self, n: u64) -> Value {

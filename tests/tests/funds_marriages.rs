@@ -143,43 +143,6 @@ fn fund_list_counts_payments_pending_requests_and_open_cases() {
 // ---------------------------------------------------------------------------------------------
 // The console's dashboard, read as the console reads it.
 
-/// The first dashboard pushed on a fresh subscription (the figures as of the last commit).
-fn dashboard(d: &Daemon) -> Value {
-    use std::io::{BufRead, BufReader, Write};
-    let mut s = std::os::unix::net::UnixStream::connect(&d.socket).expect("connecting to the socket");
-    s.set_read_timeout(Some(DEFAULT_TIMEOUT)).unwrap();
-    writeln!(s, r#"{{"type":"hello","protocol":1,"client":"funds_marriages test"}}"#).unwrap();
-    writeln!(s, r#"{{"type":"request","request":"subscribe_dashboard"}}"#).unwrap();
-    let mut r = BufReader::new(s);
-    loop {
-        let mut line = String::new();
-        if r.read_line(&mut line).expect("reading from the socket") == 0 {
-            d.fail("the daemon closed the connection before sending a dashboard");
-        }
-        let v: Value = serde_json::from_str(&line).expect("a JSON line");
-        match v["type"].as_str() {
-            Some("dashboard") => return v,
-            Some("welcome") => {}
-            _ => d.fail(&format!("unexpected message: {v}")),
-        }
-    }
-}
-
-/// Polls the dashboard until `cond` holds (20 s).
-fn wait_dashboard(d: &Daemon, what: &str, cond: impl Fn(&Value) -> bool) -> Value {
-    let start = Instant::now();
-    loop {
-        let v = dashboard(d);
-        if cond(&v) {
-            return v;
-        }
-        if start.elapsed() > DEFAULT_TIMEOUT {
-            d.fail(&format!("timed out waiting for {what}; last dashboard: {:#}", v["cooling_off"]));
-        }
-        std::thread::sleep(POLL);
-    }
-}
-
 fn office<'a>(dash: &'a Value, id: &str) -> &'a Value {
     dash["offices"].as_array().and_then(|a| a.iter().find(|o| o["id"] == id)).expect("office in the dashboard")
 }
@@ -216,7 +179,7 @@ fn divorce_applications_show_their_window_and_lapse_after_60_days() {
     assert_eq!(s["alerts"]["by_kind"]["cooling_off"], 1, "{s:#}");
 
     let check = |d: &Daemon| {
-        let dash = wait_dashboard(d, "the lapsed application counted", |v| office(v, "M-TZ-MJQ")["lapsed_total"] == 1);
+        let dash = d.wait_dashboard("the lapsed application counted", |v| office(v, "M-TZ-MJQ")["lapsed_total"] == 1);
         let queue = dash["cooling_off"].as_array().cloned().unwrap_or_default();
         let entry = |rid: &str| queue.iter().find(|x| x["record_id"] == rid).cloned();
         let w1 = entry("W1").unwrap_or_else(|| d.fail(&format!("W1 not in the queue: {queue:#?}")));
@@ -253,7 +216,7 @@ fn counselling_rate_is_a_share_of_marriages_only() {
     d.drop_file("marriages", "counselling.csv", lf(&rows));
     let s = d.wait_files(1);
     assert_eq!(s["rejected_rows"]["marriages"], 0, "{s:#}");
-    let dash = dashboard(&d);
+    let dash = d.dashboard();
     let rate = office(&dash, "M-TZ")["counselling_rate"].as_f64();
     assert_eq!(rate, Some(0.5), "{:#}", office(&dash, "M-TZ"));
     // Anyone may read the funds: here the user is not in [roles], so a viewer.

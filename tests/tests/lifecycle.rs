@@ -208,3 +208,60 @@ fn status_without_a_daemon_exits_2() {
     let out = run_mzd(tmp.path(), &["status", "--socket", d.socket.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "stale socket: {}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// The hour (0–23) of a local `YYYY-MM-DD HH:MM:SS` time.
+fn hour_of(local: &str) -> usize {
+    local[11..13].parse().expect("an hour")
+}
+
+/// Arrivals per local hour, today and yesterday, as the dashboard the console draws carries them.
+fn arrivals_by_hour(dash: &Value) -> (Vec<u64>, Vec<u64>) {
+    let day = |k: &str| -> Vec<u64> {
+        dash["arrivals_by_hour"][k].as_array().expect("24 hours").iter().map(|v| v.as_u64().unwrap()).collect()
+    };
+    (day("today"), day("yesterday"))
+}
+
+#[test]
+fn arrivals_per_hour_survive_a_kill_9() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut d = Daemon::start(tmp.path());
+    // Yesterday: a different count in every hour; today: every hour up to now. Discharges are
+    // no arrivals; neither are rows of two days ago.
+    let now = mz_tests::unix_now();
+    let today = mz_tests::today_local();
+    let yesterday = mz_tests::date_plus(&today, -1);
+    let mut arrivals = Vec::new();
+    for h in 0..24 {
+        arrivals.extend((0..h % 3 + 1).map(|m| format!("{yesterday} {h:02}:{:02}:00", 10 + m)));
+    }
+    let this_hour = hour_of(&mz_tests::local_time(now));
+    for h in 0..=this_hour {
+        let at = if h == this_hour { mz_tests::local_time(now) } else { format!("{today} {h:02}:30:00") };
+        arrivals.extend(std::iter::repeat_n(at, (this_hour - h) % 2 + 1));
+    }
+    let (mut want_today, mut want_yesterday) = (vec![0u64; 24], vec![0u64; 24]);
+    for at in &arrivals {
+        let day = if at.starts_with(&today) { &mut want_today } else { &mut want_yesterday };
+        day[hour_of(at)] += 1;
+    }
+    arrivals.push(format!("{} 10:00:00", mz_tests::date_plus(&today, -2)));
+    let stations = ["TZ-JZZ", "TZ-P02", "TZ-P03", "TZ-P05"];
+    let mut rows = vec!["record_id,station_id,event,occurred_at,person_ref,referral,discharge_reason".to_string()];
+    for (n, at) in arrivals.iter().enumerate() {
+        let station = stations[n % stations.len()];
+        rows.push(format!("AH-{n},{station},admit,{at},P-AH{n},patrol,"));
+        if n % 3 == 0 {
+            rows.push(format!("AH-D{n},{station},discharge,{at},P-AH{n},,home"));
+        }
+    }
+    d.drop_file("admissions", "hours.csv", lf(&rows));
+    d.wait_files(1);
+    let want = (want_today, want_yesterday);
+    let dash = d.wait_dashboard("the arrivals counted", |v| arrivals_by_hour(v) == want);
+    assert_eq!(arrivals_by_hour(&dash), want);
+    assert!(d.export("admissions").len() == rows.len() - 1, "every row stored");
+    d.kill9();
+    d.spawn();
+    assert_eq!(arrivals_by_hour(&d.dashboard()), want, "after kill -9 and a restart");
+}
