@@ -540,3 +540,30 @@ fn periods_that_ended_while_stopped_are_written_at_start_and_the_csv_opens_in_ex
     assert!(printed.stdout.starts_with(&[0xEF, 0xBB, 0xBF]));
     d.terminate();
 }
+
+#[test]
+fn a_report_folder_that_cannot_be_written_is_a_problem_until_fixed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut d = Daemon::prepare(tmp.path());
+    // A file where the day reports' folder should be: no write goes through, not even as root.
+    let blocker = d.data.join("reports").join("day");
+    fs::create_dir_all(blocker.parent().unwrap()).unwrap();
+    fs::write(&blocker, "not a folder").unwrap();
+    d.spawn();
+    let days = boundary_days();
+    drop_all(&d, &generate(&days, 11), "first");
+    d.wait_files(3);
+    let has_problem = |s: &Value| {
+        s["problems"].as_array().unwrap().iter().any(|p| p.as_str().unwrap().contains("report files cannot be written"))
+    };
+    let s = d.wait_until("a problem about the report files", has_problem);
+    assert_eq!(s["healthy"], true, "ingest goes on: {s:#}");
+    assert_eq!(files_written(&d), 3, "rows still stored");
+    fs::remove_file(&blocker).unwrap();
+    wait_file(&d, &day_file(&d, &days[0], "csv"));
+    d.wait_until("the problem gone once the folder can be written", |s| !has_problem(s));
+}
+
+fn files_written(d: &Daemon) -> u64 {
+    mz_tests::files_handled(&d.status())
+}

@@ -93,6 +93,8 @@ pub struct Engine {
     pub outbox: Option<crate::publish::Outbox>,
     /// The thread writing the statistics report files, started at the first round.
     report_writer: Option<crate::statistics::files::ReportWriter>,
+    /// Why the last report file could not be written, until the writer writes one again.
+    report_failure: Option<String>,
     /// When the last commit was made: a round reported written waits this long for one.
     last_commit: Instant,
 }
@@ -151,6 +153,7 @@ impl Engine {
             restart_in_place: false,
             outbox: None,
             report_writer: None,
+            report_failure: None,
             last_commit: Instant::now(),
         })
     }
@@ -239,6 +242,13 @@ impl Engine {
             out.push(Problem::blocking(format!("store: {e}")));
         }
         out.extend(self.parked_problems().into_iter().map(Problem::attention));
+        if let Some(e) = &self.report_failure {
+            out.push(Problem::attention(format!(
+                "statistics report files cannot be written under {} ({e}); give the mzd user write access to it \
+                 or free disk space: mzd keeps trying, and the figures are kept meanwhile",
+                self.reports_dir().display()
+            )));
+        }
         for (path, error) in &self.unreadable {
             out.push(Problem::attention(format!(
                 "file {} in the inbox cannot be read ({error}); give the mzd user read access (e.g. chmod g+r) \
@@ -350,9 +360,8 @@ impl Engine {
     /// The report writer thread, started on first use (`None`, logged, if it cannot start).
     fn report_writer(&mut self) -> Option<&mut crate::statistics::files::ReportWriter> {
         if self.report_writer.is_none() {
-            let data = self.folders.archive.parent().unwrap_or(Path::new("."));
             let health = self.health.clone();
-            match crate::statistics::files::ReportWriter::start(data.join("reports"), move || health.is_busy()) {
+            match crate::statistics::files::ReportWriter::start(self.reports_dir(), move || health.is_busy()) {
                 Ok(w) => self.report_writer = Some(w),
                 Err(e) => tracing::warn!(error = %e, "report file writer could not start; tried again later"),
             }
@@ -360,13 +369,25 @@ impl Engine {
         self.report_writer.as_mut()
     }
 
+    /// The folder of the statistics report files: `<data>/reports`.
+    fn reports_dir(&self) -> PathBuf {
+        self.folders.archive.parent().unwrap_or(Path::new(".")).join("reports")
+    }
+
     /// Records the rounds of report files the writer finished (committed with the next commit).
     fn collect_reports(&mut self) {
         let Some(writer) = &self.report_writer else { return };
         let (finished, alive) = writer.finished();
         for done in finished {
-            if let Some((p, e)) = &done.failed {
-                tracing::warn!(period = %p, error = %e, "report file could not be written; tried again later");
+            match &done.failed {
+                Some((p, e)) => {
+                    if self.report_failure.as_ref() != Some(e) {
+                        tracing::warn!(period = %p, error = %e, "report file could not be written; tried again later");
+                    }
+                    self.report_failure = Some(e.clone());
+                }
+                None if !done.written.is_empty() => self.report_failure = None,
+                None => {}
             }
             if !done.written.is_empty() {
                 tracing::info!(periods = done.written.len(), "report files written");
