@@ -231,6 +231,20 @@ async fn city_alerts(socket: &Path) -> Option<Vec<mz_shared::cross_district::Cit
     tokio::time::timeout(Duration::from_secs(5), ask).await.ok().flatten()
 }
 
+/// Key presses and resizes, read on their own thread (crossterm's blocking reader) until the
+/// terminal fails or the receiver is dropped.
+fn read_input() -> std::io::Result<tokio::sync::mpsc::UnboundedReceiver<std::io::Result<Event>>> {
+    let (input_tx, input_rx) = tokio::sync::mpsc::unbounded_channel::<std::io::Result<Event>>();
+    std::thread::Builder::new().name("mzc-input".into()).spawn(move || loop {
+        let ev = crossterm::event::read();
+        let failed = ev.is_err();
+        if input_tx.send(ev).is_err() || failed {
+            break;
+        }
+    })?;
+    Ok(input_rx)
+}
+
 /// The city console: the city status every second, keys, drawing (views::city).
 async fn city_loop(lang: i18n::Lang, socket: PathBuf, first: Box<mz_shared::city::CityStatus>) -> anyhow::Result<()> {
     let (mut term, _guard) = setup_terminal()?;
@@ -240,14 +254,7 @@ async fn city_loop(lang: i18n::Lang, socket: PathBuf, first: Box<mz_shared::city
     if let Some(alerts) = city_alerts(&socket).await {
         app.on_alerts(alerts);
     }
-    let (input_tx, mut input_rx) = tokio::sync::mpsc::unbounded_channel::<std::io::Result<Event>>();
-    std::thread::Builder::new().name("mzc-input".into()).spawn(move || loop {
-        let ev = crossterm::event::read();
-        let failed = ev.is_err();
-        if input_tx.send(ev).is_err() || failed {
-            break;
-        }
-    })?;
+    let mut input_rx = read_input()?;
     let mut term_signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     while !app.quit {
@@ -289,15 +296,7 @@ async fn event_loop(lang: i18n::Lang, socket: PathBuf, demo: bool) -> anyhow::Re
     let (client_tx, mut client_rx) = tokio::sync::mpsc::unbounded_channel();
     let connection = client::spawn(socket.clone(), client_tx.clone());
 
-    // Key presses and resizes, read on their own thread (crossterm's blocking reader).
-    let (input_tx, mut input_rx) = tokio::sync::mpsc::unbounded_channel::<std::io::Result<Event>>();
-    std::thread::Builder::new().name("mzc-input".into()).spawn(move || loop {
-        let ev = crossterm::event::read();
-        let failed = ev.is_err();
-        if input_tx.send(ev).is_err() || failed {
-            break;
-        }
-    })?;
+    let mut input_rx = read_input()?;
 
     let mut term_signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut hup_signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
