@@ -416,6 +416,45 @@ fn a_message_lost_from_the_stream_shows_as_a_problem_naming_the_district_and_seq
     assert!(head >= 3);
 }
 
+#[test]
+fn the_last_message_lost_from_the_stream_shows_by_the_districts_heartbeat() {
+    let tmp = tempfile::tempdir().unwrap();
+    let nats = NatsServer::start(tmp.path());
+    let url = nats.url();
+    let mut city = CityDaemon::start(&tmp.path().join("city"), &url, None, &[("110112", "通州区")]);
+    city.kill9();
+    city.env.push(("MZD_CITY_GAP_AFTER_SECS".into(), "2".into()));
+
+    // The district publishes while the city is stopped, and keeps running: its heartbeats say
+    // how far it published. Nothing later than its last message is in the stream.
+    let mut a = prepare_district(&tmp.path().join("a"), "110112", "通州区", &url, None);
+    a.env.push(("MZD_HEARTBEAT_SECS".into(), "1".into()));
+    a.spawn();
+    for i in 0..3 {
+        a.drop_file("admissions", &format!("a{i}.csv"), admissions(&format!("A{i}"), 4));
+        a.wait_files(i + 1);
+    }
+    let s = a.wait_until("everything is published", |s| {
+        publish(s)["pending"] == 0 && publish(s)["published_seq"].as_u64() >= Some(3)
+    });
+    let head = publish(&s)["published_seq"].as_u64().unwrap();
+    let answer = nats.delete_message("MZ", head);
+    assert!(answer.contains("\"success\":true"), "{answer}");
+
+    city.spawn();
+    let want = format!("seq {head} missing");
+    let s = city.wait_until_for(Duration::from_secs(60), "the lost last message is reported", |s| {
+        s["problems"].as_array().is_some_and(|p| {
+            p.iter().any(|x| x.as_str().is_some_and(|t| t.contains("district 110112") && t.contains(&want)))
+        })
+    });
+    assert_eq!(s["healthy"], false, "{s:#}");
+    let entry = district_entry(&s, "110112");
+    assert_eq!(entry["last_seq"], head - 1, "{s:#}");
+    assert_eq!(entry["heartbeat_seq"], head, "{s:#}");
+    a.terminate();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Cross-district checks (SPEC §9): bigamy risk and duplicate aid across districts, under the
 // city key.

@@ -227,7 +227,13 @@ pub fn status(config: &CityConfig, book: &CityBook, shared: &CityShared, now_ms:
             }
         })
         .collect();
-    let (mut problems, stopped) = shared.problems();
+    let (mut problems, mut stopped) = shared.problems();
+    for d in &districts {
+        if let Some(p) = shared.gaps.behind(&d.code, d.last_seq, d.heartbeat_seq) {
+            problems.push(p);
+            stopped = true;
+        }
+    }
     for code in book.districts.keys().filter(|c| !config.districts.iter().any(|d| &d.code == *c)) {
         problems.push(format!(
             "district {code} publishes but is not in the city config: add a [[district]] for it and restart mzd city"
