@@ -693,7 +693,13 @@ fn case_app(lang: Lang, role: mz_shared::registry::Role) -> App {
     a.on_client(ClientEvent::Connected { user: "chief".into(), role });
     a.lang = lang;
     a.view = View::Cases;
+    serve(&mut a);
     a
+}
+
+/// Answers the desk's asks for pages from the fixture cases, as the daemon would.
+fn serve(a: &mut App) {
+    crate::app::tests::serve(a, &crate::views::cases::tests::queue_cases());
 }
 
 /// Moves the queue's selection to case `id`.
@@ -744,6 +750,7 @@ fn case_queue_orders_marks_overdue_in_text_and_lists_the_role_keys() {
     // The toggle shows ended cases, dimmed, with their state in text.
     let mut a = case_app(Lang::Zh, Role::Officer);
     a.on_key(ch('t'));
+    serve(&mut a);
     let b = draw(&a, 160, 48);
     assert_all(&b, &["JJN-2025-000006", "已办结", "已结束", "[t 含已结束]"]);
 }
@@ -939,6 +946,7 @@ fn case_keys_follow_the_role_and_forms_validate_as_typed() {
     assert!(a.case_form().is_none());
     // Ended cases take no action.
     a.on_key(ch('t'));
+    serve(&mut a);
     select(&mut a, "JJN-2025-000006");
     a.on_key(ch('n'));
     assert!(a.case_form().is_none());
