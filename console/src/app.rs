@@ -413,6 +413,49 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn the_case_desk_pages_through_a_queue_longer_than_a_page() {
+        use mz_shared::case::{Case, CaseId};
+        let base = crate::views::cases::tests::case(4);
+        let queue: Vec<Case> = (1..=1_000).map(|n| Case { id: CaseId::new(2025, n), ..base.clone() }).collect();
+        let id = |n: u32| Some(CaseId::new(2025, n).to_string());
+        let mut d = crate::views::cases::tests::dashboard();
+        d.status.cases.open = 1_000;
+        let mut a = app_with(d.clone());
+        assert_eq!(a.wanted_case_page(), None, "only the case desk asks");
+        a.on_key(ch('7'));
+        serve(&mut a, &queue);
+        assert_eq!((a.selected_key(ListId::Cases), a.cases.offset()), (id(1), 0));
+        // Down a row at a time: each case once, the next page asked near the edge of the last.
+        for n in 2..=200 {
+            a.on_key(ch('j'));
+            serve(&mut a, &queue);
+            assert_eq!(a.selected_key(ListId::Cases), id(n));
+        }
+        assert!(a.cases.offset() > 0 && a.cases.holds(199));
+        // End: the last page, its last case; the title says where the selection stands.
+        a.on_key(key(KeyCode::End));
+        assert_eq!(a.cases.target, Some(999), "waiting for the page that holds it");
+        serve(&mut a, &queue);
+        assert_eq!(a.selected_key(ListId::Cases), id(1_000));
+        let screen = crate::views::tests::screen(&a, 160, 48);
+        assert!(screen.contains("1000/1000") && screen.contains('┃'), "the position and the scrollbar: {screen}");
+        a.on_key(key(KeyCode::PageUp));
+        assert_eq!((a.selected_key(ListId::Cases), a.wanted_case_page()), (id(990), None), "within the page");
+        // A change elsewhere: the page is asked again and the selection stays on its case.
+        d.cases_changes += 1;
+        a.on_client(ClientEvent::Dashboard(Box::new(d)));
+        assert!(a.wanted_case_page().is_some());
+        a.cases.asked = None;
+        let mut fewer = queue.clone();
+        fewer.remove(0);
+        serve(&mut a, &fewer);
+        assert_eq!(a.selected_key(ListId::Cases), id(990));
+        a.on_key(key(KeyCode::Home));
+        serve(&mut a, &fewer);
+        assert_eq!((a.selected_key(ListId::Cases), a.cases.offset()), (id(2), 0));
+    }
+
+    #[test]
     fn number_keys_and_tab_switch_views() {
         let mut a = app_with(crate::views::tests::sample());
         assert_eq!(a.view, View::Overview);

@@ -133,12 +133,9 @@ mod tests {
     use super::*;
 
     fn page(view: CaseQueueView, offset: u64, len: u64, total: u64, changes: u64) -> CasePage {
+        let base = crate::views::cases::tests::case(1);
         let cases = (offset..offset + len)
-            .map(|i| {
-                let mut c = Case::default();
-                c.id = mz_shared::case::CaseId::new(2026, i as u32 + 1);
-                c
-            })
+            .map(|i| Case { id: mz_shared::case::CaseId::new(2026, i as u32 + 1), ..base.clone() })
             .collect();
         CasePage { view, offset, total, changes, cases, aid: Vec::new() }
     }
@@ -158,7 +155,8 @@ mod tests {
         assert_eq!(q.error.as_deref(), Some("down"));
         assert!(q.page.is_some(), "a failed ask keeps the page held");
         // Near the inner edge of the page: the next page is centred on the selection.
-        assert_eq!(q.want(open, u64::from(PAGE) - MARGIN, Some(8)).map(|a| a.offset), Some(u64::from(PAGE / 2)));
+        let near = u64::from(PAGE) - MARGIN;
+        assert_eq!(q.want(open, near, Some(8)).map(|a| a.offset), Some(near - u64::from(PAGE / 2)));
         q.received(Ok(page(open, 940, 60, 1_000, 8)));
         assert_eq!(q.want(open, 999, Some(8)), None, "the end of the queue is no edge");
         assert_eq!(q.want(open, 5, Some(8)).map(|a| a.offset), Some(0), "the selection left the page");

@@ -221,14 +221,20 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
 }
 
 /// Where the selection stands in the whole queue, on the table's right border (below the
-/// header row): the page held is only a part of it.
+/// header row), when the queue is longer than the rows on screen: the page held is only a part
+/// of it.
 fn scrollbar(buf: &mut Buffer, area: Rect, total: u64, cursor: u64) {
-    if total == 0 || area.height < 5 || area.width < 3 {
+    if area.height < 5 || area.width < 3 {
         return;
     }
     let track = Rect { x: area.x + area.width - 1, y: area.y + 2, width: 1, height: area.height - 3 };
+    if total <= u64::from(track.height) {
+        return;
+    }
     let len = usize::try_from(total).unwrap_or(usize::MAX);
-    let mut state = ScrollbarState::new(len).position(usize::try_from(cursor).unwrap_or(usize::MAX));
+    let mut state = ScrollbarState::new(len)
+        .viewport_content_length(usize::from(track.height))
+        .position(usize::try_from(cursor).unwrap_or(usize::MAX));
     let bar = Scrollbar::new(ScrollbarOrientation::VerticalRight).begin_symbol(None).end_symbol(None);
     bar.track_symbol(Some("│")).thumb_symbol("┃").render(
         track,

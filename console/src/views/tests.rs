@@ -310,6 +310,11 @@ fn text(buf: &Buffer) -> String {
     lines(buf).join("\n")
 }
 
+/// The app drawn at `w`×`h`, as text.
+pub fn screen(app: &App, w: u16, h: u16) -> String {
+    text(&draw(app, w, h))
+}
+
 /// The x (in cells) where `needle` starts on row `y`, if it does.
 fn x_of(buf: &Buffer, y: u16, needle: &str) -> Option<u16> {
     let first = needle.chars().next()?;
