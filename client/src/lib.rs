@@ -341,6 +341,20 @@ impl Client {
         }
     }
 
+    /// One page of the case queue: at most `limit` cases from position `offset` of `view`, in
+    /// the queue's order, with the view's total (names masked for viewers).
+    pub async fn case_page(
+        &mut self,
+        view: mz_shared::dashboard::CaseQueueView,
+        offset: u64,
+        limit: u32,
+    ) -> Result<mz_shared::dashboard::CasePage, ClientError> {
+        match self.call(Request::CasePage { view, offset, limit }).await? {
+            ServerMessage::CasePage(page) => Ok(*page),
+            other => Err(unexpected(other)),
+        }
+    }
+
     /// Station tasks, soonest due first.
     pub async fn task_list(
         &mut self,

@@ -41,7 +41,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use mz_client::Client;
-use mz_shared::dashboard::Dashboard;
+use mz_shared::dashboard::{CasePage, CaseQueueView, Dashboard};
 use mz_shared::id_number::IdNumber;
 use mz_shared::protocol::{ClientMessage, Request, ServerMessage, StatusReport, PROTOCOL_VERSION};
 use mz_shared::registry::{Role, DEMO_REGISTRY};
@@ -557,10 +557,14 @@ fn timed(series: &mut Series, f: impl FnOnce()) {
     series.push(wall, thread_cpu_ms() - c);
 }
 
-fn console_app(dash: &Dashboard, user: &str) -> App {
+fn console_app(dash: &Dashboard, user: &str, page: Option<&CasePage>) -> App {
     let mut app = App::new(i18n::Lang::Zh, true);
     app.on_client(ClientEvent::Connected { user: user.to_string(), role: Role::Officer });
     app.on_client(ClientEvent::Dashboard(Box::new(dash.clone())));
+    if let Some(p) = page {
+        // The case desk's page, as the daemon answered it.
+        app.on_client(ClientEvent::CasePage(Ok(p.clone())));
+    }
     app.on_tick(dash.generated_at_ms);
     app
 }
@@ -571,9 +575,18 @@ struct RenderFigures {
 }
 
 /// Draws each view up to `frames` times (at most `budget` per view) through a
-/// `Terminal<TestBackend>`, a one-second clock tick before each frame.
-fn render_frames(dash: &Dashboard, user: &str, w: u16, h: u16, frames: usize, budget: Duration) -> RenderFigures {
-    let mut app = console_app(dash, user);
+/// `Terminal<TestBackend>`, a one-second clock tick before each frame; the case desk draws
+/// `page`, the first page of its queue as the daemon answered it.
+fn render_frames(
+    dash: &Dashboard,
+    page: &CasePage,
+    user: &str,
+    size: (u16, u16),
+    frames: usize,
+    budget: Duration,
+) -> RenderFigures {
+    let (w, h) = size;
+    let mut app = console_app(dash, user, Some(page));
     let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
     let mut now = dash.generated_at_ms;
     let mut per_view = Vec::new();
@@ -603,7 +616,7 @@ fn render_frames(dash: &Dashboard, user: &str, w: u16, h: u16, frames: usize, bu
 /// A pushed dashboard applied (`App::on_client`: lists re-selected, the previous one dropped)
 /// and the frame that follows, alternating between two real dashboards, on the overview.
 fn update_frames(a: &Dashboard, b: &Dashboard, user: &str, n: usize, budget: Duration) -> Series {
-    let mut app = console_app(a, user);
+    let mut app = console_app(a, user, None);
     let mut term = Terminal::new(TestBackend::new(160, 48)).expect("terminal");
     term.draw(|f| views::draw(f, &app)).expect("draw");
     let mut s = Series::default();
@@ -864,27 +877,38 @@ fn main() {
         ("offices", serde_json::to_vec(&dash_b.offices).map_or(0, |v| v.len())),
         ("alerts", serde_json::to_vec(&dash_b.alerts).map_or(0, |v| v.len())),
         ("ingest", serde_json::to_vec(&dash_b.ingest).map_or(0, |v| v.len())),
-        ("cases", serde_json::to_vec(&dash_b.cases).map_or(0, |v| v.len())),
+        ("urgent cases", serde_json::to_vec(&dash_b.urgent_cases).map_or(0, |v| v.len())),
         ("funds", serde_json::to_vec(&dash_b.funds).map_or(0, |v| v.len())),
     ];
     parts.sort_by_key(|p| std::cmp::Reverse(p.1));
     let dash_text = format!(
-        "{:.2} MB as JSON ({} stations with {} residents, {} sites, {} offices, {} alerts, {} cases, {} ingest entries; largest: {})",
+        "{:.2} MB as JSON ({} stations with {} residents, {} sites, {} offices, {} alerts, {} urgent cases, {} ingest entries; largest: {})",
         mib(dash_json),
         dash_b.stations.len(),
         dash_b.stations.iter().map(|s| s.residents.len()).sum::<usize>(),
         dash_b.sites.len(),
         dash_b.offices.len(),
         dash_b.alerts.len(),
-        dash_b.cases.len(),
+        dash_b.urgent_cases.len(),
         dash_b.ingest.len(),
         parts.iter().take(3).map(|(n, b)| format!("{n} {:.2} MB", mib(*b))).collect::<Vec<_>>().join(", ")
     );
     println!("pushed dashboard: {dash_text}");
+    let page = rt.block_on(async {
+        let mut c = Client::connect(&daemon.socket, "bench-page").await.expect("connect");
+        c.case_page(CaseQueueView::Open, 0, mzc::casepage::PAGE).await.expect("case page")
+    });
+    let page_json = serde_json::to_vec(&ServerMessage::CasePage(Box::new(page.clone()))).expect("json").len();
+    println!(
+        "case desk page: {} of {} open cases, {:.2} MB as JSON (asked when view 7 needs it)",
+        page.cases.len(),
+        page.total,
+        mib(page_json)
+    );
     let t = Instant::now();
     let mut renders: Vec<RenderFigures> = [(160, 48), (80, 24)]
         .iter()
-        .map(|&(w, h)| render_frames(&dash_b, &user, w, h, frames, Duration::from_secs(3)))
+        .map(|&size| render_frames(&dash_b, &page, &user, size, frames, Duration::from_secs(3)))
         .collect();
     let mut updates = update_frames(&dash_a, &dash_b, &user, 200, Duration::from_secs(10));
     println!("{} frames drawn in {:.1} s", since(started), t.elapsed().as_secs_f64());

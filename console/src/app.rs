@@ -168,6 +168,8 @@ pub struct App {
     pub(crate) pending: Option<Pending>,
     /// The case queue also lists closed and referred cases.
     pub(crate) show_ended_cases: bool,
+    /// The page of the case queue held, asked from the daemon around the selection.
+    pub(crate) cases: crate::casepage::CaseQueue,
     /// In the stations view, the keys act on the station's open tasks (`t` toggles).
     pub(crate) tasks_focus: bool,
     /// The report view's period and the report on screen.
@@ -221,6 +223,7 @@ impl App {
             demo: false,
             pending: None,
             show_ended_cases: false,
+            cases: Default::default(),
             tasks_focus: false,
             report: Default::default(),
         }
@@ -317,6 +320,44 @@ impl App {
         self.session.as_ref().is_some_and(|s| crate::stationform::role_may_log(s.role))
     }
 
+    /// The page of the case queue to ask the daemon for now, if any: while the case desk is on
+    /// screen and the held page does not serve it (see [`crate::casepage`]). `main` sends it
+    /// and hands the answer back as `ClientEvent::CasePage`.
+    pub fn wanted_case_page(&mut self) -> Option<crate::casepage::Ask> {
+        if self.view != View::Cases || self.conn != Conn::Connected {
+            return None;
+        }
+        let changes = self.dashboard.as_ref().map(|d| d.cases_changes);
+        let view = crate::casepage::view(self.show_ended_cases);
+        let cursor = self.case_cursor();
+        self.cases.want(view, cursor, changes)
+    }
+
+    /// The queue position of the case desk's selection: where it moved to beyond the held page,
+    /// else the selected case's place in the page.
+    pub(crate) fn case_cursor(&self) -> u64 {
+        if let Some(target) = self.cases.target {
+            return target;
+        }
+        let st = self.list(ListId::Cases);
+        let at = st.key.as_ref().and_then(|k| self.cases.cases().iter().position(|c| c.id.as_str() == k));
+        self.cases.offset() + at.unwrap_or(st.selected) as u64
+    }
+
+    /// A case the console holds (the page of the queue, the overview's urgent cases) by id.
+    pub(crate) fn held_case(&self, id: &str) -> Option<&mz_shared::case::Case> {
+        self.cases.find(id).or_else(|| self.dashboard.as_ref()?.urgent_cases.iter().find(|c| c.id.as_str() == id))
+    }
+
+    /// Every case the console holds, each once: the page of the queue, then the urgent cases
+    /// of the overview that are not on it.
+    pub(crate) fn held_cases(&self) -> Vec<&mz_shared::case::Case> {
+        let mut all: Vec<&mz_shared::case::Case> = self.cases.cases().iter().collect();
+        let urgent = self.dashboard.iter().flat_map(|d| d.urgent_cases.iter());
+        all.extend(urgent.filter(|c| self.cases.find(c.id.as_str()).is_none()));
+        all
+    }
+
     /// The registry's zone (from the dashboard), Asia/Shanghai before the first one.
     pub(crate) fn zone(&self) -> jiff::tz::TimeZone {
         crate::widgets::text::zone(self.dashboard.as_ref().map_or("Asia/Shanghai", |d| d.timezone.as_str()))
@@ -349,6 +390,69 @@ pub(crate) mod tests {
         a.on_client(ClientEvent::Dashboard(Box::new(d)));
         a.now_ms = 1_760_000_000_000;
         a
+    }
+
+    /// Answers the console's asks for pages as the daemon would, from `queue`: the open cases
+    /// in queue order, then the ended ones latest first (with every payment to their people).
+    pub fn serve(a: &mut App, queue: &[mz_shared::case::Case]) {
+        use mz_shared::dashboard::{CasePage, CaseQueueView};
+        while let Some(ask) = a.wanted_case_page() {
+            let view: Vec<_> = queue.iter().filter(|c| ask.view == CaseQueueView::All || !c.is_terminal()).collect();
+            let start = usize::try_from(ask.offset).unwrap();
+            let cases: Vec<_> = view.iter().skip(start).take(ask.limit as usize).map(|c| (*c).clone()).collect();
+            let page = CasePage {
+                view: ask.view,
+                offset: ask.offset,
+                total: view.len() as u64,
+                changes: a.dashboard.as_ref().map_or(0, |d| d.cases_changes),
+                aid: queue.iter().flat_map(|c| c.aid_records()).collect(),
+                cases,
+            };
+            a.on_client(ClientEvent::CasePage(Ok(page)));
+        }
+    }
+
+    #[test]
+    fn the_case_desk_pages_through_a_queue_longer_than_a_page() {
+        use mz_shared::case::{Case, CaseId};
+        let base = crate::views::cases::tests::case(4);
+        let queue: Vec<Case> = (1..=1_000).map(|n| Case { id: CaseId::new(2025, n), ..base.clone() }).collect();
+        let id = |n: u32| Some(CaseId::new(2025, n).to_string());
+        let mut d = crate::views::cases::tests::dashboard();
+        d.status.cases.open = 1_000;
+        let mut a = app_with(d.clone());
+        assert_eq!(a.wanted_case_page(), None, "only the case desk asks");
+        a.on_key(ch('7'));
+        serve(&mut a, &queue);
+        assert_eq!((a.selected_key(ListId::Cases), a.cases.offset()), (id(1), 0));
+        // Down a row at a time: each case once, the next page asked near the edge of the last.
+        for n in 2..=200 {
+            a.on_key(ch('j'));
+            serve(&mut a, &queue);
+            assert_eq!(a.selected_key(ListId::Cases), id(n));
+        }
+        assert!(a.cases.offset() > 0 && a.cases.holds(199));
+        // End: the last page, its last case; the title says where the selection stands.
+        a.on_key(key(KeyCode::End));
+        assert_eq!(a.cases.target, Some(999), "waiting for the page that holds it");
+        serve(&mut a, &queue);
+        assert_eq!(a.selected_key(ListId::Cases), id(1_000));
+        let screen = crate::views::tests::screen(&a, 160, 48);
+        assert!(screen.contains("1000/1000") && screen.contains('┃'), "the position and the scrollbar: {screen}");
+        a.on_key(key(KeyCode::PageUp));
+        assert_eq!((a.selected_key(ListId::Cases), a.wanted_case_page()), (id(990), None), "within the page");
+        // A change elsewhere: the page is asked again and the selection stays on its case.
+        d.cases_changes += 1;
+        a.on_client(ClientEvent::Dashboard(Box::new(d)));
+        assert!(a.wanted_case_page().is_some());
+        a.cases.asked = None;
+        let mut fewer = queue.clone();
+        fewer.remove(0);
+        serve(&mut a, &fewer);
+        assert_eq!(a.selected_key(ListId::Cases), id(990));
+        a.on_key(key(KeyCode::Home));
+        serve(&mut a, &fewer);
+        assert_eq!((a.selected_key(ListId::Cases), a.cases.offset()), (id(2), 0));
     }
 
     #[test]
@@ -565,6 +669,7 @@ pub(crate) mod tests {
         assert_eq!(a.on_key(key(KeyCode::Enter)), Action::Quit);
         let mut a = app_with(crate::views::cases::tests::dashboard());
         line(&mut a, "case 3");
+        serve(&mut a, &crate::views::cases::tests::queue_cases());
         assert_eq!(a.view, View::Cases);
         assert!(matches!(a.top(), Some(Modal::Case { key, .. }) if key == "JJN-2025-000003"));
         a.on_key(key(KeyCode::Esc));
@@ -577,6 +682,7 @@ pub(crate) mod tests {
         let mut a = app_with(crate::views::cases::tests::dashboard());
         a.on_client(ClientEvent::Connected { user: "chief".into(), role: Role::Supervisor });
         a.on_key(ch('7'));
+        serve(&mut a, &crate::views::cases::tests::queue_cases());
         a.on_key(key(KeyCode::Enter));
         assert!(matches!(a.top(), Some(Modal::Case { .. })));
         a.on_key(ch('n'));

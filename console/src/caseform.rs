@@ -243,11 +243,27 @@ fn fields(op: Op, case: Option<&Case>, dashboard: &Dashboard, lang: Lang) -> Vec
 const COMMUNITY: L = L("社区/村", "Community");
 
 impl CaseForm {
-    /// The form of `op` on `case` (or a new case), with choices from the dashboard.
-    pub fn new(op: Op, case: Option<&Case>, dashboard: &Dashboard, lang: Lang) -> CaseForm {
+    /// The form of `op` on `case` (or a new case), with choices from the dashboard. `known`
+    /// are the cases the console holds and `aid` the payments the daemon sent with them (on
+    /// any case, to the people of the page held): the duplicate-aid and same-person warnings
+    /// before the confirmation come from these; the daemon checks every case again when it
+    /// applies the action and says what it found in its answer.
+    pub fn new(
+        op: Op,
+        case: Option<&Case>,
+        dashboard: &Dashboard,
+        known: &[&Case],
+        aid: &[AidRecord],
+        lang: Lang,
+    ) -> CaseForm {
         let tz = crate::widgets::text::zone(&dashboard.timezone);
-        let other_aid =
-            dashboard.cases.iter().filter(|c| case.is_none_or(|x| x.id != c.id)).flat_map(Case::aid_records).collect();
+        let mut other_aid: Vec<AidRecord> = Vec::new();
+        let held = known.iter().filter(|c| case.is_none_or(|x| x.id != c.id)).flat_map(|c| c.aid_records());
+        for record in aid.iter().cloned().chain(held) {
+            if !other_aid.contains(&record) {
+                other_aid.push(record);
+            }
+        }
         CaseForm {
             op,
             case: case.cloned(),
@@ -257,8 +273,7 @@ impl CaseForm {
             communities: dashboard.communities.clone(),
             other_aid,
             now_ms: dashboard.generated_at_ms,
-            open_people: dashboard
-                .cases
+            open_people: known
                 .iter()
                 .filter(|c| !c.is_terminal())
                 .filter_map(|c| c.person.as_ref().map(|p| (p.masked.clone(), c.id.to_string())))
@@ -588,8 +603,10 @@ mod tests {
     #[test]
     fn pay_above_the_cap_becomes_a_request_in_the_confirmation() {
         let d = crate::views::cases::tests::dashboard();
-        let case = d.cases.iter().find(|c| c.state == mz_shared::case::CaseState::Accepted).unwrap().clone();
-        let mut f = CaseForm::new(Op::Pay, Some(&case), &d, Lang::Zh);
+        let cases = crate::views::cases::tests::queue_cases();
+        let case = cases.iter().find(|c| c.state == mz_shared::case::CaseState::Accepted).unwrap().clone();
+        let known: Vec<&Case> = cases.iter().collect();
+        let mut f = CaseForm::new(Op::Pay, Some(&case), &d, &known, &[], Lang::Zh);
         typed(&mut f, "12.345");
         assert!(problem(&f, "amount").is_some());
         f.on_key(k(KeyCode::Enter), Lang::Zh);
@@ -617,7 +634,7 @@ mod tests {
     #[test]
     fn id_number_is_checked_as_typed() {
         let d = crate::views::cases::tests::dashboard();
-        let mut f = CaseForm::new(Op::Open, None, &d, Lang::Zh);
+        let mut f = CaseForm::new(Op::Open, None, &d, &[], &[], Lang::Zh);
         f.form.focus_on("id_number");
         typed(&mut f, "11010519491231002");
         assert!(problem(&f, "id_number").unwrap().contains("18位"));
@@ -632,13 +649,14 @@ mod tests {
     fn warnings_come_before_the_confirmation() {
         use mz_shared::case::{Dispatch, Payment};
         use mz_shared::id_number::{IdHash, ProtectedId};
-        let mut d = crate::views::cases::tests::dashboard();
+        let d = crate::views::cases::tests::dashboard();
+        let mut cases = crate::views::cases::tests::queue_cases();
         let person = ProtectedId { masked: "110105********002X".into(), hash: IdHash([9; 16]) };
-        let idx = d.cases.iter().position(|c| c.state == mz_shared::case::CaseState::Accepted).unwrap();
-        d.cases[idx].person = Some(person.clone());
-        let other = d.cases.iter().position(|c| !c.is_terminal() && c.id != d.cases[idx].id).unwrap();
-        d.cases[other].person = Some(person);
-        d.cases[other].payments.push(Payment {
+        let idx = cases.iter().position(|c| c.state == mz_shared::case::CaseState::Accepted).unwrap();
+        cases[idx].person = Some(person.clone());
+        let other = cases.iter().position(|c| !c.is_terminal() && c.id != cases[idx].id).unwrap();
+        cases[other].person = Some(person);
+        cases[other].payments.push(Payment {
             amount: Fen(50_000),
             at_ms: d.generated_at_ms - 86_400_000,
             by: "duty2".into(),
@@ -647,16 +665,26 @@ mod tests {
             paperwork: None,
             paperwork_at_ms: None,
         });
-        let other_id = d.cases[other].id.to_string();
-        let case = d.cases[idx].clone();
-        let mut f = CaseForm::new(Op::Pay, Some(&case), &d, Lang::Zh);
-        typed(&mut f, "300");
-        f.on_key(k(KeyCode::Enter), Lang::Zh);
-        let lines = f.confirmation(Lang::Zh);
-        assert!(lines.iter().any(|(s, warn)| *warn && s.contains(&other_id) && s.contains("30 天内")), "{lines:?}");
+        let other_id = cases[other].id.to_string();
+        let case = cases[idx].clone();
+        let warned = |known: &[&Case], aid: &[AidRecord]| {
+            let mut f = CaseForm::new(Op::Pay, Some(&case), &d, known, aid, Lang::Zh);
+            typed(&mut f, "300");
+            f.on_key(k(KeyCode::Enter), Lang::Zh);
+            let lines = f.confirmation(Lang::Zh);
+            lines.iter().filter(|(s, warn)| *warn && s.contains(&other_id) && s.contains("30 天内")).count()
+        };
+        // From a case the console holds; from the payments the daemon sent with the page (a
+        // case not held); once when both say it.
+        let known: Vec<&Case> = cases.iter().collect();
+        let aid: Vec<AidRecord> = cases[other].aid_records();
+        assert_eq!(warned(&known, &[]), 1);
+        assert_eq!(warned(&[&case], &aid), 1);
+        assert_eq!(warned(&known, &aid), 1);
+        assert_eq!(warned(&[&case], &[]), 0, "nothing known, nothing said");
 
         // Opening a case for an ID number an open case has: a possible duplicate.
-        let mut f = CaseForm::new(Op::Open, None, &d, Lang::Zh);
+        let mut f = CaseForm::new(Op::Open, None, &d, &known, &[], Lang::Zh);
         typed(&mut f, "");
         f.form.focus_on("summary");
         typed(&mut f, "来访");
@@ -679,7 +707,7 @@ mod tests {
                 reply: None,
             });
         }
-        let f = CaseForm::new(Op::Reply, Some(&c), &d, Lang::Zh);
+        let f = CaseForm::new(Op::Reply, Some(&c), &d, &known, &[], Lang::Zh);
         match &f.form.field("department").unwrap().kind {
             Kind::Choice { options, .. } => {
                 assert_eq!(options.iter().map(|o| o.value.as_str()).collect::<Vec<_>>(), ["health"]);

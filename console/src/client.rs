@@ -1,7 +1,7 @@
 //! The connection to `mzd`: one task that connects, subscribes to dashboards once and forwards
 //! every pushed [`Dashboard`] over a channel; when the connection drops it says so and
 //! reconnects with backoff (250 ms doubling, at most 2 s). Acknowledgements, case actions,
-//! station events, task completions and previews each go over their own short connection
+//! station events, task completions, previews and pages of the case queue each go over their own short connection
 //! ([`one_shot`]) so that their answers never mix with the pushed stream. Every request goes
 //! through the typed methods of [`mz_client::Client`].
 
@@ -57,6 +57,8 @@ pub enum ClientEvent {
     TaskResult(Result<String, Reason>),
     /// A statistics report, or why there is none (see `views::report`).
     Report(Result<Box<mz_shared::statistics::Report>, String>),
+    /// A page of the case queue, or why there is none.
+    CasePage(Result<mz_shared::dashboard::CasePage, String>),
 }
 
 /// What the daemon answered to an accepted case request.
@@ -205,6 +207,25 @@ pub fn case_request(socket: PathBuf, request: Request, tx: UnboundedSender<Clien
         .map(|reply| CaseAnswer::from_view(&reply.case, reply.warnings));
         tracing::info!(%what, ok = result.is_ok(), "case request");
         let _ = tx.send(ClientEvent::CaseResult(result));
+    });
+}
+
+/// Asks the daemon for a page of the case queue over a fresh connection; the answer goes to
+/// `tx` as [`ClientEvent::CasePage`].
+pub fn case_page(
+    socket: PathBuf,
+    view: mz_shared::dashboard::CaseQueueView,
+    offset: u64,
+    limit: u32,
+    tx: UnboundedSender<ClientEvent>,
+) {
+    tokio::spawn(async move {
+        let page = match Client::connect(&socket, "mzc").await {
+            Err(e) => Err(e.to_string()),
+            Ok(mut c) => c.case_page(view, offset, limit).await.map_err(|e| e.to_string()),
+        };
+        tracing::debug!(?view, offset, limit, ok = page.is_ok(), "case page");
+        let _ = tx.send(ClientEvent::CasePage(page));
     });
 }
 

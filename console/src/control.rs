@@ -49,6 +49,9 @@ impl App {
 
     fn move_selection(&mut self, delta: i64) {
         let id = self.current_list();
+        if id == ListId::Cases && self.list(id).filter.is_empty() && self.cases.total().is_some() {
+            return self.move_in_queue(delta);
+        }
         let t = self.table(id);
         let rows = t.filtered(&self.list(id).filter);
         if rows.is_empty() {
@@ -59,6 +62,55 @@ impl App {
         let s = self.list_mut(id);
         s.selected = next;
         s.key = Some(key);
+    }
+
+    /// Moves the case desk's selection by `delta` queue positions (clamped to the queue): at
+    /// once within the held page; beyond it, once the page holding the position arrives.
+    fn move_in_queue(&mut self, delta: i64) {
+        let total = self.cases.total().unwrap_or(0);
+        if total == 0 {
+            return;
+        }
+        let last = i64::try_from(total - 1).unwrap_or(i64::MAX);
+        let cursor = i64::try_from(self.case_cursor()).unwrap_or(i64::MAX);
+        let to = cursor.saturating_add(delta).clamp(0, last) as u64;
+        self.cases.target = Some(to);
+        self.select_target();
+    }
+
+    /// Selects the position the selection moved to, once the held page holds it.
+    fn select_target(&mut self) {
+        let Some(to) = self.cases.target else { return };
+        if !self.cases.holds(to) {
+            return;
+        }
+        self.cases.target = None;
+        let k = (to - self.cases.offset()) as usize;
+        let key = self.cases.cases()[k].id.to_string();
+        let s = self.list_mut(ListId::Cases);
+        s.selected = k;
+        s.key = Some(key);
+    }
+
+    /// A page of the case queue arrived: the selection stays on its case when the page holds
+    /// it, else on its place in the queue; a move beyond the last page is completed.
+    fn case_page_arrived(&mut self, result: Result<mz_shared::dashboard::CasePage, String>) {
+        let cursor = self.case_cursor();
+        self.cases.received(result);
+        let Some(total) = self.cases.total() else { return };
+        if let Some(to) = self.cases.target.filter(|t| *t >= total) {
+            // The queue shrank below the position moved to: its last case.
+            self.cases.target = (to > 0 && total > 0).then(|| total - 1);
+        }
+        self.select_target();
+        let st = self.list(ListId::Cases);
+        let held = st.key.as_ref().is_some_and(|k| self.cases.find(k).is_some());
+        if !held && self.cases.target.is_none() {
+            let len = self.cases.cases().len();
+            let k = (cursor.saturating_sub(self.cases.offset()) as usize).min(len.saturating_sub(1));
+            self.list_mut(ListId::Cases).selected = k;
+        }
+        self.resync();
     }
 
     fn set_view(&mut self, view: View) {
@@ -332,11 +384,12 @@ impl App {
     /// `:case X`: the case desk with the detail of the case whose id is `X` or ends with it.
     fn show_case(&mut self, wanted: &str) {
         let w = wanted.to_uppercase();
-        let found = self.dashboard.as_ref().and_then(|d| {
-            let id = |c: &&mz_shared::case::Case| c.id.as_str().to_string();
-            let exact = d.cases.iter().find(|c| id(c) == w);
-            exact.or_else(|| d.cases.iter().find(|c| id(c).ends_with(&w))).map(|c| (c.id.to_string(), c.is_terminal()))
-        });
+        let found = {
+            let held = self.held_cases();
+            let exact = held.iter().find(|c| c.id.as_str() == w);
+            let found = exact.or_else(|| held.iter().find(|c| c.id.as_str().ends_with(&w)));
+            found.map(|c| (c.id.to_string(), c.is_terminal()))
+        };
         let Some((id, ended)) = found else {
             self.say(format!("{}: {wanted}", i18n::NO_SUCH_CASE.t(self.lang)), Mark::Warn);
             return;
@@ -430,12 +483,13 @@ impl App {
             return;
         }
         let Some(d) = self.dashboard.as_deref() else { return };
+        let held = self.held_cases();
         if op == Op::Open {
-            let form = CaseForm::new(op, None, d, lang);
+            let form = CaseForm::new(op, None, d, &held, &[], lang);
             return self.modals.push(Modal::CaseForm(Box::new(form)));
         }
         let key = case.or_else(|| self.selected_key(ListId::Cases));
-        let Some(case) = key.and_then(|k| d.cases.iter().find(|c| c.id.as_str() == k)) else {
+        let Some(case) = key.and_then(|k| self.held_case(&k)) else {
             return self.say(i18n::NO_CASE_SELECTED.t(lang), Mark::Warn);
         };
         if case.is_terminal() != (op == Op::Reopen) {
@@ -446,7 +500,7 @@ impl App {
         if matches!(op, Op::Approve | Op::Reject) && case.pending.is_none() {
             return self.say(i18n::NO_PENDING.t(lang), Mark::Warn);
         }
-        let form = CaseForm::new(op, Some(case), d, lang);
+        let form = CaseForm::new(op, Some(case), d, &held, self.cases.aid(), lang);
         self.modals.push(Modal::CaseForm(Box::new(form)));
     }
 
@@ -597,6 +651,7 @@ impl App {
         match ev {
             ClientEvent::Connected { user, role } => {
                 self.conn = crate::app::Conn::Connected;
+                self.cases.stale = true;
                 self.session = Some(crate::app::Session { user, role });
             }
             ClientEvent::Disconnected { error, attempt } => {
@@ -616,6 +671,7 @@ impl App {
             ClientEvent::Preview { path, lines } => self.set_preview(&path, lines),
             ClientEvent::TaskResult(result) => self.task_done(result),
             ClientEvent::Report(result) => crate::views::report::loaded(self, result),
+            ClientEvent::CasePage(result) => self.case_page_arrived(result),
             ClientEvent::AckResult { id: _, result } => match result {
                 Ok(()) => self.say(i18n::ACKED.t(self.lang), Mark::Normal),
                 Err(reason) => {

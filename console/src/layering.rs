@@ -11,7 +11,7 @@ use std::path::Path;
 /// The layers, top (imported by everything below) first; a module may import its own layer's
 /// other modules only when listed here as allowed.
 const LAYERS: &[&[&str]] = &[
-    &["i18n", "lists", "client"],
+    &["i18n", "lists", "client", "casepage"],
     &["widgets"],
     &["caseform", "stationform"],
     &["modal"],

@@ -349,6 +349,9 @@ async fn event_loop(lang: i18n::Lang, socket: PathBuf, demo: bool) -> anyhow::Re
         if app.quit {
             break;
         }
+        if let Some(ask) = app.wanted_case_page() {
+            client::case_page(socket.clone(), ask.view, ask.offset, ask.limit, client_tx.clone());
+        }
     }
     connection.abort();
     drop(term);

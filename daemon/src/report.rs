@@ -8,8 +8,9 @@ use crate::store::ledger::{HandledFile, HandledKind};
 use crate::store::pages::RecordIndex;
 use jiff::Timestamp;
 use mz_shared::alert::{Alert, AlertKind};
+use mz_shared::case::Case;
 use mz_shared::dashboard::{
-    ArrivalsByHour, CoolingOffEntry, Dashboard, DayFigures, DivorceWindow, IngestEntry, OfficeBoard, ResidentRow,
+    ArrivalsByHour, CasePage, CaseQueueView, CoolingOffEntry, Dashboard, DayFigures, DivorceWindow, IngestEntry, OfficeBoard, ResidentRow,
     SiteBoard, StationBoard,
 };
 use mz_shared::feed::Feed;
@@ -25,8 +26,8 @@ use std::collections::BTreeMap;
 #[derive(Default)]
 pub struct ReportCache {
     alerts: Option<(u64, AlertCounts, Vec<Alert>)>,
-    /// (table changes, valid until: the next case deadline or a minute), counts, top cases.
-    cases: Option<((u64, i64), CaseCounts, Vec<mz_shared::case::Case>)>,
+    /// (queue changes, valid until: the next case deadline or a minute), counts, urgent cases.
+    cases: Option<((u64, i64), CaseCounts, Vec<Case>)>,
     /// When the task counts last built stop being right: the next due time passing.
     tasks_valid_until: Option<i64>,
 }
@@ -44,15 +45,15 @@ impl ReportCache {
         }
     }
 
-    fn cases(&mut self, state: &State, registry: &Registry, now_ms: i64) -> (CaseCounts, Vec<mz_shared::case::Case>) {
+    fn cases(&mut self, state: &State, registry: &Registry, now_ms: i64) -> (CaseCounts, Vec<Case>) {
         if !self.cases_stale(state, now_ms) {
             let (_, counts, top) = self.cases.as_ref().expect("not stale, so present");
             return (*counts, top.clone());
         }
         let (counts, next_deadline) = case_counts(state, registry, now_ms);
-        let top = dashboard_cases(state);
+        let top = urgent_cases(state);
         let valid_until = next_deadline.map_or(now_ms + 60_000, |d| d.min(now_ms + 60_000));
-        self.cases = Some(((state.cases.changes(), valid_until), counts, top.clone()));
+        self.cases = Some(((cases_changes(state), valid_until), counts, top.clone()));
         (counts, top)
     }
 
@@ -73,7 +74,7 @@ impl ReportCache {
     /// has passed since they were built.
     pub fn cases_stale(&self, state: &State, now_ms: i64) -> bool {
         match &self.cases {
-            Some(((changes, valid_until), _, _)) => *changes != state.cases.changes() || now_ms >= *valid_until,
+            Some(((changes, valid_until), _, _)) => *changes != cases_changes(state) || now_ms >= *valid_until,
             None => true,
         }
     }
@@ -340,7 +341,8 @@ pub fn dashboard(
         limits: registry.limits.clone(),
         departments: registry.departments.clone(),
         communities: registry.communities.clone(),
-        cases,
+        urgent_cases: cases,
+        cases_changes: cases_changes(state),
         funds: crate::funds::fund_rows(&state.funds, &state.fund_figures, registry),
         arrivals_by_hour: arrivals_by_hour(state, today),
     }
@@ -354,17 +356,32 @@ fn arrivals_by_hour(state: &State, today: jiff::civil::Date) -> ArrivalsByHour {
     ArrivalsByHour { today: day(Some(today)), yesterday: day(today.yesterday().ok()) }
 }
 
-/// Open cases sent to consoles at most (the most urgent; the status counts all).
-const DASHBOARD_OPEN_CASES: usize = 500;
-/// Closed or referred cases sent to consoles besides the open ones.
-const DASHBOARD_ENDED_CASES: usize = 50;
+/// The count a console compares to know its page of cases is stale (`Dashboard::cases_changes`,
+/// `CasePage::changes`).
+fn cases_changes(state: &State) -> u64 {
+    state.case_index.queue_changes(state.cases.changes())
+}
 
-/// The most urgent open cases (high urgency first, then oldest), then the latest ended ones.
-fn dashboard_cases(state: &State) -> Vec<mz_shared::case::Case> {
-    let index = &state.case_index;
-    let open = index.open_by_urgency.iter().take(DASHBOARD_OPEN_CASES).map(|(_, _, no)| no);
-    let ended = index.ended.iter().rev().take(DASHBOARD_ENDED_CASES).map(|(_, no)| no);
-    open.chain(ended).filter_map(|no| state.cases.get(no.id().as_str())).collect()
+/// The most urgent open cases, in the queue's order: the first [`Dashboard::URGENT_CASES`].
+fn urgent_cases(state: &State) -> Vec<Case> {
+    case_page(state, CaseQueueView::Open, 0, Dashboard::URGENT_CASES as u32, false).cases
+}
+
+/// The cases at queue positions `offset..offset + limit` of `view` (`limit` cut to
+/// [`CasePage::MAX`]), read from the queue index: `offset + limit` steps and `limit` cases
+/// read, never a scan. With `aid`, the payments on any case to the page's people (a pass over
+/// the payments held in memory), for the payment form's duplicate-aid warning.
+pub fn case_page(state: &State, view: CaseQueueView, offset: u64, limit: u32, aid: bool) -> CasePage {
+    let limit = limit.min(CasePage::MAX) as usize;
+    let (nos, total) = state.case_index.queue_page(view, offset, limit);
+    let cases: Vec<Case> = nos.into_iter().filter_map(|no| state.cases.get(no.id().as_str())).collect();
+    let aid = if aid {
+        let people: std::collections::HashSet<_> = cases.iter().filter_map(Case::person_key).collect();
+        state.aid_records.iter().filter(|a| people.contains(&a.person)).cloned().collect()
+    } else {
+        Vec::new()
+    };
+    CasePage { view, offset, total, changes: cases_changes(state), cases, aid }
 }
 
 /// Months until a site is full, from the growth of `occupied` over its recent reports.
@@ -410,8 +427,19 @@ pub fn masked_for_viewer(d: &Dashboard) -> Dashboard {
             r.name = r.name.as_deref().map(mask_name);
         }
     }
-    for c in &mut d.cases {
+    mask_case_names(&mut d.urgent_cases);
+    d
+}
+
+/// A page of cases as a viewer may see it: names reduced to their first character, and no
+/// payment records (they may name the person; a viewer cannot pay).
+pub fn mask_page_for_viewer(page: &mut CasePage) {
+    mask_case_names(&mut page.cases);
+    page.aid.clear();
+}
+
+fn mask_case_names(cases: &mut [Case]) {
+    for c in cases {
         c.name = c.name.as_deref().map(mask_name);
     }
-    d
 }

@@ -524,6 +524,7 @@ impl Session {
             Request::CaseShow { id } => self.case_show(role, &id).await?,
             Request::RejectsPreview { path, lines } => self.rejects_preview(role, path, lines).await?,
             Request::CaseList { state, limit } => self.case_list(role, state, limit).await?,
+            Request::CasePage { view, offset, limit } => self.case_page(role, view, offset, limit).await?,
             Request::AuditVerify => self.audit_verify().await?,
             Request::AuditCheck { anchors } => self.audit_check(anchors).await?,
             Request::Backup { dest } => self.backup(dest).await?,
@@ -722,6 +723,25 @@ impl Session {
         let wait = BACKUP_TIMEOUT.max(self.limits.engine);
         let answer = self.ctx.engine.backup(dest, wait).await;
         let msg = answer.map_or_else(refused, |_| ServerMessage::Done);
+        self.send(&msg).await
+    }
+
+    /// A page of the case queue from the engine's index (any role), names masked for viewers.
+    async fn case_page(
+        &mut self,
+        role: Role,
+        view: mz_shared::dashboard::CaseQueueView,
+        offset: u64,
+        limit: u32,
+    ) -> io::Result<()> {
+        let viewer = role == Role::Viewer;
+        let answer = self.ctx.engine.case_page(view, offset, limit, !viewer, self.limits.engine).await;
+        let msg = answer.map_or_else(refused, |mut page| {
+            if viewer {
+                report::mask_page_for_viewer(&mut page);
+            }
+            ServerMessage::CasePage(page)
+        });
         self.send(&msg).await
     }
 

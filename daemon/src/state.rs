@@ -11,6 +11,7 @@
 //! each person; [`TaskIndex`]: the open station tasks), so `cases`, `tasks` and `rules` build on
 //! `state` and `state` imports none of them.
 
+mod case_queue;
 mod person_index;
 mod task_index;
 
@@ -893,6 +894,8 @@ pub(crate) struct CaseIndex {
     pub(crate) open_by_deadline: std::collections::BTreeSet<DeadlineKey>,
     /// (closed at, number) of closed and referred cases.
     pub(crate) ended: std::collections::BTreeSet<(i64, CaseNo)>,
+    /// Open cases in the console's queue order ([`case_queue`]).
+    pub(crate) queue: case_queue::CaseQueue,
 }
 
 impl CaseIndex {
@@ -915,6 +918,7 @@ impl CaseIndex {
         let Some(no) = CaseNo::of(&case.id) else { return };
         match Self::keys(case, no, limits) {
             Some((u, d)) => {
+                self.queue.insert((u.0, d.0, no));
                 self.open_by_urgency.insert(u);
                 self.open_by_deadline.insert(d);
             }
@@ -928,6 +932,7 @@ impl CaseIndex {
         let Some(no) = CaseNo::of(&case.id) else { return };
         match Self::keys(case, no, limits) {
             Some((u, d)) => {
+                self.queue.remove(&(u.0, d.0, no));
                 self.open_by_urgency.remove(&u);
                 self.open_by_deadline.remove(&d);
             }
@@ -939,7 +944,9 @@ impl CaseIndex {
 
     /// Rebuilds the deadline ordering after the registry's limits changed.
     pub(crate) fn reindex(&mut self, cases: &CaseTable, limits: &mz_shared::registry::Limits) {
+        let rebuilt = self.queue.rebuilt + 1;
         *self = CaseIndex::default();
+        self.queue.rebuilt = rebuilt;
         for c in cases.all() {
             self.add(&c, limits);
         }

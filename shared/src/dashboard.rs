@@ -39,9 +39,15 @@ pub struct Dashboard {
     /// Stays longer than this many days are long stays (from the registry).
     #[serde(default)]
     pub long_stay_days: u32,
-    /// 救急难 cases: all open ones, then the latest closed or referred (at most 50 of those).
+    /// The most urgent open 救急难 cases, in the queue's order (high urgency first, then the
+    /// nearest running deadline, then the number), at most [`Dashboard::URGENT_CASES`]: the
+    /// overview's watch list. The whole queue is paged with `Request::CasePage`; the status
+    /// counts all open and overdue cases.
     #[serde(default)]
-    pub cases: Vec<crate::case::Case>,
+    pub urgent_cases: Vec<crate::case::Case>,
+    /// The daemon's count of case changes: when it moves, a page of cases held since is stale.
+    #[serde(default)]
+    pub cases_changes: u64,
     /// Reserve fund of each street.
     #[serde(default)]
     pub funds: Vec<FundRow>,
@@ -57,6 +63,49 @@ pub struct Dashboard {
     /// Admissions per local hour today and yesterday, all stations (maintained by the daemon).
     #[serde(default)]
     pub arrivals_by_hour: ArrivalsByHour,
+}
+
+impl Dashboard {
+    /// Open cases sent in [`Dashboard::urgent_cases`] at most.
+    pub const URGENT_CASES: usize = 30;
+}
+
+/// Which cases a page of the case queue is taken from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseQueueView {
+    /// Open cases only, in the queue's order.
+    #[default]
+    Open,
+    /// Open cases in the queue's order, then the closed and referred ones, latest ended first.
+    All,
+}
+
+/// One page of the case queue (the answer to `Request::CasePage`): the cases at positions
+/// `offset..offset + cases.len()` of the queue, in its order (open cases by high urgency first,
+/// then the nearest running deadline, then the number; for [`CaseQueueView::All`], the ended
+/// ones after them, latest ended first). Names are masked for viewers.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct CasePage {
+    /// The view the page was taken from.
+    pub view: CaseQueueView,
+    /// The queue position of the first case of the page (0-based).
+    pub offset: u64,
+    /// Cases in the whole view.
+    pub total: u64,
+    /// The daemon's count of case changes when the page was read (as `Dashboard::cases_changes`).
+    pub changes: u64,
+    /// The page's cases, in queue order.
+    pub cases: Vec<crate::case::Case>,
+    /// Payments on any case to the people of the page's cases, for the duplicate-aid warning a
+    /// payment form shows before money moves.
+    #[serde(default)]
+    pub aid: Vec<crate::case::AidRecord>,
+}
+
+impl CasePage {
+    /// Cases the daemon sends in one page at most (a larger `limit` is cut to it).
+    pub const MAX: u32 = 500;
 }
 
 /// Admissions of all stations per local hour (the registry's zone) of today and of yesterday,

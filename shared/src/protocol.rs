@@ -94,6 +94,20 @@ pub enum Request {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         limit: Option<u64>,
     },
+    /// One page of the case queue, as the console's case desk shows it (any role; names masked
+    /// for viewers): at most `limit` cases (cut to [`crate::dashboard::CasePage::MAX`]) from
+    /// position `offset` of `view`. Answered by `CasePage`, read from the daemon's ordered index
+    /// of the cases: it costs the daemon `offset + limit` steps and `limit` cases read.
+    CasePage {
+        /// Open cases only, or all of them (the ended ones after the open ones).
+        #[serde(default)]
+        view: crate::dashboard::CaseQueueView,
+        /// The queue position of the first case wanted (0-based).
+        #[serde(default)]
+        offset: u64,
+        /// How many cases at most.
+        limit: u32,
+    },
     /// One case with its history; answered by `Case`.
     CaseShow {
         /// The case number, e.g. `JJN-2026-000123`.
@@ -272,6 +286,8 @@ pub enum ServerMessage {
         /// The chunk's cases, in id order.
         cases: Vec<CaseView>,
     },
+    /// A page of the case queue (the answer to `CasePage`).
+    CasePage(Box<crate::dashboard::CasePage>),
     /// A station event logged from the console was stored under this record id.
     Logged {
         /// The record id the daemon assigned.

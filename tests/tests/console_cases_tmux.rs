@@ -1,8 +1,9 @@
 //! End-to-end test of the console's case desk (view 7): the real `mzd` (the current OS user is
 //! a supervisor in its registry) and the real `mzc` (target/debug) in a detached tmux session,
 //! read back with `tmux capture-pane`. A case is opened through the form, accepted, paid above
-//! the cap (a request), approved, and `mzd case show ID --json` confirms the history. Needs
-//! tmux; without it the test says so and passes.
+//! the cap (a request), approved, and `mzd case show ID --json` confirms the history. With 300
+//! cases, more than the console holds at once, End pages to the daemon's last case and Home
+//! back, the title counting them all. Needs tmux; without it the test says so and passes.
 //!
 //! Build first: `cargo build --workspace && cargo test -p mz-tests --test console_cases_tmux`.
 
@@ -160,6 +161,65 @@ fn department_reply_states_in_the_case_detail_and_a_reply_from_the_console() {
     let health = &shown["departments"][1];
     assert_eq!(health["id"], "health", "{shown}");
     assert_eq!(health["reply"], "已安排就医", "{shown}");
+    t.keys(&["q"]);
+    t.wait_for(&["MZC-EXIT=0"]);
+}
+
+/// The id of the case at queue position `pos` of the open view, as the daemon pages it.
+fn case_at(d: &Daemon, pos: u64) -> String {
+    use mz_shared::protocol::{ClientMessage, Request, ServerMessage, PROTOCOL_VERSION};
+    use std::io::{BufRead, BufReader, Write};
+    let s = std::os::unix::net::UnixStream::connect(&d.socket).expect("connect");
+    s.set_read_timeout(Some(mz_tests::DEFAULT_TIMEOUT)).unwrap();
+    let mut w = s.try_clone().unwrap();
+    let mut r = BufReader::new(s);
+    let view = mz_shared::dashboard::CaseQueueView::Open;
+    for msg in [
+        ClientMessage::Hello { protocol: PROTOCOL_VERSION, client: "console_cases_tmux".into() },
+        ClientMessage::Request(Request::CasePage { view, offset: pos, limit: 1 }),
+    ] {
+        w.write_all(format!("{}\n", serde_json::to_string(&msg).unwrap()).as_bytes()).unwrap();
+    }
+    let mut line = String::new();
+    for _ in 0..2 {
+        line.clear();
+        r.read_line(&mut line).unwrap();
+    }
+    match serde_json::from_str(&line) {
+        Ok(ServerMessage::CasePage(p)) if p.cases.len() == 1 => p.cases[0].id.to_string(),
+        other => d.fail(&format!("case page at {pos}: {other:?}")),
+    }
+}
+
+#[test]
+fn the_queue_pages_to_its_last_case_with_end_and_back_with_home() {
+    if !tmux_available() {
+        eprintln!("tmux not installed: skipping");
+        return;
+    }
+    const CASES: usize = 300;
+    let tmp = tempfile::tempdir().unwrap();
+    let registry = registry_as("officer").replace("unidentified = false", "unidentified = true");
+    let d = Daemon::start_with_registry(tmp.path(), &registry);
+    let mut rows = String::from("record_id,station_id,event,occurred_at,person_ref,name,id_number,gender,age,origin,referral,flags,bed,discharge_reason,incident_type,note\n");
+    for n in 1..=CASES {
+        let at = mz_tests::local_time_ago(3 * 3600 - n as i64);
+        rows.push_str(&format!("P{n},TZ-JZZ,admit,{at},Q{n},无名氏,,,,,police,,,,,\n"));
+    }
+    d.drop_file("admissions", "arrivals.csv", rows);
+    d.wait_until("a case per arrival", |s| s["cases"]["open"].as_u64() == Some(CASES as u64));
+    let (first, last) = (case_at(&d, 0), case_at(&d, CASES as u64 - 1));
+    let log = tmp.path().join("mzc.log");
+    let t = Tmux::start_mzc(tmp.path(), &["--socket", d.socket.to_str().unwrap(), "--log", log.to_str().unwrap()]);
+    t.wait_for(&["[已连接]"]);
+    t.keys(&["7"]);
+    // The title counts every open case and where the selection stands among them.
+    t.wait_for(&["在办个案 300", "1/300", &first]);
+    t.keys(&["End"]);
+    let screen = t.wait_for(&["300/300", &last]);
+    assert!(!screen.contains(&first), "the first page is gone:\n{screen}");
+    t.keys(&["Home"]);
+    t.wait_for(&["1/300", &first]);
     t.keys(&["q"]);
     t.wait_for(&["MZC-EXIT=0"]);
 }

@@ -19,8 +19,9 @@ use mz_shared::registry::Limits;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
-use std::cmp::Reverse;
+use ratatui::widgets::{
+    Block, Clear, Paragraph, Scrollbar, ScrollbarOrientation, ScrollbarState, StatefulWidget, Widget, Wrap,
+};
 
 /// The case time limits: the registry's, as the daemon pushes them with the dashboard.
 pub fn limits(app: &App) -> Limits {
@@ -56,11 +57,6 @@ fn clocks(c: &Case, limits: &Limits) -> Vec<(Overdue, i64)> {
     v
 }
 
-/// The nearest deadline of a case.
-pub fn next_deadline(c: &Case, limits: &Limits) -> Option<(Overdue, i64)> {
-    clocks(c, limits).into_iter().min_by_key(|(_, at)| *at)
-}
-
 /// `12分`, `3时`, `2天` (minutes below an hour, hours below two days).
 pub fn span(ms: i64, lang: Lang) -> String {
     let m = ms.max(0) / 60_000;
@@ -91,19 +87,12 @@ pub fn countdown(c: &Case, limits: &Limits, now_ms: i64, lang: Lang) -> (String,
     }
 }
 
-/// The cases of the queue, in order: open ones by urgency (high first) then nearest deadline;
-/// with the toggle on, the ended ones after them (latest first, as the daemon sends them).
-pub fn queue(app: &App) -> Vec<&Case> {
-    let Some(d) = &app.dashboard else { return Vec::new() };
-    let limits = &d.limits;
-    let mut open: Vec<&Case> = d.cases.iter().filter(|c| !c.is_terminal()).collect();
-    open.sort_by_cached_key(|c| {
-        (Reverse(c.urgency), next_deadline(c, limits).map_or(i64::MAX, |(_, at)| at), c.id.clone())
-    });
-    if app.show_ended_cases {
-        open.extend(d.cases.iter().filter(|c| c.is_terminal()));
-    }
-    open
+/// The cases of the queue held: the page the daemon sent around the selection, in the
+/// daemon's order (open ones by urgency, high first, then the nearest running deadline, then
+/// the number; with the toggle on, the ended ones after them, latest first). The console does
+/// not sort them again.
+pub fn queue(app: &App) -> &[Case] {
+    app.cases.cases()
 }
 
 pub fn street_name(app: &App, id: &str) -> String {
@@ -142,7 +131,7 @@ pub fn table(app: &App) -> TableData {
         Column::right(i18n::PAID.t(lang), 4, 12).optional(),
     ];
     let rows = queue(app)
-        .into_iter()
+        .iter()
         .map(|c| {
             let (countdown, overdue) = countdown(c, &limits, app.now_ms, lang);
             let mark = if overdue {
@@ -201,18 +190,21 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
     let rows = if line.width() > area.width as usize { 2 } else { 1 };
     let [top, keys] = Layout::vertical([Constraint::Fill(1), Constraint::Length(rows)]).areas(area);
     let data = super::table(app, crate::app::ListId::Cases);
-    let limits = limits(app);
-    let open: Vec<&Case> = app.dashboard.iter().flat_map(|d| d.cases.iter()).filter(|c| !c.is_terminal()).collect();
-    let overdue = open.iter().filter(|c| case::overdue(c, &limits, app.now_ms)).count();
+    // The counts are the daemon's, over every case; the page holds a few screens of them.
+    let counts = app.dashboard.as_ref().map(|d| d.status.cases).unwrap_or_default();
     let toggle = if app.show_ended_cases { format!("[t {}]", i18n::CASES_ALL.t(lang)) } else { "[t]".into() };
-    let title = format!(
+    let mut title = format!(
         "{}  {} {}  {} {}  {toggle}",
         i18n::VIEW_CASES.t(lang),
         i18n::CASES_OPEN.t(lang),
-        open.len(),
+        counts.open,
         i18n::CASES_OVERDUE.t(lang),
-        overdue
+        counts.overdue
     );
+    let total = app.cases.total().unwrap_or(0);
+    if total > 0 {
+        title.push_str(&format!("  {}/{total}", app.case_cursor().min(total - 1) + 1));
+    }
     let st = app.list(crate::app::ListId::Cases);
     table::render(
         buf,
@@ -224,7 +216,31 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
         theme,
         i18n::NO_CASES.t(lang),
     );
+    scrollbar(buf, top, total, app.case_cursor());
     Paragraph::new(line).wrap(Wrap { trim: false }).render(keys, buf);
+}
+
+/// Where the selection stands in the whole queue, on the table's right border (below the
+/// header row), when the queue is longer than the rows on screen: the page held is only a part
+/// of it.
+fn scrollbar(buf: &mut Buffer, area: Rect, total: u64, cursor: u64) {
+    if area.height < 5 || area.width < 3 {
+        return;
+    }
+    let track = Rect { x: area.x + area.width - 1, y: area.y + 2, width: 1, height: area.height - 3 };
+    if total <= u64::from(track.height) {
+        return;
+    }
+    let len = usize::try_from(total).unwrap_or(usize::MAX);
+    let mut state = ScrollbarState::new(len)
+        .viewport_content_length(usize::from(track.height))
+        .position(usize::try_from(cursor).unwrap_or(usize::MAX));
+    let bar = Scrollbar::new(ScrollbarOrientation::VerticalRight).begin_symbol(None).end_symbol(None);
+    bar.track_symbol(Some("│")).thumb_symbol("┃").render(
+        track,
+        buf,
+        &mut state,
+    );
 }
 
 fn at(app: &App, ms: i64) -> String {
@@ -397,7 +413,7 @@ fn department_line(app: &App, c: &Case, id: &str) -> Line<'static> {
 pub fn render_detail(buf: &mut Buffer, area: Rect, app: &App, key: &str, scroll: u16) {
     let lang = app.lang;
     let theme = app.theme;
-    let Some(c) = app.dashboard.as_ref().and_then(|d| d.cases.iter().find(|c| c.id.as_str() == key)) else {
+    let Some(c) = app.held_case(key) else {
         return;
     };
     Clear.render(area, buf);
@@ -479,8 +495,10 @@ pub(crate) mod tests {
         c.version += 1;
     }
 
-    /// Cases in every situation the desk must show.
-    pub fn dashboard() -> Dashboard {
+    /// Cases in every situation the desk must show, in the daemon's queue order: high urgency
+    /// first; then the overdue accept (past), the unidentified's accept (10 minutes left), the
+    /// close clocks (62 h, 69 h left); then the ended one.
+    pub fn queue_cases() -> Vec<Case> {
         // 1: new, opened 40 minutes ago: accept overdue by 10 minutes.
         let late = open(1, "ST-01", "突发重病无力就医", Urgency::Normal, 40 * M);
         // 2: new, high urgency, opened 5 minutes ago: accept in 25 minutes.
@@ -519,9 +537,24 @@ pub(crate) mod tests {
         closed.closed_at_ms = Some(NOW - 50 * H);
         closed.outcome = Some("已送医".into());
         entry(&mut closed, 50 * H, "duty1", "close", "已送医");
+        vec![urgent, late, unid, accepted, paid, closed]
+    }
+
+    /// The fixture case numbered `seq`.
+    pub fn case(seq: u32) -> Case {
+        queue_cases().into_iter().find(|c| c.id.seq() == Some(seq)).expect("a fixture case")
+    }
+
+    /// The desk's dashboard: the open fixture cases as the urgent list, the status's counts.
+    pub fn dashboard() -> Dashboard {
+        let mut status = crate::views::tests::sample().status;
+        status.cases.open = 5;
+        status.cases.overdue = 1;
         Dashboard {
             timezone: "Asia/Shanghai".into(),
-            cases: vec![late, urgent, paid, accepted, unid, closed],
+            urgent_cases: queue_cases().into_iter().filter(|c| !c.is_terminal()).collect(),
+            cases_changes: 1,
+            status,
             funds: vec![
                 FundRow {
                     street: "ST-01".into(),
@@ -550,28 +583,29 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn queue_is_urgent_first_then_nearest_deadline() {
-        let app = crate::app::tests::app_with(dashboard());
+    fn the_queue_is_the_page_the_daemon_sent_in_its_order() {
+        let mut app = crate::app::tests::app_with(dashboard());
+        app.view = crate::app::View::Cases;
+        crate::app::tests::serve(&mut app, &queue_cases());
         let ids: Vec<&str> = queue(&app).iter().map(|c| c.id.as_str()).collect();
-        // High first; then the overdue accept (past), the unidentified's accept (10 minutes
-        // left), then the close clocks (62 h, 69 h left). Ended cases only with the toggle.
         assert_eq!(
             ids,
             ["JJN-2025-000002", "JJN-2025-000001", "JJN-2025-000005", "JJN-2025-000004", "JJN-2025-000003"]
         );
-        let mut app = app;
-        app.show_ended_cases = true;
+        // Ended cases only with the toggle, after the open ones.
+        app.on_key(crate::app::tests::ch('t'));
+        crate::app::tests::serve(&mut app, &queue_cases());
+        assert_eq!(queue(&app).len(), 6);
         assert_eq!(queue(&app).last().unwrap().id.as_str(), "JJN-2025-000006");
     }
 
     #[test]
     fn countdowns() {
-        let d = dashboard();
         let l = Limits::default();
-        assert_eq!(countdown(&d.cases[0], &l, NOW, Lang::Zh), ("[超时] 受理 10分".to_string(), true));
-        assert_eq!(countdown(&d.cases[1], &l, NOW, Lang::Zh), ("受理剩 25分".to_string(), false));
-        assert_eq!(countdown(&d.cases[1], &l, NOW, Lang::En), ("accept in 25m".to_string(), false));
-        assert_eq!(countdown(&d.cases[3], &l, NOW, Lang::Zh), ("办结剩 2天".to_string(), false));
-        assert_eq!(countdown(&d.cases[5], &l, NOW, Lang::Zh).0, "已结束");
+        assert_eq!(countdown(&case(1), &l, NOW, Lang::Zh), ("[超时] 受理 10分".to_string(), true));
+        assert_eq!(countdown(&case(2), &l, NOW, Lang::Zh), ("受理剩 25分".to_string(), false));
+        assert_eq!(countdown(&case(2), &l, NOW, Lang::En), ("accept in 25m".to_string(), false));
+        assert_eq!(countdown(&case(4), &l, NOW, Lang::Zh), ("办结剩 2天".to_string(), false));
+        assert_eq!(countdown(&case(6), &l, NOW, Lang::Zh).0, "已结束");
     }
 }

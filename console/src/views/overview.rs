@@ -215,7 +215,8 @@ fn ingest_tile(buf: &mut Buffer, ing: Rect, app: &App, d: &Dashboard) {
 const WATCH_ROWS: usize = 30;
 
 /// The most urgent open cases, in the queue's order (urgent first, then the nearest
-/// deadline), with their countdowns; overdue ones marked in text and red.
+/// deadline) as the daemon sends them in the dashboard, with their countdowns; overdue ones
+/// marked in text and red. The title counts every open case (the status's count).
 fn urgent_cases(buf: &mut Buffer, area: Rect, app: &App) {
     let lang = app.lang;
     let limits = cases::limits(app);
@@ -225,8 +226,9 @@ fn urgent_cases(buf: &mut Buffer, area: Rect, app: &App) {
         Column::left(i18n::DEADLINE.t(lang), 6, 20).keep(),
         Column::left(i18n::SUMMARY.t(lang), 4, 60).shrink_first(),
     ];
-    let open: Vec<_> = cases::queue(app).into_iter().filter(|c| !c.is_terminal()).collect();
-    let rows = open
+    let Some(d) = app.dashboard.as_deref() else { return };
+    let rows = d
+        .urgent_cases
         .iter()
         .take(WATCH_ROWS)
         .map(|c| {
@@ -248,7 +250,7 @@ fn urgent_cases(buf: &mut Buffer, area: Rect, app: &App) {
             TableRow::new(c.id.as_str(), cells).mark(mark)
         })
         .collect();
-    let title = format!("{} ({})", i18n::URGENT_CASES.t(lang), open.len());
+    let title = format!("{} ({})", i18n::URGENT_CASES.t(lang), d.status.cases.open);
     let data = TableData { columns, rows };
     table::render(buf, area, block(&title, app.theme, false), &data, "", None, app.theme, i18n::NO_CASES.t(lang));
 }

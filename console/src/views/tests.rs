@@ -310,6 +310,11 @@ fn text(buf: &Buffer) -> String {
     lines(buf).join("\n")
 }
 
+/// The app drawn at `w`×`h`, as text.
+pub fn screen(app: &App, w: u16, h: u16) -> String {
+    text(&draw(app, w, h))
+}
+
 /// The x (in cells) where `needle` starts on row `y`, if it does.
 fn x_of(buf: &Buffer, y: u16, needle: &str) -> Option<u16> {
     let first = needle.chars().next()?;
@@ -693,7 +698,13 @@ fn case_app(lang: Lang, role: mz_shared::registry::Role) -> App {
     a.on_client(ClientEvent::Connected { user: "chief".into(), role });
     a.lang = lang;
     a.view = View::Cases;
+    serve(&mut a);
     a
+}
+
+/// Answers the desk's asks for pages from the fixture cases, as the daemon would.
+fn serve(a: &mut App) {
+    crate::app::tests::serve(a, &crate::views::cases::tests::queue_cases());
 }
 
 /// Moves the queue's selection to case `id`.
@@ -744,6 +755,7 @@ fn case_queue_orders_marks_overdue_in_text_and_lists_the_role_keys() {
     // The toggle shows ended cases, dimmed, with their state in text.
     let mut a = case_app(Lang::Zh, Role::Officer);
     a.on_key(ch('t'));
+    serve(&mut a);
     let b = draw(&a, 160, 48);
     assert_all(&b, &["JJN-2025-000006", "已办结", "已结束", "[t 含已结束]"]);
 }
@@ -939,6 +951,7 @@ fn case_keys_follow_the_role_and_forms_validate_as_typed() {
     assert!(a.case_form().is_none());
     // Ended cases take no action.
     a.on_key(ch('t'));
+    serve(&mut a);
     select(&mut a, "JJN-2025-000006");
     a.on_key(ch('n'));
     assert!(a.case_form().is_none());

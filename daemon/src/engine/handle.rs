@@ -61,6 +61,19 @@ impl EngineHandle {
         self.ask(wait, |reply| EngineMsg::FundList { reply }).await
     }
 
+    /// A page of the case queue as the engine's index stands now (`aid`: with the payments to
+    /// the page's people).
+    pub async fn case_page(
+        &self,
+        view: mz_shared::dashboard::CaseQueueView,
+        offset: u64,
+        limit: u32,
+        aid: bool,
+        wait: Duration,
+    ) -> Result<Box<mz_shared::dashboard::CasePage>, Refusal> {
+        self.ask(wait, |reply| EngineMsg::CasePage { view, offset, limit, aid, reply }).await
+    }
+
     /// A statistics report as of now (`period` `None`: the default of `kind`).
     pub async fn report(
         &self,

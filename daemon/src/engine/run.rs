@@ -64,6 +64,15 @@ pub enum EngineMsg {
     FundList {
         reply: oneshot::Sender<Result<Vec<mz_shared::dashboard::FundRow>, Refusal>>,
     },
+    /// A page of the case queue (the console's case desk); `aid` adds the payments to the
+    /// page's people.
+    CasePage {
+        view: mz_shared::dashboard::CaseQueueView,
+        offset: u64,
+        limit: u32,
+        aid: bool,
+        reply: oneshot::Sender<Result<Box<mz_shared::dashboard::CasePage>, Refusal>>,
+    },
     /// A statistics report (`mzd report`); `period` `None` is the default of `kind`.
     Report {
         kind: mz_shared::statistics::PeriodKind,
@@ -171,6 +180,7 @@ fn refuse(msg: EngineMsg, reason: Refusal) {
         EngineMsg::LogStationEvent { reply, .. } => drop(reply.send(Err(reason))),
         EngineMsg::CaseAct { reply, .. } => drop(reply.send(Err(reason))),
         EngineMsg::FundList { reply } => drop(reply.send(Err(reason))),
+        EngineMsg::CasePage { reply, .. } => drop(reply.send(Err(reason))),
         EngineMsg::Report { reply, .. } => drop(reply.send(Err(reason))),
         EngineMsg::TaskDone { reply, .. } => drop(reply.send(Err(reason))),
         EngineMsg::Candidate(_) | EngineMsg::Registry(_) | EngineMsg::Shutdown => {}
@@ -282,6 +292,10 @@ pub fn engine_loop(
             Ok(EngineMsg::FundList { reply }) => {
                 let state = &engine.state;
                 drop(reply.send(Ok(crate::funds::fund_rows(&state.funds, &state.fund_figures, &engine.registry))))
+            }
+            Ok(EngineMsg::CasePage { view, offset, limit, aid, reply }) => {
+                let page = crate::report::case_page(&engine.state, view, offset, limit, aid);
+                drop(reply.send(Ok(Box::new(page))))
             }
             Ok(EngineMsg::Report { kind, period, reply }) => {
                 drop(reply.send(Ok(Box::new(engine.statistics_report(kind, period)))))
