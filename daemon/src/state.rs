@@ -544,8 +544,40 @@ impl State {
             || self.stats.is_dirty()
     }
 
-    /// Writes every changed figure into `batch`.
+    /// Writes every changed figure into `batch`. The changed case blocks and the audit chunks
+    /// (most of a bulk commit's encoding and compression) are encoded on a second thread while
+    /// this one writes the other figures.
     pub(crate) fn write_into(&mut self, batch: &mut sled::Batch) {
+        let blocks = self.cases.take_changed(batch);
+        let audit = std::mem::take(&mut self.audit_pending);
+        if !audit.is_empty() {
+            // The trail's anchor goes with the entries.
+            batch.insert(audit_anchor_key(), encode(&self.audit_anchor()));
+        }
+        // The encoder takes them from `cold`; if it cannot be started they are still there.
+        let mut cold = Some((blocks, audit));
+        let encoded = std::thread::scope(|s| {
+            let slot = &mut cold;
+            let encoder = std::thread::Builder::new()
+                .name("mzd-encode".into())
+                .spawn_scoped(s, move || slot.take().map(|(b, a)| encode_blocks_and_chunks(b, a)));
+            self.write_figures_into(batch);
+            match encoder {
+                Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                Err(e) => {
+                    tracing::debug!(error = %e, "encoder thread not started; encoding on the engine thread");
+                    None
+                }
+            }
+        });
+        let encoded = encoded.or_else(|| cold.take().map(|(b, a)| encode_blocks_and_chunks(b, a)));
+        for (key, bytes) in encoded.unwrap_or_default() {
+            batch.insert(key, bytes);
+        }
+    }
+
+    /// Writes the changed figures other than cases and audit entries into `batch`.
+    fn write_figures_into(&mut self, batch: &mut sled::Batch) {
         if std::mem::take(&mut self.counters_dirty) {
             batch.insert(keys::COUNTERS, encode(&self.counters));
         }
@@ -561,18 +593,9 @@ impl State {
         self.lapsed_applications.write_into(batch);
         self.divorce_lapses.write_into(batch);
         self.alerts.write_into(batch);
-        self.cases.write_into(batch);
         self.tasks.write_into(batch);
         self.stats.write_into(batch);
         archive_closed(&mut self.task_index, batch);
-        // The entries of one commit are one value, keyed by the first entry's number, in chunks
-        // small enough for sled to keep inline; the trail's anchor goes with them.
-        if !self.audit_pending.is_empty() {
-            batch.insert(audit_anchor_key(), encode(&self.audit_anchor()));
-        }
-        for chunk in std::mem::take(&mut self.audit_pending).chunks(AUDIT_CHUNK) {
-            batch.insert(keys::audit(chunk[0].seq), encode_audit_chunk(chunk));
-        }
     }
 }
 
@@ -694,15 +717,16 @@ impl CaseTable {
         !self.pending.is_empty()
     }
 
-    /// Writes each block with a changed case once: the committed block merged with the
-    /// changes. Blocks are compressed on two threads when there are several.
-    fn write_into(&mut self, batch: &mut sled::Batch) {
+    /// Takes the changes since the last commit as the blocks to write, each the committed block
+    /// merged with its changed cases. Cases kept one per key go into `batch` here: a case
+    /// without a number is written at its key, and a changed case of an older store has its
+    /// old key removed in the same batch (it moves into its block).
+    fn take_changed(&mut self, batch: &mut sled::Batch) -> Vec<(u32, Vec<Case>)> {
         let mut blocks: BTreeMap<u32, Vec<Case>> = BTreeMap::new();
         for (id, case) in self.pending.drain() {
             match block_of(&id) {
                 Some(b) => {
                     if self.legacy {
-                        // Moved into its block: the old key goes in the same batch.
                         batch.remove(keys::state("case", &id));
                     }
                     blocks.entry(b).or_default().push(case);
@@ -710,7 +734,7 @@ impl CaseTable {
                 None => batch.insert(keys::state("case", &id), encode(&case)),
             }
         }
-        let merged: Vec<(u32, Vec<Case>)> = blocks
+        let merged = blocks
             .into_iter()
             .map(|(b, changed)| {
                 let stored = self.block(b).map(|c| (*c).clone()).unwrap_or_else(|e| {
@@ -721,36 +745,30 @@ impl CaseTable {
             })
             .collect();
         *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        for (b, bytes) in encode_blocks(&merged) {
-            batch.insert(keys::case_block(b), bytes);
-        }
+        merged
     }
 }
 
 /// `stored` with `changed` cases replaced or added, ordered by number.
 fn merge_block(stored: Vec<Case>, changed: Vec<Case>) -> Vec<Case> {
-    let mut by_id: BTreeMap<(u32, String), Case> =
-        stored.into_iter().map(|c| ((c.id.seq().unwrap_or(0), c.id.as_str().to_owned()), c)).collect();
-    for c in changed {
-        by_id.insert((c.id.seq().unwrap_or(0), c.id.as_str().to_owned()), c);
-    }
-    by_id.into_values().collect()
+    let mut all = changed;
+    all.extend(stored);
+    // Stable: a changed case sorts before its stored version, and `dedup_by` keeps the first.
+    all.sort_by(|a, b| (a.id.seq().unwrap_or(0), a.id.as_str()).cmp(&(b.id.seq().unwrap_or(0), b.id.as_str())));
+    all.dedup_by(|later, kept| later.id == kept.id);
+    all
 }
 
-/// Encodes and compresses blocks, the second half on another thread when there are several
-/// (compression is most of a bulk commit's case cost; the engine thread does the first half).
-fn encode_blocks(blocks: &[(u32, Vec<Case>)]) -> Vec<(u32, Vec<u8>)> {
-    let enc = |part: &[(u32, Vec<Case>)]| part.iter().map(|(b, c)| (*b, encode_block(c))).collect::<Vec<_>>();
-    if blocks.len() < 4 {
-        return enc(blocks);
-    }
-    let (first, second) = blocks.split_at(blocks.len() / 2);
-    std::thread::scope(|s| {
-        let other = s.spawn(|| enc(second));
-        let mut out = enc(first);
-        out.extend(other.join().unwrap_or_else(|_| enc(second)));
-        out
-    })
+/// The store writes of a commit's changed case blocks and its audit entries: each block and
+/// each chunk of [`AUDIT_CHUNK`] entries encoded and compressed (run beside the engine thread;
+/// the cases and entries are dropped here too).
+fn encode_blocks_and_chunks(blocks: Vec<(u32, Vec<Case>)>, audit: Vec<AuditEntry>) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut out: Vec<(Vec<u8>, Vec<u8>)> =
+        blocks.iter().map(|(b, cases)| (keys::case_block(*b), encode_block(cases))).collect();
+    // The entries of one commit are one value per chunk, keyed by the chunk's first entry's
+    // number, small enough for sled to keep inline.
+    out.extend(audit.chunks(AUDIT_CHUNK).map(|chunk| (keys::audit(chunk[0].seq), encode_audit_chunk(chunk))));
+    out
 }
 
 /// Every stored case: the blocks in number order, then cases of older stores kept one per key.
