@@ -10,8 +10,8 @@ use jiff::Timestamp;
 use mz_shared::alert::{Alert, AlertKind};
 use mz_shared::case::Case;
 use mz_shared::dashboard::{
-    ArrivalsByHour, CasePage, CaseQueueView, CoolingOffEntry, Dashboard, DayFigures, DivorceWindow, IngestEntry, OfficeBoard, ResidentRow,
-    SiteBoard, StationBoard,
+    ArrivalsByHour, CasePage, CaseQueueView, CoolingOffEntry, Dashboard, DayFigures, DivorceWindow, IngestEntry,
+    OfficeBoard, ResidentRow, SiteBoard, StationBoard,
 };
 use mz_shared::feed::Feed;
 use mz_shared::protocol::{AlertCounts, CaseCounts, FeedCounts, SiteStatus, StationStatus, StatusReport, TaskCounts};

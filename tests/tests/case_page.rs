@@ -194,12 +194,7 @@ fn pages_walk_every_case_once_in_queue_order_and_viewers_get_names_masked() {
     assert_eq!(unique.len(), open, "no case twice");
     assert_eq!(unique, want_open, "exactly the open cases");
     for w in pages.windows(2) {
-        assert!(
-            queue_key(&w[0], &limits) < queue_key(&w[1], &limits),
-            "{} before {}",
-            w[0].id,
-            w[1].id
-        );
+        assert!(queue_key(&w[0], &limits) < queue_key(&w[1], &limits), "{} before {}", w[0].id, w[1].id);
     }
     assert!(pages.iter().any(|c| c.urgency == Urgency::Normal) && pages[0].urgency == Urgency::High);
     assert!(pages.iter().any(|c| c.name.as_deref() == Some("李雷")), "an officer sees names");

@@ -236,11 +236,7 @@ fn scrollbar(buf: &mut Buffer, area: Rect, total: u64, cursor: u64) {
         .viewport_content_length(usize::from(track.height))
         .position(usize::try_from(cursor).unwrap_or(usize::MAX));
     let bar = Scrollbar::new(ScrollbarOrientation::VerticalRight).begin_symbol(None).end_symbol(None);
-    bar.track_symbol(Some("│")).thumb_symbol("┃").render(
-        track,
-        buf,
-        &mut state,
-    );
+    bar.track_symbol(Some("│")).thumb_symbol("┃").render(track, buf, &mut state);
 }
 
 fn at(app: &App, ms: i64) -> String {
