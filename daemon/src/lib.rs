@@ -63,3 +63,6 @@ mod task_archive;
 mod tasks;
 mod watcher;
 mod workbook;
+
+/// Called first in `mzd`'s `main`: see [`sys::release_freed_memory_promptly`].
+pub use sys::release_freed_memory_promptly;

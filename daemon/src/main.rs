@@ -11,6 +11,7 @@ use std::process::ExitCode;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    mzd::release_freed_memory_promptly();
     let cli = <cli::Cli as clap::Parser>::parse();
     match cli::run(cli) {
         Ok(code) => code,
