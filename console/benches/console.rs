@@ -7,8 +7,11 @@
 //!   own drawing code (`views::draw`), drawn through a ratatui `Terminal<TestBackend>` with the
 //!   real `Dashboard` the daemon pushed, a clock tick before each frame (the console's modules
 //!   come from the `mzc` library). Wall time and the thread's CPU time are both reported (on a
-//!   busy machine, wall p99 shows preemption).
-//!   Also: a pushed dashboard applied (`App::on_client`) plus the frame that follows.
+//!   busy machine, wall p99 shows preemption). These are the 1-second clock redraws: the
+//!   overview copies the parts that only a new dashboard changes from the previous frame
+//!   (`widgets::memo`) and redraws what moved.
+//!   Also: a pushed dashboard applied (`App::on_client`) plus the frame that follows, which
+//!   draws everything.
 //! - **`mzc` end to end** in a detached tmux session (its own tmux server), 160×48 and 80×24: CPU
 //!   time of all of `mzc`'s threads per redraw while bursts of view keys are replayed (includes
 //!   terminal output; an upper bound, as 1-second clock redraws are counted as frames too).
@@ -58,6 +61,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+
+/// Frames are drawn with the allocator `mzc` uses.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 // ---------------------------------------------------------------------------------------------
 // Realistic admission rows (the generator of daemon/benches/ingest.rs, with its state kept so

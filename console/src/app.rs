@@ -143,8 +143,16 @@ pub struct App {
     pub(crate) lang: Lang,
     pub(crate) theme: Theme,
     pub(crate) view: View,
-    /// The dashboard on screen.
+    /// The dashboard on screen; replaced or changed only through [`App::show_dashboard`] and
+    /// [`App::dashboard_mut`], which count the changes in `dashboard_seq`.
     pub(crate) dashboard: Option<Box<Dashboard>>,
+    /// Changes of the dashboard on screen: what the overview's kept region is keyed on.
+    pub(crate) dashboard_seq: u64,
+    /// The overview's parts that do not change with the clock, kept between frames; the value
+    /// is where the urgent cases (drawn every frame for their countdowns) go.
+    pub(crate) overview_memo: crate::widgets::memo::RegionMemo<Option<ratatui::layout::Rect>>,
+    /// The overview's urgent cases, kept while their rows (countdowns to the minute) stay the same.
+    pub(crate) urgent_memo: crate::widgets::memo::RegionMemo<()>,
     /// The newest dashboard received while paused, and how many arrived.
     pub(crate) held: Option<Box<Dashboard>>,
     pub(crate) held_count: u32,
@@ -208,6 +216,9 @@ impl App {
             theme: Theme { color },
             view: View::Overview,
             dashboard: None,
+            dashboard_seq: 0,
+            overview_memo: Default::default(),
+            urgent_memo: Default::default(),
             held: None,
             held_count: 0,
             paused: false,
@@ -227,6 +238,19 @@ impl App {
             tasks_focus: false,
             report: Default::default(),
         }
+    }
+
+    /// Puts `d` on screen.
+    pub(crate) fn show_dashboard(&mut self, d: Box<Dashboard>) {
+        self.dashboard = Some(d);
+        self.dashboard_seq += 1;
+    }
+
+    /// The dashboard on screen, to change in place (tests change figures this way).
+    #[cfg(test)]
+    pub(crate) fn dashboard_mut(&mut self) -> Option<&mut Dashboard> {
+        self.dashboard_seq += 1;
+        self.dashboard.as_deref_mut()
     }
 
     /// The list the keys act on in the current view.

@@ -407,7 +407,7 @@ impl App {
         self.paused = !self.paused;
         if !self.paused {
             if let Some(d) = self.held.take() {
-                self.dashboard = Some(d);
+                self.show_dashboard(d);
             }
             self.held_count = 0;
             self.resync();
@@ -662,7 +662,7 @@ impl App {
                     self.held = Some(d);
                     self.held_count += 1;
                 } else {
-                    self.dashboard = Some(d);
+                    self.show_dashboard(d);
                     self.resync();
                 }
             }

@@ -16,6 +16,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Sparkline, Widget, Wrap};
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 /// Rows the tiles need to show all they hold.
 const TILES_H: u16 = 13;
@@ -23,7 +24,21 @@ const TILES_H: u16 = 13;
 const WATCH_MIN_H: u16 = 8;
 
 pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
-    let Some(d) = &app.dashboard else { return };
+    if app.dashboard.is_none() {
+        return;
+    }
+    // Only the urgent cases' countdowns move with the clock; the rest is drawn once per
+    // dashboard (and language, theme and size) and kept.
+    let key = app.dashboard_seq << 2 | u64::from(app.lang == Lang::En) << 1 | u64::from(app.theme.color);
+    let urgent = app.overview_memo.draw(buf, area, key, |buf| render_all_but_urgent_cases(buf, area, app));
+    if let Some(c) = urgent {
+        urgent_cases(buf, c, app);
+    }
+}
+
+/// Draws everything but the urgent cases; returns where they go (if the screen is tall enough).
+fn render_all_but_urgent_cases(buf: &mut Buffer, area: Rect, app: &App) -> Option<Rect> {
+    let d = app.dashboard.as_deref()?;
     let lang = app.lang;
     let theme = app.theme;
     let st_table = stations::station_table(app);
@@ -43,12 +58,11 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
     let [al, ing] = Layout::vertical([Constraint::Length(5), Constraint::Fill(1)]).areas(right);
     alerts_tile(buf, al, app, d);
     ingest_tile(buf, ing, app, d);
-    if let Some(w) = watch {
-        let [c, a, h] = Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1), Constraint::Length(44)]).areas(w);
-        urgent_cases(buf, c, app);
-        latest_alerts(buf, a, app, d);
-        arrivals(buf, h, app, d);
-    }
+    let w = watch?;
+    let [c, a, h] = Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1), Constraint::Length(44)]).areas(w);
+    latest_alerts(buf, a, app, d);
+    arrivals(buf, h, app, d);
+    Some(c)
 }
 
 /// Cemetery capacity.
@@ -211,7 +225,7 @@ fn ingest_tile(buf: &mut Buffer, ing: Rect, app: &App, d: &Dashboard) {
     Paragraph::new(lines).render(inner, buf);
 }
 
-/// Cases shown in the watch list at most.
+/// Cases and alerts shown in the watch list at most (and never more than its height).
 const WATCH_ROWS: usize = 30;
 
 /// The most urgent open cases, in the queue's order (urgent first, then the nearest
@@ -230,7 +244,7 @@ fn urgent_cases(buf: &mut Buffer, area: Rect, app: &App) {
     let rows = d
         .urgent_cases
         .iter()
-        .take(WATCH_ROWS)
+        .take(WATCH_ROWS.min(usize::from(area.height)))
         .map(|c| {
             let (countdown, overdue) = cases::countdown(c, &limits, app.now_ms, lang);
             let urgent = c.urgency == mz_shared::case::Urgency::High;
@@ -252,7 +266,15 @@ fn urgent_cases(buf: &mut Buffer, area: Rect, app: &App) {
         .collect();
     let title = format!("{} ({})", i18n::URGENT_CASES.t(lang), d.status.cases.open);
     let data = TableData { columns, rows };
-    table::render(buf, area, block(&title, app.theme, false), &data, "", None, app.theme, i18n::NO_CASES.t(lang));
+    // The countdowns change by the minute: the drawn table is kept while the rows stay the same.
+    let key = {
+        let mut h = DefaultHasher::new();
+        (&data, &title, lang == Lang::En, app.theme.color).hash(&mut h);
+        h.finish()
+    };
+    app.urgent_memo.draw(buf, area, key, |buf| {
+        table::render(buf, area, block(&title, app.theme, false), &data, "", None, app.theme, i18n::NO_CASES.t(lang));
+    });
 }
 
 /// The latest alerts: active ones first (newest first), then acknowledged ones; the reason
@@ -269,7 +291,7 @@ fn latest_alerts(buf: &mut Buffer, area: Rect, app: &App, d: &Dashboard) {
     let rows = d
         .alerts
         .iter()
-        .take(WATCH_ROWS)
+        .take(WATCH_ROWS.min(usize::from(area.height)))
         .map(|a| {
             let cells = vec![
                 short_time(a.raised_at_ms, &tz),

@@ -546,7 +546,7 @@ fn ingest_view_and_rejects_preview() {
 #[test]
 fn problems_that_need_attention_show_while_healthy() {
     let mut a = app(Lang::Zh, View::Ingest);
-    if let Some(d) = a.dashboard.as_mut() {
+    if let Some(d) = a.dashboard_mut() {
         d.status.healthy = true;
         d.status.problems = vec!["file secret.csv in the inbox cannot be read".into()];
     }
@@ -1326,7 +1326,7 @@ fn with_funds(lang: Lang) -> App {
         case_cap: Fen(500_000),
         cases_open: open,
     };
-    if let Some(d) = a.dashboard.as_mut() {
+    if let Some(d) = a.dashboard_mut() {
         d.funds = vec![
             row("ST-01", "北苑街道", 20_000_000, 450_050, 600_000, 3),
             row("ST-07", "宋庄镇", 12_000_000, 100, 0, 0),
@@ -1396,7 +1396,7 @@ fn station_tasks_show_due_time_countdown_and_overdue_in_red() {
 fn soonest_full_shows_a_nearly_full_site_with_a_single_report() {
     for lang in [Lang::Zh, Lang::En] {
         let mut a = app(lang, View::Overview);
-        if let Some(d) = a.dashboard.as_mut() {
+        if let Some(d) = a.dashboard_mut() {
             let one = d.sites.iter_mut().find(|s| s.id == "K-TZ").unwrap();
             one.occupied = 11_400; // 95 %, one report: no growth rate
             one.months_to_full = None;
@@ -1713,6 +1713,61 @@ fn the_overview_uses_its_lower_half_at_160x48() {
         assert!(!text(&small).contains(crate::i18n::URGENT_CASES.t(lang)), "{}", text(&small));
         assert_all(&small, &[crate::i18n::ACTIVE_ALERTS.t(lang)]);
     }
+}
+
+#[test]
+fn the_kept_overview_equals_a_fresh_drawing_after_a_tick_and_a_push() {
+    use mz_shared::registry::Role;
+    let fresh = |a: &App| {
+        let mut f = case_app(a.lang, Role::Officer);
+        f.view = View::Overview;
+        f.now_ms = a.now_ms;
+        if let Some(d) = &a.dashboard {
+            f.on_client(ClientEvent::Dashboard(d.clone()));
+        }
+        draw(&f, 160, 48)
+    };
+    let mut a = case_app(Lang::Zh, Role::Officer);
+    a.view = View::Overview;
+    let before = draw(&a, 160, 48);
+    // The countdowns move with the clock while the rest is copied from the kept region.
+    a.on_tick(a.now_ms + 3 * 60_000);
+    let ticked = draw(&a, 160, 48);
+    assert_eq!(ticked, fresh(&a));
+    assert!(
+        text(&before).contains("[超时] 受理 10分") && !text(&ticked).contains("[超时] 受理 10分"),
+        "{}",
+        text(&ticked)
+    );
+    // A pushed dashboard is drawn, not the kept one.
+    let mut d = a.dashboard.as_deref().cloned().unwrap();
+    d.arrivals_by_hour.today.0[3] += 7;
+    a.on_client(ClientEvent::Dashboard(Box::new(d)));
+    let pushed = draw(&a, 160, 48);
+    assert_eq!(pushed, fresh(&a));
+    assert_ne!(pushed, ticked);
+    // So is a dashboard changed in place, another language and another size.
+    if let Some(d) = a.dashboard_mut() {
+        d.rejected_today = 4321;
+    }
+    assert_eq!(draw(&a, 160, 48), fresh(&a));
+    a.lang = Lang::En;
+    assert_eq!(draw(&a, 160, 48), fresh(&a));
+    let small = draw(&a, 120, 40);
+    assert_eq!(
+        text(&small),
+        screen(
+            &{
+                let mut f = case_app(Lang::En, Role::Officer);
+                f.view = View::Overview;
+                f.now_ms = a.now_ms;
+                f.on_client(ClientEvent::Dashboard(Box::new(a.dashboard.as_deref().cloned().unwrap())));
+                f
+            },
+            120,
+            40
+        )
+    );
 }
 
 #[test]

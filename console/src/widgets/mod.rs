@@ -1,9 +1,11 @@
 //! Reusable drawing pieces: the colour theme (which honours `NO_COLOR`), width-aware text
-//! fitting, the fill bar, tables with wide-character alignment, popups, and the one form widget.
+//! fitting, the fill bar, tables with wide-character alignment, popups, the one form widget, and
+//! regions kept between frames.
 //! Widgets know nothing of the app's state: they draw what they are given.
 
 pub(crate) mod bar;
 pub(crate) mod form;
+pub(crate) mod memo;
 pub(crate) mod popup;
 pub(crate) mod table;
 pub(crate) mod text;
@@ -83,7 +85,7 @@ impl Theme {
 }
 
 /// How a table row or value should stand out. Always paired with a textual marker.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Mark {
     /// Nothing special.
     #[default]

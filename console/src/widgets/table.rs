@@ -1,8 +1,10 @@
 //! Tables whose columns are sized in terminal columns, so Chinese text stays aligned: every
-//! cell is fitted and padded to its column's width before ratatui draws it. The same
-//! [`TableData`] feeds the screen, the `/` filter and the CSV export.
+//! cell is fitted to its column's width (cut with `..`, never inside a wide character) before
+//! ratatui draws it, and number columns are drawn right-aligned. Cells are not padded with
+//! blanks: ratatui fills the rest of a cell, and drawing blanks would cost as much as text.
+//! The same [`TableData`] feeds the screen, the `/` filter and the CSV export.
 
-use super::text::{pad_left, pad_right, width, wrap};
+use super::text::{fit, width, wrap};
 use super::{Mark, Theme};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
@@ -10,7 +12,7 @@ use ratatui::text::{Line, Text};
 use ratatui::widgets::{Block, Paragraph, Row, StatefulWidget, Table, TableState, Widget};
 
 /// A column: title and size limits in terminal columns.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Hash)]
 pub struct Column {
     pub title: String,
     pub min: usize,
@@ -69,7 +71,7 @@ impl Column {
 }
 
 /// One row: its cells, how it stands out, and a key identifying what it shows.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Hash, Default)]
 pub struct TableRow {
     pub cells: Vec<String>,
     pub mark: Mark,
@@ -96,7 +98,7 @@ impl TableRow {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Hash, Default)]
 pub struct TableData {
     pub columns: Vec<Column>,
     pub rows: Vec<TableRow>,
@@ -190,43 +192,49 @@ pub fn render(
     let rows = data.filtered(filter);
     let w = widths(&data.columns, &rows, inner.width as usize);
     let cell = |i: usize, s: &str| {
-        let col = &data.columns[i];
-        if col.right {
-            pad_left(s, w[i])
+        let line = Line::raw(fit(s, w[i]));
+        if data.columns[i].right {
+            line.right_aligned()
         } else {
-            pad_right(s, w[i])
+            line
         }
     };
     let shown: Vec<usize> = (0..data.columns.len()).filter(|i| w[*i] > 0).collect();
     let header =
         Row::new(shown.iter().map(|i| cell(*i, &data.columns[*i].title)).collect::<Vec<_>>()).style(theme.header());
-    // Only rows that can be on screen (within a screenful of the selection) are wrapped; the
-    // others stay on one line, so a long list costs no more than a short one.
-    let near = |k: usize| selected.unwrap_or(0).abs_diff(k) <= usize::from(inner.height);
-    let body: Vec<Row> = rows
-        .iter()
-        .enumerate()
-        .map(|(k, r)| {
-            // Every cell as lines: a wrapped column's text over several, the others on one.
-            let cells: Vec<Vec<String>> = shown
-                .iter()
-                .map(|i| {
-                    let text = r.cells.get(*i).map_or("", String::as_str);
-                    if data.columns[*i].wrap && width(text) > w[*i] && near(k) {
-                        wrap(text, w[*i]).iter().map(|l| cell(*i, l)).collect()
-                    } else {
-                        vec![cell(*i, text)]
-                    }
-                })
-                .collect();
-            let height = cells.iter().map(Vec::len).max().unwrap_or(1).max(1);
-            let cells = cells.into_iter().map(|lines| Text::from(lines.into_iter().map(Line::raw).collect::<Vec<_>>()));
-            Row::new(cells).height(height as u16).style(theme.mark(r.mark))
-        })
-        .collect();
+    // Only rows that can be on screen are built: the table scrolls just far enough to show the
+    // selection, so no row more than a screenful before it is shown, nor one after it once the
+    // rows from the selection on fill the screen. A long list costs no more than a short one.
+    let sel = selected.filter(|s| *s < rows.len()).unwrap_or(0);
+    let first = sel.saturating_sub(usize::from(inner.height));
+    let mut body: Vec<Row> = Vec::new();
+    let mut lines_from_sel = 0usize;
+    for (k, r) in rows.iter().enumerate().skip(first) {
+        if lines_from_sel > usize::from(inner.height) {
+            break;
+        }
+        // Every cell as lines: a wrapped column's text over several, the others on one.
+        let cells: Vec<Vec<Line>> = shown
+            .iter()
+            .map(|i| {
+                let text = r.cells.get(*i).map_or("", String::as_str);
+                if data.columns[*i].wrap && width(text) > w[*i] {
+                    wrap(text, w[*i]).iter().map(|l| cell(*i, l)).collect()
+                } else {
+                    vec![cell(*i, text)]
+                }
+            })
+            .collect();
+        let height = cells.iter().map(Vec::len).max().unwrap_or(1).max(1);
+        if k >= sel {
+            lines_from_sel += height;
+        }
+        let cells = cells.into_iter().map(Text::from);
+        body.push(Row::new(cells).height(height as u16).style(theme.mark(r.mark)));
+    }
     let constraints: Vec<Constraint> = shown.iter().map(|i| Constraint::Length(w[*i] as u16)).collect();
     let table = Table::new(body, constraints).header(header).column_spacing(1).row_highlight_style(theme.selected());
-    let mut state = TableState::default().with_selected(selected.filter(|s| *s < rows.len()));
+    let mut state = TableState::default().with_selected(selected.filter(|s| *s < rows.len()).map(|s| s - first));
     StatefulWidget::render(table, inner, buf, &mut state);
     if rows.is_empty() && inner.height > 1 {
         let msg = Rect { y: inner.y + 1, height: 1, ..inner };
@@ -293,6 +301,44 @@ mod tests {
         assert!(flat.contains(&reason.replace(' ', "")), "{text}");
         // The next row starts below the wrapped one.
         assert!(text.lines().nth(5).is_some_and(|l| l.contains('x')), "{text}");
+    }
+
+    fn screen(buf: &Buffer) -> Vec<String> {
+        let a = buf.area;
+        (a.y..a.bottom()).map(|y| (a.x..a.right()).map(|x| buf[(x, y)].symbol().to_string()).collect()).collect()
+    }
+
+    /// The row labels (`r<n>`) on a screen, top to bottom.
+    fn labels(screen: &[String]) -> Vec<usize> {
+        let label = |l: &String| l.trim_matches(['│', ' ']).strip_prefix('r')?.split(' ').next()?.parse().ok();
+        screen.iter().filter_map(label).collect()
+    }
+
+    #[test]
+    fn a_long_list_shows_the_rows_ratatui_would_show() {
+        // Every third row wraps over three lines. Only a screenful around the selection is built;
+        // the rows on screen are the ones ratatui's table shows when given every row.
+        let note = |i: usize| if i.is_multiple_of(3) { "很长的原因".repeat(3) } else { "短".into() };
+        let rows = (0..1000).map(|i| TableRow::new(i.to_string(), vec![format!("r{i}"), note(i)])).collect();
+        let d = TableData { columns: vec![Column::left("行", 5, 5), Column::left("原因", 4, 10).wrap()], rows };
+        let area = Rect::new(0, 0, 20, 12);
+        for sel in [0usize, 1, 9, 10, 11, 500, 998, 999] {
+            let mut buf = Buffer::empty(area);
+            render(&mut buf, area, Block::bordered(), &d, "", Some(sel), Theme { color: false }, "");
+            let every = (0..1000).map(|i| {
+                let lines = wrap(&note(i), 10).len().max(1);
+                Row::new(vec![Text::from(format!("r{i} ")), Text::from("")]).height(lines as u16)
+            });
+            let table = Table::new(every, [Constraint::Length(5), Constraint::Length(10)])
+                .header(Row::new(vec!["行", "原因"]))
+                .column_spacing(1);
+            let mut want = Buffer::empty(area);
+            let inner = Block::bordered().inner(area);
+            StatefulWidget::render(table, inner, &mut want, &mut TableState::default().with_selected(Some(sel)));
+            let shown = labels(&screen(&buf));
+            assert_eq!(shown, labels(&screen(&want)), "selection {sel}");
+            assert!(shown.contains(&sel), "selection {sel} shown: {shown:?}");
+        }
     }
 
     #[test]
