@@ -498,6 +498,30 @@ impl Daemon {
         lines[lines.len().saturating_sub(n)..].join("\n")
     }
 
+    /// Lines of the log saying the registry was reloaded.
+    pub fn registry_reloads(&self) -> usize {
+        fs::read(&self.log).map(|b| String::from_utf8_lossy(&b).matches("registry reloaded").count()).unwrap_or(0)
+    }
+
+    /// Replaces the registry (written aside, then renamed into place), sends SIGHUP and waits
+    /// until the daemon logs that it reloaded it, and a moment more: the line is logged just
+    /// before the new registry is published to connections.
+    pub fn change_registry(&self, text: &str) {
+        let before = self.registry_reloads();
+        let tmp = self.data.join("registry.toml.new");
+        fs::write(&tmp, text).expect("writing the new registry");
+        fs::rename(&tmp, self.data.join("registry.toml")).expect("renaming the new registry into place");
+        sys::signal(self.pid().expect("daemon running"), libc::SIGHUP);
+        let start = Instant::now();
+        while self.registry_reloads() <= before {
+            if start.elapsed() > DEFAULT_TIMEOUT {
+                self.fail("the daemon did not log `registry reloaded` after the registry changed and SIGHUP");
+            }
+            std::thread::sleep(POLL);
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+
     /// Panics with `msg`, the current status (if reachable) and the tail of the log.
     pub fn fail(&self, msg: &str) -> ! {
         let (code, status) = self.status_raw();

@@ -4,10 +4,9 @@
 //! moves and what a payment says it did. Every test drives the real `mzd` over its socket as the
 //! OS user running the tests, whose role the registry the test writes gives.
 
-use mz_tests::{id_number, lf, local_time_ago, mzd, registry_as, Daemon, DEFAULT_TIMEOUT, POLL};
+use mz_tests::{id_number, lf, local_time_ago, mzd, registry_as, Daemon};
 use serde_json::Value;
-use std::fs;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 struct Run {
     code: Option<i32>,
@@ -102,28 +101,6 @@ fn actions(case: &Value) -> Vec<String> {
     history(case).iter().map(|h| h["action"].as_str().unwrap_or("?").to_owned()).collect()
 }
 
-fn reloads(d: &Daemon) -> usize {
-    fs::read(&d.log).map(|b| String::from_utf8_lossy(&b).matches("registry reloaded").count()).unwrap_or(0)
-}
-
-/// Replaces the registry, sends SIGHUP and waits for the reload.
-fn change_registry(d: &Daemon, text: &str) {
-    let before = reloads(d);
-    let tmp = d.data.join("registry.toml.new");
-    fs::write(&tmp, text).expect("writing the registry");
-    fs::rename(&tmp, d.data.join("registry.toml")).expect("renaming the registry");
-    let pid = d.pid().expect("daemon running") as libc::pid_t;
-    mz_tests::sys::signal(pid, libc::SIGHUP);
-    let start = Instant::now();
-    while reloads(d) <= before {
-        if start.elapsed() > DEFAULT_TIMEOUT {
-            d.fail("the daemon did not reload the registry");
-        }
-        std::thread::sleep(POLL);
-    }
-    std::thread::sleep(Duration::from_millis(300));
-}
-
 fn with(base: &str, from: &str, to: &str) -> String {
     assert_eq!(base.matches(from).count(), 1, "expected one `{from}` in the registry");
     base.replacen(from, to, 1)
@@ -198,7 +175,7 @@ fn auto_cases_follow_the_registry_defaults_and_overrides() {
     assert_plain(&d, &minor);
 
     // The registry turns vulnerable adults on: later arrivals only.
-    change_registry(&d, &with(&base, "vulnerable_adult = false", "vulnerable_adult = true"));
+    d.change_registry(&with(&base, "vulnerable_adult = false", "vulnerable_adult = true"));
     drop_rows(&d, "b.csv", &[format!("V-6,TZ-JZZ,admit,{},P-V6,赵六,{adult},self,disabled,,", ago(30))], 2);
     let cases = list(&d);
     assert_eq!(cases.len(), 2, "a vulnerable adult opens a case once turned on, earlier ones don't: {cases:#?}");
@@ -207,7 +184,7 @@ fn auto_cases_follow_the_registry_defaults_and_overrides() {
     assert_eq!(v["urgency"], "normal");
 
     // And incidents off: an incident opens nothing (the alert still comes).
-    change_registry(&d, &with(&base, "incident = true", "incident = false"));
+    d.change_registry(&with(&base, "incident = true", "incident = false"));
     drop_rows(&d, "c.csv", &[format!("V-7,TZ-JZZ,incident,{},P-V1,,,,,,injury", ago(20))], 3);
     assert_eq!(list(&d).len(), 2, "incident = false still opened a case");
 }
@@ -350,7 +327,7 @@ fn a_supervisor_reopens_a_closed_case_an_officer_may_not() {
     act(&d, &id, &["close", "已解决"]);
     act_refused(&d, &id, &["reopen", "当事人再次求助"], &["主管", "supervisor", "officer"]);
     assert_eq!(show(&d, &id)["state"], "closed");
-    change_registry(&d, &registry_as("supervisor"));
+    d.change_registry(&registry_as("supervisor"));
     act(&d, &id, &["reopen", "当事人再次求助"]);
     let k = show(&d, &id);
     assert_eq!(k["state"], "accepted", "{k:#}");

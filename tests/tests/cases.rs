@@ -2,13 +2,13 @@
 //! status): every test drives the real `mzd` over its real socket, as the OS user running the
 //! tests, whose role comes from the `[roles]` table of the registry the test writes.
 
-use mz_tests::{current_user, lf, local_time_ago, masked, mzd, mzd_path, registry_as, Daemon, DEFAULT_TIMEOUT, POLL};
+use mz_tests::{current_user, lf, local_time_ago, masked, mzd, mzd_path, registry_as, Daemon, DEFAULT_TIMEOUT};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::PermissionsExt as _;
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers.
@@ -136,31 +136,6 @@ fn history(case: &Value) -> &Vec<Value> {
 
 fn actions(case: &Value) -> Vec<String> {
     history(case).iter().map(|h| h["action"].as_str().unwrap_or("?").to_owned()).collect()
-}
-
-/// Number of "registry reloaded" lines in the daemon log.
-fn reloads(d: &Daemon) -> usize {
-    fs::read(&d.log).map(|b| String::from_utf8_lossy(&b).matches("registry reloaded").count()).unwrap_or(0)
-}
-
-/// Replaces the registry file (written aside, then renamed), sends SIGHUP, and waits until the
-/// daemon logs that it reloaded it.
-fn change_registry(d: &Daemon, text: &str) {
-    let before = reloads(d);
-    let tmp = d.data.join("registry.toml.new");
-    fs::write(&tmp, text).expect("writing the new registry");
-    fs::rename(&tmp, d.data.join("registry.toml")).expect("renaming the new registry into place");
-    let pid = d.pid().expect("daemon running") as libc::pid_t;
-    mz_tests::sys::signal(pid, libc::SIGHUP);
-    let start = Instant::now();
-    while reloads(d) <= before {
-        if start.elapsed() > DEFAULT_TIMEOUT {
-            d.fail("the daemon did not log `registry reloaded` after the registry changed and SIGHUP");
-        }
-        std::thread::sleep(POLL);
-    }
-    // The log line comes just before the new registry is published to connections.
-    std::thread::sleep(Duration::from_millis(300));
 }
 
 /// Checks the fields every `case list --json` object must have (SPEC §1).
@@ -301,7 +276,7 @@ fn above_the_cap_needs_a_supervisor_then_paperwork() {
 
     // As an officer, approving is refused for the role.
     let officer = registry_as("officer");
-    change_registry(&d, &officer);
+    d.change_registry(&officer);
     act_refused(&d, &id, &["approve"], &["主管", "supervisor", "officer"]);
     act_refused(&d, &id, &["reject"], &["主管", "supervisor", "officer"]);
     let k = show(&d, &id);
@@ -309,7 +284,7 @@ fn above_the_cap_needs_a_supervisor_then_paperwork() {
     assert_eq!(k["paid_fen"], 0);
 
     // As a supervisor (the requester may approve: the audit trail shows who).
-    change_registry(&d, &registry_as("supervisor"));
+    d.change_registry(&registry_as("supervisor"));
     assert_eq!(act(&d, &id, &["approve", "--note", "同意"]), "aided");
     let k = show(&d, &id);
     assert_eq!(k["state"], "aided", "{k:#}");

@@ -232,27 +232,6 @@ fn with_beds(registry: &str, id: &str, beds: u32) -> String {
     format!("{}beds = {beds}{}", &registry[..at], &registry[end..])
 }
 
-fn reloads(d: &Daemon) -> usize {
-    fs::read(&d.log).map(|b| String::from_utf8_lossy(&b).matches("registry reloaded").count()).unwrap_or(0)
-}
-
-/// Rewrites the registry (aside, then renamed into place) and waits until the daemon reloaded it
-/// (it watches the file; SIGHUP makes it look at once).
-fn change_registry(d: &Daemon, text: &str) {
-    let before = reloads(d);
-    let tmp = d.data.join("registry.toml.new");
-    fs::write(&tmp, text).unwrap();
-    fs::rename(&tmp, d.data.join("registry.toml")).unwrap();
-    mz_tests::sys::signal(d.pid().expect("daemon running"), libc::SIGHUP);
-    let start = Instant::now();
-    while reloads(d) <= before {
-        if start.elapsed() > DEFAULT_TIMEOUT {
-            d.fail("the daemon did not reload the registry");
-        }
-        std::thread::sleep(POLL);
-    }
-}
-
 fn over_capacity(d: &Daemon, station: &str) -> Option<Value> {
     let list = json(d, &["alert", "list", "--json"]);
     list.as_array()?.iter().find(|a| a["kind"] == "over_capacity" && a["subject"] == station).cloned()
@@ -286,11 +265,11 @@ fn lowering_beds_below_occupancy_on_reload_raises_over_capacity() {
     assert!(over_capacity(&d, "TZ-P04").is_none(), "4 people for 6 beds is not over capacity");
 
     let registry = fs::read_to_string(d.data.join("registry.toml")).unwrap();
-    change_registry(&d, &with_beds(&registry, "TZ-P04", 3));
+    d.change_registry(&with_beds(&registry, "TZ-P04", 3));
     let a = wait_over_capacity(&d, "TZ-P04", true).unwrap();
     assert_eq!(a["state"], "active", "{a:#}");
     assert!(a["message"].as_str().is_some_and(|m| m.contains("床位 3 张") && m.contains("4 人")), "{a:#}");
 
-    change_registry(&d, &with_beds(&registry, "TZ-P04", 5));
+    d.change_registry(&with_beds(&registry, "TZ-P04", 5));
     wait_over_capacity(&d, "TZ-P04", false);
 }
