@@ -380,17 +380,18 @@ fn a_quiet_district_stays_fresh_by_its_heartbeats_and_turns_stale_once_stopped()
     assert!(district_entry(&s, "110112")["stale_for_s"].as_u64() >= Some(4), "{s:#}");
 }
 
-#[test]
-fn a_message_lost_from_the_stream_shows_as_a_problem_naming_the_district_and_seq() {
-    let tmp = tempfile::tempdir().unwrap();
-    let nats = NatsServer::start(tmp.path());
-    let url = nats.url();
-    let mut city = CityDaemon::start(&tmp.path().join("city"), &url, None, &[("110112", "通州区")]);
+/// A city for district 110112 that reports a gap after 2 s, stopped before anything is
+/// published.
+fn stopped_city_with_a_short_gap(dir: &Path, url: &str) -> CityDaemon {
+    let mut city = CityDaemon::start(&dir.join("city"), url, None, &[("110112", "通州区")]);
     city.kill9();
     city.env.push(("MZD_CITY_GAP_AFTER_SECS".into(), "2".into()));
+    city
+}
 
-    // The district publishes while the city is stopped, then stops too.
-    let mut a = start_district(&tmp.path().join("a"), "110112", "通州区", &url, None);
+/// Drops three admission files at district `a` and waits until all are published; returns the
+/// district's published seq.
+fn publish_three_files(a: &Daemon) -> u64 {
     for i in 0..3 {
         a.drop_file("admissions", &format!("a{i}.csv"), admissions(&format!("A{i}"), 4));
         a.wait_files(i + 1);
@@ -398,7 +399,28 @@ fn a_message_lost_from_the_stream_shows_as_a_problem_naming_the_district_and_seq
     let s = a.wait_until("everything is published", |s| {
         publish(s)["pending"] == 0 && publish(s)["published_seq"].as_u64() >= Some(3)
     });
-    let head = publish(&s)["published_seq"].as_u64().unwrap();
+    publish(&s)["published_seq"].as_u64().unwrap()
+}
+
+/// Waits until the city's problems name district 110112 and contain `want`; the city status.
+fn wait_gap_problem(city: &CityDaemon, what: &str, want: &str) -> Value {
+    city.wait_until_for(Duration::from_secs(60), what, |s| {
+        s["problems"].as_array().is_some_and(|p| {
+            p.iter().any(|x| x.as_str().is_some_and(|t| t.contains("district 110112") && t.contains(want)))
+        })
+    })
+}
+
+#[test]
+fn a_message_lost_from_the_stream_shows_as_a_problem_naming_the_district_and_seq() {
+    let tmp = tempfile::tempdir().unwrap();
+    let nats = NatsServer::start(tmp.path());
+    let url = nats.url();
+    let mut city = stopped_city_with_a_short_gap(tmp.path(), &url);
+
+    // The district publishes while the city is stopped, then stops too.
+    let mut a = start_district(&tmp.path().join("a"), "110112", "通州区", &url, None);
+    let head = publish_three_files(&a);
     a.terminate();
 
     // The stream loses message 2 (this district is its only publisher: stream sequence = seq).
@@ -406,11 +428,7 @@ fn a_message_lost_from_the_stream_shows_as_a_problem_naming_the_district_and_seq
     assert!(answer.contains("\"success\":true"), "{answer}");
 
     city.spawn();
-    let s = city.wait_until_for(Duration::from_secs(60), "the lost message is reported", |s| {
-        s["problems"].as_array().is_some_and(|p| {
-            p.iter().any(|x| x.as_str().is_some_and(|t| t.contains("district 110112") && t.contains("seq 2")))
-        })
-    });
+    let s = wait_gap_problem(&city, "the lost message is reported", "seq 2");
     assert_eq!(s["healthy"], false, "{s:#}");
     assert_eq!(district_entry(&s, "110112")["last_seq"], 1, "nothing after the gap is applied: {s:#}");
     assert!(head >= 3);
@@ -421,33 +439,19 @@ fn the_last_message_lost_from_the_stream_shows_by_the_districts_heartbeat() {
     let tmp = tempfile::tempdir().unwrap();
     let nats = NatsServer::start(tmp.path());
     let url = nats.url();
-    let mut city = CityDaemon::start(&tmp.path().join("city"), &url, None, &[("110112", "通州区")]);
-    city.kill9();
-    city.env.push(("MZD_CITY_GAP_AFTER_SECS".into(), "2".into()));
+    let mut city = stopped_city_with_a_short_gap(tmp.path(), &url);
 
     // The district publishes while the city is stopped, and keeps running: its heartbeats say
     // how far it published. Nothing later than its last message is in the stream.
     let mut a = prepare_district(&tmp.path().join("a"), "110112", "通州区", &url, None);
     a.env.push(("MZD_HEARTBEAT_SECS".into(), "1".into()));
     a.spawn();
-    for i in 0..3 {
-        a.drop_file("admissions", &format!("a{i}.csv"), admissions(&format!("A{i}"), 4));
-        a.wait_files(i + 1);
-    }
-    let s = a.wait_until("everything is published", |s| {
-        publish(s)["pending"] == 0 && publish(s)["published_seq"].as_u64() >= Some(3)
-    });
-    let head = publish(&s)["published_seq"].as_u64().unwrap();
+    let head = publish_three_files(&a);
     let answer = nats.delete_message("MZ", head);
     assert!(answer.contains("\"success\":true"), "{answer}");
 
     city.spawn();
-    let want = format!("seq {head} missing");
-    let s = city.wait_until_for(Duration::from_secs(60), "the lost last message is reported", |s| {
-        s["problems"].as_array().is_some_and(|p| {
-            p.iter().any(|x| x.as_str().is_some_and(|t| t.contains("district 110112") && t.contains(&want)))
-        })
-    });
+    let s = wait_gap_problem(&city, "the lost last message is reported", &format!("seq {head} missing"));
     assert_eq!(s["healthy"], false, "{s:#}");
     let entry = district_entry(&s, "110112");
     assert_eq!(entry["last_seq"], head - 1, "{s:#}");
