@@ -36,8 +36,7 @@ use std::sync::mpsc;
 use std::time::Instant;
 
 /// Staged record bytes at which a large file's rows are committed as a chunk.
-const CHUNK_BYTES: usize = 4 * 1024 * 1024;
-/// Rejected rows at which they are committed as a chunk.
+const CHUNK_BYTES: usize = 2 * 1024 * 1024;
 /// Rejected rows at which they are committed as a chunk; compressed, a chunk stays well below a
 /// quarter of sled's segment size (reasons repeat a lot).
 const CHUNK_REJECTS: usize = 2_000;
