@@ -9,14 +9,13 @@ use crate::i18n::{self, Lang};
 use crate::widgets::bar::{fill_bar, share};
 use crate::widgets::table::{self, Column, TableData, TableRow};
 use crate::widgets::text::{cut, fit, pad_right, percent, short_time, wrap};
-use crate::widgets::Mark;
+use crate::widgets::{memo, Mark};
 use mz_shared::dashboard::Dashboard;
 use mz_shared::records::MarriageKind;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Sparkline, Widget, Wrap};
-use std::hash::{DefaultHasher, Hash, Hasher};
 
 /// Rows the tiles need to show all they hold.
 const TILES_H: u16 = 13;
@@ -29,7 +28,7 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
     }
     // Only the urgent cases' countdowns move with the clock; the rest is drawn once per
     // dashboard (and language, theme and size) and kept.
-    let key = app.dashboard_seq << 2 | u64::from(app.lang == Lang::En) << 1 | u64::from(app.theme.color);
+    let key = memo::key((app.dashboard_seq, app.lang == Lang::En, app.theme.color));
     let urgent = app.overview_memo.draw(buf, area, key, |buf| render_all_but_urgent_cases(buf, area, app));
     if let Some(c) = urgent {
         urgent_cases(buf, c, app);
@@ -267,11 +266,7 @@ fn urgent_cases(buf: &mut Buffer, area: Rect, app: &App) {
     let title = format!("{} ({})", i18n::URGENT_CASES.t(lang), d.status.cases.open);
     let data = TableData { columns, rows };
     // The countdowns change by the minute: the drawn table is kept while the rows stay the same.
-    let key = {
-        let mut h = DefaultHasher::new();
-        (&data, &title, lang == Lang::En, app.theme.color).hash(&mut h);
-        h.finish()
-    };
+    let key = memo::key((&data, &title, lang == Lang::En, app.theme.color));
     app.urgent_memo.draw(buf, area, key, |buf| {
         table::render(buf, area, block(&title, app.theme, false), &data, "", None, app.theme, i18n::NO_CASES.t(lang));
     });

@@ -10,6 +10,14 @@
 use ratatui::buffer::{Buffer, Cell};
 use ratatui::layout::Rect;
 use std::cell::RefCell;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+/// A key for [`RegionMemo::draw`]: a hash of everything the kept drawing reads.
+pub fn key(inputs: impl Hash) -> u64 {
+    let mut h = DefaultHasher::new();
+    inputs.hash(&mut h);
+    h.finish()
+}
 
 /// One kept region and what its drawing returned (e.g. where the parts drawn every frame go).
 #[derive(Debug, Default)]
