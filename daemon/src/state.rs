@@ -144,7 +144,7 @@ impl<V: Serialize + DeserializeOwned> Table<V> {
         !self.dirty.is_empty()
     }
 
-    fn write_into(&mut self, batch: &mut sled::Batch) {
+    fn write_into(&mut self, batch: &mut crate::store::Batch) {
         for key in self.dirty.drain() {
             match self.map.get(&key) {
                 Some(v) => {
@@ -547,7 +547,7 @@ impl State {
     /// Writes every changed figure into `batch`. The changed case blocks and the audit chunks
     /// (most of a bulk commit's encoding and compression) are encoded on a second thread while
     /// this one writes the other figures.
-    pub(crate) fn write_into(&mut self, batch: &mut sled::Batch) {
+    pub(crate) fn write_into(&mut self, batch: &mut crate::store::Batch) {
         let blocks = self.cases.take_changed(batch);
         let audit = std::mem::take(&mut self.audit_pending);
         if !audit.is_empty() {
@@ -577,7 +577,7 @@ impl State {
     }
 
     /// Writes the changed figures other than cases and audit entries into `batch`.
-    fn write_figures_into(&mut self, batch: &mut sled::Batch) {
+    fn write_figures_into(&mut self, batch: &mut crate::store::Batch) {
         if std::mem::take(&mut self.counters_dirty) {
             batch.insert(keys::COUNTERS, encode(&self.counters));
         }
@@ -721,7 +721,7 @@ impl CaseTable {
     /// merged with its changed cases. Cases kept one per key go into `batch` here: a case
     /// without a number is written at its key, and a changed case of an older store has its
     /// old key removed in the same batch (it moves into its block).
-    fn take_changed(&mut self, batch: &mut sled::Batch) -> Vec<(u32, Vec<Case>)> {
+    fn take_changed(&mut self, batch: &mut crate::store::Batch) -> Vec<(u32, Vec<Case>)> {
         let mut blocks: BTreeMap<u32, Vec<Case>> = BTreeMap::new();
         for (id, case) in self.pending.drain() {
             match block_of(&id) {
@@ -791,7 +791,7 @@ pub(crate) fn scan_cases(reader: &crate::store::StoreReader) -> impl Iterator<It
 /// cases through [`State::put_case`] only).
 pub fn write_cases_raw(
     reader: &crate::store::StoreReader,
-    batch: &mut sled::Batch,
+    batch: &mut crate::store::Batch,
     cases: Vec<Case>,
     removed: &[&str],
 ) -> Result<(), StoreError> {
@@ -1072,7 +1072,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(dir.path()).unwrap();
         // A store from before blocks: cases 1 and 70 one per key.
-        let mut batch = sled::Batch::default();
+        let mut batch = crate::store::Batch::default();
         for seq in [1, 70] {
             let c = case(&registry, seq, "old");
             batch.insert(keys::state("case", c.id.as_str()), encode(&c));
@@ -1088,7 +1088,7 @@ mod tests {
         for seq in (2..=130).filter(|s| *s != 70) {
             state.put_case(None, case(&registry, seq, "new"), &registry.limits);
         }
-        let mut batch = sled::Batch::default();
+        let mut batch = crate::store::Batch::default();
         state.write_into(&mut batch);
         store.commit(batch).unwrap();
 

@@ -3,9 +3,9 @@
 //! `mzd task done`).
 //!
 //! A task closes once and never reopens, so a closed task is moved out of the open-task table
-//! (`task`, one key each) into a chunk of at most [`CHUNK`] tasks (`task_closed/<first id>`,
-//! postcard, zstd) in the batch of the commit that closed it. Beside each chunk, under the same
-//! key in `task_marks`, go its [`ClosedMark`]s: the fixed-size facts start-up needs of every
+//! (`task`, one key each) into a chunk of at most [`CHUNK`] tasks (`Tc<first id>`, postcard,
+//! zstd, in the value log) in the batch of the commit that closed it. Beside each chunk, under
+//! `Tm<first id>`, go its [`ClosedMark`]s: the fixed-size facts start-up needs of every
 //! closed task (that it exists, its stay, its person's stay number) without decompressing
 //! anything. Most tasks of a busy station open and close between two commits (an unidentified
 //! arrival discharged the same day): those are written exactly once, in a chunk.
@@ -20,8 +20,12 @@ use xxhash_rust::xxh3::xxh3_64;
 
 /// Closed tasks per stored chunk (a chunk of 256 compresses to a few KiB).
 pub const CHUNK: usize = 256;
-const TASKS: &str = "task_closed";
-const MARKS: &str = "task_marks";
+const TASKS: &[u8] = keys::TASK_CHUNK_PREFIX;
+const MARKS: &[u8] = keys::TASK_MARKS_PREFIX;
+
+fn key(prefix: &[u8], first: &str) -> Vec<u8> {
+    [prefix, first.as_bytes()].concat()
+}
 
 /// What the task index needs of a closed task at start-up, as hashes of its keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,19 +75,19 @@ impl ClosedMark {
 }
 
 /// Adds the chunks of `closed` (tasks closed since the last commit) to `batch`.
-pub fn write(batch: &mut sled::Batch, closed: &[StationTask], number: impl Fn(&StationTask) -> u32) {
+pub fn write(batch: &mut crate::store::Batch, closed: &[StationTask], number: impl Fn(&StationTask) -> u32) {
     for chunk in closed.chunks(CHUNK) {
         let first = &chunk[0].id;
-        batch.insert(keys::state(TASKS, first), compress(&encode(&chunk)));
+        batch.insert(key(TASKS, first), compress(&encode(&chunk)));
         let marks: Vec<ClosedMark> = chunk.iter().map(|t| ClosedMark::of(t, number(t))).collect();
-        batch.insert(keys::state(MARKS, first), encode(&marks));
+        batch.insert(key(MARKS, first), encode(&marks));
     }
 }
 
 /// Every closed task's mark (start-up).
 pub fn marks(reader: &StoreReader) -> Result<Vec<ClosedMark>, StoreError> {
     let mut all = Vec::new();
-    for item in reader.scan::<Vec<ClosedMark>>(&keys::state_prefix(MARKS)) {
+    for item in reader.scan::<Vec<ClosedMark>>(MARKS) {
         all.extend(item?.1);
     }
     Ok(all)
@@ -95,19 +99,18 @@ fn decode_chunk(key: &[u8], bytes: &[u8]) -> Result<Vec<StationTask>, StoreError
 
 /// Every closed task, chunk by chunk.
 pub fn scan(reader: &StoreReader) -> impl Iterator<Item = Result<Vec<StationTask>, StoreError>> + '_ {
-    reader.scan_raw(&keys::state_prefix(TASKS)).map(|item| item.and_then(|(k, v)| decode_chunk(&k, &v)))
+    reader.scan_raw(TASKS).map(|item| item.and_then(|(k, v)| decode_chunk(&k, &v)))
 }
 
 /// The closed task `id`: the marks say which chunk holds it, then that chunk alone is read.
 pub fn find(reader: &StoreReader, id: &str) -> Result<Option<StationTask>, StoreError> {
     let wanted = id_hash(id);
-    let prefix = keys::state_prefix(MARKS);
-    for item in reader.scan::<Vec<ClosedMark>>(&prefix) {
+    for item in reader.scan::<Vec<ClosedMark>>(MARKS) {
         let (key, marks) = item?;
         if !marks.iter().any(|m| m.id == wanted) {
             continue;
         }
-        let chunk_key = keys::state(TASKS, &String::from_utf8_lossy(&key[prefix.len()..]));
+        let chunk_key = [TASKS, &key[MARKS.len()..]].concat();
         if let Some(bytes) = reader.get_raw(&chunk_key)? {
             if let Some(t) = decode_chunk(&chunk_key, &bytes)?.into_iter().find(|t| t.id == id) {
                 return Ok(Some(t));

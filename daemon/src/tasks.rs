@@ -196,7 +196,7 @@ mod tests {
     }
 
     fn commit(state: &mut State, store: &mut Store) {
-        let mut batch = sled::Batch::default();
+        let mut batch = crate::store::Batch::default();
         state.write_into(&mut batch);
         store.commit(batch).unwrap();
     }
@@ -210,7 +210,7 @@ mod tests {
         let mut void = task("P1", TaskKind::FamilyNotice, 1);
         void.void(500, "D1");
         let open = task("P2", TaskKind::FamilyNotice, 1);
-        let mut batch = sled::Batch::default();
+        let mut batch = crate::store::Batch::default();
         for t in [&void, &open] {
             batch.insert(keys::state("task", &t.id), encode(t));
         }

@@ -110,9 +110,9 @@ fn log_lines(d: &Daemon, what: &str) -> Vec<String> {
 }
 
 /// Opens the stopped daemon's store with the `mzd` library, lets `f` change it, commits.
-fn tamper(d: &Daemon, f: impl FnOnce(&Store, &mut sled::Batch)) {
+fn tamper(d: &Daemon, f: impl FnOnce(&Store, &mut mzd::store::Batch)) {
     let mut store = Store::open(&d.data.join("store")).expect("opening the store (daemon stopped)");
-    let mut batch = sled::Batch::default();
+    let mut batch = mzd::store::Batch::default();
     f(&store, &mut batch);
     store.commit(batch).expect("committing the tampering");
 }
@@ -123,7 +123,7 @@ fn chunks(store: &Store) -> Vec<(sled::IVec, Vec<AuditEntry>)> {
 }
 
 /// Removes the audit entries after the first `keep`.
-fn truncate_trail(store: &Store, batch: &mut sled::Batch, keep: u64) {
+fn truncate_trail(store: &Store, batch: &mut mzd::store::Batch, keep: u64) {
     for (key, mut entries) in chunks(store) {
         let before = entries.len();
         entries.retain(|e| e.seq <= keep);
@@ -137,7 +137,7 @@ fn truncate_trail(store: &Store, batch: &mut sled::Batch, keep: u64) {
 
 /// Rewrites what the store records about its trail to match its first `keep` entries, as someone
 /// covering a truncation would.
-fn rewrite_figures(store: &Store, batch: &mut sled::Batch, keep: u64) {
+fn rewrite_figures(store: &Store, batch: &mut mzd::store::Batch, keep: u64) {
     let last = chunks(store).into_iter().flat_map(|(_, es)| es).find(|e| e.seq == keep);
     batch.insert(keys::state("audit", "anchor"), encode(&AuditAnchor::of(last.as_ref())));
     let mut counters: Counters = store.get(keys::COUNTERS).expect("counters").expect("counters stored");

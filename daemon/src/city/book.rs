@@ -108,7 +108,7 @@ impl CityBook {
             .map(|m| DistrictEvents { district: m.district.clone(), events: std::mem::take(&mut m.people) })
             .collect();
         let mut next = self.districts.clone();
-        let mut batch = sled::Batch::default();
+        let mut batch = crate::store::Batch::default();
         for m in messages {
             if let Some(stats) = &m.stats {
                 self.statistics.stage(&m.district, stats, &mut batch);
@@ -141,7 +141,7 @@ impl CityBook {
     /// Acknowledges a city alert for `by`; false when there is no such alert.
     pub fn ack_alert(&mut self, id: &str, by: &str, at_ms: i64) -> Result<bool, StoreError> {
         let Some(alert) = self.alerts.ack(id, by, at_ms) else { return Ok(false) };
-        let mut batch = sled::Batch::default();
+        let mut batch = crate::store::Batch::default();
         batch.insert(super::alerts::key(&alert.id), serde_json::to_vec(&alert).expect("alerts serialize"));
         self.store.commit(batch)?;
         self.alerts.committed(vec![alert]);

@@ -38,7 +38,7 @@ pub fn stage(
     alerts: &CityAlerts,
     events: &[DistrictEvents],
     now_ms: i64,
-    batch: &mut sled::Batch,
+    batch: &mut crate::store::Batch,
 ) -> Result<Vec<CityAlert>, StoreError> {
     let mut people: BTreeMap<CityHash, PersonRecord> = BTreeMap::new();
     let mut raised: Vec<CityAlert> = Vec::new();

@@ -115,7 +115,7 @@ impl CityStatistics {
 
     /// Applies what a district's message says about its statistics, in memory and into the
     /// batch that applies the message.
-    pub fn stage(&mut self, code: &str, s: &DistrictStats, batch: &mut sled::Batch) {
+    pub fn stage(&mut self, code: &str, s: &DistrictStats, batch: &mut crate::store::Batch) {
         let d = self.district(code);
         for (day, figures) in &s.days {
             d.stats.replace_day(*day, figures.clone());

@@ -65,7 +65,7 @@ impl Engine {
         if let Some(a) = self.state.alerts.get_mut(id) {
             a.state = AlertState::Acknowledged { by: user.to_owned(), at_ms: now_ms() };
         }
-        self.commit(sled::Batch::default()).map_err(|e| {
+        self.commit(crate::store::Batch::default()).map_err(|e| {
             let reason = Reason::new(format!("保存失败：{e}"), format!("could not store the acknowledgement: {e}"));
             Refusal::new(RefusalCode::Unavailable, reason)
         })

@@ -388,7 +388,7 @@ impl Engine {
                     }
                     if self.index.staged_bytes() >= CHUNK_BYTES || rejects.len() >= CHUNK_REJECTS {
                         self.check_unchanged(path, &meta)?;
-                        let mut batch = sled::Batch::default();
+                        let mut batch = crate::store::Batch::default();
                         if !rejects.is_empty() {
                             batch.insert(
                                 keys::rejects(&hash, reject_chunks),
@@ -410,7 +410,7 @@ impl Engine {
             Ok(())
         })?;
         self.check_unchanged(path, &meta)?;
-        let mut batch = sled::Batch::default();
+        let mut batch = crate::store::Batch::default();
         if !rejects.is_empty() {
             batch.insert(keys::rejects(&hash, reject_chunks), encode_rejects(&rejects));
             reject_chunks += 1;
@@ -499,7 +499,7 @@ impl Engine {
         let job =
             FinalizeJob { src: path.to_owned(), inode: meta.ino(), dest: dest.clone(), reason_file, rejects: None };
         self.finish(
-            sled::Batch::default(),
+            crate::store::Batch::default(),
             job,
             HandledFile {
                 name: name.clone(),
@@ -527,7 +527,7 @@ impl Engine {
         let name = display_name(path);
         let folder = feed.map_or("unsorted", Feed::as_str);
         let dest = unique_path(&self.folders.quarantine.join(folder), path.file_name().unwrap_or_default(), "");
-        let mut batch = sled::Batch::default();
+        let mut batch = crate::store::Batch::default();
         if let Some(hash) = hash {
             batch.insert(
                 keys::ledger(&hash),
@@ -560,7 +560,12 @@ impl Engine {
     }
 
     /// Commits a file's last batch with its finalize job and history entry, then runs the job.
-    fn finish(&mut self, mut batch: sled::Batch, job: FinalizeJob, handled: HandledFile) -> Result<(), IngestError> {
+    fn finish(
+        &mut self,
+        mut batch: crate::store::Batch,
+        job: FinalizeJob,
+        handled: HandledFile,
+    ) -> Result<(), IngestError> {
         let (job_seq, handled_seq) = {
             let c = self.state.counters_mut();
             c.next_job += 1;
@@ -593,7 +598,7 @@ impl Engine {
             write_atomic(&rf.path, rf.text.as_bytes()).map_err(werr(&rf.path))?;
         }
         move_file(&job.src, job.inode, &job.dest).map_err(werr(&job.dest))?;
-        let mut batch = sled::Batch::default();
+        let mut batch = crate::store::Batch::default();
         batch.remove(key);
         if let Some(rj) = &job.rejects {
             for chunk in 0..rj.chunks {

@@ -119,12 +119,13 @@ const RECENT_FILES: usize = 50;
 
 impl Engine {
     pub fn open(
-        store: Store,
+        mut store: Store,
         registry: Arc<Registry>,
         hasher: IdHasher,
         folders: Folders,
         shutdown: Shutdown,
     ) -> Result<Engine, StoreError> {
+        store.upgrade_layout()?;
         let index = RecordIndex::load(&store)?;
         let state = State::load(&store, &registry)?;
         let recent_files = load_recent_files(&store)?;
@@ -277,7 +278,7 @@ impl Engine {
     }
 
     /// Commits everything staged plus `extra` writes; on failure, drops the uncommitted state.
-    fn commit(&mut self, mut batch: sled::Batch) -> Result<(), StoreError> {
+    fn commit(&mut self, mut batch: crate::store::Batch) -> Result<(), StoreError> {
         self.collect_reports();
         self.last_commit = Instant::now();
         if !self.state.cases_to_open.is_empty() {
@@ -330,7 +331,7 @@ impl Engine {
         let (state, index, registry) = (&self.state, &self.index, &self.registry);
         let moved = self.outbox.as_mut().is_some_and(|o| o.changed(state, index, registry, ctx.now.as_millisecond()));
         if self.state.is_dirty() || moved {
-            self.commit(sled::Batch::default())?;
+            self.commit(crate::store::Batch::default())?;
         } else if let Some(batch) = self.outbox.as_mut().and_then(crate::publish::Outbox::prune_batch) {
             self.store.commit(batch)?;
         }
@@ -434,7 +435,7 @@ impl Engine {
     }
 
     fn commit_action(&mut self) -> Result<(), Refusal> {
-        self.commit(sled::Batch::default()).map_err(not_stored)
+        self.commit(crate::store::Batch::default()).map_err(not_stored)
     }
 
     /// offered again). A job that fails is parked, not fatal: only a store error is returned.

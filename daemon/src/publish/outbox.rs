@@ -91,7 +91,7 @@ impl Outbox {
 
     /// Writes the entry (or entries, see [`EVENTS_PER_ENTRY`]) of the commit being made into
     /// its batch, and prunes acknowledged ones.
-    pub fn stage(&mut self, state: &State, index: &RecordIndex, registry: &Registry, batch: &mut sled::Batch) {
+    pub fn stage(&mut self, state: &State, index: &RecordIndex, registry: &Registry, batch: &mut crate::store::Batch) {
         let now_ms = jiff::Timestamp::now().as_millisecond();
         let content = self.content(state, index, registry, now_ms);
         let (figures, detail): (DistrictFigures, DistrictDetail) =
@@ -136,7 +136,7 @@ impl Outbox {
 
     /// Links the changed cases of the commit being made to their people's city hashes (before
     /// the state writes them out).
-    pub fn link_cases(&self, state: &State, batch: &mut sled::Batch) {
+    pub fn link_cases(&self, state: &State, batch: &mut crate::store::Batch) {
         if let Some(p) = &self.people {
             p.link_cases(state.cases.pending(), batch);
         }
@@ -161,12 +161,12 @@ impl Outbox {
 
     /// A batch removing acknowledged entries, when some wait (for idle times; a commit prunes
     /// as it goes).
-    pub fn prune_batch(&mut self) -> Option<sled::Batch> {
+    pub fn prune_batch(&mut self) -> Option<crate::store::Batch> {
         let acked = self.shared.acked.load(Ordering::Acquire).min(self.meta.next_seq - 1);
         if acked <= self.meta.pruned_to {
             return None;
         }
-        let mut batch = sled::Batch::default();
+        let mut batch = crate::store::Batch::default();
         let prune_to = acked.min(self.meta.pruned_to + PRUNE_PER_BATCH);
         for s in self.meta.pruned_to + 1..=prune_to {
             batch.remove(entry_key(s));

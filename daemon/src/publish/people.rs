@@ -92,7 +92,7 @@ impl People {
     }
 
     /// Writes the link of every changed case whose person was seen in this commit.
-    pub fn link_cases<'a>(&self, cases: impl Iterator<Item = &'a Case>, batch: &mut sled::Batch) {
+    pub fn link_cases<'a>(&self, cases: impl Iterator<Item = &'a Case>, batch: &mut crate::store::Batch) {
         if self.seen.is_empty() {
             return;
         }

@@ -58,7 +58,7 @@ impl StatsFeed {
         state: &State,
         registry: &Registry,
         now_ms: i64,
-        batch: &mut sled::Batch,
+        batch: &mut crate::store::Batch,
     ) -> Option<DistrictStats> {
         let mut next = self.sent.clone();
         let mut days = state.stats.written_days();

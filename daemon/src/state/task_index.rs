@@ -182,7 +182,7 @@ impl TaskIndex {
 }
 
 /// Writes the tasks closed since the last commit into the archive (in `batch`).
-pub fn archive_closed(index: &mut TaskIndex, batch: &mut sled::Batch) {
+pub fn archive_closed(index: &mut TaskIndex, batch: &mut crate::store::Batch) {
     let closed = index.take_archive();
     if !closed.is_empty() {
         task_archive::write(batch, &closed, stay_number);

@@ -236,7 +236,7 @@ mod tests {
     fn setup() -> (Statistics, Registry, Timestamp) {
         let mut stats = Statistics::new(TimeZone::UTC);
         stats.day_mut("2026-01-05".parse().unwrap(), true);
-        stats.write_into(&mut sled::Batch::default());
+        stats.write_into(&mut crate::store::Batch::default());
         (stats, Registry::demo(), "2026-01-08T00:00:00Z".parse().unwrap())
     }
 
@@ -256,7 +256,7 @@ mod tests {
         assert!(next_round(&stats, Live::default, &registry, now).is_empty(), "one round in flight at a time");
         // A late admission on the 6th: its census moves the 6th and the 7th.
         stats.day_mut("2026-01-06".parse().unwrap(), true);
-        stats.write_into(&mut sled::Batch::default());
+        stats.write_into(&mut crate::store::Batch::default());
         stats.written(&RoundDone { round: 1, written: periods, failed: None });
         let meta = stats.meta();
         assert_eq!(meta.days_done, Some(("2026-01-05".parse().unwrap(), "2026-01-07".parse().unwrap())));

@@ -244,7 +244,7 @@ impl Statistics {
 
     /// Writes the days changed since the last commit, and the meta with the periods they made
     /// stale, into the commit's batch.
-    pub fn write_into(&mut self, batch: &mut sled::Batch) {
+    pub fn write_into(&mut self, batch: &mut crate::store::Batch) {
         let touched = std::mem::take(&mut self.touched);
         self.mark_stale(&touched);
         self.written = touched.keys().copied().collect();

@@ -1,4 +1,8 @@
 //! Key layout of the store. Every key starts with a one-byte prefix naming what it holds.
+//!
+//! A key starting with an upper-case ASCII letter holds a large value written once: its bytes
+//! live in the value log ([`super::values`]) and sled holds where ([`is_large`]). No other key
+//! starts with one.
 
 use mz_shared::feed::Feed;
 
@@ -6,8 +10,43 @@ use mz_shared::feed::Feed;
 pub const COUNTERS: &[u8] = b"m/counters";
 /// Layout version of the store.
 pub const LAYOUT: &[u8] = b"m/layout";
-/// The layout this build writes.
-pub const LAYOUT_VERSION: u32 = 1;
+/// The layout this build writes: 2 keeps large values in the value log (1 kept them in sled,
+/// under the lower-case keys of [`old_large_prefixes`]).
+pub const LAYOUT_VERSION: u32 = 2;
+/// The committed length of the value log (8 bytes, big-endian).
+pub const VALUES_END: &[u8] = b"m/values_end";
+
+/// True for a key whose value lives in the value log.
+pub fn is_large(key: &[u8]) -> bool {
+    key.first().is_some_and(u8::is_ascii_uppercase)
+}
+
+/// The key prefixes under which a layout-1 store kept the values that are large now; each
+/// moves to the same key with its first byte in upper case.
+pub fn old_large_prefixes() -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    for feed in Feed::ALL {
+        out.push(vec![b'p', feed_byte(feed)]);
+        out.push(vec![b'i', feed_byte(feed)]);
+    }
+    out.push(b"u".to_vec());
+    out.push(b"stask_closed/".to_vec());
+    out.push(b"stask_marks/".to_vec());
+    out
+}
+
+/// The layout-2 key of a layout-1 key under [`old_large_prefixes`].
+pub fn moved_large_key(old: &[u8]) -> Vec<u8> {
+    if let Some(rest) = old.strip_prefix(b"stask_closed/") {
+        return [TASK_CHUNK_PREFIX, rest].concat();
+    }
+    if let Some(rest) = old.strip_prefix(b"stask_marks/") {
+        return [TASK_MARKS_PREFIX, rest].concat();
+    }
+    let mut k = old.to_vec();
+    k[0] = k[0].to_ascii_uppercase();
+    k
+}
 
 /// The byte naming a feed inside page keys: `a`dmissions, `b`urials, `m`arriages.
 pub fn feed_byte(feed: Feed) -> u8 {
@@ -18,23 +57,23 @@ pub fn feed_byte(feed: Feed) -> u8 {
     }
 }
 
-/// `p<feed><page BE>`: a compressed page of records.
+/// `P<feed><page BE>`: a compressed page of records.
 pub fn page(feed: Feed, page: u32) -> Vec<u8> {
-    let mut k = vec![b'p', feed_byte(feed)];
+    let mut k = vec![b'P', feed_byte(feed)];
     k.extend_from_slice(&page.to_be_bytes());
     k
 }
 
-/// `i<feed><page BE>`: the (record-id hash, content hash) list of a page.
+/// `I<feed><page BE>`: the (record-id hash, content hash) list of a page.
 pub fn page_index(feed: Feed, page: u32) -> Vec<u8> {
-    let mut k = vec![b'i', feed_byte(feed)];
+    let mut k = vec![b'I', feed_byte(feed)];
     k.extend_from_slice(&page.to_be_bytes());
     k
 }
 
 /// Prefix of a feed's page-index keys ([`page_index`]).
 pub fn page_index_prefix(feed: Feed) -> Vec<u8> {
-    vec![b'i', feed_byte(feed)]
+    vec![b'I', feed_byte(feed)]
 }
 
 /// Page number from a page or page-index key.
@@ -104,15 +143,20 @@ pub fn state_prefix(table: &str) -> Vec<u8> {
     k
 }
 
-/// `u<seq BE>`: audit entries from number `seq` on (one commit's entries, chunked).
+/// `U<seq BE>`: audit entries from number `seq` on (one commit's entries, chunked).
 pub fn audit(seq: u64) -> Vec<u8> {
-    let mut k = vec![b'u'];
+    let mut k = vec![b'U'];
     k.extend_from_slice(&seq.to_be_bytes());
     k
 }
 
 /// Prefix of the audit chunks ([`audit`]).
-pub const AUDIT_PREFIX: &[u8] = b"u";
+pub const AUDIT_PREFIX: &[u8] = b"U";
+
+/// `Tc<first task id>`: a chunk of archived (closed) station tasks ([`crate::task_archive`]).
+pub const TASK_CHUNK_PREFIX: &[u8] = b"Tc";
+/// `Tm<first task id>`: the marks of the chunk with the same first id.
+pub const TASK_MARKS_PREFIX: &[u8] = b"Tm";
 
 /// Prefix of the case blocks.
 pub const CASE_BLOCK_PREFIX: &[u8] = b"c";

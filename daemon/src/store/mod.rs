@@ -7,6 +7,9 @@
 //!
 //! Layout (one tree, key prefixes; see [`keys`]):
 //! - records live in compressed pages, written once ([`pages`]);
+//! - large values written once (pages, page indexes, audit chunks, archived tasks) keep their
+//!   bytes in the value log beside sled, appended and synced before the batch that refers to
+//!   them ([`values`]); which keys are such values is told by the key ([`keys::is_large`]);
 //! - the file ledger and the finalize jobs make ingest exactly-once ([`ledger`]);
 //! - the maintained figures are small per-entity values ([`crate::state`]);
 //! - 救急难 cases live in blocks of 64 by case number and audit entries in chunks of 256, both
@@ -15,6 +18,7 @@
 pub mod keys;
 pub(crate) mod ledger;
 pub(crate) mod pages;
+pub(crate) mod values;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -23,6 +27,7 @@ use std::ffi::OsString;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
+use values::{Extent, ValueLog};
 
 /// Why the store could not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -81,11 +86,67 @@ impl StoreError {
 }
 
 /// The open database, shared by the writer and every reader; empty while it is being reopened.
-type Slot = Arc<RwLock<Option<sled::Db>>>;
+/// The open database and its value log.
+#[derive(Clone)]
+struct Open {
+    db: sled::Db,
+    values: Arc<ValueLog>,
+}
 
-fn db_of(slot: &Slot) -> Result<sled::Db, StoreError> {
+type Slot = Arc<RwLock<Option<Open>>>;
+
+fn open_of(slot: &Slot) -> Result<Open, StoreError> {
     let guard = slot.read().unwrap_or_else(|p| p.into_inner());
     guard.clone().ok_or_else(|| StoreError::Unavailable("the store is not open".into()))
+}
+
+fn db_of(slot: &Slot) -> Result<sled::Db, StoreError> {
+    open_of(slot).map(|o| o.db)
+}
+
+impl Open {
+    /// The value as the writer gave it: a large value's bytes are read from the value log.
+    fn resolve(&self, key: &[u8], stored: sled::IVec) -> Result<sled::IVec, StoreError> {
+        if !keys::is_large(key) {
+            return Ok(stored);
+        }
+        let extent = Extent::decode(&stored).ok_or_else(|| StoreError::Decode {
+            key: String::from_utf8_lossy(key).into_owned(),
+            detail: "not a value-log extent".into(),
+        })?;
+        self.values.read(key, extent).map(sled::IVec::from)
+    }
+}
+
+/// What one commit writes: sled's batch, and the large values whose bytes go to the value log
+/// (each replaced in sled's batch by its extent when the commit runs).
+#[derive(Default)]
+pub struct Batch {
+    sled: sled::Batch,
+    large: Vec<(sled::IVec, sled::IVec)>,
+    /// Bytes of the values set in sled's batch (for the commit's debug line).
+    inline_bytes: usize,
+}
+
+impl Batch {
+    /// Sets `key` to `value` (a large value when [`keys::is_large`] says so).
+    pub fn insert(&mut self, key: impl Into<sled::IVec>, value: impl Into<sled::IVec>) {
+        let key = key.into();
+        if keys::is_large(&key) {
+            self.large.push((key, value.into()));
+        } else {
+            let value = value.into();
+            self.inline_bytes += key.len() + value.len();
+            self.sled.insert(key, value);
+        }
+    }
+
+    /// Removes `key` (a large value's bytes stay in the log, unreferenced).
+    pub fn remove(&mut self, key: impl Into<sled::IVec>) {
+        let key = key.into();
+        self.large.retain(|(k, _)| *k != key);
+        self.sled.remove(key);
+    }
 }
 
 /// The sled database plus what it takes to make a commit power-cut durable.
@@ -94,6 +155,8 @@ pub struct Store {
     dir: PathBuf,
     data_file: Option<File>,
     synced_blobs: HashSet<OsString>,
+    /// The value log's committed length.
+    values_end: u64,
 }
 
 impl Store {
@@ -105,17 +168,34 @@ impl Store {
     /// Opens the store in `dir` behind the readers of `reader` (made with
     /// [`StoreReader::closed`] before the store could be opened).
     pub fn open_for(dir: &Path, reader: &StoreReader) -> Result<Store, StoreError> {
-        let (db, data_file) = open_db(dir)?;
-        *reader.slot.write().unwrap_or_else(|p| p.into_inner()) = Some(db);
         let mut store = Store {
             slot: reader.slot.clone(),
             dir: dir.to_owned(),
-            data_file: Some(data_file),
+            data_file: None,
             synced_blobs: HashSet::new(),
+            values_end: 0,
         };
-        // Blobs present at open were recovered from disk already.
-        store.synced_blobs = store.blob_names();
+        store.open_parts()?;
         Ok(store)
+    }
+
+    /// Opens sled and the value log (cut to the length sled committed) behind the slot.
+    fn open_parts(&mut self) -> Result<(), StoreError> {
+        let (db, data_file) = open_db(&self.dir)?;
+        let end = match db.get(keys::VALUES_END)? {
+            Some(v) => u64::from_be_bytes(v.as_ref().try_into().map_err(|_| StoreError::Decode {
+                key: String::from_utf8_lossy(keys::VALUES_END).into_owned(),
+                detail: "not 8 bytes".into(),
+            })?),
+            None => 0,
+        };
+        let values = Arc::new(ValueLog::open(&self.dir, end)?);
+        *self.slot.write().unwrap_or_else(|p| p.into_inner()) = Some(Open { db, values });
+        self.data_file = Some(data_file);
+        self.values_end = end;
+        // Blobs present at open were recovered from disk already.
+        self.synced_blobs = self.blob_names();
+        Ok(())
     }
 
     /// Closes the database and opens it again: after a write failure sled refuses every later
@@ -123,19 +203,15 @@ impl Store {
     /// closed) while the disk is still full or a reader still holds the old database.
     pub fn reopen(&mut self) -> Result<(), StoreError> {
         self.close();
-        let (db, data_file) = open_db(&self.dir)?;
-        *self.slot.write().unwrap_or_else(|p| p.into_inner()) = Some(db);
-        self.data_file = Some(data_file);
-        self.synced_blobs = self.blob_names();
-        Ok(())
+        self.open_parts()
     }
 
     /// At shutdown: lets go of the database without dropping it. Every commit is already
     /// durable; dropping sled's last handle flushes once more, which can hang for good after a
     /// write error on a failing disk (seen in the randomised fault run). The process ends next.
     pub fn abandon(&mut self) {
-        if let Some(db) = self.slot.write().unwrap_or_else(|p| p.into_inner()).take() {
-            std::mem::forget(db);
+        if let Some(open) = self.slot.write().unwrap_or_else(|p| p.into_inner()).take() {
+            std::mem::forget(open.db);
         }
         self.data_file = None;
     }
@@ -158,13 +234,36 @@ impl Store {
     }
 
     /// Applies `batch` atomically and makes it durable against a crash or a power cut.
-    pub fn commit(&mut self, batch: sled::Batch) -> Result<(), StoreError> {
+    /// Large values go first: appended to the value log and synced, then sled's batch holds
+    /// their extents and the log's new length ([`values`]).
+    pub fn commit(&mut self, batch: Batch) -> Result<(), StoreError> {
         let t = std::time::Instant::now();
         fail::fail_point!("store-commit", |_| Err(StoreError::Unavailable("injected commit failure".into())));
-        self.db()?.apply_batch(batch)?;
+        let open = open_of(&self.slot)?;
+        let Batch { sled: mut batch, large, inline_bytes } = batch;
+        let large_bytes: usize = large.iter().map(|(_, v)| v.len()).sum();
+        if !large.is_empty() {
+            let bytes: Vec<&[u8]> = large.iter().map(|(_, v)| v.as_ref()).collect();
+            let extents = open.values.append(self.values_end, &bytes)?;
+            let end = extents.last().map_or(self.values_end, |e| e.offset + u64::from(e.len));
+            for ((key, _), extent) in large.iter().zip(&extents) {
+                batch.insert(key.clone(), &extent.encode()[..]);
+            }
+            batch.insert(keys::VALUES_END, &end.to_be_bytes()[..]);
+            // Even if sled fails below, these bytes are never overwritten before a reopen
+            // (which cuts them off): a failed batch may still be visible to reads until then.
+            self.values_end = end;
+        }
+        open.db.apply_batch(batch)?;
         let applied = t.elapsed();
         self.sync()?;
-        tracing::debug!(apply_us = applied.as_micros() as u64, total_us = t.elapsed().as_micros() as u64, "commit");
+        tracing::debug!(
+            inline_bytes,
+            large_bytes,
+            apply_us = applied.as_micros() as u64,
+            total_us = t.elapsed().as_micros() as u64,
+            "commit"
+        );
         Ok(())
     }
 
@@ -231,9 +330,38 @@ impl Store {
         &self.dir
     }
 
-    /// Bytes the database takes on disk (0 while it is closed), for status.
+    /// Bytes the database and its value log take on disk (0 while it is closed), for status.
     pub fn size_on_disk(&self) -> u64 {
-        self.db().ok().and_then(|db| db.size_on_disk().ok()).unwrap_or(0)
+        let sled = self.db().ok().and_then(|db| db.size_on_disk().ok()).unwrap_or(0);
+        sled + self.values_end
+    }
+
+    /// Brings a store written by an older build to [`keys::LAYOUT_VERSION`]: the large values a
+    /// layout-1 store kept in sled move to the value log, under their new keys, in one commit
+    /// (so a crash leaves the store wholly old or wholly new). A new store just records its
+    /// layout. Returns how many values moved.
+    pub fn upgrade_layout(&mut self) -> Result<usize, StoreError> {
+        let layout: Option<u32> = self.get(keys::LAYOUT)?;
+        if layout.is_some_and(|l| l >= keys::LAYOUT_VERSION) {
+            return Ok(0);
+        }
+        let db = self.db()?;
+        let mut batch = Batch::default();
+        let mut moved = 0;
+        for prefix in keys::old_large_prefixes() {
+            for item in db.scan_prefix(&prefix) {
+                let (key, value) = item?;
+                batch.insert(keys::moved_large_key(&key), value);
+                batch.remove(key);
+                moved += 1;
+            }
+        }
+        batch.insert(keys::LAYOUT, encode(&keys::LAYOUT_VERSION));
+        self.commit(batch)?;
+        if moved > 0 {
+            tracing::info!(moved, "large values moved to the value log (store layout 2)");
+        }
+        Ok(moved)
     }
 }
 
@@ -324,7 +452,7 @@ impl StoreReader {
 
     /// The committed value under `key`, decoded; `None` when there is none.
     pub fn get<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
-        match db_of(&self.slot)?.get(key)? {
+        match self.get_raw(key)? {
             Some(v) => decode(key, &v).map(Some),
             None => Ok(None),
         }
@@ -332,21 +460,36 @@ impl StoreReader {
 
     /// The last key and value under a prefix.
     pub fn last(&self, prefix: &[u8]) -> Result<Option<(sled::IVec, sled::IVec)>, StoreError> {
-        Ok(db_of(&self.slot)?.scan_prefix(prefix).next_back().transpose()?)
+        let open = open_of(&self.slot)?;
+        match open.db.scan_prefix(prefix).next_back().transpose()? {
+            Some((k, v)) => Ok(Some((k.clone(), open.resolve(&k, v)?))),
+            None => Ok(None),
+        }
     }
 
     /// The committed bytes under `key`, as stored (compressed values stay compressed).
     pub fn get_raw(&self, key: &[u8]) -> Result<Option<sled::IVec>, StoreError> {
-        Ok(db_of(&self.slot)?.get(key)?)
+        let open = open_of(&self.slot)?;
+        open.db.get(key)?.map(|v| open.resolve(key, v)).transpose()
     }
 
     /// Keys and raw values under a prefix, in key order.
-    pub fn scan_raw(&self, prefix: &[u8]) -> impl Iterator<Item = Result<(sled::IVec, sled::IVec), StoreError>> {
-        let (closed, iter) = match db_of(&self.slot) {
-            Ok(db) => (None, Some(db.scan_prefix(prefix))),
+    pub fn scan_raw(
+        &self,
+        prefix: &[u8],
+    ) -> impl Iterator<Item = Result<(sled::IVec, sled::IVec), StoreError>> + use<> {
+        let (closed, iter) = match open_of(&self.slot) {
+            Ok(open) => (None, Some((open.db.scan_prefix(prefix), open))),
             Err(e) => (Some(Err(e)), None),
         };
-        closed.into_iter().chain(iter.into_iter().flatten().map(|r| r.map_err(StoreError::from)))
+        let items = iter.into_iter().flat_map(|(iter, open)| {
+            iter.map(move |r| {
+                let (k, v) = r?;
+                let v = open.resolve(&k, v)?;
+                Ok((k, v))
+            })
+        });
+        closed.into_iter().chain(items)
     }
 
     /// Keys and decoded values under a prefix, in key order.
@@ -354,15 +497,11 @@ impl StoreReader {
         &self,
         prefix: &[u8],
     ) -> impl Iterator<Item = Result<(sled::IVec, T), StoreError>> + use<T> {
-        let (closed, iter) = match db_of(&self.slot) {
-            Ok(db) => (None, Some(db.scan_prefix(prefix))),
-            Err(e) => (Some(Err(e)), None),
-        };
-        closed.into_iter().chain(iter.into_iter().flatten().map(|r| {
+        self.scan_raw(prefix).map(|r| {
             let (k, v) = r?;
             let t = decode(&k, &v)?;
             Ok((k, t))
-        }))
+        })
     }
 }
 
@@ -435,4 +574,48 @@ pub fn decode<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T, StoreE
 /// `fsync`s a directory, so that renames and creations inside it survive a power cut.
 pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     File::open(dir)?.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_layout_1_store_moves_its_large_values_to_the_value_log_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        // As an older build wrote them: inline in sled, under lower-case keys.
+        let old: Vec<(Vec<u8>, Vec<u8>)> = vec![
+            (b"pa\0\0\0\x01".to_vec(), b"page one".to_vec()),
+            (b"ia\0\0\0\x01".to_vec(), b"index one".to_vec()),
+            (b"u\0\0\0\0\0\0\0\x07".to_vec(), b"audit".to_vec()),
+            (b"stask_closed/T1".to_vec(), b"tasks".to_vec()),
+            (b"stask_marks/T1".to_vec(), b"marks".to_vec()),
+        ];
+        let mut batch = Batch::default();
+        for (k, v) in &old {
+            batch.insert(k.clone(), v.clone());
+        }
+        batch.insert(&b"c\0\0\0\0"[..], &b"cases stay"[..]);
+        store.commit(batch).unwrap();
+        assert_eq!(store.values_end, 0, "lower-case keys stay in sled");
+
+        assert_eq!(store.upgrade_layout().unwrap(), 5);
+        assert_eq!(store.upgrade_layout().unwrap(), 0, "an upgraded store is left alone");
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        let r = store.reader();
+        for (k, v) in &old {
+            assert_eq!(r.get_raw(k).unwrap(), None, "{k:?} moved");
+            let new = keys::moved_large_key(k);
+            assert!(keys::is_large(&new));
+            assert_eq!(r.get_raw(&new).unwrap().as_deref(), Some(&v[..]), "{new:?} reads as before");
+        }
+        assert_eq!(r.get_raw(b"TcT1").unwrap().as_deref(), Some(&b"tasks"[..]));
+        assert_eq!(r.get_raw(b"c\0\0\0\0").unwrap().as_deref(), Some(&b"cases stay"[..]));
+        let scanned: Vec<_> = r.scan_raw(b"Pa").map(|i| i.unwrap().1).collect();
+        assert_eq!(scanned, vec![sled::IVec::from(&b"page one"[..])]);
+        assert_eq!(r.last(b"U").unwrap().unwrap().1, sled::IVec::from(&b"audit"[..]));
+        assert_eq!(store.values_end, 8 + 9 + 5 + 5 + 5, "each value's bytes once");
+    }
 }

@@ -162,7 +162,7 @@ impl RecordIndex {
     }
 
     /// Moves every staged page into `batch`; after the batch is committed, call [`Self::committed`].
-    pub fn write_into(&mut self, batch: &mut sled::Batch) {
+    pub fn write_into(&mut self, batch: &mut crate::store::Batch) {
         for feed in Feed::ALL {
             let fp = &mut self.feeds[slot(feed)];
             Self::seal(fp);
@@ -346,7 +346,7 @@ mod tests {
         // The old version is readable from the staged pages before any commit.
         assert_eq!(idx.fetch(None, Feed::Burials, old).unwrap(), report("R7", 7));
         idx.stage(Feed::Burials, &changed);
-        let mut batch = sled::Batch::default();
+        let mut batch = crate::store::Batch::default();
         idx.write_into(&mut batch);
         store.commit(batch).unwrap();
         idx.committed();
