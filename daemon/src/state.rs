@@ -37,6 +37,9 @@ use std::collections::BTreeMap;
 /// A persisted map of small values, one store key per entity, written when changed.
 pub(crate) struct Table<V> {
     name: &'static str,
+    /// Entities kept in the value log (`S<table>/…`) rather than in sled (`s<table>/…`): for
+    /// tables of many entities, where sled's node rewrites cost 3–4× their size on disk.
+    large: bool,
     map: HashMap<String, V>,
     dirty: HashSet<String>,
     /// Keys present in the store, so that an entity created and removed between two commits
@@ -48,12 +51,35 @@ pub(crate) struct Table<V> {
 
 impl<V: Serialize + DeserializeOwned> Table<V> {
     fn new(name: &'static str) -> Self {
-        Table { name, map: HashMap::default(), dirty: HashSet::default(), persisted: HashSet::default(), changes: 0 }
+        Table {
+            name,
+            large: false,
+            map: HashMap::default(),
+            dirty: HashSet::default(),
+            persisted: HashSet::default(),
+            changes: 0,
+        }
+    }
+
+    /// A table whose entities live in the value log.
+    fn new_large(name: &'static str) -> Self {
+        Table { large: true, ..Table::new(name) }
     }
 
     fn load(store: &Store, name: &'static str) -> Result<Self, StoreError> {
-        let mut t = Table::new(name);
-        let prefix = keys::state_prefix(name);
+        Self::load_into(store, Table::new(name))
+    }
+
+    fn load_large(store: &Store, name: &'static str) -> Result<Self, StoreError> {
+        Self::load_into(store, Table::new_large(name))
+    }
+
+    fn key(&self, entity: &str) -> Vec<u8> {
+        table_key(self.name, self.large, entity)
+    }
+
+    fn load_into(store: &Store, mut t: Table<V>) -> Result<Self, StoreError> {
+        let prefix = t.key("");
         for item in store.scan::<V>(&prefix) {
             let (k, v) = item?;
             let key = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
@@ -145,20 +171,30 @@ impl<V: Serialize + DeserializeOwned> Table<V> {
     }
 
     fn write_into(&mut self, batch: &mut crate::store::Batch) {
+        let (name, large) = (self.name, self.large);
         for key in self.dirty.drain() {
             match self.map.get(&key) {
                 Some(v) => {
-                    batch.insert(keys::state(self.name, &key), encode(v));
+                    batch.insert(table_key(name, large, &key), encode(v));
                     self.persisted.insert(key);
                 }
                 None => {
                     if self.persisted.remove(&key) {
-                        batch.remove(keys::state(self.name, &key));
+                        batch.remove(table_key(name, large, &key));
                     }
                 }
             }
         }
     }
+}
+
+/// The store key of `entity` in table `name` (`S…` when the table is large, see [`Table`]).
+fn table_key(name: &str, large: bool, entity: &str) -> Vec<u8> {
+    let mut k = keys::state(name, entity);
+    if large {
+        k[0] = k[0].to_ascii_uppercase();
+    }
+    k
 }
 
 /// Joins the parts of a compound entity key.
@@ -416,7 +452,7 @@ impl State {
             divorce_applications: Table::new("divorce_app"),
             lapsed_applications: Table::new("divorce_app_lapsed"),
             divorce_lapses: Table::new("divorce_lapses"),
-            alerts: Table::new("alert"),
+            alerts: Table::new_large("alert"),
             cases: CaseTable::new(None),
             aid_records: Vec::new(),
             case_index: CaseIndex::default(),
@@ -489,7 +525,7 @@ impl State {
             divorce_applications: Table::load(store, "divorce_app")?,
             lapsed_applications: Table::load(store, "divorce_app_lapsed")?,
             divorce_lapses: Table::load(store, "divorce_lapses")?,
-            alerts: Table::load(store, "alert")?,
+            alerts: Table::load_large(store, "alert")?,
         })
     }
 

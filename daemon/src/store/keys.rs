@@ -13,8 +13,8 @@ pub const LAYOUT: &[u8] = b"m/layout";
 /// The layout this build writes: 2 keeps large values in the value log (1 kept them in sled,
 /// under the lower-case keys of [`old_large_prefixes`]).
 pub const LAYOUT_VERSION: u32 = 2;
-/// The committed length of the value log (8 bytes, big-endian).
-pub const VALUES_END: &[u8] = b"m/values_end";
+/// The value log's current generation and committed length ([`super::values::LogMeta`]).
+pub const VALUES: &[u8] = b"m/values";
 
 /// True for a key whose value lives in the value log.
 pub fn is_large(key: &[u8]) -> bool {
@@ -30,8 +30,10 @@ pub fn old_large_prefixes() -> Vec<Vec<u8>> {
         out.push(vec![b'i', feed_byte(feed)]);
     }
     out.push(b"u".to_vec());
+    out.push(b"c".to_vec());
     out.push(b"stask_closed/".to_vec());
     out.push(b"stask_marks/".to_vec());
+    out.push(b"salert/".to_vec());
     out
 }
 
@@ -159,11 +161,11 @@ pub const TASK_CHUNK_PREFIX: &[u8] = b"Tc";
 pub const TASK_MARKS_PREFIX: &[u8] = b"Tm";
 
 /// Prefix of the case blocks.
-pub const CASE_BLOCK_PREFIX: &[u8] = b"c";
+pub const CASE_BLOCK_PREFIX: &[u8] = b"C";
 
-/// `c<block BE>`: cases numbered `block * 64 ..` (see [`crate::state::CaseTable`]).
+/// `C<block BE>`: cases numbered `block * 64 ..` (see [`crate::state::CaseTable`]).
 pub fn case_block(block: u32) -> Vec<u8> {
-    let mut k = vec![b'c'];
+    let mut k = vec![b'C'];
     k.extend_from_slice(&block.to_be_bytes());
     k
 }

@@ -7,7 +7,7 @@
 //!
 //! Layout (one tree, key prefixes; see [`keys`]):
 //! - records live in compressed pages, written once ([`pages`]);
-//! - large values written once (pages, page indexes, audit chunks, archived tasks) keep their
+//! - large values (pages, page indexes, audit chunks, archived tasks, case blocks) keep their
 //!   bytes in the value log beside sled, appended and synced before the batch that refers to
 //!   them ([`values`]); which keys are such values is told by the key ([`keys::is_large`]);
 //! - the file ledger and the finalize jobs make ingest exactly-once ([`ledger`]);
@@ -27,7 +27,7 @@ use std::ffi::OsString;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
-use values::{Extent, ValueLog};
+use values::{Extent, LogWriter, ValueLog};
 
 /// Why the store could not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +91,8 @@ impl StoreError {
 struct Open {
     db: sled::Db,
     values: Arc<ValueLog>,
+    /// The generation being replaced, while a compaction's batch is applied.
+    previous: Option<Arc<ValueLog>>,
 }
 
 type Slot = Arc<RwLock<Option<Open>>>;
@@ -114,7 +116,11 @@ impl Open {
             key: String::from_utf8_lossy(key).into_owned(),
             detail: "not a value-log extent".into(),
         })?;
-        self.values.read(key, extent).map(sled::IVec::from)
+        let log = [Some(&self.values), self.previous.as_ref()].into_iter().flatten().find(|l| l.gen() == extent.gen);
+        match log {
+            Some(log) => log.read(key, extent).map(sled::IVec::from),
+            None => Err(StoreError::Unavailable("the value log was compacted during the read; read again".into())),
+        }
     }
 }
 
@@ -124,6 +130,8 @@ impl Open {
 pub struct Batch {
     sled: sled::Batch,
     large: Vec<(sled::IVec, sled::IVec)>,
+    /// Large keys removed.
+    removed: Vec<sled::IVec>,
     /// Bytes of the values set in sled's batch (for the commit's debug line).
     inline_bytes: usize,
 }
@@ -133,6 +141,8 @@ impl Batch {
     pub fn insert(&mut self, key: impl Into<sled::IVec>, value: impl Into<sled::IVec>) {
         let key = key.into();
         if keys::is_large(&key) {
+            self.large.retain(|(k, _)| *k != key);
+            self.removed.retain(|k| *k != key);
             self.large.push((key, value.into()));
         } else {
             let value = value.into();
@@ -141,10 +151,13 @@ impl Batch {
         }
     }
 
-    /// Removes `key` (a large value's bytes stay in the log, unreferenced).
+    /// Removes `key` (a large value's bytes stay in the log as garbage).
     pub fn remove(&mut self, key: impl Into<sled::IVec>) {
         let key = key.into();
-        self.large.retain(|(k, _)| *k != key);
+        if keys::is_large(&key) {
+            self.large.retain(|(k, _)| *k != key);
+            self.removed.push(key.clone());
+        }
         self.sled.remove(key);
     }
 }
@@ -155,8 +168,10 @@ pub struct Store {
     dir: PathBuf,
     data_file: Option<File>,
     synced_blobs: HashSet<OsString>,
-    /// The value log's committed length.
-    values_end: u64,
+    /// The value log's writer (`None` while the store is closed).
+    values: Option<LogWriter>,
+    /// Garbage in the value log that starts a compaction ([`values::COMPACT_MIN`]).
+    compact_min: u64,
 }
 
 impl Store {
@@ -173,7 +188,8 @@ impl Store {
             dir: dir.to_owned(),
             data_file: None,
             synced_blobs: HashSet::new(),
-            values_end: 0,
+            values: None,
+            compact_min: values::COMPACT_MIN,
         };
         store.open_parts()?;
         Ok(store)
@@ -182,17 +198,11 @@ impl Store {
     /// Opens sled and the value log (cut to the length sled committed) behind the slot.
     fn open_parts(&mut self) -> Result<(), StoreError> {
         let (db, data_file) = open_db(&self.dir)?;
-        let end = match db.get(keys::VALUES_END)? {
-            Some(v) => u64::from_be_bytes(v.as_ref().try_into().map_err(|_| StoreError::Decode {
-                key: String::from_utf8_lossy(keys::VALUES_END).into_owned(),
-                detail: "not 8 bytes".into(),
-            })?),
-            None => 0,
-        };
-        let values = Arc::new(ValueLog::open(&self.dir, end)?);
-        *self.slot.write().unwrap_or_else(|p| p.into_inner()) = Some(Open { db, values });
+        let (writer, log) = LogWriter::open(&self.dir, &db)?;
+        *self.slot.write().unwrap_or_else(|p| p.into_inner()) =
+            Some(Open { db, values: Arc::new(log), previous: None });
         self.data_file = Some(data_file);
-        self.values_end = end;
+        self.values = Some(writer);
         // Blobs present at open were recovered from disk already.
         self.synced_blobs = self.blob_names();
         Ok(())
@@ -220,6 +230,7 @@ impl Store {
     pub fn close(&mut self) {
         self.slot.write().unwrap_or_else(|p| p.into_inner()).take();
         self.data_file = None;
+        self.values = None;
     }
 
     fn db(&self) -> Result<sled::Db, StoreError> {
@@ -240,20 +251,10 @@ impl Store {
         let t = std::time::Instant::now();
         fail::fail_point!("store-commit", |_| Err(StoreError::Unavailable("injected commit failure".into())));
         let open = open_of(&self.slot)?;
-        let Batch { sled: mut batch, large, inline_bytes } = batch;
+        let Batch { sled: mut batch, large, removed, inline_bytes } = batch;
         let large_bytes: usize = large.iter().map(|(_, v)| v.len()).sum();
-        if !large.is_empty() {
-            let bytes: Vec<&[u8]> = large.iter().map(|(_, v)| v.as_ref()).collect();
-            let extents = open.values.append(self.values_end, &bytes)?;
-            let end = extents.last().map_or(self.values_end, |e| e.offset + u64::from(e.len));
-            for ((key, _), extent) in large.iter().zip(&extents) {
-                batch.insert(key.clone(), &extent.encode()[..]);
-            }
-            batch.insert(keys::VALUES_END, &end.to_be_bytes()[..]);
-            // Even if sled fails below, these bytes are never overwritten before a reopen
-            // (which cuts them off): a failed batch may still be visible to reads until then.
-            self.values_end = end;
-        }
+        let writer = self.values.as_mut().ok_or_else(|| StoreError::Unavailable("the store is not open".into()))?;
+        writer.stage(&open.values, &open.db, &large, &removed, &mut batch)?;
         open.db.apply_batch(batch)?;
         let applied = t.elapsed();
         self.sync()?;
@@ -264,6 +265,25 @@ impl Store {
             total_us = t.elapsed().as_micros() as u64,
             "commit"
         );
+        if self.values.as_ref().is_some_and(|w| w.wants_compaction(self.compact_min)) {
+            self.compact_values()?;
+        }
+        Ok(())
+    }
+
+    /// Copies the value log's live values into a new generation and points every key there.
+    /// Readers resolve both generations while the batch is applied; the old file goes after.
+    fn compact_values(&mut self) -> Result<(), StoreError> {
+        let open = open_of(&self.slot)?;
+        let writer = self.values.as_mut().ok_or_else(|| StoreError::Unavailable("the store is not open".into()))?;
+        let mut compaction = writer.compact(&open.db, &open.values)?;
+        let both = Open { db: open.db.clone(), values: compaction.log.clone(), previous: Some(open.values.clone()) };
+        *self.slot.write().unwrap_or_else(|p| p.into_inner()) = Some(both);
+        open.db.apply_batch(std::mem::take(&mut compaction.batch))?;
+        self.sync()?;
+        let writer = self.values.as_mut().ok_or_else(|| StoreError::Unavailable("the store is not open".into()))?;
+        let log = compaction.finish(writer, &open.values)?;
+        *self.slot.write().unwrap_or_else(|p| p.into_inner()) = Some(Open { db: open.db, values: log, previous: None });
         Ok(())
     }
 
@@ -333,11 +353,12 @@ impl Store {
     /// Bytes the database and its value log take on disk (0 while it is closed), for status.
     pub fn size_on_disk(&self) -> u64 {
         let sled = self.db().ok().and_then(|db| db.size_on_disk().ok()).unwrap_or(0);
-        sled + self.values_end
+        sled + self.values.as_ref().map_or(0, LogWriter::end)
     }
 
     /// Brings a store written by an older build to [`keys::LAYOUT_VERSION`]: the large values a
-    /// layout-1 store kept in sled move to the value log, under their new keys, in one commit
+    /// layout-1 store kept in sled move to the value log, under their new keys (page indexes in
+    /// their fixed-size form), in one commit
     /// (so a crash leaves the store wholly old or wholly new). A new store just records its
     /// layout. Returns how many values moved.
     pub fn upgrade_layout(&mut self) -> Result<usize, StoreError> {
@@ -351,6 +372,10 @@ impl Store {
         for prefix in keys::old_large_prefixes() {
             for item in db.scan_prefix(&prefix) {
                 let (key, value) = item?;
+                let value = match key.first() {
+                    Some(b'i') => pages::index_from_layout_1(&key, &value)?.into(),
+                    _ => value,
+                };
                 batch.insert(keys::moved_large_key(&key), value);
                 batch.remove(key);
                 moved += 1;
@@ -580,27 +605,42 @@ pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
+    fn end(store: &Store) -> u64 {
+        store.values.as_ref().expect("open").end()
+    }
+
+    fn file_names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> =
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        names.retain(|n| n.starts_with("values"));
+        names.sort();
+        names
+    }
+
     #[test]
     fn a_layout_1_store_moves_its_large_values_to_the_value_log_once() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(dir.path()).unwrap();
+        let old_index = vec![pages::IndexEntry { id: u64::MAX, content: 3 }, pages::IndexEntry { id: 5, content: 6 }];
         // As an older build wrote them: inline in sled, under lower-case keys.
         let old: Vec<(Vec<u8>, Vec<u8>)> = vec![
             (b"pa\0\0\0\x01".to_vec(), b"page one".to_vec()),
-            (b"ia\0\0\0\x01".to_vec(), b"index one".to_vec()),
+            (b"ia\0\0\0\x01".to_vec(), encode(&old_index)),
             (b"u\0\0\0\0\0\0\0\x07".to_vec(), b"audit".to_vec()),
+            (b"c\0\0\0\x02".to_vec(), b"cases".to_vec()),
             (b"stask_closed/T1".to_vec(), b"tasks".to_vec()),
             (b"stask_marks/T1".to_vec(), b"marks".to_vec()),
+            (b"salert/incident:R1".to_vec(), b"alert".to_vec()),
         ];
         let mut batch = Batch::default();
         for (k, v) in &old {
             batch.insert(k.clone(), v.clone());
         }
-        batch.insert(&b"c\0\0\0\0"[..], &b"cases stay"[..]);
+        batch.insert(&b"sresident/x"[..], &b"stays in sled"[..]);
         store.commit(batch).unwrap();
-        assert_eq!(store.values_end, 0, "lower-case keys stay in sled");
+        assert_eq!(end(&store), 0, "lower-case keys stay in sled");
 
-        assert_eq!(store.upgrade_layout().unwrap(), 5);
+        assert_eq!(store.upgrade_layout().unwrap(), 7);
         assert_eq!(store.upgrade_layout().unwrap(), 0, "an upgraded store is left alone");
         drop(store);
         let store = Store::open(dir.path()).unwrap();
@@ -609,13 +649,73 @@ mod tests {
             assert_eq!(r.get_raw(k).unwrap(), None, "{k:?} moved");
             let new = keys::moved_large_key(k);
             assert!(keys::is_large(&new));
-            assert_eq!(r.get_raw(&new).unwrap().as_deref(), Some(&v[..]), "{new:?} reads as before");
+            let now = r.get_raw(&new).unwrap().expect("moved");
+            if new[0] == b'I' {
+                assert_eq!(pages::decode_index(&new, &now).unwrap(), old_index, "a page index in its new form");
+            } else {
+                assert_eq!(&now[..], &v[..], "{new:?} reads as before");
+            }
         }
         assert_eq!(r.get_raw(b"TcT1").unwrap().as_deref(), Some(&b"tasks"[..]));
-        assert_eq!(r.get_raw(b"c\0\0\0\0").unwrap().as_deref(), Some(&b"cases stay"[..]));
+        assert_eq!(r.get_raw(b"sresident/x").unwrap().as_deref(), Some(&b"stays in sled"[..]));
         let scanned: Vec<_> = r.scan_raw(b"Pa").map(|i| i.unwrap().1).collect();
         assert_eq!(scanned, vec![sled::IVec::from(&b"page one"[..])]);
         assert_eq!(r.last(b"U").unwrap().unwrap().1, sled::IVec::from(&b"audit"[..]));
-        assert_eq!(store.values_end, 8 + 9 + 5 + 5 + 5, "each value's bytes once");
+        assert_eq!(r.get_raw(b"Salert/incident:R1").unwrap().as_deref(), Some(&b"alert"[..]));
+        assert_eq!(end(&store), 8 + 2 * 16 + 5 + 5 + 5 + 5 + 5, "each value's bytes once");
+    }
+
+    #[test]
+    fn bytes_of_a_commit_that_never_reached_sled_are_cut_off_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let mut batch = Batch::default();
+        batch.insert(&b"Pa\0\0\0\0"[..], &b"committed"[..]);
+        store.commit(batch).unwrap();
+        drop(store);
+        // A crash after the append, before sled's batch: bytes past the committed length.
+        let log = dir.path().join("values.000000");
+        let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+        std::io::Write::write_all(&mut f, b"never committed").unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(std::fs::metadata(&log).unwrap().len(), 9);
+        assert_eq!(store.reader().get_raw(b"Pa\0\0\0\0").unwrap().as_deref(), Some(&b"committed"[..]));
+        // A log shorter than sled says is damage, reported as such.
+        drop(store);
+        std::fs::OpenOptions::new().write(true).open(&log).unwrap().set_len(4).unwrap();
+        assert!(matches!(Store::open(dir.path()), Err(StoreError::Corrupt { .. })));
+    }
+
+    #[test]
+    fn replaced_values_are_compacted_into_a_new_generation() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store.compact_min = 10_000;
+        let reader = store.reader();
+        let mut batch = Batch::default();
+        batch.insert(&b"Pa\0\0\0\0"[..], vec![7u8; 3_000]);
+        store.commit(batch).unwrap();
+        // A case block changed again and again: each version's bytes become garbage.
+        let mut last = Vec::new();
+        for i in 0..12u8 {
+            last = vec![i; 1_000 + usize::from(i)];
+            let mut batch = Batch::default();
+            batch.insert(&b"C\0\0\0\0"[..], last.clone());
+            store.commit(batch).unwrap();
+            assert_eq!(reader.get_raw(b"C\0\0\0\0").unwrap().as_deref(), Some(&last[..]));
+        }
+        assert_eq!(file_names(dir.path()), ["values.000001"], "compacted once, the old generation deleted");
+        assert!(end(&store) < 3_000 + 3 * 1_100, "live bytes and the few versions since: {}", end(&store));
+        // A removed key's bytes count as garbage too.
+        let mut batch = Batch::default();
+        batch.remove(&b"Pa\0\0\0\0"[..]);
+        store.commit(batch).unwrap();
+        assert_eq!(reader.get_raw(b"Pa\0\0\0\0").unwrap(), None);
+        drop((store, reader));
+        // A compaction cut short leaves a generation sled does not name: it goes at open.
+        std::fs::write(dir.path().join("values.000002"), b"half written").unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(file_names(dir.path()), ["values.000001"]);
+        assert_eq!(store.reader().get_raw(b"C\0\0\0\0").unwrap().as_deref(), Some(&last[..]));
     }
 }

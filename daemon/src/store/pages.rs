@@ -2,7 +2,8 @@
 //!
 //! A page holds the records of one commit and one feed, in order, serialized one after another
 //! (varint length + postcard) and compressed with zstd; it is written once and never changed.
-//! Beside each page, its index lists `(record-id hash, content hash)` per slot. At start-up the
+//! Beside each page, its index lists `(record-id hash, content hash)` per slot, 16 bytes each
+//! ([`encode_index`]). At start-up the
 //! in-memory [`RecordIndex`] — record-id hash → where its latest version is — is rebuilt from those
 //! lists alone. A correction is a new version in a later page; older versions stay where they were
 //! (the history).
@@ -27,10 +28,45 @@ pub struct Loc {
 }
 
 /// One slot of a page index.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IndexEntry {
     pub id: u64,
     pub content: u64,
+}
+
+/// A page index as stored: each entry's two hashes, 8 bytes each, big-endian (hashes do not
+/// compress, and a varint of a hash takes 9 or 10 bytes).
+pub fn encode_index(entries: &[IndexEntry]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(entries.len() * 16);
+    for e in entries {
+        out.extend_from_slice(&e.id.to_be_bytes());
+        out.extend_from_slice(&e.content.to_be_bytes());
+    }
+    out
+}
+
+/// The entries of a stored page index ([`encode_index`]).
+pub fn decode_index(key: &[u8], bytes: &[u8]) -> Result<Vec<IndexEntry>, StoreError> {
+    if bytes.len() % 16 != 0 {
+        let detail = format!("a page index of {} bytes is not a whole number of entries", bytes.len());
+        return Err(StoreError::Decode { key: String::from_utf8_lossy(key).into_owned(), detail });
+    }
+    let word = |b: &[u8]| u64::from_be_bytes(b.try_into().expect("8 bytes"));
+    Ok(bytes.chunks_exact(16).map(|c| IndexEntry { id: word(&c[..8]), content: word(&c[8..]) }).collect())
+}
+
+/// A page index as a layout-1 store kept it (postcard), in today's form.
+pub fn index_from_layout_1(key: &[u8], bytes: &[u8]) -> Result<Vec<u8>, StoreError> {
+    let entries: Vec<IndexEntry> = super::decode(key, bytes)?;
+    Ok(encode_index(&entries))
+}
+
+/// Every stored page index of `feed` with its page number, in page order.
+fn page_indexes(reader: &StoreReader, feed: Feed) -> impl Iterator<Item = Result<(u32, Vec<IndexEntry>), StoreError>> {
+    reader.scan_raw(&keys::page_index_prefix(feed)).map(|item| {
+        let (key, bytes) = item?;
+        Ok((keys::page_of(&key), decode_index(&key, &bytes)?))
+    })
 }
 
 /// What a record is, compared with what is stored under its `record_id`.
@@ -100,9 +136,8 @@ impl RecordIndex {
         let mut idx = RecordIndex::default();
         for feed in Feed::ALL {
             let fp = &mut idx.feeds[slot(feed)];
-            for item in store.scan::<Vec<IndexEntry>>(&keys::page_index_prefix(feed)) {
-                let (key, entries) = item?;
-                let page = keys::page_of(&key);
+            for item in page_indexes(&store.reader(), feed) {
+                let (page, entries) = item?;
                 for (i, e) in entries.iter().enumerate() {
                     fp.latest.insert(e.id, Loc { page, slot: i as u32, content: e.content });
                 }
@@ -168,7 +203,7 @@ impl RecordIndex {
             Self::seal(fp);
             for (number, bytes, index) in fp.sealed.drain(..) {
                 batch.insert(keys::page(feed, number), bytes);
-                batch.insert(keys::page_index(feed, number), encode(&index));
+                batch.insert(keys::page_index(feed, number), encode_index(&index));
             }
         }
     }
@@ -283,9 +318,8 @@ pub fn export_latest(
     // Pass 1: where is the latest version of each id, among the pages committed so far?
     let mut latest: HashMap<u64, (u32, u32)> = HashMap::default();
     let mut last_page = None;
-    for item in reader.scan::<Vec<IndexEntry>>(&keys::page_index_prefix(feed)) {
-        let (key, entries) = item?;
-        let page = keys::page_of(&key);
+    for item in page_indexes(reader, feed) {
+        let (page, entries) = item?;
         for (i, e) in entries.iter().enumerate() {
             latest.insert(e.id, (page, i as u32));
         }
