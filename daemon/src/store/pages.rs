@@ -47,7 +47,7 @@ pub fn encode_index(entries: &[IndexEntry]) -> Vec<u8> {
 
 /// The entries of a stored page index ([`encode_index`]).
 pub fn decode_index(key: &[u8], bytes: &[u8]) -> Result<Vec<IndexEntry>, StoreError> {
-    if bytes.len() % 16 != 0 {
+    if !bytes.len().is_multiple_of(16) {
         let detail = format!("a page index of {} bytes is not a whole number of entries", bytes.len());
         return Err(StoreError::Decode { key: String::from_utf8_lossy(key).into_owned(), detail });
     }
