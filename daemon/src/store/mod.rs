@@ -129,9 +129,8 @@ impl Open {
 #[derive(Default)]
 pub struct Batch {
     sled: sled::Batch,
-    large: Vec<(sled::IVec, sled::IVec)>,
-    /// Large keys removed.
-    removed: Vec<sled::IVec>,
+    /// Sets (`Some`) and removals (`None`) of large keys, in the order given.
+    large: Vec<(sled::IVec, Option<sled::IVec>)>,
     /// Bytes of the values set in sled's batch (for the commit's debug line).
     inline_bytes: usize,
 }
@@ -141,9 +140,7 @@ impl Batch {
     pub fn insert(&mut self, key: impl Into<sled::IVec>, value: impl Into<sled::IVec>) {
         let key = key.into();
         if keys::is_large(&key) {
-            self.large.retain(|(k, _)| *k != key);
-            self.removed.retain(|k| *k != key);
-            self.large.push((key, value.into()));
+            self.large.push((key, Some(value.into())));
         } else {
             let value = value.into();
             self.inline_bytes += key.len() + value.len();
@@ -155,10 +152,26 @@ impl Batch {
     pub fn remove(&mut self, key: impl Into<sled::IVec>) {
         let key = key.into();
         if keys::is_large(&key) {
-            self.large.retain(|(k, _)| *k != key);
-            self.removed.push(key.clone());
+            self.large.push((key.clone(), None));
         }
         self.sled.remove(key);
+    }
+
+    /// The last set of each large key, and the large keys whose last change is a removal.
+    fn take_large(&mut self) -> (Vec<(sled::IVec, sled::IVec)>, Vec<sled::IVec>) {
+        let mut seen = HashSet::new();
+        let (mut set, mut removed) = (Vec::new(), Vec::new());
+        for (key, value) in std::mem::take(&mut self.large).into_iter().rev() {
+            if !seen.insert(key.clone()) {
+                continue;
+            }
+            match value {
+                Some(v) => set.push((key, v)),
+                None => removed.push(key),
+            }
+        }
+        set.reverse();
+        (set, removed)
     }
 }
 
@@ -251,7 +264,9 @@ impl Store {
         let t = std::time::Instant::now();
         fail::fail_point!("store-commit", |_| Err(StoreError::Unavailable("injected commit failure".into())));
         let open = open_of(&self.slot)?;
-        let Batch { sled: mut batch, large, removed, inline_bytes } = batch;
+        let mut batch = batch;
+        let (large, removed) = batch.take_large();
+        let Batch { sled: mut batch, inline_bytes, .. } = batch;
         let large_bytes: usize = large.iter().map(|(_, v)| v.len()).sum();
         let writer = self.values.as_mut().ok_or_else(|| StoreError::Unavailable("the store is not open".into()))?;
         writer.stage(&open.values, &open.db, &large, &removed, &mut batch)?;
@@ -663,6 +678,30 @@ mod tests {
         assert_eq!(r.last(b"U").unwrap().unwrap().1, sled::IVec::from(&b"audit"[..]));
         assert_eq!(r.get_raw(b"Salert/incident:R1").unwrap().as_deref(), Some(&b"alert"[..]));
         assert_eq!(end(&store), 8 + 2 * 16 + 5 + 5 + 5 + 5 + 5, "each value's bytes once");
+    }
+
+    #[test]
+    fn the_last_change_of_a_large_key_in_a_batch_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let mut batch = Batch::default();
+        batch.insert(&b"Pa1"[..], &b"one"[..]);
+        batch.insert(&b"Pa2"[..], &b"two"[..]);
+        store.commit(batch).unwrap();
+        let mut batch = Batch::default();
+        batch.remove(&b"Pa1"[..]);
+        batch.insert(&b"Pa1"[..], &b"again"[..]);
+        batch.insert(&b"Pa2"[..], &b"x"[..]);
+        batch.remove(&b"Pa2"[..]);
+        batch.insert(&b"Pa3"[..], &b"a"[..]);
+        batch.insert(&b"Pa3"[..], &b"b"[..]);
+        store.commit(batch).unwrap();
+        let r = store.reader();
+        assert_eq!(r.get_raw(b"Pa1").unwrap().as_deref(), Some(&b"again"[..]));
+        assert_eq!(r.get_raw(b"Pa2").unwrap(), None);
+        assert_eq!(r.get_raw(b"Pa3").unwrap().as_deref(), Some(&b"b"[..]));
+        assert_eq!(end(&store), 3 + 3 + 5 + 1, "only the last value of a key is written");
+        assert_eq!(store.values.as_ref().unwrap().garbage(), 3 + 3, "both replaced values");
     }
 
     #[test]
