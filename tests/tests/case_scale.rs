@@ -106,13 +106,10 @@ fn outcome(d: &Daemon) -> Outcome {
     Outcome { cases, audit, tasks, figures }
 }
 
-#[test]
-fn a_kill_in_the_middle_of_a_case_heavy_file_ends_as_a_clean_run() {
-    let text = file(3, 1_500, 2_000);
-    let tmp = tempfile::tempdir().unwrap();
-
-    let clean = Daemon::start_with_registry(&tmp.path().join("clean"), &registry());
-    clean.drop_file("admissions", "arrivals.csv", &text);
+/// The file's outcome in a clean run.
+fn clean_run(dir: &std::path::Path, text: &str) -> Outcome {
+    let clean = Daemon::start_with_registry(dir, &registry());
+    clean.drop_file("admissions", "arrivals.csv", text);
     clean.wait_files_for(Duration::from_secs(180), 1);
     let reference = outcome(&clean);
     assert_eq!(reference.cases.len(), 4_500, "one case per unidentified arrival");
@@ -120,31 +117,77 @@ fn a_kill_in_the_middle_of_a_case_heavy_file_ends_as_a_clean_run() {
     let void = reference.tasks.iter().filter(|t| t["state"] == "void").count();
     let open = reference.tasks.iter().filter(|t| t["state"] == "open").count();
     assert_eq!((void, open), (4_500, 4_500), "two tasks per arrival, those of the discharged void");
-    drop(clean);
+    reference
+}
 
-    let mut d = Daemon::prepare_with_registry(&tmp.path().join("killed"), &registry());
-    // The first part of the file committed, the engine waits; the kill lands there.
-    d.env.push(("FAILPOINTS".into(), "ingest-chunk-committed=1*sleep(600000)".into()));
+/// Starts a daemon with `failpoint` (which makes the engine wait), drops the file, waits until
+/// `stopped` says the engine waits there, kills it with `kill -9` and starts it again.
+fn killed_run(dir: &std::path::Path, text: &str, failpoint: &str, stopped: impl Fn(&Daemon) -> bool) -> Daemon {
+    let mut d = Daemon::prepare_with_registry(dir, &registry());
+    d.env.push(("FAILPOINTS".into(), failpoint.into()));
+    d.env.push(("RUST_LOG".into(), "info,mzd::store::values=debug".into()));
     d.spawn();
-    d.drop_file("admissions", "arrivals.csv", &text);
+    d.drop_file("admissions", "arrivals.csv", text);
     let start = Instant::now();
-    while !std::fs::read_to_string(&d.log).unwrap_or_default().contains("part of a large file committed") {
-        assert!(start.elapsed() < Duration::from_secs(180), "no part committed:\n{}", d.log_tail(30));
+    while !stopped(&d) {
+        assert!(start.elapsed() < Duration::from_secs(180), "the engine did not stop:\n{}", d.log_tail(30));
         std::thread::sleep(POLL);
     }
     d.kill9();
     let archived = std::fs::read_dir(d.archive_dir("admissions")).map(|rd| rd.count()).unwrap_or(0);
     assert_eq!(archived, 0, "the kill must land in the middle of the file (is mzd built with failpoints?)");
-
     d.env.clear();
     d.spawn();
     d.wait_files_for(Duration::from_secs(180), 1);
-    let after = outcome(&d);
+    d
+}
+
+fn assert_same(after: &Outcome, reference: &Outcome) {
     assert_eq!(after.figures, reference.figures, "figures after the kill and restart");
     assert_eq!(after.cases.len(), reference.cases.len(), "cases after the kill and restart");
     assert!(after.cases == reference.cases, "the cases differ from the clean run's");
     assert!(after.audit == reference.audit, "the audit trail differs from the clean run's");
     assert!(after.tasks == reference.tasks, "the station tasks differ from the clean run's");
+}
+
+/// What the value log says (at debug level) each time a commit's values are synced.
+const APPENDED: &str = "value log appended and synced";
+
+fn log_has(d: &Daemon, what: &str) -> bool {
+    std::fs::read_to_string(&d.log).unwrap_or_default().contains(what)
+}
+
+#[test]
+fn a_kill_in_the_middle_of_a_case_heavy_file_ends_as_a_clean_run() {
+    let text = file(3, 1_500, 2_000);
+    let tmp = tempfile::tempdir().unwrap();
+    let reference = clean_run(&tmp.path().join("clean"), &text);
+    // The first part of the file committed, the engine waits; the kill lands there.
+    let d = killed_run(&tmp.path().join("killed"), &text, "ingest-chunk-committed=1*sleep(600000)", |d| {
+        log_has(d, "part of a large file committed")
+    });
+    assert_same(&outcome(&d), &reference);
+}
+
+/// The second commit's large values (record pages, case blocks, audit chunks) are in the value
+/// log and synced, sled's batch that points at them is not applied: the kill lands between.
+#[test]
+fn a_kill_between_the_value_log_and_sleds_batch_ends_as_a_clean_run() {
+    let text = file(3, 1_500, 2_000);
+    let tmp = tempfile::tempdir().unwrap();
+    let reference = clean_run(&tmp.path().join("clean"), &text);
+    let dir = tmp.path().join("killed");
+    let appended = |d: &Daemon| std::fs::read_to_string(&d.log).unwrap_or_default().matches(APPENDED).count();
+    let d = killed_run(&dir, &text, "values-appended=1*off->sleep(600000)", |d| {
+        // The first part committed; the engine then stops inside the second commit.
+        log_has(d, "part of a large file committed") && appended(d) == 2
+    });
+    assert!(
+        log_has(&d, "cutting off values of a commit that did not happen"),
+        "the restart must find the uncommitted values of the killed commit:\n{}",
+        d.log_tail(30)
+    );
+    assert_same(&outcome(&d), &reference);
 }
 
 /// A raw connection: hello, then requests as JSON lines.

@@ -238,10 +238,12 @@ impl LogWriter {
         for key in removed {
             self.replace(db, key, 0)?;
         }
-        fail::fail_point!("values-append", |_| Err(StoreError::Unavailable("injected value log failure".into())));
         if !buf.is_empty() {
             log.write_at(&buf, self.meta.end)?;
             log.sync()?;
+            tracing::debug!(bytes = buf.len(), "value log appended and synced");
+            // Tests stop here to kill the daemon between the value log and sled's batch.
+            fail::fail_point!("values-appended");
         }
         // Even if sled fails after this, these bytes are not written over before a reopen (which
         // cuts them off and counts the live bytes again): a failed batch may stay readable.
