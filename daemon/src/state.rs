@@ -581,8 +581,8 @@ impl State {
     }
 
     /// Writes every changed figure into `batch`. The changed case blocks and the audit chunks
-    /// (most of a bulk commit's encoding and compression) are encoded on a second thread while
-    /// this one writes the other figures.
+    /// (most of a bulk commit's encoding and compression) are encoded by a second thread while
+    /// this one writes the other figures; then this one joins in ([`EncodeJobs`]).
     pub(crate) fn write_into(&mut self, batch: &mut crate::store::Batch) {
         let blocks = self.cases.take_changed(batch);
         let audit = std::mem::take(&mut self.audit_pending);
@@ -590,24 +590,18 @@ impl State {
             // The trail's anchor goes with the entries.
             batch.insert(audit_anchor_key(), encode(&self.audit_anchor()));
         }
-        // The encoder takes them from `cold`; if it cannot be started they are still there.
-        let mut cold = Some((blocks, audit));
-        let encoded = std::thread::scope(|s| {
-            let slot = &mut cold;
-            let encoder = std::thread::Builder::new()
-                .name("mzd-encode".into())
-                .spawn_scoped(s, move || slot.take().map(|(b, a)| encode_blocks_and_chunks(b, a)));
-            self.write_figures_into(batch);
-            match encoder {
-                Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
-                Err(e) => {
-                    tracing::debug!(error = %e, "encoder thread not started; encoding on the engine thread");
-                    None
-                }
+        let jobs = EncodeJobs::new(blocks, &audit);
+        let (mine, theirs) = std::thread::scope(|s| {
+            let encoder = std::thread::Builder::new().name("mzd-encode".into()).spawn_scoped(s, || jobs.run());
+            if let Err(e) = &encoder {
+                tracing::debug!(error = %e, "encoder thread not started; encoding on the engine thread");
             }
+            self.write_figures_into(batch);
+            let mine = jobs.run();
+            let theirs = encoder.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            (mine, theirs.unwrap_or_default())
         });
-        let encoded = encoded.or_else(|| cold.take().map(|(b, a)| encode_blocks_and_chunks(b, a)));
-        for (key, bytes) in encoded.unwrap_or_default() {
+        for (key, bytes) in mine.into_iter().chain(theirs) {
             batch.insert(key, bytes);
         }
     }
@@ -790,21 +784,42 @@ fn merge_block(stored: Vec<Case>, changed: Vec<Case>) -> Vec<Case> {
     let mut all = changed;
     all.extend(stored);
     // Stable: a changed case sorts before its stored version, and `dedup_by` keeps the first.
-    all.sort_by(|a, b| (a.id.seq().unwrap_or(0), a.id.as_str()).cmp(&(b.id.seq().unwrap_or(0), b.id.as_str())));
+    // Each id is parsed once, not at every comparison.
+    all.sort_by_cached_key(|c| (c.id.seq().unwrap_or(0), c.id.as_str().to_owned()));
     all.dedup_by(|later, kept| later.id == kept.id);
     all
 }
 
-/// The store writes of a commit's changed case blocks and its audit entries: each block and
-/// each chunk of [`AUDIT_CHUNK`] entries encoded and compressed (run beside the engine thread;
-/// the cases and entries are dropped here too).
-fn encode_blocks_and_chunks(blocks: Vec<(u32, Vec<Case>)>, audit: Vec<AuditEntry>) -> Vec<(Vec<u8>, Vec<u8>)> {
-    let mut out: Vec<(Vec<u8>, Vec<u8>)> =
-        blocks.iter().map(|(b, cases)| (keys::case_block(*b), encode_block(cases))).collect();
-    // The entries of one commit are one value per chunk, keyed by the chunk's first entry's
-    // number, small enough for sled to keep inline.
-    out.extend(audit.chunks(AUDIT_CHUNK).map(|chunk| (keys::audit(chunk[0].seq), encode_audit_chunk(chunk))));
-    out
+/// The store writes of a commit's changed case blocks and its audit entries, shared out: each
+/// thread that [`EncodeJobs::run`]s takes the next block or chunk of [`AUDIT_CHUNK`] entries
+/// until none is left, so the engine thread, done with the other figures, helps the encoder
+/// rather than wait for it.
+struct EncodeJobs<'a> {
+    blocks: Vec<(u32, Vec<Case>)>,
+    audit: Vec<&'a [AuditEntry]>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+impl<'a> EncodeJobs<'a> {
+    fn new(blocks: Vec<(u32, Vec<Case>)>, audit: &'a [AuditEntry]) -> Self {
+        // The entries of one commit are one value per chunk, keyed by the chunk's first entry's
+        // number.
+        EncodeJobs { blocks, audit: audit.chunks(AUDIT_CHUNK).collect(), next: Default::default() }
+    }
+
+    fn run(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut out = Vec::new();
+        loop {
+            let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if let Some((b, cases)) = self.blocks.get(i) {
+                out.push((keys::case_block(*b), encode_block(cases)));
+            } else if let Some(chunk) = self.audit.get(i - self.blocks.len()) {
+                out.push((keys::audit(chunk[0].seq), encode_audit_chunk(chunk)));
+            } else {
+                return out;
+            }
+        }
+    }
 }
 
 /// Every stored case: the blocks in number order, then cases of older stores kept one per key.

@@ -281,9 +281,11 @@ impl Engine {
     fn commit(&mut self, mut batch: crate::store::Batch) -> Result<(), StoreError> {
         self.collect_reports();
         self.last_commit = Instant::now();
+        let started = Instant::now();
         if !self.state.cases_to_open.is_empty() {
             crate::cases::open_triggered(&mut self.state, &self.registry, now_ms());
         }
+        let opened = started.elapsed();
         self.index.write_into(&mut batch);
         // Before the state writes its changed cases out: the figures read them from memory,
         // never from a case block this batch has not committed yet (that read was cached).
@@ -292,8 +294,16 @@ impl Engine {
             outbox.stage(&self.state, &self.index, &self.registry, &mut batch);
         }
         self.state.write_into(&mut batch);
+        let staged = started.elapsed();
         self.generation += 1;
-        match self.store.commit(batch) {
+        let result = self.store.commit(batch);
+        tracing::debug!(
+            open_cases_us = opened.as_micros() as u64,
+            stage_us = (staged - opened).as_micros() as u64,
+            store_us = (started.elapsed() - staged).as_micros() as u64,
+            "engine commit"
+        );
+        match result {
             Ok(()) => {
                 self.index.committed();
                 if let Some(outbox) = &mut self.outbox {
