@@ -39,16 +39,16 @@ fn open_case(
     input: OpenCase,
     trigger: Option<String>,
     now_ms: i64,
-) -> Result<Case, Refusal> {
-    let year = Timestamp::from_millisecond(now_ms).unwrap_or_default().to_zoned(registry.time_zone()).year();
-    let id = CaseId::new(year, state.counters.next_case + 1);
+) -> Result<CaseId, Refusal> {
+    let id = next_id(state, registry, now_ms);
     let mut case = Case::open(id, input, actor, now_ms, registry).map_err(|e| e.refusal())?;
     case.trigger = trigger;
     state.counters_mut().next_case += 1;
     let entry = append_case_entry(state.audit_tail.as_ref(), &case.id, &case.history[0]);
     audit(state, entry);
-    state.put_case(None, case.clone(), &registry.limits);
-    Ok(case)
+    let id = case.id.clone();
+    state.put_case(None, case, &registry.limits);
+    Ok(id)
 }
 
 /// The next case id (the counter moves when the case is opened).
@@ -94,7 +94,11 @@ pub fn open(
         warnings: warnings.clone(),
         ..OpenCase::default()
     };
-    Ok((open_case(state, registry, actor, input, None, now_ms)?, warnings))
+    let id = open_case(state, registry, actor, input, None, now_ms)?;
+    let case = state.cases.get(id.as_str()).ok_or_else(|| {
+        Refusal::new(RefusalCode::Unavailable, Reason::new(format!("案件 {id} 未能保存"), format!("case {id} was not kept")))
+    })?;
+    Ok((case, warnings))
 }
 
 /// Applies an action to a case for `actor`, who saw it at `expected_version`.
@@ -155,8 +159,8 @@ pub fn open_triggered(state: &mut State, registry: &Registry, now_ms: i64) {
             continue;
         }
         match open_case(state, registry, &Actor::daemon(), input, Some(trigger.clone()), now_ms) {
-            Ok(case) => {
-                tracing::debug!(case = %case.id, source = case.source.as_str(), "case opened by the rules");
+            Ok(id) => {
+                tracing::debug!(case = %id, "case opened by the rules");
                 state.case_triggers.insert(hash);
             }
             Err(refusal) => tracing::warn!(trigger = %trigger, reason = %refusal.reason.en, "case not opened"),
