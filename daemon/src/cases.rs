@@ -28,7 +28,6 @@ use serde_json::json;
 
 fn audit(state: &mut State, entry: AuditEntry) {
     state.counters_mut().next_audit = entry.seq;
-    state.audit_tail = Some(entry.clone());
     state.audit_pending.push(entry);
 }
 
@@ -44,7 +43,7 @@ fn open_case(
     let mut case = Case::open(id, input, actor, now_ms, registry).map_err(|e| e.refusal())?;
     case.trigger = trigger;
     state.counters_mut().next_case += 1;
-    let entry = append_case_entry(state.audit_tail.as_ref(), &case.id, &case.history[0]);
+    let entry = append_case_entry(state.audit_last(), &case.id, &case.history[0]);
     audit(state, entry);
     let id = case.id.clone();
     state.put_case(None, case, &registry.limits);
@@ -96,7 +95,10 @@ pub fn open(
     };
     let id = open_case(state, registry, actor, input, None, now_ms)?;
     let case = state.cases.get(id.as_str()).ok_or_else(|| {
-        Refusal::new(RefusalCode::Unavailable, Reason::new(format!("案件 {id} 未能保存"), format!("case {id} was not kept")))
+        Refusal::new(
+            RefusalCode::Unavailable,
+            Reason::new(format!("案件 {id} 未能保存"), format!("case {id} was not kept")),
+        )
     })?;
     Ok((case, warnings))
 }
@@ -127,12 +129,12 @@ pub fn act(
     if let Some(amount) = applied.debit {
         state.funds.debit(&applied.case.street, amount).map_err(|e| e.refusal())?;
     }
-    let entry = append_case_entry(state.audit_tail.as_ref(), &applied.case.id, applied.entry());
+    let entry = append_case_entry(state.audit_last(), &applied.case.id, applied.entry());
     audit(state, entry);
     state.put_case(Some(&case), applied.case.clone(), &registry.limits);
     if let Some(new) = referral_id.and_then(|id| case::referred_in(&applied.case, id, actor, now_ms, registry)) {
         state.counters_mut().next_case += 1;
-        let entry = append_case_entry(state.audit_tail.as_ref(), &new.id, &new.history[0]);
+        let entry = append_case_entry(state.audit_last(), &new.id, &new.history[0]);
         audit(state, entry);
         state.put_case(None, new, &registry.limits);
     }
@@ -151,7 +153,7 @@ pub fn open_triggered(state: &mut State, registry: &Registry, now_ms: i64) {
         let open = state.open_by_person.find(&links).and_then(|id| state.cases.get(id.as_str()));
         if let Some(old) = open {
             let case = case::add_event(&old, &trigger, &input, &Actor::daemon(), now_ms);
-            let entry = append_case_entry(state.audit_tail.as_ref(), &case.id, &case.history[case.history.len() - 1]);
+            let entry = append_case_entry(state.audit_last(), &case.id, &case.history[case.history.len() - 1]);
             audit(state, entry);
             tracing::debug!(case = %case.id, "trigger added to the person's open case");
             state.put_case(Some(&old), case, &registry.limits);

@@ -421,7 +421,7 @@ pub struct State {
     pub(crate) fund_figures: crate::funds::CaseFundFigures,
     /// Cases the rules asked for since the last commit: (trigger, what to open).
     pub(crate) cases_to_open: Vec<(String, OpenCase)>,
-    /// The last audit entry, to chain the next one to.
+    /// The last committed audit entry (the last entry is [`State::audit_last`]).
     pub(crate) audit_tail: Option<AuditEntry>,
     /// Audit entries appended since the last commit.
     pub(crate) audit_pending: Vec<AuditEntry>,
@@ -548,9 +548,14 @@ impl State {
         self.cases.put(case);
     }
 
+    /// The last audit entry, committed or not: the one the next entry chains to.
+    pub(crate) fn audit_last(&self) -> Option<&AuditEntry> {
+        self.audit_pending.last().or(self.audit_tail.as_ref())
+    }
+
     /// The trail's length and head, committed or not (what status shows after a commit).
     pub(crate) fn audit_anchor(&self) -> AuditAnchor {
-        AuditAnchor::of(self.audit_tail.as_ref())
+        AuditAnchor::of(self.audit_last())
     }
 
     /// Mutable counters; written at the next commit.
@@ -586,6 +591,9 @@ impl State {
     pub(crate) fn write_into(&mut self, batch: &mut crate::store::Batch) {
         let blocks = self.cases.take_changed(batch);
         let audit = std::mem::take(&mut self.audit_pending);
+        if let Some(last) = audit.last() {
+            self.audit_tail = Some(last.clone());
+        }
         if !audit.is_empty() {
             // The trail's anchor goes with the entries.
             batch.insert(audit_anchor_key(), encode(&self.audit_anchor()));
