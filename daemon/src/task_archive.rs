@@ -11,7 +11,7 @@
 //! arrival discharged the same day): those are written exactly once, in a chunk.
 //!
 //! Invariants: a task id is in at most one chunk (chunks are keyed by their first id, and a
-//! closed task is never archived again); chunks stay far below sled's blob threshold (FACTS).
+//! closed task is never archived again); chunks and marks live in the value log, written once.
 
 use crate::store::{compress, decode, decompress, encode, keys, StoreError, StoreReader};
 use mz_shared::task::{StationTask, TaskKind};

@@ -1,11 +1,11 @@
-//! Records in pages: few, larger sled values instead of one key per row (see FACTS.md).
+//! Records in pages: few, larger values instead of one key per row (see FACTS.md), kept in the
+//! value log ([`super::values`]; the keys `P…` and `I…`).
 //!
 //! A page holds the records of one commit and one feed, in order, serialized one after another
 //! (varint length + postcard) and compressed with zstd; it is written once and never changed.
 //! Beside each page, its index lists `(record-id hash, content hash)` per slot, 16 bytes each
-//! ([`encode_index`]). At start-up the
-//! in-memory [`RecordIndex`] — record-id hash → where its latest version is — is rebuilt from those
-//! lists alone. A correction is a new version in a later page; older versions stay where they were
+//! ([`encode_index`]). At start-up the in-memory [`RecordIndex`] — record-id hash → where its
+//! latest version is — is rebuilt from those lists alone. A correction is a new version in a later page; older versions stay where they were
 //! (the history).
 
 use super::{encode, keys, Store, StoreError, StoreReader};
