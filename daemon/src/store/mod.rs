@@ -221,6 +221,21 @@ impl Store {
         Ok(())
     }
 
+    /// Opens the store in `dir` once its last handle is gone: sled's flusher thread lets go of
+    /// the file lock a moment after the last `Db` is dropped (tests reopen right away).
+    #[cfg(test)]
+    pub(crate) fn open_released(dir: &Path) -> Result<Store, StoreError> {
+        let started = std::time::Instant::now();
+        loop {
+            match Store::open(dir) {
+                Err(StoreError::Locked { .. }) if started.elapsed() < std::time::Duration::from_secs(10) => {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// Closes the database and opens it again: after a write failure sled refuses every later
     /// write until then. Readers see [`StoreError::Unavailable`] meanwhile. Fails (and stays
     /// closed) while the disk is still full or a reader still holds the old database.
@@ -658,7 +673,7 @@ mod tests {
         assert_eq!(store.upgrade_layout().unwrap(), 7);
         assert_eq!(store.upgrade_layout().unwrap(), 0, "an upgraded store is left alone");
         drop(store);
-        let store = Store::open(dir.path()).unwrap();
+        let store = Store::open_released(dir.path()).unwrap();
         let r = store.reader();
         for (k, v) in &old {
             assert_eq!(r.get_raw(k).unwrap(), None, "{k:?} moved");
@@ -716,13 +731,13 @@ mod tests {
         let log = dir.path().join("values.000000");
         let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
         std::io::Write::write_all(&mut f, b"never committed").unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = Store::open_released(dir.path()).unwrap();
         assert_eq!(std::fs::metadata(&log).unwrap().len(), 9);
         assert_eq!(store.reader().get_raw(b"Pa\0\0\0\0").unwrap().as_deref(), Some(&b"committed"[..]));
         // A log shorter than sled says is damage, reported as such.
         drop(store);
         std::fs::OpenOptions::new().write(true).open(&log).unwrap().set_len(4).unwrap();
-        assert!(matches!(Store::open(dir.path()), Err(StoreError::Corrupt { .. })));
+        assert!(matches!(Store::open_released(dir.path()), Err(StoreError::Corrupt { .. })));
     }
 
     #[test]
@@ -753,7 +768,7 @@ mod tests {
         drop((store, reader));
         // A compaction cut short leaves a generation sled does not name: it goes at open.
         std::fs::write(dir.path().join("values.000002"), b"half written").unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = Store::open_released(dir.path()).unwrap();
         assert_eq!(file_names(dir.path()), ["values.000001"]);
         assert_eq!(store.reader().get_raw(b"C\0\0\0\0").unwrap().as_deref(), Some(&last[..]));
     }

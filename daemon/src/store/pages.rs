@@ -387,7 +387,7 @@ mod tests {
         drop(idx);
         drop(store);
 
-        let store = Store::open(dir.path()).unwrap();
+        let store = Store::open_released(dir.path()).unwrap();
         let idx = RecordIndex::load(&store).unwrap();
         assert_eq!(idx.count(Feed::Burials), 500);
         let probe = Encoded::new(&report("R7", 70));
