@@ -108,7 +108,8 @@ fn db_of(slot: &Slot) -> Result<sled::Db, StoreError> {
 
 impl Open {
     /// The value as the writer gave it: a large value's bytes are read from the value log.
-    fn resolve(&self, key: &[u8], stored: sled::IVec) -> Result<sled::IVec, StoreError> {
+    /// A generation a compaction made after this handle was taken is found through `slot`.
+    fn resolve(&self, slot: &Slot, key: &[u8], stored: sled::IVec) -> Result<sled::IVec, StoreError> {
         if !keys::is_large(key) {
             return Ok(stored);
         }
@@ -116,11 +117,17 @@ impl Open {
             key: String::from_utf8_lossy(key).into_owned(),
             detail: "not a value-log extent".into(),
         })?;
-        let log = [Some(&self.values), self.previous.as_ref()].into_iter().flatten().find(|l| l.gen() == extent.gen);
-        match log {
+        if let Some(log) = self.log_of(extent.gen) {
+            return log.read(key, extent).map(sled::IVec::from);
+        }
+        match open_of(slot)?.log_of(extent.gen) {
             Some(log) => log.read(key, extent).map(sled::IVec::from),
             None => Err(StoreError::Unavailable("the value log was compacted during the read; read again".into())),
         }
+    }
+
+    fn log_of(&self, gen: u32) -> Option<Arc<ValueLog>> {
+        [Some(&self.values), self.previous.as_ref()].into_iter().flatten().find(|l| l.gen() == gen).cloned()
     }
 }
 
@@ -283,7 +290,7 @@ impl Store {
         let (large, removed) = batch.take_large();
         let Batch { sled: mut batch, inline_bytes, .. } = batch;
         let large_bytes: usize = large.iter().map(|(_, v)| v.len()).sum();
-        let writer = self.values.as_mut().ok_or_else(|| StoreError::Unavailable("the store is not open".into()))?;
+        let writer = self.writer()?;
         writer.stage(&open.values, &open.db, &large, &removed, &mut batch)?;
         open.db.apply_batch(batch)?;
         let applied = t.elapsed();
@@ -301,17 +308,21 @@ impl Store {
         Ok(())
     }
 
+    fn writer(&mut self) -> Result<&mut LogWriter, StoreError> {
+        self.values.as_mut().ok_or_else(|| StoreError::Unavailable("the store is not open".into()))
+    }
+
     /// Copies the value log's live values into a new generation and points every key there.
     /// Readers resolve both generations while the batch is applied; the old file goes after.
     fn compact_values(&mut self) -> Result<(), StoreError> {
         let open = open_of(&self.slot)?;
-        let writer = self.values.as_mut().ok_or_else(|| StoreError::Unavailable("the store is not open".into()))?;
+        let writer = self.writer()?;
         let mut compaction = writer.compact(&open.db, &open.values)?;
         let both = Open { db: open.db.clone(), values: compaction.log.clone(), previous: Some(open.values.clone()) };
         *self.slot.write().unwrap_or_else(|p| p.into_inner()) = Some(both);
         open.db.apply_batch(std::mem::take(&mut compaction.batch))?;
         self.sync()?;
-        let writer = self.values.as_mut().ok_or_else(|| StoreError::Unavailable("the store is not open".into()))?;
+        let writer = self.writer()?;
         let log = compaction.finish(writer, &open.values)?;
         *self.slot.write().unwrap_or_else(|p| p.into_inner()) = Some(Open { db: open.db, values: log, previous: None });
         Ok(())
@@ -388,9 +399,8 @@ impl Store {
 
     /// Brings a store written by an older build to [`keys::LAYOUT_VERSION`]: the large values a
     /// layout-1 store kept in sled move to the value log, under their new keys (page indexes in
-    /// their fixed-size form), in one commit
-    /// (so a crash leaves the store wholly old or wholly new). A new store just records its
-    /// layout. Returns how many values moved.
+    /// their fixed-size form), in one commit (so a crash leaves the store wholly old or wholly
+    /// new). A new store just records its layout. Returns how many values moved.
     pub fn upgrade_layout(&mut self) -> Result<usize, StoreError> {
         let layout: Option<u32> = self.get(keys::LAYOUT)?;
         if layout.is_some_and(|l| l >= keys::LAYOUT_VERSION) {
@@ -517,7 +527,7 @@ impl StoreReader {
     pub fn last(&self, prefix: &[u8]) -> Result<Option<(sled::IVec, sled::IVec)>, StoreError> {
         let open = open_of(&self.slot)?;
         match open.db.scan_prefix(prefix).next_back().transpose()? {
-            Some((k, v)) => Ok(Some((k.clone(), open.resolve(&k, v)?))),
+            Some((k, v)) => Ok(Some((k.clone(), open.resolve(&self.slot, &k, v)?))),
             None => Ok(None),
         }
     }
@@ -525,7 +535,7 @@ impl StoreReader {
     /// The committed bytes under `key`, as stored (compressed values stay compressed).
     pub fn get_raw(&self, key: &[u8]) -> Result<Option<sled::IVec>, StoreError> {
         let open = open_of(&self.slot)?;
-        open.db.get(key)?.map(|v| open.resolve(key, v)).transpose()
+        open.db.get(key)?.map(|v| open.resolve(&self.slot, key, v)).transpose()
     }
 
     /// Keys and raw values under a prefix, in key order.
@@ -537,10 +547,12 @@ impl StoreReader {
             Ok(open) => (None, Some((open.db.scan_prefix(prefix), open))),
             Err(e) => (Some(Err(e)), None),
         };
-        let items = iter.into_iter().flat_map(|(iter, open)| {
+        let slot = self.slot.clone();
+        let items = iter.into_iter().flat_map(move |(iter, open)| {
+            let slot = slot.clone();
             iter.map(move |r| {
                 let (k, v) = r?;
-                let v = open.resolve(&k, v)?;
+                let v = open.resolve(&slot, &k, v)?;
                 Ok((k, v))
             })
         });
