@@ -586,10 +586,11 @@ impl State {
     }
 
     /// Writes every changed figure into `batch`. The changed case blocks and the audit chunks
-    /// (most of a bulk commit's encoding and compression) are encoded by a second thread while
-    /// this one writes the other figures; then this one joins in ([`EncodeJobs`]).
+    /// (most of a bulk commit's encoding and compression) are deferred to the thread that
+    /// commits the batch ([`crate::store::Deferred`]); the blocks stay readable here until
+    /// [`Self::committed`].
     pub(crate) fn write_into(&mut self, batch: &mut crate::store::Batch) {
-        let blocks = self.cases.take_changed(batch);
+        self.cases.take_changed(batch);
         let audit = std::mem::take(&mut self.audit_pending);
         if let Some(last) = audit.last() {
             self.audit_tail = Some(last.clone());
@@ -598,20 +599,14 @@ impl State {
             // The trail's anchor goes with the entries.
             batch.insert(audit_anchor_key(), encode(&self.audit_anchor()));
         }
-        let jobs = EncodeJobs::new(blocks, &audit);
-        let (mine, theirs) = std::thread::scope(|s| {
-            let encoder = std::thread::Builder::new().name("mzd-encode".into()).spawn_scoped(s, || jobs.run());
-            if let Err(e) = &encoder {
-                tracing::debug!(error = %e, "encoder thread not started; encoding on the engine thread");
-            }
-            self.write_figures_into(batch);
-            let mine = jobs.run();
-            let theirs = encoder.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-            (mine, theirs.unwrap_or_default())
-        });
-        for (key, bytes) in mine.into_iter().chain(theirs) {
-            batch.insert(key, bytes);
-        }
+        defer_audit_chunks(audit, batch);
+        self.write_figures_into(batch);
+    }
+
+    /// The batch of the last [`Self::write_into`] is durable: its case blocks are read from the
+    /// store from now on.
+    pub(crate) fn committed(&mut self) {
+        self.cases.committed();
     }
 
     /// Writes the changed figures other than cases and audit entries into `batch`.
@@ -653,6 +648,9 @@ pub(crate) struct CaseTable {
     legacy: bool,
     /// The last block read, decoded (reads come in runs over neighbouring cases).
     cached: std::sync::Mutex<Option<(u32, std::sync::Arc<Vec<Case>>)>>,
+    /// The blocks written into the batch being committed, until it is durable: what the store
+    /// will hold, read from here meanwhile.
+    in_flight: HashMap<u32, std::sync::Arc<Vec<Case>>>,
 }
 
 /// Cases per stored block.
@@ -677,11 +675,21 @@ fn decode_block(key: &[u8], bytes: &[u8]) -> Result<Vec<Case>, StoreError> {
 impl CaseTable {
     fn new(reader: Option<crate::store::StoreReader>) -> CaseTable {
         let legacy = reader.as_ref().is_some_and(|r| r.scan_raw(&keys::state_prefix("case")).next().is_some());
-        CaseTable { reader, pending: HashMap::default(), changes: 0, legacy, cached: Default::default() }
+        CaseTable {
+            reader,
+            pending: HashMap::default(),
+            changes: 0,
+            legacy,
+            cached: Default::default(),
+            in_flight: HashMap::default(),
+        }
     }
 
-    /// The committed block `block`, decoded (empty when absent).
+    /// The block `block` as committed or being committed, decoded (empty when absent).
     fn block(&self, block: u32) -> Result<std::sync::Arc<Vec<Case>>, StoreError> {
+        if let Some(cases) = self.in_flight.get(&block) {
+            return Ok(cases.clone());
+        }
         if let Some((b, cases)) = self.cached.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
             if *b == block {
                 return Ok(cases.clone());
@@ -735,8 +743,8 @@ impl CaseTable {
                 }
             }
         }
-        for (id, c) in &self.pending {
-            all.insert(id.clone(), c.clone());
+        for c in self.in_flight.values().flat_map(|b| b.iter()).chain(self.pending.values()) {
+            all.insert(c.id.as_str().to_owned(), c.clone());
         }
         all.into_values().collect()
     }
@@ -755,11 +763,12 @@ impl CaseTable {
         !self.pending.is_empty()
     }
 
-    /// Takes the changes since the last commit as the blocks to write, each the committed block
-    /// merged with its changed cases. Cases kept one per key go into `batch` here: a case
-    /// without a number is written at its key, and a changed case of an older store has its
-    /// old key removed in the same batch (it moves into its block).
-    fn take_changed(&mut self, batch: &mut crate::store::Batch) -> Vec<(u32, Vec<Case>)> {
+    /// Writes the changes since the last commit into `batch` as blocks, each the committed block
+    /// merged with its changed cases, encoded by the committing thread; they are read from
+    /// [`Self::in_flight`] until [`Self::committed`]. Cases kept one per key go into `batch`
+    /// here: a case without a number is written at its key, and a changed case of an older
+    /// store has its old key removed (it moves into its block).
+    fn take_changed(&mut self, batch: &mut crate::store::Batch) {
         let mut blocks: BTreeMap<u32, Vec<Case>> = BTreeMap::new();
         for (id, case) in self.pending.drain() {
             match block_of(&id) {
@@ -772,18 +781,22 @@ impl CaseTable {
                 None => batch.insert(keys::state("case", &id), encode(&case)),
             }
         }
-        let merged = blocks
-            .into_iter()
-            .map(|(b, changed)| {
-                let stored = self.block(b).map(|c| (*c).clone()).unwrap_or_else(|e| {
-                    tracing::error!(block = b, error = %e, "case block unreadable: rewritten from the changes");
-                    Vec::new()
-                });
-                (b, merge_block(stored, changed))
-            })
-            .collect();
+        for (b, changed) in blocks {
+            let stored = self.block(b).map(|c| (*c).clone()).unwrap_or_else(|e| {
+                tracing::error!(block = b, error = %e, "case block unreadable: rewritten from the changes");
+                Vec::new()
+            });
+            let cases = std::sync::Arc::new(merge_block(stored, changed));
+            let shared = cases.clone();
+            batch.defer(move || (keys::case_block(b), encode_block(&shared)));
+            self.in_flight.insert(b, cases);
+        }
         *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        merged
+    }
+
+    /// The blocks of the last batch are durable.
+    fn committed(&mut self) {
+        self.in_flight.clear();
     }
 }
 
@@ -798,35 +811,16 @@ fn merge_block(stored: Vec<Case>, changed: Vec<Case>) -> Vec<Case> {
     all
 }
 
-/// The store writes of a commit's changed case blocks and its audit entries, shared out: each
-/// thread that [`EncodeJobs::run`]s takes the next block or chunk of [`AUDIT_CHUNK`] entries
-/// until none is left, so the engine thread, done with the other figures, helps the encoder
-/// rather than wait for it.
-struct EncodeJobs<'a> {
-    blocks: Vec<(u32, Vec<Case>)>,
-    audit: Vec<&'a [AuditEntry]>,
-    next: std::sync::atomic::AtomicUsize,
-}
-
-impl<'a> EncodeJobs<'a> {
-    fn new(blocks: Vec<(u32, Vec<Case>)>, audit: &'a [AuditEntry]) -> Self {
-        // The entries of one commit are one value per chunk, keyed by the chunk's first entry's
-        // number.
-        EncodeJobs { blocks, audit: audit.chunks(AUDIT_CHUNK).collect(), next: Default::default() }
-    }
-
-    fn run(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
-        let mut out = Vec::new();
-        loop {
-            let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            if let Some((b, cases)) = self.blocks.get(i) {
-                out.push((keys::case_block(*b), encode_block(cases)));
-            } else if let Some(chunk) = self.audit.get(i - self.blocks.len()) {
-                out.push((keys::audit(chunk[0].seq), encode_audit_chunk(chunk)));
-            } else {
-                return out;
-            }
-        }
+/// Defers the encoding of a commit's audit entries to the committing thread: one value per
+/// chunk of [`AUDIT_CHUNK`], keyed by the chunk's first entry's number.
+fn defer_audit_chunks(audit: Vec<AuditEntry>, batch: &mut crate::store::Batch) {
+    let audit = std::sync::Arc::new(audit);
+    for start in (0..audit.len()).step_by(AUDIT_CHUNK) {
+        let entries = audit.clone();
+        batch.defer(move || {
+            let chunk = &entries[start..(start + AUDIT_CHUNK).min(entries.len())];
+            (keys::audit(chunk[0].seq), encode_audit_chunk(chunk))
+        });
     }
 }
 
@@ -1149,7 +1143,12 @@ mod tests {
         }
         let mut batch = crate::store::Batch::default();
         state.write_into(&mut batch);
+        // While the batch is committed, the changed blocks are read from memory.
+        assert_eq!(state.cases.get(CaseId::new(2026, 70).as_str()).unwrap().summary, "changed");
+        assert_eq!(state.cases.get(CaseId::new(2026, 130).as_str()).unwrap().summary, "new");
         store.commit(batch).unwrap();
+        state.committed();
+        assert_eq!(state.cases.get(CaseId::new(2026, 130).as_str()).unwrap().summary, "new", "now from the store");
 
         let reader = store.reader();
         let all: Vec<Case> = scan_cases(&reader).collect::<Result<_, _>>().unwrap();

@@ -84,7 +84,8 @@ pub fn on_admission(state: &mut State, registry: &Registry, ev: &StationEvent) {
 /// station are void, and the stay ends for the task index.
 pub fn on_discharge(state: &mut State, station: &str, person_ref: &str, at_ms: i64, record_id: &str) {
     for id in state.task_index.open_of_person(station, person_ref) {
-        let Some(old) = state.tasks.get(&id).cloned() else { continue };
+        // Out of the table now: a voided task is not kept there (`put`).
+        let Some(old) = state.tasks.remove(&id) else { continue };
         let mut t = old.clone();
         t.void(at_ms, record_id);
         put(state, Some(&old), t);

@@ -8,6 +8,7 @@
 //! writes the rejects file and moves the file out of the inbox; jobs are re-run at start-up until
 //! they are deleted.
 
+use super::lane::CommitLane;
 use super::{now_ms, Engine, RECENT_FILES};
 use crate::files::{display_name, log_name, move_file, reason_path, unique_path, write_atomic};
 use crate::rules::{self, RuleContext};
@@ -356,59 +357,56 @@ impl Engine {
         let city = self.people().map(|p| p.hasher().clone());
         let mut rejects: Vec<RejectedRow> = Vec::new();
         let mut rows_seen = skip_rows;
-        // Reading and validation run on a second thread; applying and committing stay here.
-        std::thread::scope(|scope| -> Result<(), IngestError> {
-            let (tx, rx) = mpsc::sync_channel::<std::io::Result<Vec<PreparedRow>>>(8);
-            let vregistry = &*registry;
-            let hashers = Hashers { district: &hasher, city: city.as_ref() };
-            std::thread::Builder::new()
-                .name("mzd-reader".into())
-                .spawn_scoped(scope, move || prepare_rows(reader, skip_rows, missing, feed, vregistry, hashers, tx))
-                .map_err(read_err)?;
-            for prepared in rx {
-                self.health.beat();
-                for p in prepared.map_err(read_err)? {
-                    rows_seen += 1;
-                    let outcome = match p.result {
-                        Err((column, reason)) => RowOutcome::Rejected(column, reason),
-                        Ok((record, enc)) => self.apply_prepared(&rule_ctx, &store_reader, record, enc, &p.pairs)?,
-                    };
-                    match outcome {
-                        RowOutcome::Stored => counts.stored += 1,
-                        RowOutcome::Corrected => counts.corrected += 1,
-                        RowOutcome::Duplicate => {
-                            counts.duplicate += 1;
-                            self.state.counters_mut().duplicate(feed);
-                        }
-                        RowOutcome::Rejected(_, reason) => {
-                            counts.rejected += 1;
-                            self.state.counters_mut().reject(feed, &today);
-                            rejects.push(RejectedRow { line: p.line, reason: reason.to_string() });
-                        }
-                    }
-                    if self.index.staged_bytes() >= CHUNK_BYTES || rejects.len() >= CHUNK_REJECTS {
-                        self.check_unchanged(path, &meta)?;
-                        let mut batch = crate::store::Batch::default();
-                        if !rejects.is_empty() {
-                            batch.insert(
-                                keys::rejects(&hash, reject_chunks),
-                                encode_rejects(&std::mem::take(&mut rejects)),
-                            );
-                            reject_chunks += 1;
-                        }
-                        let entry = LedgerEntry::InProgress { rows: rows_seen, reject_chunks, counts };
-                        batch.insert(ledger_key.clone(), encode(&entry));
-                        self.commit(batch)?;
-                        tracing::info!(file = %log_name(path), rows = rows_seen, "part of a large file committed");
-                        fail::fail_point!("ingest-chunk-committed");
-                        if self.shutdown.is_shutdown() {
-                            return Err(IngestError::Shutdown);
+        // Reading and validation run on a second thread, committing the file's parts on a third
+        // (the lane holds the store's writer meanwhile); applying rows stays here.
+        let stand_in = self.store.stand_in();
+        let writer = std::mem::replace(&mut self.store, stand_in);
+        let (result, writer, last) = std::thread::scope(|scope| {
+            let mut lane = CommitLane::start(scope, writer);
+            let result = (|| -> Result<(), IngestError> {
+                let (tx, rx) = mpsc::sync_channel::<std::io::Result<Vec<PreparedRow>>>(8);
+                let vregistry = &*registry;
+                let hashers = Hashers { district: &hasher, city: city.as_ref() };
+                std::thread::Builder::new()
+                    .name("mzd-reader".into())
+                    .spawn_scoped(scope, move || prepare_rows(reader, skip_rows, missing, feed, vregistry, hashers, tx))
+                    .map_err(read_err)?;
+                for prepared in rx {
+                    self.health.beat();
+                    for p in prepared.map_err(read_err)? {
+                        rows_seen += 1;
+                        let outcome = match p.result {
+                            Err((column, reason)) => RowOutcome::Rejected(column, reason),
+                            Ok((record, enc)) => {
+                                self.apply_prepared(&rule_ctx, &store_reader, record, enc, &p.pairs)?
+                            }
+                        };
+                        self.count_outcome(outcome, feed, &today, p.line, &mut counts, &mut rejects);
+                        if self.index.staged_bytes() >= CHUNK_BYTES || rejects.len() >= CHUNK_REJECTS {
+                            self.check_unchanged(path, &meta)?;
+                            let mut batch = crate::store::Batch::default();
+                            if !rejects.is_empty() {
+                                batch.insert(
+                                    keys::rejects(&hash, reject_chunks),
+                                    encode_rejects(&std::mem::take(&mut rejects)),
+                                );
+                                reject_chunks += 1;
+                            }
+                            let entry = LedgerEntry::InProgress { rows: rows_seen, reject_chunks, counts };
+                            batch.insert(ledger_key.clone(), encode(&entry));
+                            self.settle_part(&mut lane, path)?;
+                            let batch = self.stage_commit(batch);
+                            lane.send(batch, rows_seen);
                         }
                     }
                 }
-            }
-            Ok(())
-        })?;
+                self.settle_part(&mut lane, path)
+            })();
+            let (writer, last) = lane.finish();
+            (result, writer, last)
+        });
+        self.take_back_writer(writer, last, path)?;
+        result?;
         self.check_unchanged(path, &meta)?;
         let mut batch = crate::store::Batch::default();
         if !rejects.is_empty() {
@@ -458,6 +456,65 @@ impl Engine {
             duplicate = counts.duplicate, rejected = counts.rejected, rows = rows_seen,
             elapsed_ms = started.elapsed().as_millis() as u64, "file ingested"
         );
+        Ok(())
+    }
+
+    /// Counts what a row became; a rejected row goes to the file's rejects.
+    fn count_outcome(
+        &mut self,
+        outcome: RowOutcome,
+        feed: Feed,
+        today: &str,
+        line: u64,
+        counts: &mut RowCounts,
+        rejects: &mut Vec<RejectedRow>,
+    ) {
+        match outcome {
+            RowOutcome::Stored => counts.stored += 1,
+            RowOutcome::Corrected => counts.corrected += 1,
+            RowOutcome::Duplicate => {
+                counts.duplicate += 1;
+                self.state.counters_mut().duplicate(feed);
+            }
+            RowOutcome::Rejected(_, reason) => {
+                counts.rejected += 1;
+                self.state.counters_mut().reject(feed, today);
+                rejects.push(RejectedRow { line, reason: reason.to_string() });
+            }
+        }
+    }
+
+    /// Takes the result of the part of a large file in flight on `lane`, if any.
+    fn settle_part(&mut self, lane: &mut CommitLane<'_>, path: &Path) -> Result<(), IngestError> {
+        let waited = Instant::now();
+        let Some((rows, result)) = lane.settle() else { return Ok(()) };
+        tracing::debug!(waited_us = waited.elapsed().as_micros() as u64, "part settled");
+        self.commit_done(result)?;
+        tracing::info!(file = %log_name(path), rows, "part of a large file committed");
+        fail::fail_point!("ingest-chunk-committed");
+        if self.shutdown.is_shutdown() {
+            return Err(IngestError::Shutdown);
+        }
+        Ok(())
+    }
+
+    /// Puts the store's writer back from a finished lane, with the result of a part still in
+    /// flight when the file stopped early (a read error, a shutdown).
+    fn take_back_writer(
+        &mut self,
+        writer: Option<crate::store::Store>,
+        last: Option<super::lane::Settled>,
+        path: &Path,
+    ) -> Result<(), IngestError> {
+        match writer {
+            Some(writer) => self.store = writer,
+            // The stand-in stays: the store is reopened as after any failed commit.
+            None => self.store_failed(&StoreError::Unavailable("the commit thread lost the store".into())),
+        }
+        if let Some((rows, result)) = last {
+            self.commit_done(result)?;
+            tracing::info!(file = %log_name(path), rows, "part of a large file committed");
+        }
         Ok(())
     }
 

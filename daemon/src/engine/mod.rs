@@ -15,6 +15,7 @@ pub mod admin;
 pub mod desk;
 pub mod handle;
 pub mod ingest;
+mod lane;
 pub mod run;
 pub mod station;
 
@@ -277,8 +278,18 @@ impl Engine {
         !self.resuming.is_empty() && self.opened_at.elapsed() < RESUME_GRACE
     }
 
-    /// Commits everything staged plus `extra` writes; on failure, drops the uncommitted state.
-    fn commit(&mut self, mut batch: crate::store::Batch) -> Result<(), StoreError> {
+    /// Commits everything staged plus the writes of `batch`; on failure, drops the uncommitted
+    /// state.
+    fn commit(&mut self, batch: crate::store::Batch) -> Result<(), StoreError> {
+        let batch = self.stage_commit(batch);
+        let result = self.store.commit(batch);
+        self.commit_done(result)
+    }
+
+    /// Writes everything staged (rows, figures, cases opened by the rules, the outbox entry)
+    /// into `batch`, for [`Store::commit`] here or on a commit lane ([`lane`]); then
+    /// [`Self::commit_done`] with its result, before the next batch is staged.
+    fn stage_commit(&mut self, mut batch: crate::store::Batch) -> crate::store::Batch {
         self.collect_reports();
         self.last_commit = Instant::now();
         let started = Instant::now();
@@ -287,25 +298,28 @@ impl Engine {
         }
         let opened = started.elapsed();
         self.index.write_into(&mut batch);
-        // Before the state writes its changed cases out: the figures read them from memory,
-        // never from a case block this batch has not committed yet (that read was cached).
         if let Some(outbox) = &mut self.outbox {
             outbox.link_cases(&self.state, &mut batch);
             outbox.stage(&self.state, &self.index, &self.registry, &mut batch);
         }
         self.state.write_into(&mut batch);
-        let staged = started.elapsed();
         self.generation += 1;
-        let result = self.store.commit(batch);
         tracing::debug!(
             open_cases_us = opened.as_micros() as u64,
-            stage_us = (staged - opened).as_micros() as u64,
-            store_us = (started.elapsed() - staged).as_micros() as u64,
-            "engine commit"
+            stage_us = (started.elapsed() - opened).as_micros() as u64,
+            "commit staged"
         );
+        batch
+    }
+
+    /// Takes the result of committing the last staged batch: on success the staged pages and
+    /// blocks are read from the store from now on and the outbox entry may go; on failure the
+    /// store is closed and everything uncommitted is dropped.
+    fn commit_done(&mut self, result: Result<(), StoreError>) -> Result<(), StoreError> {
         match result {
             Ok(()) => {
                 self.index.committed();
+                self.state.committed();
                 if let Some(outbox) = &mut self.outbox {
                     outbox.committed();
                 }

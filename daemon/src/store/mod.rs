@@ -140,7 +140,15 @@ pub struct Batch {
     large: Vec<(sled::IVec, Option<sled::IVec>)>,
     /// Bytes of the values set in sled's batch (for the commit's debug line).
     inline_bytes: usize,
+    /// Values whose bytes are made when the batch is committed.
+    deferred: Vec<Deferred>,
 }
+
+/// A value of a batch whose bytes are made when the batch is committed, on the thread that
+/// commits it: serialising and compressing a commit's bulk values (record pages, case blocks,
+/// audit chunks) is left to it, so that the engine goes on with the next rows meanwhile. It
+/// yields the key and the bytes; it only reads what it captured (shared, immutable).
+pub type Deferred = Box<dyn Fn() -> (Vec<u8>, Vec<u8>) + Send + Sync>;
 
 impl Batch {
     /// Sets `key` to `value` (a large value when [`keys::is_large`] says so).
@@ -162,6 +170,45 @@ impl Batch {
             self.large.push((key.clone(), None));
         }
         self.sled.remove(key);
+    }
+
+    /// Sets a value whose key and bytes `make` yields when the batch is committed. Its key is not
+    /// set otherwise in the same batch (the order between the two would not be kept).
+    pub fn defer(&mut self, make: impl Fn() -> (Vec<u8>, Vec<u8>) + Send + Sync + 'static) {
+        self.deferred.push(Box::new(make));
+    }
+
+    /// Makes the deferred values and sets them. With `helper`, a second thread shares the work
+    /// (each thread takes the next value until none is left): for a commit made on the engine
+    /// thread, which waits for it anyway.
+    pub fn make_deferred(&mut self, helper: bool) {
+        let jobs = std::mem::take(&mut self.deferred);
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let run = || {
+            let mut out = Vec::new();
+            while let Some(job) = jobs.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
+                out.push(job());
+            }
+            out
+        };
+        let made = if helper && jobs.len() > 1 {
+            std::thread::scope(|s| {
+                let other = std::thread::Builder::new().name("mzd-encode".into()).spawn_scoped(s, run);
+                if let Err(e) = &other {
+                    tracing::debug!(error = %e, "encoder thread not started; encoding on this thread alone");
+                }
+                let mut made = run();
+                if let Ok(other) = other {
+                    made.extend(other.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+                }
+                made
+            })
+        } else {
+            run()
+        };
+        for (key, bytes) in made {
+            self.insert(key, bytes);
+        }
     }
 
     /// The last set of each large key, and the large keys whose last change is a removal.
@@ -261,6 +308,20 @@ impl Store {
         self.data_file = None;
     }
 
+    /// A handle on the same database without the writer: what the engine keeps while a
+    /// committing thread holds the store ([`crate::engine`]'s commit lane). Readers work
+    /// through it; a commit through it is refused as the store being closed.
+    pub fn stand_in(&self) -> Store {
+        Store {
+            slot: self.slot.clone(),
+            dir: self.dir.clone(),
+            data_file: None,
+            synced_blobs: HashSet::new(),
+            values: None,
+            compact_min: self.compact_min,
+        }
+    }
+
     /// Closes the database (readers see it unavailable until [`Store::reopen`]).
     pub fn close(&mut self) {
         self.slot.write().unwrap_or_else(|p| p.into_inner()).take();
@@ -287,6 +348,7 @@ impl Store {
         fail::fail_point!("store-commit", |_| Err(StoreError::Unavailable("injected commit failure".into())));
         let open = open_of(&self.slot)?;
         let mut batch = batch;
+        batch.make_deferred(true);
         let (large, removed) = batch.take_large();
         let Batch { sled: mut batch, inline_bytes, .. } = batch;
         let large_bytes: usize = large.iter().map(|(_, v)| v.len()).sum();
@@ -302,10 +364,17 @@ impl Store {
             total_us = t.elapsed().as_micros() as u64,
             "commit"
         );
-        if self.values.as_ref().is_some_and(|w| w.wants_compaction(self.compact_min)) {
+        if self.compaction_due() {
             self.compact_values()?;
         }
         Ok(())
+    }
+
+    /// True when the value log's garbage calls for a compaction (tests force one at every
+    /// commit with the failpoint `values-compact-now=return`).
+    fn compaction_due(&self) -> bool {
+        fail::fail_point!("values-compact-now", |_| self.values.is_some());
+        self.values.as_ref().is_some_and(|w| w.wants_compaction(self.compact_min))
     }
 
     fn writer(&mut self) -> Result<&mut LogWriter, StoreError> {
@@ -315,13 +384,21 @@ impl Store {
     /// Copies the value log's live values into a new generation and points every key there.
     /// Readers resolve both generations while the batch is applied; the old file goes after.
     fn compact_values(&mut self) -> Result<(), StoreError> {
+        let started = std::time::Instant::now();
         let open = open_of(&self.slot)?;
         let writer = self.writer()?;
         let mut compaction = writer.compact(&open.db, &open.values)?;
+        fail::fail_point!("values-compacted");
         let both = Open { db: open.db.clone(), values: compaction.log.clone(), previous: Some(open.values.clone()) };
         *self.slot.write().unwrap_or_else(|p| p.into_inner()) = Some(both);
         open.db.apply_batch(std::mem::take(&mut compaction.batch))?;
         self.sync()?;
+        tracing::info!(
+            gen = compaction.log.gen(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "value-log compaction applied; the old generation goes next"
+        );
+        fail::fail_point!("values-compaction-applied");
         let writer = self.writer()?;
         let log = compaction.finish(writer, &open.values)?;
         *self.slot.write().unwrap_or_else(|p| p.into_inner()) = Some(Open { db: open.db, values: log, previous: None });

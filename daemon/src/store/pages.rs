@@ -13,6 +13,7 @@ use mz_shared::feed::Feed;
 use mz_shared::records::Record;
 use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use xxhash_rust::xxh3::xxh3_64;
 
 /// Raw (uncompressed) size at which a page is sealed. Compressed pages stay far below a quarter
@@ -110,10 +111,11 @@ struct OpenPage {
 struct FeedPages {
     latest: HashMap<u64, Loc>,
     next_page: u32,
-    /// First page number not yet committed.
-    committed_below: u32,
     open: Option<OpenPage>,
+    /// Full pages of the next commit, raw (compressed by the committing thread).
     sealed: Vec<(u32, Vec<u8>, Vec<IndexEntry>)>,
+    /// Raw pages of the batch being committed, until it is durable.
+    in_flight: Vec<(u32, Arc<Vec<u8>>)>,
 }
 
 /// The record-id index of the three feeds, and the pages being built for the next commit.
@@ -143,7 +145,6 @@ impl RecordIndex {
                 }
                 fp.next_page = page + 1;
             }
-            fp.committed_below = fp.next_page;
         }
         Ok(idx)
     }
@@ -183,8 +184,7 @@ impl RecordIndex {
 
     fn seal(fp: &mut FeedPages) {
         if let Some(p) = fp.open.take() {
-            let compressed = zstd::bulk::compress(&p.raw, 1).expect("compressing in memory cannot fail");
-            fp.sealed.push((p.number, compressed, p.index));
+            fp.sealed.push((p.number, p.raw, p.index));
         }
     }
 
@@ -192,26 +192,31 @@ impl RecordIndex {
     pub fn staged_bytes(&self) -> usize {
         self.feeds
             .iter()
-            .map(|f| f.open.as_ref().map_or(0, |p| p.raw.len()) + f.sealed.iter().map(|s| s.1.len() * 3).sum::<usize>())
+            .map(|f| f.open.as_ref().map_or(0, |p| p.raw.len()) + f.sealed.iter().map(|s| s.1.len()).sum::<usize>())
             .sum()
     }
 
-    /// Moves every staged page into `batch`; after the batch is committed, call [`Self::committed`].
+    /// Moves every staged page into `batch`, compressed by the thread that commits it; the pages
+    /// are read from here until [`Self::committed`].
     pub fn write_into(&mut self, batch: &mut crate::store::Batch) {
         for feed in Feed::ALL {
             let fp = &mut self.feeds[slot(feed)];
             Self::seal(fp);
-            for (number, bytes, index) in fp.sealed.drain(..) {
-                batch.insert(keys::page(feed, number), bytes);
+            for (number, raw, index) in fp.sealed.drain(..) {
+                let raw = Arc::new(raw);
+                let shared = raw.clone();
+                batch.defer(move || (keys::page(feed, number), compress_page(&shared)));
                 batch.insert(keys::page_index(feed, number), encode_index(&index));
+                fp.in_flight.push((number, raw));
             }
         }
     }
 
-    /// Marks everything written by [`Self::write_into`] as committed.
+    /// The batch of the last [`Self::write_into`] is durable: its pages are read from the store
+    /// from now on.
     pub fn committed(&mut self) {
         for fp in &mut self.feeds {
-            fp.committed_below = fp.next_page;
+            fp.in_flight.clear();
         }
     }
 
@@ -222,8 +227,9 @@ impl RecordIndex {
         if let Some(open) = fp.open.as_ref().filter(|p| p.number == loc.page) {
             return nth_record(&open.raw, loc.slot, &keys::page(feed, loc.page));
         }
-        if let Some((_, bytes, _)) = fp.sealed.iter().find(|s| s.0 == loc.page) {
-            return read_page_slot(bytes, loc.slot, &keys::page(feed, loc.page));
+        let mut raw = fp.sealed.iter().map(|s| (s.0, &s.1)).chain(fp.in_flight.iter().map(|s| (s.0, &*s.1)));
+        if let Some((_, raw)) = raw.find(|s| s.0 == loc.page) {
+            return nth_record(raw, loc.slot, &keys::page(feed, loc.page));
         }
         let key = keys::page(feed, loc.page);
         let stored = match reader {
@@ -236,6 +242,11 @@ impl RecordIndex {
         })?;
         read_page_slot(&bytes, loc.slot, &key)
     }
+}
+
+/// A page as stored: zstd at level 1.
+fn compress_page(raw: &[u8]) -> Vec<u8> {
+    zstd::bulk::compress(raw, 1).expect("compressing in memory cannot fail")
 }
 
 fn read_page_slot(compressed: &[u8], slot: u32, key: &[u8]) -> Result<Record, StoreError> {
@@ -379,11 +390,16 @@ mod tests {
         let Novelty::Correction(old) = idx.novelty(Feed::Burials, &changed) else { panic!("a correction") };
         // The old version is readable from the staged pages before any commit.
         assert_eq!(idx.fetch(None, Feed::Burials, old).unwrap(), report("R7", 7));
-        idx.stage(Feed::Burials, &changed);
+        let new = idx.stage(Feed::Burials, &changed);
         let mut batch = crate::store::Batch::default();
         idx.write_into(&mut batch);
+        // While its batch is being committed, a page is read from memory.
+        assert_eq!(idx.fetch(None, Feed::Burials, new).unwrap(), report("R7", 70));
+        assert_eq!(idx.fetch(None, Feed::Burials, old).unwrap(), report("R7", 7));
         store.commit(batch).unwrap();
         idx.committed();
+        assert!(idx.fetch(None, Feed::Burials, new).is_err(), "committed pages are read from the store");
+        assert_eq!(idx.fetch(Some(&store.reader()), Feed::Burials, new).unwrap(), report("R7", 70));
         drop(idx);
         drop(store);
 
