@@ -117,7 +117,7 @@ pub fn act(
         let reason = Reason::new(format!("案件 {id} 不存在"), format!("case {id} does not exist"));
         return Err(Refusal::new(RefusalCode::NotFound, reason));
     };
-    let other_aid: Vec<AidRecord> = state.aid_records.iter().filter(|a| a.case_id != case.id).cloned().collect();
+    let other_aid: Vec<AidRecord> = state.aid.others_of(&case);
     let referral_id = matches!(action, Action::Refer { .. }).then(|| next_id(state, registry, now_ms));
     let ctx = Context {
         registry,

@@ -369,15 +369,15 @@ fn urgent_cases(state: &State) -> Vec<Case> {
 
 /// The cases at queue positions `offset..offset + limit` of `view` (`limit` cut to
 /// [`CasePage::MAX`]), read from the queue index: `offset + limit` steps and `limit` cases
-/// read, never a scan. With `aid`, the payments on any case to the page's people (a pass over
-/// the payments held in memory), for the payment form's duplicate-aid warning.
+/// read, never a scan. With `aid`, the payments on any case to the page's people (looked up by
+/// person), for the payment form's duplicate-aid warning.
 pub fn case_page(state: &State, view: CaseQueueView, offset: u64, limit: u32, aid: bool) -> CasePage {
     let limit = limit.min(CasePage::MAX) as usize;
     let (nos, total) = state.case_index.queue_page(view, offset, limit);
     let cases: Vec<Case> = nos.into_iter().filter_map(|no| state.cases.get(no.id().as_str())).collect();
     let aid = if aid {
-        let people: std::collections::HashSet<_> = cases.iter().filter_map(Case::person_key).collect();
-        state.aid_records.iter().filter(|a| people.contains(&a.person)).cloned().collect()
+        let people: std::collections::BTreeSet<_> = cases.iter().filter_map(Case::person_key).collect();
+        state.aid.of_people(&people)
     } else {
         Vec::new()
     };

@@ -11,10 +11,12 @@
 //! each person; [`TaskIndex`]: the open station tasks), so `cases`, `tasks` and `rules` build on
 //! `state` and `state` imports none of them.
 
+mod aid_index;
 mod case_queue;
 mod person_index;
 mod task_index;
 
+pub(crate) use aid_index::AidIndex;
 pub(crate) use person_index::PersonIndex;
 use task_index::archive_closed;
 pub(crate) use task_index::TaskIndex;
@@ -404,10 +406,10 @@ pub struct State {
     /// key: alert id.
     pub(crate) alerts: Table<Alert>,
     /// 救急难 cases; key: case id. Change them through [`State::put_case`], which keeps
-    /// [`State::case_index`] and [`State::aid_records`] in step.
+    /// [`State::case_index`] and [`State::aid`] in step.
     pub(crate) cases: CaseTable,
-    /// Payments of every case, for the duplicate-aid warning.
-    pub(crate) aid_records: Vec<mz_shared::case::AidRecord>,
+    /// Every case's payments by the person paid (the duplicate-aid warning).
+    pub(crate) aid: AidIndex,
     /// Orderings of the cases for the dashboard and the status, kept with every change.
     pub(crate) case_index: CaseIndex,
     /// The triggers of the cases the rules opened, by [`trigger_hash`] (rebuilt from the cases
@@ -454,7 +456,7 @@ impl State {
             divorce_lapses: Table::new("divorce_lapses"),
             alerts: Table::new_large("alert"),
             cases: CaseTable::new(None),
-            aid_records: Vec::new(),
+            aid: AidIndex::default(),
             case_index: CaseIndex::default(),
             case_triggers: HashSet::default(),
             open_by_person: PersonIndex::default(),
@@ -477,7 +479,7 @@ impl State {
         let mut case_index = CaseIndex::default();
         let mut case_triggers = HashSet::default();
         let mut open_by_person = PersonIndex::default();
-        let mut aid_records = Vec::new();
+        let mut aid = AidIndex::default();
         let mut fund_figures = crate::funds::CaseFundFigures::default();
         for item in scan_cases_read_ahead(&store.reader()) {
             let case = item?;
@@ -486,7 +488,7 @@ impl State {
             case_index.add(&case, &registry.limits);
             case_triggers.extend(case.all_triggers().map(|t| trigger_hash(t)));
             open_by_person.update(None, &case);
-            aid_records.extend(case.aid_records());
+            aid.update(None, &case);
         }
         let cases = CaseTable::new(Some(store.reader()));
         let audit_tail = match store.reader().last(keys::AUDIT_PREFIX)? {
@@ -504,7 +506,7 @@ impl State {
             task_index,
             case_index,
             cases,
-            aid_records,
+            aid,
             case_triggers,
             open_by_person,
             funds,
@@ -534,10 +536,9 @@ impl State {
     pub(crate) fn put_case(&mut self, old: Option<&Case>, case: Case, limits: &mz_shared::registry::Limits) {
         if let Some(old) = old {
             self.case_index.remove(old, limits);
-            self.aid_records.retain(|a| a.case_id != old.id);
         }
         self.case_index.add(&case, limits);
-        self.aid_records.extend(case.aid_records());
+        self.aid.update(old, &case);
         // The reserve-fund figures (pending requests, open cases per street).
         if let Some(old) = old {
             self.fund_figures.remove(old);
