@@ -362,7 +362,7 @@ impl Engine {
         let stand_in = self.store.stand_in();
         let writer = std::mem::replace(&mut self.store, stand_in);
         let (result, writer, last) = std::thread::scope(|scope| {
-            let mut lane = CommitLane::start(scope, writer);
+            let mut lane = CommitLane::new(scope, writer);
             let result = (|| -> Result<(), IngestError> {
                 let (tx, rx) = mpsc::sync_channel::<std::io::Result<Vec<PreparedRow>>>(8);
                 let vregistry = &*registry;
@@ -485,7 +485,7 @@ impl Engine {
     }
 
     /// Takes the result of the part of a large file in flight on `lane`, if any.
-    fn settle_part(&mut self, lane: &mut CommitLane<'_>, path: &Path) -> Result<(), IngestError> {
+    fn settle_part(&mut self, lane: &mut CommitLane<'_, '_>, path: &Path) -> Result<(), IngestError> {
         let waited = Instant::now();
         let Some((rows, result)) = lane.settle() else { return Ok(()) };
         tracing::debug!(waited_us = waited.elapsed().as_micros() as u64, "part settled");

@@ -1,6 +1,7 @@
 //! The commit lane: while a large file is ingested, its parts are committed by a thread of their
 //! own, so that the engine applies the next part's rows while the last part is encoded,
-//! compressed, appended to the value log and synced ([`crate::store::Deferred`]).
+//! compressed, appended to the value log and synced ([`crate::store::Deferred`]). The thread
+//! starts with the first part sent: a file of one batch (the 10-row drop) never starts one.
 //!
 //! Invariants:
 //! - at most one batch is in flight: the engine takes its result ([`CommitLane::settle`])
@@ -19,13 +20,16 @@ use std::thread::{Scope, ScopedJoinHandle};
 pub(super) type Settled = (u64, Result<(), StoreError>);
 
 /// The thread committing a file's parts, and the batch in flight.
-pub(super) struct CommitLane<'scope> {
+pub(super) struct CommitLane<'scope, 'env> {
+    scope: &'scope Scope<'scope, 'env>,
     mode: Mode<'scope>,
     /// The tag of the batch sent and not settled yet.
     in_flight: Option<u64>,
 }
 
 enum Mode<'scope> {
+    /// Nothing sent yet, so no thread: a file of one part is committed by the engine.
+    Idle(Store),
     Thread {
         batches: Option<mpsc::SyncSender<Batch>>,
         results: mpsc::Receiver<Result<(), StoreError>>,
@@ -33,34 +37,29 @@ enum Mode<'scope> {
     },
     /// No thread could be started: each batch is committed when it is sent.
     Inline { store: Store, result: Option<Result<(), StoreError>> },
+    /// Only while the thread is being started.
+    Starting,
 }
 
-impl<'scope> CommitLane<'scope> {
-    /// Starts the lane's thread in `scope`, handing it the store's writer.
-    pub(super) fn start<'env>(scope: &'scope Scope<'scope, 'env>, store: Store) -> CommitLane<'scope> {
-        let (store_tx, store_rx) = mpsc::sync_channel::<Store>(1);
-        let (batches, batch_rx) = mpsc::sync_channel::<Batch>(1);
-        let (result_tx, results) = mpsc::sync_channel(1);
-        let spawned = std::thread::Builder::new()
-            .name("mzd-commit".into())
-            .spawn_scoped(scope, move || commit_batches(store_rx.recv().ok()?, batch_rx, result_tx));
-        let mode = match spawned {
-            Ok(thread) => match store_tx.send(store) {
-                Ok(()) => Mode::Thread { batches: Some(batches), results, thread },
-                Err(mpsc::SendError(store)) => Mode::Inline { store, result: None },
-            },
-            Err(e) => {
-                tracing::debug!(error = %e, "commit thread not started; parts are committed on the engine thread");
-                Mode::Inline { store, result: None }
-            }
+impl<'scope, 'env> CommitLane<'scope, 'env> {
+    /// A lane holding the store's writer; its thread starts in `scope` with the first batch.
+    pub(super) fn new(scope: &'scope Scope<'scope, 'env>, store: Store) -> CommitLane<'scope, 'env> {
+        CommitLane { scope, mode: Mode::Idle(store), in_flight: None }
+    }
+
+    /// Starts the lane's thread, handing it the store's writer (or commits inline without one).
+    fn start(&mut self) {
+        self.mode = match std::mem::replace(&mut self.mode, Mode::Starting) {
+            Mode::Idle(store) => spawn(self.scope, store),
+            other => other,
         };
-        CommitLane { mode, in_flight: None }
     }
 
     /// Sends a staged batch to be committed; the last one must be settled.
     pub(super) fn send(&mut self, batch: Batch, tag: u64) {
         debug_assert!(self.in_flight.is_none(), "one batch in flight at a time");
         self.in_flight = Some(tag);
+        self.start();
         match &mut self.mode {
             Mode::Thread { batches, .. } => {
                 // A thread that stopped (after a failed commit) drops the batch: settling says so.
@@ -69,6 +68,7 @@ impl<'scope> CommitLane<'scope> {
                 }
             }
             Mode::Inline { store, result } => *result = Some(store.commit(batch)),
+            Mode::Idle(_) | Mode::Starting => {}
         }
     }
 
@@ -78,6 +78,7 @@ impl<'scope> CommitLane<'scope> {
         let result = match &mut self.mode {
             Mode::Thread { results, .. } => results.recv().unwrap_or_else(|_| Err(stopped())),
             Mode::Inline { result, .. } => result.take().unwrap_or_else(|| Err(stopped())),
+            Mode::Idle(_) | Mode::Starting => Err(stopped()),
         };
         Some((tag, result))
     }
@@ -91,9 +92,31 @@ impl<'scope> CommitLane<'scope> {
                 drop(batches);
                 thread.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
             }
-            Mode::Inline { store, .. } => Some(store),
+            Mode::Inline { store, .. } | Mode::Idle(store) => Some(store),
+            Mode::Starting => None,
         };
         (store, last)
+    }
+}
+
+/// The lane's thread, started in `scope` and given `store` (committing inline when no thread can
+/// be started).
+fn spawn<'scope>(scope: &'scope Scope<'scope, '_>, store: Store) -> Mode<'scope> {
+    let (store_tx, store_rx) = mpsc::sync_channel::<Store>(1);
+    let (batches, batch_rx) = mpsc::sync_channel::<Batch>(1);
+    let (result_tx, results) = mpsc::sync_channel(1);
+    let spawned = std::thread::Builder::new()
+        .name("mzd-commit".into())
+        .spawn_scoped(scope, move || commit_batches(store_rx.recv().ok()?, batch_rx, result_tx));
+    match spawned {
+        Ok(thread) => match store_tx.send(store) {
+            Ok(()) => Mode::Thread { batches: Some(batches), results, thread },
+            Err(mpsc::SendError(store)) => Mode::Inline { store, result: None },
+        },
+        Err(e) => {
+            tracing::debug!(error = %e, "commit thread not started; parts are committed on the engine thread");
+            Mode::Inline { store, result: None }
+        }
     }
 }
 
@@ -136,7 +159,7 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let reader = store.reader();
         let (store, last) = std::thread::scope(|scope| {
-            let mut lane = CommitLane::start(scope, store);
+            let mut lane = CommitLane::new(scope, store);
             assert!(lane.settle().is_none(), "nothing in flight yet");
             lane.send(batch(keys::COUNTERS, b"one"), 7);
             let (tag, result) = lane.settle().expect("the part sent");
@@ -160,13 +183,22 @@ mod tests {
     }
 
     #[test]
+    fn a_lane_with_nothing_sent_gives_the_writer_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (store, last) = std::thread::scope(|scope| CommitLane::new(scope, store).finish());
+        assert!(last.is_none());
+        store.expect("the writer").commit(batch(keys::COUNTERS, b"one")).expect("it commits");
+    }
+
+    #[test]
     fn a_failed_part_is_reported_and_later_parts_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         // A stand-in has no writer: every commit through it fails.
         let stand_in = store.stand_in();
         let (back, last) = std::thread::scope(|scope| {
-            let mut lane = CommitLane::start(scope, stand_in);
+            let mut lane = CommitLane::new(scope, stand_in);
             lane.send(batch(keys::COUNTERS, b"one"), 1);
             let (_, result) = lane.settle().unwrap();
             assert!(matches!(result, Err(StoreError::Unavailable(_))), "{result:?}");
