@@ -190,41 +190,35 @@ fn a_kill_between_the_value_log_and_sleds_batch_ends_as_a_clean_run() {
     assert_same(&outcome(&d), &reference);
 }
 
-/// Compactions forced at every commit; the second one stops after its new generation is synced,
-/// before sled points at it: the kill lands there, and the restart keeps the old generation.
-#[test]
-fn a_kill_in_the_middle_of_a_value_log_compaction_ends_as_a_clean_run() {
+/// A kill while the engine stands at `stop` inside the second of the value-log compactions
+/// forced at every commit, once the log holds `said` twice; the restart removes the generation
+/// that is not current and ends as a clean run.
+fn killed_in_a_compaction(stop: &str, said: &str) {
     let text = file(3, 1_500, 2_000);
     let tmp = tempfile::tempdir().unwrap();
     let reference = clean_run(&tmp.path().join("clean"), &text);
-    let compacted =
-        |d: &Daemon| std::fs::read_to_string(&d.log).unwrap_or_default().matches("value log compacted").count();
-    let failpoints = "values-compact-now=return;values-compacted=1*off->sleep(600000)";
-    let d = killed_run(&tmp.path().join("killed"), &text, failpoints, |d| compacted(d) == 2);
+    let failpoints = format!("values-compact-now=return;{stop}=1*off->sleep(600000)");
+    let d = killed_run(&tmp.path().join("killed"), &text, &failpoints, |d| {
+        std::fs::read_to_string(&d.log).unwrap_or_default().matches(said).count() == 2
+    });
     assert!(
         log_has(&d, "removed a value-log generation no longer current"),
-        "the restart must drop the generation the killed compaction wrote:\n{}",
+        "the restart must remove the generation that is not current:\n{}",
         d.log_tail(30)
     );
     assert_same(&outcome(&d), &reference);
 }
 
-/// The same, killed after sled points at the new generation and before the old file goes.
+/// Stopped after the new generation is synced, before sled points at it: the old one stays.
+#[test]
+fn a_kill_in_the_middle_of_a_value_log_compaction_ends_as_a_clean_run() {
+    killed_in_a_compaction("values-compacted", "value log compacted");
+}
+
+/// Stopped after sled points at the new generation, before the old file goes.
 #[test]
 fn a_kill_after_a_compaction_is_applied_ends_as_a_clean_run() {
-    let text = file(3, 1_500, 2_000);
-    let tmp = tempfile::tempdir().unwrap();
-    let reference = clean_run(&tmp.path().join("clean"), &text);
-    let applied =
-        |d: &Daemon| std::fs::read_to_string(&d.log).unwrap_or_default().matches("compaction applied").count();
-    let failpoints = "values-compact-now=return;values-compaction-applied=1*off->sleep(600000)";
-    let d = killed_run(&tmp.path().join("killed"), &text, failpoints, |d| applied(d) == 2);
-    assert!(
-        log_has(&d, "removed a value-log generation no longer current"),
-        "the restart must remove the generation the compaction replaced:\n{}",
-        d.log_tail(30)
-    );
-    assert_same(&outcome(&d), &reference);
+    killed_in_a_compaction("values-compaction-applied", "compaction applied");
 }
 
 /// A raw connection: hello, then requests as JSON lines.
