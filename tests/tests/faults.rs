@@ -449,6 +449,31 @@ fn a_file_truncated_while_it_is_read_is_stored_as_it_was_taken() {
     assert_no_panic(&d);
 }
 
+#[test]
+fn a_file_still_written_after_it_was_taken_counts_nothing_twice() {
+    // An upload that paused long enough to look complete goes on writing to the same file
+    // after the daemon took it: the daemon sees the change mid-file and takes the file again
+    // as it ended, a new content. Parts 1 and 2 (4,000 rows each) are committed before it sees
+    // the change; the rows applied after them must leave no trace.
+    let text = csv(&admits_with_rejects("SL", 6_000, 1));
+    let tmp = tempfile::tempdir().unwrap();
+    let mut d = Daemon::prepare(tmp.path());
+    let path = stop_after_first_part(&mut d, &text, 3_000);
+    let taken = path.parent().unwrap().join(".mzd-taken").join("big.csv");
+    let more: String = admits("SL2", 100, 1).into_iter().map(|r| r + "\n").collect();
+    let mut f = fs::OpenOptions::new().append(true).open(&taken).unwrap();
+    std::io::Write::write_all(&mut f, more.as_bytes()).unwrap();
+    drop(f);
+    let got = d.wait_files_for(Duration::from_secs(120), 1);
+    assert!(fs::read_to_string(&d.log).unwrap().contains("changed while it was read"), "{}", d.log_tail(30));
+    assert_eq!(got["records"]["admissions"], 6_100, "{got}");
+    // Taken again, the file's first 8,000 rows are seen a second time: their 4,000 admissions as
+    // duplicates, their 4,000 bad rows rejected again. Nothing of the part in progress counts.
+    assert_eq!(got["duplicate_rows"]["admissions"], 4_000, "{got}");
+    assert_eq!(got["rejected_rows"]["admissions"], 10_000, "{got}");
+    assert_no_panic(&d);
+}
+
 /// Header and number of data rows of a rejects file.
 fn read_rejects_rows(path: &Path) -> (String, usize) {
     let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

@@ -406,6 +406,9 @@ impl Engine {
             (result, writer, last)
         });
         self.take_back_writer(writer, last, path)?;
+        if let Err(e) = &result {
+            self.drop_uncommitted(e);
+        }
         result?;
         self.check_unchanged(path, &meta)?;
         let mut batch = crate::store::Batch::default();
@@ -516,6 +519,19 @@ impl Engine {
             tracing::info!(file = %log_name(path), rows, "part of a large file committed");
         }
         Ok(())
+    }
+
+    /// After a file stopped mid-way (it changed while read, a read failed): what its rows changed
+    /// since its last committed part is dropped and the figures are read back from the store, so
+    /// that none of it counts when the file is taken again. A shutdown ends the process instead;
+    /// a failed commit has closed the store, which reads everything back when it reopens.
+    fn drop_uncommitted(&mut self, e: &IngestError) {
+        if matches!(e, IngestError::Shutdown) || self.store_is_down() {
+            return;
+        }
+        if let Err(e) = self.reload() {
+            self.store_failed(&e);
+        }
     }
 
     fn check_unchanged(&self, path: &Path, meta: &fs::Metadata) -> Result<(), IngestError> {
