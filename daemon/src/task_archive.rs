@@ -75,12 +75,19 @@ impl ClosedMark {
 }
 
 /// Adds the chunks of `closed` (tasks closed since the last commit) to `batch`.
-pub fn write(batch: &mut crate::store::Batch, closed: &[StationTask], number: impl Fn(&StationTask) -> u32) {
-    for chunk in closed.chunks(CHUNK) {
-        let first = &chunk[0].id;
-        batch.insert(key(TASKS, first), compress(&encode(&chunk)));
+pub fn write(batch: &mut crate::store::Batch, closed: Vec<StationTask>, number: impl Fn(&StationTask) -> u32) {
+    let closed = std::sync::Arc::new(closed);
+    for start in (0..closed.len()).step_by(CHUNK) {
+        let end = (start + CHUNK).min(closed.len());
+        let chunk = &closed[start..end];
         let marks: Vec<ClosedMark> = chunk.iter().map(|t| ClosedMark::of(t, number(t))).collect();
-        batch.insert(key(MARKS, first), encode(&marks));
+        batch.insert(key(MARKS, &chunk[0].id), encode(&marks));
+        // The chunk itself is encoded and compressed by the thread that commits the batch.
+        let tasks = closed.clone();
+        batch.defer(move || {
+            let chunk = &tasks[start..end];
+            (key(TASKS, &chunk[0].id), compress(&encode(&chunk)))
+        });
     }
 }
 

@@ -185,6 +185,6 @@ impl TaskIndex {
 pub fn archive_closed(index: &mut TaskIndex, batch: &mut crate::store::Batch) {
     let closed = index.take_archive();
     if !closed.is_empty() {
-        task_archive::write(batch, &closed, stay_number);
+        task_archive::write(batch, closed, stay_number);
     }
 }

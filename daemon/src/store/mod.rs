@@ -146,8 +146,9 @@ pub struct Batch {
 
 /// A value of a batch whose bytes are made when the batch is committed, on the thread that
 /// commits it: serialising and compressing a commit's bulk values (record pages, case blocks,
-/// audit chunks) is left to it, so that the engine goes on with the next rows meanwhile. It
-/// yields the key and the bytes; it only reads what it captured (shared, immutable).
+/// audit chunks, archived tasks) is left to it, so that the engine goes on with the next rows
+/// meanwhile. It yields the key and the bytes; it only reads what it captured (shared,
+/// immutable).
 pub type Deferred = Box<dyn Fn() -> (Vec<u8>, Vec<u8>) + Send + Sync>;
 
 impl Batch {
