@@ -273,9 +273,12 @@ impl Engine {
         }
     }
 
-    /// Clock rules wait while interrupted files may still be resumed.
+    /// Clock rules wait while interrupted files may still be resumed. An interrupted file waits
+    /// in its feed folder's `.mzd-taken/` until it is handled; a file whose content changed while
+    /// it was read left its ledger entry in progress but nothing there (it was taken again as a
+    /// new content), so it holds nothing up.
     fn resuming_files(&self) -> bool {
-        !self.resuming.is_empty() && self.opened_at.elapsed() < RESUME_GRACE
+        !self.resuming.is_empty() && self.opened_at.elapsed() < RESUME_GRACE && !self.taken_leftovers().is_empty()
     }
 
     /// Commits everything staged plus the writes of `batch`; on failure, drops the uncommitted
