@@ -301,6 +301,8 @@ impl Engine {
         }
         let opened = started.elapsed();
         self.index.write_into(&mut batch);
+        // Before the state writes its changed cases out: the outbox links the cases changed
+        // since the last commit, which `State::write_into` takes away.
         if let Some(outbox) = &mut self.outbox {
             outbox.link_cases(&self.state, &mut batch);
             outbox.stage(&self.state, &self.index, &self.registry, &mut batch);
