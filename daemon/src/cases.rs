@@ -37,9 +37,9 @@ fn open_case(
     actor: &Actor,
     input: OpenCase,
     trigger: Option<String>,
-    now_ms: i64,
+    (now_ms, year): (i64, i16),
 ) -> Result<CaseId, Refusal> {
-    let id = next_id(state, registry, now_ms);
+    let id = next_id(state, year);
     let mut case = Case::open(id, input, actor, now_ms, registry).map_err(|e| e.refusal())?;
     case.trigger = trigger;
     state.counters_mut().next_case += 1;
@@ -50,9 +50,13 @@ fn open_case(
     Ok(id)
 }
 
-/// The next case id (the counter moves when the case is opened).
-fn next_id(state: &State, registry: &Registry, now_ms: i64) -> CaseId {
-    let year = Timestamp::from_millisecond(now_ms).unwrap_or_default().to_zoned(registry.time_zone()).year();
+/// The local year at `now_ms`, the year of the cases opened then.
+fn case_year(registry: &Registry, now_ms: i64) -> i16 {
+    Timestamp::from_millisecond(now_ms).unwrap_or_default().to_zoned(registry.time_zone()).year()
+}
+
+/// The next case id of `year` (the counter moves when the case is opened).
+fn next_id(state: &State, year: i16) -> CaseId {
     CaseId::new(year, state.counters.next_case + 1)
 }
 
@@ -93,7 +97,7 @@ pub fn open(
         warnings: warnings.clone(),
         ..OpenCase::default()
     };
-    let id = open_case(state, registry, actor, input, None, now_ms)?;
+    let id = open_case(state, registry, actor, input, None, (now_ms, case_year(registry, now_ms)))?;
     let case = state.cases.get(id.as_str()).ok_or_else(|| {
         Refusal::new(
             RefusalCode::Unavailable,
@@ -118,7 +122,7 @@ pub fn act(
         return Err(Refusal::new(RefusalCode::NotFound, reason));
     };
     let other_aid: Vec<AidRecord> = state.aid.others_of(&case);
-    let referral_id = matches!(action, Action::Refer { .. }).then(|| next_id(state, registry, now_ms));
+    let referral_id = matches!(action, Action::Refer { .. }).then(|| next_id(state, case_year(registry, now_ms)));
     let ctx = Context {
         registry,
         fund_balance: state.funds.balance(&case.street),
@@ -144,6 +148,7 @@ pub fn act(
 /// Opens the cases the rules asked for, once per trigger; a trigger about a person with an
 /// open case is added to that case's history instead (raising its urgency if higher).
 pub fn open_triggered(state: &mut State, registry: &Registry, now_ms: i64) {
+    let year = case_year(registry, now_ms);
     for (trigger, input) in std::mem::take(&mut state.cases_to_open) {
         let hash = crate::state::trigger_hash(&trigger);
         if state.case_triggers.contains(&hash) {
@@ -160,7 +165,7 @@ pub fn open_triggered(state: &mut State, registry: &Registry, now_ms: i64) {
             state.case_triggers.insert(hash);
             continue;
         }
-        match open_case(state, registry, &Actor::daemon(), input, Some(trigger.clone()), now_ms) {
+        match open_case(state, registry, &Actor::daemon(), input, Some(trigger.clone()), (now_ms, year)) {
             Ok(id) => {
                 tracing::debug!(case = %id, "case opened by the rules");
                 state.case_triggers.insert(hash);

@@ -659,7 +659,7 @@ pub(crate) const CASE_BLOCK: u32 = 64;
 
 /// The block of a case id, `None` for an id without a number (never made by the daemon).
 fn block_of(id: &str) -> Option<u32> {
-    mz_shared::case::CaseId::parse(id).and_then(|c| c.seq()).map(|s| s / CASE_BLOCK)
+    mz_shared::case::CaseId::seq_of(id).map(|s| s / CASE_BLOCK)
 }
 
 /// Encodes a block of cases (sorted by number): postcard, compressed.

@@ -49,14 +49,27 @@ pub fn stored(reader: &StoreReader) -> Result<Vec<StationTask>, StoreError> {
     Ok(all)
 }
 
+/// A stay at a station: who, where, and the admission that began it.
+struct Stay<'a> {
+    station: &'a str,
+    person_ref: &'a str,
+    record_id: &'a str,
+}
+
+impl<'a> Stay<'a> {
+    fn of(r: &'a Resident) -> Stay<'a> {
+        Stay { station: &r.station_id, person_ref: &r.person_ref, record_id: &r.record_id }
+    }
+}
+
 /// Creates the stay's task of `kind` unless it has one. The id takes the first free stay number
 /// of the person at the station (a re-admission gets `…/KIND/2`).
-fn create(state: &mut State, kind: TaskKind, r: &Resident, created_at_ms: i64, due_at_ms: i64) {
-    if state.task_index.stay_has(&r.record_id, kind) {
+fn create(state: &mut State, kind: TaskKind, s: &Stay<'_>, created_at_ms: i64, due_at_ms: i64) {
+    if state.task_index.stay_has(s.record_id, kind) {
         return;
     }
-    let stay = state.task_index.take_stay_number(&r.station_id, &r.person_ref, kind);
-    let t = StationTask::open(kind, &r.station_id, &r.person_ref, &r.record_id, created_at_ms, due_at_ms, stay);
+    let stay = state.task_index.take_stay_number(s.station, s.person_ref, kind);
+    let t = StationTask::open(kind, s.station, s.person_ref, s.record_id, created_at_ms, due_at_ms, stay);
     // No cell values in the log: the kind and the station only.
     tracing::debug!(kind = kind.as_str(), station = %t.station, "station task created");
     put(state, None, t);
@@ -68,15 +81,15 @@ pub fn on_admission(state: &mut State, registry: &Registry, ev: &StationEvent) {
     if !task::needs_identity_tasks(ev.id_number.is_some(), ev.name.as_deref()) {
         return;
     }
-    let Some(r) = state.residents.get(&key2(&ev.station_id, &ev.person_ref)).cloned() else { return };
-    if r.record_id != ev.record_id {
-        return;
-    }
-    let at = r.admitted_at_ms;
-    create(state, TaskKind::FamilyNotice, &r, at, task::family_notice_due(at));
+    let at = match state.residents.get(&key2(&ev.station_id, &ev.person_ref)) {
+        Some(r) if r.record_id == ev.record_id => r.admitted_at_ms,
+        _ => return,
+    };
+    let stay = Stay { station: &ev.station_id, person_ref: &ev.person_ref, record_id: &ev.record_id };
+    create(state, TaskKind::FamilyNotice, &stay, at, task::family_notice_due(at));
     match task::dna_request_due(at, registry) {
-        Some(due) => create(state, TaskKind::DnaRequest, &r, at, due),
-        None => tracing::warn!(station = %r.station_id, "arrival time outside the calendar: no DNA request task"),
+        Some(due) => create(state, TaskKind::DnaRequest, &stay, at, due),
+        None => tracing::warn!(station = %ev.station_id, "arrival time outside the calendar: no DNA request task"),
     }
 }
 
@@ -110,7 +123,7 @@ pub fn stay_reviews(state: &mut State, registry: &Registry, now_ms: i64) {
         .collect();
     for r in due {
         let created = task::stay_review_created(r.admitted_at_ms, registry.long_stay_days);
-        create(state, TaskKind::StayReview, &r, created, task::stay_review_due(created));
+        create(state, TaskKind::StayReview, &Stay::of(&r), created, task::stay_review_due(created));
     }
 }
 

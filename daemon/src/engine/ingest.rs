@@ -102,6 +102,84 @@ struct PreparedRow {
     pairs: Vec<HashPair>,
 }
 
+/// A feed file opened for its rows.
+struct OpenedFile {
+    reader: RowReader,
+    progress: FileProgress,
+    /// The source's own column names, for its rejects file.
+    columns: Vec<String>,
+    encoding: source::TextEncoding,
+}
+
+/// One file's way through ingest: how many of its rows are read, what they became, and the
+/// rejected rows not committed yet. Every part commits it as the file's in-progress ledger
+/// entry (with its rejected rows as a chunk), so a restart resumes after the part's rows.
+struct FileProgress {
+    /// The file's content hash, its ledger key.
+    hash: [u8; 32],
+    feed: Feed,
+    /// Rows applied before a restart, skipped when read again.
+    skip: u64,
+    /// Source rows read so far, those skipped included.
+    rows_seen: u64,
+    reject_chunks: u32,
+    counts: RowCounts,
+    rejects: Vec<RejectedRow>,
+    /// Today's local date, the day rejected rows count on.
+    today: String,
+}
+
+impl FileProgress {
+    fn new(hash: [u8; 32], feed: Feed, registry: &Registry) -> FileProgress {
+        let today = Timestamp::now().to_zoned(registry.time_zone()).date().to_string();
+        FileProgress {
+            hash,
+            feed,
+            skip: 0,
+            rows_seen: 0,
+            reject_chunks: 0,
+            counts: RowCounts::default(),
+            rejects: Vec::new(),
+            today,
+        }
+    }
+
+    /// Whether the rows staged so far make a part to commit.
+    fn part_due(&self, staged_bytes: usize) -> bool {
+        staged_bytes >= CHUNK_BYTES || self.rejects.len() >= CHUNK_REJECTS
+    }
+
+    /// The batch of a part: its rejected rows and the ledger's in-progress entry.
+    fn part_batch(&mut self) -> crate::store::Batch {
+        let mut batch = self.rejects_batch();
+        let entry =
+            LedgerEntry::InProgress { rows: self.rows_seen, reject_chunks: self.reject_chunks, counts: self.counts };
+        batch.insert(keys::ledger(&self.hash), encode(&entry));
+        batch
+    }
+
+    /// The batch of the last part: its rejected rows and the ledger's entry of a file done.
+    fn last_batch(&mut self) -> crate::store::Batch {
+        let mut batch = self.rejects_batch();
+        let entry = LedgerEntry::Done { outcome: Outcome::Archived, counts: self.counts };
+        batch.insert(keys::ledger(&self.hash), encode(&entry));
+        batch
+    }
+
+    /// A batch with the rejected rows not committed yet, as the file's next chunk.
+    fn rejects_batch(&mut self) -> crate::store::Batch {
+        let mut batch = crate::store::Batch::default();
+        if !self.rejects.is_empty() {
+            batch.insert(
+                keys::rejects(&self.hash, self.reject_chunks),
+                encode_rejects(&std::mem::take(&mut self.rejects)),
+            );
+            self.reject_chunks += 1;
+        }
+        batch
+    }
+}
+
 /// What validation needs on the reader thread.
 struct Hashers<'a> {
     district: &'a IdHasher,
@@ -158,7 +236,8 @@ fn prepare_rows(
             }
         };
         batch.push(PreparedRow { line, result, pairs });
-        if batch.len() == PREPARED_BATCH && tx.send(Ok(std::mem::take(&mut batch))).is_err() {
+        let full = batch.len() == PREPARED_BATCH;
+        if full && tx.send(Ok(std::mem::replace(&mut batch, Vec::with_capacity(PREPARED_BATCH)))).is_err() {
             return;
         }
     }
@@ -312,91 +391,117 @@ impl Engine {
         out
     }
 
-    /// Stores one feed file.
+    /// Stores one feed file: opens it (or finds it handled before), reads and applies its rows
+    /// part by part, then commits its last part with its finalize job.
     fn ingest_file(&mut self, path: &Path, feed: Feed) -> Result<(), IngestError> {
         let started = Instant::now();
+        let meta = fs::symlink_metadata(path).map_err(|source| IngestError::Read { path: path.to_owned(), source })?;
+        let Some(OpenedFile { reader, mut progress, columns, encoding }) = self.open_file(path, feed, &meta)? else {
+            return Ok(());
+        };
+        let result = self.read_rows(path, &meta, reader, &mut progress);
+        if let Err(e) = &result {
+            self.drop_uncommitted(e);
+        }
+        result?;
+        self.check_unchanged(path, &meta)?;
+        let (counts, rows) = (progress.counts, progress.rows_seen);
+        self.file_ingested(path, &meta, progress, columns, encoding)?;
+        tracing::info!(
+            file = %log_name(path), feed = %feed, stored = counts.stored, corrected = counts.corrected,
+            duplicate = counts.duplicate, rejected = counts.rejected, rows,
+            elapsed_ms = started.elapsed().as_millis() as u64, "file ingested"
+        );
+        Ok(())
+    }
+
+    /// Opens a taken file for its rows, resuming after the rows a crash or a shutdown left
+    /// applied. `None` when it needs no reading: the same content was handled before, or the
+    /// file cannot be read as a feed file (both are handled here).
+    fn open_file(&mut self, path: &Path, feed: Feed, meta: &fs::Metadata) -> Result<Option<OpenedFile>, IngestError> {
         let read_err = |source| IngestError::Read { path: path.to_owned(), source };
-        let meta = fs::symlink_metadata(path).map_err(read_err)?;
         let inspection = source::inspect(path).map_err(read_err)?;
         let hash = inspection.hash;
-        let ledger_key = keys::ledger(&hash);
-        let (skip_rows, mut reject_chunks, mut counts) = match self.store.get::<LedgerEntry>(&ledger_key)? {
-            Some(LedgerEntry::Done { outcome, .. }) => return self.duplicate_file(path, feed, &meta, outcome),
+        let mut progress = match self.store.get::<LedgerEntry>(&keys::ledger(&hash))? {
+            Some(LedgerEntry::Done { outcome, .. }) => {
+                return self.duplicate_file(path, feed, meta, outcome).map(|()| None)
+            }
             Some(LedgerEntry::InProgress { rows, reject_chunks, counts }) => {
                 tracing::info!(file = %log_name(path), rows, "resuming a file interrupted before");
-                (rows, reject_chunks, counts)
+                FileProgress { rows_seen: rows, reject_chunks, counts, ..FileProgress::new(hash, feed, &self.registry) }
             }
-            None => (0, 0, RowCounts::default()),
+            None => FileProgress::new(hash, feed, &self.registry),
         };
         let Some(format) = SourceFormat::of(path) else {
             let reason = Reason::new(
                 format!("不支持的文件类型，请使用 {}", SourceFormat::ACCEPTED),
                 format!("unsupported file type: use {}", SourceFormat::ACCEPTED),
             );
-            return self.quarantine(path, Some(feed), Some(hash), &reason);
+            return self.quarantine(path, Some(feed), Some(hash), &reason).map(|()| None);
         };
         let encoding = match source::encoding_for(&inspection, format) {
             Ok(e) => e,
-            Err(reason) => return self.quarantine(path, Some(feed), Some(hash), &reason),
+            Err(reason) => return self.quarantine(path, Some(feed), Some(hash), &reason).map(|()| None),
         };
         let reader = match RowReader::open(path, feed, format, encoding) {
             Ok(r) => r,
-            Err(OpenError::Unreadable(reason)) => return self.quarantine(path, Some(feed), Some(hash), &reason),
+            Err(OpenError::Unreadable(reason)) => {
+                return self.quarantine(path, Some(feed), Some(hash), &reason).map(|()| None)
+            }
             Err(OpenError::Io(e)) => return Err(read_err(e)),
         };
-        if !reader.header().unknown.is_empty() && skip_rows == 0 {
+        if !reader.header().unknown.is_empty() && progress.rows_seen == 0 {
             tracing::info!(file = %log_name(path), columns = %reader.header().unknown.join(", "), "unknown columns ignored");
         }
-        let missing = reader.header().missing_reason();
-        let columns = reader.source_columns();
+        progress.skip = progress.rows_seen;
+        Ok(Some(OpenedFile { columns: reader.source_columns(), reader, progress, encoding }))
+    }
+
+    /// Reads, validates and applies a file's rows, committing them part by part. Reading and
+    /// validation run on a second thread, committing the parts on a third (the lane holds the
+    /// store's writer meanwhile); applying rows stays here. The last part stays staged.
+    fn read_rows(
+        &mut self,
+        path: &Path,
+        meta: &fs::Metadata,
+        reader: RowReader,
+        progress: &mut FileProgress,
+    ) -> Result<(), IngestError> {
+        let read_err = |source| IngestError::Read { path: path.to_owned(), source };
         let registry = self.registry.clone();
         let rule_ctx = RuleContext::new(&registry, Timestamp::now());
-        let today = rule_ctx.tz.to_datetime(Timestamp::now()).date().to_string();
         let store_reader = self.store.reader();
         let hasher = self.hasher.clone();
         let city = self.people().map(|p| p.hasher().clone());
-        let mut rejects: Vec<RejectedRow> = Vec::new();
-        let mut rows_seen = skip_rows;
-        // Reading and validation run on a second thread, committing the file's parts on a third
-        // (the lane holds the store's writer meanwhile); applying rows stays here.
+        let missing = reader.header().missing_reason();
+        let (skip, feed) = (progress.skip, progress.feed);
         let stand_in = self.store.stand_in();
         let writer = std::mem::replace(&mut self.store, stand_in);
         let (result, writer, last) = std::thread::scope(|scope| {
             let mut lane = CommitLane::new(scope, writer);
             let result = (|| -> Result<(), IngestError> {
                 let (tx, rx) = mpsc::sync_channel::<std::io::Result<Vec<PreparedRow>>>(8);
-                let vregistry = &*registry;
                 let hashers = Hashers { district: &hasher, city: city.as_ref() };
+                let vregistry = &*registry;
                 std::thread::Builder::new()
                     .name("mzd-reader".into())
-                    .spawn_scoped(scope, move || prepare_rows(reader, skip_rows, missing, feed, vregistry, hashers, tx))
+                    .spawn_scoped(scope, move || prepare_rows(reader, skip, missing, feed, vregistry, hashers, tx))
                     .map_err(read_err)?;
                 for prepared in rx {
                     self.health.beat();
                     for p in prepared.map_err(read_err)? {
-                        rows_seen += 1;
                         let outcome = match p.result {
                             Err((column, reason)) => RowOutcome::Rejected(column, reason),
                             Ok((record, enc)) => {
                                 self.apply_prepared(&rule_ctx, &store_reader, record, enc, &p.pairs)?
                             }
                         };
-                        self.count_outcome(outcome, feed, &today, p.line, &mut counts, &mut rejects);
-                        if self.index.staged_bytes() >= CHUNK_BYTES || rejects.len() >= CHUNK_REJECTS {
-                            self.check_unchanged(path, &meta)?;
-                            let mut batch = crate::store::Batch::default();
-                            if !rejects.is_empty() {
-                                batch.insert(
-                                    keys::rejects(&hash, reject_chunks),
-                                    encode_rejects(&std::mem::take(&mut rejects)),
-                                );
-                                reject_chunks += 1;
-                            }
-                            let entry = LedgerEntry::InProgress { rows: rows_seen, reject_chunks, counts };
-                            batch.insert(ledger_key.clone(), encode(&entry));
+                        self.count_outcome(outcome, p.line, progress);
+                        if progress.part_due(self.index.staged_bytes()) {
+                            self.check_unchanged(path, meta)?;
                             self.settle_part(&mut lane, path)?;
-                            let batch = self.stage_commit(batch);
-                            lane.send(batch, rows_seen);
+                            let batch = self.stage_commit(progress.part_batch());
+                            lane.send(batch, progress.rows_seen);
                         }
                     }
                 }
@@ -406,26 +511,29 @@ impl Engine {
             (result, writer, last)
         });
         self.take_back_writer(writer, last, path)?;
-        if let Err(e) = &result {
-            self.drop_uncommitted(e);
-        }
-        result?;
-        self.check_unchanged(path, &meta)?;
-        let mut batch = crate::store::Batch::default();
-        if !rejects.is_empty() {
-            batch.insert(keys::rejects(&hash, reject_chunks), encode_rejects(&rejects));
-            reject_chunks += 1;
-        }
-        batch.insert(ledger_key, encode(&LedgerEntry::Done { outcome: Outcome::Archived, counts }));
-        self.resuming.remove(&hash);
-        let name = display_name(path);
+        result
+    }
+
+    /// Commits a file's last part with its finalize job (the file goes to the archive, its
+    /// rejects file is written) and its history entry.
+    fn file_ingested(
+        &mut self,
+        path: &Path,
+        meta: &fs::Metadata,
+        mut progress: FileProgress,
+        columns: Vec<String>,
+        encoding: source::TextEncoding,
+    ) -> Result<(), IngestError> {
+        let batch = progress.last_batch();
+        let (feed, counts) = (progress.feed, progress.counts);
+        self.resuming.remove(&progress.hash);
         let file_name = path.file_name().unwrap_or_default();
         let dest = unique_path(&self.archive_dir(feed), file_name, "");
         let rejects_file = (counts.rejected > 0).then(|| RejectsFile {
             path: unique_path(&self.folders.quarantine.join(feed.as_str()), file_name, ".rejects.csv"),
-            file_hash: hash,
+            file_hash: progress.hash,
             columns,
-            chunks: reject_chunks,
+            chunks: progress.reject_chunks,
             feed,
             encoding,
         });
@@ -437,52 +545,28 @@ impl Engine {
             reason_file: None,
             rejects: rejects_file,
         };
-        {
-            let c = self.state.counters_mut();
-            c.files.ingested += 1;
-        }
-        self.finish(
-            batch,
-            job,
-            HandledFile {
-                name: name.clone(),
-                feed: Some(feed),
-                at_ms: now_ms(),
-                kind: HandledKind::Ingested,
-                counts,
-                dest,
-                note,
-            },
-        )?;
-        tracing::info!(
-            file = %log_name(path), feed = %feed, stored = counts.stored, corrected = counts.corrected,
-            duplicate = counts.duplicate, rejected = counts.rejected, rows = rows_seen,
-            elapsed_ms = started.elapsed().as_millis() as u64, "file ingested"
-        );
-        Ok(())
+        self.state.counters_mut().files.ingested += 1;
+        let kind = HandledKind::Ingested;
+        let handled =
+            HandledFile { name: display_name(path), feed: Some(feed), at_ms: now_ms(), kind, counts, dest, note };
+        self.finish(batch, job, handled)
     }
 
     /// Counts what a row became; a rejected row goes to the file's rejects.
-    fn count_outcome(
-        &mut self,
-        outcome: RowOutcome,
-        feed: Feed,
-        today: &str,
-        line: u64,
-        counts: &mut RowCounts,
-        rejects: &mut Vec<RejectedRow>,
-    ) {
+    fn count_outcome(&mut self, outcome: RowOutcome, line: u64, progress: &mut FileProgress) {
+        let feed = progress.feed;
+        progress.rows_seen += 1;
         match outcome {
-            RowOutcome::Stored => counts.stored += 1,
-            RowOutcome::Corrected => counts.corrected += 1,
+            RowOutcome::Stored => progress.counts.stored += 1,
+            RowOutcome::Corrected => progress.counts.corrected += 1,
             RowOutcome::Duplicate => {
-                counts.duplicate += 1;
+                progress.counts.duplicate += 1;
                 self.state.counters_mut().duplicate(feed);
             }
             RowOutcome::Rejected(_, reason) => {
-                counts.rejected += 1;
-                self.state.counters_mut().reject(feed, today);
-                rejects.push(RejectedRow { line, reason: reason.to_string() });
+                progress.counts.rejected += 1;
+                self.state.counters_mut().reject(feed, &progress.today);
+                progress.rejects.push(RejectedRow { line, reason: reason.to_string() });
             }
         }
     }

@@ -18,9 +18,11 @@ pub struct PersonIndex {
 impl PersonIndex {
     /// Follows a case change: `old` as it was (`None` for a new case), `new` as it is now.
     pub fn update(&mut self, old: Option<&Case>, new: &Case) {
-        for link in old.map(Case::person_links).unwrap_or_default() {
-            if self.open.get(&link) == Some(&old.map_or(new.id.clone(), |o| o.id.clone())) {
-                self.open.remove(&link);
+        if let Some(old) = old {
+            for link in old.person_links() {
+                if self.open.get(&link) == Some(&old.id) {
+                    self.open.remove(&link);
+                }
             }
         }
         for link in new.person_links() {

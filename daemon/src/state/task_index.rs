@@ -7,7 +7,7 @@
 //! also after its tasks were archived. Tasks closed since the last commit are held here until
 //! [`archive_closed`] writes them into the archive in that commit's batch.
 
-use super::{key2, Resident, Table};
+use super::{Resident, Table};
 use crate::task_archive::{self, ClosedMark};
 use mz_shared::protocol::TaskCounts;
 use mz_shared::task::{self, StationTask, TaskKind};
@@ -15,14 +15,19 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::BTreeSet;
 
 /// Orderings of the tasks, rebuilt at load and kept with every change through `tasks::put`.
+///
+/// The orderings hold a task by its [`task_archive::id_hash`] (a fixed-size number, so keeping
+/// them costs no string copies); `open_ids` turns it back into the id.
 #[derive(Debug, Default)]
 pub struct TaskIndex {
-    /// (due, id) of every open task.
-    open_by_due: BTreeSet<(i64, String)>,
-    /// station → (due, id) of its open tasks.
-    open_by_station: HashMap<String, BTreeSet<(i64, String)>>,
-    /// station ␟ person_ref → ids of the person's open tasks there.
-    open_by_person: HashMap<String, Vec<String>>,
+    /// The id of every open task, by its id hash.
+    open_ids: HashMap<u64, String>,
+    /// (due, id hash) of every open task.
+    open_by_due: BTreeSet<(i64, u64)>,
+    /// station → (due, id hash) of its open tasks.
+    open_by_station: HashMap<String, BTreeSet<(i64, u64)>>,
+    /// [`person_hash`] of station and person_ref → id hashes of the person's open tasks there.
+    open_by_person: HashMap<u64, Vec<u64>>,
     /// [`task_archive::stay_hash`] of the tasks of every stay still going on, whatever their
     /// state: a stay gets at most one task of a kind.
     by_stay: HashSet<u64>,
@@ -32,6 +37,11 @@ pub struct TaskIndex {
     closed_ids: HashSet<u64>,
     /// Tasks closed since the last write, for the archive: forgotten from memory once written.
     archive: Vec<StationTask>,
+}
+
+/// A person at a station, as the key of their open tasks.
+fn person_hash(station: &str, person_ref: &str) -> u64 {
+    task_archive::hash_parts(&[station, person_ref])
 }
 
 /// The stay number in a task id (`…/KIND` is 1, `…/KIND/N` is N).
@@ -89,21 +99,28 @@ impl TaskIndex {
     fn add(&mut self, t: &StationTask) {
         self.by_stay.insert(task_archive::stay_hash(&t.record_id, t.kind));
         if t.is_open() {
-            self.open_by_due.insert((t.due_at_ms, t.id.clone()));
-            self.open_by_station.entry(t.station.clone()).or_default().insert((t.due_at_ms, t.id.clone()));
-            self.open_by_person.entry(key2(&t.station, &t.person_ref)).or_default().push(t.id.clone());
+            let id = task_archive::id_hash(&t.id);
+            self.open_ids.insert(id, t.id.clone());
+            self.open_by_due.insert((t.due_at_ms, id));
+            match self.open_by_station.get_mut(t.station.as_str()) {
+                Some(set) => set.insert((t.due_at_ms, id)),
+                None => self.open_by_station.entry(t.station.clone()).or_default().insert((t.due_at_ms, id)),
+            };
+            self.open_by_person.entry(person_hash(&t.station, &t.person_ref)).or_default().push(id);
         }
     }
 
     fn remove(&mut self, t: &StationTask) {
         if t.is_open() {
-            self.open_by_due.remove(&(t.due_at_ms, t.id.clone()));
-            if let Some(set) = self.open_by_station.get_mut(&t.station) {
-                set.remove(&(t.due_at_ms, t.id.clone()));
+            let id = task_archive::id_hash(&t.id);
+            self.open_ids.remove(&id);
+            self.open_by_due.remove(&(t.due_at_ms, id));
+            if let Some(set) = self.open_by_station.get_mut(t.station.as_str()) {
+                set.remove(&(t.due_at_ms, id));
             }
-            let person = key2(&t.station, &t.person_ref);
+            let person = person_hash(&t.station, &t.person_ref);
             if let Some(ids) = self.open_by_person.get_mut(&person) {
-                ids.retain(|id| *id != t.id);
+                ids.retain(|i| *i != id);
                 if ids.is_empty() {
                     self.open_by_person.remove(&person);
                 }
@@ -142,7 +159,8 @@ impl TaskIndex {
 
     /// Ids of a person's open tasks at a station.
     pub fn open_of_person(&self, station: &str, person_ref: &str) -> Vec<String> {
-        self.open_by_person.get(&key2(station, person_ref)).cloned().unwrap_or_default()
+        let ids = self.open_by_person.get(&person_hash(station, person_ref));
+        ids.into_iter().flatten().filter_map(|id| self.open_ids.get(id).cloned()).collect()
     }
 
     /// The stay with admission record `record_id` ended: it gets no new task.
@@ -166,18 +184,19 @@ impl TaskIndex {
     pub fn counts(&self, now_ms: i64) -> TaskCounts {
         TaskCounts {
             open: self.open_by_due.len() as u64,
-            overdue: self.open_by_due.range(..(now_ms, String::new())).count() as u64,
+            overdue: self.open_by_due.range(..(now_ms, 0)).count() as u64,
         }
     }
 
     /// The earliest due time at or after `now_ms` (when the overdue count next changes).
     pub fn next_due(&self, now_ms: i64) -> Option<i64> {
-        self.open_by_due.range((now_ms, String::new())..).next().map(|(t, _)| *t)
+        self.open_by_due.range((now_ms, 0)..).next().map(|(t, _)| *t)
     }
 
     /// Ids of a station's open tasks, soonest due first.
     pub fn open_at(&self, station: &str) -> impl Iterator<Item = &String> {
-        self.open_by_station.get(station).into_iter().flat_map(|s| s.iter().map(|(_, id)| id))
+        let ids = self.open_by_station.get(station).into_iter().flatten();
+        ids.filter_map(|(_, id)| self.open_ids.get(id))
     }
 }
 

@@ -655,6 +655,12 @@ pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     postcard::to_stdvec(value).expect("serializing to memory cannot fail")
 }
 
+/// [`encode`] into a buffer of `capacity` bytes to start with (values of a known typical size
+/// are then made without growing the buffer).
+pub fn encode_sized<T: Serialize>(value: &T, capacity: usize) -> Vec<u8> {
+    postcard::to_extend(value, Vec::with_capacity(capacity)).expect("serializing to memory cannot fail")
+}
+
 /// First byte of a compressed value ([`compress`]). Plain postcard values of the kinds that
 /// may be compressed (audit chunks: a sequence of at most 64 entries) never start with it.
 const COMPRESSED: u8 = 0xC1;

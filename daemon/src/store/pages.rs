@@ -8,7 +8,7 @@
 //! latest version is — is rebuilt from those lists alone. A correction is a new version in a later page; older versions stay where they were
 //! (the history).
 
-use super::{encode, keys, Store, StoreError, StoreReader};
+use super::{keys, Store, StoreError, StoreReader};
 use mz_shared::feed::Feed;
 use mz_shared::records::Record;
 use rustc_hash::FxHashMap as HashMap;
@@ -91,7 +91,8 @@ pub struct Encoded {
 
 impl Encoded {
     pub fn new(record: &Record) -> Encoded {
-        let bytes = encode(record);
+        // A row's record is a few hundred bytes at most: one allocation, no growing.
+        let bytes = crate::store::encode_sized(record, 512);
         Encoded { id: record_id_hash(record.record_id()), content: xxh3_64(&bytes), bytes }
     }
 }

@@ -13,14 +13,27 @@ pub struct CaseId(String);
 impl CaseId {
     /// `JJN-{year:04}-{seq:06}`; sequences past 999999 simply take more digits.
     pub fn new(year: i16, seq: u32) -> CaseId {
-        CaseId(format!("JJN-{year:04}-{seq:06}"))
+        use std::fmt::Write;
+        let mut id = String::with_capacity(16);
+        let _ = write!(id, "JJN-{year:04}-{seq:06}");
+        CaseId(id)
     }
 
     /// Parses `JJN-2026-000123` (prefix in any case, blanks around ignored). The sequence needs
     /// at least six digits.
     pub fn parse(text: &str) -> Option<CaseId> {
-        let t = text.trim();
-        let mut parts = t.split('-');
+        let (year, seq) = Self::parts(text)?;
+        Some(CaseId(format!("JJN-{year}-{seq}")))
+    }
+
+    /// The sequence of a case number as [`CaseId::parse`] reads it, without making a `CaseId`.
+    pub fn seq_of(text: &str) -> Option<u32> {
+        Self::parts(text)?.1.parse().ok()
+    }
+
+    /// The year and sequence digits of a well-formed case number.
+    fn parts(text: &str) -> Option<(&str, &str)> {
+        let mut parts = text.trim().split('-');
         let (prefix, year, seq) = (parts.next()?, parts.next()?, parts.next()?);
         let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
         if parts.next().is_some()
@@ -32,7 +45,7 @@ impl CaseId {
         {
             return None;
         }
-        Some(CaseId(format!("JJN-{year}-{seq}")))
+        Some((year, seq))
     }
 
     /// The number as text, e.g. `JJN-2026-000123`.

@@ -764,7 +764,9 @@ fn case_ids() {
     assert_eq!(CaseId::new(2026, 1_234_567).as_str(), "JJN-2026-1234567");
     for bad in ["", "JJN-2026-123", "ABC-2026-000123", "JJN-26-000123", "JJN-2026-00012a", "JJN-2026-000123-1"] {
         assert_eq!(CaseId::parse(bad), None, "{bad}");
+        assert_eq!(CaseId::seq_of(bad), None, "{bad}");
     }
+    assert_eq!(CaseId::seq_of(" jjn-2026-000123 "), Some(123));
     assert_eq!(serde_json::to_string(&id).unwrap(), "\"JJN-2026-000123\"");
 }
 
