@@ -3,6 +3,7 @@
 //! the figures untouched — or applies it to the maintained figures in [`State`].
 
 use crate::state::{alert_id, hash_key, key2, DivorceApplication, Resident, SiteHistory, SiteReport, Spouse, State};
+use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use mz_shared::alert::{Alert, AlertKind, AlertState};
@@ -22,8 +23,8 @@ pub struct RuleContext<'a> {
     pub tz: TimeZone,
     /// The wall clock, for alerts' raise times and long stays.
     pub now: Timestamp,
-    /// The last local day looked up: [start, end) in Unix ms and its `YYYY-MM-DD`.
-    day: RefCell<Option<(i64, i64, String)>>,
+    /// The last local day looked up: [start, end) in Unix ms, its date and its `YYYY-MM-DD`.
+    day: RefCell<Option<(i64, i64, Date, String)>>,
 }
 
 impl<'a> RuleContext<'a> {
@@ -33,20 +34,29 @@ impl<'a> RuleContext<'a> {
 
     /// The local date of `t`, `YYYY-MM-DD` (rows of one file mostly share a few days).
     fn local_date(&self, t: Timestamp) -> String {
+        self.look_up_day(t);
+        self.day.borrow().as_ref().map_or_else(|| t.to_zoned(self.tz.clone()).date().to_string(), |d| d.3.clone())
+    }
+
+    /// The local day of `t`, as [`Self::local_date`].
+    fn local_day(&self, t: Timestamp) -> Date {
+        self.look_up_day(t);
+        self.day.borrow().as_ref().map_or_else(|| t.to_zoned(self.tz.clone()).date(), |d| d.2)
+    }
+
+    /// Makes the local day of `t` the one remembered (unless it is already).
+    fn look_up_day(&self, t: Timestamp) {
         let ms = t.as_millisecond();
-        if let Some((start, end, date)) = self.day.borrow().as_ref() {
-            if (*start..*end).contains(&ms) {
-                return date.clone();
-            }
+        if self.day.borrow().as_ref().is_some_and(|(start, end, ..)| (*start..*end).contains(&ms)) {
+            return;
         }
         let zoned = t.to_zoned(self.tz.clone());
-        let date = zoned.date().to_string();
         let start = zoned.start_of_day().map(|z| z.timestamp().as_millisecond());
         let end = zoned.tomorrow().and_then(|z| z.start_of_day()).map(|z| z.timestamp().as_millisecond());
-        if let (Ok(start), Ok(end)) = (start, end) {
-            *self.day.borrow_mut() = Some((start, end, date.clone()));
-        }
-        date
+        *self.day.borrow_mut() = match (start, end) {
+            (Ok(start), Ok(end)) => Some((start, end, zoned.date(), zoned.date().to_string())),
+            _ => None,
+        };
     }
 
     /// The local date of `t` (as [`Self::local_date`]) and its local hour, 0–23. On a day of 24
@@ -54,7 +64,7 @@ impl<'a> RuleContext<'a> {
     fn local_date_hour(&self, t: Timestamp) -> (String, usize) {
         let date = self.local_date(t);
         let ms = t.as_millisecond();
-        let from_day = self.day.borrow().as_ref().and_then(|(start, end, _)| {
+        let from_day = self.day.borrow().as_ref().and_then(|(start, end, ..)| {
             ((*start..*end).contains(&ms) && end - start == 86_400_000).then(|| ((ms - start) / 3_600_000) as usize)
         });
         let hour = from_day.unwrap_or_else(|| mz_shared::dashboard::local_date_hour(ms, &self.tz).1);
@@ -364,9 +374,7 @@ fn station_event_figures(state: &mut State, ctx: &RuleContext<'_>, ev: &StationE
 /// A station event in the statistics of its own day.
 fn count_event(state: &mut State, ctx: &RuleContext<'_>, ev: &StationEvent) {
     let occupancy = ev.event != EventKind::Incident;
-    if let Some(day) = state.stats.day_str_mut(&ctx.local_date(ev.occurred_at), occupancy) {
-        day.station_event(ev, 1);
-    }
+    state.stats.day_mut(ctx.local_day(ev.occurred_at), occupancy).station_event(ev, 1);
 }
 
 fn station_name<'r>(ctx: &'r RuleContext<'_>, id: &'r str) -> &'r str {

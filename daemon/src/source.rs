@@ -1034,6 +1034,19 @@ impl<R: Read> Read for Guard<R> {
             let avail = (self.len - self.pos).min(out.len());
             let mut n = 0;
             while n < avail {
+                // Outside quotes only `"`, CR and LF can change more than "inside a field": jump
+                // to the next of them (or to the limit), one step at a time from there.
+                if matches!(self.state, CsvState::FieldStart | CsvState::Unquoted) {
+                    let rest = &self.buf[self.pos + n..self.pos + avail];
+                    let plain = memchr::memchr3(b'"', b'\n', b'\r', rest).unwrap_or(rest.len());
+                    let jump = plain.min(self.limit.saturating_sub(self.record));
+                    if jump > 0 {
+                        self.state = if rest[jump - 1] == b',' { CsvState::FieldStart } else { CsvState::Unquoted };
+                        self.record += jump;
+                        n += jump;
+                        continue;
+                    }
+                }
                 let b = self.buf[self.pos + n];
                 let (next, end) = self.state.step(b);
                 if end {

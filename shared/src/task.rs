@@ -354,7 +354,7 @@ pub fn stay_review_due(created_ms: i64) -> i64 {
 /// `workdays` are (SPEC §4). `None` outside the calendar's range.
 pub fn end_of_working_days(start_ms: i64, days: u32, registry: &Registry) -> Option<i64> {
     let tz: TimeZone = registry.time_zone();
-    let mut date: Date = Timestamp::from_millisecond(start_ms).ok()?.to_zoned(tz.clone()).date();
+    let mut date: Date = tz.to_datetime(Timestamp::from_millisecond(start_ms).ok()?).date();
     let mut counted = 0;
     while counted < days {
         date = date.tomorrow().ok()?;

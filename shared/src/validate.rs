@@ -89,7 +89,7 @@ fn admission(row: &Row<'_>, ctx: &ValidationContext<'_>) -> Result<StationEvent,
         enumeration(col, text, EventKind::parse, EventKind::accepted)?
     };
     let occurred_at = time(row, "occurred_at", &tz)?;
-    let local_date = occurred_at.to_zoned(tz.clone()).date();
+    let local_date = tz.to_datetime(occurred_at).date();
     let person_ref = row.identifier("person_ref")?;
     let name = row.text("name");
 
@@ -254,7 +254,7 @@ fn marriage(row: &Row<'_>, ctx: &ValidationContext<'_>) -> Result<MarriageRegist
         registry_ref(col, text, &ids, "an office")?
     };
     let registered_at = time(row, "registered_at", &tz)?;
-    let local_date = registered_at.to_zoned(tz.clone()).date();
+    let local_date = tz.to_datetime(registered_at).date();
     let kind = {
         let (col, text) = row.required_cell("kind")?;
         enumeration(col, text, MarriageKind::parse, MarriageKind::accepted)?

@@ -134,7 +134,8 @@ impl Statistics {
 
     /// The local day of a Unix-ms instant.
     pub fn day_of(&self, ms: i64) -> Date {
-        Timestamp::from_millisecond(ms).unwrap_or_default().to_zoned(self.tz.clone()).date()
+        // Through the zone's offset at that instant: no zoned time made, no zone cloned.
+        self.tz.to_datetime(Timestamp::from_millisecond(ms).unwrap_or_default()).date()
     }
 
     /// The figures of `day`, to change (written at the next commit).
