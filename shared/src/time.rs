@@ -33,7 +33,7 @@ pub fn parse_time(text: &str, tz: &TimeZone) -> Result<Timestamp, TimeError> {
     let t = text.trim();
     let bad = || TimeError::BadTime(redact_id_numbers(t));
     if let Some(dt) = parse_local_datetime(t) {
-        return tz.to_ambiguous_zoned(dt).compatible().map(|z| z.timestamp()).map_err(|_| bad());
+        return tz.to_ambiguous_timestamp(dt).compatible().map_err(|_| bad());
     }
     // Anything else must carry its own offset.
     if !t.starts_with(|c: char| c.is_ascii_digit()) {
@@ -132,6 +132,15 @@ mod tests {
 
     fn sh() -> TimeZone {
         TimeZone::get("Asia/Shanghai").unwrap()
+    }
+
+    #[test]
+    fn local_times_in_a_gap_move_forward_and_in_a_fold_take_the_earlier_offset() {
+        let ny = TimeZone::get("America/New_York").unwrap();
+        let at = |t: &str| parse_time(t, &ny).unwrap().to_string();
+        assert_eq!(at("2026-03-08 02:30"), "2026-03-08T07:30:00Z");
+        assert_eq!(at("2026-11-01 01:30"), "2026-11-01T05:30:00Z");
+        assert_eq!(at("2026-11-01 02:30"), "2026-11-01T07:30:00Z");
     }
 
     fn ts(s: &str) -> Timestamp {
