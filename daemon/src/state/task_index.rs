@@ -10,7 +10,7 @@
 use super::{Resident, Table};
 use crate::task_archive::{self, ClosedMark};
 use mz_shared::protocol::TaskCounts;
-use mz_shared::task::{self, StationTask, TaskKind};
+use mz_shared::task::{StationTask, TaskKind};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::BTreeSet;
 
@@ -46,8 +46,10 @@ fn person_hash(station: &str, person_ref: &str) -> u64 {
 
 /// The stay number in a task id (`…/KIND` is 1, `…/KIND/N` is N).
 fn stay_number(t: &StationTask) -> u32 {
-    let first = task::task_id(&t.station, &t.person_ref, t.kind, 1);
-    match t.id.strip_prefix(&first) {
+    // `task::task_id(station, person_ref, kind, 1)` taken off the front, without making it.
+    let rest = t.id.strip_prefix(t.station.as_str()).and_then(|r| r.strip_prefix('/'));
+    let rest = rest.and_then(|r| r.strip_prefix(t.person_ref.as_str())).and_then(|r| r.strip_prefix('/'));
+    match rest.and_then(|r| r.strip_prefix(t.kind.as_str())) {
         Some("") => 1,
         Some(rest) => rest.trim_start_matches('/').parse().unwrap_or(1),
         None => 1,
@@ -205,5 +207,20 @@ pub fn archive_closed(index: &mut TaskIndex, batch: &mut crate::store::Batch) {
     let closed = index.take_archive();
     if !closed.is_empty() {
         task_archive::write(batch, closed, stay_number);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stay_number_is_read_from_the_task_id() {
+        let task = |stay| StationTask::open(TaskKind::DnaRequest, "TZ-JZZ", "P/1", "r1", 0, 1, stay);
+        assert_eq!(task(1).id, "TZ-JZZ/P/1/dna_request");
+        assert_eq!([1, 2, 17].map(|n| stay_number(&task(n))), [1, 2, 17]);
+        let mut other = task(3);
+        other.person_ref = "P/2".into();
+        assert_eq!(stay_number(&other), 1, "an id of another person's task counts as a first stay");
     }
 }
