@@ -160,8 +160,8 @@ pub fn complete(
 pub fn station_rows(state: &State, station: &str, limit: usize) -> Vec<TaskRow> {
     state
         .task_index
-        .open_at(station)
-        .take(limit)
+        .open_at(station, limit)
+        .into_iter()
         .filter_map(|id| state.tasks.get(id))
         .map(|t| TaskRow {
             id: t.id.clone(),

@@ -195,10 +195,18 @@ impl TaskIndex {
         self.open_by_due.range((now_ms, 0)..).next().map(|(t, _)| *t)
     }
 
-    /// Ids of a station's open tasks, soonest due first.
-    pub fn open_at(&self, station: &str) -> impl Iterator<Item = &String> {
-        let ids = self.open_by_station.get(station).into_iter().flatten();
-        ids.filter_map(|(_, id)| self.open_ids.get(id))
+    /// Ids of a station's first `limit` open tasks, soonest due first, by id among tasks due at
+    /// the same time (as a person's tasks sort together; the hashes the orderings hold do not).
+    pub fn open_at(&self, station: &str, limit: usize) -> Vec<&String> {
+        let mut first: Vec<(i64, &String)> = Vec::new();
+        for (due, id) in self.open_by_station.get(station).into_iter().flatten() {
+            if first.len() >= limit && first.last().is_some_and(|(d, _)| d != due) {
+                break;
+            }
+            first.extend(self.open_ids.get(id).map(|id| (*due, id)));
+        }
+        first.sort_unstable();
+        first.into_iter().take(limit).map(|(_, id)| id).collect()
     }
 }
 
@@ -222,5 +230,20 @@ mod tests {
         let mut other = task(3);
         other.person_ref = "P/2".into();
         assert_eq!(stay_number(&other), 1, "an id of another person's task counts as a first stay");
+    }
+
+    #[test]
+    fn a_stations_open_tasks_come_soonest_due_first_then_by_id() {
+        let mut index = TaskIndex::default();
+        let people = ["P-09", "P-03", "P-27", "P-01", "P-15"];
+        for (i, p) in people.iter().enumerate() {
+            let due = if i == 4 { 50 } else { 100 };
+            index.update(None, &StationTask::open(TaskKind::FamilyNotice, "TZ-JZZ", p, p, 0, due, 1));
+        }
+        let ids = |limit| index.open_at("TZ-JZZ", limit).into_iter().cloned().collect::<Vec<_>>();
+        let id = |p: &str| format!("TZ-JZZ/{p}/family_notice");
+        assert_eq!(ids(10), ["P-15", "P-01", "P-03", "P-09", "P-27"].map(id));
+        assert_eq!(ids(3), ["P-15", "P-01", "P-03"].map(id));
+        assert!(index.open_at("OTHER", 3).is_empty());
     }
 }
