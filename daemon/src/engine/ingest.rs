@@ -118,9 +118,8 @@ struct FileProgress {
     /// The file's content hash, its ledger key.
     hash: [u8; 32],
     feed: Feed,
-    /// Rows applied before a restart, skipped when read again.
-    skip: u64,
-    /// Source rows read so far, those skipped included.
+    /// Source rows read so far, those applied before a restart (skipped when read again)
+    /// included.
     rows_seen: u64,
     reject_chunks: u32,
     counts: RowCounts,
@@ -131,11 +130,10 @@ struct FileProgress {
 
 impl FileProgress {
     fn new(hash: [u8; 32], feed: Feed, registry: &Registry) -> FileProgress {
-        let today = Timestamp::now().to_zoned(registry.time_zone()).date().to_string();
+        let today = registry.time_zone().to_datetime(Timestamp::now()).date().to_string();
         FileProgress {
             hash,
             feed,
-            skip: 0,
             rows_seen: 0,
             reject_chunks: 0,
             counts: RowCounts::default(),
@@ -422,7 +420,7 @@ impl Engine {
         let read_err = |source| IngestError::Read { path: path.to_owned(), source };
         let inspection = source::inspect(path).map_err(read_err)?;
         let hash = inspection.hash;
-        let mut progress = match self.store.get::<LedgerEntry>(&keys::ledger(&hash))? {
+        let progress = match self.store.get::<LedgerEntry>(&keys::ledger(&hash))? {
             Some(LedgerEntry::Done { outcome, .. }) => {
                 return self.duplicate_file(path, feed, meta, outcome).map(|()| None)
             }
@@ -453,7 +451,6 @@ impl Engine {
         if !reader.header().unknown.is_empty() && progress.rows_seen == 0 {
             tracing::info!(file = %log_name(path), columns = %reader.header().unknown.join(", "), "unknown columns ignored");
         }
-        progress.skip = progress.rows_seen;
         Ok(Some(OpenedFile { columns: reader.source_columns(), reader, progress, encoding }))
     }
 
@@ -474,7 +471,8 @@ impl Engine {
         let hasher = self.hasher.clone();
         let city = self.people().map(|p| p.hasher().clone());
         let missing = reader.header().missing_reason();
-        let (skip, feed) = (progress.skip, progress.feed);
+        // Nothing of this reading is counted yet: the rows seen so far are those applied before.
+        let (skip, feed) = (progress.rows_seen, progress.feed);
         let stand_in = self.store.stand_in();
         let writer = std::mem::replace(&mut self.store, stand_in);
         let (result, writer, last) = std::thread::scope(|scope| {
